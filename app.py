@@ -1,0 +1,95 @@
+"""HTTP and queue entry points: parse, call a use case, map errors. Nothing else lives here."""
+import functools
+import json
+import logging
+from typing import Any, Callable
+
+from chalice import Chalice, Response
+
+from chalicelib import services
+from chalicelib.config import DEFAULT_JOBS_QUEUE_NAME
+from chalicelib.errors import (
+    PROBLEM_CONTENT_TYPE,
+    MalformedRequest,
+    PayloadTooLarge,
+    RegistryError,
+    UnsupportedMediaType,
+    problem_for_unexpected,
+)
+from chalicelib.jobs import Job, MalformedJob
+
+app = Chalice(app_name="dmtp-key-registry")
+app.log.setLevel(logging.INFO)
+# Chalice answers other media types with its own 415 body; accept them here to answer in problem+json.
+ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _problem(error: RegistryError) -> Response:
+    return Response(body=json.dumps(error.to_problem()), status_code=error.status, headers={"Content-Type": PROBLEM_CONTENT_TYPE})
+
+
+def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return handler(*args, **kwargs)
+        except RegistryError as error:
+            return _problem(error)
+        except Exception:
+            app.log.exception("unhandled error in %s", handler.__name__)
+            body = problem_for_unexpected()
+            return Response(body=json.dumps(body), status_code=500, headers={"Content-Type": PROBLEM_CONTENT_TYPE})
+
+    return wrapper
+
+
+def _json_body() -> Any:
+    request = app.current_request
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise UnsupportedMediaType("send the bundle as application/json")
+    raw = request.raw_body or b""
+    limit = services.settings().max_body_bytes
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"body is {len(raw)} bytes; the limit is {limit}", limit=limit)
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedRequest(f"body is not valid JSON: {exc}") from exc
+
+
+@app.route("/keys", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
+@maps_errors
+def register_key() -> Response:
+    created, record = services.registry().submit(_json_body())
+    headers = {"Location": f"/keys/{record['wallet']}"}
+    return _json_response(202 if created else 200, record, headers)
+
+
+@app.route("/keys/{address}", methods=["GET"])
+@maps_errors
+def lookup_key(address: str) -> Response:
+    return _json_response(200, services.registry().lookup(address))
+
+
+@app.route("/config", methods=["GET"])
+@maps_errors
+def public_config() -> Response:
+    settings = services.settings()
+    return _json_response(200, {"chainId": settings.chain_id, "registry": settings.registry_address})
+
+
+@app.on_sqs_message(queue=DEFAULT_JOBS_QUEUE_NAME, batch_size=1)
+def process_jobs(event: Any) -> None:
+    for message in event:
+        try:
+            job = Job.from_body(message.body)
+        except MalformedJob:
+            app.log.error("dropping a message that is not a job: %r", message.body[:200])
+            continue
+        record = services.chain_worker().process(job)
+        app.log.info("job %s v%s -> %s %s", record.wallet, record.version, record.status, record.tx_hash)

@@ -1,0 +1,37 @@
+"""Every setting, read from the environment (set per stage in .chalice/config.json)."""
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+DEFAULT_JOBS_QUEUE_NAME = "dmtp-registry-jobs"
+
+
+@dataclass(frozen=True)
+class Settings:
+    records_table: str
+    jobs_queue_name: str
+    kms_key_id: str
+    chain_id: int
+    registry_address: str
+    rpc_url: str
+    pinning_api_url: str
+    pinning_jwt: str
+    max_body_bytes: int
+    receipt_timeout_s: float
+    aws_endpoint_url: Optional[str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        return cls(
+            records_table=env.get("RECORDS_TABLE", "dmtp-registry-records"),
+            jobs_queue_name=env.get("JOBS_QUEUE_NAME", DEFAULT_JOBS_QUEUE_NAME),
+            kms_key_id=env.get("KMS_KEY_ID", "alias/dmtp-registry-owner"),
+            chain_id=int(env.get("CHAIN_ID", "0")),
+            registry_address=env.get("REGISTRY_ADDRESS", ""),
+            rpc_url=env.get("RPC_URL", ""),
+            pinning_api_url=env.get("PINNING_API_URL", "https://api.pinata.cloud"),
+            pinning_jwt=env.get("PINNING_JWT", ""),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", "16384")),
+            receipt_timeout_s=float(env.get("RECEIPT_TIMEOUT_S", "30")),
+            aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        )

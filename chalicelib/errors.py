@@ -1,0 +1,68 @@
+"""Every error a client can see: a stable machine-readable code and an RFC 9457 problem+json body."""
+from typing import Any
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:dmtp:problem:"
+
+
+class RegistryError(Exception):
+    """An error with an HTTP status, a stable code and a human detail."""
+
+    status = 500
+    code = "internal-error"
+    title = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def to_problem(self) -> dict[str, Any]:
+        return {
+            "type": PROBLEM_TYPE_PREFIX + self.code,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+            **self.extra,
+        }
+
+
+class MalformedRequest(RegistryError):
+    status, code, title = 400, "malformed-request", "Malformed request"
+
+
+class InvalidField(RegistryError):
+    status, code, title = 400, "invalid-field", "Invalid field"
+
+
+class InvalidAddress(RegistryError):
+    status, code, title = 400, "invalid-address", "Invalid wallet address"
+
+
+class InvalidSignature(RegistryError):
+    status, code, title = 401, "invalid-signature", "Signature does not match the wallet"
+
+
+class PayloadTooLarge(RegistryError):
+    status, code, title = 413, "payload-too-large", "Request body too large"
+
+
+class UnsupportedMediaType(RegistryError):
+    status, code, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class NotFound(RegistryError):
+    status, code, title = 404, "not-found", "Not found"
+
+
+class PinningFailed(RegistryError):
+    status, code, title = 502, "pinning-failed", "IPFS pinning failed"
+
+
+class DependencyUnavailable(RegistryError):
+    status, code, title = 503, "dependency-unavailable", "A backing service is unavailable"
+
+
+def problem_for_unexpected() -> dict[str, Any]:
+    return RegistryError("An unexpected error occurred; it has been logged.").to_problem()

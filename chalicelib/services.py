@@ -1,0 +1,58 @@
+"""Builds the use cases from Settings, once per process, with each outside system behind its own module."""
+from functools import lru_cache
+from typing import Any
+
+import boto3
+
+from .config import Settings
+from .jobs import JobQueue
+from .pinning import PinataPinner
+from .records import RecordStore
+from .registry import Registry
+
+
+def _aws_client(service: str, settings: Settings) -> Any:
+    return boto3.client(service, endpoint_url=settings.aws_endpoint_url)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def record_store(config: Settings) -> RecordStore:
+    table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.records_table)
+    return RecordStore(table)
+
+
+@lru_cache(maxsize=1)
+def registry() -> Registry:
+    config = settings()
+    return Registry(
+        records=record_store(config),
+        queue=JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
+        pinner=PinataPinner(config.pinning_api_url, config.pinning_jwt),
+        chain_id=config.chain_id,
+        registry_address=config.registry_address,
+    )
+
+
+@lru_cache(maxsize=1)
+def chain_worker() -> Any:
+    from .chain import RegistryChain
+    from .kms_signer import KmsSigner
+    from .worker import ChainWorker
+
+    config = settings()
+    return ChainWorker(
+        records=record_store(config),
+        chain=RegistryChain(config.rpc_url, config.registry_address, config.chain_id),
+        signer=KmsSigner(_aws_client("kms", config), config.kms_key_id),
+        receipt_timeout_s=config.receipt_timeout_s,
+    )
+
+
+def reset() -> None:
+    """Forget built services, so the next call reads the environment again (tests, local stack)."""
+    for cached in (settings, registry, chain_worker):
+        cached.cache_clear()
