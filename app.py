@@ -2,6 +2,7 @@
 import functools
 import json
 import logging
+import os
 from typing import Any, Callable
 
 from chalice import Chalice, Response
@@ -83,7 +84,8 @@ def public_config() -> Response:
     return _json_response(200, {"chainId": settings.chain_id, "registry": settings.registry_address})
 
 
-@app.on_sqs_message(queue=DEFAULT_JOBS_QUEUE_NAME, batch_size=1)
+# chalice deploy/package import this module with the stage's environment, so the queue follows the stage.
+@app.on_sqs_message(queue=os.environ.get("JOBS_QUEUE_NAME", DEFAULT_JOBS_QUEUE_NAME), batch_size=1)
 def process_jobs(event: Any) -> None:
     for message in event:
         try:

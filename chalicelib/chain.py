@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Optional
 
+from .ethsig import keccak256
 from .kms_signer import KmsSigner
+
+
+class WriteRefused(Exception):
+    """The contract refuses this write (it reverts when simulated); retrying cannot help."""
 
 
 def load_artifact() -> dict[str, Any]:
@@ -52,9 +57,28 @@ class RegistryChain:
 
     def build_add_key(self, sender: str, wallet: str, cid: str, nonce: int) -> dict[str, Any]:
         tx: dict[str, Any] = {"from": sender, "nonce": nonce, "chainId": self.chain_id, **self._fees()}
-        tx = self.contract.functions.addKey(wallet, cid).build_transaction(tx)
+        from web3.exceptions import ContractLogicError
+
+        try:
+            tx = self.contract.functions.addKey(wallet, cid).build_transaction(tx)
+        except ContractLogicError as exc:
+            raise WriteRefused(self.explain_revert(exc.data)) from exc
         tx.pop("from", None)
         return tx
+
+    def explain_revert(self, data: Any) -> str:
+        """A custom error's name and arguments, decoded with the contract ABI; the raw data otherwise."""
+        from eth_abi import decode
+
+        raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data or b"")
+        for item in self.contract.abi:
+            if item.get("type") != "error":
+                continue
+            types = [argument["type"] for argument in item["inputs"]]
+            if keccak256(f"{item['name']}({','.join(types)})".encode())[:4] == raw[:4]:
+                values = decode(types, raw[4:]) if types else ()
+                return f"{item['name']}({', '.join(str(value) for value in values)})"
+        return f"reverted with data 0x{raw.hex()}" if raw else "reverted without data"
 
     def _fees(self) -> dict[str, int]:
         base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas")
@@ -108,8 +132,10 @@ class RegistryChain:
         """Replays a reverted tx with eth_call at its block to read the revert data."""
         tx = self.w3.eth.get_transaction(tx_hash)
         call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
+        from web3.exceptions import ContractLogicError
+
         try:
             self.w3.eth.call(call, block_number - 1)
-        except Exception as exc:  # web3 raises ContractLogicError or a custom-error subclass with the reason
-            return f"{type(exc).__name__}: {exc}"[:500]
-        return "reverted (no reason returned)"
+        except ContractLogicError as exc:
+            return self.explain_revert(exc.data)
+        return "reverted, but replaying it does not (state changed in its block)"

@@ -3,7 +3,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-DEFAULT_JOBS_QUEUE_NAME = "dmtp-registry-jobs"
+DEFAULT_JOBS_QUEUE_NAME = "dmtp-registry-local-jobs"
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,9 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
         return cls(
-            records_table=env.get("RECORDS_TABLE", "dmtp-registry-records"),
+            records_table=env.get("RECORDS_TABLE", "dmtp-registry-local-records"),
             jobs_queue_name=env.get("JOBS_QUEUE_NAME", DEFAULT_JOBS_QUEUE_NAME),
-            kms_key_id=env.get("KMS_KEY_ID", "alias/dmtp-registry-owner"),
+            kms_key_id=env.get("KMS_KEY_ID", "alias/dmtp-registry-local-owner"),
             chain_id=int(env.get("CHAIN_ID", "0")),
             registry_address=env.get("REGISTRY_ADDRESS", ""),
             rpc_url=env.get("RPC_URL", ""),

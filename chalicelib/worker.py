@@ -6,7 +6,7 @@ mined another tx at its nonce, which proves ours can never land.
 """
 import logging
 
-from .chain import RegistryChain
+from .chain import RegistryChain, WriteRefused
 from .jobs import Job
 from .kms_signer import KmsSigner
 from .records import FINAL_STATUSES, STATUS_CONFIRMED, STATUS_FAILED, Record, RecordStore
@@ -36,7 +36,11 @@ class ChainWorker:
         if record.status in FINAL_STATUSES:
             return record
         if record.raw_tx is None or self._nonce_taken_by_another_tx(record):
-            record = self._sign_and_store(record)
+            try:
+                record = self._sign_and_store(record)
+            except WriteRefused as refused:
+                self._records.set_status(record, STATUS_FAILED, error=f"contract refused addKey: {refused}")
+                return self._records.get(record.wallet, record.version) or record
         self._chain.broadcast(record.raw_tx)
         receipt = self._chain.wait_for_receipt(record.tx_hash, self._receipt_timeout_s)
         if receipt is None:

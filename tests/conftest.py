@@ -1,0 +1,51 @@
+"""Shared fixtures: one local stack of real parts (moto server with our KMS correction, the CloudFormation
+template deployed into it, Anvil with the contract, the local pinning service) for the whole session."""
+import os
+import secrets
+from typing import Any, Iterator
+
+import pytest
+from chalice.test import Client
+
+from devstack.stack import LocalStack
+
+CHAIN_ID = 31337
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    saved = dict(os.environ)
+    local = LocalStack(with_api=False, with_worker=False).start()
+    try:
+        yield local
+    finally:
+        local.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture()
+def api(stack: LocalStack) -> Iterator[Client]:
+    from chalicelib import services
+
+    import app
+
+    services.reset()
+    with Client(app.app, stage_name=stack.stage) as client:
+        yield client
+    services.reset()
+
+
+@pytest.fixture()
+def pinning(stack: LocalStack) -> Iterator[Any]:
+    """The local pinning service, with any injected fault cleared afterwards."""
+    yield stack.pinning
+    stack.pinning.fault.status = None
+    stack.pinning.fault.wrong_cid = False
+
+
+@pytest.fixture()
+def wallet() -> Any:
+    from eth_account import Account
+
+    return Account.from_key("0x" + secrets.token_hex(32))
