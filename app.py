@@ -1,7 +1,6 @@
 """HTTP and queue entry points: parse, call a use case, map errors. Nothing else lives here."""
 import functools
 import json
-import logging
 import os
 from typing import Any, Callable
 
@@ -20,7 +19,7 @@ from chalicelib.errors import (
 from chalicelib.jobs import Job, MalformedJob
 
 app = Chalice(app_name="dmtp-key-registry")
-app.log.setLevel(logging.INFO)
+app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 # Chalice answers other media types with its own 415 body; accept them here to answer in problem+json.
 ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]
 

@@ -1,0 +1,94 @@
+"""`python -m devstack run`: the whole registry on this machine, with one demo registration, until Ctrl-C.
+`python -m devstack demo`: the same, non-interactive: register, wait for the chain, print one JSON line, stop.
+"""
+import argparse
+import hashlib
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from typing import Any
+
+import requests
+
+from chalicelib.chain import RegistryChain
+from chalicelib.cid import cid_for_bytes
+from client.registry_client import RegistryClient, build_registration, open_private_key
+from devstack.stack import LocalStack
+
+
+def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, Any]:
+    """Registers a fresh wallet through the HTTP API with the reference client and checks every copy of it."""
+    wallet_key = "0x" + secrets.token_hex(32)
+    api = RegistryClient(stack.api_url)
+    config = api.config()
+    body, dmtp = build_registration(wallet_key, config["chainId"], config["registry"])
+    accepted = api.register(body)
+    final = api.wait_for_status(body["address"], timeout=timeout_s)
+    onchain_cid = RegistryChain(stack.anvil.url, stack.registry_address, config["chainId"]).get_key(body["address"])
+    content = requests.get(f"{stack.pinning.url}/ipfs/{accepted['cid']}", timeout=5).content
+    return {
+        "address": body["address"],
+        "cid": accepted["cid"],
+        "tx_hash": final["txHash"],
+        "status": final["status"],
+        "onchain_cid": onchain_cid,
+        "ipfs_ok": cid_for_bytes(content) == accepted["cid"],
+        "ipfs_sha256": hashlib.sha256(content).hexdigest(),
+        "private_key_opens": open_private_key(final, wallet_key) == dmtp.private_key_hex,
+    }
+
+
+def demo(block_time: float | None) -> int:
+    with LocalStack(block_time=block_time) as stack:
+        result = register_demo_wallet(stack)
+    print(json.dumps(result), flush=True)
+    ok = result["status"] == "confirmed" and result["onchain_cid"] == result["cid"] and result["ipfs_ok"]
+    return 0 if ok else 1
+
+
+def run(block_time: float | None) -> int:
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with LocalStack(block_time=block_time) as stack:
+        print("DMTP Key Registry is running locally:")
+        for name, value in (
+            ("API (chalice local)", stack.api_url),
+            ("AWS (moto server)", stack.aws_endpoint),
+            ("chain (Anvil)", stack.anvil.url),
+            ("pinning service", stack.pinning.url),
+            ("registry contract", stack.registry_address),
+            ("owner (KMS key)", stack.owner_address),
+        ):
+            print(f"  {name:22} {value}")
+        print("\nRegistering a demo wallet through the reference client...")
+        result = register_demo_wallet(stack)
+        print(f"  wallet       {result['address']}\n  CID          {result['cid']}\n  tx hash      {result['tx_hash']}")
+        print(f"  status       {result['status']}\n  getKey()     {result['onchain_cid']}\n  IPFS bytes hash to the CID: {result['ipfs_ok']}")
+        print(f"\nTry: python -m client lookup --api {stack.api_url} {result['address']}")
+        print("Press Ctrl-C to stop everything.", flush=True)
+        try:
+            stopping.wait()
+        except KeyboardInterrupt:
+            pass
+        print("\nStopping...", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument("command", choices=("run", "demo"))
+    parser.add_argument("--block-time", type=float, default=None, help="Anvil seconds per block (default: mine on every tx)")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s %(levelname)s %(message)s")
+    if not args.verbose:
+        os.environ["LOG_LEVEL"] = "WARNING"  # the app's own logger, in the worker loop and chalice local
+    return (demo if args.command == "demo" else run)(args.block_time)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
