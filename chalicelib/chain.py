@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Optional
 
+from .cid import digest_from_cid
 from .ethsig import keccak256
 from .kms_signer import KmsSigner
 
@@ -55,12 +56,13 @@ class RegistryChain:
     def mined_nonce(self, address: str) -> int:
         return self.w3.eth.get_transaction_count(address, "latest")
 
-    def build_add_key(self, sender: str, wallet: str, cid: str, nonce: int) -> dict[str, Any]:
-        tx: dict[str, Any] = {"from": sender, "nonce": nonce, "chainId": self.chain_id, **self._fees()}
+    def build_set_key(self, sender: str, wallet: str, cid: str, version: int, nonce: int) -> dict[str, Any]:
+        """setKey(wallet, digest, version): the compact write (one storage slot; the view rebuilds the CID)."""
         from web3.exceptions import ContractLogicError
 
+        tx: dict[str, Any] = {"from": sender, "nonce": nonce, "chainId": self.chain_id, **self._fees()}
         try:
-            tx = self.contract.functions.addKey(wallet, cid).build_transaction(tx)
+            tx = self.contract.functions.setKey(wallet, digest_from_cid(cid), version).build_transaction(tx)
         except ContractLogicError as exc:
             raise WriteRefused(self.explain_revert(exc.data)) from exc
         tx.pop("from", None)

@@ -39,7 +39,7 @@ class ChainWorker:
             try:
                 record = self._sign_and_store(record)
             except WriteRefused as refused:
-                self._records.set_status(record, STATUS_FAILED, error=f"contract refused addKey: {refused}")
+                self._records.set_status(record, STATUS_FAILED, error=f"contract refused the write: {refused}")
                 return self._records.get(record.wallet, record.version) or record
         self._chain.broadcast(record.raw_tx)
         receipt = self._chain.wait_for_receipt(record.tx_hash, self._receipt_timeout_s)
@@ -60,7 +60,7 @@ class ChainWorker:
 
     def _sign_and_store(self, record: Record) -> Record:
         nonce = self._chain.pending_nonce(self._signer.address)
-        tx = self._chain.build_add_key(self._signer.address, record.wallet, record.cid, nonce)
+        tx = self._chain.build_set_key(self._signer.address, record.wallet, record.cid, record.version, nonce)
         signed = self._chain.sign(tx, self._signer)
         stored = self._records.save_signed_tx(record, signed.raw, signed.tx_hash, signed.nonce)
         log.info("signed %s for %s v%s at nonce %s", stored.tx_hash, record.wallet, record.version, stored.nonce)

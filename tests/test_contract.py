@@ -16,6 +16,7 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
+from chalicelib.cid import cid_from_digest
 from devstack.anvil import DEV_ACCOUNTS, Anvil
 from infra.deploy_contract import deploy, load_artifact, transfer_ownership
 
@@ -88,26 +89,66 @@ def test_committed_artifact_matches_a_fresh_compile():
 # ---------------------------------------------------------------- contract behaviour
 
 
-def test_owner_can_add_and_read_a_key(w3, registry):
+def test_owner_can_add_a_key_by_cid_string_and_read_it_back(w3, registry):
     receipt = transact(w3, registry.functions.addKey(ALICE, CID), OWNER_KEY)
-
     assert receipt["status"] == 1
     assert registry.functions.getKey(ALICE).call() == CID
-    events = registry.events.KeyAdded().process_receipt(receipt)
-    assert len(events) == 1
-    assert events[0]["args"]["user"] == ALICE
-    assert events[0]["args"]["cid"] == CID
-    # Reported, not asserted: cost of one first-time addKey with a 59-char CIDv1.
-    print(f"\naddKey gas used (first write, {len(CID)}-char CID): {receipt['gasUsed']}")
+
+
+def test_every_write_emits_the_user_digest_and_version(w3, registry):
+    digest = os.urandom(32)
+    receipt = transact(w3, registry.functions.setKey(ALICE, digest, 7), OWNER_KEY)
+    (event,) = registry.events.KeyUpdated().process_receipt(receipt)
+    assert (event["args"]["user"], event["args"]["digest"], event["args"]["version"]) == (ALICE, digest, 7)
+
+
+def test_set_key_by_digest_reads_back_as_the_cid_string(w3, registry):
+    digest = os.urandom(32)
+    transact(w3, registry.functions.setKey(ALICE, digest, 1), OWNER_KEY)
+    assert registry.functions.getKey(ALICE).call() == cid_from_digest(digest)
+
+
+def test_batch_write_stores_every_wallet(w3, registry):
+    users = [Web3.to_checksum_address("0x" + os.urandom(20).hex()) for _ in range(5)]
+    digests = [os.urandom(32) for _ in users]
+    receipt = transact(w3, registry.functions.setKeys(users, digests, [1] * 5), OWNER_KEY)
+    assert len(registry.events.KeyUpdated().process_receipt(receipt)) == 5
+    assert [registry.functions.getKey(user).call() for user in users] == [cid_from_digest(d) for d in digests]
+
+
+def test_batch_write_with_mismatched_lengths_reverts(w3, registry):
+    with pytest.raises(ContractCustomError) as excinfo:
+        transact(w3, registry.functions.setKeys([ALICE, BOB], [os.urandom(32)], [1, 1]), OWNER_KEY)
+    assert_custom_error(excinfo, selector("LengthMismatch()"))
+
+
+def test_view_encoding_matches_the_python_cid_code_for_random_digests(registry):
+    for _ in range(25):
+        digest = os.urandom(32)
+        assert registry.functions.cidOf(digest).call() == cid_from_digest(digest)
+        assert registry.functions.digestOf(cid_from_digest(digest)).call() == digest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o",
+        "bafyreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",  # dag-cbor codec
+        "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5f",  # non-zero padding bits
+        "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5E",  # not lowercase
+        "",
+    ],
+)
+def test_add_key_refuses_anything_but_a_canonical_raw_sha256_cid(w3, registry, text):
+    with pytest.raises(ContractCustomError) as excinfo:
+        transact(w3, registry.functions.addKey(ALICE, text), OWNER_KEY)
+    assert_custom_error(excinfo, selector("InvalidCid()"))
 
 
 def test_non_owner_cannot_add_a_key(w3, registry):
     with pytest.raises(ContractCustomError) as excinfo:
         transact(w3, registry.functions.addKey(ALICE, CID), ALICE_KEY)
-
-    assert_custom_error(
-        excinfo, selector("NotOwner(address)") + encode(["address"], [ALICE]).hex()
-    )
+    assert_custom_error(excinfo, selector("NotOwner(address)") + encode(["address"], [ALICE]).hex())
     assert registry.functions.getKey(ALICE).call() == ""
 
 
@@ -115,15 +156,39 @@ def test_add_key_rejects_the_zero_address(w3, registry):
     zero = "0x" + "00" * 20
     with pytest.raises(ContractCustomError) as excinfo:
         transact(w3, registry.functions.addKey(zero, CID), OWNER_KEY)
-
     assert_custom_error(excinfo, selector("ZeroAddress()"))
 
 
-def test_add_key_rejects_an_empty_cid(w3, registry):
+def test_set_key_rejects_an_empty_digest(w3, registry):
     with pytest.raises(ContractCustomError) as excinfo:
-        transact(w3, registry.functions.addKey(ALICE, ""), OWNER_KEY)
+        transact(w3, registry.functions.setKey(ALICE, b"\0" * 32, 1), OWNER_KEY)
+    assert_custom_error(excinfo, selector("EmptyDigest()"))
 
-    assert_custom_error(excinfo, selector("EmptyCid()"))
+
+def test_revoking_the_current_key_shows_in_the_views(w3, registry):
+    digest = os.urandom(32)
+    transact(w3, registry.functions.setKey(ALICE, digest, 1), OWNER_KEY)
+    receipt = transact(w3, registry.functions.revokeKey(ALICE, digest, 2), OWNER_KEY)
+    (event,) = registry.events.KeyRevoked().process_receipt(receipt)
+    assert event["args"]["version"] == 2
+    assert registry.functions.isRevoked(ALICE).call() is True
+    assert registry.functions.keyOf(ALICE).call() == [digest, True]
+
+
+def test_a_new_key_after_revocation_is_not_revoked(w3, registry):
+    old = os.urandom(32)
+    transact(w3, registry.functions.setKey(ALICE, old, 1), OWNER_KEY)
+    transact(w3, registry.functions.revokeKey(ALICE, old, 2), OWNER_KEY)
+    transact(w3, registry.functions.setKey(ALICE, os.urandom(32), 3), OWNER_KEY)
+    assert registry.functions.isRevoked(ALICE).call() is False
+
+
+def test_revoking_a_key_that_is_not_current_reverts(w3, registry):
+    current = os.urandom(32)
+    transact(w3, registry.functions.setKey(ALICE, current, 1), OWNER_KEY)
+    with pytest.raises(ContractCustomError) as excinfo:
+        transact(w3, registry.functions.revokeKey(ALICE, os.urandom(32), 2), OWNER_KEY)
+    assert_custom_error(excinfo, selector("NotCurrentKey(bytes32)") + current.hex())
 
 
 def test_ownership_transfer_moves_write_rights(anvil, w3, registry):

@@ -100,7 +100,7 @@ def test_a_write_the_contract_refuses_ends_failed_with_the_reason(api, stack, ch
     accepted = register(api, stack, wallet)
     done = worker.process(Job(wallet.address, accepted["version"], accepted["cid"]))
     assert done.status == "failed"
-    assert done.error == f"contract refused addKey: NotOwner({stack.owner_address.lower()})"
+    assert done.error == f"contract refused the write: NotOwner({stack.owner_address.lower()})"
 
 
 def test_a_failed_enqueue_keeps_the_record_and_a_resubmission_queues_it(stack, wallet):
