@@ -8,11 +8,23 @@ class MalformedJob(ValueError):
     pass
 
 
+JOB_SET_KEY = "set"
+JOB_REVOKE_KEY = "revoke"
+JOB_KINDS = (JOB_SET_KEY, JOB_REVOKE_KEY)
+
+
 @dataclass(frozen=True)
 class Job:
+    """One on-chain effect for the record (wallet, version).
+
+    kind "set": write the record's CID for the wallet. kind "revoke": the record is a revocation, and `cid`
+    names the key it revokes (the contract checks that this is the wallet's current key).
+    """
+
     wallet: str
     version: int
     cid: str
+    kind: str = JOB_SET_KEY
 
     def to_body(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -21,9 +33,12 @@ class Job:
     def from_body(cls, body: str) -> "Job":
         try:
             data = json.loads(body)
-            return cls(wallet=str(data["wallet"]), version=int(data["version"]), cid=str(data["cid"]))
+            job = cls(str(data["wallet"]), int(data["version"]), str(data["cid"]), str(data.get("kind", JOB_SET_KEY)))
         except (ValueError, KeyError, TypeError) as exc:
             raise MalformedJob(f"not a job: {body[:200]!r}") from exc
+        if job.kind not in JOB_KINDS:
+            raise MalformedJob(f"unknown job kind {job.kind!r}")
+        return job
 
 
 class JobQueue:
