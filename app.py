@@ -2,7 +2,8 @@
 import functools
 import json
 import os
-from typing import Any, Callable
+import time
+from typing import Any, Callable, Optional
 
 from chalice import Chalice, Response
 
@@ -12,11 +13,13 @@ from chalicelib.errors import (
     PROBLEM_CONTENT_TYPE,
     MalformedRequest,
     PayloadTooLarge,
+    QuotaExceeded,
     RegistryError,
     UnsupportedMediaType,
     problem_for_unexpected,
 )
 from chalicelib.jobs import Job, MalformedJob
+from chalicelib.openapi import load_openapi
 
 app = Chalice(app_name="dmtp-key-registry")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -29,13 +32,17 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
 
 
 def _problem(error: RegistryError) -> Response:
-    return Response(body=json.dumps(error.to_problem()), status_code=error.status, headers={"Content-Type": PROBLEM_CONTENT_TYPE})
+    headers = {"Content-Type": PROBLEM_CONTENT_TYPE}
+    if isinstance(error, QuotaExceeded):
+        headers["Retry-After"] = str(error.retry_after_s)
+    return Response(body=json.dumps(error.to_problem()), status_code=error.status, headers=headers)
 
 
 def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
+            services.quotas().charge_source(_source(), int(time.time()))
             return handler(*args, **kwargs)
         except RegistryError as error:
             return _problem(error)
@@ -45,6 +52,15 @@ def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
             return Response(body=json.dumps(body), status_code=500, headers={"Content-Type": PROBLEM_CONTENT_TYPE})
 
     return wrapper
+
+
+def _source() -> str:
+    identity = (app.current_request.context or {}).get("identity") or {}
+    return identity.get("sourceIp") or "unknown"
+
+
+def _query(name: str) -> Optional[str]:
+    return (app.current_request.query_params or {}).get(name)
 
 
 def _json_body() -> Any:
@@ -65,7 +81,7 @@ def _json_body() -> Any:
 @app.route("/keys", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def register_key() -> Response:
-    created, record = services.registry().submit(_json_body())
+    created, record = services.registry().register(_json_body())
     headers = {"Location": f"/keys/{record['wallet']}"}
     return _json_response(202 if created else 200, record, headers)
 
@@ -73,7 +89,31 @@ def register_key() -> Response:
 @app.route("/keys/{address}", methods=["GET"])
 @maps_errors
 def lookup_key(address: str) -> Response:
-    return _json_response(200, services.registry().lookup(address))
+    return _json_response(200, services.registry().lookup(address, _query("asOf")))
+
+
+@app.route("/keys/{address}/history", methods=["GET"])
+@maps_errors
+def key_history(address: str) -> Response:
+    return _json_response(200, services.registry().history(address, _query("limit"), _query("cursor")))
+
+
+@app.route("/keys/{address}/revocation", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
+@maps_errors
+def revoke_key(address: str) -> Response:
+    return _json_response(202, services.registry().revoke(address, _json_body()))
+
+
+@app.route("/batch-lookup", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
+@maps_errors
+def batch_lookup() -> Response:
+    return _json_response(200, services.registry().batch_lookup(_json_body()))
+
+
+@app.route("/openapi.json", methods=["GET"])
+@maps_errors
+def openapi_document() -> Response:
+    return _json_response(200, load_openapi())
 
 
 @app.route("/config", methods=["GET"])

@@ -19,6 +19,11 @@ class Settings:
     max_body_bytes: int
     receipt_timeout_s: float
     aws_endpoint_url: Optional[str]
+    quotas_table: str = "dmtp-registry-local-quotas"
+    wallet_writes_per_day: int = 20
+    source_requests_per_minute: int = 300
+    signature_max_age_s: int = 900
+    clock_skew_s: int = 120
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -34,4 +39,9 @@ class Settings:
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "16384")),
             receipt_timeout_s=float(env.get("RECEIPT_TIMEOUT_S", "30")),
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            quotas_table=env.get("QUOTAS_TABLE", "dmtp-registry-local-quotas"),
+            wallet_writes_per_day=int(env.get("WALLET_WRITES_PER_DAY", "20")),
+            source_requests_per_minute=int(env.get("SOURCE_REQUESTS_PER_MINUTE", "300")),
+            signature_max_age_s=int(env.get("SIGNATURE_MAX_AGE_S", "900")),
+            clock_skew_s=int(env.get("CLOCK_SKEW_S", "120")),
         )

@@ -44,6 +44,22 @@ class InvalidSignature(RegistryError):
     status, code, title = 401, "invalid-signature", "Signature does not match the wallet"
 
 
+class SignatureExpired(RegistryError):
+    status, code, title = 401, "signature-expired", "Signature is outside its validity window"
+
+
+class VersionConflict(RegistryError):
+    status, code, title = 409, "version-conflict", "Version is not the wallet's next version"
+
+
+class QuotaExceeded(RegistryError):
+    status, code, title = 429, "quota-exceeded", "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(detail, retryAfter=retry_after_s, **extra)
+        self.retry_after_s = retry_after_s
+
+
 class PayloadTooLarge(RegistryError):
     status, code, title = 413, "payload-too-large", "Request body too large"
 

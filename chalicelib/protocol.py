@@ -1,70 +1,141 @@
-"""The registration protocol, v1: what a wallet signs, what a valid bundle is, and the document we pin.
+"""The registration protocol: what a wallet signs, what a valid bundle is, and the document we pin.
 
-Pure functions only. docs/PROTOCOL.md describes the same rules for client authors.
+Pure functions only; docs/PROTOCOL.md states the same rules, with test vectors, for client authors.
+Every check fails closed: anything not explicitly allowed is a 4xx.
 """
-import base64
-import binascii
 import json
 import re
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
-from .errors import InvalidAddress, InvalidField, InvalidSignature, MalformedRequest
-from .ethsig import BadAddress, BadSignature, personal_sign_digest, recover_address, to_checksum_address
+from coincurve import PublicKey
 
-DOCUMENT_FORMAT = "dmtp-key-bundle/1"
-SIGNATURE_TYPE_PERSONAL_SIGN = "eip191-personal-sign"
+from . import eip712
+from .envelopes import parse_envelope
+from .errors import InvalidAddress, InvalidField, MalformedRequest, SignatureExpired
+from .ethsig import BadAddress, keccak256, personal_sign_digest, to_checksum_address
+
+DOCUMENT_FORMAT = "dmtp-key-bundle/2"
+DOMAIN_NAME = "DMTP Key Registry"
+DOMAIN_VERSION = "1"
+SIGNATURE_EIP712 = "eip712"
+SIGNATURE_EIP191 = "eip191"
+SIGNATURE_TYPES = (SIGNATURE_EIP712, SIGNATURE_EIP191)
 KEY_TYPE_X25519 = "x25519"
-ENVELOPE_X25519_XSALSA20_POLY1305 = "x25519-xsalsa20-poly1305"
-NACL_NONCE_BYTES = 24
-X25519_KEY_BYTES = 32
-POLY1305_TAG_BYTES = 16
-_HEX_32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-ENVELOPE_FIELDS = ("version", "nonce", "ephemPublicKey", "ciphertext")
-BUNDLE_FIELDS = {"address", "DMTPpubKey", "DMTPpriKey", "Signature"}
+KEY_TYPE_SECP256K1 = "secp256k1"
+KEY_LENGTHS = {KEY_TYPE_X25519: 32, KEY_TYPE_SECP256K1: 33}
+MAX_SAFE_INTEGER = 2**53 - 1  # uint64 fields travel as JSON numbers: keep them exact in JavaScript
+MAX_SIGNATURE_BYTES = 2048  # ERC-1271 wallets may return long signatures; EOAs sign 65 bytes
+_HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
+
+REGISTRATION_TYPE = "KeyRegistration"
+REGISTRATION_FIELDS: eip712.Fields = (
+    ("wallet", "address"),
+    ("publicKey", "bytes"),
+    ("keyType", "string"),
+    ("encryptedPrivateKeyHash", "bytes32"),
+    ("version", "uint64"),
+    ("issuedAt", "uint64"),
+    ("expiresAt", "uint64"),
+)
+REVOCATION_TYPE = "KeyRevocation"
+REVOCATION_FIELDS: eip712.Fields = (
+    ("wallet", "address"),
+    ("publicKey", "bytes"),
+    ("revokedVersion", "uint64"),
+    ("version", "uint64"),
+    ("issuedAt", "uint64"),
+)
+REGISTRATION_BODY = {"address", "keyType", "DMTPpubKey", "DMTPpriKey", "version", "issuedAt", "signatureType", "Signature"}
+REGISTRATION_OPTIONAL = {"expiresAt"}
+REVOCATION_BODY = {"address", "revokedVersion", "version", "issuedAt", "signatureType", "Signature"}
 
 
 @dataclass(frozen=True)
-class Bundle:
+class Registration:
     wallet: str  # EIP-55
-    dmtp_public_key: str  # 0x + 64 lowercase hex
-    encrypted_private_key: dict[str, str]
-    signature: str  # 0x + 130 lowercase hex
+    key_type: str
+    public_key: str  # 0x + lowercase hex
+    envelope: dict[str, str]
+    version: int
+    issued_at: int
+    expires_at: int  # 0: no expiry
+    signature_type: str
+    signature: str  # 0x + lowercase hex
 
 
-def registration_message(wallet: str, dmtp_public_key: str, chain_id: int, registry: str) -> str:
-    """The exact text the wallet signs with personal_sign (EIP-191)."""
-    return (
-        "DMTP Key Registry: register this DMTP public key for my wallet.\n"
-        "\n"
-        f"Wallet: {to_checksum_address(wallet)}\n"
-        f"DMTP public key: {dmtp_public_key.lower()}\n"
-        f"Key type: {KEY_TYPE_X25519}\n"
-        f"Chain ID: {chain_id}\n"
-        f"Registry: {to_checksum_address(registry)}"
+@dataclass(frozen=True)
+class Revocation:
+    wallet: str
+    revoked_version: int
+    version: int
+    issued_at: int
+    signature_type: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class Domain:
+    chain_id: int
+    registry: str  # EIP-55 contract address
+
+    def as_eip712(self) -> dict[str, Any]:
+        return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": self.chain_id, "verifyingContract": self.registry}
+
+
+@dataclass(frozen=True)
+class ClockRules:
+    max_age_s: int = 900
+    max_skew_s: int = 120
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_registration(body: Any) -> Registration:
+    fields = _check_keys(body, REGISTRATION_BODY, REGISTRATION_OPTIONAL)
+    key_type = fields["keyType"]
+    if key_type not in KEY_LENGTHS:
+        raise InvalidField(f"keyType must be one of {', '.join(KEY_LENGTHS)}", field="keyType")
+    return Registration(
+        wallet=parse_address(fields["address"]),
+        key_type=key_type,
+        public_key=parse_public_key(key_type, fields["DMTPpubKey"]),
+        envelope=parse_envelope(fields["DMTPpriKey"]),
+        version=_positive_int(fields, "version"),
+        issued_at=_positive_int(fields, "issuedAt"),
+        expires_at=_positive_int(fields, "expiresAt", allow_zero=True) if "expiresAt" in fields else 0,
+        signature_type=_signature_type(fields["signatureType"]),
+        signature=_signature_hex(fields["Signature"]),
     )
 
 
-def parse_bundle(body: Any) -> Bundle:
-    """Shape and encoding checks of a POST /keys body; raises a 4xx RegistryError."""
+def parse_revocation(body: Any) -> Revocation:
+    fields = _check_keys(body, REVOCATION_BODY, set())
+    revocation = Revocation(
+        wallet=parse_address(fields["address"]),
+        revoked_version=_positive_int(fields, "revokedVersion"),
+        version=_positive_int(fields, "version"),
+        issued_at=_positive_int(fields, "issuedAt"),
+        signature_type=_signature_type(fields["signatureType"]),
+        signature=_signature_hex(fields["Signature"]),
+    )
+    if revocation.version != revocation.revoked_version + 1:
+        raise InvalidField("a revocation's version must be revokedVersion + 1", field="version")
+    return revocation
+
+
+def _check_keys(body: Any, required: set[str], optional: set[str]) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise MalformedRequest("body must be a JSON object")
-    missing = sorted(BUNDLE_FIELDS - body.keys())
+    missing = sorted(required - body.keys())
     if missing:
         raise MalformedRequest(f"missing field(s): {', '.join(missing)}", fields=missing)
-    unknown = sorted(body.keys() - BUNDLE_FIELDS)
+    unknown = sorted(body.keys() - required - optional)
     if unknown:
         raise MalformedRequest(f"unknown field(s): {', '.join(unknown)}", fields=unknown)
-    wallet = parse_address(body["address"])
-    public_key = body["DMTPpubKey"]
-    if not isinstance(public_key, str) or not _HEX_32.match(public_key):
-        raise InvalidField("DMTPpubKey must be a 32-byte X25519 public key as 0x + 64 hex digits", field="DMTPpubKey")
-    envelope = parse_envelope(body["DMTPpriKey"])
-    signature = body["Signature"]
-    if not isinstance(signature, str):
-        raise InvalidField("Signature must be a string", field="Signature")
-    return Bundle(wallet, public_key.lower(), envelope, signature.lower() if signature.startswith("0x") else signature)
+    return body
 
 
 def parse_address(value: Any) -> str:
@@ -74,42 +145,147 @@ def parse_address(value: Any) -> str:
         raise InvalidAddress(str(exc)) from exc
 
 
-def parse_envelope(value: Any) -> dict[str, str]:
-    """MetaMask / eth-sig-util encryption envelope: NaCl box with an ephemeral X25519 key, base64 fields."""
-    field = "DMTPpriKey"
-    if not isinstance(value, dict) or set(value.keys()) != set(ENVELOPE_FIELDS):
-        raise InvalidField(f"{field} must be an object with exactly {', '.join(ENVELOPE_FIELDS)}", field=field)
-    if value["version"] != ENVELOPE_X25519_XSALSA20_POLY1305:
-        raise InvalidField(f"{field}.version must be {ENVELOPE_X25519_XSALSA20_POLY1305}", field=field)
-    expected_lengths = {"nonce": NACL_NONCE_BYTES, "ephemPublicKey": X25519_KEY_BYTES}
-    for name in ("nonce", "ephemPublicKey", "ciphertext"):
-        decoded = _decode_base64(value[name], f"{field}.{name}")
-        if name in expected_lengths and len(decoded) != expected_lengths[name]:
-            raise InvalidField(f"{field}.{name} must decode to {expected_lengths[name]} bytes", field=field)
-        if name == "ciphertext" and len(decoded) <= POLY1305_TAG_BYTES:
-            raise InvalidField(f"{field}.ciphertext is shorter than its authentication tag", field=field)
-    return {name: value[name] for name in ENVELOPE_FIELDS}
+def parse_public_key(key_type: str, value: Any) -> str:
+    length = KEY_LENGTHS[key_type]
+    if not isinstance(value, str) or not _HEX.match(value) or len(value) != 2 + 2 * length:
+        raise InvalidField(f"DMTPpubKey must be a {length}-byte {key_type} key as 0x + {2 * length} hex digits", field="DMTPpubKey")
+    raw = bytes.fromhex(value[2:])
+    if key_type == KEY_TYPE_X25519 and raw == bytes(32):
+        raise InvalidField("DMTPpubKey is the all-zero X25519 point", field="DMTPpubKey")
+    if key_type == KEY_TYPE_SECP256K1:
+        if raw[0] not in (2, 3):
+            raise InvalidField("DMTPpubKey must be a compressed secp256k1 point (prefix 02 or 03)", field="DMTPpubKey")
+        try:
+            PublicKey(raw)
+        except ValueError as exc:
+            raise InvalidField("DMTPpubKey is not a point on secp256k1", field="DMTPpubKey") from exc
+    return value.lower()
 
 
-def _decode_base64(value: Any, name: str) -> bytes:
-    if not isinstance(value, str) or not _BASE64.match(value) or len(value) % 4:
-        raise InvalidField(f"{name} must be standard padded base64", field=name.split(".")[0])
-    try:
-        return base64.b64decode(value, validate=True)
-    except binascii.Error as exc:
-        raise InvalidField(f"{name} must be standard padded base64", field=name.split(".")[0]) from exc
+def _positive_int(fields: Mapping[str, Any], name: str, allow_zero: bool = False) -> int:
+    value = fields[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1) or value > MAX_SAFE_INTEGER:
+        raise InvalidField(f"{name} must be an integer from {0 if allow_zero else 1} to 2^53-1", field=name)
+    return value
 
 
-def verify_bundle(bundle: Bundle, chain_id: int, registry: str) -> str:
-    """The signed message, once the signature is shown to come from the bundle's wallet."""
-    message = registration_message(bundle.wallet, bundle.dmtp_public_key, chain_id, registry)
-    try:
-        signer = recover_address(personal_sign_digest(message.encode("utf-8")), bundle.signature)
-    except BadSignature as exc:
-        raise InvalidSignature(str(exc)) from exc
-    if signer != bundle.wallet:
-        raise InvalidSignature("signature was not made by this wallet over the registration message for this key")
-    return message
+def _signature_type(value: Any) -> str:
+    if value not in SIGNATURE_TYPES:
+        raise InvalidField(f"signatureType must be one of {', '.join(SIGNATURE_TYPES)}", field="signatureType")
+    return value
+
+
+def _signature_hex(value: Any) -> str:
+    if not isinstance(value, str) or not _HEX.match(value) or not 2 < len(value) <= 2 + 2 * MAX_SIGNATURE_BYTES:
+        raise InvalidField(f"Signature must be 0x + hex, 1 to {MAX_SIGNATURE_BYTES} bytes", field="Signature")
+    return value.lower()
+
+
+# ---------------------------------------------------------------- time
+
+
+def check_clock(issued_at: int, expires_at: int, now: int, rules: ClockRules) -> None:
+    if issued_at > now + rules.max_skew_s:
+        raise InvalidField(f"issuedAt is more than {rules.max_skew_s} s in the future", field="issuedAt")
+    if issued_at < now - rules.max_age_s:
+        raise SignatureExpired(f"issuedAt is older than {rules.max_age_s} s; sign again", field="issuedAt")
+    if expires_at:
+        if expires_at <= issued_at:
+            raise InvalidField("expiresAt must be after issuedAt", field="expiresAt")
+        if expires_at <= now:
+            raise SignatureExpired("the signature has expired (expiresAt is in the past)", field="expiresAt")
+
+
+# ---------------------------------------------------------------- what is signed
+
+
+def envelope_hash(envelope: Mapping[str, str]) -> str:
+    return "0x" + keccak256(canonical_json(envelope)).hex()
+
+
+def registration_message(registration: Registration) -> dict[str, Any]:
+    """The EIP-712 message (and the fields of the personal_sign text)."""
+    return {
+        "wallet": registration.wallet,
+        "publicKey": registration.public_key,
+        "keyType": registration.key_type,
+        "encryptedPrivateKeyHash": envelope_hash(registration.envelope),
+        "version": registration.version,
+        "issuedAt": registration.issued_at,
+        "expiresAt": registration.expires_at,
+    }
+
+
+def revocation_message(revocation: Revocation, revoked_public_key: str) -> dict[str, Any]:
+    return {
+        "wallet": revocation.wallet,
+        "publicKey": revoked_public_key,
+        "revokedVersion": revocation.revoked_version,
+        "version": revocation.version,
+        "issuedAt": revocation.issued_at,
+    }
+
+
+def _iso(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def registration_text(message: Mapping[str, Any], domain: Domain) -> str:
+    """The human-readable EIP-191 personal_sign form of a registration (SIWE-like, one field a line)."""
+    expiry = _iso(message["expiresAt"]) if message["expiresAt"] else "never"
+    return (
+        "DMTP Key Registry: register this DMTP messaging key for my wallet.\n"
+        "\n"
+        f"Wallet: {message['wallet']}\n"
+        f"Public key: {message['publicKey']}\n"
+        f"Key type: {message['keyType']}\n"
+        f"Encrypted private key hash: {message['encryptedPrivateKeyHash']}\n"
+        f"Version: {message['version']}\n"
+        f"Chain ID: {domain.chain_id}\n"
+        f"Registry: {domain.registry}\n"
+        f"Issued At: {_iso(message['issuedAt'])}\n"
+        f"Expiration Time: {expiry}"
+    )
+
+
+def revocation_text(message: Mapping[str, Any], domain: Domain) -> str:
+    return (
+        "DMTP Key Registry: revoke this DMTP messaging key of my wallet.\n"
+        "\n"
+        f"Wallet: {message['wallet']}\n"
+        f"Public key: {message['publicKey']}\n"
+        f"Revoked version: {message['revokedVersion']}\n"
+        f"Version: {message['version']}\n"
+        f"Chain ID: {domain.chain_id}\n"
+        f"Registry: {domain.registry}\n"
+        f"Issued At: {_iso(message['issuedAt'])}"
+    )
+
+
+_KINDS = {
+    REGISTRATION_TYPE: (REGISTRATION_FIELDS, registration_text),
+    REVOCATION_TYPE: (REVOCATION_FIELDS, revocation_text),
+}
+
+
+def typed_data(primary: str, message: Mapping[str, Any], domain: Domain) -> dict[str, Any]:
+    return eip712.typed_data_json(domain.as_eip712(), primary, _KINDS[primary][0], message)
+
+
+def signed_text(primary: str, message: Mapping[str, Any], domain: Domain) -> str:
+    return _KINDS[primary][1](message, domain)
+
+
+def signing_digest(primary: str, message: Mapping[str, Any], domain: Domain, signature_type: str) -> bytes:
+    """The 32 bytes the wallet's signature covers, for either allowed signature type."""
+    if signature_type == SIGNATURE_EIP712:
+        return eip712.typed_data_digest(domain.as_eip712(), primary, _KINDS[primary][0], message)
+    if signature_type == SIGNATURE_EIP191:
+        return personal_sign_digest(signed_text(primary, message, domain).encode("utf-8"))
+    raise InvalidField(f"signatureType must be one of {', '.join(SIGNATURE_TYPES)}", field="signatureType")
+
+
+# ---------------------------------------------------------------- the pinned document
 
 
 def canonical_json(value: Any) -> bytes:
@@ -117,19 +293,40 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def pinned_document(bundle: Bundle, message: str, chain_id: int, registry: str) -> bytes:
-    """The bytes pinned to IPFS: the seed's fields plus everything a third party needs to re-verify them."""
+def pinned_document(registration: Registration, domain: Domain) -> bytes:
+    """The bytes pinned to IPFS: everything a third party needs to re-verify the bundle with docs/PROTOCOL.md."""
     return canonical_json(
         {
             "format": DOCUMENT_FORMAT,
-            "wallet": bundle.wallet,
-            "DMTPpubKey": bundle.dmtp_public_key,
-            "keyType": KEY_TYPE_X25519,
-            "DMTPpriKey": bundle.encrypted_private_key,
-            "Signature": bundle.signature,
-            "signatureType": SIGNATURE_TYPE_PERSONAL_SIGN,
-            "message": message,
-            "chainId": chain_id,
-            "registry": to_checksum_address(registry),
+            "wallet": registration.wallet,
+            "keyType": registration.key_type,
+            "DMTPpubKey": registration.public_key,
+            "DMTPpriKey": registration.envelope,
+            "version": registration.version,
+            "issuedAt": registration.issued_at,
+            "expiresAt": registration.expires_at,
+            "signatureType": registration.signature_type,
+            "Signature": registration.signature,
+            "chainId": domain.chain_id,
+            "registry": domain.registry,
         }
     )
+
+
+def registration_from_document(document: Mapping[str, Any]) -> tuple[Registration, Domain]:
+    """Reads a pinned document back (third-party verification); raises on anything malformed."""
+    if document.get("format") != DOCUMENT_FORMAT:
+        raise InvalidField(f"document format must be {DOCUMENT_FORMAT}", field="format")
+    body = {
+        "address": document["wallet"],
+        "keyType": document["keyType"],
+        "DMTPpubKey": document["DMTPpubKey"],
+        "DMTPpriKey": document["DMTPpriKey"],
+        "version": document["version"],
+        "issuedAt": document["issuedAt"],
+        "expiresAt": document["expiresAt"],
+        "signatureType": document["signatureType"],
+        "Signature": document["Signature"],
+    }
+    return parse_registration(body), Domain(int(document["chainId"]), parse_address(document["registry"]))
+

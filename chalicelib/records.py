@@ -1,10 +1,20 @@
-"""DynamoDB: one item per (wallet, version) registration, with its document, CID and on-chain status."""
+"""DynamoDB: one item per (wallet, version), with its document, CID and on-chain status, plus a head item.
+
+Versions start at 1. The head item (version 0) names the wallet's latest version and carries a copy of
+the current key's immutable fields, so a batch lookup is one BatchGetItem, and so that writing version n
+can be made conditional on the head still saying n - 1 (of two racing writers, exactly one wins).
+"""
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
+
+HEAD_VERSION = 0
+KIND_KEY = "key"
+KIND_REVOCATION = "revocation"
+MAX_BATCH_GET = 100
 
 STATUS_PINNED = "pinned"
 STATUS_QUEUED = "queued"
@@ -36,6 +46,21 @@ class Record:
     nonce: Optional[int] = None
     block_number: Optional[int] = None
     error: Optional[str] = None
+    kind: str = KIND_KEY
+    revokes_cid: Optional[str] = None  # revocation records: the CID of the key they revoke
+    signer_check: Optional[str] = None  # JSON: how the signature was verified (ERC-1271: chain id and block)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The wallet's latest version and its current key (immutable fields only: no on-chain status)."""
+
+    wallet: str
+    latest_version: int
+    key_version: int
+    cid: str
+    document: str
+    revocation: Optional[str]  # JSON of the revocation record's document, when the current key is revoked
 
 
 _ATTRIBUTES = {
@@ -49,6 +74,9 @@ _ATTRIBUTES = {
     "nonce": "nonce",
     "block_number": "blockNumber",
     "error": "error",
+    "kind": "kind",
+    "revokes_cid": "revokesCid",
+    "signer_check": "signerCheck",
 }
 
 
@@ -63,6 +91,7 @@ def _to_item(record: Record) -> dict[str, Any]:
 
 def _from_item(item: dict[str, Any]) -> Record:
     values = {name: item.get(attribute) for name, attribute in _ATTRIBUTES.items()}
+    values["kind"] = values["kind"] or KIND_KEY
     for numeric in ("created_at", "updated_at", "nonce", "block_number"):
         if values[numeric] is not None:
             values[numeric] = int(values[numeric])
@@ -74,26 +103,119 @@ class RecordStore:
         self._table = table
 
     def latest(self, wallet: str) -> Optional[Record]:
+        found = self.newest(wallet, 1)
+        return found[0] if found else None
+
+    def newest(self, wallet: str, count: int) -> list[Record]:
+        """The wallet's `count` newest versions, newest first."""
         answer = self._table.query(
-            KeyConditionExpression=Key("wallet").eq(wallet.lower()),
+            KeyConditionExpression=Key("wallet").eq(wallet.lower()) & Key("version").gt(HEAD_VERSION),
             ScanIndexForward=False,
-            Limit=1,
+            Limit=count,
             ConsistentRead=True,
         )
-        items = answer.get("Items", [])
-        return _from_item(items[0]) if items else None
+        return [_from_item(item) for item in answer.get("Items", [])]
+
+    def history(self, wallet: str, limit: int, before_version: Optional[int] = None) -> list[Record]:
+        """Versions newest first, at most `limit`, only those below `before_version` when given."""
+        condition = Key("wallet").eq(wallet.lower())
+        if before_version is None:
+            condition = condition & Key("version").gt(HEAD_VERSION)
+        else:
+            condition = condition & Key("version").between(HEAD_VERSION + 1, before_version - 1)
+        answer = self._table.query(KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit, ConsistentRead=True)
+        return [_from_item(item) for item in answer.get("Items", [])]
+
+    def all_versions(self, wallet: str) -> Iterator[Record]:
+        """Every version, newest first, page by page."""
+        before: Optional[int] = None
+        while True:
+            page = self.history(wallet, 100, before)
+            yield from page
+            if len(page) < 100 or page[-1].version == 1:
+                return
+            before = page[-1].version
 
     def get(self, wallet: str, version: int) -> Optional[Record]:
         item = self._table.get_item(Key={"wallet": wallet.lower(), "version": version}, ConsistentRead=True).get("Item")
         return _from_item(item) if item else None
 
     def create(self, record: Record) -> None:
+        """Store `record` as the wallet's next version; VersionTaken unless the head says version - 1."""
+        head_changes: dict[str, Any] = {"latestVersion": record.version, "walletEip55": record.wallet}
+        if record.kind == KIND_KEY:
+            head_changes.update(keyVersion=record.version, cid=record.cid, document=record.document)
+            remove = ["revocation"]
+        else:
+            head_changes["revocation"] = record.document
+            remove = []
+        previous = record.version - 1
+        head_condition = "attribute_not_exists(wallet)" if previous == 0 else "latestVersion = :previous"
+        if record.kind == KIND_REVOCATION:
+            head_condition += " AND keyVersion = :previous AND attribute_not_exists(revocation)"
+        values = {f":{name}": value for name, value in head_changes.items()}
+        if previous:
+            values[":previous"] = previous
+        update = "SET " + ", ".join(f"#{name} = :{name}" for name in head_changes)
+        if remove:
+            update += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+        # The resource's client (de)serialises attribute values itself: plain Python values go in and out.
         try:
-            self._table.put_item(Item=_to_item(record), ConditionExpression=Attr("wallet").not_exists())
+            self._table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": _to_item(record),
+                            "ConditionExpression": "attribute_not_exists(wallet)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table.name,
+                            "Key": {"wallet": record.wallet.lower(), "version": HEAD_VERSION},
+                            "UpdateExpression": update,
+                            "ConditionExpression": head_condition,
+                            "ExpressionAttributeNames": {f"#{n}": n for n in (*head_changes, *remove)},
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                ]
+            )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise VersionTaken(f"{record.wallet} version {record.version} exists") from exc
+            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
             raise
+
+    def heads(self, wallets: list[str]) -> dict[str, Head]:
+        """Head items of up to 100 wallets in one BatchGetItem (repeated only for UnprocessedKeys)."""
+        if len(wallets) > MAX_BATCH_GET:
+            raise ValueError(f"at most {MAX_BATCH_GET} wallets per batch")
+        client = self._table.meta.client  # the resource's client: plain Python values in and out
+        pending: dict[str, Any] = {
+            self._table.name: {
+                "Keys": [{"wallet": w.lower(), "version": HEAD_VERSION} for w in wallets],
+                "ConsistentRead": True,
+            }
+        }
+        found: dict[str, Head] = {}
+        delay = 0.05
+        while pending:
+            answer = client.batch_get_item(RequestItems=pending)
+            for item in answer.get("Responses", {}).get(self._table.name, []):
+                found[item["wallet"]] = Head(
+                    wallet=item["walletEip55"],
+                    latest_version=int(item["latestVersion"]),
+                    key_version=int(item["keyVersion"]),
+                    cid=item["cid"],
+                    document=item["document"],
+                    revocation=item.get("revocation"),
+                )
+            pending = answer.get("UnprocessedKeys") or {}
+            if pending:
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        return found
 
     def set_status(self, record: Record, status: str, only_from: tuple[str, ...] = (), **changes: Any) -> bool:
         """Move a record to `status` (and set `changes`); with `only_from`, only if its status is one of those."""

@@ -1,90 +1,302 @@
-"""Use cases of the API: submit a key bundle, look a wallet up."""
+"""Use cases of the API: register, revoke, look up (single, as of a time, batch) and list history."""
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, Callable, Optional
 
 from .cid import cid_for_bytes
-from .errors import DependencyUnavailable, NotFound, PinningFailed, RegistryError
-from .jobs import Job, JobQueue
+from .errors import DependencyUnavailable, InvalidField, MalformedRequest, NotFound, PinningFailed, VersionConflict
+from .jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job, JobQueue
 from .pinning import Pinner
-from .protocol import parse_address, parse_bundle, pinned_document, verify_bundle
-from .records import STATUS_PINNED, STATUS_QUEUED, Record, RecordStore, VersionTaken
+from .protocol import (
+    REGISTRATION_TYPE,
+    REVOCATION_TYPE,
+    SIGNATURE_EIP191,
+    ClockRules,
+    Domain,
+    Registration,
+    canonical_json,
+    check_clock,
+    parse_address,
+    parse_registration,
+    parse_revocation,
+    pinned_document,
+    registration_from_document,
+    registration_message,
+    revocation_message,
+    signed_text,
+    signing_digest,
+    typed_data,
+)
+from .quotas import Quotas
+from .records import KIND_KEY, KIND_REVOCATION, STATUS_PINNED, STATUS_QUEUED, Head, Record, RecordStore, VersionTaken
+from .signatures import SignatureVerifier
 
 log = logging.getLogger(__name__)
-
-
-class VersionConflict(RegistryError):
-    status, code, title = 409, "version-conflict", "A concurrent registration for this wallet won"
+MAX_BATCH_LOOKUP = 100
+MAX_HISTORY_PAGE = 100
 
 
 class Registry:
-    def __init__(self, records: RecordStore, queue: JobQueue, pinner: Pinner, chain_id: int, registry_address: str):
+    def __init__(
+        self,
+        records: RecordStore,
+        queue: JobQueue,
+        pinner: Pinner,
+        domain: Domain,
+        verifier: SignatureVerifier,
+        quotas: Quotas,
+        clock: ClockRules = ClockRules(),
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self._records = records
         self._queue = queue
         self._pinner = pinner
-        self._chain_id = chain_id
-        self._registry_address = registry_address
+        self._domain = domain
+        self._verifier = verifier
+        self._quotas = quotas
+        self._clock = clock
+        self._now = now
 
-    def submit(self, body: Any) -> tuple[bool, dict[str, Any]]:
-        """Verify, pin, store and queue a bundle. Returns (created, public view of the record)."""
-        bundle = parse_bundle(body)
-        message = verify_bundle(bundle, self._chain_id, self._registry_address)
-        document = pinned_document(bundle, message, self._chain_id, self._registry_address)
+    # ------------------------------------------------------------ writes
+
+    def register(self, body: Any) -> tuple[bool, dict[str, Any]]:
+        """Verify, pin, store and queue a key bundle. Returns (created, public view of the record)."""
+        registration = parse_registration(body)
+        now = int(self._now())
+        check_clock(registration.issued_at, registration.expires_at, now, self._clock)
+        message = registration_message(registration)
+        digest = signing_digest(REGISTRATION_TYPE, message, self._domain, registration.signature_type)
+        signer = self._verifier.verify(registration.wallet, digest, registration.signature)
+        document = pinned_document(registration, self._domain)
         cid = cid_for_bytes(document)
 
-        latest = self._records.latest(bundle.wallet)
-        if latest is not None and latest.cid == cid:
-            if latest.status == STATUS_PINNED:
-                latest = self._enqueue(latest)
-            return False, public_view(latest)
+        newest = self._records.newest(registration.wallet, 1)
+        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
+        if existing is not None:  # the current bundle again: no new record, no new transaction
+            if existing.status == STATUS_PINNED:
+                existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
+            return False, self._view(existing, newest)
+        self._expect_next_version(registration.wallet, registration.version, newest)
+        self._quotas.charge_wallet(registration.wallet, now)
 
-        pinned_cid = self._pinner.pin(document, f"dmtp-{bundle.wallet.lower()}-{cid}.json")
+        pinned_cid = self._pinner.pin(document, f"dmtp-{registration.wallet.lower()}-v{registration.version}.json")
         if pinned_cid != cid:
             raise PinningFailed(f"pinning service computed {pinned_cid}, expected {cid}", expected=cid, got=pinned_cid)
+        record = Record(
+            registration.wallet, registration.version, cid, document.decode("utf-8"), STATUS_PINNED, now, now,
+            kind=KIND_KEY, signer_check=json.dumps(signer.as_dict()),
+        )
+        self._create(record)
+        record = self._enqueue(record, Job(record.wallet, record.version, cid, JOB_SET_KEY))
+        return True, self._view(record, [record])
 
-        now = int(time.time())
-        version = 1 if latest is None else latest.version + 1
-        record = Record(bundle.wallet, version, cid, document.decode("utf-8"), STATUS_PINNED, now, now)
+    def revoke(self, address: str, body: Any) -> dict[str, Any]:
+        revocation = parse_revocation(body)
+        if parse_address(address) != revocation.wallet:
+            raise InvalidField("the body's address differs from the path's", field="address")
+        now = int(self._now())
+        check_clock(revocation.issued_at, 0, now, self._clock)
+        key = self._records.get(revocation.wallet, revocation.revoked_version)
+        if key is None or key.kind != KIND_KEY:
+            raise NotFound(f"{revocation.wallet} has no key version {revocation.revoked_version}")
+        public_key = json.loads(key.document)["DMTPpubKey"]
+        message = revocation_message(revocation, public_key)
+        digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
+        signer = self._verifier.verify(revocation.wallet, digest, revocation.signature)
+        self._expect_next_version(revocation.wallet, revocation.version, self._records.newest(revocation.wallet, 1))
+        self._quotas.charge_wallet(revocation.wallet, now)
+        document = {
+            "kind": KIND_REVOCATION,
+            **message,
+            "signatureType": revocation.signature_type,
+            "Signature": revocation.signature,
+            "chainId": self._domain.chain_id,
+            "registry": self._domain.registry,
+        }
+        record = Record(
+            revocation.wallet, revocation.version, key.cid, canonical_json(document).decode("utf-8"), STATUS_PINNED,
+            now, now, kind=KIND_REVOCATION, revokes_cid=key.cid, signer_check=json.dumps(signer.as_dict()),
+        )
+        self._create(record)
+        record = self._enqueue(record, Job(record.wallet, record.version, key.cid, JOB_REVOKE_KEY))
+        return self._view(key, [record, key])
+
+    def _expect_next_version(self, wallet: str, version: int, newest: list[Record]) -> None:
+        current = newest[0].version if newest else 0
+        if version != current + 1:
+            raise VersionConflict(
+                f"version must be {current + 1} (the wallet's current version is {current})", currentVersion=current
+            )
+
+    def _create(self, record: Record) -> None:
         try:
             self._records.create(record)
         except VersionTaken as exc:
-            raise VersionConflict(f"version {version} of {bundle.wallet} was registered concurrently; retry") from exc
-        return True, public_view(self._enqueue(record))
+            current = self._records.latest(record.wallet)
+            version = current.version if current else 0
+            raise VersionConflict(
+                f"version {record.version} lost to a concurrent write; the wallet's version is now {version}",
+                currentVersion=version,
+            ) from exc
 
-    def _enqueue(self, record: Record) -> Record:
+    def _enqueue(self, record: Record, job: Job) -> Record:
         try:
-            self._queue.enqueue(Job(record.wallet, record.version, record.cid))
+            self._queue.enqueue(job)
         except Exception as exc:  # boto3 raises many kinds; the record stays 'pinned' and a resubmission re-queues it
             log.exception("enqueue failed for %s v%s", record.wallet, record.version)
             raise DependencyUnavailable(
-                "stored and pinned, but queueing the on-chain write failed; submit the same bundle again",
-                cid=record.cid,
+                "stored, but queueing the on-chain write failed; submit the same request again", cid=record.cid
             ) from exc
         self._records.set_status(record, STATUS_QUEUED, only_from=(STATUS_PINNED,))
         return self._records.get(record.wallet, record.version) or record
 
-    def lookup(self, address: str) -> dict[str, Any]:
+    # ------------------------------------------------------------ reads
+
+    def lookup(self, address: str, as_of: Optional[str] = None) -> dict[str, Any]:
         wallet = parse_address(address)
-        record = self._records.latest(wallet)
-        if record is None:
+        if as_of is None:
+            newest = self._records.newest(wallet, 2)
+            key = next((r for r in newest if r.kind == KIND_KEY), None)
+            if key is None:
+                raise NotFound(f"no DMTP key registered for {wallet}")
+            return self._view(key, newest)
+        moment = _unix_seconds(as_of)
+        versions = [r for r in self._records.all_versions(wallet) if r.created_at <= moment]
+        key = next((r for r in versions if r.kind == KIND_KEY), None)
+        if key is None:
+            raise NotFound(f"{wallet} had no DMTP key at {moment}")
+        return self._view(key, versions)
+
+    def history(self, address: str, limit: Optional[str], cursor: Optional[str]) -> dict[str, Any]:
+        wallet = parse_address(address)
+        size = _bounded_int(limit, "limit", 1, MAX_HISTORY_PAGE, default=20)
+        before = _bounded_int(cursor, "cursor", 2, 2**53, default=None)
+        page = self._records.history(wallet, size, before)
+        if not page and before is None:
             raise NotFound(f"no DMTP key registered for {wallet}")
-        return public_view(record)
+        more = len(page) == size and page[-1].version > 1
+        return {
+            "wallet": wallet,
+            "items": [self._history_item(record) for record in page],
+            "nextCursor": str(page[-1].version) if more else None,
+        }
+
+    def batch_lookup(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or set(body) != {"addresses"} or not isinstance(body["addresses"], list):
+            raise MalformedRequest('body must be {"addresses": [...]}')
+        raw = body["addresses"]
+        if not 1 <= len(raw) <= MAX_BATCH_LOOKUP:
+            raise InvalidField(f"addresses must hold 1 to {MAX_BATCH_LOOKUP} entries", field="addresses")
+        wallets = [parse_address(a) for a in raw]
+        duplicates = sorted({w for w in wallets if wallets.count(w) > 1})
+        if duplicates:
+            raise InvalidField(f"duplicate address(es): {', '.join(duplicates)}", field="addresses", duplicates=duplicates)
+        heads = self._records.heads(wallets)
+        results = [self._head_view(wallet, heads.get(wallet.lower())) for wallet in wallets]
+        found = sum(1 for r in results if r["found"])
+        return {"results": results, "countFound": found, "countNotFound": len(results) - found}
+
+    # ------------------------------------------------------------ views
+
+    def _proof(self, registration: Registration, domain: Domain) -> dict[str, Any]:
+        message = registration_message(registration)
+        proof: dict[str, Any] = {
+            "chainId": domain.chain_id,
+            "registry": domain.registry,
+            "signatureType": registration.signature_type,
+            "signature": registration.signature,
+            "typedData": typed_data(REGISTRATION_TYPE, message, domain),
+            "digest": "0x" + signing_digest(REGISTRATION_TYPE, message, domain, registration.signature_type).hex(),
+        }
+        if registration.signature_type == SIGNATURE_EIP191:
+            proof["personalSignText"] = signed_text(REGISTRATION_TYPE, message, domain)
+        return proof
+
+    def _view(self, key: Record, context: list[Record]) -> dict[str, Any]:
+        """A key record, with its revocation if `context` holds one, and everything a client needs to verify."""
+        document = json.loads(key.document)
+        registration, domain = registration_from_document(document)
+        revocation = next((r for r in context if r.kind == KIND_REVOCATION and r.revokes_cid == key.cid), None)
+        return {
+            "wallet": key.wallet,
+            "version": key.version,
+            "keyType": registration.key_type,
+            "DMTPpubKey": registration.public_key,
+            "cid": key.cid,
+            "status": key.status,
+            "txHash": key.tx_hash,
+            "blockNumber": key.block_number,
+            "error": key.error,
+            "createdAt": key.created_at,
+            "updatedAt": key.updated_at,
+            "expiresAt": registration.expires_at or None,
+            "revoked": revocation is not None,
+            "revocation": None if revocation is None else _revocation_view(revocation),
+            "signerCheck": json.loads(key.signer_check) if key.signer_check else None,
+            "bundle": document,
+            "proof": self._proof(registration, domain),
+        }
+
+    def _history_item(self, record: Record) -> dict[str, Any]:
+        base = {
+            "version": record.version,
+            "kind": record.kind,
+            "cid": record.cid,
+            "status": record.status,
+            "txHash": record.tx_hash,
+            "createdAt": record.created_at,
+        }
+        if record.kind == KIND_KEY:
+            base["document"] = json.loads(record.document)
+        else:
+            base["revocation"] = json.loads(record.document)
+        return base
+
+    def _head_view(self, wallet: str, head: Optional[Head]) -> dict[str, Any]:
+        if head is None:
+            return {"address": wallet, "found": False}
+        document = json.loads(head.document)
+        return {
+            "address": wallet,
+            "found": True,
+            "version": head.key_version,
+            "keyType": document["keyType"],
+            "DMTPpubKey": document["DMTPpubKey"],
+            "cid": head.cid,
+            "revoked": head.revocation is not None,
+            "bundle": document,
+        }
 
 
-def public_view(record: Record) -> dict[str, Any]:
-    bundle = json.loads(record.document)
+def _revocation_view(record: Record) -> dict[str, Any]:
+    document = json.loads(record.document)
     return {
-        "wallet": record.wallet,
         "version": record.version,
-        "cid": record.cid,
         "status": record.status,
         "txHash": record.tx_hash,
-        "blockNumber": record.block_number,
-        "error": record.error,
-        "chainId": bundle["chainId"],
-        "registry": bundle["registry"],
         "createdAt": record.created_at,
-        "updatedAt": record.updated_at,
-        "bundle": bundle,
+        "document": document,
     }
+
+
+def _unix_seconds(value: str) -> int:
+    try:
+        seconds = int(value)
+    except ValueError as exc:
+        raise InvalidField("asOf must be unix seconds", field="asOf") from exc
+    if seconds < 0:
+        raise InvalidField("asOf must be unix seconds", field="asOf")
+    return seconds
+
+
+def _bounded_int(value: Optional[str], name: str, low: int, high: int, default: Optional[int]) -> Optional[int]:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise InvalidField(f"{name} must be an integer", field=name) from exc
+    if not low <= number <= high:
+        raise InvalidField(f"{name} must be from {low} to {high}", field=name)
+    return number

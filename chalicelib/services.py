@@ -8,7 +8,11 @@ from .config import Settings
 from .jobs import JobQueue
 from .pinning import PinataPinner
 from .records import RecordStore
+from .protocol import ClockRules, Domain, parse_address
+from .quotas import Quotas
 from .registry import Registry
+from .rpc import JsonRpc
+from .signatures import SignatureVerifier
 
 
 def _aws_client(service: str, settings: Settings) -> Any:
@@ -26,14 +30,23 @@ def record_store(config: Settings) -> RecordStore:
 
 
 @lru_cache(maxsize=1)
+def quotas() -> Quotas:
+    config = settings()
+    table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.quotas_table)
+    return Quotas(table, config.wallet_writes_per_day, config.source_requests_per_minute)
+
+
+@lru_cache(maxsize=1)
 def registry() -> Registry:
     config = settings()
     return Registry(
         records=record_store(config),
         queue=JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
         pinner=PinataPinner(config.pinning_api_url, config.pinning_jwt),
-        chain_id=config.chain_id,
-        registry_address=config.registry_address,
+        domain=Domain(config.chain_id, parse_address(config.registry_address)),
+        verifier=SignatureVerifier(JsonRpc(config.rpc_url) if config.rpc_url else None, config.chain_id),
+        quotas=quotas(),
+        clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),
     )
 
 
@@ -54,5 +67,5 @@ def chain_worker() -> Any:
 
 def reset() -> None:
     """Forget built services, so the next call reads the environment again (tests, local stack)."""
-    for cached in (settings, registry, chain_worker):
+    for cached in (settings, quotas, registry, chain_worker):
         cached.cache_clear()

@@ -15,6 +15,9 @@ CHAIN_ID = 31337
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
     saved = dict(os.environ)
+    # Every test request comes from the test client's one source IP: lift the per-source limit for the
+    # suite (tests/test_registry.py checks the limit with a source of its own).
+    os.environ["SOURCE_REQUESTS_PER_MINUTE"] = "1000000"
     local = LocalStack(with_api=False, with_worker=False).start()
     try:
         yield local
@@ -42,6 +45,13 @@ def pinning(stack: LocalStack) -> Iterator[Any]:
     yield stack.pinning
     stack.pinning.fault.status = None
     stack.pinning.fault.wrong_cid = False
+
+
+@pytest.fixture(scope="session")
+def domain(stack: LocalStack) -> Any:
+    from chalicelib.protocol import Domain
+
+    return Domain(CHAIN_ID, stack.registry_address)
 
 
 @pytest.fixture()

@@ -13,7 +13,8 @@ from chalicelib.records import STATUS_PINNED, STATUS_QUEUED
 from chalicelib.registry import Registry
 from chalicelib.worker import ChainWorker
 from devstack.stack import WorkerLoop, deploy_registry
-from tests.bundles import signed_bundle
+from chalicelib.protocol import Domain
+from tests.bundles import registration_body
 from tests.conftest import CHAIN_ID
 
 
@@ -30,7 +31,7 @@ def worker(stack):
 
 def register(api, stack, wallet):
     response = api.http.post(
-        "/keys", headers={"Content-Type": "application/json"}, body=json.dumps(signed_bundle(wallet, CHAIN_ID, stack.registry_address))
+        "/keys", headers={"Content-Type": "application/json"}, body=json.dumps(registration_body(wallet, Domain(CHAIN_ID, stack.registry_address)))
     )
     assert response.status_code == 202
     return json.loads(response.body)
@@ -101,23 +102,6 @@ def test_a_write_the_contract_refuses_ends_failed_with_the_reason(api, stack, ch
     done = worker.process(Job(wallet.address, accepted["version"], accepted["cid"]))
     assert done.status == "failed"
     assert done.error == f"contract refused the write: NotOwner({stack.owner_address.lower()})"
-
-
-def test_a_failed_enqueue_keeps_the_record_and_a_resubmission_queues_it(stack, wallet):
-    from chalicelib.pinning import PinataPinner
-
-    config = services.settings()
-    records = services.record_store(config)
-    pinner = PinataPinner(stack.pinning.url, stack.env["PINNING_JWT"])
-    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
-    broken = Registry(records, JobQueue(sqs, "no-such-queue"), pinner, CHAIN_ID, stack.registry_address)
-    body = signed_bundle(wallet, CHAIN_ID, stack.registry_address)
-    with pytest.raises(DependencyUnavailable):
-        broken.submit(body)
-    assert records.latest(wallet.address).status == STATUS_PINNED
-    working = Registry(records, JobQueue(sqs, config.jobs_queue_name), pinner, CHAIN_ID, stack.registry_address)
-    created, record = working.submit(body)
-    assert (created, record["status"], record["version"]) == (False, STATUS_QUEUED, 1)
 
 
 def test_a_mined_revert_ends_failed_with_the_decoded_reason(api, stack, wallet):

@@ -1,0 +1,44 @@
+"""A few JSON-RPC calls over requests, for the API path (web3 costs ~1 s of cold start there)."""
+import itertools
+from typing import Any
+
+import requests
+
+
+class RpcError(RuntimeError):
+    """The node answered with an error (for eth_call: the call reverted)."""
+
+
+class RpcUnavailable(RpcError):
+    """The node could not be reached or did not answer JSON-RPC."""
+
+
+class JsonRpc:
+    def __init__(self, url: str, timeout_s: float = 5.0, session: Any = None) -> None:
+        self._url = url
+        self._timeout_s = timeout_s
+        self._session = session or requests.Session()
+        self._ids = itertools.count(1)
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        try:
+            answer = self._session.post(
+                self._url, json={"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}, timeout=self._timeout_s
+            ).json()
+        except (requests.RequestException, ValueError) as exc:
+            raise RpcUnavailable(f"{method}: RPC unreachable or not JSON ({type(exc).__name__})") from exc
+        if "error" in answer:
+            raise RpcError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+    def chain_id(self) -> int:
+        return int(self.call("eth_chainId", []), 16)
+
+    def block_number(self) -> int:
+        return int(self.call("eth_blockNumber", []), 16)
+
+    def code(self, address: str, block: str = "latest") -> bytes:
+        return bytes.fromhex(self.call("eth_getCode", [address, block]).removeprefix("0x"))
+
+    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
+        return bytes.fromhex(self.call("eth_call", [{"to": to, "data": "0x" + data.hex()}, block]).removeprefix("0x"))
