@@ -1,17 +1,20 @@
-"""Deploy the DMTPKeys registry contract from the committed artifact.
+"""Deploy the DMTPKeys registry contract from the committed artifact and hand it to the KMS owner key.
 
 Library::
 
     from infra.deploy_contract import deploy, transfer_ownership, is_live_registry
 
-CLI::
+CLI (docs/DEPLOY.md)::
 
-    python -m infra.deploy_contract --rpc-url URL --deployer-key HEX \
-        [--new-owner ADDR] [--existing ADDR]
+    python -m infra.deploy_contract --stage prod --rpc-url URL [--deployer-key HEX] [--kms-key-id ALIAS]
+    python -m infra.deploy_contract --rpc-url URL --deployer-key HEX [--new-owner ADDR] [--existing ADDR]
 
-The deployer key may also come from the DEPLOYER_PRIVATE_KEY environment variable.
-With --existing naming a live registry the script refuses to deploy (exit 2).
-Prints {"address": ..., "owner": ...} as JSON on success.
+With --stage, the stage's entry in .chalice/config.json decides: the chain (the RPC must serve its CHAIN_ID),
+the owner (its KMS_KEY_ID, unless --kms-key-id or --new-owner says otherwise) and idempotency (when its
+REGISTRY_ADDRESS names a live registry the script refuses to deploy). Any funded key can deploy; ownership
+then moves to the owner and is checked with owner(). The deployer key may also come from the
+DEPLOYER_PRIVATE_KEY environment variable. Exit 2: refused (a live registry exists, or the wrong chain).
+Prints {"address", "owner", "chainId"} as JSON on success: put "address" in REGISTRY_ADDRESS.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from infra.kms_owner import kms_address
+from infra.stage_config import CHALICE_CONFIG_PATH, StageConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT_PATH = REPO_ROOT / "chalicelib" / "contracts" / "DMTPKeys.json"
@@ -114,39 +120,68 @@ def _owner_of(rpc_url: str, address: str) -> str:
     return w3.to_checksum_address(_contract(w3, address).functions.owner().call())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m infra.deploy_contract", description="Deploy the DMTPKeys registry."
-    )
+REFUSED = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infra.deploy_contract", description="Deploy the DMTPKeys registry.")
     parser.add_argument("--rpc-url", required=True, help="JSON-RPC endpoint")
     parser.add_argument(
         "--deployer-key",
         default=os.environ.get("DEPLOYER_PRIVATE_KEY"),
         help="deployer private key (hex); default: $DEPLOYER_PRIVATE_KEY",
     )
-    parser.add_argument("--new-owner", help="transfer ownership to this address after deploying")
-    parser.add_argument(
-        "--existing",
-        help="address of an already deployed registry; if it is live, refuse to deploy",
-    )
-    args = parser.parse_args(argv)
+    parser.add_argument("--stage", help="Chalice stage: its CHAIN_ID, KMS_KEY_ID and REGISTRY_ADDRESS apply")
+    parser.add_argument("--config", type=Path, default=CHALICE_CONFIG_PATH, help=argparse.SUPPRESS)
+    owner = parser.add_mutually_exclusive_group()
+    owner.add_argument("--kms-key-id", help="hand ownership to this KMS key's address (e.g. alias/dmtp-registry-prod-owner-blue)")
+    owner.add_argument("--new-owner", help="hand ownership to this address")
+    parser.add_argument("--existing", help="address of an already deployed registry; if it is live, refuse to deploy")
+    return parser
 
-    if args.existing and is_live_registry(args.rpc_url, args.existing):
-        print(
-            f"refusing to deploy: a live DMTPKeys registry already exists at {args.existing} "
-            f"(owner {_owner_of(args.rpc_url, args.existing)}); drop --existing to deploy anew",
-            file=sys.stderr,
-        )
-        return 2
-    if args.existing:
-        print(f"note: no live registry at {args.existing}; deploying a new one", file=sys.stderr)
+
+def _refuse_over_live_registry(rpc_url: str, existing: str, owner: str | None) -> bool:
+    if not existing or not is_live_registry(rpc_url, existing):
+        if existing:
+            print(f"note: no live registry at {existing}; deploying a new one", file=sys.stderr)
+        return False
+    current = _owner_of(rpc_url, existing)
+    held = "" if owner is None else (" (the intended owner)" if current == owner else f" (not the intended owner {owner})")
+    print(
+        f"refusing to deploy: a live DMTPKeys registry already exists at {existing}, owner {current}{held}; "
+        "clear REGISTRY_ADDRESS (or drop --existing) to deploy anew",
+        file=sys.stderr,
+    )
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    stage = StageConfig.load(args.stage, args.config) if args.stage else None
+    existing = args.existing or (stage.registry_address if stage else "")
+    kms_key_id = args.kms_key_id or (stage.kms_key_id if stage and not args.new_owner else None)
+    w3 = _web3(args.rpc_url)
+    chain_id = w3.eth.chain_id
+    if stage and stage.chain_id and chain_id != stage.chain_id:
+        print(f"refusing to deploy: the RPC serves chain {chain_id}, stage {stage.stage} is chain {stage.chain_id}", file=sys.stderr)
+        return REFUSED
+    new_owner = kms_address(kms_key_id) if kms_key_id else args.new_owner
+    if new_owner:
+        new_owner = w3.to_checksum_address(new_owner)
+    if _refuse_over_live_registry(args.rpc_url, existing, new_owner):
+        return REFUSED
     if not args.deployer_key:
         parser.error("a deployer key is required (--deployer-key or DEPLOYER_PRIVATE_KEY)")
 
     address = deploy(args.rpc_url, args.deployer_key)
-    if args.new_owner:
-        transfer_ownership(args.rpc_url, address, args.deployer_key, args.new_owner)
-    print(json.dumps({"address": address, "owner": _owner_of(args.rpc_url, address)}))
+    print(f"deployed DMTPKeys at {address}", file=sys.stderr)
+    if new_owner:
+        transfer_ownership(args.rpc_url, address, args.deployer_key, new_owner)  # checks owner() afterwards
+        print(f"ownership moved to {new_owner}" + (f" ({kms_key_id})" if kms_key_id else ""), file=sys.stderr)
+    if stage:
+        print(f"next: set stages.{stage.stage}.environment_variables.REGISTRY_ADDRESS to {address} in {args.config}", file=sys.stderr)
+    print(json.dumps({"address": address, "owner": _owner_of(args.rpc_url, address), "chainId": chain_id}))
     return 0
 
 

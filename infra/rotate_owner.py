@@ -1,0 +1,87 @@
+"""Move the DMTPKeys contract's ownership from one KMS owner key to the other (docs/DEPLOY.md, rotation).
+
+CLI::
+
+    python -m infra.rotate_owner --stage prod --rpc-url URL --to-kms-key-id alias/dmtp-registry-prod-owner-green
+    python -m infra.rotate_owner --stage prod --rpc-url URL --to-address 0x...   # tearing a stage down
+
+The outgoing key is the stage's KMS_KEY_ID (or --from-kms-key-id) and signs transferOwnership itself, so the
+caller must be the stack's RotationSignerArn. Refuses (exit 2) unless the outgoing key owns the contract, an
+incoming KMS key's address holds ETH for gas, and the outgoing key has no transaction waiting in the mempool
+(pause the worker and the monitor first: a transaction it signed after the transfer would revert NotOwner).
+Prints {"registry", "from", "to", "txHash"} as JSON once owner() returns the incoming address.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from chalicelib.kms_signer import KmsSigner
+from infra.deploy_contract import _contract, _owner_of, _web3
+from infra.kms_owner import kms_signer, send_signed_by_kms
+from infra.stage_config import CHALICE_CONFIG_PATH, StageConfig
+
+REFUSED = 2
+
+
+class RotationRefused(RuntimeError):
+    pass
+
+
+def rotate(rpc_url: str, registry: str, outgoing: KmsSigner, incoming: str, incoming_pays_gas: bool = True) -> dict[str, str]:
+    """transferOwnership(incoming), signed by the outgoing KMS key; checked with owner()."""
+    w3 = _web3(rpc_url)
+    incoming = w3.to_checksum_address(incoming)
+    owner = _owner_of(rpc_url, registry)
+    if owner == incoming:
+        raise RotationRefused(f"{incoming} already owns {registry}")
+    if owner != outgoing.address:
+        raise RotationRefused(f"{registry} is owned by {owner}, not by the outgoing key ({outgoing.address})")
+    if incoming_pays_gas and w3.eth.get_balance(incoming) == 0:
+        raise RotationRefused(f"fund {incoming} before it takes over: it pays the registry's gas")
+    pending = w3.eth.get_transaction_count(outgoing.address, "pending") - w3.eth.get_transaction_count(outgoing.address, "latest")
+    if pending:
+        raise RotationRefused(
+            f"{outgoing.address} has {pending} transaction(s) in the mempool: pause the worker and the monitor "
+            "and wait for them to be mined"
+        )
+    receipt = send_signed_by_kms(w3, _contract(w3, registry).functions.transferOwnership(incoming), outgoing)
+    now = _owner_of(rpc_url, registry)
+    if now != incoming:
+        raise RuntimeError(f"owner() is {now} after the transfer, expected {incoming}")
+    return {"registry": w3.to_checksum_address(registry), "from": outgoing.address, "to": incoming,
+            "txHash": receipt["transactionHash"].to_0x_hex()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.rotate_owner", description="Hand the registry to another owner.")
+    parser.add_argument("--rpc-url", required=True)
+    parser.add_argument("--stage", required=True, help="Chalice stage: its REGISTRY_ADDRESS and KMS_KEY_ID apply")
+    parser.add_argument("--config", type=Path, default=CHALICE_CONFIG_PATH, help=argparse.SUPPRESS)
+    parser.add_argument("--from-kms-key-id", help="outgoing owner key; default: the stage's KMS_KEY_ID")
+    incoming = parser.add_mutually_exclusive_group(required=True)
+    incoming.add_argument("--to-kms-key-id", help="incoming owner key, e.g. alias/dmtp-registry-prod-owner-green")
+    incoming.add_argument("--to-address", help="hand the registry to a plain address (tearing a stage down)")
+    args = parser.parse_args(argv)
+    stage = StageConfig.load(args.stage, args.config)
+    if not stage.registry_address:
+        parser.error(f"stage {stage.stage} names no REGISTRY_ADDRESS")
+    outgoing = kms_signer(args.from_kms_key_id or stage.kms_key_id)
+    to_kms = bool(args.to_kms_key_id)
+    try:
+        result = rotate(args.rpc_url, stage.registry_address, outgoing,
+                        kms_signer(args.to_kms_key_id).address if to_kms else args.to_address, incoming_pays_gas=to_kms)
+    except RotationRefused as refused:
+        print(f"refusing to rotate: {refused}", file=sys.stderr)
+        return REFUSED
+    if to_kms:
+        print(f"next: set stages.{stage.stage}.environment_variables.KMS_KEY_ID to {args.to_kms_key_id}, deploy the app, "
+              "then resume the worker and the monitor", file=sys.stderr)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
