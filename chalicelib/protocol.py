@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from coincurve import PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from . import eip712
 from .envelopes import parse_envelope
@@ -150,8 +151,8 @@ def parse_public_key(key_type: str, value: Any) -> str:
     if not isinstance(value, str) or not _HEX.match(value) or len(value) != 2 + 2 * length:
         raise InvalidField(f"DMTPpubKey must be a {length}-byte {key_type} key as 0x + {2 * length} hex digits", field="DMTPpubKey")
     raw = bytes.fromhex(value[2:])
-    if key_type == KEY_TYPE_X25519 and raw == bytes(32):
-        raise InvalidField("DMTPpubKey is the all-zero X25519 point", field="DMTPpubKey")
+    if key_type == KEY_TYPE_X25519 and _is_small_order_x25519(raw):
+        raise InvalidField("DMTPpubKey is a small-order X25519 point (no shared secret possible)", field="DMTPpubKey")
     if key_type == KEY_TYPE_SECP256K1:
         if raw[0] not in (2, 3):
             raise InvalidField("DMTPpubKey must be a compressed secp256k1 point (prefix 02 or 03)", field="DMTPpubKey")
@@ -160,6 +161,15 @@ def parse_public_key(key_type: str, value: Any) -> str:
         except ValueError as exc:
             raise InvalidField("DMTPpubKey is not a point on secp256k1", field="DMTPpubKey") from exc
     return value.lower()
+
+
+def _is_small_order_x25519(raw: bytes) -> bool:
+    """RFC 7748 section 6.1: a small-order point gives the all-zero shared secret, which cryptography refuses."""
+    try:
+        X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
+    except ValueError:
+        return True
+    return False
 
 
 def _positive_int(fields: Mapping[str, Any], name: str, allow_zero: bool = False) -> int:

@@ -65,6 +65,8 @@ class SignatureVerifier:
                 answer = b""
         except RpcError as exc:
             raise DependencyUnavailable(f"could not check the wallet's code on chain: {exc}") from exc
-        if answer[:4] != ERC1271_MAGIC:
+        # The ABI-encoded bytes4: the magic value then 28 zero bytes (OpenZeppelin SignatureChecker's test). Checking
+        # only 4 bytes would accept any contract whose fallback echoes its calldata, which starts with the selector.
+        if answer[:32] != ERC1271_MAGIC.ljust(32, b"\0"):
             raise InvalidSignature("the smart-contract wallet does not accept this signature (ERC-1271)")
         return SignerCheck("erc1271", self._chain_id, block)

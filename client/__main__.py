@@ -1,10 +1,16 @@
-"""python -m client {register,lookup,keygen}: the reference client from a shell.
+"""python -m client {keygen,register,revoke,lookup,history,verify}: the reference client from a shell.
 
-  python -m client keygen
+  python -m client keygen [--key-type secp256k1]
   DMTP_WALLET_KEY=0x... python -m client register --api http://127.0.0.1:8000 [--wait]
-  python -m client lookup --api http://127.0.0.1:8000 0xWALLET
+      [--signature-type eip712|eip191] [--envelope x25519-xsalsa20-poly1305|eip191-aes256-gcm-hkdf-sha256]
+      [--key-type x25519|secp256k1] [--version N]
+  DMTP_WALLET_KEY=0x... python -m client revoke --api http://127.0.0.1:8000
+  python -m client lookup --api http://127.0.0.1:8000 [--as-of UNIX] 0xWALLET
+  python -m client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
+  python -m client verify --api http://127.0.0.1:8000 --rpc http://127.0.0.1:8545 0xWALLET
 
 Answers go to stdout as JSON; API errors go to stderr as the problem+json body, with exit status 1.
+`verify` prints the verified key, or `{"verified": false, "code", "reason"}` and exits 1.
 """
 from __future__ import annotations
 
@@ -14,8 +20,20 @@ import os
 import sys
 from typing import Any, Sequence
 
-from .keys import DmtpKeyPair
-from .registry_client import FINAL_STATUSES, RegistryClient, RegistryClientError, build_registration
+from chalicelib.envelopes import ENVELOPE_VERSIONS, X25519_XSALSA20_POLY1305
+from chalicelib.errors import RegistryError
+
+from .keys import KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
+from .registry_client import (
+    FINAL_STATUSES,
+    SIGNATURE_TYPES,
+    RegistryClient,
+    RegistryClientError,
+    build_registration,
+    build_revocation,
+    wallet_address,
+)
+from .verify import VerificationFailed, verify
 
 WALLET_KEY_ENV = "DMTP_WALLET_KEY"
 
@@ -24,36 +42,84 @@ def _print(value: Any, stream: Any = None) -> None:
     print(json.dumps(value, indent=2, sort_keys=True), file=stream or sys.stdout)
 
 
+def _api_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api", required=True, help="base URL of the registry API")
+    parser.add_argument("--timeout", type=float, default=10, help="HTTP timeout in seconds (default 10)")
+
+
+def _wallet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wallet-key", default=os.environ.get(WALLET_KEY_ENV), help=f"wallet private key hex (default: ${WALLET_KEY_ENV})"
+    )
+    parser.add_argument("--signature-type", choices=SIGNATURE_TYPES, default="eip712", help="eip712 (default) or eip191 (personal_sign)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m client", description="DMTP Key Registry reference client")
     commands = parser.add_subparsers(dest="command", required=True)
 
     register = commands.add_parser("register", help="register a fresh (or given) DMTP key for a wallet")
-    register.add_argument("--api", required=True, help="base URL of the registry API")
-    register.add_argument(
-        "--wallet-key", default=os.environ.get(WALLET_KEY_ENV), help=f"wallet private key hex (default: ${WALLET_KEY_ENV})"
-    )
+    _api_options(register)
+    _wallet_option(register)
+    register.add_argument("--envelope", choices=ENVELOPE_VERSIONS, default=X25519_XSALSA20_POLY1305, help="how the private key is sealed for the wallet")
+    register.add_argument("--key-type", choices=KEY_TYPES, default=KEY_TYPE_X25519, help="DMTP key type (default x25519)")
+    register.add_argument("--version", type=int, help="key version (default: the wallet's current version + 1, from the API)")
+    register.add_argument("--expires-at", type=int, help="unix time after which the signature is void")
     register.add_argument("--dmtp-key", help="register this DMTP private key hex instead of a new one (see keygen)")
     register.add_argument("--wait", action="store_true", help="poll until the record is confirmed or failed")
     register.add_argument("--wait-timeout", type=float, default=120, help="seconds to wait with --wait (default 120)")
-    register.add_argument("--timeout", type=float, default=10, help="HTTP timeout in seconds (default 10)")
+
+    revoke = commands.add_parser("revoke", help="revoke the wallet's current DMTP key")
+    _api_options(revoke)
+    _wallet_option(revoke)
 
     lookup = commands.add_parser("lookup", help="show the registered DMTP key of a wallet")
-    lookup.add_argument("--api", required=True, help="base URL of the registry API")
-    lookup.add_argument("--timeout", type=float, default=10, help="HTTP timeout in seconds (default 10)")
+    _api_options(lookup)
+    lookup.add_argument("--as-of", type=int, help="the key that was current at this unix time")
     lookup.add_argument("address")
 
-    commands.add_parser("keygen", help="print a fresh DMTP (X25519) key pair as JSON")
+    history = commands.add_parser("history", help="list a wallet's keys and revocations, newest first")
+    _api_options(history)
+    history.add_argument("--limit", type=int)
+    history.add_argument("--cursor")
+    history.add_argument("address")
+
+    check = commands.add_parser("verify", help="look a wallet up and verify the answer (CID, signature, contract)")
+    _api_options(check)
+    check.add_argument("--rpc", help="JSON-RPC URL of the chain (without it: CID and EOA signature only)")
+    check.add_argument("--registry", help="the registry contract you trust (default: whatever the document names)")
+    check.add_argument("--allow-pending", action="store_true", help="accept a record that is not confirmed on chain yet")
+    check.add_argument("address")
+
+    keygen = commands.add_parser("keygen", help="print a fresh DMTP key pair as JSON")
+    keygen.add_argument("--key-type", choices=KEY_TYPES, default=KEY_TYPE_X25519)
     return parser
 
 
-def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _need_wallet(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if not args.wallet_key:
-        parser.error(f"register needs --wallet-key or ${WALLET_KEY_ENV}")
+        parser.error(f"{args.command} needs --wallet-key or ${WALLET_KEY_ENV}")
+
+
+def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _need_wallet(args, parser)
     client = RegistryClient(args.api, timeout=args.timeout)
     config = client.config()
-    dmtp = DmtpKeyPair.from_private_key_hex(args.dmtp_key) if args.dmtp_key else None
-    body, _ = build_registration(args.wallet_key, int(config["chainId"]), config["registry"], dmtp)
+    dmtp = DmtpKeyPair.from_private_key_hex(args.dmtp_key, args.key_type) if args.dmtp_key else None
+    version = args.version
+    if version is None:
+        version = client.next_version(wallet_address(args.wallet_key))
+    body, _ = build_registration(
+        args.wallet_key,
+        int(config["chainId"]),
+        config["registry"],
+        version=version,
+        dmtp=dmtp,
+        signature_type=args.signature_type,
+        envelope=args.envelope,
+        key_type=args.key_type,
+        expires_at=args.expires_at,
+    )
     answer = client.register(body)
     _print(answer)
     if not args.wait:
@@ -63,19 +129,56 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0 if final.get("status") == "confirmed" else 1
 
 
+def _revoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _need_wallet(args, parser)
+    client = RegistryClient(args.api, timeout=args.timeout)
+    config = client.config()
+    wallet = wallet_address(args.wallet_key)
+    current = client.lookup(wallet)
+    if current.get("revoked"):
+        print(f"error: {wallet}'s key version {current['version']} is already revoked", file=sys.stderr)
+        return 1
+    body = build_revocation(
+        args.wallet_key, int(config["chainId"]), config["registry"], current["version"], current["DMTPpubKey"], signature_type=args.signature_type
+    )
+    _print(client.revoke(wallet, body))
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    answer = RegistryClient(args.api, timeout=args.timeout).lookup(args.address)
+    try:
+        verified = verify(answer, args.rpc, wallet=args.address, registry=args.registry, require_onchain=not args.allow_pending)
+    except VerificationFailed as failure:
+        _print({"verified": False, "code": failure.code, "reason": failure.reason})
+        return 1
+    _print({"verified": True, **verified.to_json()})
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "keygen":
-            _print(DmtpKeyPair.generate().to_json())
+            _print(DmtpKeyPair.generate(args.key_type).to_json())
             return 0
         if args.command == "lookup":
-            _print(RegistryClient(args.api, timeout=args.timeout).lookup(args.address))
+            _print(RegistryClient(args.api, timeout=args.timeout).lookup(args.address, as_of=args.as_of))
             return 0
+        if args.command == "history":
+            _print(RegistryClient(args.api, timeout=args.timeout).history(args.address, args.limit, args.cursor))
+            return 0
+        if args.command == "verify":
+            return _verify(args)
+        if args.command == "revoke":
+            return _revoke(args, parser)
         return _register(args, parser)
     except RegistryClientError as exc:
         _print(exc.problem, sys.stderr)
+        return 1
+    except RegistryError as exc:  # the request we were about to send breaks a protocol rule
+        _print(exc.to_problem(), sys.stderr)
         return 1
     except (ValueError, TimeoutError, OSError) as exc:  # bad key, timeout, connection refused (requests' errors are OSErrors)
         print(f"error: {exc}", file=sys.stderr)

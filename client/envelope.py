@@ -1,4 +1,5 @@
-"""MetaMask / @metamask/eth-sig-util `x25519-xsalsa20-poly1305` encryption, on PyNaCl.
+"""The wallet-sealed DMTP private key. Here: MetaMask / @metamask/eth-sig-util `x25519-xsalsa20-poly1305`
+encryption, on PyNaCl; `seal` / `open_envelope` also handle `eip191-aes256-gcm-hkdf-sha256` (wallet_envelope.py).
 
 This is what `eth_getEncryptionPublicKey` and `eth_decrypt` (deprecated in MetaMask, still widely used) and
 eth-sig-util's `getEncryptionPublicKey`, `encrypt` and `decrypt` do:
@@ -103,3 +104,31 @@ def decrypt(envelope: dict[str, Any], wallet_private_key: KeyLike) -> str:
         return opened.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError("decrypted data is not UTF-8 text") from exc
+
+
+# ---------------------------------------------------------------- both envelope forms
+
+
+def seal(version: str, wallet_private_key: KeyLike, plaintext: str) -> dict[str, str]:
+    """Seal `plaintext` for the wallet in either accepted form (chalicelib.envelopes.ENVELOPE_VERSIONS)."""
+    from . import wallet_envelope
+
+    if version == VERSION:
+        return encrypt(encryption_public_key(wallet_private_key), plaintext)
+    if version == wallet_envelope.VERSION:
+        return wallet_envelope.encrypt(_secret_key_bytes(wallet_private_key), plaintext)
+    raise ValueError(f"unknown envelope {version!r}; expected {VERSION!r} or {wallet_envelope.VERSION!r}")
+
+
+def open_envelope(envelope: dict[str, Any], wallet_private_key: KeyLike) -> str:
+    """Open either envelope form with the wallet's key. ValueError on a bad envelope or the wrong wallet."""
+    from . import wallet_envelope
+
+    version = envelope.get("version") if isinstance(envelope, dict) else None
+    if version == wallet_envelope.VERSION:
+        return wallet_envelope.decrypt(envelope, _secret_key_bytes(wallet_private_key))
+    return decrypt(envelope, wallet_private_key)
+
+
+def _secret_key_bytes(wallet_private_key: KeyLike) -> bytes:
+    return bytes(_secret_key(wallet_private_key))

@@ -1,26 +1,46 @@
-"""Reference client of the DMTP Key Registry API (protocol v1, see chalicelib/protocol.py).
+"""Reference client of the DMTP Key Registry API (protocol v2, see chalicelib/protocol.py).
 
 Registering a key takes three steps, all in `build_registration`:
 
-1. make (or take) an X25519 DMTP key pair;
-2. seal its private key hex for the wallet itself, the way MetaMask's `eth_getEncryptionPublicKey` +
-   eth-sig-util `encrypt` would, so only the wallet (`eth_decrypt`) can open it again;
-3. sign `registration_message(wallet, DMTPpubKey, chainId, registry)` with EIP-191 personal_sign.
+1. make (or take) a DMTP key pair (X25519, or secp256k1 as a 33-byte compressed point);
+2. seal its private key hex for the wallet itself, in either accepted envelope: MetaMask's
+   `x25519-xsalsa20-poly1305` (`eth_getEncryptionPublicKey` + eth-sig-util `encrypt`, opened by `eth_decrypt`) or
+   `eip191-aes256-gcm-hkdf-sha256` (a key derived from a personal_sign signature; any EOA wallet can open it);
+3. sign the `KeyRegistration` (wallet, key, key type, envelope hash, version, issuedAt, expiresAt) for the
+   registry's domain (chainId, contract): EIP-712 typed data, or its personal_sign text.
+
+`build_revocation` signs a `KeyRevocation` of the current key; `client.verify` checks a lookup answer.
 """
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 from urllib.parse import quote
 
 import requests
 
-from chalicelib.protocol import registration_message
+from chalicelib.protocol import (
+    REGISTRATION_TYPE,
+    REVOCATION_TYPE,
+    SIGNATURE_EIP191,
+    SIGNATURE_EIP712,
+    Domain,
+    parse_address,
+    parse_registration,
+    parse_revocation,
+    registration_message,
+    revocation_message,
+    signed_text,
+    typed_data,
+)
 
-from .envelope import decrypt, encrypt, encryption_public_key
-from .keys import DmtpKeyPair
+from .envelope import VERSION as X25519_ENVELOPE
+from .envelope import open_envelope, seal
+from .keys import KEY_TYPE_X25519, DmtpKeyPair
 
 FINAL_STATUSES = ("confirmed", "failed")
+SIGNATURE_TYPES = (SIGNATURE_EIP712, SIGNATURE_EIP191)
+_PLACEHOLDER_SIGNATURE = "0x00"
 
 
 def _wallet_key_bytes(wallet_private_key_hex: str) -> bytes:
@@ -36,42 +56,118 @@ def _wallet_key_bytes(wallet_private_key_hex: str) -> bytes:
     return key
 
 
-def build_registration(
-    wallet_private_key_hex: str, chain_id: int, registry: str, dmtp: DmtpKeyPair | None = None
-) -> tuple[dict[str, Any], DmtpKeyPair]:
-    """The POST /keys body for this wallet, and the DMTP key pair it registers."""
+def _sign(wallet_key: bytes, primary: str, message: dict[str, Any], domain: Domain, signature_type: str) -> str:
+    """What the wallet returns for eth_signTypedData_v4 (eip712) or personal_sign (eip191), as 0x + lowercase hex."""
     from eth_account import Account  # lazy: heavy import, only needed to sign
-    from eth_account.messages import encode_defunct
+    from eth_account.messages import encode_defunct, encode_typed_data
 
+    if signature_type == SIGNATURE_EIP712:
+        signable = encode_typed_data(full_message=typed_data(primary, message, domain))
+    elif signature_type == SIGNATURE_EIP191:
+        signable = encode_defunct(text=signed_text(primary, message, domain))
+    else:
+        raise ValueError(f"signature type must be one of {', '.join(SIGNATURE_TYPES)}, not {signature_type!r}")
+    # HexBytes.hex() has no 0x prefix in hexbytes >= 1.0; build the string explicitly.
+    return "0x" + bytes(Account.sign_message(signable, private_key=wallet_key).signature).hex()
+
+
+def _wallet_address(wallet_key: bytes) -> str:
+    from coincurve import PrivateKey
+
+    from chalicelib.ethsig import address_from_public_key
+
+    return address_from_public_key(PrivateKey(wallet_key).public_key.format(compressed=False))
+
+
+def wallet_address(wallet_private_key_hex: str) -> str:
+    """The EIP-55 address of a wallet private key."""
+    return _wallet_address(_wallet_key_bytes(wallet_private_key_hex))
+
+
+def build_registration(
+    wallet_private_key_hex: str,
+    chain_id: int,
+    registry: str,
+    version: int = 1,
+    dmtp: DmtpKeyPair | None = None,
+    signature_type: str = SIGNATURE_EIP712,
+    envelope: str = X25519_ENVELOPE,
+    key_type: str = KEY_TYPE_X25519,
+    issued_at: Optional[int] = None,
+    expires_at: Optional[int] = None,
+    wallet: Optional[str] = None,
+) -> tuple[dict[str, Any], DmtpKeyPair]:
+    """The POST /keys body registering `dmtp` (default: a fresh pair of `key_type`) as the wallet's key
+    `version`, and that key pair. `chain_id`/`registry` come from GET /config.
+
+    `wallet`: a smart-contract (ERC-1271) wallet the key signs for, e.g. its owner EOA; the registry asks the
+    contract's `isValidSignature`. Default: the key's own address. The envelope is sealed for the key."""
     wallet_key = _wallet_key_bytes(wallet_private_key_hex)
-    dmtp = dmtp if dmtp is not None else DmtpKeyPair.generate()
-    account = Account.from_key(wallet_key)
-    envelope = encrypt(encryption_public_key(wallet_key), dmtp.private_key_hex)
-    message = registration_message(account.address, dmtp.public_key_hex, chain_id, registry)
-    signed = Account.sign_message(encode_defunct(text=message), private_key=wallet_key)
-    body = {
-        "address": account.address,
+    if dmtp is None:
+        dmtp = DmtpKeyPair.generate(key_type)
+    elif dmtp.key_type != key_type:
+        raise ValueError(f"the DMTP key pair is {dmtp.key_type}, but key_type is {key_type}")
+    domain = Domain(int(chain_id), parse_address(registry))
+    body: dict[str, Any] = {
+        "address": _wallet_address(wallet_key) if wallet is None else parse_address(wallet),
+        "keyType": dmtp.key_type,
         "DMTPpubKey": dmtp.public_key_hex,
-        "DMTPpriKey": envelope,
-        # HexBytes.hex() has no 0x prefix in hexbytes >= 1.0; build the string explicitly.
-        "Signature": "0x" + bytes(signed.signature).hex(),
+        "DMTPpriKey": seal(envelope, wallet_key, dmtp.private_key_hex),
+        "version": version,
+        "issuedAt": int(time.time()) if issued_at is None else issued_at,
+        "signatureType": signature_type,
+        "Signature": _PLACEHOLDER_SIGNATURE,
     }
+    if expires_at is not None:
+        body["expiresAt"] = expires_at
+    # The server's own parser normalises the fields; the message signed is the one it will rebuild.
+    message = registration_message(parse_registration(body))
+    body["Signature"] = _sign(wallet_key, REGISTRATION_TYPE, message, domain, signature_type)
     return body, dmtp
+
+
+def build_revocation(
+    wallet_private_key_hex: str,
+    chain_id: int,
+    registry: str,
+    revoked_version: int,
+    revoked_public_key: str,
+    signature_type: str = SIGNATURE_EIP712,
+    issued_at: Optional[int] = None,
+    wallet: Optional[str] = None,
+) -> dict[str, Any]:
+    """The POST /keys/{address}/revocation body revoking the wallet's key `revoked_version` (its current key),
+    whose public key is `revoked_public_key`; the revocation takes version `revoked_version + 1`.
+    `wallet`: as for build_registration (a smart-contract wallet this key signs for)."""
+    wallet_key = _wallet_key_bytes(wallet_private_key_hex)
+    domain = Domain(int(chain_id), parse_address(registry))
+    body: dict[str, Any] = {
+        "address": _wallet_address(wallet_key) if wallet is None else parse_address(wallet),
+        "revokedVersion": revoked_version,
+        "version": revoked_version + 1,
+        "issuedAt": int(time.time()) if issued_at is None else issued_at,
+        "signatureType": signature_type,
+        "Signature": _PLACEHOLDER_SIGNATURE,
+    }
+    message = revocation_message(parse_revocation(body), str(revoked_public_key).lower())
+    body["Signature"] = _sign(wallet_key, REVOCATION_TYPE, message, domain, signature_type)
+    return body
 
 
 def open_private_key(record_or_bundle: dict[str, Any], wallet_private_key_hex: str) -> str:
     """The DMTP private key hex sealed in a lookup answer (`answer["bundle"]["DMTPpriKey"]`), a pinned
-    document, or a POST body. When the document names its `DMTPpubKey`, the opened key must match it."""
+    document, or a POST body, in either envelope form. When the document names its `DMTPpubKey`, the opened
+    key must match it (for its `keyType`)."""
     if not isinstance(record_or_bundle, dict):
         raise ValueError("expected a lookup answer, a pinned document or a registration body")
     document = record_or_bundle.get("bundle", record_or_bundle)
     if not isinstance(document, dict) or "DMTPpriKey" not in document:
         raise ValueError("no DMTPpriKey envelope in this record")
-    private_key_hex = decrypt(document["DMTPpriKey"], _wallet_key_bytes(wallet_private_key_hex))
+    private_key_hex = open_envelope(document["DMTPpriKey"], _wallet_key_bytes(wallet_private_key_hex))
     expected = document.get("DMTPpubKey")
     if expected is not None:
         try:
-            pair = DmtpKeyPair.from_private_key_hex(private_key_hex)
+            pair = DmtpKeyPair.from_private_key_hex(private_key_hex, document.get("keyType", KEY_TYPE_X25519))
         except ValueError as exc:
             raise ValueError("the envelope does not hold a DMTP private key") from exc
         if pair.public_key_hex != str(expected).lower():
@@ -116,8 +212,37 @@ class RegistryClient:
         """POST /keys; the public view of the stored record (202 when new, 200 when already registered)."""
         return self._request("POST", "/keys", json=body)
 
-    def lookup(self, address: str) -> dict[str, Any]:
-        return self._request("GET", "/keys/" + quote(address, safe=""))
+    def lookup(self, address: str, as_of: int | str | None = None) -> dict[str, Any]:
+        """GET /keys/{address}: the current key record, or the one current at unix time `as_of`."""
+        params = None if as_of is None else {"asOf": str(as_of)}
+        return self._request("GET", "/keys/" + quote(address, safe=""), params=params)
+
+    def revoke(self, address: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /keys/{address}/revocation with a `build_revocation` body; the revoked key's record."""
+        return self._request("POST", f"/keys/{quote(address, safe='')}/revocation", json=body)
+
+    def history(self, address: str, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """GET /keys/{address}/history: `{"wallet", "items" (newest first), "nextCursor"}`."""
+        params = {name: str(value) for name, value in (("limit", limit), ("cursor", cursor)) if value is not None}
+        return self._request("GET", f"/keys/{quote(address, safe='')}/history", params=params or None)
+
+    def batch_lookup(self, addresses: Iterable[str]) -> dict[str, Any]:
+        """POST /batch-lookup: `{"results": [{"address", "found", ...}], "countFound", "countNotFound"}`."""
+        return self._request("POST", "/batch-lookup", json={"addresses": list(addresses)})
+
+    def next_version(self, address: str) -> int:
+        """The version a new registration of this wallet must carry: the newest record's version + 1 (a
+        revocation takes a version too), or 1 for a wallet the registry does not know."""
+        try:
+            current = self.lookup(address)
+        except RegistryClientError as exc:
+            if exc.status == 404:
+                return 1
+            raise
+        newest = current["version"]
+        if current.get("revocation"):
+            newest = max(newest, current["revocation"]["version"])
+        return newest + 1
 
     def wait_for_status(
         self, address: str, statuses: Iterable[str] = FINAL_STATUSES, timeout: float = 60, poll: float = 0.25

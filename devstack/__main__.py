@@ -16,22 +16,31 @@ import requests
 
 from chalicelib.chain import RegistryChain
 from chalicelib.cid import cid_for_bytes
-from client.registry_client import RegistryClient, build_registration, open_private_key
+from client.registry_client import RegistryClient, build_registration, open_private_key, wallet_address
+from client.verify import VerificationFailed, verify
 from devstack.stack import LocalStack
 
 
 def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, Any]:
-    """Registers a fresh wallet through the HTTP API with the reference client and checks every copy of it."""
+    """Registers a fresh wallet through the HTTP API with the reference client, checks every copy of it, and
+    verifies the lookup answer the way a third party would (CID, EIP-712 signature, contract state)."""
     wallet_key = "0x" + secrets.token_hex(32)
     api = RegistryClient(stack.api_url)
     config = api.config()
-    body, dmtp = build_registration(wallet_key, config["chainId"], config["registry"])
+    version = api.next_version(wallet_address(wallet_key))  # 1 for a fresh wallet
+    body, dmtp = build_registration(wallet_key, config["chainId"], config["registry"], version=version, signature_type="eip712")
     accepted = api.register(body)
     final = api.wait_for_status(body["address"], timeout=timeout_s)
     onchain_cid = RegistryChain(stack.anvil.url, stack.registry_address, config["chainId"]).get_key(body["address"])
     content = requests.get(f"{stack.pinning.url}/ipfs/{accepted['cid']}", timeout=5).content
+    try:
+        verify(final, stack.anvil.url, wallet=body["address"], registry=config["registry"])
+        verified, verify_error = True, None
+    except VerificationFailed as failure:
+        verified, verify_error = False, str(failure)
     return {
         "address": body["address"],
+        "version": version,
         "cid": accepted["cid"],
         "tx_hash": final["txHash"],
         "status": final["status"],
@@ -39,6 +48,8 @@ def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, 
         "ipfs_ok": cid_for_bytes(content) == accepted["cid"],
         "ipfs_sha256": hashlib.sha256(content).hexdigest(),
         "private_key_opens": open_private_key(final, wallet_key) == dmtp.private_key_hex,
+        "verified": verified,
+        "verify_error": verify_error,
     }
 
 
@@ -46,7 +57,7 @@ def demo(block_time: float | None) -> int:
     with LocalStack(block_time=block_time) as stack:
         result = register_demo_wallet(stack)
     print(json.dumps(result), flush=True)
-    ok = result["status"] == "confirmed" and result["onchain_cid"] == result["cid"] and result["ipfs_ok"]
+    ok = result["status"] == "confirmed" and result["onchain_cid"] == result["cid"] and result["ipfs_ok"] and result["verified"]
     return 0 if ok else 1
 
 
@@ -68,7 +79,9 @@ def run(block_time: float | None) -> int:
         result = register_demo_wallet(stack)
         print(f"  wallet       {result['address']}\n  CID          {result['cid']}\n  tx hash      {result['tx_hash']}")
         print(f"  status       {result['status']}\n  getKey()     {result['onchain_cid']}\n  IPFS bytes hash to the CID: {result['ipfs_ok']}")
+        print(f"  verified     {result['verified']}" + (f" ({result['verify_error']})" if result["verify_error"] else ""))
         print(f"\nTry: python -m client lookup --api {stack.api_url} {result['address']}")
+        print(f"     python -m client verify --api {stack.api_url} --rpc {stack.anvil.url} {result['address']}")
         print("Press Ctrl-C to stop everything.", flush=True)
         try:
             stopping.wait()
@@ -87,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s %(levelname)s %(message)s")
     if not args.verbose:
         os.environ["LOG_LEVEL"] = "WARNING"  # the app's own logger, in the worker loop and chalice local
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the worker's EMF metrics would print on stdout
     return (demo if args.command == "demo" else run)(args.block_time)
 
 

@@ -1,4 +1,6 @@
-"""The reference client (client/) against JS clients nobody here wrote: ethers v6 and @metamask/eth-sig-util.
+"""The reference client (client/) and the server's protocol v2 rules against JS clients nobody here wrote:
+ethers v6 (EIP-712 typed data, personal_sign) and @metamask/eth-sig-util (x25519-xsalsa20-poly1305), plus an
+`eip191-aes256-gcm-hkdf-sha256` envelope written in Node from its specification alone.
 
 Each JS call is one short `node tests/js/<script>` process fed a JSON request on stdin (npm devDependencies).
 """
@@ -7,17 +9,36 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chalicelib import eip712
+from chalicelib.envelopes import EIP191_AES256_GCM_HKDF_SHA256, X25519_XSALSA20_POLY1305, parse_envelope
 from chalicelib.errors import InvalidSignature
-from chalicelib.ethsig import personal_sign_digest, recover_address
-from chalicelib.protocol import parse_bundle, parse_envelope, pinned_document, registration_message, verify_bundle
-from client.envelope import decrypt, encrypt, encryption_public_key
+from chalicelib.ethsig import recover_address
+from chalicelib.protocol import (
+    REGISTRATION_FIELDS,
+    REGISTRATION_TYPE,
+    REVOCATION_FIELDS,
+    REVOCATION_TYPE,
+    Domain,
+    parse_registration,
+    parse_revocation,
+    pinned_document,
+    registration_message,
+    revocation_message,
+    signed_text,
+    signing_digest,
+    typed_data,
+)
+from chalicelib.signatures import SignatureVerifier
+from client import wallet_envelope
+from client.envelope import decrypt, encrypt, encryption_public_key, open_envelope, seal
 from client.keys import DmtpKeyPair
-from client.registry_client import build_registration, open_private_key
+from client.registry_client import build_registration, build_revocation, open_private_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NODE = shutil.which("node")
@@ -28,6 +49,9 @@ WALLET = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 OTHER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+DOMAIN = Domain(CHAIN_ID, REGISTRY)
+ENVELOPES = (X25519_XSALSA20_POLY1305, EIP191_AES256_GCM_HKDF_SHA256)
+SIGNATURE_TYPES = ("eip712", "eip191")
 
 pytestmark = pytest.mark.skipif(
     NODE is None or not (REPO_ROOT / "node_modules" / "ethers").is_dir()
@@ -39,12 +63,7 @@ pytestmark = pytest.mark.skipif(
 def node(script: str, request: dict[str, Any]) -> dict[str, Any]:
     """Run tests/js/<script> with `request` on stdin; its JSON answer, or AssertionError with its error."""
     done = subprocess.run(
-        [NODE, f"tests/js/{script}"],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        timeout=30,
+        [NODE, f"tests/js/{script}"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=30
     )
     assert done.returncode == 0, f"{script} failed ({done.returncode}): {done.stdout} {done.stderr}"
     return json.loads(done.stdout)
@@ -54,28 +73,69 @@ def wallet_bytes(key_hex: str) -> bytes:
     return bytes.fromhex(key_hex[2:])
 
 
-def signed_body(signer_key: str, wallet: str, dmtp: DmtpKeyPair) -> dict[str, Any]:
-    """A POST body for `wallet` whose signature ethers made with `signer_key` over the v1 message."""
-    message = registration_message(wallet, dmtp.public_key_hex, CHAIN_ID, REGISTRY)
-    signature = node("sign_message.js", {"privateKey": signer_key, "message": message})["signature"]
-    envelope = encrypt(encryption_public_key(wallet_bytes(WALLET_KEY)), dmtp.private_key_hex)
-    return {"address": wallet, "DMTPpubKey": dmtp.public_key_hex, "DMTPpriKey": envelope, "Signature": signature}
+def server_accepts(body: dict[str, Any], domain: Domain = DOMAIN) -> str:
+    """What POST /keys does before storing: parse, rebuild the digest for `domain`, check the signer (EOA)."""
+    registration = parse_registration(body)
+    digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), domain, registration.signature_type)
+    return SignatureVerifier(None, domain.chain_id).verify(registration.wallet, digest, registration.signature).method
 
 
-def test_ethers_signature_over_the_registration_message_recovers_the_wallet_and_verifies():
-    dmtp = DmtpKeyPair.generate()
-    body = signed_body(WALLET_KEY, WALLET, dmtp)
-    message = registration_message(WALLET, dmtp.public_key_hex, CHAIN_ID, REGISTRY)
-
-    assert recover_address(personal_sign_digest(message.encode("utf-8")), body["Signature"]) == WALLET
-    assert verify_bundle(parse_bundle(body), CHAIN_ID, REGISTRY) == message
+def registration_typed_data(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    message = registration_message(parse_registration(body))
+    return message, typed_data(REGISTRATION_TYPE, message, DOMAIN)
 
 
-def test_ethers_signature_by_another_wallet_fails_verification():
-    body = signed_body(OTHER_KEY, WALLET, DmtpKeyPair.generate())
+# ---------------------------------------------------------------- signatures: ethers v6
+
+
+def test_ethers_sign_typed_data_over_a_registration_recovers_the_wallet_through_the_server_path():
+    body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, version=2, expires_at=int(time.time()) + 3600)
+    message, typed = registration_typed_data(body)
+    theirs = node("ethers_wallet.js", {"op": "signTypedData", "privateKey": WALLET_KEY, "typedData": typed})
+
+    digest = signing_digest(REGISTRATION_TYPE, message, DOMAIN, "eip712")
+    assert theirs["hash"] == "0x" + digest.hex()
+    assert theirs["hash"] == "0x" + eip712.typed_data_digest(DOMAIN.as_eip712(), REGISTRATION_TYPE, REGISTRATION_FIELDS, message).hex()
+    assert recover_address(digest, theirs["signature"]) == WALLET
+    # RFC 6979 on both sides: ethers' signature is byte for byte the one the Python client made.
+    assert theirs["signature"] == body["Signature"]
+    assert server_accepts({**body, "Signature": theirs["signature"]}) == "ecdsa"
+
+
+def test_ethers_typed_data_hash_of_a_revocation_equals_ours_and_its_signature_recovers():
+    public_key = DmtpKeyPair.generate().public_key_hex
+    body = build_revocation(WALLET_KEY, CHAIN_ID, REGISTRY, 4, public_key)
+    message = revocation_message(parse_revocation(body), public_key)
+    typed = typed_data(REVOCATION_TYPE, message, DOMAIN)
+    theirs = node("ethers_wallet.js", {"op": "signTypedData", "privateKey": WALLET_KEY, "typedData": typed})
+
+    digest = eip712.typed_data_digest(DOMAIN.as_eip712(), REVOCATION_TYPE, REVOCATION_FIELDS, message)
+    assert theirs["hash"] == "0x" + digest.hex() == "0x" + signing_digest(REVOCATION_TYPE, message, DOMAIN, "eip712").hex()
+    assert recover_address(digest, theirs["signature"]) == WALLET
+    assert theirs["signature"] == body["Signature"]
+
+
+def test_ethers_sign_message_over_the_personal_sign_text_recovers_through_the_eip191_digest():
+    body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, signature_type="eip191", key_type="secp256k1")
+    message, _ = registration_typed_data(body)
+    text = signed_text(REGISTRATION_TYPE, message, DOMAIN)
+    theirs = node("ethers_wallet.js", {"op": "signMessage", "privateKey": WALLET_KEY, "message": text})
+
+    assert recover_address(signing_digest(REGISTRATION_TYPE, message, DOMAIN, "eip191"), theirs["signature"]) == WALLET
+    assert theirs["signature"] == body["Signature"]
+    assert server_accepts({**body, "Signature": theirs["signature"]}) == "ecdsa"
+
+
+def test_an_ethers_signature_by_another_wallet_is_refused():
+    body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY)
+    _, typed = registration_typed_data(body)
+    theirs = node("ethers_wallet.js", {"op": "signTypedData", "privateKey": OTHER_KEY, "typedData": typed})
 
     with pytest.raises(InvalidSignature):
-        verify_bundle(parse_bundle(body), CHAIN_ID, REGISTRY)
+        server_accepts({**body, "Signature": theirs["signature"]})
+
+
+# ---------------------------------------------------------------- x25519-xsalsa20-poly1305: eth-sig-util
 
 
 def test_encryption_public_key_matches_eth_sig_util_get_encryption_public_key():
@@ -84,12 +144,13 @@ def test_encryption_public_key_matches_eth_sig_util_get_encryption_public_key():
     assert encryption_public_key(wallet_bytes(WALLET_KEY)) == theirs
 
 
-def test_envelope_from_eth_sig_util_encrypt_opens_with_our_decrypt():
-    plaintext = DmtpKeyPair.generate().private_key_hex + " ✓ ünïcode"
+def test_envelope_from_eth_sig_util_encrypt_opens_with_our_decrypt_and_passes_the_server_checks():
+    dmtp_key = DmtpKeyPair.generate().private_key_hex
     public_key = encryption_public_key(wallet_bytes(WALLET_KEY))
-    envelope = node("eth_sig_util.js", {"op": "encrypt", "publicKey": public_key, "data": plaintext})["envelope"]
+    envelope = node("eth_sig_util.js", {"op": "encrypt", "publicKey": public_key, "data": dmtp_key})["envelope"]
 
-    assert decrypt(envelope, wallet_bytes(WALLET_KEY)) == plaintext
+    assert decrypt(envelope, wallet_bytes(WALLET_KEY)) == dmtp_key
+    assert parse_envelope(envelope) == envelope
 
 
 def test_envelope_from_our_encrypt_opens_with_eth_sig_util_decrypt():
@@ -100,31 +161,89 @@ def test_envelope_from_our_encrypt_opens_with_eth_sig_util_decrypt():
     assert answer["data"] == plaintext
 
 
-def test_our_envelope_passes_the_server_envelope_checks():
-    envelope = encrypt(encryption_public_key(wallet_bytes(WALLET_KEY)), DmtpKeyPair.generate().private_key_hex)
-
-    assert parse_envelope(envelope) == envelope
+# ---------------------------------------------------------------- eip191-aes256-gcm-hkdf-sha256: Node from the spec
 
 
-def test_decrypt_with_another_wallet_key_raises_value_error():
-    envelope = encrypt(encryption_public_key(wallet_bytes(WALLET_KEY)), "secret")
+def test_eip191_envelope_sealed_by_the_node_implementation_opens_in_python():
+    dmtp_key = DmtpKeyPair.generate("secp256k1").private_key_hex
+    envelope = node("eip191_envelope.js", {"op": "seal", "privateKey": WALLET_KEY, "plaintext": dmtp_key})["envelope"]
 
+    assert parse_envelope(envelope) == dict(sorted(envelope.items()))
+    assert wallet_envelope.decrypt(envelope, WALLET_KEY) == dmtp_key
+    assert open_envelope(envelope, wallet_bytes(WALLET_KEY)) == dmtp_key
     with pytest.raises(ValueError, match="decryption failed"):
-        decrypt(envelope, wallet_bytes(OTHER_KEY))
+        wallet_envelope.decrypt(envelope, OTHER_KEY)
 
 
-def test_build_registration_verifies_for_its_chain_and_registry_and_round_trips_the_private_key():
-    body, dmtp = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY)
-    bundle = parse_bundle(body)
-    message = verify_bundle(bundle, CHAIN_ID, REGISTRY)
-    lookup_answer = {"status": "confirmed", "bundle": json.loads(pinned_document(bundle, message, CHAIN_ID, REGISTRY))}
+def test_eip191_envelope_sealed_in_python_opens_in_the_node_implementation():
+    dmtp_key = DmtpKeyPair.generate().private_key_hex
+    envelope = wallet_envelope.encrypt(WALLET_KEY, dmtp_key)
 
-    assert body["address"] == WALLET
-    assert open_private_key(lookup_answer, WALLET_KEY) == dmtp.private_key_hex
+    assert node("eip191_envelope.js", {"op": "open", "privateKey": WALLET_KEY, "envelope": envelope})["plaintext"] == dmtp_key
 
 
-def test_build_registration_fails_verification_for_another_chain_id():
-    body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY)
+def test_the_unlock_signature_is_the_one_ethers_makes():
+    pre_key = bytes(range(32))
+    text = wallet_envelope.unlock_text(pre_key)
+    theirs = node("ethers_wallet.js", {"op": "signMessage", "privateKey": WALLET_KEY, "message": text})
+
+    assert text == "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x" + pre_key.hex()
+    assert "0x" + wallet_envelope.personal_sign(WALLET_KEY, text).hex() == theirs["signature"]
+
+
+# ---------------------------------------------------------------- both envelopes, Python only
+
+
+@pytest.mark.parametrize("version", ENVELOPES)
+def test_our_envelopes_pass_the_server_checks_and_only_open_for_the_wallet(version):
+    dmtp_key = DmtpKeyPair.generate().private_key_hex
+    envelope = seal(version, wallet_bytes(WALLET_KEY), dmtp_key)
+
+    assert parse_envelope(envelope) == dict(sorted(envelope.items()))
+    assert open_envelope(envelope, wallet_bytes(WALLET_KEY)) == dmtp_key
+    with pytest.raises(ValueError, match="decryption failed"):
+        open_envelope(envelope, wallet_bytes(OTHER_KEY))
+
+
+def test_a_tampered_eip191_envelope_does_not_open():
+    envelope = wallet_envelope.encrypt(WALLET_KEY, DmtpKeyPair.generate().private_key_hex)
+    for name in ("salt", "nonce", "preKey", "ciphertext"):
+        flipped = envelope[name][:-1] + ("0" if envelope[name][-1] != "0" else "1")
+        with pytest.raises(ValueError, match="decryption failed"):
+            wallet_envelope.decrypt({**envelope, name: flipped}, WALLET_KEY)
+
+
+# ---------------------------------------------------------------- build_registration against the server's checks
+
+
+@pytest.mark.parametrize("signature_type", SIGNATURE_TYPES)
+@pytest.mark.parametrize("envelope", ENVELOPES)
+@pytest.mark.parametrize("key_type", ("x25519", "secp256k1"))
+def test_build_registration_passes_the_server_checks_and_round_trips_the_private_key(signature_type, envelope, key_type):
+    body, dmtp = build_registration(
+        WALLET_KEY, CHAIN_ID, REGISTRY, version=1, signature_type=signature_type, envelope=envelope, key_type=key_type
+    )
+    assert server_accepts(body) == "ecdsa"
+    assert body["address"] == WALLET and body["keyType"] == key_type and body["signatureType"] == signature_type
+    assert body["Signature"].startswith("0x") and body["Signature"] == body["Signature"].lower() and len(body["Signature"]) == 132
+    assert len(body["DMTPpubKey"]) == {"x25519": 66, "secp256k1": 68}[key_type]
+    document = json.loads(pinned_document(parse_registration(body), DOMAIN))
+    assert open_private_key({"status": "confirmed", "bundle": document}, WALLET_KEY) == dmtp.private_key_hex
+
+
+@pytest.mark.parametrize("signature_type", SIGNATURE_TYPES)
+@pytest.mark.parametrize("other", [Domain(CHAIN_ID + 1, REGISTRY), Domain(CHAIN_ID, "0x" + "11" * 20)], ids=["chain", "registry"])
+def test_build_registration_is_refused_for_another_chain_or_registry(signature_type, other):
+    body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, signature_type=signature_type)
 
     with pytest.raises(InvalidSignature):
-        verify_bundle(parse_bundle(body), CHAIN_ID + 1, REGISTRY)
+        server_accepts(body, other)
+
+
+def test_open_private_key_refuses_a_key_that_is_not_the_registered_one():
+    body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY)
+    document = json.loads(pinned_document(parse_registration(body), DOMAIN))
+    document["DMTPpubKey"] = DmtpKeyPair.generate().public_key_hex
+
+    with pytest.raises(ValueError, match="does not belong"):
+        open_private_key(document, WALLET_KEY)

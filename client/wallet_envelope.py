@@ -1,0 +1,137 @@
+"""`eip191-aes256-gcm-hkdf-sha256`: the DMTP private key sealed under a key derived from a wallet signature.
+
+For wallets without `eth_getEncryptionPublicKey` (every wallet but MetaMask, and MetaMask deprecates it): any
+wallet that can `personal_sign` can open it again, because EOA signatures are deterministic (RFC 6979).
+
+Sealing:
+
+1. `preKey` = 32 random bytes, `salt` = 32 random bytes, `nonce` = 12 random bytes;
+2. the wallet signs (EIP-191 `personal_sign`) the UTF-8 text `unlock_text(preKey)`:
+   ``"DMTP Key Registry: unlock my DMTP private key.\\n\\nKey: 0x" + hex(preKey)``;
+3. the 65-byte signature r || s || v (v = 27 or 28) is the input keying material of HKDF-SHA256 with
+   `salt`, empty `info` and 32 bytes of output: the AES-256-GCM key;
+4. AES-256-GCM of the plaintext (the DMTP private key as "0x" + 64 lowercase hex) with `nonce`, no AAD;
+   `ciphertext` = encrypted bytes || 16-byte tag.
+
+Every field is lowercase hex without 0x: `{version, salt, nonce, preKey, ciphertext}`. Opening signs the same
+text again. Smart-contract wallets (ERC-1271) sign neither deterministically nor in 65 bytes: they cannot use it.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Callable, Union
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+VERSION = "eip191-aes256-gcm-hkdf-sha256"
+ENVELOPE_FIELDS = ("version", "salt", "nonce", "preKey", "ciphertext")
+UNLOCK_TEXT_PREFIX = "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x"
+PRE_KEY_BYTES = 32
+SALT_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+_LOWER_HEX = re.compile(r"^([0-9a-f]{2})*$")
+
+# A signer is a wallet private key (32 bytes or hex) or a callable doing personal_sign: text -> signature (0x hex or bytes).
+Signer = Union[bytes, bytearray, str, Callable[[str], Union[str, bytes]]]
+
+
+def unlock_text(pre_key: bytes) -> str:
+    """The text the wallet signs to seal or open an envelope with this `preKey`."""
+    return UNLOCK_TEXT_PREFIX + pre_key.hex()
+
+
+def personal_sign(wallet_private_key: Union[bytes, bytearray, str], text: str) -> bytes:
+    """EIP-191 personal_sign of a UTF-8 text by an EOA key: r || s || v with v in {27, 28}, low s, RFC 6979
+    nonces (libsecp256k1), i.e. the same 65 bytes ethers' `signMessage` and MetaMask return."""
+    from coincurve import PrivateKey
+
+    from chalicelib.ethsig import personal_sign_digest
+
+    compact = PrivateKey(_key_bytes(wallet_private_key)).sign_recoverable(personal_sign_digest(text.encode("utf-8")), hasher=None)
+    return compact[:64] + bytes([compact[64] + 27])
+
+
+def _key_bytes(key: Union[bytes, bytearray, str]) -> bytes:
+    if isinstance(key, str):
+        try:
+            key = bytes.fromhex(key.removeprefix("0x").removeprefix("0X"))
+        except ValueError as exc:
+            raise ValueError("wallet private key must be 64 hex digits (0x optional)") from exc
+    if not isinstance(key, (bytes, bytearray)) or len(key) != 32:
+        raise ValueError("wallet private key must be exactly 32 bytes")
+    return bytes(key)
+
+
+def _signature(signer: Signer, text: str) -> bytes:
+    if callable(signer):
+        raw = signer(text)
+        if isinstance(raw, str):
+            try:
+                raw = bytes.fromhex(raw.removeprefix("0x"))
+            except ValueError as exc:
+                raise ValueError("the wallet's signature is not hex") from exc
+        raw = bytes(raw)
+    else:
+        raw = personal_sign(signer, text)
+    if len(raw) != 65:
+        raise ValueError(f"{VERSION} needs a 65-byte EOA signature, got {len(raw)} bytes")
+    if raw[64] in (0, 1):  # some signers (hardware wallets) answer v as 0/1: one key for both forms
+        raw = raw[:64] + bytes([raw[64] + 27])
+    if raw[64] not in (27, 28):
+        raise ValueError("signature v must be 27, 28, 0 or 1")
+    return raw
+
+
+def _aes_key(signature: bytes, salt: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=salt, info=b"").derive(signature)
+
+
+def encrypt(signer: Signer, plaintext: str) -> dict[str, str]:
+    """Seal `plaintext` (UTF-8) for the wallet behind `signer`."""
+    if not isinstance(plaintext, str):
+        raise TypeError("plaintext must be a str")
+    pre_key, salt, nonce = os.urandom(PRE_KEY_BYTES), os.urandom(SALT_BYTES), os.urandom(NONCE_BYTES)
+    key = _aes_key(_signature(signer, unlock_text(pre_key)), salt)
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), None)
+    return {"version": VERSION, "salt": salt.hex(), "nonce": nonce.hex(), "preKey": pre_key.hex(), "ciphertext": sealed.hex()}
+
+
+def _field(envelope: dict[str, Any], name: str, length: int | None) -> bytes:
+    value = envelope[name]
+    if not isinstance(value, str) or not _LOWER_HEX.match(value):
+        raise ValueError(f"envelope field {name!r} must be lowercase hex without 0x")
+    raw = bytes.fromhex(value)
+    if length is not None and len(raw) != length:
+        raise ValueError(f"envelope field {name!r} must decode to {length} bytes, not {len(raw)}")
+    return raw
+
+
+def decrypt(envelope: dict[str, Any], signer: Signer) -> str:
+    """Open an envelope by having the wallet sign its unlock text again. ValueError on a bad envelope or wallet."""
+    if not isinstance(envelope, dict):
+        raise ValueError(f"envelope must be an object with {', '.join(ENVELOPE_FIELDS)}")
+    missing = [name for name in ENVELOPE_FIELDS if name not in envelope]
+    if missing:
+        raise ValueError(f"envelope is missing {', '.join(missing)}")
+    if envelope["version"] != VERSION:
+        raise ValueError(f"unsupported envelope version {envelope['version']!r}; expected {VERSION!r}")
+    salt = _field(envelope, "salt", SALT_BYTES)
+    nonce = _field(envelope, "nonce", NONCE_BYTES)
+    pre_key = _field(envelope, "preKey", PRE_KEY_BYTES)
+    ciphertext = _field(envelope, "ciphertext", None)
+    if len(ciphertext) < TAG_BYTES:
+        raise ValueError("envelope ciphertext is shorter than its 16-byte authentication tag")
+    key = _aes_key(_signature(signer, unlock_text(pre_key)), salt)
+    try:
+        opened = AESGCM(key).decrypt(nonce, ciphertext, None)
+    except InvalidTag as exc:
+        raise ValueError("decryption failed: wrong wallet or tampered envelope") from exc
+    try:
+        return opened.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError("decrypted data is not UTF-8 text") from exc

@@ -1,0 +1,270 @@
+"""docs/protocol-vectors.json and the vectors in docs/PROTOCOL.md are what the registry's code computes.
+
+Every output is recomputed here from the vector's inputs, with the protocol code and, independently, with
+eth_account (EIP-712 / EIP-191 hashing and RFC 6979 signing), PyNaCl and `cryptography`; then the Markdown is
+checked to show the same values. The last test has ethers v6 and @metamask/eth-sig-util recompute them too.
+"""
+import base64
+import copy
+import hashlib
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from eth_account import Account
+from eth_account.messages import encode_defunct, encode_typed_data
+from eth_utils import keccak
+from nacl.public import Box, PrivateKey, PublicKey
+
+from chalicelib import eip712
+from chalicelib.cid import cid_for_bytes
+from chalicelib.envelopes import parse_envelope
+from chalicelib.ethsig import recover_address
+from chalicelib.protocol import (
+    REGISTRATION_FIELDS,
+    REGISTRATION_TYPE,
+    REVOCATION_FIELDS,
+    REVOCATION_TYPE,
+    ClockRules,
+    Domain,
+    canonical_json,
+    check_clock,
+    envelope_hash,
+    parse_registration,
+    parse_revocation,
+    pinned_document,
+    registration_from_document,
+    registration_message,
+    revocation_message,
+    signed_text,
+    signing_digest,
+    typed_data,
+)
+from chalicelib.signatures import SignatureVerifier
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+VECTORS = json.loads((DOCS / "protocol-vectors.json").read_text())
+MARKDOWN = (DOCS / "PROTOCOL.md").read_text()
+INPUTS = VECTORS["inputs"]
+DOMAIN = Domain(INPUTS["chainId"], INPUTS["registry"])
+ACCOUNT = Account.from_key(INPUTS["walletPrivateKey"])
+X25519 = VECTORS["envelopes"]["x25519-xsalsa20-poly1305"]
+AES = VECTORS["envelopes"]["eip191-aes256-gcm-hkdf-sha256"]
+UNLOCK_PREFIX = "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x"
+
+
+def hex0x(data: bytes) -> str:
+    return "0x" + bytes(data).hex()
+
+
+def eth_account_digest(signature_type: str, primary: str, message: dict[str, Any]) -> bytes:
+    """The digest as eth_account computes it (its own EIP-712 / EIP-191 code, not ours)."""
+    if signature_type == "eip712":
+        signable = encode_typed_data(full_message=typed_data(primary, message, DOMAIN))
+    else:
+        signable = encode_defunct(text=signed_text(primary, message, DOMAIN))
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def eth_account_sign(signature_type: str, primary: str, message: dict[str, Any]) -> str:
+    if signature_type == "eip712":
+        signable = encode_typed_data(full_message=typed_data(primary, message, DOMAIN))
+    else:
+        signable = encode_defunct(text=signed_text(primary, message, DOMAIN))
+    return hex0x(ACCOUNT.sign_message(signable).signature)
+
+
+def load_generator() -> Any:
+    spec = importlib.util.spec_from_file_location("make_protocol_vectors", DOCS / "make_protocol_vectors.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- inputs and envelopes
+
+
+def test_the_wallet_is_the_fixed_keys_address():
+    assert ACCOUNT.address == INPUTS["wallet"]
+
+
+def test_the_dmtp_public_key_is_the_x25519_public_key_of_the_dmtp_private_key():
+    private = PrivateKey(bytes.fromhex(INPUTS["dmtpPrivateKey"][2:]))
+    assert hex0x(bytes(private.public_key)) == INPUTS["dmtpPublicKey"]
+
+
+def test_x25519_envelope_is_crypto_box_to_the_wallets_encryption_public_key():
+    wallet_secret = PrivateKey(bytes.fromhex(INPUTS["walletPrivateKey"][2:]))
+    assert hex0x(bytes(wallet_secret.public_key)) == hex0x(base64.b64decode(X25519["walletEncryptionPublicKey"]))
+    ephemeral = PrivateKey(bytes.fromhex(X25519["ephemeralPrivateKey"][2:]))
+    nonce = base64.b64decode(X25519["envelope"]["nonce"])
+    sealed = Box(ephemeral, wallet_secret.public_key).encrypt(INPUTS["dmtpPrivateKey"].encode(), nonce).ciphertext
+    assert base64.b64encode(sealed).decode() == X25519["envelope"]["ciphertext"]
+    assert base64.b64encode(bytes(ephemeral.public_key)).decode() == X25519["envelope"]["ephemPublicKey"]
+    opened = Box(wallet_secret, PublicKey(bytes(ephemeral.public_key))).decrypt(sealed, nonce)
+    assert opened.decode() == X25519["plaintext"] == INPUTS["dmtpPrivateKey"]
+
+
+def test_aes_envelope_is_aes_gcm_under_hkdf_of_the_wallets_unlock_signature():
+    envelope = AES["envelope"]
+    assert AES["unlockText"] == UNLOCK_PREFIX + envelope["preKey"]
+    signature = hex0x(ACCOUNT.sign_message(encode_defunct(text=AES["unlockText"])).signature)
+    assert signature == AES["unlockSignature"]
+    key = HKDF(hashes.SHA256(), 32, bytes.fromhex(envelope["salt"]), b"").derive(bytes.fromhex(signature[2:]))
+    assert hex0x(key) == AES["aesKey"]
+    sealed = AESGCM(key).encrypt(bytes.fromhex(envelope["nonce"]), INPUTS["dmtpPrivateKey"].encode(), None)
+    assert sealed.hex() == envelope["ciphertext"]
+    assert AESGCM(key).decrypt(bytes.fromhex(envelope["nonce"]), sealed, None).decode() == AES["plaintext"]
+
+
+@pytest.mark.parametrize("vector", [X25519, AES], ids=["x25519", "aes"])
+def test_envelope_passes_the_servers_checks_and_hashes_to_its_encrypted_private_key_hash(vector):
+    assert parse_envelope(copy.deepcopy(vector["envelope"])) == vector["envelope"]
+    assert canonical_json(vector["envelope"]).decode() == vector["canonicalJson"]
+    assert envelope_hash(vector["envelope"]) == vector["encryptedPrivateKeyHash"]
+
+
+# ---------------------------------------------------------------- registrations and revocation
+
+
+@pytest.mark.parametrize("signature_type", ["eip712", "eip191"])
+def test_registration_message_digest_and_signature(signature_type):
+    vector = VECTORS["registrations"][signature_type]
+    registration = parse_registration(copy.deepcopy(vector["body"]))
+    message = registration_message(registration)
+    assert message == vector["message"]
+    digest = signing_digest(REGISTRATION_TYPE, message, DOMAIN, signature_type)
+    assert hex0x(digest) == vector["digest"]
+    assert eth_account_digest(signature_type, REGISTRATION_TYPE, message) == digest
+    assert eth_account_sign(signature_type, REGISTRATION_TYPE, message) == vector["signature"] == vector["body"]["Signature"]
+    assert recover_address(digest, vector["signature"]) == INPUTS["wallet"]
+
+
+def test_registration_typed_data_and_its_intermediate_hashes():
+    vector = VECTORS["registrations"]["eip712"]
+    message = vector["message"]
+    assert typed_data(REGISTRATION_TYPE, message, DOMAIN) == vector["typedData"]
+    parts = vector["eip712"]
+    assert eip712.encode_type(REGISTRATION_TYPE, REGISTRATION_FIELDS) == parts["encodedType"]
+    assert hex0x(eip712.type_hash(REGISTRATION_TYPE, REGISTRATION_FIELDS)) == parts["typeHash"]
+    assert hex0x(eip712.hash_struct("EIP712Domain", eip712.EIP712_DOMAIN_FIELDS, DOMAIN.as_eip712())) == parts["domainSeparator"]
+    assert hex0x(eip712.hash_struct(REGISTRATION_TYPE, REGISTRATION_FIELDS, message)) == parts["structHash"]
+
+
+def test_registration_personal_sign_text():
+    vector = VECTORS["registrations"]["eip191"]
+    assert signed_text(REGISTRATION_TYPE, vector["message"], DOMAIN) == vector["text"]
+    assert "Issued At: 2027-01-15T08:00:00Z\nExpiration Time: never" in vector["text"]
+
+
+@pytest.mark.parametrize("signature_type", ["eip712", "eip191"])
+def test_registration_document_bytes_and_cid(signature_type):
+    vector = VECTORS["registrations"][signature_type]
+    registration = parse_registration(copy.deepcopy(vector["body"]))
+    document = pinned_document(registration, DOMAIN)
+    assert document.decode() == vector["document"]
+    assert hex0x(hashlib.sha256(document).digest()) == vector["documentSha256"]
+    assert cid_for_bytes(document) == vector["cid"]
+    assert registration_from_document(json.loads(document)) == (registration, DOMAIN)
+
+
+@pytest.mark.parametrize("signature_type", ["eip712", "eip191"])
+def test_the_servers_verification_path_accepts_the_vector_at_its_issued_at(signature_type):
+    vector = VECTORS["registrations"][signature_type]
+    registration = parse_registration(copy.deepcopy(vector["body"]))
+    check_clock(registration.issued_at, registration.expires_at, INPUTS["issuedAt"], ClockRules())
+    digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), DOMAIN, signature_type)
+    assert SignatureVerifier(None, INPUTS["chainId"]).verify(INPUTS["wallet"], digest, registration.signature).method == "ecdsa"
+
+
+def test_revocation_vector():
+    vector = VECTORS["revocation"]
+    revocation = parse_revocation(copy.deepcopy(vector["body"]))
+    message = revocation_message(revocation, INPUTS["dmtpPublicKey"])
+    assert message == vector["message"]
+    assert typed_data(REVOCATION_TYPE, message, DOMAIN) == vector["typedData"]
+    parts = vector["eip712"]
+    assert eip712.encode_type(REVOCATION_TYPE, REVOCATION_FIELDS) == parts["encodedType"]
+    assert hex0x(eip712.type_hash(REVOCATION_TYPE, REVOCATION_FIELDS)) == parts["typeHash"]
+    assert hex0x(eip712.hash_struct(REVOCATION_TYPE, REVOCATION_FIELDS, message)) == parts["structHash"]
+    digest = signing_digest(REVOCATION_TYPE, message, DOMAIN, "eip712")
+    assert hex0x(digest) == vector["digest"] and eth_account_digest("eip712", REVOCATION_TYPE, message) == digest
+    assert eth_account_sign("eip712", REVOCATION_TYPE, message) == vector["signature"] == vector["body"]["Signature"]
+    text = vector["eip191"]
+    assert signed_text(REVOCATION_TYPE, message, DOMAIN) == text["text"]
+    text_digest = signing_digest(REVOCATION_TYPE, message, DOMAIN, "eip191")
+    assert hex0x(text_digest) == text["digest"] and eth_account_digest("eip191", REVOCATION_TYPE, message) == text_digest
+    assert eth_account_sign("eip191", REVOCATION_TYPE, message) == text["signature"]
+    assert recover_address(text_digest, text["signature"]) == INPUTS["wallet"]
+
+
+# ---------------------------------------------------------------- the files agree
+
+
+def test_the_generator_reproduces_the_json_file():
+    assert load_generator().build_vectors() == VECTORS
+
+
+def test_the_generator_reproduces_the_markdown_section():
+    generator = load_generator()
+    section = MARKDOWN.split(generator.BEGIN, 1)[1].split(generator.END, 1)[0]
+    assert section == "\n" + generator.markdown(VECTORS)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _json_blocks() -> list[Any]:
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", MARKDOWN, flags=re.S)]
+
+
+def test_the_markdown_shows_every_vector_value():
+    vectors = {key: value for key, value in VECTORS.items() if key != "about"}
+    missing = [value for value in _strings(vectors) if value not in MARKDOWN]
+    assert missing == []
+
+
+def test_the_markdown_shows_every_typed_data_body_and_envelope_as_json():
+    blocks = _json_blocks()
+    registrations = VECTORS["registrations"].values()
+    expected = [X25519["envelope"], AES["envelope"], VECTORS["revocation"]["typedData"], VECTORS["revocation"]["body"]]
+    expected += [vector["body"] for vector in registrations] + [VECTORS["registrations"]["eip712"]["typedData"]]
+    assert [value for value in expected if value not in blocks] == []
+
+
+def test_the_markdown_shows_each_document_and_text_as_its_own_block():
+    texts = re.findall(r"```text\n(.*?)\n```", MARKDOWN, flags=re.S)
+    wanted = [vector["document"] for vector in VECTORS["registrations"].values()]
+    wanted += [VECTORS["registrations"]["eip191"]["text"], VECTORS["revocation"]["eip191"]["text"], AES["unlockText"]]
+    assert [value for value in wanted if value not in texts] == []
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(
+    NODE is None or not (ROOT / "node_modules" / "ethers").is_dir() or not (ROOT / "node_modules" / "@metamask" / "eth-sig-util").is_dir(),
+    reason="needs node and `npm ci` (ethers, @metamask/eth-sig-util)",
+)
+def test_javascript_libraries_reproduce_the_vectors():
+    done = subprocess.run([NODE, str(DOCS / "verify_protocol_vectors.js")], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    answer = json.loads(done.stdout or "{}")
+    assert done.returncode == 0 and answer.get("ok"), answer.get("error") or done.stderr
+    assert answer["checked"] >= 39
