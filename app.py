@@ -5,7 +5,7 @@ import os
 import time
 from typing import Any, Callable, Optional
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 from chalicelib import services
 from chalicelib.config import DEFAULT_JOBS_QUEUE_NAME
@@ -18,7 +18,7 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     problem_for_unexpected,
 )
-from chalicelib.jobs import Job, MalformedJob
+from chalicelib.ethsig import BadAddress, to_checksum_address
 from chalicelib.openapi import load_openapi
 
 app = Chalice(app_name="dmtp-key-registry")
@@ -120,17 +120,31 @@ def openapi_document() -> Response:
 @maps_errors
 def public_config() -> Response:
     settings = services.settings()
-    return _json_response(200, {"chainId": settings.chain_id, "registry": settings.registry_address})
+    # EIP-55, as the personal_sign text names it (docs/PROTOCOL.md section 4), however the stage spells it.
+    try:
+        registry = to_checksum_address(settings.registry_address)
+    except BadAddress:
+        registry = settings.registry_address
+    return _json_response(200, {"chainId": settings.chain_id, "registry": registry})
 
 
-# chalice deploy/package import this module with the stage's environment, so the queue follows the stage.
-@app.on_sqs_message(queue=os.environ.get("JOBS_QUEUE_NAME", DEFAULT_JOBS_QUEUE_NAME), batch_size=1)
-def process_jobs(event: Any) -> None:
-    for message in event:
-        try:
-            job = Job.from_body(message.body)
-        except MalformedJob:
-            app.log.error("dropping a message that is not a job: %r", message.body[:200])
-            continue
-        record = services.chain_worker().process(job)
-        app.log.info("job %s v%s -> %s %s", record.wallet, record.version, record.status, record.tx_hash)
+# chalice deploy/package import this module with the stage's environment, so the queue and the batching follow
+# the stage (the decorator needs plain values at import time). Lambda reports failed jobs one by one through
+# ReportBatchItemFailures, which infra/chalice-merge.yaml turns on (Chalice has no setting for it).
+@app.on_sqs_message(
+    queue=os.environ.get("JOBS_QUEUE_NAME", DEFAULT_JOBS_QUEUE_NAME),
+    batch_size=int(os.environ.get("JOB_BATCH_SIZE", "100")),
+    maximum_batching_window_in_seconds=int(os.environ.get("JOB_BATCH_WINDOW_S", "5")),
+)
+def process_jobs(event: Any) -> dict[str, Any]:
+    from chalicelib.lambdas import process_jobs as handle
+
+    return handle(services.chain_worker(), event.to_dict()["Records"], event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def monitor_transactions(event: Any) -> dict[str, Any]:
+    from chalicelib.lambdas import monitor_transactions as watch
+
+    config = services.settings()
+    return watch(services.tx_monitor(), event.context, config.monitor_run_s, config.monitor_interval_s)

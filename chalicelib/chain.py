@@ -1,15 +1,26 @@
 """The chain: the DMTPKeys contract, and building, signing and sending its transactions.
 
 web3 costs ~1 s to import, so it loads only when the worker first needs it, never on the API path.
+
+Nothing here decides anything from a node's error text (providers word errors differently and change the
+wording; a relayer that matched on it once retried itself into a storm). `send` reports whether the node took
+the transaction and passes the text on for the logs; the worker and monitor decide from chain state: receipts,
+nonces, and whether the node knows a hash.
 """
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from .cid import digest_from_cid
 from .ethsig import keccak256
+from .jobs import JOB_REVOKE_KEY, Job
 from .kms_signer import KmsSigner
+
+NOOP_GAS = 21_000
+# revokeKey costs ~30k (one fresh slot and an event); a fixed limit lets a revocation go out right behind the
+# transaction that sets its key, before that one is mined and estimateGas could simulate the revocation.
+REVOKE_GAS = 60_000
 
 
 class WriteRefused(Exception):
@@ -22,9 +33,18 @@ def load_artifact() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Receipt:
+    tx_hash: str
     status: int
     block_number: int
+    block_hash: str
     gas_used: int
+    effective_gas_price: int
+
+
+@dataclass(frozen=True)
+class Market:
+    base_fee: int  # of the latest block
+    tip: int  # what the node suggests as priority fee
 
 
 @dataclass(frozen=True)
@@ -34,13 +54,28 @@ class SignedTx:
     nonce: int
 
 
+@dataclass(frozen=True)
+class SendResult:
+    accepted: bool
+    error: Optional[str] = None  # the node's words, for the logs only
+
+    @property
+    def benign(self) -> bool:
+        """The node already has it or has moved past its nonce: worth a debug line, not a warning."""
+        text = (self.error or "").lower()
+        return self.accepted or any(words in text for words in ("already known", "already imported", "nonce too low"))
+
+
 class RegistryChain:
     def __init__(self, rpc_url: str, registry_address: str, chain_id: int, rpc_timeout_s: float = 10.0) -> None:
         from web3 import Web3
 
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": rpc_timeout_s}))
         self.chain_id = chain_id
-        self.contract = self.w3.eth.contract(address=Web3.to_checksum_address(registry_address), abi=load_artifact()["abi"])
+        self.address = Web3.to_checksum_address(registry_address)
+        self.contract = self.w3.eth.contract(address=self.address, abi=load_artifact()["abi"])
+
+    # ------------------------------------------------------------ reads
 
     def check_chain_id(self) -> None:
         actual = self.w3.eth.chain_id
@@ -50,23 +85,101 @@ class RegistryChain:
     def get_key(self, wallet: str) -> str:
         return self.contract.functions.getKey(wallet).call()
 
+    def key_of(self, wallet: str) -> tuple[bytes, bool]:
+        digest, revoked = self.contract.functions.keyOf(wallet).call()
+        return bytes(digest), bool(revoked)
+
+    def head(self) -> int:
+        return self.w3.eth.block_number
+
+    def nonce(self, address: str, block: Any = "latest") -> int:
+        return self.w3.eth.get_transaction_count(address, block)
+
     def pending_nonce(self, address: str) -> int:
-        return self.w3.eth.get_transaction_count(address, "pending")
+        return self.nonce(address, "pending")
 
     def mined_nonce(self, address: str) -> int:
-        return self.w3.eth.get_transaction_count(address, "latest")
+        return self.nonce(address, "latest")
 
-    def build_set_key(self, sender: str, wallet: str, cid: str, version: int, nonce: int) -> dict[str, Any]:
-        """setKey(wallet, digest, version): the compact write (one storage slot; the view rebuilds the CID)."""
+    def balance(self, address: str) -> int:
+        return self.w3.eth.get_balance(address)
+
+    def market(self) -> Market:
+        base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas")
+        if base_fee is None:
+            raise RuntimeError("the chain has no base fee (pre-London); the worker sends EIP-1559 transactions only")
+        return Market(base_fee=base_fee, tip=self.w3.eth.max_priority_fee)
+
+    def receipt(self, tx_hash: str) -> Optional[Receipt]:
+        # Raw JSON-RPC: web3's formatters checksum every address of every log (100 events per batch receipt).
+        found = self._raw("eth_getTransactionReceipt", [tx_hash])
+        if not found or found.get("blockNumber") is None:
+            return None
+        return Receipt(
+            tx_hash=tx_hash,
+            status=int(found["status"], 16),
+            block_number=int(found["blockNumber"], 16),
+            block_hash=found["blockHash"],
+            gas_used=int(found["gasUsed"], 16),
+            effective_gas_price=int(found.get("effectiveGasPrice") or "0x0", 16),
+        )
+
+    def _raw(self, method: str, params: list[Any]) -> Any:
+        answer = self.w3.provider.make_request(method, params)
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer.get("result")
+
+    def known(self, tx_hash: str) -> bool:
+        """Whether the node has this transaction, mined or in its pool."""
+        return self._raw("eth_getTransactionByHash", [tx_hash]) is not None
+
+    def block_hash(self, number: int) -> Optional[str]:
+        block = self._raw("eth_getBlockByNumber", [hex(number), False])
+        return block["hash"] if block else None
+
+    # ------------------------------------------------------------ writes
+
+    def set_keys_data(self, jobs: list[Job]) -> str:
+        """Calldata writing every job's digest: setKey for one (cheaper alone), setKeys for several.
+
+        Encoded with eth_abi directly: web3's encode_abi takes ~0.1 s for 100 keys.
+        """
+        from eth_abi import encode
+
+        if len(jobs) == 1:
+            job = jobs[0]
+            args = encode(["address", "bytes32", "uint64"], [job.wallet, digest_from_cid(job.cid), job.version])
+            return "0x" + (_selector(SET_KEY) + args).hex()
+        args = encode(
+            ["address[]", "bytes32[]", "uint64[]"],
+            [[j.wallet for j in jobs], [digest_from_cid(j.cid) for j in jobs], [j.version for j in jobs]],
+        )
+        return "0x" + (_selector(SET_KEYS) + args).hex()
+
+    def revoke_data(self, job: Job) -> str:
+        from eth_abi import encode
+
+        assert job.kind == JOB_REVOKE_KEY
+        args = encode(["address", "bytes32", "uint64"], [job.wallet, digest_from_cid(job.cid), job.version])
+        return "0x" + (_selector(REVOKE_KEY) + args).hex()
+
+    def estimate(self, sender: str, data: str) -> int:
+        """Gas the call needs now; WriteRefused (with the decoded error) when it reverts."""
         from web3.exceptions import ContractLogicError
 
-        tx: dict[str, Any] = {"from": sender, "nonce": nonce, "chainId": self.chain_id, **self._fees()}
         try:
-            tx = self.contract.functions.setKey(wallet, digest_from_cid(cid), version).build_transaction(tx)
+            return self.w3.eth.estimate_gas({"from": sender, "to": self.address, "data": data, "value": 0})
         except ContractLogicError as exc:
             raise WriteRefused(self.explain_revert(exc.data)) from exc
-        tx.pop("from", None)
-        return tx
+
+    def simulate(self, sender: str, data: str) -> None:
+        from web3.exceptions import ContractLogicError
+
+        try:
+            self.w3.eth.call({"from": sender, "to": self.address, "data": data, "value": 0})
+        except ContractLogicError as exc:
+            raise WriteRefused(self.explain_revert(exc.data)) from exc
 
     def explain_revert(self, data: Any) -> str:
         """A custom error's name and arguments, decoded with the contract ABI; the raw data otherwise."""
@@ -79,65 +192,69 @@ class RegistryChain:
             types = [argument["type"] for argument in item["inputs"]]
             if keccak256(f"{item['name']}({','.join(types)})".encode())[:4] == raw[:4]:
                 values = decode(types, raw[4:]) if types else ()
-                return f"{item['name']}({', '.join(str(value) for value in values)})"
+                return f"{item['name']}({', '.join(_plain(value) for value in values)})"
         return f"reverted with data 0x{raw.hex()}" if raw else "reverted without data"
 
-    def _fees(self) -> dict[str, int]:
-        base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas")
-        if base_fee is None:
-            return {"gasPrice": self.w3.eth.gas_price}
-        tip = self.w3.eth.max_priority_fee
-        return {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * base_fee + tip}
-
-    def sign(self, tx: dict[str, Any], signer: KmsSigner) -> SignedTx:
+    def sign(self, signer: KmsSigner, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> SignedTx:
+        """An EIP-1559 transaction, signed by the KMS key."""
         from eth_account._utils.legacy_transactions import encode_transaction, serializable_unsigned_transaction_from_dict
-        from eth_account.typed_transactions import TypedTransaction
         from web3 import Web3
 
-        unsigned = serializable_unsigned_transaction_from_dict(tx)
+        fields = {
+            "type": 2,
+            "chainId": self.chain_id,
+            "nonce": nonce,
+            "to": Web3.to_checksum_address(to),
+            "value": 0,
+            "data": data,
+            "gas": gas,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": tip,
+        }
+        unsigned = serializable_unsigned_transaction_from_dict(fields)
         r, s, recovery_id = signer.sign_digest(bytes(unsigned.hash()))
-        v = recovery_id if isinstance(unsigned, TypedTransaction) else recovery_id + 35 + 2 * self.chain_id
-        raw = encode_transaction(unsigned, vrs=(v, r, s))
-        return SignedTx(raw="0x" + raw.hex(), tx_hash="0x" + Web3.keccak(raw).hex().removeprefix("0x"), nonce=tx["nonce"])
+        raw = encode_transaction(unsigned, vrs=(recovery_id, r, s))
+        return SignedTx(raw="0x" + raw.hex(), tx_hash="0x" + Web3.keccak(raw).hex().removeprefix("0x"), nonce=nonce)
 
-    def broadcast(self, raw_tx: str) -> None:
-        """Send a signed tx; a node that already has it (or has mined it) is not an error here."""
+    def send(self, raw_tx: str) -> SendResult:
         from web3.exceptions import Web3RPCError
 
         try:
             self.w3.eth.send_raw_transaction(raw_tx)
-        except Web3RPCError as exc:
-            text = str(exc).lower()
-            if "already known" in text or "nonce too low" in text or "already imported" in text:
-                return
-            raise
-
-    def receipt(self, tx_hash: str) -> Optional[Receipt]:
-        from web3.exceptions import TransactionNotFound
-
-        try:
-            found = self.w3.eth.get_transaction_receipt(tx_hash)
-        except TransactionNotFound:
-            return None
-        return Receipt(status=found["status"], block_number=found["blockNumber"], gas_used=found["gasUsed"])
-
-    def wait_for_receipt(self, tx_hash: str, timeout_s: float) -> Optional[Receipt]:
-        from web3.exceptions import TimeExhausted
-
-        try:
-            found = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s, poll_latency=0.1)
-        except TimeExhausted:
-            return None
-        return Receipt(status=found["status"], block_number=found["blockNumber"], gas_used=found["gasUsed"])
+        except (Web3RPCError, ValueError) as exc:
+            return SendResult(accepted=False, error=str(exc)[:300])
+        return SendResult(accepted=True)
 
     def revert_reason(self, tx_hash: str, block_number: int) -> str:
-        """Replays a reverted tx with eth_call at its block to read the revert data."""
-        tx = self.w3.eth.get_transaction(tx_hash)
-        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
+        """Replays a reverted tx with eth_call on its parent block's state to read the revert data."""
         from web3.exceptions import ContractLogicError
 
+        tx = self.w3.eth.get_transaction(tx_hash)
+        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
         try:
             self.w3.eth.call(call, block_number - 1)
         except ContractLogicError as exc:
             return self.explain_revert(exc.data)
-        return "reverted, but replaying it does not (state changed in its block)"
+        return "reverted, but replaying it does not (state changed earlier in its block)"
+
+    def key_updated_events(self, from_block: int = 0, wallets: Optional[Iterable[str]] = None) -> list[tuple[str, bytes, int]]:
+        """(wallet, digest, version) of every KeyUpdated event, oldest first (tests and the benchmark count them)."""
+        logs = self.contract.events.KeyUpdated().get_logs(from_block=from_block)
+        wanted = {w.lower() for w in wallets} if wallets is not None else None
+        found = [(log["args"]["user"], bytes(log["args"]["digest"]), log["args"]["version"]) for log in logs]
+        return [event for event in found if wanted is None or event[0].lower() in wanted]
+
+
+SET_KEY = "setKey(address,bytes32,uint64)"
+SET_KEYS = "setKeys(address[],bytes32[],uint64[])"
+REVOKE_KEY = "revokeKey(address,bytes32,uint64)"
+
+
+def _selector(signature: str) -> bytes:
+    return keccak256(signature.encode())[:4]
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    return str(value)

@@ -21,7 +21,8 @@ STATUS_QUEUED = "queued"
 STATUS_SUBMITTED = "submitted"
 STATUS_CONFIRMED = "confirmed"
 STATUS_FAILED = "failed"
-FINAL_STATUSES = (STATUS_CONFIRMED, STATUS_FAILED)
+STATUS_SUPERSEDED = "superseded"  # a newer version of the wallet's key went on chain instead; no tx of its own
+FINAL_STATUSES = (STATUS_CONFIRMED, STATUS_FAILED, STATUS_SUPERSEDED)
 
 
 class VersionTaken(Exception):
@@ -49,6 +50,20 @@ class Record:
     kind: str = KIND_KEY
     revokes_cid: Optional[str] = None  # revocation records: the CID of the key they revoke
     signer_check: Optional[str] = None  # JSON: how the signature was verified (ERC-1271: chain id and block)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One record's move to `status` (with `changes`), applied only while its status is one of `only_from`
+    (and, with `expect_nonce`, only while its nonce is that one)."""
+
+    wallet: str
+    version: int
+    status: str
+    only_from: tuple[str, ...]
+    changes: tuple[tuple[str, Any], ...] = ()
+    expect_nonce: Optional[int] = None
+    expect: tuple[tuple[str, Any], ...] = ()  # further attributes that must hold these values (kind: a missing one is "key")
 
 
 @dataclass(frozen=True)
@@ -265,3 +280,114 @@ class RecordStore:
                 raise SignedTxConflict(f"{record.wallet} v{record.version}: signed tx changed underneath") from exc
             return stored
         return replace(record, updated_at=now, **changes)
+
+    # ------------------------------------------------------------ many records at once (the chain worker)
+
+    def get_many(self, keys: list[tuple[str, int]], documents: bool = True) -> dict[tuple[str, int], Record]:
+        """Records by (wallet, version), 100 per BatchGetItem; the answer is keyed by (lowercase wallet, version).
+
+        With documents=False the records come without their documents (document is "").
+        """
+        client = self._table.meta.client  # the resource's client: plain Python values in and out
+        wanted = list(dict.fromkeys((wallet.lower(), version) for wallet, version in keys))
+        found: dict[tuple[str, int], Record] = {}
+        projection: dict[str, Any] = {}
+        if not documents:
+            names = ["wallet", "version", "walletEip55", *(a for a in _ATTRIBUTES.values() if a != "document")]
+            projection = {
+                "ProjectionExpression": ", ".join(f"#p{i}" for i in range(len(names))),
+                "ExpressionAttributeNames": {f"#p{i}": name for i, name in enumerate(names)},
+            }
+        for start in range(0, len(wanted), MAX_BATCH_GET):
+            pending: dict[str, Any] = {
+                self._table.name: {
+                    "Keys": [{"wallet": w, "version": v} for w, v in wanted[start : start + MAX_BATCH_GET]],
+                    "ConsistentRead": True,
+                    **projection,
+                }
+            }
+            delay = 0.05
+            while pending:
+                answer = client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self._table.name, []):
+                    record = _from_item({"document": "", **item})
+                    found[(record.wallet.lower(), record.version)] = record
+                pending = answer.get("UnprocessedKeys") or {}
+                if pending:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+        return found
+
+    def versions(self, wallets: list[str]) -> dict[str, tuple[int, int]]:
+        """(latest version, current key version) of each wallet with a head item, keyed by lowercase wallet."""
+        client = self._table.meta.client
+        wanted = list(dict.fromkeys(w.lower() for w in wallets))
+        found: dict[str, tuple[int, int]] = {}
+        for start in range(0, len(wanted), MAX_BATCH_GET):
+            pending: dict[str, Any] = {
+                self._table.name: {
+                    "Keys": [{"wallet": w, "version": HEAD_VERSION} for w in wanted[start : start + MAX_BATCH_GET]],
+                    "ProjectionExpression": "#w, #l, #k",
+                    "ExpressionAttributeNames": {"#w": "wallet", "#l": "latestVersion", "#k": "keyVersion"},
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                answer = client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self._table.name, []):
+                    found[item["wallet"]] = (int(item["latestVersion"]), int(item.get("keyVersion", 0)))
+                pending = answer.get("UnprocessedKeys") or {}
+                if pending:
+                    time.sleep(0.05)
+        return found
+
+    def set_statuses(self, changes: list[StatusChange]) -> list[StatusChange]:
+        """Apply many status changes, up to 100 per TransactWriteItems; returns those whose condition did not hold.
+
+        A transaction is all or nothing, so the changes whose condition failed are dropped and the rest sent again.
+        """
+        skipped: list[StatusChange] = []
+        now = int(time.time())
+        for start in range(0, len(changes), 100):
+            chunk = list(changes[start : start + 100])
+            while chunk:
+                actions = []
+                for change in chunk:
+                    values = {"status": change.status, "updated_at": now, **dict(change.changes)}
+                    names = {f"#{n}": _ATTRIBUTES[n] for n in values}
+                    condition = "#status IN (" + ", ".join(f":from{i}" for i in range(len(change.only_from))) + ")"
+                    extra: dict[str, Any] = {f":from{i}": s for i, s in enumerate(change.only_from)}
+                    if change.expect_nonce is not None:
+                        condition += " AND #nonce = :expectNonce"
+                        names["#nonce"] = _ATTRIBUTES["nonce"]
+                        extra[":expectNonce"] = change.expect_nonce
+                    for i, (name, value) in enumerate(change.expect):
+                        names[f"#x{i}"] = _ATTRIBUTES[name]
+                        extra[f":x{i}"] = value
+                        if name == "kind" and value == KIND_KEY:  # records written before kinds existed are keys
+                            condition += f" AND (attribute_not_exists(#x{i}) OR #x{i} = :x{i})"
+                        else:
+                            condition += f" AND #x{i} = :x{i}"
+                    actions.append(
+                        {
+                            "Update": {
+                                "TableName": self._table.name,
+                                "Key": {"wallet": change.wallet.lower(), "version": change.version},
+                                "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in values),
+                                "ConditionExpression": condition,
+                                "ExpressionAttributeNames": names,
+                                "ExpressionAttributeValues": {**{f":{n}": v for n, v in values.items()}, **extra},
+                            }
+                        }
+                    )
+                try:
+                    self._table.meta.client.transact_write_items(TransactItems=actions)
+                    chunk = []
+                except ClientError as exc:
+                    reasons = exc.response.get("CancellationReasons") or []
+                    failed = {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+                    if exc.response["Error"]["Code"] != "TransactionCanceledException" or not failed:
+                        raise
+                    skipped.extend(chunk[i] for i in sorted(failed))
+                    chunk = [change for i, change in enumerate(chunk) if i not in failed]
+        return skipped

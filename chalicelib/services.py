@@ -52,20 +52,52 @@ def registry() -> Registry:
 
 @lru_cache(maxsize=1)
 def chain_worker() -> Any:
-    from .chain import RegistryChain
-    from .kms_signer import KmsSigner
-    from .worker import ChainWorker
+    """The SQS worker (worker.py); web3 and eth_account load here, never on the API path."""
+    from .worker import ChainWorker, WorkerPolicy
 
     config = settings()
+    parts = _chain_parts()
     return ChainWorker(
-        records=record_store(config),
-        chain=RegistryChain(config.rpc_url, config.registry_address, config.chain_id),
-        signer=KmsSigner(_aws_client("kms", config), config.kms_key_id),
-        receipt_timeout_s=config.receipt_timeout_s,
+        records=parts["records"], nonces=parts["nonces"], txs=parts["txs"],
+        chain=parts["chain"], signer=parts["signer"], queue=parts["queue"], policy=WorkerPolicy.from_settings(config),
     )
+
+
+@lru_cache(maxsize=1)
+def tx_monitor() -> Any:
+    """The scheduled transaction monitor (monitor.py)."""
+    from .monitor import MonitorPolicy, TxMonitor
+
+    config = settings()
+    parts = _chain_parts()
+    return TxMonitor(
+        records=parts["records"], nonces=parts["nonces"], txs=parts["txs"], chain=parts["chain"],
+        signer=parts["signer"], queue=parts["queue"], policy=MonitorPolicy.from_settings(config),
+    )
+
+
+@lru_cache(maxsize=1)
+def _chain_parts() -> dict[str, Any]:
+    from .chain import RegistryChain
+    from .kms_signer import KmsSigner
+    from .nonces import NonceManager
+    from .transactions import TxStore
+
+    config = settings()
+    dynamodb = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url)
+    signer = KmsSigner(_aws_client("kms", config), config.kms_key_id)
+    transactions = dynamodb.Table(config.transactions_table)
+    return {
+        "records": record_store(config),
+        "nonces": NonceManager(transactions, signer.address),
+        "txs": TxStore(transactions, signer.address),
+        "chain": RegistryChain(config.rpc_url, config.registry_address, config.chain_id),
+        "signer": signer,
+        "queue": JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
+    }
 
 
 def reset() -> None:
     """Forget built services, so the next call reads the environment again (tests, local stack)."""
-    for cached in (settings, quotas, registry, chain_worker):
+    for cached in (settings, quotas, registry, chain_worker, tx_monitor, _chain_parts):
         cached.cache_clear()

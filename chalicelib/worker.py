@@ -1,68 +1,570 @@
-"""The worker: turns an addKey job into exactly one KMS-signed transaction on chain.
+"""The chain worker: a batch of SQS jobs in, compact KMS-signed transactions out, each job on chain exactly once.
 
-The signed raw tx is stored on the record before it is broadcast, so a redelivered job rebroadcasts the
-same bytes instead of signing a second transaction. A stored tx is re-signed only once the chain has
-mined another tx at its nonce, which proves ours can never land.
+One invocation (`handle`) takes Lambda's whole SQS batch and
+1. plans (reads only): keeps per wallet only the newest key (older ones end `superseded`, no tx), holds a
+   revocation until its key is on its way, and packs keys into setKeys calls under the gas cap (a key the
+   contract refuses fails now, with the contract's reason);
+2. pauses, leaving every job queued, when the owner cannot pay for what it would send;
+3. reserves consecutive nonces (nonces.py), signs each transaction once with KMS, and claims each job for its
+   nonce on the job's record (status `submitted`, the nonce and the tx hash, written only if the record is still
+   pinned/queued: of two workers holding the same job, one wins);
+4. checks, after claiming, that no newer key of the same wallet went to a lower nonce and no older one to a
+   higher nonce (each side reads after its own write, so of two racing workers at least one sees the other and
+   steps back), re-signs if the payload shrank, stores the signed bytes in the nonce's item (transactions.py),
+   and only then broadcasts them.
+
+Nothing waits for receipts: the monitor (monitor.py) confirms, replaces, rebroadcasts and fills gaps. A job that
+cannot be settled now is reported back as a batch item failure and delivered again; on its last delivery
+(MAX_RECEIVE_COUNT) the record is marked failed with the reason before SQS moves the message to the DLQ, except
+a job that is only waiting (paused worker, revocation behind its key), which is queued again as a new message.
 """
-import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
-from .chain import RegistryChain, WriteRefused
-from .jobs import Job
+from .chain import NOOP_GAS, REVOKE_GAS, RegistryChain, SignedTx, WriteRefused
+from .cid import digest_from_cid
+from .fees import Fees, first_offer
+from .jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job, JobQueue, MalformedJob
 from .kms_signer import KmsSigner
-from .records import FINAL_STATUSES, STATUS_CONFIRMED, STATUS_FAILED, Record, RecordStore
+from .nonces import NonceManager
+from .observability import (
+    FEE_CAP_REACHED,
+    JOBS_RETRIED,
+    OWNER_BALANCE_ETH,
+    QUEUE_AGE_SECONDS,
+    REGISTRATIONS_FAILED,
+    REGISTRATIONS_SUBMITTED,
+    REGISTRATIONS_SUPERSEDED,
+    TRANSACTIONS_SENT,
+    WORKER_PAUSED,
+    Telemetry,
+    log_extra,
+    logger,
+    tracer,
+)
+from .records import (
+    FINAL_STATUSES,
+    KIND_KEY,
+    KIND_REVOCATION,
+    STATUS_CONFIRMED,
+    STATUS_FAILED,
+    STATUS_PINNED,
+    STATUS_QUEUED,
+    STATUS_SUBMITTED,
+    STATUS_SUPERSEDED,
+    Record,
+    RecordStore,
+    StatusChange,
+)
+from .transactions import KIND_NOOP, KIND_REVOKE, KIND_SET, STATE_LOST, STATE_RESERVED, Attempt, StaleItem, TxItem, TxStore
 
-log = logging.getLogger(__name__)
+Key = tuple[str, int]  # (lowercase wallet, version)
+UNCLAIMED = (STATUS_PINNED, STATUS_QUEUED)
+OPEN_STATUSES = (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED)
+GAS_PER_BATCHED_KEY = 27_000  # measured 25.8k per new key at 100 per setKeys; sizes the first try of a chunk
 
 
-class JobNotDone(RuntimeError):
-    """The job must be delivered again (no receipt yet, or a dependency failed)."""
+@dataclass(frozen=True)
+class QueueMessage:
+    message_id: str
+    body: str
+    receive_count: int = 1
+    sent_at: Optional[float] = None  # epoch seconds
+
+    @classmethod
+    def from_lambda_record(cls, record: dict[str, Any]) -> "QueueMessage":
+        attributes = record.get("attributes") or {}
+        sent = attributes.get("SentTimestamp")
+        return cls(
+            message_id=record["messageId"],
+            body=record["body"],
+            receive_count=int(attributes.get("ApproximateReceiveCount", 1)),
+            sent_at=int(sent) / 1000 if sent else None,
+        )
 
 
-class UnknownRecord(RuntimeError):
-    pass
+@dataclass(frozen=True)
+class WorkerPolicy:
+    gas_cap_per_tx: int = 3_000_000
+    max_fee_cap_wei: int = 100 * 10**9
+    max_receive_count: int = 5
+    max_keys_per_tx: int = 200
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "WorkerPolicy":
+        return cls(settings.gas_cap_per_tx, settings.max_fee_cap_wei, settings.max_receive_count)
+
+
+# Why a job goes back to the queue (its last delivery treats each differently).
+RETRY_WAIT = "wait"  # a revocation whose key is not on its way yet; a race lost to an older version
+RETRY_PAUSED = "paused"  # the owner cannot pay
+RETRY_ERROR = "error"  # anything else
+
+
+@dataclass
+class Outcome:
+    ack: bool
+    change: Optional[StatusChange] = None
+    retry: Optional[str] = None  # RETRY_* when not acked
+    reason: Optional[str] = None
+
+
+@dataclass
+class PlannedTx:
+    kind: str
+    jobs: list[Job]
+    gas: int
+    data: str  # calldata for `jobs`
+    item: Optional[TxItem] = None  # once reserved
+    signed: Optional[SignedTx] = None
+    claimed: list[Job] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    messages: dict[Key, list[QueueMessage]] = field(default_factory=dict)
+    jobs: dict[Key, Job] = field(default_factory=dict)
+    records: dict[Key, Record] = field(default_factory=dict)
+    outcomes: dict[Key, Outcome] = field(default_factory=dict)
+    reclaim_from: dict[Key, int] = field(default_factory=dict)  # claimed at a nonce that will never carry it
+    malformed: list[QueueMessage] = field(default_factory=list)
+    txs: list[PlannedTx] = field(default_factory=list)
+    rebroadcast: dict[int, TxItem] = field(default_factory=dict)  # duplicates' transactions, to make sure a node has them
+
+    def open_jobs(self) -> list[Job]:
+        return [job for key, job in self.jobs.items() if key not in self.outcomes]
+
+    def retry_ids(self) -> list[str]:
+        ids = [m.message_id for m in self.malformed]
+        for key, outcome in self.outcomes.items():
+            if not outcome.ack:
+                ids += [m.message_id for m in self.messages[key]]
+        return ids
+
+
+def key_of(job: Job) -> Key:
+    return (job.wallet.lower(), job.version)
 
 
 class ChainWorker:
-    def __init__(self, records: RecordStore, chain: RegistryChain, signer: KmsSigner, receipt_timeout_s: float):
+    def __init__(
+        self,
+        records: RecordStore,
+        nonces: NonceManager,
+        txs: TxStore,
+        chain: RegistryChain,
+        signer: KmsSigner,
+        queue: JobQueue,
+        policy: WorkerPolicy = WorkerPolicy(),
+        telemetry: Optional[Telemetry] = None,
+        worker_id: Optional[str] = None,
+    ) -> None:
         self._records = records
+        self._nonces = nonces
+        self._txs = txs
         self._chain = chain
         self._signer = signer
-        self._receipt_timeout_s = receipt_timeout_s
+        self._queue = queue
+        self.policy = policy
+        self.telemetry = telemetry or Telemetry()
+        self.worker_id = worker_id or uuid.uuid4().hex[:12]
+        self._reconciled = False
 
-    def process(self, job: Job) -> Record:
-        record = self._records.get(job.wallet, job.version)
-        if record is None or record.cid != job.cid:
-            raise UnknownRecord(f"no record {job.wallet} v{job.version} with CID {job.cid}")
-        if record.status in FINAL_STATUSES:
-            return record
-        if record.raw_tx is None or self._nonce_taken_by_another_tx(record):
+    # ------------------------------------------------------------ the whole invocation
+
+    @tracer.capture_method
+    def handle(self, messages: list[QueueMessage]) -> list[str]:
+        """Process one SQS batch; returns the message ids to deliver again (Lambda's batchItemFailures)."""
+        if not self._reconciled:  # start-up: never reserve from a counter that drifted from the chain
+            self._nonces.reconcile(self._chain.mined_nonce(self._signer.address), self._chain.pending_nonce(self._signer.address))
+            self._reconciled = True
+        batch = self.plan(messages)
+        self.prepare(batch)
+        self.broadcast(batch)
+        self.record(batch)
+        return batch.retry_ids()
+
+    # ------------------------------------------------------------ 1. plan (reads only)
+
+    def plan(self, messages: list[QueueMessage]) -> Batch:
+        """Parse, coalesce per wallet, pack. Records are read only for jobs delivered before (the likely
+        duplicates) and for revocations (their key's state): a first delivery goes straight to its claim, whose
+        condition checks the record, and a claim that fails is read and explained then."""
+        batch = Batch()
+        now = time.time()
+        for message in messages:
+            if message.sent_at is not None:
+                self.telemetry.maximum(QUEUE_AGE_SECONDS, "Seconds", max(0.0, now - message.sent_at))
             try:
-                record = self._sign_and_store(record)
+                job = Job.from_body(message.body)
+            except MalformedJob as exc:
+                logger.error("not a job; it goes to the dead-letter queue after its last delivery", extra=log_extra(message_id=message.message_id, error=str(exc)))
+                batch.malformed.append(message)
+                continue
+            batch.messages.setdefault(key_of(job), []).append(message)
+            batch.jobs.setdefault(key_of(job), job)
+        wanted = [key for key, job in batch.jobs.items() if job.kind == JOB_REVOKE_KEY or max(m.receive_count for m in batch.messages[key]) > 1]
+        wanted += [(job.wallet.lower(), job.version - 1) for job in batch.jobs.values() if job.kind == JOB_REVOKE_KEY]
+        batch.records = self._records.get_many(wanted, documents=False) if wanted else {}
+        newest_key: dict[str, int] = {}
+        for job in batch.jobs.values():
+            if job.kind == JOB_SET_KEY:
+                newest_key[job.wallet.lower()] = max(newest_key.get(job.wallet.lower(), 0), job.version)
+        for key, job in batch.jobs.items():
+            outcome = self._settled(job, batch, newest_key.get(key[0], 0))
+            if outcome is not None:
+                batch.outcomes[key] = outcome
+        self._pack(batch)
+        return batch
+
+    def _versions(self, wallets: set[str]) -> dict[str, tuple[int, int]]:
+        """(latest version, current key version) per lowercase wallet, from the head items."""
+        return self._records.versions(sorted(wallets))
+
+    def _settled(self, job: Job, batch: Batch, newest_key_here: int) -> Optional[Outcome]:
+        """An outcome for a job that needs no transaction (or must wait), or None when it should go out."""
+        try:
+            digest_from_cid(job.cid)
+        except ValueError as exc:
+            return Outcome(False, retry=RETRY_ERROR, reason=f"{type(exc).__name__}: {exc}")
+        key = key_of(job)
+        if key in batch.records or job.kind == JOB_REVOKE_KEY:
+            record = batch.records.get(key)
+            if record is None:
+                return Outcome(False, retry=RETRY_ERROR, reason=f"no record {job.wallet} v{job.version}")
+            mismatch = self._mismatch(job, record)
+            if mismatch is not None:
+                return mismatch
+            if record.status in FINAL_STATUSES:
+                return Outcome(True)
+            if record.status == STATUS_SUBMITTED and record.nonce is not None:
+                held = self._held(job, record.nonce, batch)
+                if held is not None:
+                    return held
+                batch.reclaim_from[key] = record.nonce
+        if newest_key_here > job.version:  # a newer key of this wallet goes out in this very batch
+            return self._superseded(job, batch.reclaim_from.get(key))
+        if job.kind == JOB_REVOKE_KEY:
+            revoked = batch.records.get((key[0], job.version - 1))
+            if revoked is None or (revoked.status not in (STATUS_SUBMITTED, STATUS_CONFIRMED) and (key[0], job.version - 1) not in batch.jobs):
+                return Outcome(False, retry=RETRY_WAIT, reason="the key it revokes is not on its way to the chain yet")
+        return None
+
+    def _mismatch(self, job: Job, record: Record) -> Optional[Outcome]:
+        expected_kind = KIND_KEY if job.kind == JOB_SET_KEY else KIND_REVOCATION
+        if record.kind != expected_kind or record.cid != job.cid:
+            return Outcome(False, retry=RETRY_ERROR, reason=f"job ({job.kind}, {job.cid}) does not match record ({record.kind}, {record.cid})")
+        return None
+
+    def _held(self, job: Job, nonce: int, batch: Batch) -> Optional[Outcome]:
+        """The outcome for a job claimed at `nonce` (a duplicate); None when that nonce will never carry it."""
+        item = self._txs.get(nonce)
+        if item is None or item.state == STATE_LOST or item.kind == KIND_NOOP:
+            return None
+        if item.state == STATE_RESERVED:
+            # Another worker is between reserving and storing. If it dies, the monitor re-queues its jobs.
+            return Outcome(True) if any(key_of(c) == key_of(job) for c in item.candidates) else None
+        if not item.carries(job.wallet, job.version):
+            return None
+        if item.block_number is None:
+            batch.rebroadcast[item.nonce] = item
+        return Outcome(True)
+
+    def _superseded(self, job: Job, claimed_at: Optional[int] = None) -> Outcome:
+        only_from = (STATUS_SUBMITTED,) if claimed_at is not None else UNCLAIMED
+        return Outcome(True, change=StatusChange(job.wallet, job.version, STATUS_SUPERSEDED, only_from, expect_nonce=claimed_at))
+
+    def _pack(self, batch: Batch) -> None:
+        """setKeys calls under the gas cap (refused keys fail now, with the contract's reason), then revocations."""
+        sets = [job for job in batch.open_jobs() if job.kind == JOB_SET_KEY]
+        per_tx = max(1, min(self.policy.max_keys_per_tx, (self.policy.gas_cap_per_tx - 60_000) // GAS_PER_BATCHED_KEY))
+        chunks = [sets[i : i + per_tx] for i in range(0, len(sets), per_tx)]
+        while chunks:
+            chunk = chunks.pop(0)
+            data = self._chain.set_keys_data(chunk)
+            try:
+                gas = self._chain.estimate(self._signer.address, data)
             except WriteRefused as refused:
-                self._records.set_status(record, STATUS_FAILED, error=f"contract refused the write: {refused}")
-                return self._records.get(record.wallet, record.version) or record
-        self._chain.broadcast(record.raw_tx)
-        receipt = self._chain.wait_for_receipt(record.tx_hash, self._receipt_timeout_s)
-        if receipt is None:
-            raise JobNotDone(f"{record.tx_hash} not mined within {self._receipt_timeout_s} s")
-        if receipt.status == 1:
-            self._records.set_status(record, STATUS_CONFIRMED, block_number=receipt.block_number, error=None)
-        else:
-            reason = self._chain.revert_reason(record.tx_hash, receipt.block_number)
-            self._records.set_status(record, STATUS_FAILED, block_number=receipt.block_number, error=reason)
-        return self._records.get(record.wallet, record.version) or record
+                chunks[:0] = self._without_refused(chunk, refused, batch)
+                continue
+            if gas > self.policy.gas_cap_per_tx and len(chunk) > 1:
+                half = len(chunk) // 2
+                chunks[:0] = [chunk[:half], chunk[half:]]
+                continue
+            # Headroom: a key overwritten when estimated may be fresh again when mined (after a reorg).
+            batch.txs.append(PlannedTx(KIND_SET, chunk, min(max(gas * 6 // 5, gas + 10_000), max(gas, self.policy.gas_cap_per_tx)), data))
+        for job in batch.open_jobs():
+            if job.kind != JOB_REVOKE_KEY:
+                continue
+            gas, data = REVOKE_GAS, self._chain.revoke_data(job)
+            digest, _ = self._chain.key_of(job.wallet)
+            if digest == digest_from_cid(job.cid):  # its key is on chain already: simulate the revocation
+                try:
+                    gas = max(REVOKE_GAS, self._chain.estimate(self._signer.address, data) * 6 // 5)
+                except WriteRefused as refused:
+                    batch.outcomes[key_of(job)] = self._refused(job, str(refused), batch)
+                    continue
+            batch.txs.append(PlannedTx(KIND_REVOKE, [job], gas, data))
 
-    def _nonce_taken_by_another_tx(self, record: Record) -> bool:
-        # Nonce first: once it is consumed, a missing receipt for our hash is final (short of a reorg).
-        if self._chain.mined_nonce(self._signer.address) <= (record.nonce or 0):
+    def _without_refused(self, chunk: list[Job], refused: WriteRefused, batch: Batch) -> list[list[Job]]:
+        """Simulate each key alone; those the contract refuses fail, the rest are tried again together."""
+        if len(chunk) == 1:
+            batch.outcomes[key_of(chunk[0])] = self._refused(chunk[0], str(refused), batch)
+            return []
+        kept = []
+        for job in chunk:
+            try:
+                self._chain.simulate(self._signer.address, self._chain.set_keys_data([job]))
+                kept.append(job)
+            except WriteRefused as alone:
+                batch.outcomes[key_of(job)] = self._refused(job, str(alone), batch)
+        if len(kept) == len(chunk):
+            raise RuntimeError(f"setKeys of {len(chunk)} keys reverts ({refused}) though each key alone does not")
+        return [kept] if kept else []
+
+    def _refused(self, job: Job, reason: str, batch: Batch) -> Outcome:
+        error = f"contract refused the write: {reason}"
+        claimed_at = batch.reclaim_from.get(key_of(job))
+        only_from = (STATUS_SUBMITTED,) if claimed_at is not None else UNCLAIMED
+        return Outcome(True, change=StatusChange(job.wallet, job.version, STATUS_FAILED, only_from, (("error", error),), claimed_at), reason=error)
+
+    # ------------------------------------------------------------ 2-4. pay, reserve, sign, claim, check, store, broadcast
+
+    def prepare(self, batch: Batch) -> None:
+        """Everything up to broadcasting: pay check, nonces, signatures, claims, order check, stored bytes."""
+        if not batch.txs:
+            return
+        market = self._chain.market()
+        offer = first_offer(market, self.policy.max_fee_cap_wei)
+        if offer.capped:
+            self.telemetry.count(FEE_CAP_REACHED)
+            logger.warning("fee cap reached: offering the cap", extra=log_extra(base_fee=market.base_fee, cap=self.policy.max_fee_cap_wei))
+        if not self._can_pay(batch, offer.fees.max_fee):
+            return
+        reserved = self._nonces.reserve([tuple(tx.jobs) for tx in batch.txs], self.worker_id, lambda: self._chain.pending_nonce(self._signer.address))
+        for tx, item in zip(batch.txs, reserved):
+            tx.item = item
+            tx.signed = self._sign(tx, offer.fees)
+        self._claim(batch)
+        self._check_order(batch)
+        for tx in batch.txs:
+            self._store(batch, tx, offer.fees)
+
+    def broadcast(self, batch: Batch) -> None:
+        """Send the stored bytes, in nonce order (and those of duplicates that may never have reached a node)."""
+        self._rebroadcast_duplicates(batch)
+        for tx in batch.txs:
+            if tx.item is not None and tx.item.state != STATE_RESERVED:
+                self._broadcast(tx.item)
+
+    def _can_pay(self, batch: Batch, max_fee: int) -> bool:
+        balance = self._chain.balance(self._signer.address)
+        self.telemetry.gauge(OWNER_BALANCE_ETH, "None", balance / 10**18)
+        needed = sum(tx.gas for tx in batch.txs) * max_fee
+        if balance >= needed:
+            return True
+        self.telemetry.count(WORKER_PAUSED)
+        reason = f"paused: the owner holds {balance} wei, these transactions may cost up to {needed} wei"
+        logger.error("owner cannot pay; jobs stay queued", extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=needed))
+        for tx in batch.txs:
+            for job in tx.jobs:
+                batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=reason)
+        batch.txs = []
+        return False
+
+    def _sign(self, tx: PlannedTx, fees: Fees) -> SignedTx:
+        assert tx.item is not None
+        return self._chain.sign(self._signer, nonce=tx.item.nonce, to=self._chain.address, data=tx.data, gas=tx.gas, max_fee=fees.max_fee, tip=fees.tip)
+
+    def _claim(self, batch: Batch) -> None:
+        """Each job's record moves to submitted at its nonce, unless another nonce holds it already."""
+        claims: dict[Key, tuple[PlannedTx, StatusChange]] = {}
+        for tx in batch.txs:
+            assert tx.item is not None and tx.signed is not None
+            for job in tx.jobs:
+                old = batch.reclaim_from.get(key_of(job))
+                only_from = (STATUS_SUBMITTED,) if old is not None else UNCLAIMED
+                changes = (("tx_hash", tx.signed.tx_hash), ("nonce", tx.item.nonce))
+                kind = KIND_KEY if job.kind == JOB_SET_KEY else KIND_REVOCATION
+                claims[key_of(job)] = (tx, StatusChange(job.wallet, job.version, STATUS_SUBMITTED, only_from, changes, old, (("cid", job.cid), ("kind", kind))))
+        lost = {(c.wallet.lower(), c.version) for c in self._records.set_statuses([change for _, change in claims.values()])}
+        for key, (tx, _) in claims.items():
+            if key not in lost:
+                tx.claimed.append(batch.jobs[key])
+        if not lost:
+            return
+        # Not claimable: settled already, held by another nonce, not this job's record, or claimed at a nonce that
+        # will never carry it (its reservation was filled with a no-op): that claim can be taken over now.
+        now = self._records.get_many(list(lost), documents=False)
+        takeovers: dict[Key, StatusChange] = {}
+        for key in lost:
+            job, record = batch.jobs[key], now.get(key)
+            if record is None:
+                batch.outcomes[key] = Outcome(False, retry=RETRY_ERROR, reason=f"no record {job.wallet} v{job.version}")
+            elif self._mismatch(job, record) is not None:
+                batch.outcomes[key] = self._mismatch(job, record)
+            elif record.status in FINAL_STATUSES:
+                batch.outcomes[key] = Outcome(True)
+            elif record.status == STATUS_SUBMITTED and record.nonce is not None:
+                held = self._held(job, record.nonce, batch)
+                if held is not None:
+                    batch.outcomes[key] = held
+                else:
+                    tx, change = claims[key]
+                    takeovers[key] = StatusChange(job.wallet, job.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), change.changes, record.nonce)
+            else:
+                batch.outcomes[key] = Outcome(False, retry=RETRY_WAIT, reason="its record changed while it was being claimed")
+        refused = {(c.wallet.lower(), c.version) for c in self._records.set_statuses(list(takeovers.values()))}
+        for key in takeovers:
+            if key in refused:
+                batch.outcomes[key] = Outcome(False, retry=RETRY_WAIT, reason="its record changed while it was being claimed")
+            else:
+                claims[key][0].claimed.append(batch.jobs[key])
+
+    def _check_order(self, batch: Batch) -> None:
+        """After claiming: a wallet's writes must reach the chain in version order, a revocation after its key."""
+        claimed = {key_of(job): tx for tx in batch.txs for job in tx.claimed}
+        if not claimed:
+            return
+        versions = self._versions({wallet for wallet, _ in claimed})
+        for key, tx in claimed.items():
+            job, latest = batch.jobs[key], versions.get(key[0], (0, 0))[0]
+            if job.kind == JOB_SET_KEY and job.version == 1 and latest == 1:
+                continue  # a wallet's first and only version: nothing to order it against (the common case)
+            verdict = self._order_verdict(job, tx.item.nonce, self._records.newest(job.wallet, 20))
+            if verdict is None:
+                continue
+            tx.claimed.remove(job)
+            outcome, reason = verdict
+            if outcome == STATUS_SUPERSEDED:
+                batch.outcomes[key] = self._superseded(job, claimed_at=tx.item.nonce)
+            else:
+                change = StatusChange(job.wallet, job.version, STATUS_QUEUED, (STATUS_SUBMITTED,), (("error", reason),), tx.item.nonce)
+                batch.outcomes[key] = Outcome(False, change=change, retry=RETRY_WAIT, reason=reason)
+
+    def _order_verdict(self, job: Job, nonce: int, versions: list[Record]) -> Optional[tuple[str, str]]:
+        for other in versions:
+            if other.version > job.version and other.kind == KIND_KEY and other.status not in (STATUS_FAILED, STATUS_SUPERSEDED):
+                # It lands after this one (or already has, or will go out later): this write would be overwritten,
+                # or, at an earlier nonce, would overwrite it.
+                return STATUS_SUPERSEDED, f"version {other.version} of this wallet's key goes on chain instead"
+            if other.version < job.version and other.status == STATUS_SUBMITTED and other.nonce is not None and other.nonce > nonce:
+                return STATUS_QUEUED, f"version {other.version} is still in flight at a later nonce"
+        if job.kind == JOB_REVOKE_KEY:
+            key = next((r for r in versions if r.version == job.version - 1), None)
+            if key is None or key.status not in (STATUS_SUBMITTED, STATUS_CONFIRMED) or key.nonce is None or key.nonce >= nonce:
+                return STATUS_QUEUED, "the key it revokes is not on its way to the chain before it"
+        return None
+
+    def _store(self, batch: Batch, tx: PlannedTx, fees: Fees) -> None:
+        """Store the signed bytes in the nonce's item: from here on the monitor will see them through."""
+        assert tx.item is not None and tx.signed is not None
+        if not tx.claimed:
+            self._give_back(tx.item, fees)
+            tx.item = None
+            return
+        if len(tx.claimed) != len(tx.jobs):  # the payload shrank: sign it again, and name the new hash
+            order = {key_of(job): i for i, job in enumerate(tx.jobs)}
+            tx.claimed.sort(key=lambda job: order[key_of(job)])
+            tx.data = self._chain.set_keys_data(tx.claimed) if tx.kind == KIND_SET else self._chain.revoke_data(tx.claimed[0])
+            tx.signed = self._sign(tx, fees)
+            self._records.set_statuses([
+                StatusChange(j.wallet, j.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), (("tx_hash", tx.signed.tx_hash),), tx.item.nonce)
+                for j in tx.claimed
+            ])
+        attempt = Attempt(tx.signed.tx_hash, fees.max_fee, fees.tip, time.time())
+        try:
+            tx.item = self._txs.sign_reserved(tx.item, kind=tx.kind, entries=tuple(tx.claimed), to=self._chain.address, data=tx.data, gas=tx.gas, raw=tx.signed.raw, attempt=attempt)
+        except StaleItem:
+            # The monitor took this reservation over (our lease ran out) and filled it with a no-op; these
+            # jobs' records still name that nonce, so they can be claimed again when they come back.
+            logger.warning("reservation taken over before it was stored; jobs go back to the queue", extra=log_extra(nonce=tx.item.nonce))
+            for job in tx.claimed:
+                batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_ERROR, reason=f"nonce {tx.item.nonce} was taken over before it was stored")
+            tx.item = None
+            return
+        for job in tx.claimed:
+            batch.outcomes[key_of(job)] = Outcome(True)
+            logger.info("submitted", extra=log_extra(wallet=job.wallet, version=job.version, kind=job.kind, nonce=tx.item.nonce, tx_hash=tx.signed.tx_hash))
+        self.telemetry.count(REGISTRATIONS_SUBMITTED, len(tx.claimed))
+
+    def _give_back(self, item: TxItem, fees: Fees) -> None:
+        """A reserved nonce none of whose jobs was ours to send: return it, or fill it so later nonces can mine."""
+        if self._nonces.release(item):
+            return
+        signed = self._chain.sign(self._signer, nonce=item.nonce, to=self._signer.address, data="0x", gas=NOOP_GAS, max_fee=fees.max_fee, tip=fees.tip)
+        try:
+            filled = self._txs.sign_reserved(item, kind=KIND_NOOP, entries=(), to=self._signer.address, data="0x", gas=NOOP_GAS, raw=signed.raw,
+                                             attempt=Attempt(signed.tx_hash, fees.max_fee, fees.tip, time.time()))
+        except StaleItem:
+            return
+        logger.info("filled an unused nonce with a no-op", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash))
+        self._broadcast(filled)
+
+    def _broadcast(self, item: TxItem) -> None:
+        result = self._chain.send(item.raw)
+        if result.accepted or result.benign:
+            self._txs.mark_sent(item, time.time())
+            self.telemetry.count(TRANSACTIONS_SENT)
+        else:  # stored: the monitor rebroadcasts or replaces it
+            logger.warning("node refused a transaction; the monitor takes it from here", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error))
+
+    def _rebroadcast_duplicates(self, batch: Batch) -> None:
+        """A job delivered again whose transaction may never have reached a node (its worker died): send the stored bytes."""
+        for item in batch.rebroadcast.values():
+            if not self._chain.known(item.latest.tx_hash) and self._chain.receipt(item.latest.tx_hash) is None:
+                self._broadcast(item)
+
+    # ------------------------------------------------------------ 5. record
+
+    def record(self, batch: Batch) -> None:
+        for _ in batch.malformed:
+            self.telemetry.count(JOBS_RETRIED)
+        changes: list[StatusChange] = []
+        for key, outcome in batch.outcomes.items():
+            job = batch.jobs[key]
+            if not outcome.ack:
+                changes += self._retry(batch, key, outcome)
+                continue
+            if outcome.change is None:
+                continue
+            changes.append(outcome.change)
+            if outcome.change.status == STATUS_SUPERSEDED:
+                self.telemetry.count(REGISTRATIONS_SUPERSEDED)
+                logger.info("superseded by a newer key", extra=log_extra(wallet=job.wallet, version=job.version))
+            elif outcome.change.status == STATUS_FAILED:
+                self.telemetry.count(REGISTRATIONS_FAILED)
+                logger.error("failed", extra=log_extra(wallet=job.wallet, version=job.version, error=outcome.reason))
+        self._records.set_statuses(changes)
+
+    def _retry(self, batch: Batch, key: Key, outcome: Outcome) -> list[StatusChange]:
+        """A job going back to the queue; on its last delivery, fail it (or queue it anew, when only waiting)."""
+        job = batch.jobs[key]
+        self.telemetry.count(JOBS_RETRIED)
+        last = max(m.receive_count for m in batch.messages[key]) >= self.policy.max_receive_count
+        logger.warning("job goes back to the queue", extra=log_extra(wallet=job.wallet, version=job.version, reason=outcome.reason, last_delivery=last))
+        record = batch.records.get(key)
+        released = [outcome.change] if outcome.change is not None else []
+        if not last:
+            if outcome.change is not None:
+                return released
+            if record is not None and record.status == STATUS_SUBMITTED:  # claimed at a dead nonce: leave its claim
+                return [StatusChange(job.wallet, job.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), (("error", outcome.reason),), record.nonce)]
+            return [StatusChange(job.wallet, job.version, STATUS_QUEUED, UNCLAIMED, (("error", outcome.reason),))]
+        if outcome.retry in (RETRY_PAUSED, RETRY_WAIT) and not self._waits_in_vain(job, batch):
+            self._queue.enqueue(job)  # a fresh message: waiting must not push the job into the DLQ
+            outcome.ack = True
+            return released
+        self.telemetry.count(REGISTRATIONS_FAILED)
+        error = f"gave up after {self.policy.max_receive_count} deliveries: {outcome.reason}"
+        logger.error("poison job: record failed, message goes to the dead-letter queue", extra=log_extra(wallet=job.wallet, version=job.version, error=error))
+        return [*released, StatusChange(job.wallet, job.version, STATUS_FAILED, OPEN_STATUSES, (("error", error),))]
+
+    def _waits_in_vain(self, job: Job, batch: Batch) -> bool:
+        """A revocation whose key will never reach the chain (it failed or was superseded)."""
+        if job.kind != JOB_REVOKE_KEY:
             return False
-        return self._chain.receipt(record.tx_hash) is None
-
-    def _sign_and_store(self, record: Record) -> Record:
-        nonce = self._chain.pending_nonce(self._signer.address)
-        tx = self._chain.build_set_key(self._signer.address, record.wallet, record.cid, record.version, nonce)
-        signed = self._chain.sign(tx, self._signer)
-        stored = self._records.save_signed_tx(record, signed.raw, signed.tx_hash, signed.nonce)
-        log.info("signed %s for %s v%s at nonce %s", stored.tx_hash, record.wallet, record.version, stored.nonce)
-        return stored
-
+        key = batch.records.get((job.wallet.lower(), job.version - 1))
+        return key is not None and key.status in (STATUS_FAILED, STATUS_SUPERSEDED)

@@ -38,7 +38,7 @@ from .envelope import VERSION as X25519_ENVELOPE
 from .envelope import open_envelope, seal
 from .keys import KEY_TYPE_X25519, DmtpKeyPair
 
-FINAL_STATUSES = ("confirmed", "failed")
+FINAL_STATUSES = ("confirmed", "failed", "superseded")
 SIGNATURE_TYPES = (SIGNATURE_EIP712, SIGNATURE_EIP191)
 _PLACEHOLDER_SIGNATURE = "0x00"
 

@@ -13,6 +13,7 @@
    (devstack/moto_dynamodb.py).
 6. SQS ReceiveMessage costs O(queue) slow clock reads: seconds per call on a queue of thousands
    (devstack/moto_sqs.py).
+7. The server lists moto's package directory to route every request (devstack/moto_server_speed.py).
 """
 import base64
 import json
@@ -101,8 +102,9 @@ def apply() -> None:
     from devstack import moto_cfn
 
     moto_cfn.register()
-    from devstack import moto_dynamodb, moto_sqs
+    from devstack import moto_dynamodb, moto_server_speed, moto_sqs
 
     moto_dynamodb.register()
     moto_sqs.register()
+    moto_server_speed.register()
     _applied = True

@@ -35,6 +35,7 @@ def test_demo_registers_a_wallet_on_chain_and_on_ipfs_then_stops_everything():
     assert {"address", "cid", "tx_hash", "onchain_cid", "ipfs_ok"} <= result.keys()
     assert result["onchain_cid"] == result["cid"] and result["ipfs_ok"] is True
     assert result["private_key_opens"] is True
+    assert result["verified"] is True, result["verify_error"]
     assert processes_in_group(process.pid) == []
 
 
@@ -46,5 +47,7 @@ def test_local_stage_names_are_the_ones_the_template_creates():
     resources = yaml.load(TEMPLATE_PATH.read_text(), Loader=Loader)["Resources"]
     names = stage_environment("local")
     assert resources["RecordsTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["RECORDS_TABLE"]
+    assert resources["TransactionsTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["TRANSACTIONS_TABLE"]
+    assert resources["QuotasTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["QUOTAS_TABLE"]
     assert resources["JobsQueue"]["Properties"]["QueueName"].replace("${Stage}", "local") == names["JOBS_QUEUE_NAME"]
-    assert resources["OwnerKeyAlias"]["Properties"]["AliasName"].replace("${Stage}", "local") == names["KMS_KEY_ID"]
+    assert resources["OwnerKeyBlueAlias"]["Properties"]["AliasName"].replace("${Stage}", "local") == names["KMS_KEY_ID"]

@@ -1,123 +1,305 @@
-"""The worker on moto and a real Anvil: KMS-signed addKey transactions, exactly once per registration."""
+"""The chain worker on moto and a real Anvil: batched compact writes, per-wallet order, exactly once per
+(wallet, version), partial batch failures, pauses, poison jobs. Each test gets its own world (tests/worlds.py)."""
 import json
+import subprocess
+import sys
 
-import boto3
-import pytest
-
-from chalicelib import services
-from chalicelib.chain import RegistryChain
-from chalicelib.errors import DependencyUnavailable
-from chalicelib.jobs import Job, JobQueue
-from chalicelib.kms_signer import KmsSigner
-from chalicelib.records import STATUS_PINNED, STATUS_QUEUED
-from chalicelib.registry import Registry
-from chalicelib.worker import ChainWorker
-from devstack.stack import WorkerLoop, deploy_registry
-from chalicelib.protocol import Domain
-from tests.bundles import registration_body
-from tests.conftest import CHAIN_ID
+from chalicelib.cid import cid_for_bytes
+from chalicelib.jobs import Job
+from chalicelib.lambdas import process_jobs
+from chalicelib.records import STATUS_QUEUED, Record
+from devstack.anvil import DEV_ACCOUNTS
+from devstack.stack import REPO_ROOT, lambda_sqs_event
+from tests.worlds import worlds  # noqa: F401 (fixture)
 
 
-@pytest.fixture()
-def chain(stack):
-    return RegistryChain(stack.anvil.url, stack.registry_address, CHAIN_ID)
+def mined_receipts(world):
+    return [world.chain.receipt(item.mined_hash) for item in world.txs.between(0, 10_000) if item.mined_hash]
 
 
-@pytest.fixture()
-def worker(stack):
-    services.reset()
-    return services.chain_worker()
+# ---------------------------------------------------------------- cost: compact, batched writes
 
 
-def register(api, stack, wallet):
-    response = api.http.post(
-        "/keys", headers={"Content-Type": "application/json"}, body=json.dumps(registration_body(wallet, Domain(CHAIN_ID, stack.registry_address)))
-    )
-    assert response.status_code == 202
-    return json.loads(response.body)
+def test_a_batch_of_100_new_keys_goes_out_in_one_transaction_at_most_26000_gas_per_key(worlds):
+    world = worlds()
+    jobs = [world.new_key() for _ in range(100)]
+
+    world.settle(world.worker(), world.monitor())
+
+    (receipt,) = mined_receipts(world)
+    assert receipt.gas_used / 100 <= 26_000
+    assert {world.record(job).status for job in jobs} == {"confirmed"}
+    assert {world.record(job).tx_hash for job in jobs} == {receipt.tx_hash}
+    assert all(world.chain.get_key(job.wallet) == job.cid for job in jobs[:5])
 
 
-def drain_queue(stack):
-    import app
+def test_a_key_sent_alone_costs_at_most_50000_gas(worlds):
+    world = worlds()
+    job = world.new_key()
 
-    loop = WorkerLoop(stack.aws_endpoint, stack.env["JOBS_QUEUE_NAME"])
-    while loop.poll_once(app.process_jobs, wait_s=0):
-        pass
+    world.settle(world.worker(), world.monitor())
 
-
-def test_registration_lands_on_chain_through_the_kms_signed_worker(api, stack, chain, wallet):
-    accepted = register(api, stack, wallet)
-    drain_queue(stack)
-    record = json.loads(api.http.get(f"/keys/{wallet.address}").body)
-    assert record["status"] == "confirmed"
-    assert chain.get_key(wallet.address) == accepted["cid"]
-    tx = chain.w3.eth.get_transaction(record["txHash"])
-    assert tx["from"] == stack.owner_address
-    assert tx["type"] == 2  # EIP-1559 on a chain that has a base fee
+    (receipt,) = mined_receipts(world)
+    assert receipt.gas_used <= 50_000
+    assert world.chain.get_key(job.wallet) == job.cid
 
 
-def test_a_redelivered_job_sends_no_second_transaction(api, stack, chain, worker, wallet):
-    accepted = register(api, stack, wallet)
-    job = Job(wallet.address, accepted["version"], accepted["cid"])
-    first = worker.process(job)
-    nonce_after_first = chain.mined_nonce(stack.owner_address)
-    again = worker.process(job)
-    assert again.tx_hash == first.tx_hash
-    assert chain.mined_nonce(stack.owner_address) == nonce_after_first
+def test_the_gas_cap_splits_a_batch_into_several_transactions(worlds):
+    world = worlds()
+    jobs = [world.new_key() for _ in range(60)]
+
+    world.settle(world.worker(gas_cap_per_tx=700_000), world.monitor())
+
+    items = world.txs.between(0, 100)
+    assert len(items) >= 3
+    assert all(item.gas <= 700_000 for item in items)
+    assert {world.record(job).status for job in jobs} == {"confirmed"}
 
 
-def test_a_worker_killed_after_signing_rebroadcasts_the_stored_bytes(api, stack, chain, worker, wallet):
-    accepted = register(api, stack, wallet)
-    record = worker._records.get(wallet.address, accepted["version"])
-    stored = worker._sign_and_store(record)  # the worker dies here, before broadcasting
-    assert chain.receipt(stored.tx_hash) is None
-    done = worker.process(Job(wallet.address, accepted["version"], accepted["cid"]))
-    assert done.tx_hash == stored.tx_hash
-    assert done.status == "confirmed"
+# ---------------------------------------------------------------- per-wallet order and coalescing
 
 
-def test_a_signed_tx_whose_nonce_another_tx_took_is_signed_again(api, stack, chain, worker, wallet):
-    from eth_account import Account
+def test_only_the_newest_key_of_a_wallet_in_a_batch_is_sent_and_older_ones_end_superseded(worlds):
+    world = worlds()
+    v1 = world.new_key()
+    v2 = world.new_key(v1.wallet, 2)
+    v3 = world.new_key(v1.wallet, 3)
 
-    first_wallet, second_wallet = wallet, Account.create()
-    first = register(api, stack, first_wallet)
-    second = register(api, stack, second_wallet)
-    stale = worker._sign_and_store(worker._records.get(first_wallet.address, first["version"]))  # never broadcast
-    worker.process(Job(second_wallet.address, second["version"], second["cid"]))  # takes the same nonce
-    done = worker.process(Job(first_wallet.address, first["version"], first["cid"]))
-    assert done.status == "confirmed" and done.tx_hash != stale.tx_hash
-    assert chain.get_key(first_wallet.address) == first["cid"]
+    world.settle(world.worker(), world.monitor())
 
-
-def test_a_write_the_contract_refuses_ends_failed_with_the_reason(api, stack, chain, wallet):
-    from devstack.anvil import DEV_ACCOUNTS
-
-    other_owner, _ = DEV_ACCOUNTS[1]
-    foreign_registry = deploy_registry(stack.anvil, other_owner)  # the KMS key does not own this one
-    config = services.settings()
-    records = services.record_store(config)
-    signer = KmsSigner(boto3.client("kms", endpoint_url=stack.aws_endpoint), config.kms_key_id)
-    worker = ChainWorker(records, RegistryChain(stack.anvil.url, foreign_registry, CHAIN_ID), signer, 10)
-    accepted = register(api, stack, wallet)
-    done = worker.process(Job(wallet.address, accepted["version"], accepted["cid"]))
-    assert done.status == "failed"
-    assert done.error == f"contract refused the write: NotOwner({stack.owner_address.lower()})"
+    assert [(w.lower(), version) for w, _, version in world.key_updates(v1.wallet)] == [(v1.wallet.lower(), 3)]
+    assert [world.record(job).status for job in (v1, v2, v3)] == ["superseded", "superseded", "confirmed"]
+    assert world.record(v1).tx_hash is None
+    assert world.chain.get_key(v1.wallet) == v3.cid
 
 
-def test_a_mined_revert_ends_failed_with_the_decoded_reason(api, stack, wallet):
-    from devstack.anvil import DEV_ACCOUNTS
+def test_an_older_key_delivered_after_a_newer_one_went_out_is_superseded_and_sends_nothing(worlds):
+    world = worlds()
+    v1 = world.new_key(enqueue=False)
+    v2 = world.new_key(v1.wallet, 2)
+    worker, monitor = world.worker(), world.monitor()
+    world.settle(worker, monitor)
+    sent = world.chain.mined_nonce(world.owner)
 
-    config = services.settings()
-    signer = KmsSigner(boto3.client("kms", endpoint_url=stack.aws_endpoint), config.kms_key_id)
-    registry = deploy_registry(stack.anvil, stack.owner_address)
-    chain = RegistryChain(stack.anvil.url, registry, CHAIN_ID)
-    worker = ChainWorker(services.record_store(config), chain, signer, 10)
-    accepted = register(api, stack, wallet)
-    worker._sign_and_store(worker._records.get(wallet.address, accepted["version"]))
-    # Ownership moves away between signing and broadcasting (storage slot 0 holds `owner`): the stored tx reverts.
-    new_owner = "0x" + DEV_ACCOUNTS[1][0][2:].lower().rjust(64, "0")
-    stack.anvil.rpc("anvil_setStorageAt", [registry, "0x0", new_owner])
-    assert chain.contract.functions.owner().call() == DEV_ACCOUNTS[1][0]
-    done = worker.process(Job(wallet.address, accepted["version"], accepted["cid"]))
-    assert chain.receipt(done.tx_hash).status == 0
-    assert (done.status, done.error) == ("failed", f"NotOwner({stack.owner_address.lower()})")
+    world.queue.enqueue(v1)  # delivered late (SQS keeps no order)
+    world.settle(worker, monitor)
+
+    assert world.record(v1).status == "superseded"
+    assert world.chain.mined_nonce(world.owner) == sent
+    assert world.chain.get_key(v1.wallet) == v2.cid
+
+
+def test_a_revocation_goes_out_right_after_its_key_in_nonce_order(worlds):
+    world = worlds()
+    key = world.new_key()
+    revocation = world.new_revocation(key)
+
+    world.settle(world.worker(), world.monitor())
+
+    set_item, revoke_item = world.txs.between(0, 10)
+    assert (set_item.kind, revoke_item.kind) == ("set", "revoke")
+    assert revoke_item.nonce == set_item.nonce + 1
+    assert world.chain.key_of(key.wallet) == (world.digest(key), True)
+    assert world.record(key).status == world.record(revocation).status == "confirmed"
+
+
+def test_a_revocation_waits_in_the_queue_until_its_key_is_on_its_way(worlds):
+    world = worlds()
+    key = world.new_key(enqueue=False)
+    revocation = world.new_revocation(key)
+    worker = world.worker()
+
+    failed = world.deliver(worker)
+
+    assert len(failed) == 1
+    assert world.record(revocation).status == STATUS_QUEUED
+    assert world.chain.mined_nonce(world.owner) == 0
+
+    world.queue.enqueue(key)
+    world.settle(worker, world.monitor())
+    assert world.chain.key_of(key.wallet) == (world.digest(key), True)
+    assert world.record(revocation).status == "confirmed"
+
+
+# ---------------------------------------------------------------- exactly once
+
+
+def test_a_job_delivered_three_times_in_a_batch_and_again_later_is_sent_once(worlds):
+    world = worlds()
+    job = world.new_key()
+    world.queue.enqueue(job)
+    world.queue.enqueue(job)
+    worker, monitor = world.worker(), world.monitor()
+
+    world.settle(worker, monitor)
+    world.queue.enqueue(job)  # redelivered after it was confirmed
+    world.settle(worker, monitor)
+
+    assert [version for _, _, version in world.key_updates(job.wallet)] == [1]
+    assert world.chain.mined_nonce(world.owner) == 1
+    assert world.record(job).status == "confirmed"
+
+
+def test_a_job_whose_worker_died_after_broadcasting_before_its_database_write_is_not_sent_twice(worlds):
+    world = worlds()
+    job = world.new_key()
+    worker = world.worker()
+    raw = world.receive()
+    batch = worker.plan(world.messages(raw))
+    worker.prepare(batch)  # claimed, signed, stored
+    (item,) = world.txs.between(0, 10)
+    assert world.chain.send(item.raw).accepted  # broadcast (and mined: automine) ... and the worker dies here
+    assert world.txs.get(item.nonce).sent_at == 0  # before it could note the broadcast, or ack the message
+    world.ack(raw, failed_ids=[m["MessageId"] for m in raw])  # so the message comes back
+
+    world.settle(world.worker(), world.monitor())
+
+    assert world.chain.mined_nonce(world.owner) == 1
+    assert [version for _, _, version in world.key_updates(job.wallet)] == [1]
+    assert (world.record(job).status, world.record(job).tx_hash) == ("confirmed", item.latest.tx_hash)
+
+
+def test_a_job_whose_worker_died_before_broadcasting_is_sent_with_the_stored_bytes(worlds):
+    world = worlds(automine=False)
+    job = world.new_key()
+    worker = world.worker()
+    raw = world.receive()
+    worker.prepare(worker.plan(world.messages(raw)))  # claimed, signed, stored ... and the worker dies
+    (item,) = world.txs.between(0, 10)
+    world.ack(raw, failed_ids=[m["MessageId"] for m in raw])
+
+    assert world.deliver(world.worker()) == []
+
+    assert world.chain.known(item.latest.tx_hash)
+    assert world.txs.get(item.nonce).attempts == item.attempts  # the same bytes: never signed again
+    world.mine()
+    world.monitor().run_once()
+    assert world.record(job).status == "confirmed"
+
+
+# ---------------------------------------------------------------- refusals, pauses, poison
+
+
+def test_a_key_the_contract_refuses_fails_at_once_with_the_reason_and_the_rest_of_the_batch_goes_out(worlds):
+    world = worlds()
+    good = world.new_key()
+    zero = "0x0000000000000000000000000000000000000000"
+    document = json.dumps({"wallet": zero})
+    world.records.create(Record(zero, 1, cid_for_bytes(document.encode()), document, STATUS_QUEUED, 1, 1))
+    bad = Job(zero, 1, cid_for_bytes(document.encode()))
+    world.queue.enqueue(bad)
+
+    failed = world.deliver(world.worker())
+    world.monitor().run_once()
+
+    assert failed == []
+    assert (world.record(bad).status, world.record(bad).error) == ("failed", "contract refused the write: ZeroAddress()")
+    assert world.record(good).status == "confirmed"
+
+
+def test_when_the_contract_refuses_the_owner_every_job_fails_with_not_owner(worlds):
+    world = worlds()
+    job = world.new_key()
+    other = DEV_ACCOUNTS[1][0]
+    world.anvil.rpc("anvil_setStorageAt", [world.registry_address, "0x0", "0x" + other[2:].lower().rjust(64, "0")])
+
+    assert world.deliver(world.worker()) == []
+
+    assert world.record(job).status == "failed"
+    assert world.record(job).error == f"contract refused the write: NotOwner({world.owner.lower()})"
+    assert world.chain.mined_nonce(world.owner) == 0
+
+
+def test_an_owner_that_cannot_pay_pauses_the_worker_and_leaves_the_jobs_queued(worlds):
+    world = worlds()
+    jobs = [world.new_key() for _ in range(3)]
+    world.anvil.rpc("anvil_setBalance", [world.owner, "0x0"])
+    worker = world.worker()
+
+    failed = world.deliver(worker)
+
+    assert len(failed) == 3
+    assert world.queued() == 3
+    assert world.nonces.counter().next == 0 and world.txs.between(0, 10) == []
+    assert {world.record(job).status for job in jobs} == {STATUS_QUEUED}
+    assert world.record(jobs[0]).error.startswith("paused: the owner holds 0 wei")
+    assert worker.telemetry.value("OwnerBalanceEth") == 0 and worker.telemetry.value("WorkerPaused") == 1
+
+    world.anvil.rpc("anvil_setBalance", [world.owner, hex(10**18)])
+    world.settle(worker, world.monitor())
+    assert {world.record(job).status for job in jobs} == {"confirmed"}
+
+
+def test_a_long_pause_never_pushes_a_job_into_the_dead_letter_queue(worlds):
+    world = worlds(max_receive_count=2)
+    job = world.new_key()
+    world.anvil.rpc("anvil_setBalance", [world.owner, "0x0"])
+    worker = world.worker(max_receive_count=2)
+
+    for _ in range(4):
+        world.deliver(worker)
+
+    assert world.dead_letters() == [] and world.queued() == 1
+    world.anvil.rpc("anvil_setBalance", [world.owner, hex(10**18)])
+    world.settle(worker, world.monitor())
+    assert world.record(job).status == "confirmed"
+
+
+def test_a_poison_job_ends_in_the_dead_letter_queue_with_its_record_failed_and_the_reason_kept(worlds):
+    world = worlds(max_receive_count=2)
+    good = world.new_key()
+    poison = Job("0x" + "ab" * 20, 1, "bafy-not-a-raw-cid")  # a record whose CID the contract's form cannot hold
+    world.records.create(Record(poison.wallet, 1, poison.cid, json.dumps({"poison": True}), STATUS_QUEUED, 1, 1))
+    world.queue.enqueue(poison)
+    loop = world.loop(world.worker(max_receive_count=2), world.monitor())
+
+    assert loop.poll_once() == 2  # both in one batch: the good one is deleted, the poison one comes back
+    assert world.record(good).status == "confirmed"
+    assert world.record(poison).status == STATUS_QUEUED and "InvalidCid" in world.record(poison).error
+    assert loop.poll_once() == 1  # its last delivery
+    assert loop.poll_once() == 0  # SQS moved it to the dead-letter queue
+
+    assert [json.loads(m["Body"]) for m in world.dead_letters()] == [json.loads(poison.to_body())]
+    record = world.record(poison)
+    assert record.status == "failed"
+    assert record.error.startswith("gave up after 2 deliveries: InvalidCid")
+
+
+def test_the_lambda_handler_reports_only_the_failed_jobs_as_batch_item_failures(worlds):
+    world = worlds()
+    good = world.new_key()
+    missing = Job("0x" + "cd" * 20, 1, good.cid)
+    world.queue.enqueue(missing)  # no record behind it
+    raw = world.receive()
+
+    answer = process_jobs(world.worker(), lambda_sqs_event(raw, world.outputs["JobsQueueArn"])["Records"])
+
+    missing_id = next(m["MessageId"] for m in raw if json.loads(m["Body"])["wallet"] == missing.wallet)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": missing_id}]}
+
+
+# ---------------------------------------------------------------- observability and cold start
+
+
+def test_worker_metrics_are_published_as_emf_under_the_registry_namespace(worlds, capsys, monkeypatch):
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    world = worlds()
+    world.new_key()
+    raw = world.receive()
+
+    process_jobs(world.worker(), lambda_sqs_event(raw, world.outputs["JobsQueueArn"])["Records"])
+
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    (emf,) = documents
+    (directive,) = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "DMTPKeyRegistry" and directive["Dimensions"] == [["service"]]
+    assert emf["service"] == "dmtp-key-registry"
+    assert {"RegistrationsSubmitted", "OwnerBalanceEth", "QueueAgeSeconds"} <= {m["Name"] for m in directive["Metrics"]}
+    assert emf["RegistrationsSubmitted"] == [1.0]
+
+
+def test_importing_the_app_loads_neither_web3_nor_eth_account():
+    code = "import sys, app; print(sorted(m for m in ('web3', 'eth_account', 'aws_lambda_powertools') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True)
+
+    assert result.stdout.strip() == "[]"

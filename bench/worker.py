@@ -1,0 +1,162 @@
+"""Benchmark of the chain worker: `python -m bench.worker --json`.
+
+Brings up the local stack without the HTTP API (moto with infra/template.yaml, Anvil mining a block every
+--block-time seconds, the contract owned by the KMS key), creates N registrations directly (records through
+RecordStore.create, as the API stores them, and jobs on the SQS queue: the HTTP API, its signature checks and
+the pinning are bypassed and not timed), then times queue -> worker -> chain -> confirmed:
+
+- production: --workers concurrent ChainWorkers (Lambda's reserved concurrency), each fed SQS batches of
+  --batch-size through the local stack's stand-in for Lambda's poller, pipelining transactions with
+  consecutive nonces into each block, and the monitor confirming them (CONFIRMATIONS from the local stage);
+- naive: on a --naive-n subset in the same run, one setKey transaction per message, waiting for its receipt
+  before taking the next message.
+
+Prints one JSON object on stdout; progress goes to stderr. Not part of the test suite.
+"""
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+SEED_ADD_KEY_GAS = 92_031  # the seed contract's addKey(address,string) for a new key, measured on Anvil
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object (the only output on stdout)")
+    parser.add_argument("-n", "--n", type=int, default=2000, help="registrations through the production worker (default 2000)")
+    parser.add_argument("--naive-n", type=int, default=20, help="registrations through the naive worker (default 20)")
+    parser.add_argument("--block-time", type=float, default=1.0)
+    parser.add_argument("--batch-size", type=int, default=100, help="SQS messages per worker invocation")
+    parser.add_argument("--batch-window", type=float, default=0.5, help="seconds the poller waits to fill a batch")
+    parser.add_argument("--workers", type=int, default=2, help="concurrent worker invocations")
+    args = parser.parse_args(argv)
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # EMF lines would go to stdout
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+
+    from devstack.stack import LocalStack
+
+    with LocalStack(with_api=False, with_worker=False, block_time=args.block_time) as stack:
+        result = run(stack, args)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2), flush=True)
+    return 0
+
+
+def progress(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from bench.naive import NaiveWorker
+    from bench.parts import Parts
+
+    parts = Parts.from_environment()
+    progress(f"stack up: Anvil block time {args.block_time} s, owner {parts.signer.address}")
+    production = create_registrations(parts, args.n, enqueue=True)
+    naive_jobs = create_registrations(parts, args.naive_n, enqueue=False)
+    progress(f"{args.n} + {args.naive_n} registrations stored, {args.n} jobs queued")
+
+    elapsed, transactions = run_production(parts, stack, args, args.n)
+    progress(f"production: {args.n} confirmed in {elapsed:.1f} s")
+    statuses = parts.statuses(production)
+    assert statuses == {"confirmed": args.n}, statuses
+    items = [item for item in parts.txs.between(0, parts.nonces.counter().next - 1) if item.kind == "set"]
+    keys_sent = sum(len(item.entries) for item in items)
+    gas_batched = sum(item.gas_used or 0 for item in items) / keys_sent
+
+    naive_start_block = parts.chain.head()
+    naive = NaiveWorker(parts)
+    naive_elapsed, receipts = naive.run(naive_jobs)
+    progress(f"naive: {len(naive_jobs)} confirmed in {naive_elapsed:.1f} s")
+    assert parts.statuses(naive_jobs) == {"confirmed": len(naive_jobs)}
+
+    per_block: dict[int, int] = {}
+    for item in items:
+        per_block[item.block_number] = per_block.get(item.block_number, 0) + 1
+    return {
+        "gas_single": statistics.median(r.gas_used for r in receipts),
+        "gas_per_registration_batched": round(gas_batched, 1),
+        "registrations_per_s": round(args.n / elapsed, 1),
+        "naive_registrations_per_s": round(len(naive_jobs) / naive_elapsed, 2),
+        "seed_add_key_gas": SEED_ADD_KEY_GAS,
+        "n": args.n,
+        "naive_n": len(naive_jobs),
+        "batch_size": args.batch_size,
+        "batch_window_s": args.batch_window,
+        "workers": args.workers,
+        "block_time": args.block_time,
+        "confirmations": parts.settings.confirmations,
+        "elapsed_s": round(elapsed, 2),
+        "naive_elapsed_s": round(naive_elapsed, 2),
+        "transactions": len(items),
+        "keys_per_transaction": round(keys_sent / len(items), 1),
+        "max_transactions_per_block": max(per_block.values()),
+        "naive_first_block": naive_start_block,
+        "input": "records via RecordStore.create and jobs via SQS SendMessageBatch: the HTTP API is bypassed",
+        "timed": "from the first poll of a full queue until the monitor has confirmed every registration",
+    }
+
+
+def create_registrations(parts: Any, count: int, enqueue: bool) -> list[Any]:
+    from bench.parts import new_registration
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        jobs = list(pool.map(lambda _: new_registration(parts.records), range(count)))
+    if enqueue:
+        parts.enqueue(jobs)
+    return jobs
+
+
+def run_production(parts: Any, stack: Any, args: argparse.Namespace, count: int) -> tuple[float, int]:
+    from chalicelib.lambdas import process_jobs
+    from devstack.stack import WorkerLoop
+
+    monitor = parts.monitor()
+    loops = []
+    for _ in range(args.workers):
+        worker = parts.worker()
+        loops.append(WorkerLoop(
+            stack.aws_endpoint, parts.settings.jobs_queue_name, retry_after_s=1, batch_size=args.batch_size,
+            batch_window_s=args.batch_window, handler=lambda event, context, worker=worker: process_jobs(worker, event["Records"], context),
+        ))
+    done = threading.Event()
+    confirmed = 0
+    errors: list[BaseException] = []
+
+    def poll(loop: Any) -> None:
+        while not done.is_set():
+            try:
+                if not loop.poll_once(wait_s=0, then_monitor=False):
+                    time.sleep(0.05)
+            except BaseException as exc:  # noqa: BLE001 (reported by the main thread)
+                errors.append(exc)
+                done.set()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=poll, args=(loop,), daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
+    deadline = started + max(120.0, count / 10)
+    while confirmed < count and not errors and time.monotonic() < deadline:
+        confirmed += monitor.run_once().confirmed
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    done.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    if errors:
+        raise errors[0]
+    if confirmed < count:
+        raise RuntimeError(f"only {confirmed} of {count} confirmed before the deadline")
+    return elapsed, confirmed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""The transaction monitor (a scheduled Lambda; the local stack runs it every half second).
+
+Each pass, for the owner key:
+- reports the owner's balance (OwnerBalanceEth), and logs an alarm below OWNER_MIN_BALANCE;
+- reconciles the nonce counter with the chain (nonces.py) and fills every hole below the newest item with a
+  0-value self-transfer, and every reservation whose worker died (lease expired) too, re-queuing its jobs;
+- for each transaction in flight, in nonce order:
+  * finds which of the hashes sent for its nonce was mined (any of them may be), and records the block;
+  * after CONFIRMATIONS blocks, settles it: confirmed, or failed with the decoded revert reason (never retried);
+  * if its block left the chain (reorg), puts it back in flight and rebroadcasts it;
+  * if a node does not know it (dropped), rebroadcasts the same bytes;
+  * if it waited BUMP_AFTER_S while blocking the queue (or priced under the base fee), replaces it with
+    maxFeePerGas and tip each at least 10% higher, storing the replacement before broadcasting it; at the fee
+    cap it raises FeeCapReached and leaves the tx to wait, and every other nonce keeps moving;
+  * if another transaction took its nonce (N blocks deep), marks it lost and re-queues its jobs.
+"""
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from .chain import NOOP_GAS, Market, Receipt, RegistryChain
+from .fees import Fees, first_offer, replacement
+from .jobs import JobQueue
+from .kms_signer import KmsSigner
+from .nonces import NonceManager
+from .observability import (
+    FEE_CAP_REACHED,
+    FEE_PAID_GWEI,
+    GAS_USED,
+    NONCES_FILLED,
+    OWNER_BALANCE_ETH,
+    REGISTRATIONS_CONFIRMED,
+    REGISTRATIONS_FAILED,
+    TRANSACTIONS_REBROADCAST,
+    TRANSACTIONS_REORGED,
+    TRANSACTIONS_REPLACED,
+    Telemetry,
+    log_extra,
+    logger,
+    tracer,
+)
+from .records import STATUS_CONFIRMED, STATUS_FAILED, STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
+from .transactions import (
+    FINAL_STATES,
+    KIND_NOOP,
+    STATE_CONFIRMED,
+    STATE_FAILED,
+    STATE_LOST,
+    STATE_MINED,
+    STATE_RESERVED,
+    Attempt,
+    StaleItem,
+    TxItem,
+    TxStore,
+)
+
+OPEN_STATUSES = (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED)
+
+
+@dataclass(frozen=True)
+class MonitorPolicy:
+    confirmations: int = 3
+    bump_after_s: float = 90.0
+    max_fee_cap_wei: int = 100 * 10**9
+    owner_min_balance_wei: int = 5 * 10**16
+    nonce_lease_s: float = 180.0
+    reconcile_every_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "MonitorPolicy":
+        return cls(settings.confirmations, settings.bump_after_s, settings.max_fee_cap_wei, settings.owner_min_balance_wei, settings.nonce_lease_s)
+
+
+@dataclass
+class PassReport:
+    in_flight: int = 0
+    confirmed: int = 0
+    failed: int = 0
+    replaced: int = 0
+    rebroadcast: int = 0
+    filled: int = 0
+    reorged: int = 0
+    lost: int = 0
+    fee_capped: int = 0
+
+
+class TxMonitor:
+    def __init__(
+        self,
+        records: RecordStore,
+        nonces: NonceManager,
+        txs: TxStore,
+        chain: RegistryChain,
+        signer: KmsSigner,
+        queue: JobQueue,
+        policy: MonitorPolicy = MonitorPolicy(),
+        telemetry: Optional[Telemetry] = None,
+        monitor_id: Optional[str] = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._records = records
+        self._nonces = nonces
+        self._txs = txs
+        self._chain = chain
+        self._signer = signer
+        self._queue = queue
+        self.policy = policy
+        self.telemetry = telemetry or Telemetry()
+        self.monitor_id = monitor_id or "monitor-" + uuid.uuid4().hex[:8]
+        self._clock = clock
+        self._market: Optional[Market] = None
+        self._floor: Optional[int] = None  # every nonce below is final (as the counter item records it)
+        self._reconciled_at = 0.0
+
+    def run(self, seconds: float, interval_s: float, remaining_ms: Optional[Callable[[], int]] = None) -> int:
+        """Passes until `seconds` have gone by (or the Lambda has < 10 s left); at least one. Returns the count."""
+        deadline = time.monotonic() + seconds
+        passes, failures, last_error = 0, 0, None
+        while True:
+            try:
+                self.run_once()
+            except Exception as exc:  # one bad pass (an RPC hiccup) must not end the watch
+                failures, last_error = failures + 1, exc
+                logger.exception("monitor pass failed")
+            passes += 1
+            if time.monotonic() + interval_s >= deadline or (remaining_ms is not None and remaining_ms() < 10_000 + interval_s * 1000):
+                break
+            time.sleep(interval_s)
+        if failures == passes and last_error is not None:
+            raise last_error
+        return passes
+
+    @tracer.capture_method
+    def run_once(self) -> PassReport:
+        report = PassReport()
+        self._market = None
+        address = self._signer.address
+        head = self._chain.head()
+        latest, pending = self._chain.mined_nonce(address), self._chain.pending_nonce(address)
+        balance = self._chain.balance(address)
+        self.telemetry.gauge(OWNER_BALANCE_ETH, "None", balance / 10**18)
+        if balance < self.policy.owner_min_balance_wei:
+            logger.error("owner balance low: fund the owner address", extra=log_extra(signer=address, balance_wei=balance, minimum_wei=self.policy.owner_min_balance_wei))
+        if self._floor is None or time.monotonic() - self._reconciled_at >= self.policy.reconcile_every_s:
+            self._reconcile(latest, pending, report)
+
+        floor = self._floor
+        items = self._txs.from_nonce(floor)
+        if items:
+            floor = items[-1].nonce + 1
+        for item in items:
+            if item.state == STATE_RESERVED:
+                if self._clock() - item.reserved_at > self.policy.nonce_lease_s and self._fill(item, reason="its worker never signed it"):
+                    report.filled += 1
+                floor = min(floor, item.nonce)
+                continue
+            if item.state in FINAL_STATES:
+                continue
+            report.in_flight += 1
+            item = self._watch(item, head, latest, report)
+            if item.state not in FINAL_STATES:
+                floor = min(floor, item.nonce)
+        if floor > self._floor:
+            self._nonces.advance_floor(floor)
+            self._floor = floor
+        return report
+
+    def _reconcile(self, latest: int, pending: int, report: PassReport) -> None:
+        """The counter against the chain and the table, and a no-op for every hole (every few seconds)."""
+        reconciliation = self._nonces.reconcile(latest, pending)
+        if reconciliation.changed:
+            logger.warning("nonce counter reconciled with the chain", extra=log_extra(before=reconciliation.before, after=reconciliation.after))
+        for nonce in reconciliation.holes:
+            hole = self._nonces.reserve_hole(nonce, self.monitor_id)
+            if hole is not None and self._fill(hole, reason="a hole in the nonce sequence"):
+                report.filled += 1
+        counter = self._nonces.counter()
+        assert counter is not None
+        self._floor = counter.floor if self._floor is None else max(min(self._floor, counter.next), counter.floor)
+        self._reconciled_at = time.monotonic()
+
+    # ------------------------------------------------------------ one transaction
+
+    def _watch(self, item: TxItem, head: int, latest: int, report: PassReport) -> TxItem:
+        receipt = self._find_receipt(item)
+        if receipt is not None:
+            deep_enough = head - receipt.block_number + 1 >= self.policy.confirmations
+            changed = item.state != STATE_MINED or item.block_hash != receipt.block_hash or item.mined_hash != receipt.tx_hash
+            if changed and not deep_enough:
+                item = self._mined(item, receipt)
+            if deep_enough:
+                item = self._settle(item, receipt, report)
+            return item
+        if item.state == STATE_MINED:  # mined before, gone now: its block was reorganised away
+            report.reorged += 1
+            self.telemetry.count(TRANSACTIONS_REORGED)
+            logger.warning("transaction left the chain in a reorg; sending it again", extra=log_extra(nonce=item.nonce, tx_hash=item.mined_hash, block=item.block_number))
+            try:
+                item = self._txs.mark_unmined(item)
+            except StaleItem:
+                return item
+        if item.nonce < latest:
+            self._maybe_lost(item, head, report)
+            return item
+        known = self._chain.known(item.latest.tx_hash)
+        if not known:
+            result = self._chain.send(item.raw)
+            if result.accepted or result.benign:
+                report.rebroadcast += 1
+                self.telemetry.count(TRANSACTIONS_REBROADCAST)
+                logger.warning("transaction was not in the node's pool; rebroadcast the stored bytes", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash))
+                self._txs.mark_sent(item, self._clock())
+                return item
+            logger.warning("node refuses the stored transaction", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error))
+        waited = self._clock() - item.latest.signed_at
+        if waited >= self.policy.bump_after_s and (item.nonce == latest or not known or item.latest.max_fee < self.market().base_fee):
+            item = self._replace(item, report)
+        return item
+
+    def _find_receipt(self, item: TxItem) -> Optional[Receipt]:
+        """Any of the nonce's hashes may be the mined one (a node may have mined an older attempt)."""
+        for tx_hash in reversed(item.hashes):
+            receipt = self._chain.receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+        return None
+
+    def _mined(self, item: TxItem, receipt: Receipt) -> TxItem:
+        try:
+            item = self._txs.mark_mined(
+                item, tx_hash=receipt.tx_hash, block_number=receipt.block_number, block_hash=receipt.block_hash,
+                gas_used=receipt.gas_used, fee_paid_wei=receipt.gas_used * receipt.effective_gas_price,
+            )
+        except StaleItem:
+            return item
+        if receipt.tx_hash != item.latest.tx_hash:
+            logger.info("an earlier attempt was mined", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, attempts=len(item.attempts)))
+        # The records learn the block when it is final (one write per registration, not two).
+        return item
+
+    def _settle(self, item: TxItem, receipt: Receipt, report: PassReport) -> TxItem:
+        if self._chain.block_hash(receipt.block_number) != receipt.block_hash:
+            return item  # reorganised between the two reads: look again next pass
+        if receipt.status == 1:
+            state, status, error = STATE_CONFIRMED, STATUS_CONFIRMED, None
+        else:
+            state, status = STATE_FAILED, STATUS_FAILED
+            error = self._chain.revert_reason(receipt.tx_hash, receipt.block_number)
+        mined = {
+            "minedHash": receipt.tx_hash, "blockNumber": receipt.block_number, "blockHash": receipt.block_hash,
+            "gasUsed": receipt.gas_used, "feePaidWei": receipt.gas_used * receipt.effective_gas_price,
+        }
+        try:
+            item = self._txs.mark_final(item, state, error=error, receipt=mined)
+        except StaleItem:
+            return item
+        changes: dict[str, Any] = {"block_number": receipt.block_number}
+        if receipt.tx_hash != item.latest.tx_hash:  # the records name the newest attempt; an older one was mined
+            changes["tx_hash"] = receipt.tx_hash
+        if error is not None:
+            changes["error"] = error
+        self._update_records(item, status, OPEN_STATUSES, **changes)
+        self.telemetry.add(GAS_USED, "Count", receipt.gas_used)
+        self.telemetry.add(FEE_PAID_GWEI, "Count", receipt.gas_used * receipt.effective_gas_price / 10**9)
+        if status == STATUS_CONFIRMED:
+            report.confirmed += len(item.entries)
+            self.telemetry.count(REGISTRATIONS_CONFIRMED, len(item.entries))
+        else:
+            report.failed += len(item.entries)
+            self.telemetry.count(REGISTRATIONS_FAILED, len(item.entries))
+            logger.error("transaction reverted; its jobs failed and are not retried", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error))
+        for job in item.entries:
+            logger.info(status, extra=log_extra(wallet=job.wallet, version=job.version, nonce=item.nonce, tx_hash=receipt.tx_hash, block=receipt.block_number))
+        return item
+
+    def _maybe_lost(self, item: TxItem, head: int, report: PassReport) -> None:
+        """Its nonce is used, by none of its hashes. Once that is N blocks deep, ours can never land."""
+        deep = max(0, head - self.policy.confirmations + 1)
+        if item.nonce >= self._chain.nonce(self._signer.address, deep):
+            return
+        try:
+            self._txs.mark_final(item, STATE_LOST, error="another transaction took this nonce")
+        except StaleItem:
+            return
+        report.lost += 1
+        logger.error("nonce taken by a transaction we did not send; re-queuing its jobs", extra=log_extra(nonce=item.nonce, jobs=len(item.entries)))
+        self._update_records(item, STATUS_QUEUED, (STATUS_SUBMITTED,), error="its transaction lost its nonce; sent again")
+        for job in item.entries:
+            self._queue.enqueue(job)
+
+    def _replace(self, item: TxItem, report: PassReport) -> TxItem:
+        market = self.market()
+        previous = Fees(item.latest.max_fee, item.latest.tip)
+        offer = replacement(previous, market, self.policy.max_fee_cap_wei)
+        if offer is None or offer.capped:
+            report.fee_capped += 1
+            self.telemetry.count(FEE_CAP_REACHED)
+            logger.warning("fee cap reached: a stuck transaction cannot be priced higher", extra=log_extra(
+                nonce=item.nonce, tx_hash=item.latest.tx_hash, max_fee=previous.max_fee, cap=self.policy.max_fee_cap_wei, base_fee=market.base_fee))
+            if offer is None:
+                return item
+        signed = self._chain.sign(self._signer, nonce=item.nonce, to=item.to, data=item.data, gas=item.gas, max_fee=offer.fees.max_fee, tip=offer.fees.tip)
+        try:
+            item = self._txs.add_attempt(item, signed.raw, Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock()))
+        except StaleItem:
+            return item
+        report.replaced += 1
+        self.telemetry.count(TRANSACTIONS_REPLACED)
+        logger.warning("replaced a stuck transaction", extra=log_extra(
+            nonce=item.nonce, tx_hash=signed.tx_hash, replaces=item.attempts[-2].tx_hash, max_fee=offer.fees.max_fee, tip=offer.fees.tip))
+        result = self._chain.send(signed.raw)
+        if result.accepted or result.benign:
+            self._txs.mark_sent(item, self._clock())
+        self._update_records(item, STATUS_SUBMITTED, OPEN_STATUSES, tx_hash=signed.tx_hash)
+        return item
+
+    def _fill(self, item: TxItem, reason: str) -> bool:
+        """Sign a no-op for a reserved nonce nobody will sign; re-queue the jobs it was reserved for."""
+        offer = first_offer(self.market(), self.policy.max_fee_cap_wei)
+        address = self._signer.address
+        signed = self._chain.sign(self._signer, nonce=item.nonce, to=address, data="0x", gas=NOOP_GAS, max_fee=offer.fees.max_fee, tip=offer.fees.tip)
+        try:
+            filled = self._txs.sign_reserved(item, kind=KIND_NOOP, entries=(), to=address, data="0x", gas=NOOP_GAS, raw=signed.raw,
+                                             attempt=Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock()))
+        except StaleItem:
+            return False
+        self.telemetry.count(NONCES_FILLED)
+        logger.warning("filled a nonce with a no-op self-transfer", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash, reason=reason, requeued=len(item.candidates)))
+        for job in item.candidates:
+            self._queue.enqueue(job)
+        if self._chain.send(signed.raw).accepted:
+            self._txs.mark_sent(filled, self._clock())
+        return True
+
+    def market(self) -> Market:
+        if self._market is None:
+            self._market = self._chain.market()
+        return self._market
+
+    def _update_records(self, item: TxItem, status: str, only_from: tuple[str, ...], **changes: Any) -> None:
+        """The item's jobs' records, each only while it is still claimed by this nonce."""
+        if not item.entries:
+            return
+        pairs = tuple(changes.items())
+        self._records.set_statuses([StatusChange(job.wallet, job.version, status, only_from, pairs, item.nonce) for job in item.entries])

@@ -1,0 +1,86 @@
+"""Logs, metrics and traces of the chain worker and monitor (AWS Lambda Powertools).
+
+Metrics go out as CloudWatch EMF under namespace DMTPKeyRegistry with the dimension service=dmtp-key-registry;
+the template's alarms watch OwnerBalanceEth, FeeCapReached and RegistrationsFailed by those names. Each
+component aggregates its metrics in a Telemetry (one value per metric per invocation, so an invocation never
+hits EMF's 100-values limit) and the Lambda handler flushes it once at the end.
+
+Logs are Powertools JSON lines on stderr (Lambda keeps both streams; the local stack keeps stdout for its own
+output), each carrying the correlation ids it is about: wallet, version, nonce, tx_hash.
+"""
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+NAMESPACE = "DMTPKeyRegistry"
+SERVICE = "dmtp-key-registry"
+
+# Metric names (the template's alarms and dashboards refer to these).
+REGISTRATIONS_SUBMITTED = "RegistrationsSubmitted"
+REGISTRATIONS_CONFIRMED = "RegistrationsConfirmed"
+REGISTRATIONS_FAILED = "RegistrationsFailed"
+REGISTRATIONS_SUPERSEDED = "RegistrationsSuperseded"
+TRANSACTIONS_SENT = "TransactionsSent"
+TRANSACTIONS_REPLACED = "TransactionsReplaced"
+TRANSACTIONS_REBROADCAST = "TransactionsRebroadcast"
+TRANSACTIONS_REORGED = "TransactionsReorged"
+NONCES_FILLED = "NoncesFilledWithNoop"
+GAS_USED = "GasUsed"
+FEE_PAID_GWEI = "FeePaidGwei"
+QUEUE_AGE_SECONDS = "QueueAgeSeconds"
+OWNER_BALANCE_ETH = "OwnerBalanceEth"
+FEE_CAP_REACHED = "FeeCapReached"
+WORKER_PAUSED = "WorkerPaused"
+JOBS_RETRIED = "JobsRetried"
+
+logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"), logger_handler=logging.StreamHandler(sys.stderr))
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+
+class Telemetry:
+    """Metrics of one component, aggregated until flush(): counts and sums add up, gauges keep the last value."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.pending: dict[str, tuple[str, float]] = {}  # name -> (unit, value)
+
+    def count(self, name: str, value: float = 1) -> None:
+        self.add(name, "Count", value)
+
+    def add(self, name: str, unit: str, value: float) -> None:
+        with self._lock:
+            _, before = self.pending.get(name, (unit, 0.0))
+            self.pending[name] = (unit, before + value)
+
+    def gauge(self, name: str, unit: str, value: float) -> None:
+        with self._lock:
+            self.pending[name] = (unit, value)
+
+    def maximum(self, name: str, unit: str, value: float) -> None:
+        with self._lock:
+            _, before = self.pending.get(name, (unit, value))
+            self.pending[name] = (unit, max(before, value))
+
+    def value(self, name: str) -> float:
+        return self.pending.get(name, ("", 0.0))[1]
+
+    def flush(self) -> None:
+        """Publish (EMF on stdout, unless POWERTOOLS_METRICS_DISABLED) and start over."""
+        with self._lock:
+            pending, self.pending = self.pending, {}
+        if not pending:
+            return
+        for name, (unit, value) in pending.items():
+            metrics.add_metric(name=name, unit=unit, value=value)
+        metrics.flush_metrics()
+        metrics.clear_metrics()  # flush_metrics keeps them when metrics are disabled
+
+
+def log_extra(**ids: Any) -> dict[str, Any]:
+    """Correlation ids for one log line, without the empty ones."""
+    return {key: value for key, value in ids.items() if value is not None}
