@@ -1,8 +1,6 @@
 """POST /keys and GET /keys/{address} through the Chalice app, on moto and the local pinning service."""
 import json
-import time
 
-import pytest
 
 from chalicelib.cid import cid_for_bytes
 from chalicelib.ethsig import SECP256K1_N
