@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=100, help="SQS messages per worker invocation")
     parser.add_argument("--batch-window", type=float, default=0.5, help="seconds the poller waits to fill a batch")
     parser.add_argument("--workers", type=int, default=2, help="concurrent worker invocations")
+    parser.add_argument(
+        "--moto-in-process",
+        action="store_true",
+        help="run moto inside the benchmark's process, as the tests do (default: a process of its own, so moto "
+        "and the worker do not share one GIL)",
+    )
     args = parser.parse_args(argv)
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # EMF lines would go to stdout
@@ -43,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from devstack.stack import LocalStack
 
-    with LocalStack(with_api=False, with_worker=False, block_time=args.block_time) as stack:
+    with LocalStack(with_api=False, with_worker=False, block_time=args.block_time, moto_in_process=args.moto_in_process) as stack:
         result = run(stack, args)
+    result["moto"] = "in the benchmark's process" if args.moto_in_process else "a process of its own"
     print(json.dumps(result) if args.json else json.dumps(result, indent=2), flush=True)
     return 0
 

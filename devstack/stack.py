@@ -47,6 +47,7 @@ class LocalStack:
     block_time: Optional[float] = None
     with_api: bool = True
     with_worker: bool = True
+    moto_in_process: bool = True  # False: a process of its own (devstack/moto_process.py), for benchmarks
     env: dict[str, str] = field(default_factory=dict)
     _stoppers: list[Any] = field(default_factory=list)
 
@@ -92,6 +93,8 @@ class LocalStack:
             self._stoppers.append(self.worker.stop)
 
     def _start_moto(self) -> str:
+        if not self.moto_in_process:
+            return self._start_moto_process()
         from moto.server import ThreadedMotoServer
 
         moto_patches.apply()
@@ -100,6 +103,16 @@ class LocalStack:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
         self._stoppers.append(server.stop)
+        return f"http://127.0.0.1:{port}"
+
+    def _start_moto_process(self) -> str:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack.moto_process", str(port)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+        )
+        self._stoppers.append(lambda: _terminate(process))
+        if process.stdout is None or process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the moto server process did not start")
         return f"http://127.0.0.1:{port}"
 
     def _start_chalice_local(self) -> str:

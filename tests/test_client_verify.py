@@ -11,6 +11,7 @@ import json
 import secrets
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -271,8 +272,12 @@ def compiled() -> dict[str, Any]:
 def deploy(stack, bytecode: str, constructor: bytes = b"") -> str:
     deployer = DEV_ACCOUNTS[2][0]  # unlocked in Anvil; not the registry's deployer or owner
     tx_hash = stack.anvil.rpc("eth_sendTransaction", [{"from": deployer, "data": bytecode + constructor.hex()}])
+    deadline = time.monotonic() + 15
     receipt = stack.anvil.rpc("eth_getTransactionReceipt", [tx_hash])
-    assert int(receipt["status"], 16) == 1
+    while receipt is None and time.monotonic() < deadline:  # mined on arrival, but the receipt can lag a moment
+        time.sleep(0.05)
+        receipt = stack.anvil.rpc("eth_getTransactionReceipt", [tx_hash])
+    assert receipt is not None and int(receipt["status"], 16) == 1
     return to_checksum_address(receipt["contractAddress"])
 
 
