@@ -19,7 +19,6 @@ class Settings:
     pinning_api_url: str
     pinning_jwt: str
     max_body_bytes: int
-    receipt_timeout_s: float
     aws_endpoint_url: Optional[str]
     quotas_table: str = "dmtp-registry-local-quotas"
     wallet_writes_per_day: int = 20
@@ -52,7 +51,6 @@ class Settings:
             pinning_api_url=env.get("PINNING_API_URL", "https://api.pinata.cloud"),
             pinning_jwt=secret_setting("PINNING_JWT", env),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "16384")),
-            receipt_timeout_s=float(env.get("RECEIPT_TIMEOUT_S", "30")),
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             quotas_table=env.get("QUOTAS_TABLE", "dmtp-registry-local-quotas"),
             wallet_writes_per_day=int(env.get("WALLET_WRITES_PER_DAY", "20")),

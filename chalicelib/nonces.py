@@ -16,8 +16,17 @@ from typing import Any, Callable, Optional
 
 from botocore.exceptions import ClientError
 
+from .dynamo import condition_failed
 from .jobs import Job
-from .transactions import COUNTER_NONCE, STATE_RESERVED, TxItem, _decimal, _from_item, reservation_item
+from .transactions import (
+    COUNTER_NONCE,
+    STATE_RESERVED,
+    TxItem,
+    _decimal,
+    _from_item,
+    reservation_item,
+)
+
 
 class NonceReservationFailed(RuntimeError):
     pass
@@ -56,7 +65,7 @@ class NonceManager:
                 ConditionExpression="attribute_not_exists(nonce)",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
         counter = self.counter()
         assert counter is not None
@@ -142,7 +151,7 @@ class NonceManager:
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(nonce)")
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return None
             raise
         return _from_item(item)
@@ -157,7 +166,7 @@ class NonceManager:
                 ExpressionAttributeValues={":floor": floor},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
 
     def force_counter(self, next_nonce: int) -> None:
@@ -196,7 +205,7 @@ class NonceManager:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True

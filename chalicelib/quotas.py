@@ -3,6 +3,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .dynamo import condition_failed
 from .errors import QuotaExceeded
 
 
@@ -32,6 +33,6 @@ class Quotas:
                 ExpressionAttributeValues={":one": 1, ":limit": limit, ":expires": window_start + 2 * window_s},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise QuotaExceeded(f"limit of {limit} {what} reached; retry in {retry_after} s", retry_after, limit=limit) from exc
             raise

@@ -5,11 +5,13 @@ the current key's immutable fields, so a batch lookup is one BatchGetItem, and s
 can be made conditional on the head still saying n - 1 (of two racing writers, exactly one wins).
 """
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
+
+from .dynamo import condition_failed
 
 HEAD_VERSION = 0
 KIND_KEY = "key"
@@ -29,10 +31,6 @@ class VersionTaken(Exception):
     """Another registration already holds this (wallet, version)."""
 
 
-class SignedTxConflict(Exception):
-    """The record already carries a different signed transaction."""
-
-
 @dataclass(frozen=True)
 class Record:
     wallet: str  # EIP-55; the key is its lowercase form
@@ -43,7 +41,6 @@ class Record:
     created_at: int
     updated_at: int
     tx_hash: Optional[str] = None
-    raw_tx: Optional[str] = None
     nonce: Optional[int] = None
     block_number: Optional[int] = None
     error: Optional[str] = None
@@ -85,7 +82,6 @@ _ATTRIBUTES = {
     "created_at": "createdAt",
     "updated_at": "updatedAt",
     "tx_hash": "txHash",
-    "raw_tx": "rawTx",
     "nonce": "nonce",
     "block_number": "blockNumber",
     "error": "error",
@@ -250,36 +246,10 @@ class RecordStore:
                 ConditionExpression=condition,
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True
-
-    def save_signed_tx(self, record: Record, raw_tx: str, tx_hash: str, nonce: int) -> Record:
-        """Persist a signed tx before it is broadcast; if one is already stored, return the record holding it.
-
-        `record.tx_hash` names the tx this call replaces (None for the first one), so two workers can never
-        both store a transaction for the same registration.
-        """
-        changes = {"raw_tx": raw_tx, "tx_hash": tx_hash, "nonce": nonce, "status": STATUS_SUBMITTED}
-        expected = Attr("txHash").not_exists() if record.tx_hash is None else Attr("txHash").eq(record.tx_hash)
-        now = int(time.time())
-        try:
-            self._table.update_item(
-                Key={"wallet": record.wallet.lower(), "version": record.version},
-                UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in (*changes, "updated_at")),
-                ExpressionAttributeNames={f"#{n}": _ATTRIBUTES[n] for n in (*changes, "updated_at")},
-                ExpressionAttributeValues={**{f":{n}": v for n, v in changes.items()}, ":updated_at": now},
-                ConditionExpression=Attr("wallet").exists() & expected,
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            stored = self.get(record.wallet, record.version)
-            if stored is None or stored.raw_tx is None:
-                raise SignedTxConflict(f"{record.wallet} v{record.version}: signed tx changed underneath") from exc
-            return stored
-        return replace(record, updated_at=now, **changes)
 
     # ------------------------------------------------------------ many records at once (the chain worker)
 

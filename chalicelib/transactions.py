@@ -20,6 +20,7 @@ from typing import Any, Iterator, Optional
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
+from .dynamo import condition_failed
 from .jobs import Job
 
 COUNTER_NONCE = -1  # the signer's nonce counter lives at this sort key (nonces.py)
@@ -274,6 +275,6 @@ class TxStore:
                 ConditionExpression=condition,
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise StaleItem(f"{self.signer} nonce {nonce} changed underneath") from exc
             raise
