@@ -6,19 +6,17 @@
    request. We run DynamoDB requests one at a time, so each is atomic, as in AWS.
 2. TransactWriteItems deep-copies every table it touches before applying anything, to roll back on failure:
    O(table) per call (measured: 33 s for a 100-item transaction on a 4,000-item table). We snapshot only the
-   items the transaction touches, put those back on failure, and parse each condition once, not twice.
+   items the transaction touches, put those back on failure, and check each condition once, not twice
+   (parsed once per expression: devstack/moto_expressions.py).
 3. moto's update-expression engine costs about 0.5 ms per `SET` clause per item, so a transaction of 100 status
    changes took half a second, against tens of milliseconds in AWS. Within a transaction, an update that only
    assigns values to top-level attributes of an existing item (`SET #a = :a, #b = :b`) is applied directly;
-   anything else still goes through moto's engine. A condition parsed once is reused for the next item whose
-   condition reads the same names and values (a parsed condition holds no item state).
+   anything else still goes through moto's engine.
 """
-import json
 import re
 import threading
 from typing import Any
 
-from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     MockValidationException,
@@ -31,6 +29,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.responses import DynamoHandler
 
+from devstack.moto_expressions import kept_filter_expression
+
 _LOCK = threading.RLock()
 _applied = False
 original_call_action = DynamoHandler.call_action
@@ -39,22 +39,6 @@ original_call_action = DynamoHandler.call_action
 def _call_action_atomically(self: Any) -> Any:
     with _LOCK:
         return original_call_action(self)
-
-
-_PLACEHOLDER = re.compile(r":\w+")
-_conditions: dict[str, Any] = {}
-
-
-def _condition(expression: str, names: Any, values: Any) -> Any:
-    """moto's parsed condition, cached by its text and the names and values it refers to."""
-    used = {p: (values or {}).get(p) for p in sorted(set(_PLACEHOLDER.findall(expression)))}
-    key = json.dumps([expression, names, used], sort_keys=True, default=str)
-    parsed = _conditions.get(key)
-    if parsed is None:
-        if len(_conditions) > 1000:
-            _conditions.clear()
-        parsed = _conditions[key] = get_filter_expression(expression, names, values)
-    return parsed
 
 
 _ASSIGNMENTS = re.compile(r"^\s*SET\s+#\w+\s*=\s*:\w+(\s*,\s*#\w+\s*=\s*:\w+)*\s*$")
@@ -119,7 +103,7 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
 
             current = self.get_item(table_name, key)
             if condition is not None:
-                if not _condition(condition, names, values).expr(current):
+                if not kept_filter_expression(condition, names, values).expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original_item = current.to_json()["Attributes"]
                     raise ConditionalCheckFailed(item=original_item)

@@ -14,6 +14,8 @@
 6. SQS ReceiveMessage costs O(queue) slow clock reads: seconds per call on a queue of thousands
    (devstack/moto_sqs.py).
 7. The server lists moto's package directory to route every request (devstack/moto_server_speed.py).
+8. DynamoDB parses every condition expression twice per use, character by character
+   (devstack/moto_expressions.py).
 """
 import base64
 import json
@@ -102,8 +104,9 @@ def apply() -> None:
     from devstack import moto_cfn
 
     moto_cfn.register()
-    from devstack import moto_dynamodb, moto_server_speed, moto_sqs
+    from devstack import moto_dynamodb, moto_expressions, moto_server_speed, moto_sqs
 
+    moto_expressions.register()
     moto_dynamodb.register()
     moto_sqs.register()
     moto_server_speed.register()

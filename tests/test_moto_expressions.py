@@ -1,0 +1,131 @@
+"""The moto correction that parses each DynamoDB condition once (devstack/moto_expressions.py) decides every
+condition exactly as moto's own parser does, with each request's values, and still refuses what moto refuses."""
+import random
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+from devstack.moto_expressions import KeptConditionParser
+
+NAMES = {"#s": "status", "#n": "nonce", "#c": "cid", "#k": "kind", "#m": "meta", "#t": "tags", "#l": "depth"}
+EXPRESSIONS = [
+    "#s IN (:a, :b)",
+    "#s IN (:a, :b) AND #n = :n AND #c = :c AND (attribute_not_exists(#k) OR #k = :k)",
+    "attribute_not_exists(#n) OR #n < :n",
+    "NOT (#s = :a) AND #n <> :n",
+    "#n BETWEEN :n AND :m",
+    "begins_with(#c, :c) OR size(#c) > :n",
+    "#m.#l >= :n AND contains(#t, :a)",
+    "attribute_exists(#s) AND attribute_type(#n, :type)",
+]
+
+
+def random_item(rng: random.Random) -> Item:
+    attrs = {"wallet": {"S": "0xabc"}, "version": {"N": "1"}}
+    if rng.random() < 0.8:
+        attrs["status"] = {"S": rng.choice(["queued", "pinned", "submitted"])}
+    if rng.random() < 0.8:
+        attrs["nonce"] = {"N": str(rng.randint(0, 4))}
+    if rng.random() < 0.8:
+        attrs["cid"] = {"S": rng.choice(["bafy", "bafk", "ba"])}
+    if rng.random() < 0.5:
+        attrs["kind"] = {"S": rng.choice(["key", "revocation"])}
+    if rng.random() < 0.5:
+        attrs["meta"] = {"M": {"depth": {"N": str(rng.randint(0, 4))}}}
+    if rng.random() < 0.5:
+        attrs["tags"] = {"SS": rng.sample(["queued", "pinned", "x"], 2)}
+    return Item(DynamoType({"S": "0xabc"}), DynamoType({"N": "1"}), attrs)
+
+
+def random_values(rng: random.Random) -> dict:
+    return {
+        ":a": {"S": rng.choice(["queued", "pinned", "submitted"])},
+        ":b": {"S": rng.choice(["queued", "confirmed"])},
+        ":n": {"N": str(rng.randint(0, 4))},
+        ":m": {"N": str(rng.randint(0, 4))},
+        ":c": {"S": rng.choice(["bafy", "bafk", "ba"])},
+        ":k": {"S": rng.choice(["key", "revocation"])},
+        ":type": {"S": rng.choice(["N", "S"])},
+    }
+
+
+def verdict(parser: ConditionExpressionParser, item: Item) -> object:
+    """True or False, or the error moto raises (size() of a missing attribute, say)."""
+    try:
+        return bool(parser.parse().expr(item))
+    except Exception as exc:  # noqa: BLE001 (compared, not hidden)
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_a_kept_condition_decides_as_moto_does_with_each_requests_values(expression):
+    rng = random.Random(expression)
+    agreed = {True: 0, False: 0}
+    for _ in range(300):
+        item, values = random_item(rng), random_values(rng)
+        expected = verdict(ConditionExpressionParser(expression, NAMES, values), item)
+        assert verdict(KeptConditionParser(expression, NAMES, values), item) == expected
+        agreed[expected is True] += 1
+    assert agreed[True] and agreed[False], agreed  # both answers were exercised
+
+
+def test_a_kept_condition_lists_the_names_and_values_it_uses_every_time():
+    expression = "#s IN (:a, :b) AND attribute_not_exists(#n)"
+    for _ in range(2):
+        parser = KeptConditionParser(expression, {"#s": "status", "#n": "nonce"}, {":a": {"S": "x"}, ":b": {"S": "y"}})
+        parser.parse()
+        assert sorted(parser.expr_attr_names_found) == ["#n", "#s"]
+        assert sorted(parser.expr_attr_values_found) == [":a", ":b"]
+
+
+@pytest.mark.parametrize("expression", ["((#s = :a))", "#s = :missing", "#s = = :a"])
+def test_an_expression_moto_refuses_is_refused_every_time(expression):
+    for _ in range(2):
+        with pytest.raises(Exception):
+            KeptConditionParser(expression, {"#s": "status"}, {":a": {"S": "x"}}).parse()
+
+
+@pytest.fixture()
+def table(stack):
+    dynamodb = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint)
+    name = f"expressions-{uuid.uuid4().hex[:8]}"
+    created = dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield created
+    created.delete()
+
+
+def update(table, item_id: str, expected: str, new: str) -> dict:
+    return {
+        "Update": {
+            "TableName": table.name,
+            "Key": {"id": item_id},
+            "UpdateExpression": "SET #s = :new",
+            "ConditionExpression": "#s = :expected",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":new": new, ":expected": expected},
+        }
+    }
+
+
+def test_the_server_checks_a_repeated_condition_against_each_requests_values(table):
+    client = table.meta.client
+    table.put_item(Item={"id": "a", "status": "queued"})
+    table.put_item(Item={"id": "b", "status": "submitted"})
+    client.transact_write_items(TransactItems=[update(table, "a", "queued", "submitted"), update(table, "b", "submitted", "confirmed")])
+    assert table.get_item(Key={"id": "a"})["Item"]["status"] == "submitted"
+    assert table.get_item(Key={"id": "b"})["Item"]["status"] == "confirmed"
+
+    with pytest.raises(ClientError) as refused:  # the same expression, now with a value that does not hold
+        client.transact_write_items(TransactItems=[update(table, "a", "submitted", "confirmed"), update(table, "b", "queued", "x")])
+    reasons = [reason["Code"] for reason in refused.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed"]
+    assert table.get_item(Key={"id": "a"})["Item"]["status"] == "submitted"  # all or nothing
