@@ -6,8 +6,9 @@ RecordStore.create, as the API stores them, and jobs on the SQS queue: the HTTP 
 the pinning are bypassed and not timed), then times queue -> worker -> chain -> confirmed:
 
 - production: --workers concurrent ChainWorkers (Lambda's reserved concurrency), each fed SQS batches of
-  --batch-size through the local stack's stand-in for Lambda's poller, pipelining transactions with
-  consecutive nonces into each block, and the monitor confirming them (CONFIRMATIONS from the local stage);
+  --batch-size through the local stack's stand-in for Lambda's poller (which, like Lambda's, gathers the next
+  batch and deletes the finished one while the handler runs), pipelining transactions with consecutive nonces
+  into each block, and the monitor confirming them (CONFIRMATIONS from the local stage);
 - naive: on a --naive-n subset in the same run, one setKey transaction per message, waiting for its receipt
   before taking the next message.
 
@@ -138,13 +139,11 @@ def run_production(parts: Any, stack: Any, args: argparse.Namespace, count: int)
     errors: list[BaseException] = []
 
     def poll(loop: Any) -> None:
-        while not done.is_set():
-            try:
-                if not loop.poll_once(wait_s=0, then_monitor=False):
-                    time.sleep(0.05)
-            except BaseException as exc:  # noqa: BLE001 (reported by the main thread)
-                errors.append(exc)
-                done.set()
+        try:
+            loop.run_pipelined(done)
+        except BaseException as exc:  # noqa: BLE001 (reported by the main thread)
+            errors.append(exc)
+            done.set()
 
     started = time.monotonic()
     threads = [threading.Thread(target=poll, args=(loop,), daemon=True) for loop in loops]

@@ -11,8 +11,7 @@ we keep it, and build the operators from it for each use with that request's val
 Evaluation is therefore exactly moto's. An expression that fails to parse is never kept, so it fails as before.
 An UpdateExpression's tree is kept for the handler's validation, which only reads it.
 """
-import json
-from typing import Any, Optional
+from typing import Any, Hashable, Optional
 
 from moto.dynamodb import comparisons, models, responses
 from moto.dynamodb.comparisons import AttributeValue, ConditionExpressionParser
@@ -21,14 +20,14 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
 _applied = False
 _MAX_KEPT = 2000
-_trees: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {}  # key -> (tree, names found, values found)
+_trees: dict[Hashable, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {}  # key -> (tree, names found, values found)
 _update_trees: dict[str, Any] = {}
 original_parser = comparisons.create_condition_expression_parser
 
 
-def _key(expression: str, names: Optional[dict[str, str]], values: Optional[dict[str, Any]]) -> str:
-    shapes = sorted((placeholder, sorted(value)) for placeholder, value in (values or {}).items() if isinstance(value, dict))
-    return json.dumps([expression, sorted((names or {}).items()), shapes])
+def _key(expression: str, names: Optional[dict[str, str]], values: Optional[dict[str, Any]]) -> Hashable:
+    types = tuple(sorted((placeholder, tuple(value)) for placeholder, value in (values or {}).items() if isinstance(value, dict)))
+    return expression, tuple(sorted((names or {}).items())), types
 
 
 class KeptConditionParser(ConditionExpressionParser):

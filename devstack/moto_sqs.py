@@ -6,10 +6,15 @@ computes all the queue's attributes (counting every message again) to read the r
 a message by scanning the queue twice: 2.7 s per receive with 2,000 messages queued, which is the local stack's
 whole budget. We read the clock once per pass, with the same arithmetic (milliseconds since the epoch), read
 the retention period directly, and delete in one scan, so behaviour is unchanged and only the cost goes.
+Each receipt handle (185 random lowercase letters) is drawn in one call instead of 185 (4% of the server's CPU
+under the worker benchmark), from the same generator.
 """
+import string
 import time
 from typing import Any
 
+from moto.moto_api._internal import mock_random
+from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from moto.sqs.models import Message, Queue, SQSBackend
 
@@ -60,6 +65,10 @@ def _delete_message(self: Queue, receipt_handle: str) -> None:
     raise ReceiptHandleIsInvalid()
 
 
+def _receipt_handle() -> str:
+    return "".join(mock_random.choices(string.ascii_lowercase, k=185))
+
+
 def register() -> None:
     global _applied
     if _applied:
@@ -71,4 +80,5 @@ def register() -> None:
     Queue.approximate_number_of_messages_delayed = property(_delayed_count)  # type: ignore[assignment]
     SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[assignment]
     Queue.delete_message = _delete_message  # type: ignore[assignment]
+    sqs_models.generate_receipt_handle = _receipt_handle  # type: ignore[attr-defined]
     _applied = True

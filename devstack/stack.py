@@ -5,6 +5,7 @@ port, and stop() ends all of them.
 import json
 import logging
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -277,17 +278,69 @@ class WorkerLoop:
         messages = self._gather(wait_s)
         if not messages:
             return 0
+        self._settle(*self._invoke(messages, handler))
+        if then_monitor:
+            self.monitor_once()
+        return len(messages)
+
+    def run_pipelined(self, stopping: threading.Event, handler: Optional[Any] = None) -> None:
+        """One concurrency slot of Lambda's SQS trigger at full load, until `stopping` is set.
+
+        Lambda's pollers receive and delete messages outside the function: while one batch is in the handler the
+        next is being gathered, and a finished batch is settled meanwhile. Here a gatherer thread keeps one batch
+        ready and a settler thread settles finished ones; the handler runs on the caller's thread, and its
+        exceptions propagate (poll_once instead logs them and redelivers the batch).
+        """
+        ready: "queue.Queue[list[dict[str, Any]]]" = queue.Queue(maxsize=1)
+        finished: "queue.Queue[Optional[tuple[list[dict[str, Any]], list[dict[str, Any]]]]]" = queue.Queue()
+
+        def gather() -> None:
+            while not stopping.is_set():
+                messages = self._gather(wait_s=0)
+                if not messages:
+                    time.sleep(0.05)
+                    continue
+                while not stopping.is_set():
+                    try:
+                        ready.put(messages, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+
+        def settle() -> None:
+            while (outcome := finished.get()) is not None:
+                self._settle(*outcome)
+
+        helpers = [threading.Thread(target=gather, daemon=True), threading.Thread(target=settle, daemon=True)]
+        for helper in helpers:
+            helper.start()
+        try:
+            while not stopping.is_set():
+                try:
+                    messages = ready.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                finished.put(self._invoke(messages, handler, raise_errors=True))
+        finally:
+            stopping.set()
+            finished.put(None)
+            for helper in helpers:
+                helper.join(timeout=30)
+
+    def _invoke(
+        self, messages: list[dict[str, Any]], handler: Optional[Any] = None, raise_errors: bool = False
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The handler on one batch; (messages to delete, messages to deliver again)."""
         ids = {message["MessageId"] for message in messages}
         try:
             answer = (handler or self.handler)(lambda_sqs_event(messages, self._queue_arn), None) or {}
             failed = {failure["itemIdentifier"] for failure in answer.get("batchItemFailures", [])} & ids
         except Exception:
+            if raise_errors:
+                raise
             log.exception("batch failed; every job in it will be delivered again")
             failed = ids
-        self._settle([m for m in messages if m["MessageId"] not in failed], [m for m in messages if m["MessageId"] in failed])
-        if then_monitor:
-            self.monitor_once()
-        return len(messages)
+        return [m for m in messages if m["MessageId"] not in failed], [m for m in messages if m["MessageId"] in failed]
 
     def _gather(self, wait_s: int) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
