@@ -210,7 +210,6 @@ class TxMonitor:
                 report.rebroadcast += 1
                 self.telemetry.count(TRANSACTIONS_REBROADCAST)
                 logger.warning("transaction was not in the node's pool; rebroadcast the stored bytes", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash))
-                self._txs.mark_sent(item, self._clock())
                 return item
             logger.warning("node refuses the stored transaction", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error))
         waited = self._clock() - item.latest.signed_at
@@ -310,8 +309,8 @@ class TxMonitor:
         logger.warning("replaced a stuck transaction", extra=log_extra(
             nonce=item.nonce, tx_hash=signed.tx_hash, replaces=item.attempts[-2].tx_hash, max_fee=offer.fees.max_fee, tip=offer.fees.tip))
         result = self._chain.send(signed.raw)
-        if result.accepted or result.benign:
-            self._txs.mark_sent(item, self._clock())
+        if not (result.accepted or result.benign):  # stored: the next pass rebroadcasts or replaces it
+            logger.warning("node refused the replacement", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash, error=result.error))
         self._update_records(item, STATUS_SUBMITTED, OPEN_STATUSES, tx_hash=signed.tx_hash)
         return item
 
@@ -321,16 +320,15 @@ class TxMonitor:
         address = self._signer.address
         signed = self._chain.sign(self._signer, nonce=item.nonce, to=address, data="0x", gas=NOOP_GAS, max_fee=offer.fees.max_fee, tip=offer.fees.tip)
         try:
-            filled = self._txs.sign_reserved(item, kind=KIND_NOOP, entries=(), to=address, data="0x", gas=NOOP_GAS, raw=signed.raw,
-                                             attempt=Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock()))
+            self._txs.sign_reserved(item, kind=KIND_NOOP, entries=(), to=address, data="0x", gas=NOOP_GAS, raw=signed.raw,
+                                    attempt=Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock()))
         except StaleItem:
             return False
         self.telemetry.count(NONCES_FILLED)
         logger.warning("filled a nonce with a no-op self-transfer", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash, reason=reason, requeued=len(item.candidates)))
         for job in item.candidates:
             self._queue.enqueue(job)
-        if self._chain.send(signed.raw).accepted:
-            self._txs.mark_sent(filled, self._clock())
+        self._chain.send(signed.raw)  # stored: if the node refuses it, the next pass rebroadcasts it
         return True
 
     def market(self) -> Market:

@@ -2,7 +2,9 @@
 
 Versions start at 1. The head item (version 0) names the wallet's latest version and carries a copy of
 the current key's immutable fields, so a batch lookup is one BatchGetItem, and so that writing version n
-can be made conditional on the head still saying n - 1 (of two racing writers, exactly one wins).
+can be made conditional on the head still saying n - 1 (of two racing writers, exactly one wins). Writing
+version n also marks version n - 1 with `nextVersion` in the same transaction, so a write conditional on a
+record having no `nextVersion` holds only while that record is the wallet's latest.
 """
 import time
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ class Record:
     kind: str = KIND_KEY
     revokes_cid: Optional[str] = None  # revocation records: the CID of the key they revoke
     signer_check: Optional[str] = None  # JSON: how the signature was verified (ERC-1271: chain id and block)
+    next_version: Optional[int] = None  # set when the wallet's next version is written
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class StatusChange:
     changes: tuple[tuple[str, Any], ...] = ()
     expect_nonce: Optional[int] = None
     expect: tuple[tuple[str, Any], ...] = ()  # further attributes that must hold these values (kind: a missing one is "key")
+    absent: tuple[str, ...] = ()  # attributes the record must not have (next_version: it is still the latest)
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ _ATTRIBUTES = {
     "kind": "kind",
     "revokes_cid": "revokesCid",
     "signer_check": "signerCheck",
+    "next_version": "nextVersion",
 }
 
 
@@ -103,7 +108,7 @@ def _to_item(record: Record) -> dict[str, Any]:
 def _from_item(item: dict[str, Any]) -> Record:
     values = {name: item.get(attribute) for name, attribute in _ATTRIBUTES.items()}
     values["kind"] = values["kind"] or KIND_KEY
-    for numeric in ("created_at", "updated_at", "nonce", "block_number"):
+    for numeric in ("created_at", "updated_at", "nonce", "block_number", "next_version"):
         if values[numeric] is not None:
             values[numeric] = int(values[numeric])
     return Record(wallet=item["walletEip55"], version=int(item["version"]), **values)
@@ -191,12 +196,25 @@ class RecordStore:
                             "ExpressionAttributeValues": values,
                         }
                     },
+                    *([self._mark_next(record.wallet, previous)] if previous else []),
                 ]
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
                 raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
             raise
+
+    def _mark_next(self, wallet: str, version: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": {"wallet": wallet.lower(), "version": version},
+                "UpdateExpression": "SET #next = :next",
+                "ConditionExpression": "attribute_exists(wallet)",
+                "ExpressionAttributeNames": {"#next": _ATTRIBUTES["next_version"]},
+                "ExpressionAttributeValues": {":next": version + 1},
+            }
+        }
 
     def heads(self, wallets: list[str]) -> dict[str, Head]:
         """Head items of up to 100 wallets in one BatchGetItem (repeated only for UnprocessedKeys)."""
@@ -288,29 +306,6 @@ class RecordStore:
                     delay = min(delay * 2, 1.0)
         return found
 
-    def versions(self, wallets: list[str]) -> dict[str, tuple[int, int]]:
-        """(latest version, current key version) of each wallet with a head item, keyed by lowercase wallet."""
-        client = self._table.meta.client
-        wanted = list(dict.fromkeys(w.lower() for w in wallets))
-        found: dict[str, tuple[int, int]] = {}
-        for start in range(0, len(wanted), MAX_BATCH_GET):
-            pending: dict[str, Any] = {
-                self._table.name: {
-                    "Keys": [{"wallet": w, "version": HEAD_VERSION} for w in wanted[start : start + MAX_BATCH_GET]],
-                    "ProjectionExpression": "#w, #l, #k",
-                    "ExpressionAttributeNames": {"#w": "wallet", "#l": "latestVersion", "#k": "keyVersion"},
-                    "ConsistentRead": True,
-                }
-            }
-            while pending:
-                answer = client.batch_get_item(RequestItems=pending)
-                for item in answer.get("Responses", {}).get(self._table.name, []):
-                    found[item["wallet"]] = (int(item["latestVersion"]), int(item.get("keyVersion", 0)))
-                pending = answer.get("UnprocessedKeys") or {}
-                if pending:
-                    time.sleep(0.05)
-        return found
-
     def set_statuses(self, changes: list[StatusChange]) -> list[StatusChange]:
         """Apply many status changes, up to 100 per TransactWriteItems; returns those whose condition did not hold.
 
@@ -331,6 +326,9 @@ class RecordStore:
                         condition += " AND #nonce = :expectNonce"
                         names["#nonce"] = _ATTRIBUTES["nonce"]
                         extra[":expectNonce"] = change.expect_nonce
+                    for i, name in enumerate(change.absent):
+                        names[f"#a{i}"] = _ATTRIBUTES[name]
+                        condition += f" AND attribute_not_exists(#a{i})"
                     for i, (name, value) in enumerate(change.expect):
                         names[f"#x{i}"] = _ATTRIBUTES[name]
                         extra[f":x{i}"] = value

@@ -69,7 +69,6 @@ class TxItem:
     gas: int = 0
     raw: Optional[str] = None  # the newest attempt's signed bytes
     attempts: tuple[Attempt, ...] = ()  # every hash ever signed for this nonce, oldest first
-    sent_at: float = 0.0  # last time a node accepted (or already had) the newest attempt
     mined_hash: Optional[str] = None
     block_number: Optional[int] = None
     block_hash: Optional[str] = None
@@ -116,7 +115,6 @@ def _from_item(item: dict[str, Any]) -> TxItem:
         gas=int(item.get("gas", 0)),
         raw=item.get("raw"),
         attempts=tuple(Attempt.from_json(a) for a in json.loads(item.get("attempts", "[]"))),
-        sent_at=float(item.get("sentAt", 0)),
         mined_hash=item.get("minedHash"),
         block_number=number("blockNumber"),
         block_hash=item.get("blockHash"),
@@ -232,10 +230,6 @@ class TxStore:
         changes = {"raw": raw, "attempts": json.dumps([a.to_json() for a in attempts]), "attemptCount": len(attempts), "updatedAt": _decimal(time.time())}
         self._update(item.nonce, changes, Attr("attemptCount").eq(len(item.attempts)) & Attr("state").eq(STATE_SIGNED))
         return replace(item, raw=raw, attempts=attempts)
-
-    def mark_sent(self, item: TxItem, now: float) -> TxItem:
-        self._update(item.nonce, {"sentAt": _decimal(now)}, Attr("state").exists())
-        return replace(item, sent_at=now)
 
     def mark_mined(self, item: TxItem, *, tx_hash: str, block_number: int, block_hash: str, gas_used: int, fee_paid_wei: int) -> TxItem:
         changes = {

@@ -11,7 +11,9 @@ One invocation (`handle`) takes Lambda's whole SQS batch and
 4. checks, after claiming, that no newer key of the same wallet went to a lower nonce and no older one to a
    higher nonce (each side reads after its own write, so of two racing workers at least one sees the other and
    steps back), re-signs if the payload shrank, stores the signed bytes in the nonce's item (transactions.py),
-   and only then broadcasts them.
+   and only then broadcasts them. A wallet's first key (the common case) needs no read: its claim holds only
+   while its record has no `nextVersion`, which writing a second version sets in the same transaction, so the
+   claim and the check are one atomic step; if a second version exists, it is claimed again and checked.
 
 Nothing waits for receipts: the monitor (monitor.py) confirms, replaces, rebroadcasts and fills gaps. A job that
 cannot be settled now is reported back as a batch item failure and delivered again; on its last delivery
@@ -20,7 +22,7 @@ a job that is only waiting (paused worker, revocation behind its key), which is 
 """
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from .chain import NOOP_GAS, REVOKE_GAS, RegistryChain, SignedTx, WriteRefused
@@ -132,6 +134,7 @@ class Batch:
     malformed: list[QueueMessage] = field(default_factory=list)
     txs: list[PlannedTx] = field(default_factory=list)
     rebroadcast: dict[int, TxItem] = field(default_factory=dict)  # duplicates' transactions, to make sure a node has them
+    claimed_as_latest: set[Key] = field(default_factory=set)  # claimed only while no newer version existed
 
     def open_jobs(self) -> list[Job]:
         return [job for key, job in self.jobs.items() if key not in self.outcomes]
@@ -218,10 +221,6 @@ class ChainWorker:
                 batch.outcomes[key] = outcome
         self._pack(batch)
         return batch
-
-    def _versions(self, wallets: set[str]) -> dict[str, tuple[int, int]]:
-        """(latest version, current key version) per lowercase wallet, from the head items."""
-        return self._records.versions(sorted(wallets))
 
     def _settled(self, job: Job, batch: Batch, newest_key_here: int) -> Optional[Outcome]:
         """An outcome for a job that needs no transaction (or must wait), or None when it should go out."""
@@ -388,11 +387,15 @@ class ChainWorker:
                 only_from = (STATUS_SUBMITTED,) if old is not None else UNCLAIMED
                 changes = (("tx_hash", tx.signed.tx_hash), ("nonce", tx.item.nonce))
                 kind = KIND_KEY if job.kind == JOB_SET_KEY else KIND_REVOCATION
-                claims[key_of(job)] = (tx, StatusChange(job.wallet, job.version, STATUS_SUBMITTED, only_from, changes, old, (("cid", job.cid), ("kind", kind))))
+                latest_only = ("next_version",) if job.kind == JOB_SET_KEY and job.version == 1 and old is None else ()
+                claims[key_of(job)] = (tx, StatusChange(
+                    job.wallet, job.version, STATUS_SUBMITTED, only_from, changes, old, (("cid", job.cid), ("kind", kind)), latest_only))
         lost = {(c.wallet.lower(), c.version) for c in self._records.set_statuses([change for _, change in claims.values()])}
-        for key, (tx, _) in claims.items():
+        for key, (tx, change) in claims.items():
             if key not in lost:
                 tx.claimed.append(batch.jobs[key])
+                if change.absent:
+                    batch.claimed_as_latest.add(key)
         if not lost:
             return
         # Not claimable: settled already, held by another nonce, not this job's record, or claimed at a nonce that
@@ -414,6 +417,8 @@ class ChainWorker:
                 else:
                     tx, change = claims[key]
                     takeovers[key] = StatusChange(job.wallet, job.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), change.changes, record.nonce)
+            elif record.status in UNCLAIMED and record.next_version is not None and claims[key][1].absent:
+                takeovers[key] = replace(claims[key][1], absent=())  # a newer version exists: claim, then check the order
             else:
                 batch.outcomes[key] = Outcome(False, retry=RETRY_WAIT, reason="its record changed while it was being claimed")
         refused = {(c.wallet.lower(), c.version) for c in self._records.set_statuses(list(takeovers.values()))}
@@ -426,13 +431,10 @@ class ChainWorker:
     def _check_order(self, batch: Batch) -> None:
         """After claiming: a wallet's writes must reach the chain in version order, a revocation after its key."""
         claimed = {key_of(job): tx for tx in batch.txs for job in tx.claimed}
-        if not claimed:
-            return
-        versions = self._versions({wallet for wallet, _ in claimed})
         for key, tx in claimed.items():
-            job, latest = batch.jobs[key], versions.get(key[0], (0, 0))[0]
-            if job.kind == JOB_SET_KEY and job.version == 1 and latest == 1:
-                continue  # a wallet's first and only version: nothing to order it against (the common case)
+            job = batch.jobs[key]
+            if key in batch.claimed_as_latest:
+                continue  # a first key, claimed while it was the wallet's only version: nothing to order it against
             verdict = self._order_verdict(job, tx.item.nonce, self._records.newest(job.wallet, 20))
             if verdict is None:
                 continue
@@ -506,7 +508,6 @@ class ChainWorker:
     def _broadcast(self, item: TxItem) -> None:
         result = self._chain.send(item.raw)
         if result.accepted or result.benign:
-            self._txs.mark_sent(item, time.time())
             self.telemetry.count(TRANSACTIONS_SENT)
         else:  # stored: the monitor rebroadcasts or replaces it
             logger.warning("node refused a transaction; the monitor takes it from here", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error))

@@ -3,11 +3,12 @@
 import json
 import subprocess
 import sys
+from typing import Any
 
 from chalicelib.cid import cid_for_bytes
 from chalicelib.jobs import Job
 from chalicelib.lambdas import process_jobs
-from chalicelib.records import STATUS_QUEUED, Record
+from chalicelib.records import STATUS_QUEUED, Record, StatusChange
 from devstack.anvil import DEV_ACCOUNTS
 from devstack.stack import REPO_ROOT, lambda_sqs_event
 from tests.worlds import worlds  # noqa: F401 (fixture)
@@ -89,6 +90,51 @@ def test_an_older_key_delivered_after_a_newer_one_went_out_is_superseded_and_sen
     assert world.chain.get_key(v1.wallet) == v2.cid
 
 
+def test_writing_a_wallets_next_version_marks_the_one_before(worlds):
+    world = worlds()
+    v1 = world.new_key(enqueue=False)
+    v2 = world.new_key(v1.wallet, 2, enqueue=False)
+    revocation = world.new_revocation(v2, enqueue=False)
+
+    assert [world.record(job).next_version for job in (v1, v2, revocation)] == [2, 3, None]
+
+
+def test_first_keys_are_claimed_and_sent_without_reading_any_record(worlds):
+    world = worlds()
+    jobs = [world.new_key() for _ in range(20)]
+    reads: list[str] = []
+
+    def note(params: dict, model: Any, **_: Any) -> None:
+        if world.records_table.name in {params.get("TableName"), *params.get("RequestItems", {})}:
+            reads.append(model.name)
+
+    events = world.records_table.meta.client.meta.events
+    for operation in ("GetItem", "BatchGetItem", "Query", "Scan"):
+        events.register(f"before-parameter-build.dynamodb.{operation}", note, unique_id=f"reads-{operation}")
+    try:
+        failed = world.deliver(world.worker())
+    finally:
+        for operation in ("GetItem", "BatchGetItem", "Query", "Scan"):
+            events.unregister(f"before-parameter-build.dynamodb.{operation}", unique_id=f"reads-{operation}")
+
+    assert failed == []
+    assert reads == []
+    assert {world.record(job).status for job in jobs} == {"submitted"}
+
+
+def test_a_first_key_whose_newer_version_failed_still_goes_on_chain(worlds):
+    world = worlds()
+    v1 = world.new_key(enqueue=False)
+    v2 = world.new_key(v1.wallet, 2, enqueue=False)
+    assert world.records.set_statuses([StatusChange(v2.wallet, 2, "failed", (STATUS_QUEUED,), (("error", "gave up"),))]) == []
+    world.queue.enqueue(v1)
+
+    world.settle(world.worker(), world.monitor())
+
+    assert world.record(v1).status == "confirmed"
+    assert world.chain.get_key(v1.wallet) == v1.cid
+
+
 def test_a_revocation_goes_out_right_after_its_key_in_nonce_order(worlds):
     world = worlds()
     key = world.new_key()
@@ -148,9 +194,8 @@ def test_a_job_whose_worker_died_after_broadcasting_before_its_database_write_is
     batch = worker.plan(world.messages(raw))
     worker.prepare(batch)  # claimed, signed, stored
     (item,) = world.txs.between(0, 10)
-    assert world.chain.send(item.raw).accepted  # broadcast (and mined: automine) ... and the worker dies here
-    assert world.txs.get(item.nonce).sent_at == 0  # before it could note the broadcast, or ack the message
-    world.ack(raw, failed_ids=[m["MessageId"] for m in raw])  # so the message comes back
+    assert world.chain.send(item.raw).accepted  # broadcast (and mined: automine) ... and the worker dies here,
+    world.ack(raw, failed_ids=[m["MessageId"] for m in raw])  # before it could ack the message: it comes back
 
     world.settle(world.worker(), world.monitor())
 
