@@ -1,4 +1,10 @@
-"""moto correction for SQS: a receive must not cost seconds on a queue of thousands.
+"""moto corrections for SQS: one request at a time, and a receive must not cost seconds on a queue of thousands.
+
+moto 5.2.x's SQS backend is not safe under its threaded server: a receive iterates the queue's pending set while
+another request's delete changes it ("Set changed size during iteration", a 500 the worker benchmark hit), and
+two receives can both take the same visible message between checking and marking it. As DynamoDB's
+(devstack/moto_dynamodb.py), SQS requests run one at a time; a long-polling receive lets go while it waits, so
+a send can wake it, as in SQS.
 
 moto 5.2.x decides whether each message is visible and not delayed with a datetime computation per check (about
 10 µs), over every message in the queue, several times per ReceiveMessage, and for every message it returns it
@@ -10,15 +16,51 @@ Each receipt handle (185 random lowercase letters) is drawn in one call instead 
 under the worker benchmark), from the same generator.
 """
 import string
+import threading
 import time
-from typing import Any
+from typing import Any, Optional
 
 from moto.moto_api._internal import mock_random
 from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from moto.sqs.models import Message, Queue, SQSBackend
+from moto.sqs.responses import SQSResponse
 
 _applied = False
+_LOCK = threading.RLock()
+_inside = threading.local()  # whether this thread holds _LOCK for a request
+original_call_action = SQSResponse.call_action
+original_receive_message = SQSBackend.receive_message
+
+
+def _call_action_one_at_a_time(self: SQSResponse) -> Any:
+    with _LOCK:
+        _inside.held = True
+        try:
+            return original_call_action(self)
+        finally:
+            _inside.held = False
+
+
+def _receive_message(
+    self: SQSBackend, queue_name: str, count: int, wait_seconds_timeout: int, visibility_timeout: int,
+    message_attribute_names: Optional[list[str]] = None,
+) -> list[Message]:
+    """moto's receive, one pass at a time, waiting (for up to WaitTimeSeconds) outside the lock."""
+    deadline = time.time() + wait_seconds_timeout
+    while True:
+        result = original_receive_message(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+        remaining = deadline - time.time()
+        if result or remaining <= 0:
+            return result
+        held = getattr(_inside, "held", False)
+        if held:
+            _LOCK.release()
+        try:
+            self.get_queue(queue_name).wait_for_messages(min(1.0, remaining))  # type: ignore[arg-type]
+        finally:
+            if held:
+                _LOCK.acquire()
 
 
 def _now_ms() -> float:
@@ -81,4 +123,6 @@ def register() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[assignment]
     Queue.delete_message = _delete_message  # type: ignore[assignment]
     sqs_models.generate_receipt_handle = _receipt_handle  # type: ignore[attr-defined]
+    SQSResponse.call_action = _call_action_one_at_a_time  # type: ignore[method-assign]
+    SQSBackend.receive_message = _receive_message  # type: ignore[method-assign]
     _applied = True

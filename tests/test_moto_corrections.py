@@ -1,13 +1,18 @@
 """moto's speed corrections change no answer: a DynamoDB condition parsed once (devstack/moto_expressions.py)
 decides exactly as moto's own parser does, with each request's values, and still refuses what moto refuses; the
-serializer's kept member names (devstack/moto_server_speed.py) give back every kind of attribute as stored."""
+serializer's kept member names (devstack/moto_server_speed.py) give back every kind of attribute as stored; and
+SQS requests one at a time (devstack/moto_sqs.py) hand each message to one receiver, without errors."""
 import random
+import sys
+import threading
+import time
 import uuid
 from decimal import Decimal
 
 import boto3
 import pytest
 from boto3.dynamodb.types import Binary
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -158,3 +163,64 @@ def test_every_kind_of_attribute_comes_back_as_stored_twice_over(table):
         answer = client.batch_get_item(RequestItems={table.name: {"Keys": [{"id": "rich"}], "ConsistentRead": True}})
         assert answer["Responses"][table.name] == [RICH_ITEM]
         assert table.scan()["Items"] == [RICH_ITEM]
+
+
+@pytest.fixture()
+def queue_url(stack):
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    url = sqs.create_queue(QueueName=f"corrections-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    yield url
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_concurrent_receivers_and_deleters_never_share_a_message_or_fail(stack, queue_url):
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint, config=Config(retries={"max_attempts": 1}))
+    for start in range(0, 600, 10):
+        sqs.send_message_batch(QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": str(start + i)} for i in range(10)])
+    received: list[str] = []
+    errors: list[BaseException] = []
+    # The server runs in this process (tests/conftest.py): switching threads every microsecond, instead of every
+    # 5 ms, makes the interleavings that broke moto's SQS common rather than rare.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def drain() -> None:
+        client = boto3.client("sqs", endpoint_url=stack.aws_endpoint, config=Config(retries={"max_attempts": 1}))
+        taken = []
+        try:
+            while True:  # keep every message in flight until the queue is empty, then delete them
+                messages = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=120).get("Messages", [])
+                if not messages:
+                    break
+                received.extend(m["Body"] for m in messages)
+                taken += messages
+                if len(taken) >= 50:
+                    client.delete_message_batch(QueueUrl=queue_url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(taken[:10])])
+                    taken = taken[10:]
+        except BaseException as exc:  # noqa: BLE001 (asserted below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drain) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert errors == []
+    assert sorted(received, key=int) == [str(i) for i in range(600)]  # each once
+
+
+def test_a_long_poll_is_woken_by_a_send_while_it_waits(stack, queue_url):
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    answer: dict = {}
+    waiter = threading.Thread(target=lambda: answer.update(sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)))
+    waiter.start()
+    time.sleep(0.3)
+    sender = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    sender.send_message(QueueUrl=queue_url, MessageBody="wake up")  # would wait out the poll if the lock were held
+    waiter.join(timeout=10)
+
+    assert [m["Body"] for m in answer.get("Messages", [])] == ["wake up"]
