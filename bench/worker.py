@@ -29,13 +29,18 @@ SEED_ADD_KEY_GAS = 92_031  # the seed contract's addKey(address,string) for a ne
 
 
 def main(argv: list[str] | None = None) -> int:
+    from devstack.stack import stage_environment
+
     parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object (the only output on stdout)")
     parser.add_argument("-n", "--n", type=int, default=2000, help="registrations through the production worker (default 2000)")
     parser.add_argument("--naive-n", type=int, default=20, help="registrations through the naive worker (default 20)")
     parser.add_argument("--block-time", type=float, default=1.0)
-    parser.add_argument("--batch-size", type=int, default=100, help="SQS messages per worker invocation")
-    parser.add_argument("--batch-window", type=float, default=0.5, help="seconds the poller waits to fill a batch")
+    stage = stage_environment("local")
+    parser.add_argument("--batch-size", type=int, default=int(stage["JOB_BATCH_SIZE"]),
+                        help="SQS messages per worker invocation (default: the local stage's JOB_BATCH_SIZE)")
+    parser.add_argument("--batch-window", type=float, default=float(stage["JOB_BATCH_WINDOW_S"]),
+                        help="seconds the poller waits to fill a batch (default: the local stage's JOB_BATCH_WINDOW_S)")
     parser.add_argument("--workers", type=int, default=2, help="concurrent worker invocations")
     parser.add_argument(
         "--moto-in-process",
