@@ -1,7 +1,8 @@
 """Logs, metrics and traces of the chain worker and monitor (AWS Lambda Powertools).
 
-Metrics go out as CloudWatch EMF under namespace DMTPKeyRegistry with the dimension service=dmtp-key-registry;
-the template's alarms watch OwnerBalanceEth, FeeCapReached and RegistrationsFailed by those names. Each
+Metrics go out as CloudWatch EMF under namespace DMTPKeyRegistry with the dimensions service=dmtp-key-registry
+and stage=$STAGE (so dev and prod in one account keep apart); the template's alarms watch OwnerBalanceEth and
+FeeCapReached by those names and dimensions. Each
 component aggregates its metrics in a Telemetry (one value per metric per invocation, so an invocation never
 hits EMF's 100-values limit) and the Lambda handler flushes it once at the end.
 
@@ -77,6 +78,7 @@ class Telemetry:
             return
         for name, (unit, value) in pending.items():
             metrics.add_metric(name=name, unit=unit, value=value)
+        metrics.add_dimension(name="stage", value=os.environ.get("STAGE", "local"))
         metrics.flush_metrics()
         metrics.clear_metrics()  # flush_metrics keeps them when metrics are disabled
 

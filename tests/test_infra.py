@@ -220,7 +220,15 @@ def test_alarm_metrics_are_the_ones_powertools_publishes_under():
         alarm = load_yaml(TEMPLATE_PATH)["Resources"][logical_id]["Properties"]
 
         assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
-        assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+        assert alarm["Dimensions"] == [
+            {"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]},
+            {"Name": "stage", "Value": {"Ref": "Stage"}},
+        ]
+
+
+def test_each_stage_publishes_metrics_under_its_own_name():
+    for stage in ("local", *CLOUD_STAGES):
+        assert stage_env(stage)["STAGE"] == stage
 
 
 # ---------------------------------------------------------------- what the template creates (moto)

@@ -337,8 +337,8 @@ def test_worker_metrics_are_published_as_emf_under_the_registry_namespace(worlds
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     (emf,) = documents
     (directive,) = emf["_aws"]["CloudWatchMetrics"]
-    assert directive["Namespace"] == "DMTPKeyRegistry" and directive["Dimensions"] == [["service"]]
-    assert emf["service"] == "dmtp-key-registry"
+    assert directive["Namespace"] == "DMTPKeyRegistry" and [sorted(d) for d in directive["Dimensions"]] == [["service", "stage"]]
+    assert (emf["service"], emf["stage"]) == ("dmtp-key-registry", "local")
     assert {"RegistrationsSubmitted", "OwnerBalanceEth", "QueueAgeSeconds"} <= {m["Name"] for m in directive["Metrics"]}
     assert emf["RegistrationsSubmitted"] == [1.0]
 
