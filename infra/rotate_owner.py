@@ -7,8 +7,11 @@ CLI::
 
 The outgoing key is the stage's KMS_KEY_ID (or --from-kms-key-id) and signs transferOwnership itself, so the
 caller must be the stack's RotationSignerArn. Refuses (exit 2) unless the outgoing key owns the contract, an
-incoming KMS key's address holds ETH for gas, and the outgoing key has no transaction waiting in the mempool
-(pause the worker and the monitor first: a transaction it signed after the transfer would revert NotOwner).
+incoming KMS key's address holds ETH for gas, the outgoing key has no transaction waiting in the mempool
+(pause the worker and the monitor first: a transaction it signed after the transfer would revert NotOwner),
+and the stage's transactions table holds none of its transactions unfinished: one stored but never broadcast
+(its worker died) is not in any mempool, and after the transfer nothing would send it, so its registrations
+would stay `submitted` for good. Let the monitor settle those first.
 Prints {"registry", "from", "to", "txHash"} as JSON once owner() returns the incoming address.
 """
 from __future__ import annotations
@@ -30,8 +33,30 @@ class RotationRefused(RuntimeError):
     pass
 
 
-def rotate(rpc_url: str, registry: str, outgoing: KmsSigner, incoming: str, incoming_pays_gas: bool = True) -> dict[str, str]:
+def unfinished_nonces(transactions_table: str, signer: str) -> list[int]:
+    """The signer's nonces whose item in the transactions table is not final (reserved, signed or mined)."""
+    import os
+
+    import boto3
+
+    from chalicelib.nonces import NonceManager
+    from chalicelib.transactions import FINAL_STATES, TxStore
+
+    table = boto3.resource("dynamodb", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None).Table(transactions_table)
+    counter = NonceManager(table, signer).counter()
+    if counter is None:
+        return []
+    return [item.nonce for item in TxStore(table, signer).from_nonce(counter.floor) if item.state not in FINAL_STATES]
+
+
+def rotate(rpc_url: str, registry: str, outgoing: KmsSigner, incoming: str, incoming_pays_gas: bool = True,
+           unfinished: tuple[int, ...] = ()) -> dict[str, str]:
     """transferOwnership(incoming), signed by the outgoing KMS key; checked with owner()."""
+    if unfinished:
+        raise RotationRefused(
+            f"the transactions table holds {len(unfinished)} unfinished transaction(s) of {outgoing.address} "
+            f"(nonces {', '.join(map(str, unfinished[:10]))}): resume the monitor until they are confirmed or failed"
+        )
     w3 = _web3(rpc_url)
     incoming = w3.to_checksum_address(incoming)
     owner = _owner_of(rpc_url, registry)
@@ -72,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     to_kms = bool(args.to_kms_key_id)
     try:
         result = rotate(args.rpc_url, stage.registry_address, outgoing,
-                        kms_signer(args.to_kms_key_id).address if to_kms else args.to_address, incoming_pays_gas=to_kms)
+                        kms_signer(args.to_kms_key_id).address if to_kms else args.to_address, incoming_pays_gas=to_kms,
+                        unfinished=tuple(unfinished_nonces(stage.transactions_table, outgoing.address)))
     except RotationRefused as refused:
         print(f"refusing to rotate: {refused}", file=sys.stderr)
         return REFUSED

@@ -14,6 +14,7 @@ class StageConfig:
     chain_id: int
     registry_address: str  # "" until the contract is deployed and its address written here
     kms_key_id: str
+    transactions_table: str
 
     @classmethod
     def load(cls, stage: str, path: Path = CHALICE_CONFIG_PATH) -> "StageConfig":
@@ -26,4 +27,5 @@ class StageConfig:
             chain_id=int(env.get("CHAIN_ID", "0")),
             registry_address=env.get("REGISTRY_ADDRESS", ""),
             kms_key_id=env.get("KMS_KEY_ID", ""),
+            transactions_table=env.get("TRANSACTIONS_TABLE", f"dmtp-registry-{stage}-transactions"),  # the template's name
         )

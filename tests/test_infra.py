@@ -474,6 +474,38 @@ def test_rotation_refuses_when_the_outgoing_key_does_not_own_the_registry(stack,
     assert f"is owned by {stack.owner_address}" in err
 
 
+def test_rotation_refuses_while_the_outgoing_key_has_a_stored_transaction_never_broadcast(
+    stack, rotation_stage, blue_owned_registry, tmp_path, capsys
+):
+    import boto3
+
+    from chalicelib.jobs import JOB_SET_KEY, Job
+    from chalicelib.nonces import NonceManager
+    from chalicelib.transactions import COUNTER_NONCE, Attempt, TxStore
+    from infra import rotate_owner
+    from infra.deploy_contract import _owner_of
+    from infra.kms_owner import kms_address
+
+    blue, green = (kms_address(f"alias/dmtp-registry-{rotation_stage}-owner-{colour}") for colour in ("blue", "green"))
+    stack.anvil.rpc("anvil_setBalance", [green, hex(10**18)])
+    table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).Table(f"dmtp-registry-{rotation_stage}-transactions")
+    job = Job("0x" + "ab" * 20, 1, "bafkreie24lfx47igs3qfcsen6le34p2uqdlhssbr3gvniht5ck2uljeyju", JOB_SET_KEY)
+    (reserved,) = NonceManager(table, blue).reserve([(job,)], "a-worker-that-died", lambda: 0)
+    TxStore(table, blue).sign_reserved(reserved, kind="set", entries=(job,), to=blue_owned_registry, data="0x", gas=60_000,
+                                       raw="0x02", attempt=Attempt("0x" + "cd" * 32, 10**9, 10**9, 0.0))  # stored, never sent
+    config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
+    try:
+        code, _, err = _run(rotate_owner, ["--stage", rotation_stage, "--rpc-url", stack.anvil.url, "--to-kms-key-id",
+                                           f"alias/dmtp-registry-{rotation_stage}-owner-green", "--config", str(config)], capsys)
+    finally:  # the rotation stage's table outlives this test; the other rotation tests use the same blue key
+        for nonce in (reserved.nonce, COUNTER_NONCE):
+            table.delete_item(Key={"signer": blue.lower(), "nonce": nonce})
+
+    assert code == rotate_owner.REFUSED
+    assert f"1 unfinished transaction(s) of {blue} (nonces {reserved.nonce})" in err
+    assert _owner_of(stack.anvil.url, blue_owned_registry) == blue
+
+
 def test_teardown_hands_the_registry_to_a_plain_address_with_no_eth(stack, rotation_stage, blue_owned_registry, tmp_path, capsys):
     from infra import rotate_owner
     from infra.deploy_contract import _owner_of
