@@ -103,6 +103,18 @@ def test_packaged_worker_concurrency_is_reserved_and_the_poller_stays_within_it(
     assert event["Properties"]["ScalingConfig"]["MaximumConcurrency"] == reserved
 
 
+def test_packaged_functions_keep_their_logs_for_the_stages_retention(packaged):
+    template = packaged["template"]
+    groups = {
+        resource["Properties"]["LogGroupName"]["Fn::Sub"]: resource["Properties"]["RetentionInDays"]
+        for resource in template["Resources"].values() if resource["Type"] == "AWS::Logs::LogGroup"
+    }
+    logical_ids = {id(resource): name for name, resource in template["Resources"].items()}
+
+    for resource in _functions(template).values():
+        assert groups[f"/aws/lambda/${{{logical_ids[id(resource)]}}}"] == chalice_config()["stages"]["prod"]["log_retention_in_days"]
+
+
 def test_packaged_functions_and_roles_carry_the_names_the_key_policy_and_alarms_use(packaged):
     template = packaged["template"]
     for function, resource in _functions(template).items():
