@@ -5,10 +5,11 @@ import os
 import time
 from typing import Any, Callable, Optional
 
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, CORSConfig, Rate, Response
 
 from chalicelib import services
-from chalicelib.config import DEFAULT_JOBS_QUEUE_NAME
+from chalicelib import static_files
+from chalicelib.config import DEFAULT_CORS_ALLOW_ORIGIN, DEFAULT_JOBS_QUEUE_NAME
 from chalicelib.errors import (
     PROBLEM_CONTENT_TYPE,
     MalformedRequest,
@@ -25,6 +26,16 @@ app = Chalice(app_name="dmtp-key-registry")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 # Chalice answers other media types with its own 415 body; accept them here to answer in problem+json.
 ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]
+# CORS on every route (routes take app.api.cors when registered, so this comes before them). The route
+# decorators need plain values at import time: the allowed origin follows the stage's environment. Chalice adds
+# these headers to every answer of a route, problem+json errors included, and answers preflights itself
+# (`chalice local`) or through the OPTIONS methods `chalice package`/`deploy` generate in API Gateway.
+app.api.cors = CORSConfig(
+    allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", DEFAULT_CORS_ALLOW_ORIGIN),
+    allow_headers=["Content-Type"],
+    expose_headers=["Location", "Retry-After"],
+    max_age=600,
+)
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -126,6 +137,25 @@ def public_config() -> Response:
     except BadAddress:
         registry = settings.registry_address
     return _json_response(200, {"chainId": settings.chain_id, "registry": registry})
+
+
+def _static_response(file: static_files.StaticFile) -> Response:
+    return Response(body=file.text, status_code=200, headers=file.headers)
+
+
+@app.route("/", methods=["GET"])
+@maps_errors
+def explorer_page() -> Response:
+    location = static_files.slash_redirect((app.current_request.context or {}).get("path"))
+    if location is not None:
+        return Response(body="", status_code=308, headers={"Location": location})
+    return _static_response(static_files.explorer_page())
+
+
+@app.route("/static/{name}", methods=["GET"])
+@maps_errors
+def explorer_asset(name: str) -> Response:
+    return _static_response(static_files.explorer_asset(name))
 
 
 # chalice deploy/package import this module with the stage's environment, so the queue and the batching follow

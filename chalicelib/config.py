@@ -6,6 +6,8 @@ from typing import Mapping, Optional
 from .secrets import secret_setting
 
 DEFAULT_JOBS_QUEUE_NAME = "dmtp-registry-local-jobs"
+# Browsers on this origin may read the API's answers; `*` is safe because the API uses no cookies or credentials.
+DEFAULT_CORS_ALLOW_ORIGIN = "*"
 
 
 @dataclass(frozen=True)

@@ -529,3 +529,26 @@ def test_teardown_hands_the_registry_to_a_plain_address_with_no_eth(stack, rotat
 
     assert code == 0, err
     assert _owner_of(stack.anvil.url, blue_owned_registry).lower() == cold_wallet
+
+
+# ---------------------------------------------------------------- CORS preflights in API Gateway
+
+
+def test_packaged_api_answers_preflights_on_every_route_with_the_stages_cors_headers(packaged):
+    """API Gateway answers OPTIONS itself (a MOCK integration): every route has one, allowing the prod stage's
+    origin, Content-Type, and exposing Location and Retry-After."""
+    import app
+
+    swagger = packaged["template"]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    origin = stage_env("prod")["CORS_ALLOW_ORIGIN"]
+    for path, methods in app.app.routes.items():
+        options = swagger["paths"][path]["options"]
+        integration = options["x-amazon-apigateway-integration"]
+        headers = integration["responses"]["default"]["responseParameters"]
+
+        assert integration["type"] == "mock"
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+        assert "Content-Type" in headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
+        assert headers["method.response.header.Access-Control-Expose-Headers"] == "'Location,Retry-After'"
+        allowed = set(headers["method.response.header.Access-Control-Allow-Methods"].strip("'").split(","))
+        assert allowed == set(methods) | {"OPTIONS"}

@@ -1,0 +1,339 @@
+// The key explorer: look keys up, verify them in this browser, register a key with the injected wallet.
+// Everything it calls is the JS client (./dmtp-client.js, the browser build of clients/js); nothing is
+// loaded from anywhere else. What verification trusts (RPC URL, chain id, registry) is the user's: the page
+// only prefills it, from its own address (?rpc=&chainId=&registry=) or else from the registry's /config.
+import {
+  RegistryClient,
+  RegistryError,
+  generateDmtpKey,
+  sealPrivateKey,
+  verify,
+} from './dmtp-client.js';
+
+const params = new URLSearchParams(location.search);
+const apiUrl = params.get('api') || new URL('.', location.href).href.replace(/\/$/, '');
+const client = new RegistryClient({ apiUrl });
+const $ = (id) => document.getElementById(id);
+const HISTORY_PAGE = 10;
+const CONFIRM_TIMEOUT_MS = 180_000;
+
+// ------------------------------------------------------------------ small DOM helpers
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (name === 'class') node.className = value;
+    else if (name === 'text') node.textContent = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function say(id, text, { error = false } = {}) {
+  const node = $(id);
+  node.textContent = text;
+  node.classList.toggle('error', error);
+}
+
+function describeError(error) {
+  if (error instanceof RegistryError || (error && error.problem)) {
+    const problem = error.problem || {};
+    return `${problem.title || 'Registry error'} (${error.status}${error.code ? `, ${error.code}` : ''}): ${problem.detail || error.message}`;
+  }
+  if (error && error.code === 4001) return 'You declined the request in your wallet.';
+  return (error && error.message) || String(error);
+}
+
+function when(seconds) {
+  return seconds ? new Date(seconds * 1000).toISOString().replace('.000Z', 'Z') : '—';
+}
+
+function mono(text) {
+  return el('span', { class: 'mono', text: text ?? '—' });
+}
+
+// ------------------------------------------------------------------ what verification trusts
+
+function trust() {
+  const rpcUrl = $('rpc-url').value.trim();
+  const chainId = Number($('chain-id').value.trim());
+  const registry = $('registry').value.trim();
+  if (!rpcUrl) throw new Error('Enter the chain RPC URL to verify against.');
+  if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new Error('Enter the chain id to verify against.');
+  if (!/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new Error('Enter the registry contract address to verify against.');
+  return { rpcUrl, chainId, registry };
+}
+
+async function prefillTrust() {
+  const rpc = params.get('rpc') || localStorage.getItem('dmtp.rpcUrl') || '';
+  $('rpc-url').value = rpc;
+  $('rpc-url').addEventListener('change', () => localStorage.setItem('dmtp.rpcUrl', $('rpc-url').value.trim()));
+  const fromPage = params.get('chainId') && params.get('registry');
+  if (fromPage) {
+    $('chain-id').value = params.get('chainId');
+    $('registry').value = params.get('registry');
+    say('trust-source', 'Chain id and registry come from this page\'s address.');
+    return;
+  }
+  try {
+    const config = await client.config();
+    $('chain-id').value = String(config.chainId);
+    $('registry').value = config.registry;
+    say('trust-source', 'Chain id and registry were filled in from the registry\'s own /config: compare them with a source you trust.');
+  } catch (error) {
+    say('trust-source', `Could not read /config: ${describeError(error)}`, { error: true });
+  }
+}
+
+// ------------------------------------------------------------------ lookup, verification, history
+
+function showVerdict(result) {
+  const verdict = $('verdict');
+  verdict.replaceChildren();
+  verdict.className = 'verdict ' + (result === null ? 'pending' : result.usable ? 'good' : 'bad');
+  verdict.dataset.usable = result === null ? '' : String(result.usable);
+  if (result === null) {
+    verdict.textContent = 'Verifying in this browser…';
+  } else if (result.usable) {
+    verdict.append('✔ Verified: this key is usable', el('span', { class: 'reason', text: result.reason || 'every check passed against the chain' }));
+  } else {
+    verdict.append('✘ Not usable', el('span', { class: 'reason', id: 'verdict-reason', text: result.reason || 'verification failed' }));
+  }
+  const list = $('checks');
+  list.replaceChildren();
+  for (const check of normaliseChecks(result && result.checks)) {
+    list.append(el('li', { class: check.ok ? 'pass' : 'fail', text: check.detail ? `${check.name}: ${check.detail}` : check.name }));
+  }
+}
+
+function normaliseChecks(checks) {
+  if (!checks) return [];
+  if (Array.isArray(checks)) {
+    return checks.map((check) => ({
+      name: check.name || check.check || check.id || 'check',
+      ok: Boolean(check.ok ?? check.passed ?? check.pass),
+      detail: check.detail || check.reason || '',
+    }));
+  }
+  return Object.entries(checks).map(([name, value]) => (typeof value === 'object' && value !== null
+    ? { name, ok: Boolean(value.ok ?? value.passed), detail: value.detail || value.reason || '' }
+    : { name, ok: value === true, detail: typeof value === 'boolean' ? '' : String(value) }));
+}
+
+function showFacts(answer) {
+  const facts = $('key-facts');
+  facts.replaceChildren();
+  const revoked = answer.revoked
+    ? el('span', { class: 'badge revoked', text: `revoked${answer.revocation ? ` (version ${answer.revocation.version}, ${answer.revocation.status})` : ''}` })
+    : el('span', { class: 'badge', text: 'not revoked' });
+  const rows = [
+    ['Wallet', mono(answer.wallet)],
+    ['DMTP public key', mono(answer.DMTPpubKey)],
+    ['Key type', answer.keyType],
+    ['Version', String(answer.version)],
+    ['Status', el('span', { class: 'badge', id: 'key-status', text: answer.status })],
+    ['Transaction', mono(answer.txHash)],
+    ['CID', mono(answer.cid)],
+    ['Revoked', revoked],
+    ['Registered', when(answer.createdAt)],
+  ];
+  if (answer.error) rows.push(['Error', answer.error]);
+  for (const [name, value] of rows) facts.append(el('dt', { text: name }), el('dd', {}, value));
+}
+
+let historyCursor = null;
+let historyAddress = null;
+
+async function showHistory(address, cursor) {
+  const page = await client.history(address, { limit: HISTORY_PAGE, cursor: cursor || undefined });
+  const body = $('history').tBodies[0];
+  if (!cursor) body.replaceChildren();
+  for (const item of page.items) {
+    body.append(el('tr', {},
+      el('td', { text: String(item.version) }),
+      el('td', { text: item.kind }),
+      el('td', { text: item.status }),
+      el('td', { class: 'mono', text: item.cid || '—' }),
+      el('td', { class: 'mono', text: item.txHash || '—' }),
+      el('td', { text: when(item.createdAt) })));
+  }
+  historyAddress = address;
+  historyCursor = page.nextCursor || null;
+  $('history-more').hidden = historyCursor === null;
+}
+
+async function lookUp(address) {
+  $('lookup-result').hidden = true;
+  say('lookup-status', `Looking up ${address}…`);
+  let answer;
+  try {
+    answer = await client.lookup(address);
+  } catch (error) {
+    const notFound = error && error.status === 404;
+    say('lookup-status', notFound ? `No DMTP key is registered for ${address}.` : describeError(error), { error: !notFound });
+    return null;
+  }
+  say('lookup-status', '');
+  showFacts(answer);
+  $('lookup-result').hidden = false;
+  showVerdict(null);
+  await Promise.all([
+    verifyAnswer(answer, address),
+    showHistory(address, null).catch((error) => say('lookup-status', `History: ${describeError(error)}`, { error: true })),
+  ]);
+  return answer;
+}
+
+async function verifyAnswer(answer, address) {
+  let result;
+  try {
+    result = await verify(answer, { ...trust(), wallet: address });
+  } catch (error) {
+    result = { usable: false, reason: describeError(error), checks: null };
+  }
+  showVerdict(result);
+  return result;
+}
+
+// ------------------------------------------------------------------ batch lookup
+
+async function batchLookUp(text) {
+  const addresses = [...new Set(text.split(/[\s,;]+/).map((part) => part.trim()).filter(Boolean))];
+  if (addresses.length === 0) {
+    say('batch-status', 'Enter at least one address.', { error: true });
+    return;
+  }
+  say('batch-status', `Looking up ${addresses.length} address${addresses.length === 1 ? '' : 'es'}…`);
+  try {
+    const answer = await client.batchLookup(addresses);
+    const body = $('batch-results').tBodies[0];
+    body.replaceChildren();
+    for (const entry of answer.results) {
+      body.append(el('tr', {},
+        el('td', { class: 'mono', text: entry.address }),
+        el('td', { text: entry.found ? 'yes' : 'no' }),
+        el('td', { text: entry.found ? String(entry.version) : '—' }),
+        el('td', { class: 'mono', text: entry.found ? entry.DMTPpubKey : '—' }),
+        el('td', { text: entry.found ? (entry.revoked ? 'revoked' : 'no') : '—' })));
+    }
+    $('batch-wrap').hidden = false;
+    say('batch-status', `${answer.countFound} found, ${answer.countNotFound} not found.`);
+  } catch (error) {
+    say('batch-status', describeError(error), { error: true });
+  }
+}
+
+// ------------------------------------------------------------------ registration with the injected wallet
+
+function step(text) {
+  const item = el('li', { text });
+  $('register-steps').append(item);
+  return {
+    done(suffix = '') { item.classList.add('done'); item.textContent = `${text} ✔${suffix ? ` ${suffix}` : ''}`; },
+    failed(reason) { item.classList.add('failed'); item.textContent = `${text} ✘ ${reason}`; },
+  };
+}
+
+async function registerKey(keyType, envelope) {
+  const ethereum = window.ethereum;
+  if (!ethereum || typeof ethereum.request !== 'function') {
+    throw new Error('No wallet found in this browser (an EIP-1193 provider such as MetaMask).');
+  }
+  const { chainId, registry } = trust();
+  let current = step('Connect the wallet');
+  const [address] = await ethereum.request({ method: 'eth_requestAccounts' });
+  current.done(address);
+
+  current = step(`Generate a ${keyType} DMTP key in this browser`);
+  const key = await generateDmtpKey({ keyType });
+  current.done();
+
+  current = step(`Seal the private key (${envelope})`);
+  const sealed = await sealPrivateKey({ provider: ethereum, address, privateKey: key.privateKey, envelope });
+  current.done();
+
+  current = step('Sign the registration (EIP-712) and submit it');
+  const record = await client.register({
+    provider: ethereum, address, key, sealedPrivateKey: sealed, signatureType: 'eip712', chainId, registry,
+  });
+  current.done(`version ${record.version}, ${record.status}`);
+
+  current = step('Wait until the key is confirmed on chain');
+  const confirmed = await client.waitForStatus(address, {
+    version: record.version,
+    until: 'confirmed',
+    timeoutMs: CONFIRM_TIMEOUT_MS,
+    intervalMs: 1000,
+  });
+  current.done(confirmed.txHash || '');
+  return address;
+}
+
+// ------------------------------------------------------------------ wiring
+
+function busy(form, on) {
+  for (const button of form.querySelectorAll('button')) button.disabled = on;
+  form.setAttribute('aria-busy', String(on));
+}
+
+$('lookup-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  busy(form, true);
+  try {
+    await lookUp($('lookup-address').value.trim());
+  } finally {
+    busy(form, false);
+  }
+});
+
+$('history-more').addEventListener('click', async () => {
+  try {
+    await showHistory(historyAddress, historyCursor);
+  } catch (error) {
+    say('lookup-status', `History: ${describeError(error)}`, { error: true });
+  }
+});
+
+$('batch-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  busy(form, true);
+  try {
+    await batchLookUp($('batch-addresses').value);
+  } finally {
+    busy(form, false);
+  }
+});
+
+$('register-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  busy(form, true);
+  $('register-steps').replaceChildren();
+  say('register-status', '');
+  try {
+    const address = await registerKey($('key-type').value, $('envelope').value);
+    say('register-status', `Registered and confirmed. Verifying ${address} in this browser…`);
+    $('lookup-address').value = address;
+    const answer = await lookUp(address);
+    say('register-status', answer ? 'Registered, confirmed, and looked up below.' : 'Registered and confirmed.');
+    $('verdict').focus?.();
+  } catch (error) {
+    const failed = $('register-steps').lastElementChild;
+    if (failed && !failed.classList.contains('done')) failed.classList.add('failed');
+    say('register-status', describeError(error), { error: true });
+  } finally {
+    busy(form, false);
+  }
+});
+
+prefillTrust().then(() => {
+  document.body.dataset.ready = 'true';
+  const address = params.get('address');
+  if (address) {
+    $('lookup-address').value = address;
+    $('lookup-form').requestSubmit();
+  }
+});
