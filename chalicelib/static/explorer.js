@@ -2,13 +2,7 @@
 // Everything it calls is the JS client (./dmtp-client.js, the browser build of clients/js); nothing is
 // loaded from anywhere else. What verification trusts (RPC URL, chain id, registry) is the user's: the page
 // only prefills it, from its own address (?rpc=&chainId=&registry=) or else from the registry's /config.
-import {
-  RegistryClient,
-  RegistryError,
-  generateDmtpKey,
-  sealPrivateKey,
-  verify,
-} from './dmtp-client.js';
+import { RegistryClient, RegistryError, generateDmtpKey, verify } from './dmtp-client.js';
 
 const params = new URLSearchParams(location.search);
 const apiUrl = params.get('api') || new URL('.', location.href).href.replace(/\/$/, '');
@@ -53,6 +47,13 @@ function mono(text) {
   return el('span', { class: 'mono', text: text ?? '—' });
 }
 
+// A long hash in a table cell: its ends, with the whole value as the cell's title and accessible name.
+function shortCell(text) {
+  if (!text) return el('td', { text: '—' });
+  const short = text.length > 20 ? `${text.slice(0, 10)}…${text.slice(-6)}` : text;
+  return el('td', { class: 'mono', title: text, 'aria-label': text, text: short });
+}
+
 // ------------------------------------------------------------------ what verification trusts
 
 function trust() {
@@ -88,37 +89,44 @@ async function prefillTrust() {
 
 // ------------------------------------------------------------------ lookup, verification, history
 
+// What each of verify's checks establishes (clients/js/src/verify.js), in the order they run.
+const CHECK_NAMES = {
+  pinned: 'You named the wallet, chain id and registry',
+  document: 'The bundle is a valid key document',
+  cid: 'The CID is the hash of the bundle\'s bytes',
+  wallet: 'The document is this wallet\'s',
+  domain: 'It is signed for your chain id and registry',
+  answer: 'The answer\'s fields say what the document says',
+  rpc: 'Your RPC serves your chain',
+  signature: 'The wallet signed it',
+  onchain: 'The contract holds this document',
+  notRevoked: 'Not revoked',
+  notExpired: 'Not expired',
+  latestVersion: 'The latest on-chain event is this version',
+};
+
 function showVerdict(result) {
   const verdict = $('verdict');
   verdict.replaceChildren();
   verdict.className = 'verdict ' + (result === null ? 'pending' : result.usable ? 'good' : 'bad');
   verdict.dataset.usable = result === null ? '' : String(result.usable);
+  verdict.dataset.reason = (result && result.reason) || '';
   if (result === null) {
     verdict.textContent = 'Verifying in this browser…';
   } else if (result.usable) {
-    verdict.append('✔ Verified: this key is usable', el('span', { class: 'reason', text: result.reason || 'every check passed against the chain' }));
+    verdict.append('✔ Verified in this browser: the key is usable',
+      el('span', { class: 'reason', text: 'Every check passed against your RPC, chain id and registry.' }));
   } else {
-    verdict.append('✘ Not usable', el('span', { class: 'reason', id: 'verdict-reason', text: result.reason || 'verification failed' }));
+    verdict.append(`✘ Not usable: ${result.reason || 'verification failed'}`,
+      el('span', { class: 'reason', id: 'verdict-reason', text: result.detail || '' }));
   }
   const list = $('checks');
   list.replaceChildren();
-  for (const check of normaliseChecks(result && result.checks)) {
-    list.append(el('li', { class: check.ok ? 'pass' : 'fail', text: check.detail ? `${check.name}: ${check.detail}` : check.name }));
+  for (const [name, state] of Object.entries((result && result.checks) || {})) {
+    const label = CHECK_NAMES[name] || name;
+    const outcome = state === true ? 'passed' : state === false ? 'failed' : 'not reached';
+    list.append(el('li', { class: state === true ? 'pass' : state === false ? 'fail' : 'skip', text: `${label}: ${outcome}` }));
   }
-}
-
-function normaliseChecks(checks) {
-  if (!checks) return [];
-  if (Array.isArray(checks)) {
-    return checks.map((check) => ({
-      name: check.name || check.check || check.id || 'check',
-      ok: Boolean(check.ok ?? check.passed ?? check.pass),
-      detail: check.detail || check.reason || '',
-    }));
-  }
-  return Object.entries(checks).map(([name, value]) => (typeof value === 'object' && value !== null
-    ? { name, ok: Boolean(value.ok ?? value.passed), detail: value.detail || value.reason || '' }
-    : { name, ok: value === true, detail: typeof value === 'boolean' ? '' : String(value) }));
 }
 
 function showFacts(answer) {
@@ -154,8 +162,8 @@ async function showHistory(address, cursor) {
       el('td', { text: String(item.version) }),
       el('td', { text: item.kind }),
       el('td', { text: item.status }),
-      el('td', { class: 'mono', text: item.cid || '—' }),
-      el('td', { class: 'mono', text: item.txHash || '—' }),
+      shortCell(item.cid),
+      shortCell(item.txHash),
       el('td', { text: when(item.createdAt) })));
   }
   historyAddress = address;
@@ -188,9 +196,11 @@ async function lookUp(address) {
 async function verifyAnswer(answer, address) {
   let result;
   try {
-    result = await verify(answer, { ...trust(), wallet: address });
+    // fetch is passed bound to window: the client's JSON-RPC reader calls it as a method of its own object,
+    // which browsers refuse ("Illegal invocation") for an unbound window.fetch.
+    result = await verify(answer, { ...trust(), wallet: address, fetch: (input, init) => window.fetch(input, init) });
   } catch (error) {
-    result = { usable: false, reason: describeError(error), checks: null };
+    result = { usable: false, reason: 'not-verified', detail: describeError(error), checks: null };
   }
   showVerdict(result);
   return result;
@@ -214,7 +224,7 @@ async function batchLookUp(text) {
         el('td', { class: 'mono', text: entry.address }),
         el('td', { text: entry.found ? 'yes' : 'no' }),
         el('td', { text: entry.found ? String(entry.version) : '—' }),
-        el('td', { class: 'mono', text: entry.found ? entry.DMTPpubKey : '—' }),
+        entry.found ? shortCell(entry.DMTPpubKey) : el('td', { text: '—' }),
         el('td', { text: entry.found ? (entry.revoked ? 'revoked' : 'no') : '—' })));
     }
     $('batch-wrap').hidden = false;
@@ -242,32 +252,33 @@ async function registerKey(keyType, envelope) {
   }
   const { chainId, registry } = trust();
   let current = step('Connect the wallet');
-  const [address] = await ethereum.request({ method: 'eth_requestAccounts' });
-  current.done(address);
+  const [wallet] = await ethereum.request({ method: 'eth_requestAccounts' });
+  const walletChain = Number(await ethereum.request({ method: 'eth_chainId' }));
+  if (walletChain !== chainId) {
+    current.failed(`the wallet is on chain ${walletChain}`);
+    throw new Error(`Switch your wallet to chain ${chainId} (it is on ${walletChain}), then try again.`);
+  }
+  current.done(wallet);
 
   current = step(`Generate a ${keyType} DMTP key in this browser`);
-  const key = await generateDmtpKey({ keyType });
-  current.done();
+  const key = generateDmtpKey({ keyType });
+  current.done(key.publicKey);
 
-  current = step(`Seal the private key (${envelope})`);
-  const sealed = await sealPrivateKey({ provider: ethereum, address, privateKey: key.privateKey, envelope });
-  current.done();
-
-  current = step('Sign the registration (EIP-712) and submit it');
-  const record = await client.register({
-    provider: ethereum, address, key, sealedPrivateKey: sealed, signatureType: 'eip712', chainId, registry,
+  current = step(`Seal the private key (${envelope}), sign the registration (EIP-712) and submit it`);
+  const { answer } = await client.register({
+    provider: ethereum, wallet, chainId, registry, key, envelope, signatureType: 'eip712',
   });
-  current.done(`version ${record.version}, ${record.status}`);
+  current.done(`version ${answer.version}: ${answer.status}`);
 
-  current = step('Wait until the key is confirmed on chain');
-  const confirmed = await client.waitForStatus(address, {
-    version: record.version,
-    until: 'confirmed',
+  current = step('Follow the status until the key is confirmed on chain');
+  const confirmed = await client.waitForStatus(wallet, {
+    version: answer.version,
+    until: ['confirmed'],
     timeoutMs: CONFIRM_TIMEOUT_MS,
     intervalMs: 1000,
   });
-  current.done(confirmed.txHash || '');
-  return address;
+  current.done(`transaction ${confirmed.txHash}`);
+  return wallet;
 }
 
 // ------------------------------------------------------------------ wiring
