@@ -118,9 +118,9 @@ def chalice_local(stack) -> Iterator[str]:
             while True:
                 assert process.poll() is None and time.monotonic() < deadline, "chalice local did not start"
                 try:
-                    requests.get(url + "/config", timeout=1)
+                    requests.get(url + "/config", timeout=5)
                     break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):
                     time.sleep(0.2)
             yield url
         finally:

@@ -82,9 +82,9 @@ def _wait_for(url: str, process: subprocess.Popen) -> None:
     while time.monotonic() < deadline:
         assert process.poll() is None, "chalice local exited"
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     raise AssertionError("chalice local did not answer within 30 s")
 
@@ -185,15 +185,31 @@ def test_an_answer_whose_key_was_changed_in_transit_shows_red_with_the_reason(ch
         assert forged_key in page.inner_text("#key-facts")  # the page shows what it was told, in red
 
 
-def test_the_same_key_looked_up_without_the_proxy_is_green(chromium, explorer_api, wallet):
-    """The control for the tampering test: the same kind of key, answered untouched, verifies."""
-    registered_by_the_reference_client(explorer_api, wallet)
-    page = chromium.new_page()
-
+def test_the_same_key_answered_untouched_is_green_and_found_by_the_batch_lookup(chromium, explorer_api, wallet):
+    """The control for the tampering test: the same kind of key, answered untouched, verifies. The batch box,
+    driven by keyboard alone, finds it and reports an unknown wallet as not found."""
+    record = registered_by_the_reference_client(explorer_api, wallet)
+    unknown = InjectedWallet("0x" + secrets.token_hex(32), CHAIN_ID).address
+    page = chromium.new_page(width=PHONE_WIDTH, height=800)
     page.goto(explorer_api.page_url(address=wallet.address))
-
     page.wait_for_selector("#verdict.good, #verdict.bad", timeout=VERIFIED_WITHIN_MS)
     assert page.get_attribute("#verdict", "data-usable") == "true", page.inner_text("#verdict")
+
+    page.focus("#batch-addresses")
+    page.keyboard.type(f"{wallet.address}\n{unknown}")
+    page.keyboard.press("Tab")  # to the "Look up all" button
+    assert page.evaluate("document.activeElement.textContent") == "Look up all"
+    page.keyboard.press("Enter")
+
+    page.wait_for_selector("#batch-wrap:not([hidden])")
+    screenshot(page, "explorer-green-and-batch-phone")
+    rows = page.locator("#batch-results tbody tr")
+    assert rows.count() == 2
+    cells = [[cell.get_attribute("title") or cell.inner_text() for cell in rows.nth(i).locator("td").all()] for i in range(2)]
+    assert cells[0][:4] == [wallet.address, "yes", str(record["version"]), record["DMTPpubKey"]]
+    assert cells[1][:2] == [unknown, "no"]
+    assert page.inner_text("#batch-status") == "1 found, 1 not found."
+    assert fits_the_width(page, PHONE_WIDTH)
 
 
 def _replace_value(node: Any, old: str, new: str) -> Any:
@@ -229,7 +245,7 @@ async ([api, registration]) => {
     : `${name}: HTTP ${r.status} ${r.type}${r.location ? ` Location: ${r.location}` : ''}${r.body.code ? ` code: ${r.body.code}` : ''}`);
   document.body.innerHTML = '<h1></h1><pre></pre>';
   document.querySelector('h1').textContent = `Cross-origin calls from ${location.origin} to ${api}`;
-  document.querySelector('pre').textContent = summary.join('\n');
+  document.querySelector('pre').textContent = summary.join('\\n');
   return results;
 }
 """

@@ -221,7 +221,7 @@ async function batchLookUp(text) {
     body.replaceChildren();
     for (const entry of answer.results) {
       body.append(el('tr', {},
-        el('td', { class: 'mono', text: entry.address }),
+        shortCell(entry.address),
         el('td', { text: entry.found ? 'yes' : 'no' }),
         el('td', { text: entry.found ? String(entry.version) : '—' }),
         entry.found ? shortCell(entry.DMTPpubKey) : el('td', { text: '—' }),
