@@ -552,3 +552,22 @@ def test_packaged_api_answers_preflights_on_every_route_with_the_stages_cors_hea
         assert headers["method.response.header.Access-Control-Expose-Headers"] == "'Location,Retry-After'"
         allowed = set(headers["method.response.header.Access-Control-Allow-Methods"].strip("'").split(","))
         assert allowed == set(methods) | {"OPTIONS"}
+
+
+def test_packaged_api_gateways_own_errors_carry_the_stages_cors_headers(packaged):
+    """API Gateway's own 4xx/5xx (unknown route, throttling, a failed or timed-out function) never reach Chalice:
+    the merge template gives them the stage's CORS headers, so a browser can read them too."""
+    resources = packaged["template"]["Resources"]
+    mapping = packaged["template"]["Mappings"]["CorsAllowOrigin"]
+    for stage in CLOUD_STAGES:
+        assert mapping[stage]["Value"] == stage_env(stage)["CORS_ALLOW_ORIGIN"], stage
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for properties in responses.values():
+        assert properties["RestApiId"] == {"Ref": "RestAPI"}
+        headers = properties["ResponseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == {
+            "Fn::Sub": ["'${Origin}'", {"Origin": {"Fn::FindInMap": ["CorsAllowOrigin", {"Ref": "Stage"}, "Value"]}}]
+        }
+        assert headers["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Location,Retry-After'"
