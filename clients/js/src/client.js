@@ -218,9 +218,10 @@ export class RegistryClient {
   }
 
   /**
-   * Poll GET /keys/{address} until the record (of `version`, when given) reaches one of `until`. A 404 or an
-   * older version is "not visible yet". Ending in another final status (failed, superseded) → StatusError
-   * `unexpected-status`; no success within `timeoutMs` → StatusError `timeout`.
+   * Poll GET /keys/{address} until the wallet's write of `version` (a registration, or a revocation: its
+   * `revocation.version`) reaches one of `until`; without `version`, the current key's record. A 404 or an older
+   * version is "not visible yet". Ending in another final status (failed, superseded) → StatusError
+   * `unexpected-status`; nothing within `timeoutMs` → StatusError `timeout`. Returns the last lookup answer.
    */
   async waitForStatus(address, { version, until = ['confirmed'], timeoutMs = 60000, intervalMs = 1000 } = {}) {
     const deadline = Date.now() + timeoutMs;
@@ -231,20 +232,29 @@ export class RegistryClient {
       } catch (error) {
         if (!(error instanceof RegistryError) || error.status !== 404) throw error;
       }
-      if (last && (version === undefined || last.version === version)) {
-        if (until.includes(last.status)) return last;
-        if (FINAL_STATUSES.includes(last.status)) {
-          throw new StatusError('unexpected-status', `${address} version ${last.version} ended ${last.status}${last.error ? `: ${last.error}` : ''}`, last);
+      const write = last && writeOf(last, version);
+      if (write) {
+        if (until.includes(write.status)) return last;
+        if (FINAL_STATUSES.includes(write.status)) {
+          throw new StatusError('unexpected-status', `${address} version ${write.version} ended ${write.status}${last.error ? `: ${last.error}` : ''}`, last);
         }
-      } else if (last && version !== undefined && last.version > version) {
-        throw new StatusError('unexpected-status', `${address} has moved on to version ${last.version}`, last);
+      } else if (last && version !== undefined && Math.max(last.version, last.revocation ? last.revocation.version : 0) > version) {
+        throw new StatusError('unexpected-status', `${address} has moved on past version ${version}`, last);
       }
       if (Date.now() >= deadline) {
-        throw new StatusError('timeout', `${address} did not reach ${until.join('/')} within ${timeoutMs} ms (last: ${last ? last.status : 'not found'})`, last);
+        throw new StatusError('timeout', `${address} did not reach ${until.join('/')} within ${timeoutMs} ms (last: ${write ? write.status : last ? `version ${last.version}` : 'not found'})`, last);
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
     }
   }
+}
+
+/** The `{version, status}` of the write `version` in a lookup answer (its key, or its key's revocation), or null. */
+function writeOf(answer, version) {
+  if (version === undefined || answer.version === version) return { version: answer.version, status: answer.status };
+  const revocation = answer.revocation;
+  if (revocation && typeof revocation === 'object' && revocation.version === version) return { version, status: revocation.status };
+  return null;
 }
 
 // Standalone forms: the same calls with `apiUrl` (and optional `fetch`) in the options.
