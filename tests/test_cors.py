@@ -128,20 +128,24 @@ def chalice_local(stack) -> Iterator[str]:
             process.wait(timeout=10)
 
 
-@pytest.mark.parametrize(
-    "path, method",
-    [("/keys", "POST"), ("/keys/0x00000000000000000000000000000000000000a1", "GET"), ("/batch-lookup", "POST"), ("/static/explorer.js", "GET")],
-)
-def test_chalice_local_answers_a_preflight_without_calling_the_handler(chalice_local, path, method):
-    response = requests.options(
-        chalice_local + path,
-        headers={"Origin": ORIGIN, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": "content-type"},
-        timeout=10,
-    )
+SAMPLE_PATH_VALUES = {"address": "0x00000000000000000000000000000000000000a1", "name": "explorer.js"}
 
-    assert response.status_code == 200
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert method in response.headers["Access-Control-Allow-Methods"].split(",")
-    assert "content-type" in response.headers["Access-Control-Allow-Headers"].lower().split(",")
-    assert response.headers["Access-Control-Max-Age"] == "600"
-    assert response.content == b""
+
+def test_chalice_local_answers_the_preflight_of_every_route_without_calling_the_handler(chalice_local):
+    import app
+
+    for route, methods in app.app.routes.items():
+        path = route.format(**SAMPLE_PATH_VALUES)
+        for method in methods:
+            response = requests.options(
+                chalice_local + path,
+                headers={"Origin": ORIGIN, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": "content-type"},
+                timeout=10,
+            )
+
+            assert response.status_code == 200, (method, path)
+            assert response.headers["Access-Control-Allow-Origin"] == "*"
+            assert set(response.headers["Access-Control-Allow-Methods"].split(",")) == set(methods) | {"OPTIONS"}
+            assert "content-type" in response.headers["Access-Control-Allow-Headers"].lower().split(",")
+            assert response.headers["Access-Control-Max-Age"] == "600"
+            assert response.content == b""
