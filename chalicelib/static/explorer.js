@@ -31,11 +31,13 @@ function say(id, text, { error = false } = {}) {
 }
 
 function describeError(error) {
-  if (error instanceof RegistryError || (error && error.problem)) {
-    const problem = error.problem || {};
-    return `${problem.title || 'Registry error'} (${error.status}${error.code ? `, ${error.code}` : ''}): ${problem.detail || error.message}`;
+  if (error && (error.code === 'wallet-rejected' || error.code === 4001)) return 'You declined the request in your wallet.';
+  if (error instanceof RegistryError) {
+    const detail = (error.problem && error.problem.detail) || error.message;
+    return error.status
+      ? `${(error.problem && error.problem.title) || 'Registry error'} (HTTP ${error.status}, ${error.code}): ${detail}`
+      : `${error.code}: ${detail}`;
   }
-  if (error && error.code === 4001) return 'You declined the request in your wallet.';
   return (error && error.message) || String(error);
 }
 
@@ -127,6 +129,7 @@ function showVerdict(result) {
     const outcome = state === true ? 'passed' : state === false ? 'failed' : 'not reached';
     list.append(el('li', { class: state === true ? 'pass' : state === false ? 'fail' : 'skip', text: `${label}: ${outcome}` }));
   }
+  $('checks-details').open = Boolean(result && !result.usable);  // a red verdict shows which check failed
 }
 
 function showFacts(answer) {
