@@ -76,7 +76,7 @@ test('a new key (eip191, AES envelope, secp256k1) after the revocation is usable
   assert.deepEqual(history.items.map((item) => [item.version, item.kind]), [[3, 'key'], [2, 'revocation'], [1, 'key']]);
   const earlier = await client.lookup(wallet, { asOf: first.answer.createdAt });
   assert.equal(earlier.version, 1);
-  const batch = await client.batchLookup([wallet, '0x' + '99'.repeat(20)]);
+  const batch = await client.batchLookup([wallet.toLowerCase(), '0x' + '99'.repeat(20)]);
   assert.equal(batch.countFound, 1);
   const entry = batch.results[0];
   assert.equal(entry.found, true);
