@@ -199,7 +199,7 @@ def test_python_signed_bodies_recover_to_the_wallet_in_js(signature_type: str) -
 def test_register_confirm_verify_revoke_against_the_running_local_stack() -> None:
     counts = node_test("clients/js/test/stack.test.js", runner=[sys.executable, "-m", "tests.js_stack_runner"], timeout=400)
 
-    assert counts["pass"] == counts["tests"] >= 7 and counts["skipped"] == 0, counts
+    assert counts["pass"] == counts["tests"] >= 8 and counts["skipped"] == 0, counts
 
 
 # ---------------------------------------------------------------- the committed bundle in a real browser
