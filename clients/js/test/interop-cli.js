@@ -1,5 +1,6 @@
 // node clients/js/test/interop-cli.js < request.json: one operation of this package for tests/test_js_client.py
-// (Python ↔ JS interop), the wallet being an ethers v6 + eth-sig-util EIP-1193 provider of `walletPrivateKey`.
+// (Python ↔ JS interop), the wallet being this package's PrivateKeyProvider of `walletPrivateKey` (so every byte on the
+// JS side comes from this package: its EIP-712 hashing, signing, NaCl box and AES envelope).
 //   {"op": "seal", "walletPrivateKey", "privateKey", "envelope"}                    -> {"envelope"}
 //   {"op": "open", "walletPrivateKey", "source"}                                    -> {"privateKey"}
 //   {"op": "registration", "walletPrivateKey", "chainId", "registry", "version", "envelope", "signatureType",
@@ -8,7 +9,7 @@
 //    "signatureType"}                                                               -> {"body"}
 //   {"op": "signer", "body", "chainId", "registry", "revokedPublicKey"?}            -> {"signer", "digest"}
 // Errors: {"error", "code"} on stdout, exit status 1.
-import { EthersProvider } from './ethers-provider.js';
+import { PrivateKeyProvider } from '../src/testing/private-key-provider.js';
 import {
   buildRegistration,
   buildRevocation,
@@ -25,19 +26,19 @@ import { to0x } from '../src/bytes.js';
 
 const ops = {
   async seal({ walletPrivateKey, privateKey, envelope }) {
-    const provider = new EthersProvider(walletPrivateKey);
+    const provider = new PrivateKeyProvider(walletPrivateKey);
     return { envelope: await sealPrivateKey({ privateKey, envelope, provider, wallet: provider.address }) };
   },
   async open({ walletPrivateKey, source }) {
-    const provider = new EthersProvider(walletPrivateKey);
+    const provider = new PrivateKeyProvider(walletPrivateKey);
     return { privateKey: await openPrivateKey(source, { provider, wallet: provider.address }) };
   },
   async registration({ walletPrivateKey, ...options }) {
-    const provider = new EthersProvider(walletPrivateKey);
+    const provider = new PrivateKeyProvider(walletPrivateKey);
     return buildRegistration({ ...options, provider, wallet: provider.address });
   },
   async revocation({ walletPrivateKey, ...options }) {
-    const provider = new EthersProvider(walletPrivateKey);
+    const provider = new PrivateKeyProvider(walletPrivateKey);
     return { body: await buildRevocation({ ...options, provider, wallet: provider.address }) };
   },
   async signer({ body, chainId, registry, revokedPublicKey }) {
