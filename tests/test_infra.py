@@ -69,6 +69,9 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"path": out / "sam.yaml", "template": load_yaml(out / "sam.yaml")}
 
 
+# The first test to ask for `packaged` pays for `chalice package`, which rebuilds its dependency zip whenever
+# app.py or chalicelib/ changed (Chalice keys its cache on them): minutes on a busy 2-core machine.
+@pytest.mark.timeout(600)
 def test_packaged_app_template_passes_cfn_lint(packaged):
     result = cfn_lint(packaged["path"])
 
