@@ -76,12 +76,14 @@ def _json_body() -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedRequest(f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # a few KB of "[" nest deeper than the parser's stack
+        raise MalformedRequest("body nests too deeply") from exc
 
 
 @app.route("/keys", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def register_key() -> Response:
-    created, record = services.registry().register(_json_body())
+    created, record = services.registry().register(_json_body(), _source())
     headers = {"Location": f"/keys/{record['wallet']}"}
     return _json_response(202 if created else 200, record, headers)
 
@@ -101,7 +103,7 @@ def key_history(address: str) -> Response:
 @app.route("/keys/{address}/revocation", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def revoke_key(address: str) -> Response:
-    return _json_response(202, services.registry().revoke(address, _json_body()))
+    return _json_response(202, services.registry().revoke(address, _json_body(), _source()))
 
 
 @app.route("/batch-lookup", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)

@@ -48,6 +48,10 @@ class SignatureExpired(RegistryError):
     status, code, title = 401, "signature-expired", "Signature is outside its validity window"
 
 
+class SignatureNotYetValid(RegistryError):
+    status, code, title = 401, "signature-not-yet-valid", "Signature is outside its validity window"
+
+
 class VersionConflict(RegistryError):
     status, code, title = 409, "version-conflict", "Version is not the wallet's next version"
 
