@@ -76,6 +76,14 @@ class NotFound(RegistryError):
     status, code, title = 404, "not-found", "Not found"
 
 
+class MethodNotAllowed(RegistryError):
+    status, code, title = 405, "method-not-allowed", "Method not allowed"
+
+    def __init__(self, detail: str, allow: str) -> None:
+        super().__init__(detail)
+        self.allow = allow  # the Allow header: the methods the resource has
+
+
 class PinningFailed(RegistryError):
     status, code, title = 502, "pinning-failed", "IPFS pinning failed"
 

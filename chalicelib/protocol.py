@@ -184,6 +184,8 @@ def _is_small_order_x25519(raw: bytes) -> bool:
 
 def _positive_int(fields: Mapping[str, Any], name: str, allow_zero: bool = False) -> int:
     value = fields[name]
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        value = int(value)  # JSON (and JSON Schema's "integer") does not tell 7 from 7.0
     if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1) or value > MAX_SAFE_INTEGER:
         raise InvalidField(f"{name} must be an integer from {0 if allow_zero else 1} to 2^53-1", field=name)
     return value

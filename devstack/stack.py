@@ -121,8 +121,7 @@ class LocalStack:
 
     def _start_chalice_local(self) -> str:
         port = free_port()
-        chalice = Path(sys.executable).with_name("chalice")
-        command = [str(chalice), "local", "--no-autoreload", "--stage", self.stage, "--host", "127.0.0.1", "--port", str(port)]
+        command = [sys.executable, "-m", "devstack.chalice_local", "local", "--no-autoreload", "--stage", self.stage, "--host", "127.0.0.1", "--port", str(port)]
         process = self._spawn("chalice-local", command, {**os.environ, **self.env})
         url = f"http://127.0.0.1:{port}"
         self._wait_answering("chalice-local", process, url + "/config")
@@ -144,9 +143,9 @@ class LocalStack:
                 tail = self.log_paths[name].read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{name} exited (log {self.log_paths[name]}):\n{tail}")
             try:
-                requests.get(url, timeout=1)
+                requests.get(url, timeout=5)  # the first request imports the app
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         raise RuntimeError(f"{name} did not answer within {timeout_s:g} s (log {self.log_paths[name]})")
 

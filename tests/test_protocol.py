@@ -242,7 +242,7 @@ def test_booleans_are_not_integers(name, value):
     assert field_error(parse_registration, body(**{name: value})).extra["field"] == name
 
 
-@pytest.mark.parametrize("value", [1.0, "1", 0, -1, None])
+@pytest.mark.parametrize("value", [1.5, "1", 0, -1, None])
 def test_version_must_be_a_positive_json_integer(value):
     field_error(parse_registration, body(version=value))
 
@@ -345,3 +345,12 @@ def test_small_order_x25519_points_are_rejected(point):
 
     with pytest.raises(InvalidField):
         parse_public_key("x25519", "0x" + point)
+
+
+def test_an_integer_member_sent_as_an_integral_float_is_that_integer():
+    """JSON, and JSON Schema's "integer", do not tell 7 from 7.0."""
+    assert parse_registration(body(version=7.0)).version == 7
+
+
+def test_an_integer_member_with_a_fraction_is_rejected():
+    assert field_error(parse_registration, body(version=7.5)).extra["field"] == "version"
