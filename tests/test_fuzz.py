@@ -26,14 +26,15 @@ BUNDLE = {
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[LocalStack]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """The API under chalice local, limits raised as for the fuzzer (their counters still run). A stack of its
     own: moto in a process of its own (the session's is in this one), its own Anvil and chalice local."""
     from chalicelib import services
 
     saved = dict(os.environ)
     try:
-        with LocalStack(with_worker=False, moto_in_process=False, overrides=FUZZ_LIMITS) as local:
+        logs = tmp_path_factory.mktemp("logs")  # not .devstack/logs/, which a `make run` may be writing
+        with LocalStack(with_worker=False, moto_in_process=False, overrides=FUZZ_LIMITS, log_dir=logs) as local:
             yield local
     finally:
         os.environ.clear()
