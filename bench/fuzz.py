@@ -23,8 +23,10 @@ import re
 import subprocess
 import sys
 import tempfile
+import signal
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Optional
 
@@ -83,37 +85,47 @@ def failed_checks(output: str) -> int:
     return sum(int(n) for n in found)
 
 
-def fuzz(api_url: str, cases: int, seed: int = 1, workers: int = 2, timeout_s: float = 3600, log: Any = None) -> dict[str, Any]:
-    """Runs schemathesis until at least `cases` requests went out; the tally of all of them."""
+CASES_PER_EXAMPLE = 8  # measured: one run sends about 8 requests per --max-examples (7 operations, all phases)
+
+
+def fuzz(
+    api_url: str, cases: int, seed: int = 1, workers: int = 2, timeout_s: float = 3600, log: Any = None, parallel: int = 1
+) -> dict[str, Any]:
+    """Runs schemathesis until at least `cases` requests went out; the tally of all of them. `parallel` runs go at
+    once, each with a seed of its own."""
     total: dict[str, Any] = {"cases": 0, "by_status": Counter(), "server_errors": 0, "non_problem_errors": 0, "examples": []}
     check_failures = 0
     outputs: list[str] = []
     started = time.monotonic()
-    max_examples = max(1, math.ceil(cases / OPERATIONS / 2))  # the phases send about 2 cases per example
+    max_examples = max(1, math.ceil(cases / CASES_PER_EXAMPLE / parallel))
     runs = 0
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, ThreadPoolExecutor(max_workers=parallel) as pool:
         while total["cases"] < cases:
-            har_path = Path(scratch) / f"run{runs}.har"
-            left = timeout_s - (time.monotonic() - started)
-            code, output = run_schemathesis(api_url, max_examples, seed + runs, workers, har_path, max(left, 1))
-            runs += 1
-            outputs.append(output)
-            if not har_path.exists():
-                raise RuntimeError(f"schemathesis wrote no report (exit {code}):\n{output[-3000:]}")
-            counted = tally(har_path)
-            if code != 0:
-                check_failures += max(1, failed_checks(output))
-            for key in ("cases", "server_errors", "non_problem_errors"):
-                total[key] += counted[key]
-            total["by_status"].update(counted["by_status"])
-            total["examples"] = (total["examples"] + counted["examples"])[:5]
-            if log is not None:
-                print(f"run {runs}: {counted['cases']} cases (max-examples {max_examples}), exit {code}; {total['cases']}/{cases}", file=log, flush=True)
-            if counted["cases"] == 0:
-                raise RuntimeError(f"schemathesis sent nothing:\n{output[-3000:]}")
-            # Next run: enough examples for what is left, from what this one sent per example.
-            per_example = counted["cases"] / max_examples
-            max_examples = max(1, math.ceil((cases - total["cases"]) / per_example))
+            left = max(timeout_s - (time.monotonic() - started), 1)
+            seeds = [seed + runs + i for i in range(parallel)]
+            hars = [Path(scratch) / f"run{s}.har" for s in seeds]
+            answers = list(pool.map(lambda pair: run_schemathesis(api_url, max_examples, pair[0], workers, pair[1], left), zip(seeds, hars)))
+            runs += parallel
+            round_cases = 0
+            for (code, output), har_path in zip(answers, hars):
+                outputs.append(output)
+                if not har_path.exists():
+                    raise RuntimeError(f"schemathesis wrote no report (exit {code}):\n{output[-3000:]}")
+                counted = tally(har_path)
+                if code != 0:
+                    check_failures += max(1, failed_checks(output))
+                for key in ("cases", "server_errors", "non_problem_errors"):
+                    total[key] += counted[key]
+                total["by_status"].update(counted["by_status"])
+                total["examples"] = (total["examples"] + counted["examples"])[:5]
+                round_cases += counted["cases"]
+                if log is not None:
+                    print(f"run {har_path.stem}: {counted['cases']} cases (max-examples {max_examples}), exit {code}; {total['cases']}/{cases}", file=log, flush=True)
+            if round_cases == 0:
+                raise RuntimeError(f"schemathesis sent nothing:\n{outputs[-1][-3000:]}")
+            # Next round: enough examples for what is left, from what this one sent per example.
+            per_example = round_cases / (max_examples * parallel)
+            max_examples = max(1, math.ceil((cases - total["cases"]) / per_example / parallel))
     return {
         "cases": total["cases"],
         "by_status": dict(sorted(total["by_status"].items())),
@@ -131,17 +143,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=10_000, help="send at least this many requests (default 10000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2, help="schemathesis' concurrent workers")
+    parser.add_argument("--workers", type=int, default=2, help="schemathesis' concurrent workers in each run")
+    parser.add_argument("--parallel", type=int, default=4, help="schemathesis runs at once, seeds --seed, --seed+1, ... (default 4)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object (the only output on stdout)")
     args = parser.parse_args(argv)
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the stack's servers on the way out
 
     from devstack.stack import LocalStack
 
     with LocalStack(with_worker=False, overrides=FUZZ_LIMITS) as stack:
         print("server logs: " + ", ".join(str(path) for path in stack.log_paths.values()), file=sys.stderr, flush=True)
-        result = fuzz(stack.api_url, args.cases, args.seed, args.workers, log=sys.stderr)
+        result = fuzz(stack.api_url, args.cases, args.seed, args.workers, log=sys.stderr, parallel=args.parallel)
     if args.json:
         print(json.dumps({key: value for key, value in result.items() if key != "schemathesis_output"}))
     else:

@@ -113,7 +113,7 @@ def test_a_stray_content_type_on_a_get_is_ignored(served):
 
 @pytest.mark.timeout(900)  # a guard against a hang, not a speed target: bench.fuzz reports the time
 def test_a_bounded_schemathesis_run_finds_no_5xx_no_non_problem_error_and_no_failed_check(served):
-    result = fuzz(served.api_url, cases=1500, seed=1, workers=2, timeout_s=900)
+    result = fuzz(served.api_url, cases=1500, seed=1, workers=2, timeout_s=900, parallel=2)
 
     assert result["cases"] >= 1500
     assert (result["server_errors"], result["non_problem_errors"]) == (0, 0), result["examples"]
