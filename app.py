@@ -14,6 +14,7 @@ from chalicelib.errors import (
     PROBLEM_CONTENT_TYPE,
     MalformedRequest,
     PayloadTooLarge,
+    MethodNotAllowed,
     QuotaExceeded,
     RegistryError,
     UnsupportedMediaType,
@@ -24,8 +25,10 @@ from chalicelib.openapi import load_openapi
 
 app = Chalice(app_name="dmtp-key-registry")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
-# Chalice answers other media types with its own 415 body; accept them here to answer in problem+json.
-ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]
+# Chalice answers a media type a route does not list with its own 415 body (not problem+json), even on a GET that
+# carries a stray Content-Type: every route takes any type ("*/*" turns Chalice's check off) and _json_body
+# answers 415 problem+json for a body that is not application/json.
+ACCEPTED_CONTENT_TYPES = ["*/*"]
 # CORS on every route (routes take app.api.cors when registered, so this comes before them). The route
 # decorators need plain values at import time: the allowed origin follows the stage's environment. Chalice adds
 # these headers to every answer of a route, problem+json errors included, and answers preflights itself
@@ -46,6 +49,8 @@ def _problem(error: RegistryError) -> Response:
     headers = {"Content-Type": PROBLEM_CONTENT_TYPE}
     if isinstance(error, QuotaExceeded):
         headers["Retry-After"] = str(error.retry_after_s)
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = error.allow
     return Response(body=json.dumps(error.to_problem()), status_code=error.status, headers=headers)
 
 
@@ -87,23 +92,25 @@ def _json_body() -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedRequest(f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # a few KB of "[" nest deeper than the parser's stack
+        raise MalformedRequest("body nests too deeply") from exc
 
 
 @app.route("/keys", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def register_key() -> Response:
-    created, record = services.registry().register(_json_body())
+    created, record = services.registry().register(_json_body(), _source())
     headers = {"Location": f"/keys/{record['wallet']}"}
     return _json_response(202 if created else 200, record, headers)
 
 
-@app.route("/keys/{address}", methods=["GET"])
+@app.route("/keys/{address}", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def lookup_key(address: str) -> Response:
     return _json_response(200, services.registry().lookup(address, _query("asOf")))
 
 
-@app.route("/keys/{address}/history", methods=["GET"])
+@app.route("/keys/{address}/history", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def key_history(address: str) -> Response:
     return _json_response(200, services.registry().history(address, _query("limit"), _query("cursor")))
@@ -112,7 +119,7 @@ def key_history(address: str) -> Response:
 @app.route("/keys/{address}/revocation", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def revoke_key(address: str) -> Response:
-    return _json_response(202, services.registry().revoke(address, _json_body()))
+    return _json_response(202, services.registry().revoke(address, _json_body(), _source()))
 
 
 @app.route("/batch-lookup", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
@@ -121,13 +128,13 @@ def batch_lookup() -> Response:
     return _json_response(200, services.registry().batch_lookup(_json_body()))
 
 
-@app.route("/openapi.json", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def openapi_document() -> Response:
     return _json_response(200, load_openapi())
 
 
-@app.route("/config", methods=["GET"])
+@app.route("/config", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def public_config() -> Response:
     settings = services.settings()
@@ -143,7 +150,7 @@ def _static_response(file: static_files.StaticFile) -> Response:
     return Response(body=file.text, status_code=200, headers=file.headers)
 
 
-@app.route("/", methods=["GET"])
+@app.route("/", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def explorer_page() -> Response:
     location = static_files.slash_redirect((app.current_request.context or {}).get("path"))
@@ -152,10 +159,41 @@ def explorer_page() -> Response:
     return _static_response(static_files.explorer_page())
 
 
-@app.route("/static/{name}", methods=["GET"])
+@app.route("/static/{name}", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def explorer_asset(name: str) -> Response:
     return _static_response(static_files.explorer_asset(name))
+
+
+# A method no route has. API Gateway (REST) answers such a request itself, before any Lambda, with 403
+# {"message": "Missing Authentication Token"} (application/json), and chalice local imitates it; so every path
+# declares the other methods API Gateway can route, and both answer 405 problem+json with Allow (RFC 9110 15.5.6).
+# HEAD and OPTIONS stay undeclared (OPTIONS is CORS preflight); API Gateway cannot route TRACE or other verbs at all.
+ROUTABLE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_DECLARED: dict[str, tuple[str, ...]] = {
+    "/keys": ("POST",),
+    "/keys/{address}": ("GET",),
+    "/keys/{address}/history": ("GET",),
+    "/keys/{address}/revocation": ("POST",),
+    "/batch-lookup": ("POST",),
+    "/openapi.json": ("GET",),
+    "/config": ("GET",),
+    "/": ("GET",),
+    "/static/{name}": ("GET",),
+}
+
+
+def _method_not_allowed(allowed: tuple[str, ...]) -> Callable[..., Response]:
+    def answer(**_: str) -> Response:
+        method = app.current_request.method
+        return _problem(MethodNotAllowed(f"{method} is not allowed here; use {', '.join(allowed)}", ", ".join(allowed)))
+
+    return answer
+
+
+for _index, (_path, _allowed) in enumerate(_DECLARED.items()):
+    _others = [method for method in ROUTABLE_METHODS if method not in _allowed]
+    app.route(_path, methods=_others, content_types=ACCEPTED_CONTENT_TYPES, name=f"method_not_allowed_{_index}")(_method_not_allowed(_allowed))
 
 
 # chalice deploy/package import this module with the stage's environment, so the queue and the batching follow

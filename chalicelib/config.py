@@ -40,6 +40,11 @@ class Settings:
     nonce_lease_s: float = 180.0  # a reserved nonce unsigned for this long is filled with a no-op
     monitor_run_s: float = 50.0  # how long one scheduled monitor invocation keeps watching
     monitor_interval_s: float = 5.0  # pause between monitor passes within one invocation
+    # Bounds on what strangers can make the owner spend (issue 11; README "What a stranger can make the owner spend").
+    writes_per_day: int = 2000  # new on-chain writes (registrations + revocations) per UTC day, all sources; 0: none
+    source_writes_per_day: int = 20  # new on-chain writes per source IP per UTC day; 0: no limit
+    l1_fee_oracle: str = "none"  # "op-stack": count the L1 data fee (GasPriceOracle predeploy) in every cost check
+    max_tx_cost_wei: int = 5 * 10**16  # gas * maxFeePerGas + L1 data fee of one transaction, at most
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -71,6 +76,10 @@ class Settings:
             nonce_lease_s=float(env.get("NONCE_LEASE_S", "180")),
             monitor_run_s=float(env.get("MONITOR_RUN_S", "50")),
             monitor_interval_s=float(env.get("MONITOR_INTERVAL_S", "5")),
+            writes_per_day=int(env.get("WRITES_PER_DAY", "2000")),
+            source_writes_per_day=int(env.get("SOURCE_WRITES_PER_DAY", "20")),
+            l1_fee_oracle=env.get("L1_FEE_ORACLE", "none"),
+            max_tx_cost_wei=_eth_to_wei(env.get("MAX_TX_COST_ETH", "0.05")),
         )
 
 

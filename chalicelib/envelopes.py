@@ -16,8 +16,8 @@ ENVELOPE_VERSIONS = (X25519_XSALSA20_POLY1305, EIP191_AES256_GCM_HKDF_SHA256)
 PLAINTEXT_BYTES = 66  # "0x" + 64 hex digits of a 32-byte private key
 TAG_BYTES = 16
 CIPHERTEXT_BYTES = PLAINTEXT_BYTES + TAG_BYTES
-_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-_HEX = re.compile(r"^[0-9a-f]+$")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # always fullmatch: "$" lets a trailing newline through
+_HEX = re.compile(r"[0-9a-f]+")
 FIELD = "DMTPpriKey"
 
 # version -> {field: (encoding, exact decoded length)}
@@ -40,7 +40,7 @@ def parse_envelope(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise InvalidField(f"{FIELD} must be an object", field=FIELD)
     version = value.get("version")
-    if version not in _SHAPES:
+    if not isinstance(version, str) or version not in _SHAPES:
         raise InvalidField(f"{FIELD}.version must be one of {', '.join(ENVELOPE_VERSIONS)}", field=FIELD)
     shape = _SHAPES[version]
     expected = {"version", *shape}
@@ -54,7 +54,7 @@ def parse_envelope(value: Any) -> dict[str, str]:
 
 
 def _base64(value: Any, name: str) -> bytes:
-    if not isinstance(value, str) or not _BASE64.match(value) or len(value) % 4:
+    if not isinstance(value, str) or not _BASE64.fullmatch(value) or len(value) % 4:
         raise InvalidField(f"{name} must be standard padded base64", field=FIELD)
     try:
         return base64.b64decode(value, validate=True)
@@ -63,7 +63,7 @@ def _base64(value: Any, name: str) -> bytes:
 
 
 def _hex(value: Any, name: str) -> bytes:
-    if not isinstance(value, str) or not _HEX.match(value) or len(value) % 2:
+    if not isinstance(value, str) or not _HEX.fullmatch(value) or len(value) % 2:
         raise InvalidField(f"{name} must be lowercase hex without 0x", field=FIELD)
     return bytes.fromhex(value)
 

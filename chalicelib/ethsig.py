@@ -5,8 +5,8 @@ from coincurve import PublicKey
 from Crypto.Hash import keccak as _keccak
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_HEX_SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
+_HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")  # fullmatch: "$" would let a trailing newline through
+_HEX_SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 
 
 class BadAddress(ValueError):
@@ -23,7 +23,7 @@ def keccak256(data: bytes) -> bytes:
 
 def to_checksum_address(address: str) -> str:
     """EIP-55 form of a 0x-prefixed address; mixed case input must already carry a valid checksum."""
-    if not isinstance(address, str) or not _HEX_ADDRESS.match(address):
+    if not isinstance(address, str) or not _HEX_ADDRESS.fullmatch(address):
         raise BadAddress("address must be 0x followed by 40 hex digits")
     body = address[2:]
     lower = body.lower()
@@ -47,7 +47,7 @@ def personal_sign_digest(message: bytes) -> bytes:
 
 def parse_signature(signature: str) -> tuple[int, int, int]:
     """(r, s, recovery_id) of a 65-byte r||s||v hex signature; v may be 27/28 or 0/1. High s is rejected (EIP-2)."""
-    if not isinstance(signature, str) or not _HEX_SIGNATURE.match(signature):
+    if not isinstance(signature, str) or not _HEX_SIGNATURE.fullmatch(signature):
         raise BadSignature("signature must be 0x followed by 130 hex digits (r, s, v)")
     raw = bytes.fromhex(signature[2:])
     r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]

@@ -5,6 +5,7 @@ from typing import Any
 import boto3
 
 from .config import Settings
+from .emf import write_budget_exhausted
 from .jobs import JobQueue
 from .pinning import PinataPinner
 from .records import RecordStore
@@ -33,7 +34,11 @@ def record_store(config: Settings) -> RecordStore:
 def quotas() -> Quotas:
     config = settings()
     table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.quotas_table)
-    return Quotas(table, config.wallet_writes_per_day, config.source_requests_per_minute)
+    return Quotas(
+        table, config.wallet_writes_per_day, config.source_requests_per_minute,
+        writes_per_day=config.writes_per_day, source_writes_per_day=config.source_writes_per_day,
+        on_budget_exhausted=write_budget_exhausted,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +96,7 @@ def _chain_parts() -> dict[str, Any]:
         "records": record_store(config),
         "nonces": NonceManager(transactions, signer.address),
         "txs": TxStore(transactions, signer.address),
-        "chain": RegistryChain(config.rpc_url, config.registry_address, config.chain_id),
+        "chain": RegistryChain(config.rpc_url, config.registry_address, config.chain_id, l1_fee_oracle=config.l1_fee_oracle),
         "signer": signer,
         "queue": JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
     }

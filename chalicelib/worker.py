@@ -93,10 +93,11 @@ class WorkerPolicy:
     max_fee_cap_wei: int = 100 * 10**9
     max_receive_count: int = 5
     max_keys_per_tx: int = 200
+    max_tx_cost_wei: int = 10**18  # gas * maxFeePerGas + L1 data fee of one transaction, at most
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WorkerPolicy":
-        return cls(settings.gas_cap_per_tx, settings.max_fee_cap_wei, settings.max_receive_count)
+        return cls(settings.gas_cap_per_tx, settings.max_fee_cap_wei, settings.max_receive_count, max_tx_cost_wei=settings.max_tx_cost_wei)
 
 
 # Why a job goes back to the queue (its last delivery treats each differently).
@@ -340,7 +341,7 @@ class ChainWorker:
         if offer.capped:
             self.telemetry.count(FEE_CAP_REACHED)
             logger.warning("fee cap reached: offering the cap", extra=log_extra(base_fee=market.base_fee, cap=self.policy.max_fee_cap_wei))
-        if not self._can_pay(batch, offer.fees.max_fee):
+        if not self._can_pay(batch, offer.fees):
             return
         reserved = self._nonces.reserve([tuple(tx.jobs) for tx in batch.txs], self.worker_id, lambda: self._chain.pending_nonce(self._signer.address))
         for tx, item in zip(batch.txs, reserved):
@@ -358,15 +359,23 @@ class ChainWorker:
             if tx.item is not None and tx.item.state != STATE_RESERVED:
                 self._broadcast(tx.item)
 
-    def _can_pay(self, batch: Batch, max_fee: int) -> bool:
+    def _can_pay(self, batch: Batch, fees: Fees) -> bool:
+        """Whether the owner can pay every transaction's gas * maxFeePerGas plus its L1 data fee (OP-stack chains),
+        and no transaction costs more than the per-transaction cost cap."""
         balance = self._chain.balance(self._signer.address)
         self.telemetry.gauge(OWNER_BALANCE_ETH, "None", balance / 10**18)
-        needed = sum(tx.gas for tx in batch.txs) * max_fee
-        if balance >= needed:
+        costs = [tx.gas * fees.max_fee + self._chain.l1_fee_of(data=tx.data, gas=tx.gas, max_fee=fees.max_fee, tip=fees.tip) for tx in batch.txs]
+        needed = sum(costs)
+        if balance >= needed and max(costs) <= self.policy.max_tx_cost_wei:
             return True
-        self.telemetry.count(WORKER_PAUSED)
-        reason = f"paused: the owner holds {balance} wei, these transactions may cost up to {needed} wei"
-        logger.error("owner cannot pay; jobs stay queued", extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=needed))
+        if max(costs) > self.policy.max_tx_cost_wei:
+            self.telemetry.count(FEE_CAP_REACHED)
+            reason = f"paused: a transaction may cost {max(costs)} wei (gas and L1 data fee), over the cap of {self.policy.max_tx_cost_wei} wei"
+            logger.error("transaction cost cap reached; jobs stay queued", extra=log_extra(cost_wei=max(costs), cap_wei=self.policy.max_tx_cost_wei))
+        else:
+            self.telemetry.count(WORKER_PAUSED)
+            reason = f"paused: the owner holds {balance} wei, these transactions may cost up to {needed} wei (gas and L1 data fee)"
+            logger.error("owner cannot pay; jobs stay queued", extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=needed))
         for tx in batch.txs:
             for job in tx.jobs:
                 batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=reason)

@@ -71,6 +71,7 @@ class Anvil:
         chain_id: int = 31337,
         block_time: float | None = None,
         extra_args: Sequence[str] = (),
+        log_path: Path | None = None,
     ) -> None:
         self.port = port
         self.chain_id = chain_id
@@ -78,6 +79,7 @@ class Anvil:
         self.extra_args = list(extra_args)
         self.process: subprocess.Popen | None = None
         self._stderr = None
+        self.log_path = log_path  # the node's output; a temporary file when None
 
     @property
     def url(self) -> str:
@@ -104,12 +106,16 @@ class Anvil:
         if self.port is None:
             self.port = free_port()
         cmd = self.command()
-        # stderr goes to a temp file (not a pipe) so a chatty node can never block.
-        self._stderr = tempfile.TemporaryFile()
+        # Output goes to a file (never a pipe) so a chatty node can never block.
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._stderr = open(self.log_path, "w+b")
+        else:
+            self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=self._stderr,
             stderr=self._stderr,
             cwd=REPO_ROOT,
         )

@@ -86,7 +86,7 @@ def test_an_issued_at_outside_the_clock_window_is_rejected(api, domain, wallet):
     stale = post(api, "/keys", registration_body(wallet, domain, issued_at=int(time.time()) - 3600))
     assert (stale.status_code, json.loads(stale.body)["code"]) == (401, "signature-expired")
     future = post(api, "/keys", registration_body(wallet, domain, issued_at=int(time.time()) + 3600))
-    assert future.status_code == 400
+    assert (future.status_code, json.loads(future.body)["code"]) == (401, "signature-not-yet-valid")
 
 
 def test_an_expired_signature_is_rejected(stack, domain, wallet):
