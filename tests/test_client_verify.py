@@ -110,7 +110,7 @@ def failure(answer: dict[str, Any], rpc_url: str | None, **options: Any) -> Veri
     "options",
     [
         dict(signature_type="eip712", envelope="x25519-xsalsa20-poly1305", key_type="x25519"),
-        dict(signature_type="eip191", envelope="eip191-aes256-gcm-hkdf-sha256", key_type="secp256k1"),
+        dict(signature_type="eip191", envelope="dmtp-eip191-aes256gcm-hkdf-v1", key_type="secp256k1"),
     ],
     ids=["eip712-x25519", "eip191-secp256k1"],
 )
