@@ -4,6 +4,9 @@ Real parts: the session's stack (API on moto, Anvil with DMTPKeys, the KMS-signe
 factory compiled here with solc-js (tests/contracts/SmartAccounts.sol: an ERC-4337-style account owned by an EOA,
 deployed with CREATE2 by `createAccount(owner, salt)`). The registry checks a wrapped signature with the deployless
 validator (infra/contracts/ValidateSigOffchain.sol) through eth_call at a pinned block.
+
+The last tests take the other new wallet-facing forms through the same stack: the passphrase envelope (what such a
+wallet seals its key in), the signature-derived envelope bound to its registration, and uncompressed secp256k1 keys.
 """
 from __future__ import annotations
 
@@ -276,3 +279,65 @@ def test_a_validation_that_outlasts_the_timeout_is_refused_as_invalid(stalling_n
 
     with pytest.raises(InvalidSignature, match="did not finish within 0.2 s"):
         verifier.verify("0x" + "22" * 20, secrets.token_bytes(32), "0x" + wrapped.hex())
+
+
+# ---------------------------------------------------------------- the wallets' keys, end to end on the stack
+
+
+def confirmed_answer(api, stack, wallet: str) -> dict[str, Any]:
+    drain_queue(stack)
+    answer = json.loads(api.http.get(f"/keys/{wallet}").body)
+    assert answer["status"] == "confirmed", answer
+    return answer
+
+
+def test_an_undeployed_smart_wallet_keeps_its_key_in_a_passphrase_envelope(api, stack, factory):
+    from client.registry_client import open_private_key
+
+    owner_key, passphrase = "0x" + secrets.token_hex(32), "passkeys cannot seal " + secrets.token_hex(4)
+    owner, salt = wallet_address(owner_key), secrets.randbits(64)
+    account = counterfactual_address(stack, factory, owner, salt)
+    body = wrapped_registration(
+        stack, owner_key, account, factory, create_account_calldata(owner, salt), envelope="dmtp-scrypt-aes256gcm-v1", passphrase=passphrase
+    )
+    assert post(api, body).status_code == 202
+
+    answer = confirmed_answer(api, stack, account)
+    assert answer["bundle"]["DMTPpriKey"]["version"] == "dmtp-scrypt-aes256gcm-v1"
+    assert open_private_key(answer, passphrase=passphrase) == open_private_key(body, passphrase=passphrase)
+    with pytest.raises(ValueError, match="decryption failed"):
+        open_private_key(answer, passphrase=passphrase + "x")
+
+
+def test_the_signature_derived_envelope_opens_for_its_registration_and_not_with_a_signature_for_another_chain(api, stack):
+    from client import wallet_envelope
+    from client.registry_client import open_private_key
+
+    wallet_key = "0x" + secrets.token_hex(32)
+    body, dmtp = build_registration(wallet_key, CHAIN_ID, stack.registry_address, envelope="dmtp-eip191-aes256gcm-hkdf-v1")
+    assert post(api, body).status_code == 202
+    answer = confirmed_answer(api, stack, body["address"])
+    envelope = answer["bundle"]["DMTPpriKey"]
+
+    assert open_private_key(answer, wallet_key) == dmtp.private_key_hex  # chain id, registry, wallet from the document
+    for other in ({"chain_id": CHAIN_ID + 1}, {"chain_id": 1}):
+        with pytest.raises(ValueError, match="decryption failed"):
+            wallet_envelope.decrypt(envelope, wallet_key, **{"chain_id": CHAIN_ID, "registry": stack.registry_address, "wallet": body["address"], **other})
+
+
+def test_an_uncompressed_secp256k1_key_registers_confirms_and_verifies_as_signed(api, stack):
+    from client.keys import DmtpKeyPair
+    from client.registry_client import open_private_key
+
+    wallet_key = "0x" + secrets.token_hex(32)
+    dmtp = DmtpKeyPair.generate("secp256k1", compressed=False)
+    body, _ = build_registration(wallet_key, CHAIN_ID, stack.registry_address, dmtp=dmtp, key_type="secp256k1")
+    response = post(api, body)
+    assert response.status_code == 202, response.body
+    assert json.loads(response.body)["DMTPpubKey"] == dmtp.public_key_hex and len(dmtp.public_key_bytes) == 65
+
+    answer = confirmed_answer(api, stack, body["address"])
+    key = verify(answer, stack.anvil.url, wallet=body["address"], registry=stack.registry_address)
+    assert (key.public_key, key.key_type, key.onchain) == (dmtp.public_key_hex, "secp256k1", True)
+    assert answer["bundle"]["DMTPpubKey"] == dmtp.public_key_hex  # pinned exactly as signed
+    assert open_private_key(answer, wallet_key) == dmtp.private_key_hex
