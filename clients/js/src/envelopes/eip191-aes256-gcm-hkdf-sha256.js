@@ -1,0 +1,104 @@
+// `eip191-aes256-gcm-hkdf-sha256` (docs/PROTOCOL.md §3): the AES-256-GCM key is HKDF-SHA256 (salt, empty info,
+// 32 bytes) of the wallet's personal_sign signature of the unlock text naming a random preKey. EOAs only: it
+// relies on RFC 6979 deterministic signatures (the same text gives the same signature again). WebCrypto only.
+import { fromHex, fromUtf8, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
+import { EnvelopeError } from '../errors.js';
+import * as wallet from '../wallet.js';
+
+export const VERSION = 'eip191-aes256-gcm-hkdf-sha256';
+export const FIELDS = ['version', 'salt', 'nonce', 'preKey', 'ciphertext'];
+export const UNLOCK_TEXT_PREFIX = 'DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x';
+const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
+const SIZES = { salt: 32, nonce: 12, preKey: 32 };
+const TAG_BYTES = 16;
+
+/** The text the wallet personal_signs to seal or open an envelope with this preKey (hex without 0x or bytes). */
+export function unlockText(preKey) {
+  return UNLOCK_TEXT_PREFIX + (typeof preKey === 'string' ? preKey.toLowerCase() : toHex(preKey));
+}
+
+export function parse(envelope, plaintextBytes = null) {
+  if (!envelope || typeof envelope !== 'object' || Array.isArray(envelope)) throw new EnvelopeError('the envelope must be an object');
+  const keys = Object.keys(envelope).sort();
+  if (keys.join() !== [...FIELDS].sort().join()) throw new EnvelopeError(`a ${VERSION} envelope has exactly ${FIELDS.join(', ')}`);
+  if (envelope.version !== VERSION) throw new EnvelopeError(`envelope version must be ${VERSION}`);
+  const decode = (name, length) => {
+    const value = envelope[name];
+    if (typeof value !== 'string' || !LOWER_HEX.test(value)) throw new EnvelopeError(`${name} must be lowercase hex without 0x`);
+    const raw = fromHex(value);
+    if (length !== null && raw.length !== length) throw new EnvelopeError(`${name} must decode to ${length} bytes, not ${raw.length}`);
+    return raw;
+  };
+  const parsed = {
+    salt: decode('salt', SIZES.salt),
+    nonce: decode('nonce', SIZES.nonce),
+    preKey: decode('preKey', SIZES.preKey),
+    ciphertext: decode('ciphertext', plaintextBytes === null ? null : plaintextBytes + TAG_BYTES),
+  };
+  if (parsed.ciphertext.length < TAG_BYTES) throw new EnvelopeError('ciphertext is shorter than its 16-byte tag');
+  return parsed;
+}
+
+function signatureBytes(signature) {
+  let raw;
+  try {
+    raw = fromHex(signature, 'signature');
+  } catch (error) {
+    throw new EnvelopeError('the wallet signature is not hex');
+  }
+  if (raw.length !== 65) throw new EnvelopeError(`${VERSION} needs a 65-byte EOA signature, got ${raw.length} bytes (smart-contract wallets cannot use it)`);
+  if (raw[64] === 0 || raw[64] === 1) raw[64] += 27;
+  if (raw[64] !== 27 && raw[64] !== 28) throw new EnvelopeError('signature v must be 27, 28, 0 or 1');
+  return raw;
+}
+
+/** HKDF-SHA256(ikm = signature, salt, info = "", 32 bytes) as an AES-256-GCM key. `extractable` only for vectors. */
+export async function deriveKey(signature, salt, extractable = false) {
+  const ikm = await subtle().importKey('raw', signatureBytes(signature), 'HKDF', false, ['deriveKey']);
+  return subtle().deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt, info: new Uint8Array(0) },
+    ikm,
+    { name: 'AES-GCM', length: 256 },
+    extractable,
+    ['encrypt', 'decrypt'],
+  );
+}
+
+/** Seal `plaintext` with `signMessage(text) → signature hex` (the wallet's personal_sign). */
+export async function sealWithSigner(signMessage, plaintext, { preKey, salt, nonce } = {}) {
+  const pre = preKey ? fromHex(preKey) : randomBytes(SIZES.preKey);
+  const saltBytes = salt ? fromHex(salt) : randomBytes(SIZES.salt);
+  const nonceBytes = nonce ? fromHex(nonce) : randomBytes(SIZES.nonce);
+  const key = await deriveKey(await signMessage(unlockText(pre)), saltBytes);
+  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonceBytes }, key, utf8(plaintext)));
+  return { version: VERSION, salt: toHex(saltBytes), nonce: toHex(nonceBytes), preKey: toHex(pre), ciphertext: toHex(sealed) };
+}
+
+/** Open by having the wallet sign the unlock text again. */
+export async function openWithSigner(signMessage, envelope) {
+  const { salt, nonce, preKey, ciphertext } = parse(envelope);
+  const key = await deriveKey(await signMessage(unlockText(preKey)), salt);
+  let opened;
+  try {
+    opened = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: nonce }, key, ciphertext));
+  } catch (error) {
+    throw new EnvelopeError('decryption failed: wrong wallet or tampered envelope');
+  }
+  try {
+    return fromUtf8(opened);
+  } catch (error) {
+    throw new EnvelopeError('the opened envelope is not UTF-8 text');
+  }
+}
+
+const signerOf = ({ provider, wallet: account }) => (text) => wallet.personalSign(provider, account, text);
+
+/** Seal through the provider's personal_sign. */
+export async function sealFor(options, plaintext) {
+  return sealWithSigner(signerOf(options), plaintext);
+}
+
+/** Open through the provider's personal_sign. */
+export async function openWith(options, envelope) {
+  return openWithSigner(signerOf(options), envelope);
+}

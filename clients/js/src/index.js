@@ -1,0 +1,24 @@
+// @dmtp/key-registry-client: DMTP Key Registry client for browsers and Node 20 (ES module).
+export { generateDmtpKey, dmtpPublicKeyOf, KEY_TYPES } from './keys.js';
+export { sealPrivateKey, openPrivateKey, checkEnvelope, encryptedPrivateKeyHash, ENVELOPE_VERSIONS } from './envelopes/index.js';
+export { RegistryClient, buildRegistration, buildRevocation, register, revoke, lookup, batchLookup, history, waitForStatus, FINAL_STATUSES } from './client.js';
+export { verify } from './verify.js';
+export { RegistryError, ProtocolError, DomainMismatchError, WalletError, EnvelopeError, StatusError, TransportError } from './errors.js';
+export {
+  DOCUMENT_FORMAT,
+  REGISTRATION_TYPE,
+  REVOCATION_TYPE,
+  SIGNATURE_TYPES,
+  parseRegistration,
+  parseRevocation,
+  registrationMessage,
+  revocationMessage,
+  typedData,
+  signedText,
+  signingDigest,
+  pinnedDocument,
+  registrationFromDocument,
+} from './protocol.js';
+export { canonicalJson, cidForBytes, cidOfDigest } from './canonical.js';
+export { parseAddress, checksumAddress, recoverAddress, personalSignDigest, keccak256 } from './ethsig.js';
+export { typedDataDigest } from './eip712.js';

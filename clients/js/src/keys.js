@@ -1,0 +1,39 @@
+// DMTP key pairs: X25519 (32-byte public key) or secp256k1 (33-byte compressed point). The private key is 32 bytes
+// written "0x" + 64 lowercase hex: that exact string is the plaintext sealed into DMTPpriKey.
+import { x25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { fromHex, randomBytes, to0x } from './bytes.js';
+import { ProtocolError } from './errors.js';
+
+export const KEY_TYPES = ['x25519', 'secp256k1'];
+export const KEY_LENGTHS = { x25519: 32, secp256k1: 33 };
+const PRIVATE_KEY = /^0x[0-9a-f]{64}$/;
+
+function checkKeyType(keyType) {
+  if (!KEY_TYPES.includes(keyType)) throw new ProtocolError('invalid-field', `keyType must be one of ${KEY_TYPES.join(', ')}`, { field: 'keyType' });
+  return keyType;
+}
+
+/** The public key (0x + lowercase hex) of a DMTP private key (0x + 64 hex digits). */
+export function dmtpPublicKeyOf(privateKey, keyType = 'x25519') {
+  checkKeyType(keyType);
+  if (typeof privateKey !== 'string' || !PRIVATE_KEY.test(privateKey.toLowerCase())) {
+    throw new ProtocolError('invalid-field', 'a DMTP private key is 0x + 64 hex digits', { field: 'DMTPpriKey' });
+  }
+  const secret = fromHex(privateKey);
+  if (keyType === 'secp256k1') {
+    if (!secp256k1.utils.isValidSecretKey(secret)) throw new ProtocolError('invalid-field', 'not a valid secp256k1 private key', { field: 'DMTPpriKey' });
+    return to0x(secp256k1.getPublicKey(secret, true));
+  }
+  return to0x(x25519.getPublicKey(secret));
+}
+
+/** A fresh random DMTP key pair: `{keyType, publicKey, privateKey}` (hex strings). Keep `privateKey` secret. */
+export function generateDmtpKey({ keyType = 'x25519' } = {}) {
+  checkKeyType(keyType);
+  let secret;
+  do secret = randomBytes(32);
+  while (keyType === 'secp256k1' && !secp256k1.utils.isValidSecretKey(secret));
+  const privateKey = to0x(secret);
+  return { keyType, publicKey: dmtpPublicKeyOf(privateKey, keyType), privateKey };
+}

@@ -1,0 +1,61 @@
+// node clients/js/test/interop-cli.js < request.json: one operation of this package for tests/test_js_client.py
+// (Python ↔ JS interop), the wallet being an ethers v6 + eth-sig-util EIP-1193 provider of `walletPrivateKey`.
+//   {"op": "seal", "walletPrivateKey", "privateKey", "envelope"}                    -> {"envelope"}
+//   {"op": "open", "walletPrivateKey", "source"}                                    -> {"privateKey"}
+//   {"op": "registration", "walletPrivateKey", "chainId", "registry", "version", "envelope", "signatureType",
+//    "keyType", "issuedAt"?, "expiresAt"?}                                          -> {"body", "key"}
+//   {"op": "revocation", "walletPrivateKey", "chainId", "registry", "revokedVersion", "revokedPublicKey",
+//    "signatureType"}                                                               -> {"body"}
+//   {"op": "signer", "body", "chainId", "registry", "revokedPublicKey"?}            -> {"signer", "digest"}
+// Errors: {"error", "code"} on stdout, exit status 1.
+import { EthersProvider } from './ethers-provider.js';
+import {
+  buildRegistration,
+  buildRevocation,
+  openPrivateKey,
+  parseRegistration,
+  parseRevocation,
+  recoverAddress,
+  registrationMessage,
+  revocationMessage,
+  sealPrivateKey,
+  signingDigest,
+} from '../src/index.js';
+import { to0x } from '../src/bytes.js';
+
+const ops = {
+  async seal({ walletPrivateKey, privateKey, envelope }) {
+    const provider = new EthersProvider(walletPrivateKey);
+    return { envelope: await sealPrivateKey({ privateKey, envelope, provider, wallet: provider.address }) };
+  },
+  async open({ walletPrivateKey, source }) {
+    const provider = new EthersProvider(walletPrivateKey);
+    return { privateKey: await openPrivateKey(source, { provider, wallet: provider.address }) };
+  },
+  async registration({ walletPrivateKey, ...options }) {
+    const provider = new EthersProvider(walletPrivateKey);
+    return buildRegistration({ ...options, provider, wallet: provider.address });
+  },
+  async revocation({ walletPrivateKey, ...options }) {
+    const provider = new EthersProvider(walletPrivateKey);
+    return { body: await buildRevocation({ ...options, provider, wallet: provider.address }) };
+  },
+  async signer({ body, chainId, registry, revokedPublicKey }) {
+    const domain = { chainId, registry };
+    const digest = revokedPublicKey
+      ? signingDigest('KeyRevocation', revocationMessage(parseRevocation(body), revokedPublicKey), domain, body.signatureType)
+      : signingDigest('KeyRegistration', registrationMessage(parseRegistration(body)), domain, body.signatureType);
+    return { signer: recoverAddress(digest, body.Signature), digest: to0x(digest) };
+  },
+};
+
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+try {
+  const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  if (!Object.hasOwn(ops, request.op)) throw new Error(`unknown op ${request.op}`);
+  process.stdout.write(JSON.stringify(await ops[request.op](request)));
+} catch (error) {
+  process.stdout.write(JSON.stringify({ error: String(error && error.message ? error.message : error), code: error && error.code }));
+  process.exitCode = 1;
+}

@@ -1,0 +1,138 @@
+// Every value of docs/protocol-vectors.json, recomputed by this package (and the EIP-712 hashes by ethers v6 too).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VECTORS, ethers } from './helpers.js';
+import { fromBase64, fromHex, sha256, to0x, toHex } from '../src/bytes.js';
+import { canonicalJson, cidForBytes } from '../src/canonical.js';
+import { encryptedPrivateKeyHash, checkEnvelope } from '../src/envelopes/index.js';
+import * as x25519Envelope from '../src/envelopes/x25519-xsalsa20-poly1305.js';
+import * as eip191Envelope from '../src/envelopes/eip191-aes256-gcm-hkdf-sha256.js';
+import { addressOfPrivateKey, personalSignDigest, recoverAddress, signDigest } from '../src/ethsig.js';
+import { domainSeparator, encodeType, hashStruct, typeHash, typedDataDigest } from '../src/eip712.js';
+import { dmtpPublicKeyOf } from '../src/keys.js';
+import {
+  parseRegistration,
+  parseRevocation,
+  pinnedDocument,
+  registrationMessage,
+  revocationMessage,
+  signedText,
+  signingDigest,
+  typedData,
+} from '../src/protocol.js';
+import { subtle } from '../src/bytes.js';
+
+const { inputs } = VECTORS;
+const walletKey = fromHex(inputs.walletPrivateKey);
+const domain = { chainId: inputs.chainId, registry: inputs.registry };
+const X = VECTORS.envelopes['x25519-xsalsa20-poly1305'];
+const A = VECTORS.envelopes['eip191-aes256-gcm-hkdf-sha256'];
+const walletSigner = async (text) => to0x(signDigest(personalSignDigest(text), walletKey));
+
+test('the wallet and the DMTP public key derive from their private keys', () => {
+  assert.equal(addressOfPrivateKey(walletKey), inputs.wallet);
+  assert.equal(dmtpPublicKeyOf(inputs.dmtpPrivateKey, 'x25519'), inputs.dmtpPublicKey);
+});
+
+test('x25519 envelope: the wallet encryption public key is eth_getEncryptionPublicKey of the wallet key', () => {
+  assert.equal(x25519Envelope.encryptionPublicKeyOf(walletKey), X.walletEncryptionPublicKey);
+});
+
+test('x25519 envelope: sealing with the vector randomness reproduces the envelope byte for byte', () => {
+  const sealed = x25519Envelope.seal(X.walletEncryptionPublicKey, X.plaintext, {
+    ephemeralSecret: X.ephemeralPrivateKey,
+    nonce: toHex(fromBase64(X.envelope.nonce)),
+  });
+  assert.deepEqual(sealed, X.envelope);
+});
+
+test('x25519 envelope: the wallet key opens it to the plaintext', () => {
+  assert.equal(x25519Envelope.openWithPrivateKey(X.envelope, walletKey), X.plaintext);
+});
+
+test('eip191 envelope: the unlock text, its signature and the HKDF output are the vector values', async () => {
+  assert.equal(eip191Envelope.unlockText(A.envelope.preKey), A.unlockText);
+  assert.equal(await walletSigner(A.unlockText), A.unlockSignature);
+  const key = await eip191Envelope.deriveKey(A.unlockSignature, fromHex(A.envelope.salt), true);
+  assert.equal(to0x(new Uint8Array(await subtle().exportKey('raw', key))), A.aesKey);
+});
+
+test('eip191 envelope: sealing with the vector randomness reproduces it, and it opens to the plaintext', async () => {
+  const { salt, nonce, preKey } = A.envelope;
+  assert.deepEqual(await eip191Envelope.sealWithSigner(walletSigner, A.plaintext, { salt, nonce, preKey }), A.envelope);
+  assert.equal(await eip191Envelope.openWithSigner(walletSigner, A.envelope), A.plaintext);
+});
+
+for (const [name, E] of Object.entries(VECTORS.envelopes)) {
+  test(`${name}: canonical JSON and encryptedPrivateKeyHash are the vector values, and the registry's checks pass`, () => {
+    assert.equal(canonicalJson(E.envelope), E.canonicalJson);
+    assert.equal(encryptedPrivateKeyHash(E.envelope), E.encryptedPrivateKeyHash);
+    assert.equal(checkEnvelope(E.envelope), E.envelope);
+  });
+}
+
+for (const [type, R] of Object.entries(VECTORS.registrations)) {
+  test(`registration ${type}: the message rebuilt from the request body is the vector message`, () => {
+    assert.deepEqual(registrationMessage(parseRegistration(R.body)), R.message);
+  });
+
+  test(`registration ${type}: digest, RFC 6979 signature and recovery are the vector values`, () => {
+    const digest = signingDigest('KeyRegistration', R.message, domain, type);
+    assert.equal(to0x(digest), R.digest);
+    assert.equal(to0x(signDigest(digest, walletKey)), R.signature);
+    assert.equal(recoverAddress(digest, R.signature), inputs.wallet);
+  });
+
+  test(`registration ${type}: the pinned document, its sha256 and its CID are the vector values`, async () => {
+    const document = canonicalJson(pinnedDocument(parseRegistration(R.body), domain));
+    assert.equal(document, R.document);
+    assert.equal(to0x(await sha256(new TextEncoder().encode(document))), R.documentSha256);
+    assert.equal(await cidForBytes(document), R.cid);
+  });
+}
+
+test('registration eip712: typed data, encoded type, type hash, domain separator and struct hash are the vector values', () => {
+  const R = VECTORS.registrations.eip712;
+  const typed = typedData('KeyRegistration', R.message, domain);
+  assert.deepEqual(typed, R.typedData);
+  assert.equal(encodeType('KeyRegistration', typed.types), R.eip712.encodedType);
+  assert.equal(to0x(typeHash('KeyRegistration', typed.types)), R.eip712.typeHash);
+  assert.equal(to0x(domainSeparator(typed)), R.eip712.domainSeparator);
+  assert.equal(to0x(hashStruct('KeyRegistration', typed.types, typed.message)), R.eip712.structHash);
+  assert.equal(to0x(typedDataDigest(typed)), R.digest);
+});
+
+test('registration eip191: the personal_sign text is the vector text', () => {
+  const R = VECTORS.registrations.eip191;
+  assert.equal(signedText('KeyRegistration', R.message, domain), R.text);
+});
+
+test('revocation: message, typed data, hashes and both signatures are the vector values', () => {
+  const V = VECTORS.revocation;
+  const message = revocationMessage(parseRevocation(V.body), inputs.dmtpPublicKey);
+  assert.deepEqual(message, V.message);
+  const typed = typedData('KeyRevocation', message, domain);
+  assert.deepEqual(typed, V.typedData);
+  assert.equal(encodeType('KeyRevocation', typed.types), V.eip712.encodedType);
+  assert.equal(to0x(typeHash('KeyRevocation', typed.types)), V.eip712.typeHash);
+  assert.equal(to0x(domainSeparator(typed)), V.eip712.domainSeparator);
+  assert.equal(to0x(hashStruct('KeyRevocation', typed.types, message)), V.eip712.structHash);
+  assert.equal(to0x(typedDataDigest(typed)), V.digest);
+  assert.equal(to0x(signDigest(fromHex(V.digest), walletKey)), V.signature);
+  assert.equal(signedText('KeyRevocation', message, domain), V.eip191.text);
+  assert.equal(to0x(signingDigest('KeyRevocation', message, domain, 'eip191')), V.eip191.digest);
+  assert.equal(to0x(signDigest(fromHex(V.eip191.digest), walletKey)), V.eip191.signature);
+  assert.equal(recoverAddress(fromHex(V.eip191.digest), V.eip191.signature), inputs.wallet);
+});
+
+test('ethers v6 TypedDataEncoder computes the same digests as this package for both typed-data vectors', () => {
+  for (const typed of [VECTORS.registrations.eip712.typedData, VECTORS.revocation.typedData]) {
+    const { EIP712Domain, ...types } = typed.types;
+    assert.equal(ethers.TypedDataEncoder.hash(typed.domain, types, typed.message), to0x(typedDataDigest(typed)));
+  }
+});
+
+test('ethers v6 hashMessage equals the personal_sign digest of the registration text', () => {
+  const R = VECTORS.registrations.eip191;
+  assert.equal(ethers.hashMessage(R.text), to0x(personalSignDigest(R.text)));
+});

@@ -1,0 +1,357 @@
+// Types of @dmtp/key-registry-client (src/index.js). Checked by `npm run typecheck` (tsc --noEmit).
+
+/** An EIP-1193 provider: window.ethereum, a wagmi connector's provider, WalletConnect, ... */
+export interface Eip1193Provider {
+  request(args: { method: string; params?: unknown[] | object }): Promise<unknown>;
+}
+
+export type KeyType = 'x25519' | 'secp256k1';
+export type SignatureType = 'eip712' | 'eip191';
+export type EnvelopeVersion = 'x25519-xsalsa20-poly1305' | 'eip191-aes256-gcm-hkdf-sha256';
+export type Hex = `0x${string}`;
+export type RecordStatus = 'pinned' | 'queued' | 'submitted' | 'confirmed' | 'failed' | 'superseded';
+
+export interface DmtpKey {
+  keyType: KeyType;
+  /** 0x + lowercase hex: 32 bytes (x25519) or a 33-byte compressed point (secp256k1). */
+  publicKey: Hex;
+  /** 0x + 64 lowercase hex. Secret. */
+  privateKey: Hex;
+}
+
+export interface X25519Envelope {
+  version: 'x25519-xsalsa20-poly1305';
+  nonce: string;
+  ephemPublicKey: string;
+  ciphertext: string;
+}
+export interface Eip191Envelope {
+  version: 'eip191-aes256-gcm-hkdf-sha256';
+  salt: string;
+  nonce: string;
+  preKey: string;
+  ciphertext: string;
+}
+export type Envelope = X25519Envelope | Eip191Envelope;
+
+/** The registry's signing domain, pinned by the caller (GET /config must agree). */
+export interface Domain {
+  chainId: number;
+  registry: string;
+}
+
+export interface KeyDocument {
+  format: 'dmtp-key-bundle/2';
+  wallet: string;
+  keyType: KeyType;
+  DMTPpubKey: Hex;
+  DMTPpriKey: Envelope;
+  version: number;
+  issuedAt: number;
+  expiresAt: number;
+  signatureType: SignatureType;
+  Signature: Hex;
+  chainId: number;
+  registry: string;
+}
+
+export interface RegistrationBody {
+  address: string;
+  keyType: KeyType;
+  DMTPpubKey: Hex;
+  DMTPpriKey: Envelope;
+  version: number;
+  issuedAt: number;
+  expiresAt?: number;
+  signatureType: SignatureType;
+  Signature: Hex;
+}
+
+export interface RevocationBody {
+  address: string;
+  revokedVersion: number;
+  version: number;
+  issuedAt: number;
+  signatureType: SignatureType;
+  Signature: Hex;
+}
+
+export interface Revocation {
+  version: number;
+  status: RecordStatus;
+  txHash: string | null;
+  createdAt: number;
+  document: Record<string, unknown>;
+}
+
+/** GET /keys/{address} (docs/PROTOCOL.md §10). */
+export interface KeyAnswer {
+  wallet: string;
+  version: number;
+  keyType: KeyType;
+  DMTPpubKey: Hex;
+  cid: string;
+  status: RecordStatus;
+  txHash: string | null;
+  blockNumber: number | null;
+  error: string | null;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number | null;
+  revoked: boolean;
+  revocation: Revocation | null;
+  signerCheck: Record<string, unknown> | null;
+  bundle: KeyDocument;
+  proof: Record<string, unknown>;
+}
+
+export type BatchEntry =
+  | { address: string; found: false }
+  | { address: string; found: true; version: number; keyType: KeyType; DMTPpubKey: Hex; cid: string; revoked: boolean; bundle: KeyDocument };
+
+export interface BatchAnswer {
+  results: BatchEntry[];
+  countFound: number;
+  countNotFound: number;
+}
+
+export interface HistoryAnswer {
+  wallet: string;
+  items: Array<{ version: number; kind: 'key' | 'revocation'; cid: string | null; status: RecordStatus; txHash: string | null; createdAt: number; document?: KeyDocument; revocation?: Record<string, unknown> }>;
+  nextCursor: string | null;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  code: string;
+  [member: string]: unknown;
+}
+
+// ---------------------------------------------------------------- errors
+
+/** Every error of the client: `code` is the problem+json code (the server's, or a client-side one). */
+export class RegistryError extends Error {
+  constructor(problem: Problem | string, status?: number);
+  /** HTTP status; 0 when no HTTP answer is involved. */
+  status: number;
+  code: string;
+  problem: Problem;
+  /** Seconds, from a Retry-After header (429). */
+  retryAfter?: number;
+}
+/** A request breaking a protocol rule before it is sent (`invalid-field`, `invalid-address`, `malformed-request`, `version-conflict`). */
+export class ProtocolError extends RegistryError {
+  constructor(code: string, detail: string, extra?: Record<string, unknown>, status?: number);
+}
+/** `domain-mismatch`: GET /config differs from the caller's pinned {chainId, registry}. */
+export class DomainMismatchError extends RegistryError {}
+/** `wallet-rejected` (EIP-1193 4001) or `wallet-error`. */
+export class WalletError extends RegistryError {}
+/** `envelope-error`. */
+export class EnvelopeError extends RegistryError {}
+/** `timeout` or `unexpected-status` from waitForStatus; `last` is the last lookup answer. */
+export class StatusError extends RegistryError {
+  last: KeyAnswer | null;
+}
+/** `network-error` or `bad-response`. */
+export class TransportError extends RegistryError {}
+
+// ---------------------------------------------------------------- keys and envelopes
+
+export const KEY_TYPES: KeyType[];
+export const ENVELOPE_VERSIONS: EnvelopeVersion[];
+export function generateDmtpKey(options?: { keyType?: KeyType }): DmtpKey;
+export function dmtpPublicKeyOf(privateKey: string, keyType?: KeyType): Hex;
+
+export interface SealOptions {
+  privateKey: string;
+  envelope?: EnvelopeVersion;
+  provider: Eip1193Provider;
+  wallet: string;
+  /** x25519 envelope: the wallet's eth_getEncryptionPublicKey answer, to avoid asking again. */
+  encryptionPublicKey?: string;
+}
+export function sealPrivateKey(options: SealOptions): Promise<Envelope>;
+/** `source`: an envelope, a document/body with DMTPpriKey, or a lookup answer with bundle. */
+export function openPrivateKey(
+  source: Envelope | { DMTPpriKey: Envelope; DMTPpubKey?: string; keyType?: KeyType } | { bundle: { DMTPpriKey: Envelope; DMTPpubKey?: string; keyType?: KeyType } },
+  options: { provider: Eip1193Provider; wallet: string },
+): Promise<Hex>;
+export function checkEnvelope<T extends Envelope>(envelope: T): T;
+export function encryptedPrivateKeyHash(envelope: Envelope): Hex;
+
+// ---------------------------------------------------------------- registry client
+
+export interface RegisterOptions extends Domain {
+  provider: Eip1193Provider;
+  wallet: string;
+  /** Default: the wallet's current version + 1, from the registry. */
+  version?: number;
+  /** The key to register; default a fresh one of `keyType`. */
+  key?: { keyType?: KeyType; privateKey: string };
+  keyType?: KeyType;
+  envelope?: EnvelopeVersion;
+  signatureType?: SignatureType;
+  issuedAt?: number;
+  expiresAt?: number;
+  encryptionPublicKey?: string;
+}
+
+export interface RevokeOptions extends Domain {
+  provider: Eip1193Provider;
+  wallet: string;
+  revokedVersion?: number;
+  signatureType?: SignatureType;
+  issuedAt?: number;
+}
+
+export interface WaitOptions {
+  /** The write to wait for: a registration's version or a revocation's. Default: the current key. */
+  version?: number;
+  until?: RecordStatus[];
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+export class RegistryClient {
+  constructor(options: { apiUrl: string; fetch?: Fetch; timeoutMs?: number });
+  apiUrl: string;
+  config(): Promise<Domain>;
+  checkDomain(pinned: Domain): Promise<Domain>;
+  lookup(address: string, options?: { asOf?: number }): Promise<KeyAnswer>;
+  batchLookup(addresses: Iterable<string>): Promise<BatchAnswer>;
+  history(address: string, options?: { limit?: number; cursor?: string }): Promise<HistoryAnswer>;
+  nextVersion(address: string): Promise<number>;
+  submitRegistration(body: RegistrationBody): Promise<KeyAnswer>;
+  submitRevocation(body: RevocationBody): Promise<KeyAnswer>;
+  register(options: RegisterOptions): Promise<{ answer: KeyAnswer; key: DmtpKey; body: RegistrationBody }>;
+  revoke(options: RevokeOptions): Promise<{ answer: KeyAnswer; body: RevocationBody }>;
+  waitForStatus(address: string, options?: WaitOptions): Promise<KeyAnswer>;
+}
+
+export const FINAL_STATUSES: RecordStatus[];
+export function buildRegistration(options: RegisterOptions & { version: number }): Promise<{ body: RegistrationBody; key: DmtpKey }>;
+export function buildRevocation(options: Omit<RevokeOptions, 'revokedVersion'> & { revokedVersion: number; revokedPublicKey: string }): Promise<RevocationBody>;
+
+type WithApi = { apiUrl: string; fetch?: Fetch };
+export function register(options: RegisterOptions & WithApi): Promise<{ answer: KeyAnswer; key: DmtpKey; body: RegistrationBody }>;
+export function revoke(options: RevokeOptions & WithApi): Promise<{ answer: KeyAnswer; body: RevocationBody }>;
+export function lookup(address: string, options: WithApi & { asOf?: number }): Promise<KeyAnswer>;
+export function batchLookup(addresses: Iterable<string>, options: WithApi): Promise<BatchAnswer>;
+export function history(address: string, options: WithApi & { limit?: number; cursor?: string }): Promise<HistoryAnswer>;
+export function waitForStatus(address: string, options: WithApi & WaitOptions): Promise<KeyAnswer>;
+
+// ---------------------------------------------------------------- verification
+
+export type VerifyReason =
+  | 'missing-pin' | 'malformed-answer' | 'not-found' | 'malformed-document' | 'cid-mismatch' | 'wallet-mismatch'
+  | 'domain-mismatch' | 'answer-mismatch' | 'proof-mismatch' | 'no-rpc' | 'rpc-unavailable' | 'rpc-error'
+  | 'chain-mismatch' | 'bad-signature' | 'contract-unreadable' | 'not-onchain' | 'not-current' | 'revoked'
+  | 'expired' | 'no-event' | 'version-mismatch' | 'verification-error';
+
+/** Each check: true passed, false failed, null not reached. */
+export interface VerifyChecks {
+  pinned: boolean | null;
+  document: boolean | null;
+  cid: boolean | null;
+  wallet: boolean | null;
+  domain: boolean | null;
+  answer: boolean | null;
+  rpc: boolean | null;
+  signature: boolean | null;
+  onchain: boolean | null;
+  notRevoked: boolean | null;
+  notExpired: boolean | null;
+  latestVersion: boolean | null;
+}
+
+export interface VerifiedKeyInfo {
+  wallet: string;
+  keyType: KeyType;
+  publicKey: Hex;
+  version: number;
+  issuedAt: number;
+  expiresAt: number;
+  signatureType: SignatureType;
+  signerMethod: 'ecdsa' | 'erc1271' | null;
+  cid: string;
+  chainId: number;
+  registry: string;
+}
+
+export interface VerifyResult {
+  /** Encrypt to `key.publicKey` only when true. */
+  usable: boolean;
+  reason: VerifyReason | null;
+  detail: string | null;
+  checks: VerifyChecks;
+  /** What the document says (null when it did not parse); trust it only when `usable`. */
+  key: VerifiedKeyInfo | null;
+}
+
+export interface VerifyOptions {
+  /** Your own JSON-RPC endpoint of the chain; without it nothing is usable. */
+  rpcUrl?: string;
+  wallet: string;
+  chainId: number;
+  registry: string;
+  fetch?: Fetch;
+  /** Unix seconds (default: now). */
+  now?: number;
+  /** First block to search KeyUpdated events from (default: the answer's blockNumber, else 0). */
+  fromBlock?: number;
+  timeoutMs?: number;
+}
+
+/** Never throws for a bad answer: fails closed with a reason. */
+export function verify(answer: unknown, options: VerifyOptions): Promise<VerifyResult>;
+
+// ---------------------------------------------------------------- protocol helpers
+
+export const DOCUMENT_FORMAT: 'dmtp-key-bundle/2';
+export const REGISTRATION_TYPE: 'KeyRegistration';
+export const REVOCATION_TYPE: 'KeyRevocation';
+export const SIGNATURE_TYPES: SignatureType[];
+
+export interface TypedData {
+  types: Record<string, Array<{ name: string; type: string }>>;
+  primaryType: string;
+  domain: { name: string; version: string; chainId: number; verifyingContract: string };
+  message: Record<string, unknown>;
+}
+
+export interface Registration {
+  wallet: string;
+  keyType: KeyType;
+  publicKey: Hex;
+  envelope: Envelope;
+  version: number;
+  issuedAt: number;
+  expiresAt: number;
+  signatureType: SignatureType;
+  signature: Hex;
+}
+
+export function parseRegistration(body: unknown): Registration;
+export function parseRevocation(body: unknown): { wallet: string; revokedVersion: number; version: number; issuedAt: number; signatureType: SignatureType; signature: Hex };
+export function registrationMessage(registration: Registration): Record<string, unknown>;
+export function revocationMessage(revocation: ReturnType<typeof parseRevocation>, revokedPublicKey: string): Record<string, unknown>;
+export function typedData(primaryType: 'KeyRegistration' | 'KeyRevocation', message: Record<string, unknown>, domain: Domain): TypedData;
+export function signedText(primaryType: 'KeyRegistration' | 'KeyRevocation', message: Record<string, unknown>, domain: Domain): string;
+export function signingDigest(primaryType: 'KeyRegistration' | 'KeyRevocation', message: Record<string, unknown>, domain: Domain, signatureType: SignatureType): Uint8Array;
+export function pinnedDocument(registration: Registration, domain: Domain): KeyDocument;
+export function registrationFromDocument(document: unknown): { registration: Registration; domain: Domain };
+export function canonicalJson(value: unknown): string;
+export function cidForBytes(bytes: Uint8Array | string): Promise<string>;
+export function cidOfDigest(digest: Uint8Array): string;
+export function parseAddress(value: unknown, what?: string): string;
+export function checksumAddress(hex: string): string;
+export function recoverAddress(digest: Uint8Array, signature: string | Uint8Array): string;
+export function personalSignDigest(message: string | Uint8Array): Uint8Array;
+export function keccak256(bytes: Uint8Array): Uint8Array;
+export function typedDataDigest(typedData: TypedData): Uint8Array;

@@ -1,0 +1,197 @@
+"""The JavaScript client (clients/js, @dmtp/key-registry-client) as part of `make test`:
+
+* its node tests (`node --test`): every protocol vector, envelopes, client and verify decisions;
+* its declarations type-check (`tsc --noEmit`), and the committed browser bundle is a fresh build within budget;
+* Python ↔ JS: envelopes and signed bodies made by one client are opened/accepted by the other;
+* register → confirmed → verify against the running local stack (chalice local + worker + Anvil + moto).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.ethsig import recover_address
+from chalicelib.protocol import (
+    REGISTRATION_TYPE,
+    REVOCATION_TYPE,
+    Domain,
+    parse_registration,
+    parse_revocation,
+    registration_message,
+    revocation_message,
+    signing_digest,
+)
+from client.envelope import open_envelope, seal
+from client.keys import DmtpKeyPair
+from client.registry_client import build_registration, build_revocation, wallet_address
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+JS_DIR = REPO_ROOT / "clients" / "js"
+BUNDLE = REPO_ROOT / "chalicelib" / "static" / "dmtp-client.js"
+BUDGET_GZIP_BYTES = 60 * 1024
+NODE = shutil.which("node")
+WALLET_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # Anvil's first dev account
+CHAIN_ID = 31337
+REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+ENVELOPES = ("x25519-xsalsa20-poly1305", "eip191-aes256-gcm-hkdf-sha256")
+UNIT_TEST_FILES = ("vectors", "envelopes", "client", "verify")
+
+pytestmark = pytest.mark.skipif(
+    NODE is None or not (JS_DIR / "node_modules" / "@noble" / "curves").is_dir() or not (REPO_ROOT / "node_modules" / "ethers").is_dir(),
+    reason="needs node, `npm ci` and `npm ci --prefix clients/js` (make setup)",
+)
+
+
+def tap_counts(output: str) -> dict[str, int]:
+    """The summary of node's TAP reporter: {"tests", "pass", "fail", "skipped", ...}."""
+    return {name: int(count) for name, count in re.findall(r"^# (\w+) (\d+)$", output, re.MULTILINE)}
+
+
+def node_test(path: str, runner: list[str] | None = None, timeout: int = 120) -> dict[str, int]:
+    command = [*(runner or []), NODE, "--test", "--test-reporter=tap", path]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
+    counts = tap_counts(done.stdout)
+    assert done.returncode == 0 and counts.get("fail") == 0, f"{path}: {done.stdout[-6000:]}\n{done.stderr[-3000:]}"
+    return counts
+
+
+def js(request: dict[str, Any]) -> dict[str, Any]:
+    done = subprocess.run(
+        [NODE, "clients/js/test/interop-cli.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
+    )
+    assert done.returncode == 0, f"interop-cli {request['op']} failed: {done.stdout} {done.stderr}"
+    return json.loads(done.stdout)
+
+
+# ---------------------------------------------------------------- the package's own tests, types and bundle
+
+
+@pytest.mark.parametrize("name", UNIT_TEST_FILES)
+def test_node_unit_tests_pass(name: str) -> None:
+    counts = node_test(f"clients/js/test/{name}.test.js")
+    assert counts["pass"] >= 10 and counts["skipped"] == 0, counts
+
+
+def test_type_declarations_check_with_tsc_no_emit() -> None:
+    done = subprocess.run(
+        [str(JS_DIR / "node_modules" / ".bin" / "tsc"), "--noEmit", "-p", "tsconfig.json"], cwd=JS_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_committed_browser_bundle_is_a_fresh_build_within_the_size_budget(tmp_path: Path) -> None:
+    fresh = tmp_path / "dmtp-client.js"
+    done = subprocess.run(
+        [NODE, "scripts/build.js", "--outfile", str(fresh), "--json"], cwd=JS_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(done.stdout)
+    assert fresh.read_bytes() == BUNDLE.read_bytes(), "chalicelib/static/dmtp-client.js is stale: run `npm run build` in clients/js"
+    assert 0 < figures["gzipBytes"] <= BUDGET_GZIP_BYTES, figures
+    assert not re.search(rb"""(?:^|[;}])\s*import\s*[{*"']|\bimport\s*\(""", BUNDLE.read_bytes()), "the bundle must not import anything"
+
+
+# ---------------------------------------------------------------- envelopes: Python ↔ JS
+
+
+@pytest.mark.parametrize("envelope", ENVELOPES)
+def test_python_made_envelope_opens_in_js(envelope: str) -> None:
+    dmtp = DmtpKeyPair.generate()
+    sealed = seal(envelope, bytes.fromhex(WALLET_KEY[2:]), dmtp.private_key_hex)
+
+    opened = js({"op": "open", "walletPrivateKey": WALLET_KEY, "source": sealed})
+
+    assert opened["privateKey"] == dmtp.private_key_hex
+
+
+@pytest.mark.parametrize("envelope", ENVELOPES)
+def test_js_made_envelope_opens_in_python(envelope: str) -> None:
+    dmtp = DmtpKeyPair.generate("secp256k1")
+    sealed = js({"op": "seal", "walletPrivateKey": WALLET_KEY, "privateKey": dmtp.private_key_hex, "envelope": envelope})["envelope"]
+
+    assert sealed["version"] == envelope
+    assert open_envelope(sealed, bytes.fromhex(WALLET_KEY[2:])) == dmtp.private_key_hex
+
+
+@pytest.mark.parametrize("envelope", ENVELOPES)
+def test_python_registration_body_opens_in_js_against_its_public_key(envelope: str) -> None:
+    body, dmtp = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, envelope=envelope, key_type="secp256k1")
+
+    assert js({"op": "open", "walletPrivateKey": WALLET_KEY, "source": body})["privateKey"] == dmtp.private_key_hex
+
+
+# ---------------------------------------------------------------- signed bodies: Python ↔ JS
+
+
+@pytest.mark.parametrize("signature_type", ("eip712", "eip191"))
+@pytest.mark.parametrize("envelope", ENVELOPES)
+def test_js_registration_body_passes_the_server_parser_and_recovers_to_the_wallet(signature_type: str, envelope: str) -> None:
+    made = js(
+        {
+            "op": "registration",
+            "walletPrivateKey": WALLET_KEY,
+            "chainId": CHAIN_ID,
+            "registry": REGISTRY,
+            "version": 4,
+            "envelope": envelope,
+            "signatureType": signature_type,
+            "keyType": "x25519",
+            "expiresAt": 1900000000,
+        }
+    )
+    registration = parse_registration(made["body"])
+    digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), Domain(CHAIN_ID, REGISTRY), signature_type)
+
+    assert recover_address(digest, registration.signature) == wallet_address(WALLET_KEY)
+    assert registration.public_key == made["key"]["publicKey"]
+    assert open_envelope(made["body"]["DMTPpriKey"], bytes.fromhex(WALLET_KEY[2:])) == made["key"]["privateKey"]
+
+
+@pytest.mark.parametrize("signature_type", ("eip712", "eip191"))
+def test_js_revocation_body_recovers_to_the_wallet_through_the_server_digest(signature_type: str) -> None:
+    public_key = DmtpKeyPair.generate().public_key_hex
+    made = js(
+        {
+            "op": "revocation",
+            "walletPrivateKey": WALLET_KEY,
+            "chainId": CHAIN_ID,
+            "registry": REGISTRY,
+            "revokedVersion": 2,
+            "revokedPublicKey": public_key,
+            "signatureType": signature_type,
+        }
+    )["body"]
+    revocation = parse_revocation(made)
+    digest = signing_digest(REVOCATION_TYPE, revocation_message(revocation, public_key), Domain(CHAIN_ID, REGISTRY), signature_type)
+
+    assert recover_address(digest, revocation.signature) == wallet_address(WALLET_KEY)
+
+
+@pytest.mark.parametrize("signature_type", ("eip712", "eip191"))
+def test_python_signed_bodies_recover_to_the_wallet_in_js(signature_type: str) -> None:
+    body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, signature_type=signature_type)
+    public_key = body["DMTPpubKey"]
+    revocation = build_revocation(WALLET_KEY, CHAIN_ID, REGISTRY, 1, public_key, signature_type=signature_type)
+
+    registration_signer = js({"op": "signer", "body": body, "chainId": CHAIN_ID, "registry": REGISTRY})
+    revocation_signer = js({"op": "signer", "body": revocation, "chainId": CHAIN_ID, "registry": REGISTRY, "revokedPublicKey": public_key})
+
+    assert registration_signer["signer"] == revocation_signer["signer"] == wallet_address(WALLET_KEY)
+    message = registration_message(parse_registration(body))
+    assert registration_signer["digest"] == "0x" + signing_digest(REGISTRATION_TYPE, message, Domain(CHAIN_ID, REGISTRY), signature_type).hex()
+
+
+# ---------------------------------------------------------------- the real local stack
+
+
+def test_register_confirm_verify_revoke_against_the_running_local_stack() -> None:
+    counts = node_test("clients/js/test/stack.test.js", runner=[sys.executable, "-m", "tests.js_stack_runner"], timeout=400)
+
+    assert counts["pass"] == counts["tests"] >= 7 and counts["skipped"] == 0, counts
