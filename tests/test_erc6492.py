@@ -341,3 +341,31 @@ def test_an_uncompressed_secp256k1_key_registers_confirms_and_verifies_as_signed
     assert (key.public_key, key.key_type, key.onchain) == (dmtp.public_key_hex, "secp256k1", True)
     assert answer["bundle"]["DMTPpubKey"] == dmtp.public_key_hex  # pinned exactly as signed
     assert open_private_key(answer, wallet_key) == dmtp.private_key_hex
+
+
+def test_the_js_clients_verify_accepts_an_undeployed_wallets_erc6492_registration(api, stack, factory):
+    node = shutil.which("node")
+    if node is None or not (REPO_ROOT / "clients" / "js" / "node_modules" / "@noble" / "curves").is_dir():
+        pytest.skip("needs node and `npm ci --prefix clients/js`")
+    owner_key = "0x" + secrets.token_hex(32)
+    owner, salt = wallet_address(owner_key), secrets.randbits(64)
+    account = counterfactual_address(stack, factory, owner, salt)
+    assert post(api, wrapped_registration(stack, owner_key, account, factory, create_account_calldata(owner, salt))).status_code == 202
+    answer = confirmed_answer(api, stack, account)
+
+    def js_verify(served: dict[str, Any]) -> dict[str, Any]:
+        request = {"op": "verify", "answer": served, "rpcUrl": stack.anvil.url, "wallet": account, "chainId": CHAIN_ID, "registry": stack.registry_address}
+        done = subprocess.run([node, "clients/js/test/interop-cli.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads(done.stdout)
+
+    result = js_verify(answer)
+    assert (result["usable"], result["key"]["signerMethod"]) == (True, "erc6492"), result
+    # the same document with the wrapped signature of a key that does not own the account: refused
+    forged = json.loads(json.dumps(answer))
+    stranger = build_registration("0x" + secrets.token_hex(32), CHAIN_ID, stack.registry_address, wallet=account)[0]
+    forged["bundle"]["Signature"] = "0x" + wrap_erc6492(factory, create_account_calldata(owner, salt), bytes.fromhex(stranger["Signature"][2:])).hex()
+    forged.pop("cid")
+    forged.pop("proof")  # a consistent liar: nothing left to compare but the signature itself
+    refused = js_verify(forged)
+    assert (refused["usable"], refused["reason"]) == (False, "bad-signature"), refused

@@ -1,12 +1,13 @@
 // node clients/js/test/interop-cli.js < request.json: one operation of this package for tests/test_js_client.py
 // (Python ↔ JS interop), the wallet being an ethers v6 + eth-sig-util EIP-1193 provider of `walletPrivateKey`.
-//   {"op": "seal", "walletPrivateKey", "privateKey", "envelope"}                    -> {"envelope"}
-//   {"op": "open", "walletPrivateKey", "source"}                                    -> {"privateKey"}
+//   {"op": "seal", "walletPrivateKey", "privateKey", "envelope", "chainId"?, "registry"?, "passphrase"?} -> {"envelope"}
+//   {"op": "open", "walletPrivateKey"?, "source", "chainId"?, "registry"?, "passphrase"?}             -> {"privateKey"}
 //   {"op": "registration", "walletPrivateKey", "chainId", "registry", "version", "envelope", "signatureType",
 //    "keyType", "issuedAt"?, "expiresAt"?}                                          -> {"body", "key"}
 //   {"op": "revocation", "walletPrivateKey", "chainId", "registry", "revokedVersion", "revokedPublicKey",
 //    "signatureType"}                                                               -> {"body"}
 //   {"op": "signer", "body", "chainId", "registry", "revokedPublicKey"?}            -> {"signer", "digest"}
+//   {"op": "verify", "answer", "rpcUrl", "wallet", "chainId", "registry"}           -> verify()'s result
 // Errors: {"error", "code"} on stdout, exit status 1.
 import { EthersProvider } from './ethers-provider.js';
 import {
@@ -20,17 +21,21 @@ import {
   revocationMessage,
   sealPrivateKey,
   signingDigest,
+  verify,
 } from '../src/index.js';
 import { to0x } from '../src/bytes.js';
 
 const ops = {
-  async seal({ walletPrivateKey, privateKey, envelope }) {
-    const provider = new EthersProvider(walletPrivateKey);
-    return { envelope: await sealPrivateKey({ privateKey, envelope, provider, wallet: provider.address }) };
+  async seal({ walletPrivateKey, privateKey, envelope, chainId, registry, passphrase }) {
+    const provider = walletPrivateKey ? new EthersProvider(walletPrivateKey) : undefined;
+    return { envelope: await sealPrivateKey({ privateKey, envelope, provider, wallet: provider?.address, chainId, registry, passphrase }) };
   },
-  async open({ walletPrivateKey, source }) {
-    const provider = new EthersProvider(walletPrivateKey);
-    return { privateKey: await openPrivateKey(source, { provider, wallet: provider.address }) };
+  async open({ walletPrivateKey, source, chainId, registry, passphrase }) {
+    const provider = walletPrivateKey ? new EthersProvider(walletPrivateKey) : undefined;
+    return { privateKey: await openPrivateKey(source, { provider, wallet: provider?.address, chainId, registry, passphrase }) };
+  },
+  async verify({ answer, ...options }) {
+    return verify(answer, options);
   },
   async registration({ walletPrivateKey, ...options }) {
     const provider = new EthersProvider(walletPrivateKey);
