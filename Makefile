@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run demo test bench clean
 
-setup: $(STAMP) node_modules/.package-lock.json
+setup: $(STAMP) node_modules/.package-lock.json clients/js/node_modules/.package-lock.json
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-client.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-client.txt
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+clients/js/node_modules/.package-lock.json: clients/js/package.json clients/js/package-lock.json
+	npm ci --prefix clients/js --no-audit --no-fund
 
 run: setup
 	$(PY) -m devstack run
@@ -26,4 +29,4 @@ test: setup
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules clients/js/node_modules .pytest_cache

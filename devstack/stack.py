@@ -135,7 +135,7 @@ class LocalStack:
             try:
                 requests.get(url + "/config", timeout=1)
                 return url
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still importing the app (a loaded machine)
                 time.sleep(0.2)
         raise RuntimeError("chalice local did not answer within 30 s")
 

@@ -3,15 +3,20 @@
 * its node tests (`node --test`): every protocol vector, envelopes, client and verify decisions;
 * its declarations type-check (`tsc --noEmit`), and the committed browser bundle is a fresh build within budget;
 * Python ↔ JS: envelopes and signed bodies made by one client are opened/accepted by the other;
-* register → confirmed → verify against the running local stack (chalice local + worker + Anvil + moto).
+* register → confirmed → verify against the running local stack (chalice local + worker + Anvil + moto);
+* the committed bundle recomputing protocol vectors in headless Chromium (WebCrypto, noble, no imports).
 """
 from __future__ import annotations
 
+import functools
+import html
+import http.server
 import json
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -230,4 +235,43 @@ def test_python_signed_bodies_recover_to_the_wallet_in_js(signature_type: str) -
 def test_register_confirm_verify_revoke_against_the_running_local_stack() -> None:
     counts = node_test("clients/js/test/stack.test.js", runner=[sys.executable, "-m", "tests.js_stack_runner"], timeout=400)
 
-    assert counts["pass"] == counts["tests"] >= 7 and counts["skipped"] == 0, counts
+    assert counts["pass"] == counts["tests"] >= 8 and counts["skipped"] == 0, counts
+
+
+# ---------------------------------------------------------------- the committed bundle in a real browser
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
+def test_committed_bundle_recomputes_the_vectors_in_headless_chromium() -> None:
+    handler = functools.partial(QuietHandler, directory=str(REPO_ROOT))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/clients/js/test/browser-smoke.html"
+        done = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=30000", "--dump-dom", url],
+            capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    found = re.search(r'<pre id="result">(.*?)</pre>', done.stdout, re.DOTALL)
+    assert found, f"no result in the page: {done.stdout[-2000:]} {done.stderr[-2000:]}"
+    result = json.loads(html.unescape(found.group(1)))
+
+    assert result == {
+        "typedDataDigest": True, "recover": True, "document": True, "cid": True, "openAes": True,
+        "sealX25519": True, "generate": True, "verifyWithoutRpc": True,
+    }, result
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the repository read-only to the browser, ES modules as text/javascript, without access logs."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+
+    def log_message(self, *args: Any) -> None:  # keep pytest's output clean
+        pass

@@ -93,7 +93,8 @@ export class RegistryClient {
   async request(method, path, body) {
     let response;
     try {
-      response = await this.fetch(this.apiUrl + path, {
+      const fetchImpl = this.fetch; // called unbound: a browser's window.fetch refuses another `this`
+      response = await fetchImpl(this.apiUrl + path, {
         method,
         headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -165,7 +166,7 @@ export class RegistryClient {
     const params = new URLSearchParams();
     if (limit !== undefined && limit !== null) params.set('limit', String(limit));
     if (cursor !== undefined && cursor !== null) params.set('cursor', String(cursor));
-    const query = params.size ? `?${params}` : '';
+    const query = params.toString() ? `?${params}` : '';
     return this.request('GET', `/keys/${encodeURIComponent(address)}/history${query}`);
   }
 

@@ -12,10 +12,10 @@ export class RpcFailure extends Error {
 }
 
 export class JsonRpc {
-  constructor(url, { fetch: fetchImpl = globalThis.fetch, timeoutMs = 10000 } = {}) {
+  constructor(url, { fetch: fetchImpl, timeoutMs } = {}) {
     this.url = url;
-    this.fetch = fetchImpl;
-    this.timeoutMs = timeoutMs;
+    this.fetch = fetchImpl ?? globalThis.fetch.bind(globalThis);
+    this.timeoutMs = timeoutMs ?? 10000;
     this.nextId = 1;
   }
 
@@ -23,7 +23,8 @@ export class JsonRpc {
     let response;
     let payload;
     try {
-      response = await this.fetch(this.url, {
+      const fetchImpl = this.fetch; // called unbound: a browser's window.fetch refuses another `this`
+      response = await fetchImpl(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method, params }),

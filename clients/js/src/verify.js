@@ -189,10 +189,15 @@ async function read(checks, name, call) {
   }
 }
 
+function sameAddress(a, b) {
+  return typeof a === 'string' && a.toLowerCase() === b.toLowerCase();
+}
+
 function checkAnswerFields(answer, registration, domain, message, signed, checks) {
   const expected = { wallet: registration.wallet, address: registration.wallet, version: registration.version, keyType: registration.keyType, DMTPpubKey: registration.publicKey };
   for (const [name, value] of Object.entries(expected)) {
-    if (name in answer && answer[name] !== value) fail(checks, 'answer', 'answer-mismatch', `the answer's ${name} is not the document's`);
+    const same = name === 'wallet' || name === 'address' ? sameAddress(answer[name], value) : answer[name] === value;
+    if (name in answer && !same) fail(checks, 'answer', 'answer-mismatch', `the answer's ${name} is not the document's`);
   }
   const proof = answer.proof;
   if (proof === undefined || proof === null) return;

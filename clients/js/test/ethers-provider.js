@@ -10,9 +10,10 @@ const sigUtil = require('@metamask/eth-sig-util');
 
 export class EthersProvider {
   /** `privateKey`: the wallet (0x hex); `chainId`; `calls`: every request made, for assertions. */
-  constructor(privateKey, { chainId = 31337 } = {}) {
+  /** `actAs`: a smart-contract (ERC-1271) wallet this key signs for, as a smart wallet's owner key does. */
+  constructor(privateKey, { chainId = 31337, actAs } = {}) {
     this.wallet = new Wallet(privateKey);
-    this.address = this.wallet.address;
+    this.address = actAs ?? this.wallet.address;
     this.privateKeyHex = privateKey.replace(/^0x/, '');
     this.chainId = chainId;
     this.calls = [];
@@ -20,7 +21,8 @@ export class EthersProvider {
   }
 
   requireAccount(address) {
-    if (typeof address !== 'string' || address.toLowerCase() !== this.address.toLowerCase()) {
+    const mine = [this.address, this.wallet.address].map((a) => a.toLowerCase());
+    if (typeof address !== 'string' || !mine.includes(address.toLowerCase())) {
       throw Object.assign(new Error(`unknown account ${address}`), { code: 4100 });
     }
   }

@@ -1,6 +1,7 @@
 // node clients/js/test/interop-cli.js < request.json: one operation of this package for tests/test_js_client.py
-// (Python ↔ JS interop), the wallet being an ethers v6 + eth-sig-util EIP-1193 provider of `walletPrivateKey`.
-//   {"op": "seal", "walletPrivateKey", "privateKey", "envelope", "chainId"?, "registry"?, "passphrase"?} -> {"envelope"}
+// (Python ↔ JS interop), the wallet being this package's PrivateKeyProvider of `walletPrivateKey` (so every byte on the
+// JS side comes from this package: its EIP-712 hashing, signing, NaCl box and AES envelopes, scrypt).
+//   {"op": "seal", "walletPrivateKey"?, "privateKey", "envelope", "chainId"?, "registry"?, "passphrase"?} -> {"envelope"}
 //   {"op": "open", "walletPrivateKey"?, "source", "chainId"?, "registry"?, "passphrase"?}             -> {"privateKey"}
 //   {"op": "registration", "walletPrivateKey", "chainId", "registry", "version", "envelope", "signatureType",
 //    "keyType", "issuedAt"?, "expiresAt"?}                                          -> {"body", "key"}
@@ -9,7 +10,7 @@
 //   {"op": "signer", "body", "chainId", "registry", "revokedPublicKey"?}            -> {"signer", "digest"}
 //   {"op": "verify", "answer", "rpcUrl", "wallet", "chainId", "registry"}           -> verify()'s result
 // Errors: {"error", "code"} on stdout, exit status 1.
-import { EthersProvider } from './ethers-provider.js';
+import { PrivateKeyProvider } from '../src/testing/private-key-provider.js';
 import {
   buildRegistration,
   buildRevocation,
@@ -27,22 +28,22 @@ import { to0x } from '../src/bytes.js';
 
 const ops = {
   async seal({ walletPrivateKey, privateKey, envelope, chainId, registry, passphrase }) {
-    const provider = walletPrivateKey ? new EthersProvider(walletPrivateKey) : undefined;
+    const provider = walletPrivateKey ? new PrivateKeyProvider(walletPrivateKey) : undefined;
     return { envelope: await sealPrivateKey({ privateKey, envelope, provider, wallet: provider?.address, chainId, registry, passphrase }) };
   },
   async open({ walletPrivateKey, source, chainId, registry, passphrase }) {
-    const provider = walletPrivateKey ? new EthersProvider(walletPrivateKey) : undefined;
+    const provider = walletPrivateKey ? new PrivateKeyProvider(walletPrivateKey) : undefined;
     return { privateKey: await openPrivateKey(source, { provider, wallet: provider?.address, chainId, registry, passphrase }) };
   },
   async verify({ answer, ...options }) {
     return verify(answer, options);
   },
   async registration({ walletPrivateKey, ...options }) {
-    const provider = new EthersProvider(walletPrivateKey);
+    const provider = new PrivateKeyProvider(walletPrivateKey);
     return buildRegistration({ ...options, provider, wallet: provider.address });
   },
   async revocation({ walletPrivateKey, ...options }) {
-    const provider = new EthersProvider(walletPrivateKey);
+    const provider = new PrivateKeyProvider(walletPrivateKey);
     return { body: await buildRevocation({ ...options, provider, wallet: provider.address }) };
   },
   async signer({ body, chainId, registry, revokedPublicKey }) {

@@ -1,7 +1,10 @@
 // Against the running local stack (chalice local + worker + Anvil with DMTPKeys + moto + pinning service), started
 // by tests/test_js_client.py, which passes DMTP_API_URL, DMTP_RPC_URL, DMTP_CHAIN_ID and DMTP_REGISTRY.
-// A wallet registers, the worker confirms it on chain, verify() reads the contract and says usable; then revoked.
+// A wallet registers, the worker confirms it on chain, verify() reads the contract and says usable; then revoked;
+// a smart-contract wallet registers through ERC-1271.
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { EthersProvider } from './ethers-provider.js';
 import { ethers } from './helpers.js';
@@ -76,10 +79,60 @@ test('a new key (eip191, AES envelope, secp256k1) after the revocation is usable
   assert.deepEqual(history.items.map((item) => [item.version, item.kind]), [[3, 'key'], [2, 'revocation'], [1, 'key']]);
   const earlier = await client.lookup(wallet, { asOf: first.answer.createdAt });
   assert.equal(earlier.version, 1);
-  const batch = await client.batchLookup([wallet, '0x' + '99'.repeat(20)]);
+  const batch = await client.batchLookup([wallet.toLowerCase(), '0x' + '99'.repeat(20)]);
   assert.equal(batch.countFound, 1);
   const entry = batch.results[0];
   assert.equal(entry.found, true);
   assert.equal((await verify(entry, trust)).usable, true);
   assert.equal((await verify(earlier, trust)).reason, 'not-current');
+});
+
+// ---------------------------------------------------------------- ERC-1271: a smart-contract wallet
+
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DEPLOYER = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'; // Anvil dev account 2, unlocked; not the registry's
+
+async function rpc(method, params) {
+  const response = await fetch(env.DMTP_RPC_URL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const { result, error } = await response.json();
+  if (error) throw new Error(`${method}: ${error.message}`);
+  return result;
+}
+
+/** tests/contracts/SmartWallet.sol (isValidSignature answers the magic value for its owner's signatures), deployed. */
+async function deploySmartWallet(owner) {
+  const compiled = spawnSync(process.execPath, ['tests/js/compile_solidity.js'], {
+    cwd: REPO_ROOT, input: JSON.stringify({ path: 'tests/contracts/SmartWallet.sol', contracts: ['SmartWallet'] }), encoding: 'utf8',
+  });
+  assert.equal(compiled.status, 0, compiled.stdout + compiled.stderr);
+  const { bytecode } = JSON.parse(compiled.stdout).SmartWallet;
+  const constructorArgument = owner.slice(2).toLowerCase().padStart(64, '0');
+  const txHash = await rpc('eth_sendTransaction', [{ from: DEPLOYER, data: bytecode + constructorArgument }]);
+  for (let i = 0; i < 100; i++) {
+    const receipt = await rpc('eth_getTransactionReceipt', [txHash]);
+    if (receipt) {
+      assert.equal(Number(receipt.status), 1);
+      return ethers.getAddress(receipt.contractAddress);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the SmartWallet deployment was not mined');
+}
+
+test('a smart-contract wallet registers through its owner key; verify asks ERC-1271 through the RPC and says usable', { skip }, async () => {
+  const owner = ethers.Wallet.createRandom();
+  const contractWallet = await deploySmartWallet(owner.address);
+  const signer = new EthersProvider(owner.privateKey, { chainId: PINS.chainId, actAs: contractWallet });
+  const { answer, key } = await client.register({ provider: signer, wallet: contractWallet, ...PINS });
+  assert.equal(answer.signerCheck.method, 'erc1271');
+  const confirmed = await client.waitForStatus(contractWallet, { version: 1, ...WAIT });
+
+  const result = await verify(confirmed, { ...PINS, wallet: contractWallet, rpcUrl: env.DMTP_RPC_URL });
+  assert.equal(result.reason, null, result.detail);
+  assert.equal(result.key.signerMethod, 'erc1271');
+  assert.equal(result.key.publicKey, key.publicKey);
+  const impostor = await deploySmartWallet(ethers.Wallet.createRandom().address); // a contract wallet of another owner
+  const moved = { ...confirmed, bundle: { ...confirmed.bundle, wallet: impostor }, cid: undefined, wallet: impostor, proof: undefined };
+  assert.equal((await verify(moved, { ...PINS, wallet: impostor, rpcUrl: env.DMTP_RPC_URL })).reason, 'bad-signature');
 });

@@ -167,3 +167,10 @@ test('garbage never throws: it is unusable with a reason', async () => {
     assert.equal(typeof result.reason, 'string');
   }
 });
+
+test('a batch-lookup entry (bundle and cid, no proof) listed under a lowercase address verifies', async () => {
+  const { bundle, cid } = answer();
+  const entry = { address: inputs.wallet.toLowerCase(), found: true, version: 1, keyType: 'x25519', DMTPpubKey: inputs.dmtpPublicKey, cid, revoked: false, bundle };
+  const result = await check(entry, { fetch: chain().fetchImpl });
+  assert.equal(result.reason, null, result.detail);
+});
