@@ -25,7 +25,7 @@ SIGNATURE_EIP191 = "eip191"
 SIGNATURE_TYPES = (SIGNATURE_EIP712, SIGNATURE_EIP191)
 KEY_TYPE_X25519 = "x25519"
 KEY_TYPE_SECP256K1 = "secp256k1"
-KEY_LENGTHS = {KEY_TYPE_X25519: 32, KEY_TYPE_SECP256K1: 33}
+KEY_LENGTHS = {KEY_TYPE_X25519: (32,), KEY_TYPE_SECP256K1: (33, 65)}  # secp256k1: compressed (02/03) or uncompressed (04)
 MAX_SAFE_INTEGER = 2**53 - 1  # uint64 fields travel as JSON numbers: keep them exact in JavaScript
 MAX_SIGNATURE_BYTES = 2048  # ERC-1271 wallets may return long signatures; EOAs sign 65 bytes
 _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")  # always fullmatch: "$" lets a trailing newline through
@@ -58,7 +58,7 @@ class Registration:
     wallet: str  # EIP-55
     key_type: str
     public_key: str  # 0x + lowercase hex
-    envelope: dict[str, str]
+    envelope: dict[str, Any]
     version: int
     issued_at: int
     expires_at: int  # 0: no expiry
@@ -151,14 +151,20 @@ def parse_address(value: Any) -> str:
 
 
 def parse_public_key(key_type: str, value: Any) -> str:
-    length = KEY_LENGTHS[key_type]
-    if not isinstance(value, str) or not _HEX.fullmatch(value) or len(value) != 2 + 2 * length:
-        raise InvalidField(f"DMTPpubKey must be a {length}-byte {key_type} key as 0x + {2 * length} hex digits", field="DMTPpubKey")
+    """The key as submitted, lowercased: a secp256k1 key stays in the form the wallet signed (33-byte compressed or
+    65-byte uncompressed, as DMTP's own SDK makes it); it is checked on the curve, never re-encoded."""
+    lengths = KEY_LENGTHS[key_type]
+    if not isinstance(value, str) or not _HEX.fullmatch(value) or (len(value) - 2) // 2 not in lengths:
+        forms = " or ".join(f"{length}-byte" for length in lengths)
+        raise InvalidField(f"DMTPpubKey must be a {forms} {key_type} key as 0x + hex", field="DMTPpubKey")
     raw = bytes.fromhex(value[2:])
     if key_type == KEY_TYPE_X25519 and _is_small_order_x25519(raw):
         raise InvalidField("DMTPpubKey is a small-order X25519 point (no shared secret possible)", field="DMTPpubKey")
-    if key_type == KEY_TYPE_SECP256K1 and raw[0] not in (2, 3):
-        raise InvalidField("DMTPpubKey must be a compressed secp256k1 point (prefix 02 or 03)", field="DMTPpubKey")
+    if key_type == KEY_TYPE_SECP256K1:
+        if len(raw) == 33 and raw[0] not in (2, 3):
+            raise InvalidField("a 33-byte secp256k1 DMTPpubKey must be compressed (prefix 02 or 03)", field="DMTPpubKey")
+        if len(raw) == 65 and raw[0] != 4:
+            raise InvalidField("a 65-byte secp256k1 DMTPpubKey must be uncompressed (prefix 04)", field="DMTPpubKey")
     return value.lower()
 
 
@@ -223,7 +229,7 @@ def check_clock(issued_at: int, expires_at: int, now: int, rules: ClockRules) ->
 # ---------------------------------------------------------------- what is signed
 
 
-def envelope_hash(envelope: Mapping[str, str]) -> str:
+def envelope_hash(envelope: Mapping[str, Any]) -> str:
     return "0x" + keccak256(canonical_json(envelope)).hex()
 
 

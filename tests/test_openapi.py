@@ -13,7 +13,7 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from chalicelib.envelopes import CIPHERTEXT_BYTES, EIP191_AES256_GCM_HKDF_SHA256
+from chalicelib.envelopes import CIPHERTEXT_BYTES, EIP191_AES256GCM_HKDF
 from chalicelib.openapi import load_openapi
 from chalicelib.protocol import REGISTRATION_TYPE, parse_registration, registration_message
 from tests.bundles import registration_body, revocation_body, sign
@@ -84,7 +84,7 @@ def aes_secp256k1_body(account: Any, domain: Any) -> dict[str, Any]:
         "keyType": "secp256k1",
         "DMTPpubKey": "0x" + PrivateKey().public_key.format(compressed=True).hex(),
         "DMTPpriKey": {
-            "version": EIP191_AES256_GCM_HKDF_SHA256,
+            "version": EIP191_AES256GCM_HKDF,
             "salt": os.urandom(32).hex(),
             "nonce": os.urandom(12).hex(),
             "preKey": os.urandom(32).hex(),
@@ -155,6 +155,19 @@ def test_valid_requests_match_the_request_schemas(domain, wallet):
     revocation = revocation_body(wallet, domain, 1, "0x" + "11" * 32)
     assert request_errors("/keys/{address}/revocation", "post", revocation) == []
     assert request_errors("/batch-lookup", "post", {"addresses": [wallet.address]}) == []
+
+
+def test_the_protocol_vectors_new_forms_match_the_request_schema():
+    """The passphrase envelope, the uncompressed secp256k1 key and an ERC-6492-wrapped signature (docs/PROTOCOL.md)."""
+    from pathlib import Path
+
+    vectors = json.loads((Path(__file__).resolve().parent.parent / "docs" / "protocol-vectors.json").read_text())
+    for body in (vectors["secp256k1Uncompressed"]["registration"]["body"], vectors["erc6492"]["body"], vectors["registrations"]["eip191"]["body"]):
+        assert request_errors("/keys", "post", body) == []
+    envelope = vectors["envelopes"]["dmtp-scrypt-aes256gcm-v1"]["envelope"]
+    for change in ({"n": 2**16}, {"r": 1}, {"p": 5}, {"version": "eip191-aes256-gcm-hkdf-sha256"}):
+        body = {**vectors["secp256k1Uncompressed"]["registration"]["body"], "DMTPpriKey": {**envelope, **change}}
+        assert request_errors("/keys", "post", body) != [], change
 
 
 @pytest.mark.parametrize(
