@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 from chalice import Chalice, Rate, Response
 
 from chalicelib import services
-from chalicelib.config import DEFAULT_JOBS_QUEUE_NAME
+from chalicelib.config import Settings
 from chalicelib.errors import (
     PROBLEM_CONTENT_TYPE,
     MalformedRequest,
@@ -23,6 +23,12 @@ from chalicelib.openapi import load_openapi
 
 app = Chalice(app_name="dmtp-key-registry")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+# Every setting is checked here, at import: a bad value (config.ConfigError, naming the variable) stops
+# `chalice package`/`deploy`/`local` and, in Lambda, the function's start, instead of reaching a client. Secrets
+# are read later, on first use. In Lambda every function also needs the contract deployed (CHAIN_ID, REGISTRY_ADDRESS).
+_deployment = Settings.from_env(os.environ, read_secrets=False)
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    _deployment.require_deployment()
 # Chalice answers other media types with its own 415 body; accept them here to answer in problem+json.
 ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]
 
@@ -42,7 +48,6 @@ def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
-            services.quotas().charge_source(_source(), int(time.time()))
             return handler(*args, **kwargs)
         except RegistryError as error:
             return _problem(error)
@@ -50,6 +55,19 @@ def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
             app.log.exception("unhandled error in %s", handler.__name__)
             body = problem_for_unexpected()
             return Response(body=json.dumps(body), status_code=500, headers={"Content-Type": PROBLEM_CONTENT_TYPE})
+
+    return wrapper
+
+
+def limits_source(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """The per-source limit (SOURCE_REQUESTS_PER_MINUTE, one DynamoDB write) for writes only: reads write
+    nothing, and are limited per source at the edge (API Gateway throttling, the optional WAF rate rule in
+    infra/chalice-merge.yaml)."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        services.quotas().charge_source(_source(), int(time.time()))
+        return handler(*args, **kwargs)
 
     return wrapper
 
@@ -80,6 +98,7 @@ def _json_body() -> Any:
 
 @app.route("/keys", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
+@limits_source
 def register_key() -> Response:
     created, record = services.registry().register(_json_body())
     headers = {"Location": f"/keys/{record['wallet']}"}
@@ -100,6 +119,7 @@ def key_history(address: str) -> Response:
 
 @app.route("/keys/{address}/revocation", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
+@limits_source
 def revoke_key(address: str) -> Response:
     return _json_response(202, services.registry().revoke(address, _json_body()))
 
@@ -128,13 +148,15 @@ def public_config() -> Response:
     return _json_response(200, {"chainId": settings.chain_id, "registry": registry})
 
 
-# chalice deploy/package import this module with the stage's environment, so the queue and the batching follow
-# the stage (the decorator needs plain values at import time). Lambda reports failed jobs one by one through
-# ReportBatchItemFailures, which infra/chalice-merge.yaml turns on (Chalice has no setting for it).
+# chalice deploy/package import this module with the stage's environment, so the queue, the batching and the
+# poller's concurrency follow the stage (the decorator needs plain values at import time). Lambda reports failed
+# jobs one by one through ReportBatchItemFailures, which infra/chalice-merge.yaml turns on (Chalice has no
+# setting for it). maximum_concurrency equals the worker's reserved_concurrency (tests/test_infra.py).
 @app.on_sqs_message(
-    queue=os.environ.get("JOBS_QUEUE_NAME", DEFAULT_JOBS_QUEUE_NAME),
-    batch_size=int(os.environ.get("JOB_BATCH_SIZE", "100")),
-    maximum_batching_window_in_seconds=int(os.environ.get("JOB_BATCH_WINDOW_S", "5")),
+    queue=_deployment.jobs_queue_name,
+    batch_size=_deployment.job_batch_size,
+    maximum_batching_window_in_seconds=_deployment.job_batch_window_s,
+    maximum_concurrency=_deployment.worker_max_concurrency,
 )
 def process_jobs(event: Any) -> dict[str, Any]:
     from chalicelib.lambdas import process_jobs as handle

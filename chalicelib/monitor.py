@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .chain import NOOP_GAS, Market, Receipt, RegistryChain
+from .config import Settings
 from .fees import Fees, first_offer, replacement
 from .jobs import JobQueue
 from .kms_signer import KmsSigner
@@ -28,7 +29,9 @@ from .observability import (
     FEE_CAP_REACHED,
     FEE_PAID_GWEI,
     GAS_USED,
+    MONITOR_PASSES,
     NONCES_FILLED,
+    OLDEST_PENDING_TX_AGE,
     OWNER_BALANCE_ETH,
     REGISTRATIONS_CONFIRMED,
     REGISTRATIONS_FAILED,
@@ -60,11 +63,11 @@ OPEN_STATUSES = (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED)
 
 @dataclass(frozen=True)
 class MonitorPolicy:
-    confirmations: int = 3
-    bump_after_s: float = 90.0
-    max_fee_cap_wei: int = 100 * 10**9
-    owner_min_balance_wei: int = 5 * 10**16
-    nonce_lease_s: float = 180.0
+    confirmations: int = Settings.confirmations  # defaults: config.py, the one place they live
+    bump_after_s: float = Settings.bump_after_s
+    max_fee_cap_wei: int = Settings.max_fee_cap_wei
+    owner_min_balance_wei: int = Settings.owner_min_balance_wei
+    nonce_lease_s: float = Settings.nonce_lease_s
     reconcile_every_s: float = 5.0
 
     @classmethod
@@ -145,8 +148,11 @@ class TxMonitor:
         if self._floor is None or time.monotonic() - self._reconciled_at >= self.policy.reconcile_every_s:
             self._reconcile(latest, pending, report)
 
+        self.telemetry.count(MONITOR_PASSES)
         floor = self._floor
         items = self._txs.from_nonce(floor)
+        in_flight_since = [item.attempts[0].signed_at for item in items if item.attempts and item.state not in FINAL_STATES]
+        self.telemetry.gauge(OLDEST_PENDING_TX_AGE, "Seconds", max(0.0, self._clock() - min(in_flight_since, default=self._clock())))
         if items:
             floor = items[-1].nonce + 1
         for item in items:

@@ -9,9 +9,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from coincurve import PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-
 from . import eip712
 from .envelopes import parse_envelope
 from .errors import InvalidAddress, InvalidField, MalformedRequest, SignatureExpired
@@ -156,6 +153,8 @@ def parse_public_key(key_type: str, value: Any) -> str:
     if key_type == KEY_TYPE_SECP256K1:
         if raw[0] not in (2, 3):
             raise InvalidField("DMTPpubKey must be a compressed secp256k1 point (prefix 02 or 03)", field="DMTPpubKey")
+        from coincurve import PublicKey  # loaded on first use (ethsig.py says why)
+
         try:
             PublicKey(raw)
         except ValueError as exc:
@@ -165,6 +164,8 @@ def parse_public_key(key_type: str, value: Any) -> str:
 
 def _is_small_order_x25519(raw: bytes) -> bool:
     """RFC 7748 section 6.1: a small-order point gives the all-zero shared secret, which cryptography refuses."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
     try:
         X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
     except ValueError:

@@ -1,10 +1,12 @@
 """Builds the use cases from Settings, once per process, with each outside system behind its own module."""
+import os
 from functools import lru_cache
 from typing import Any
 
 import boto3
 
 from .config import Settings
+from .secrets import secret_source
 from .jobs import JobQueue
 from .pinning import PinataPinner
 from .records import RecordStore
@@ -21,6 +23,7 @@ def _aws_client(service: str, settings: Settings) -> Any:
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
+    """Checked (config.ConfigError names a bad variable); lru_cache keeps no failure, so it is raised again."""
     return Settings.from_env()
 
 
@@ -38,13 +41,16 @@ def quotas() -> Quotas:
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
-    config = settings()
+    config = settings().require_deployment()
+    # The credentials are read on use, a cached read at most SECRET_MAX_AGE_S old (a rotated secret applies).
+    jwt = secret_source("PINNING_JWT", os.environ, config.secret_max_age_s)
+    rpc_url = secret_source("RPC_URL", os.environ, config.secret_max_age_s)
     return Registry(
         records=record_store(config),
         queue=JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
-        pinner=PinataPinner(config.pinning_api_url, config.pinning_jwt),
+        pinner=PinataPinner(config.pinning_api_url, jwt),
         domain=Domain(config.chain_id, parse_address(config.registry_address)),
-        verifier=SignatureVerifier(JsonRpc(config.rpc_url) if config.rpc_url else None, config.chain_id),
+        verifier=SignatureVerifier(JsonRpc(rpc_url) if config.rpc_url else None, config.chain_id),
         quotas=quotas(),
         clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),
     )

@@ -27,6 +27,7 @@ from typing import Any, Optional
 
 from .chain import NOOP_GAS, REVOKE_GAS, RegistryChain, SignedTx, WriteRefused
 from .cid import digest_from_cid
+from .config import Settings
 from .fees import Fees, first_offer
 from .jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job, JobQueue, MalformedJob
 from .kms_signer import KmsSigner
@@ -89,9 +90,9 @@ class QueueMessage:
 
 @dataclass(frozen=True)
 class WorkerPolicy:
-    gas_cap_per_tx: int = 3_000_000
-    max_fee_cap_wei: int = 100 * 10**9
-    max_receive_count: int = 5
+    gas_cap_per_tx: int = Settings.gas_cap_per_tx  # defaults: config.py, the one place they live
+    max_fee_cap_wei: int = Settings.max_fee_cap_wei
+    max_receive_count: int = Settings.max_receive_count
     max_keys_per_tx: int = 200
 
     @classmethod
