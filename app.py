@@ -18,8 +18,6 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     problem_for_unexpected,
 )
-from chalicelib.ethsig import BadAddress, to_checksum_address
-from chalicelib.openapi import load_openapi
 
 app = Chalice(app_name="dmtp-key-registry")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -133,12 +131,16 @@ def batch_lookup() -> Response:
 @app.route("/openapi.json", methods=["GET"])
 @maps_errors
 def openapi_document() -> Response:
+    from chalicelib.openapi import load_openapi
+
     return _json_response(200, load_openapi())
 
 
 @app.route("/config", methods=["GET"])
 @maps_errors
 def public_config() -> Response:
+    from chalicelib.ethsig import BadAddress, to_checksum_address
+
     settings = services.settings()
     # EIP-55, as the personal_sign text names it (docs/PROTOCOL.md section 4), however the stage spells it.
     try:

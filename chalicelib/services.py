@@ -1,20 +1,23 @@
-"""Builds the use cases from Settings, once per process, with each outside system behind its own module."""
+"""Builds the use cases from Settings, once per process, with each outside system behind its own module.
+
+The use cases' modules are imported when first built, not when app.py imports this module: a Lambda container
+imports app.py once before it answers anything, so what is left out there shortens every cold start (bench/api.py).
+"""
+from __future__ import annotations
+
 import os
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from .config import Settings
 from .secrets import secret_source
-from .jobs import JobQueue
-from .pinning import PinataPinner
-from .records import RecordStore
-from .protocol import ClockRules, Domain, parse_address
-from .quotas import Quotas
-from .registry import Registry
-from .rpc import JsonRpc
-from .signatures import SignatureVerifier
+
+if TYPE_CHECKING:
+    from .quotas import Quotas
+    from .records import RecordStore
+    from .registry import Registry
 
 
 def _aws_client(service: str, settings: Settings) -> Any:
@@ -28,12 +31,16 @@ def settings() -> Settings:
 
 
 def record_store(config: Settings) -> RecordStore:
+    from .records import RecordStore
+
     table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.records_table)
     return RecordStore(table)
 
 
 @lru_cache(maxsize=1)
 def quotas() -> Quotas:
+    from .quotas import Quotas
+
     config = settings()
     table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.quotas_table)
     return Quotas(table, config.wallet_writes_per_day, config.source_requests_per_minute)
@@ -41,6 +48,13 @@ def quotas() -> Quotas:
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
+    from .jobs import JobQueue
+    from .pinning import PinataPinner
+    from .protocol import ClockRules, Domain, parse_address
+    from .registry import Registry
+    from .rpc import JsonRpc
+    from .signatures import SignatureVerifier
+
     config = settings().require_deployment()
     # The credentials are read on use, a cached read at most SECRET_MAX_AGE_S old (a rotated secret applies).
     jwt = secret_source("PINNING_JWT", os.environ, config.secret_max_age_s)
@@ -85,6 +99,7 @@ def tx_monitor() -> Any:
 @lru_cache(maxsize=1)
 def _chain_parts() -> dict[str, Any]:
     from .chain import RegistryChain
+    from .jobs import JobQueue
     from .kms_signer import KmsSigner
     from .nonces import NonceManager
     from .transactions import TxStore
