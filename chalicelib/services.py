@@ -26,8 +26,29 @@ def _aws_client(service: str, settings: Settings) -> Any:
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    """Checked (config.ConfigError names a bad variable); lru_cache keeps no failure, so it is raised again."""
-    return Settings.from_env()
+    """Checked (config.ConfigError names a bad variable); lru_cache keeps no failure, so it is raised again.
+
+    The credentials are left out (rpc_url and pinning_jwt empty): each use reads them through secret_source,
+    so a GET, which needs neither, never waits for Secrets Manager, and a rotated secret applies."""
+    return Settings.from_env(read_secrets=False)
+
+
+class _BuiltOnFirstUse:
+    """Stands for what `build` returns, building it on the first attribute read: a cold GET never pays for the
+    SQS client or the quotas table it does not use."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._built: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, name)
+
+
+def _rpc_configured() -> bool:
+    return bool(os.environ.get("RPC_URL") or os.environ.get("RPC_URL_SECRET_ID"))
 
 
 def record_store(config: Settings) -> RecordStore:
@@ -61,11 +82,11 @@ def registry() -> Registry:
     rpc_url = secret_source("RPC_URL", os.environ, config.secret_max_age_s)
     return Registry(
         records=record_store(config),
-        queue=JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
+        queue=JobQueue(_BuiltOnFirstUse(lambda: _aws_client("sqs", config)), config.jobs_queue_name),
         pinner=PinataPinner(config.pinning_api_url, jwt),
         domain=Domain(config.chain_id, parse_address(config.registry_address)),
-        verifier=SignatureVerifier(JsonRpc(rpc_url) if config.rpc_url else None, config.chain_id),
-        quotas=quotas(),
+        verifier=SignatureVerifier(JsonRpc(rpc_url) if _rpc_configured() else None, config.chain_id),
+        quotas=_BuiltOnFirstUse(quotas),
         clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),
     )
 
@@ -112,7 +133,9 @@ def _chain_parts() -> dict[str, Any]:
         "records": record_store(config),
         "nonces": NonceManager(transactions, signer.address),
         "txs": TxStore(transactions, signer.address),
-        "chain": RegistryChain(config.rpc_url, config.registry_address, config.chain_id),
+        # Read once per container here: web3's provider keeps its URL (a rotated RPC secret reaches the worker
+        # and monitor with their next cold start; the API reads it on use).
+        "chain": RegistryChain(secret_source("RPC_URL", os.environ, config.secret_max_age_s)(), config.registry_address, config.chain_id),
         "signer": signer,
         "queue": JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
     }
