@@ -69,6 +69,8 @@ def quotas() -> Quotas:
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
+    from .config import ConfigError
+    from .errors import InvalidAddress
     from .jobs import JobQueue
     from .pinning import PinataPinner
     from .protocol import ClockRules, Domain, parse_address
@@ -77,6 +79,10 @@ def registry() -> Registry:
     from .signatures import SignatureVerifier
 
     config = settings().require_deployment()
+    try:  # the stage's address, not the client's: a bad one (an EIP-55 checksum config.py cannot check) is a 500
+        registry_address = parse_address(config.registry_address)
+    except InvalidAddress as exc:
+        raise ConfigError(f"bad setting: REGISTRY_ADDRESS={config.registry_address!r}: {exc.detail}") from exc
     # The credentials are read on use, a cached read at most SECRET_MAX_AGE_S old (a rotated secret applies).
     jwt = secret_source("PINNING_JWT", os.environ, config.secret_max_age_s)
     rpc_url = secret_source("RPC_URL", os.environ, config.secret_max_age_s)
@@ -84,7 +90,7 @@ def registry() -> Registry:
         records=record_store(config),
         queue=JobQueue(_BuiltOnFirstUse(lambda: _aws_client("sqs", config)), config.jobs_queue_name),
         pinner=PinataPinner(config.pinning_api_url, jwt),
-        domain=Domain(config.chain_id, parse_address(config.registry_address)),
+        domain=Domain(config.chain_id, registry_address),
         verifier=SignatureVerifier(JsonRpc(rpc_url) if _rpc_configured() else None, config.chain_id),
         quotas=_BuiltOnFirstUse(quotas),
         clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),

@@ -55,12 +55,14 @@ def test_in_lambda_a_bad_setting_stops_the_function_at_start_naming_it():
     assert unset.returncode != 0 and "REGISTRY_ADDRESS not set" in unset.stderr
 
 
-def test_a_bad_setting_met_by_a_request_is_a_logged_500_never_a_4xx(api, monkeypatch):
+@pytest.mark.parametrize("address", ["0x" + "zz" * 20, "0x" + "aB" * 20], ids=["not-hex", "bad-eip55-checksum"])
+def test_a_bad_registry_address_met_by_a_request_is_a_logged_500_never_a_4xx(api, monkeypatch, caplog, address):
     from chalicelib import services
 
-    monkeypatch.setenv("REGISTRY_ADDRESS", "0x" + "zz" * 20)
+    monkeypatch.setenv("REGISTRY_ADDRESS", address)
     services.reset()
     response = api.http.get("/keys/0x" + "22" * 20)
 
     assert response.status_code == 500
     assert json.loads(response.body)["code"] == "internal-error"
+    assert f"REGISTRY_ADDRESS='{address}'" in caplog.text
