@@ -69,6 +69,7 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"path": out / "sam.yaml", "template": load_yaml(out / "sam.yaml")}
 
 
+@pytest.mark.timeout(420)  # runs the module's `chalice package` first: 172 s once in a full suite at load average 14
 def test_packaged_app_template_passes_cfn_lint(packaged):
     result = cfn_lint(packaged["path"])
 
