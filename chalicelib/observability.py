@@ -37,6 +37,7 @@ OWNER_BALANCE_ETH = "OwnerBalanceEth"
 FEE_CAP_REACHED = "FeeCapReached"
 WORKER_PAUSED = "WorkerPaused"
 JOBS_RETRIED = "JobsRetried"
+RECORDS_SWEPT = "RecordsSwept"  # stranded records the sweeper drove on (sweeper.py)
 
 logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"), logger_handler=logging.StreamHandler(sys.stderr))
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

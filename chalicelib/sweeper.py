@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 
 from .control import WorkerControl, is_owner_mismatch
 from .jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job, JobQueue
-from .observability import Telemetry, log_extra, logger
+from .observability import RECORDS_SWEPT, Telemetry, log_extra, logger
 from .records import (
     KIND_KEY,
     STATUS_CONFIRMED,
@@ -38,7 +38,7 @@ from .records import (
 )
 from .transactions import KIND_NOOP, STATE_CONFIRMED, STATE_FAILED, STATE_LOST, TxStore
 
-RECORDS_SWEPT = "RecordsSwept"
+
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,7 @@ class ChainWorker:
 
     def _hold(self, batch: Batch, pause: PauseState) -> Batch:
         """Every job of a paused worker's batch goes back to the queue (on its last delivery, as a new message)."""
+        self.telemetry.count(WORKER_PAUSED)  # every held batch: the alarm stays on while the pause lasts
         for key in batch.jobs:
             batch.outcomes[key] = Outcome(False, retry=RETRY_PAUSED, reason=f"paused by {pause.by}: {pause.reason}")
         return batch

@@ -262,7 +262,7 @@ def test_a_worker_whose_signer_is_not_the_owner_pauses_at_start_and_leaves_every
     assert world.record(job).status == STATUS_QUEUED
     pause = WorkerControl(world.table).state()
     assert (pause.paused, pause.by) == (True, "worker") and pause.reason.startswith("NotOwner")
-    assert worker.telemetry.value("WorkerPaused") == 1
+    assert worker.telemetry.value("WorkerPaused") >= 1
     assert world.chain.mined_nonce(world.owner) == 0 and world.txs.between(0, 10) == []
 
     # And once the owner is right and an operator resumes it, the job goes on chain
@@ -275,7 +275,8 @@ def test_a_worker_whose_signer_is_not_the_owner_pauses_at_start_and_leaves_every
 def test_a_not_owner_refusal_while_running_pauses_the_worker_instead_of_failing_the_batch(worlds):
     world = worlds()
     worker = world.worker()
-    world.settle(worker, world.monitor())  # started while it was the owner
+    world.new_key()
+    world.settle(worker, world.monitor())  # started (and checked the owner) while it was the owner
     jobs = [world.new_key() for _ in range(3)]
     _give_the_contract_to(world, DEV_ACCOUNTS[1][0])
 
