@@ -28,6 +28,11 @@ class PauseState:
 RUNNING = PauseState(paused=False, reason="", since=None, by="")
 
 
+def is_owner_mismatch(revert_reason: str) -> bool:
+    """A revert (as chain.py decodes it) saying the signer is not the contract's owner: no registration's fault."""
+    return revert_reason.startswith("NotOwner")
+
+
 class WorkerControl:
     def __init__(self, table: Any) -> None:
         self._table = table

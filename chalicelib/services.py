@@ -114,12 +114,16 @@ def chain_worker() -> Any:
 def tx_monitor() -> Any:
     """The scheduled transaction monitor (monitor.py)."""
     from .monitor import MonitorPolicy, TxMonitor
+    from .observability import Telemetry
+    from .sweeper import Sweeper
 
     config = settings()
     parts = _chain_parts()
+    telemetry = Telemetry()  # the sweeper's metrics go out with the monitor's
     return TxMonitor(
         records=parts["records"], nonces=parts["nonces"], txs=parts["txs"], chain=parts["chain"],
-        signer=parts["signer"], queue=parts["queue"], policy=MonitorPolicy.from_settings(config),
+        signer=parts["signer"], queue=parts["queue"], policy=MonitorPolicy.from_settings(config), telemetry=telemetry,
+        sweeper=Sweeper(parts["records"], parts["txs"], parts["queue"], telemetry=telemetry),
     )
 
 

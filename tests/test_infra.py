@@ -229,7 +229,7 @@ def test_the_worker_knows_which_delivery_is_the_last_before_the_dead_letter_queu
 
 def test_alarm_metrics_are_the_ones_powertools_publishes_under():
     env = stage_env("prod")
-    for logical_id in ("OwnerBalanceLowAlarm", "FeeCapReachedAlarm"):
+    for logical_id in ("OwnerBalanceLowAlarm", "FeeCapReachedAlarm", "WorkerPausedAlarm", "RecordsSweptAlarm"):
         alarm = load_yaml(TEMPLATE_PATH)["Resources"][logical_id]["Properties"]
 
         assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
@@ -335,6 +335,8 @@ def test_alarms_watch_dead_letters_worker_errors_job_age_owner_balance_and_fee_c
         "oldest-pending-tx": ("DMTPKeyRegistry", "OldestPendingTxAgeSeconds", "GreaterThanThreshold", 900),
         "api-5xx-rate": (None, None, "GreaterThanThreshold", 0.01),  # metric math over 5XXError / Count
         "api-p99-latency": ("AWS/ApiGateway", "Latency", "GreaterThanThreshold", 3000),
+        "worker-paused": ("DMTPKeyRegistry", "WorkerPaused", "GreaterThanOrEqualToThreshold", 1),
+        "records-swept": ("DMTPKeyRegistry", "RecordsSwept", "GreaterThanOrEqualToThreshold", 1),
     }
     assert {a["AlarmActions"][0] for a in alarms.values()} == {stack.outputs["AlarmTopicArn"]}
     assert alarms["worker-errors"]["Dimensions"] == [{"Name": "FunctionName", "Value": "dmtp-key-registry-local-process_jobs"}]

@@ -106,6 +106,25 @@ def test_a_failed_enqueue_keeps_the_record_and_a_resubmission_queues_it(stack, d
     assert (created, record["status"], record["version"]) == (False, STATUS_QUEUED, 1)
 
 
+def test_a_record_left_pinned_is_queued_by_resubmitting_it_long_after_the_clock_window_closed(stack, domain, wallet):
+    # Given a registration stored while the queue was down (its record stays pinned)
+    body = registration_body(wallet, domain)
+    with pytest.raises(DependencyUnavailable):
+        registry_with(stack, domain, queue_name="no-such-queue").register(body)
+    # When the client sends the same bundle again an hour later (the signature is far outside the 900 s window)
+    later = registry_with(stack, domain, now=lambda: time.time() + 3600)
+    created, record = later.register(body)
+    # Then it is recognised as the stored bundle before the clock rule, and queued
+    assert (created, record["status"], record["version"]) == (False, STATUS_QUEUED, 1)
+
+
+def test_a_new_bundle_outside_the_clock_window_is_still_rejected_after_the_resubmission_check(stack, domain, wallet):
+    registry_with(stack, domain).register(registration_body(wallet, domain))
+    with pytest.raises(Exception) as excinfo:
+        registry_with(stack, domain, now=lambda: time.time() + 3600).register(registration_body(wallet, domain, version=2))
+    assert excinfo.value.code == "signature-expired"
+
+
 def test_a_revocation_shows_in_lookup(api, domain, wallet):
     key = json.loads(post(api, "/keys", registration_body(wallet, domain)).body)
     response = post(api, f"/keys/{wallet.address}/revocation", revocation_body(wallet, domain, 1, key["DMTPpubKey"]))
