@@ -9,7 +9,7 @@ from chalice import Chalice, CORSConfig, Rate, Response
 
 from chalicelib import services
 from chalicelib import static_files
-from chalicelib.config import DEFAULT_CORS_ALLOW_ORIGIN, DEFAULT_JOBS_QUEUE_NAME
+from chalicelib.config import Settings
 from chalicelib.errors import (
     PROBLEM_CONTENT_TYPE,
     MalformedRequest,
@@ -20,11 +20,15 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     problem_for_unexpected,
 )
-from chalicelib.ethsig import BadAddress, to_checksum_address
-from chalicelib.openapi import load_openapi
 
 app = Chalice(app_name="dmtp-key-registry")
 app.log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+# Every setting is checked here, at import: a bad value (config.ConfigError, naming the variable) stops
+# `chalice package`/`deploy`/`local` and, in Lambda, the function's start, instead of reaching a client. Secrets
+# are read later, on first use. In Lambda every function also needs the contract deployed (CHAIN_ID, REGISTRY_ADDRESS).
+_deployment = Settings.from_env(os.environ, read_secrets=False)
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    _deployment.require_deployment()
 # Chalice answers a media type a route does not list with its own 415 body (not problem+json), even on a GET that
 # carries a stray Content-Type: every route takes any type ("*/*" turns Chalice's check off) and _json_body
 # answers 415 problem+json for a body that is not application/json.
@@ -34,7 +38,7 @@ ACCEPTED_CONTENT_TYPES = ["*/*"]
 # these headers to every answer of a route, problem+json errors included, and answers preflights itself
 # (`chalice local`) or through the OPTIONS methods `chalice package`/`deploy` generate in API Gateway.
 app.api.cors = CORSConfig(
-    allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", DEFAULT_CORS_ALLOW_ORIGIN),
+    allow_origin=_deployment.cors_allow_origin,
     allow_headers=["Content-Type"],
     expose_headers=["Location", "Retry-After"],
     max_age=600,
@@ -58,7 +62,6 @@ def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
-            services.quotas().charge_source(_source(), int(time.time()))
             return handler(*args, **kwargs)
         except RegistryError as error:
             return _problem(error)
@@ -66,6 +69,19 @@ def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
             app.log.exception("unhandled error in %s", handler.__name__)
             body = problem_for_unexpected()
             return Response(body=json.dumps(body), status_code=500, headers={"Content-Type": PROBLEM_CONTENT_TYPE})
+
+    return wrapper
+
+
+def limits_source(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """The per-source limit (SOURCE_REQUESTS_PER_MINUTE, one DynamoDB write) for writes only: reads write
+    nothing, and are limited per source at the edge (API Gateway throttling, the optional WAF rate rule in
+    infra/chalice-merge.yaml)."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        services.quotas().charge_source(_source(), int(time.time()))
+        return handler(*args, **kwargs)
 
     return wrapper
 
@@ -98,6 +114,7 @@ def _json_body() -> Any:
 
 @app.route("/keys", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
+@limits_source
 def register_key() -> Response:
     created, record = services.registry().register(_json_body(), _source())
     headers = {"Location": f"/keys/{record['wallet']}"}
@@ -118,6 +135,7 @@ def key_history(address: str) -> Response:
 
 @app.route("/keys/{address}/revocation", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
+@limits_source
 def revoke_key(address: str) -> Response:
     return _json_response(202, services.registry().revoke(address, _json_body(), _source()))
 
@@ -131,12 +149,16 @@ def batch_lookup() -> Response:
 @app.route("/openapi.json", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def openapi_document() -> Response:
+    from chalicelib.openapi import load_openapi
+
     return _json_response(200, load_openapi())
 
 
 @app.route("/config", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def public_config() -> Response:
+    from chalicelib.ethsig import BadAddress, to_checksum_address
+
     settings = services.settings()
     # EIP-55, as the personal_sign text names it (docs/PROTOCOL.md section 4), however the stage spells it.
     try:
@@ -196,13 +218,15 @@ for _index, (_path, _allowed) in enumerate(_DECLARED.items()):
     app.route(_path, methods=_others, content_types=ACCEPTED_CONTENT_TYPES, name=f"method_not_allowed_{_index}")(_method_not_allowed(_allowed))
 
 
-# chalice deploy/package import this module with the stage's environment, so the queue and the batching follow
-# the stage (the decorator needs plain values at import time). Lambda reports failed jobs one by one through
-# ReportBatchItemFailures, which infra/chalice-merge.yaml turns on (Chalice has no setting for it).
+# chalice deploy/package import this module with the stage's environment, so the queue, the batching and the
+# poller's concurrency follow the stage (the decorator needs plain values at import time). Lambda reports failed
+# jobs one by one through ReportBatchItemFailures, which infra/chalice-merge.yaml turns on (Chalice has no
+# setting for it). maximum_concurrency equals the worker's reserved_concurrency (tests/test_infra.py).
 @app.on_sqs_message(
-    queue=os.environ.get("JOBS_QUEUE_NAME", DEFAULT_JOBS_QUEUE_NAME),
-    batch_size=int(os.environ.get("JOB_BATCH_SIZE", "100")),
-    maximum_batching_window_in_seconds=int(os.environ.get("JOB_BATCH_WINDOW_S", "5")),
+    queue=_deployment.jobs_queue_name,
+    batch_size=_deployment.job_batch_size,
+    maximum_batching_window_in_seconds=_deployment.job_batch_window_s,
+    maximum_concurrency=_deployment.worker_max_concurrency,
 )
 def process_jobs(event: Any) -> dict[str, Any]:
     from chalicelib.lambdas import process_jobs as handle

@@ -102,6 +102,10 @@ class RegistryChain:
     def get_key(self, wallet: str) -> str:
         return self.contract.functions.getKey(wallet).call()
 
+    def owner(self) -> str:
+        """The contract's owner: the only address whose writes it accepts."""
+        return self.contract.functions.owner().call()
+
     def key_of(self, wallet: str) -> tuple[bytes, bool]:
         digest, revoked = self.contract.functions.keyOf(wallet).call()
         return bytes(digest), bool(revoked)

@@ -1,8 +1,11 @@
-"""Ethereum signature primitives on coincurve (libsecp256k1): ~0.1 ms a recovery, and no eth_account import."""
-import re
+"""Ethereum signature primitives on coincurve (libsecp256k1): ~0.1 ms a recovery, and no eth_account import.
 
-from coincurve import PublicKey
-from Crypto.Hash import keccak as _keccak
+coincurve (~0.15 s: cffi parses its C declarations) and pycryptodome's keccak load on first use, not at import,
+so a Lambda cold start pays for them only on the request that needs them (bench/api.py measures it).
+"""
+import re
+from functools import lru_cache
+from typing import Any
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")  # fullmatch: "$" would let a trailing newline through
@@ -17,8 +20,15 @@ class BadSignature(ValueError):
     pass
 
 
+@lru_cache(maxsize=1)
+def _keccak() -> Any:
+    from Crypto.Hash import keccak
+
+    return keccak
+
+
 def keccak256(data: bytes) -> bytes:
-    return _keccak.new(digest_bits=256, data=data).digest()
+    return _keccak().new(digest_bits=256, data=data).digest()
 
 
 def to_checksum_address(address: str) -> str:
@@ -65,6 +75,8 @@ def parse_signature(signature: str) -> tuple[int, int, int]:
 def recover_address(digest: bytes, signature: str) -> str:
     r, s, v = parse_signature(signature)
     compact = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
+    from coincurve import PublicKey
+
     try:
         public_key = PublicKey.from_signature_and_message(compact, digest, hasher=None)
     except Exception as exc:  # coincurve raises a bare Exception for an unrecoverable signature

@@ -9,9 +9,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from coincurve import PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-
 from . import eip712
 from .envelopes import parse_envelope
 from .errors import InvalidAddress, InvalidField, MalformedRequest, SignatureExpired, SignatureNotYetValid
@@ -173,6 +170,8 @@ def check_point(registration: Registration) -> None:
     random x has a y is a rule no request schema can state, so a client learns it only once its signature holds."""
     if registration.key_type != KEY_TYPE_SECP256K1:
         return
+    from coincurve import PublicKey  # loaded on first use (ethsig.py says why)
+
     try:
         PublicKey(bytes.fromhex(registration.public_key[2:]))
     except ValueError as exc:
@@ -181,6 +180,8 @@ def check_point(registration: Registration) -> None:
 
 def _is_small_order_x25519(raw: bytes) -> bool:
     """RFC 7748 section 6.1: a small-order point gives the all-zero shared secret, which cryptography refuses."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
     try:
         X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
     except ValueError:

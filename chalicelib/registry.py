@@ -69,20 +69,23 @@ class Registry:
         Returns (created, public view of the record)."""
         registration = parse_registration(body)
         now = int(self._now())
+        document = pinned_document(registration, self._domain)
+        cid = cid_for_bytes(document)
+
+        # The stored bundle again, byte for byte (so its signature was verified when it was first accepted): no new
+        # record, no new transaction. Recognised before the clock rule, so that a record left pinned (the queue was
+        # down) can be queued by resubmitting it however long ago it was signed.
+        newest = self._records.newest(registration.wallet, 1)
+        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
+        if existing is not None:
+            if existing.status == STATUS_PINNED:
+                existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
+            return False, self._view(existing, newest)
         check_clock(registration.issued_at, registration.expires_at, now, self._clock)
         message = registration_message(registration)
         digest = signing_digest(REGISTRATION_TYPE, message, self._domain, registration.signature_type)
         signer = self._verifier.verify(registration.wallet, digest, registration.signature)
         check_point(registration)
-        document = pinned_document(registration, self._domain)
-        cid = cid_for_bytes(document)
-
-        newest = self._records.newest(registration.wallet, 1)
-        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
-        if existing is not None:  # the current bundle again: no new record, no new transaction
-            if existing.status == STATUS_PINNED:
-                existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
-            return False, self._view(existing, newest)
         self._expect_next_version(registration.wallet, registration.version, newest)
         self._quotas.charge_write(registration.wallet, source, now)
 

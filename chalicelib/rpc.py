@@ -1,8 +1,6 @@
 """A few JSON-RPC calls over requests, for the API path (web3 costs ~1 s of cold start there)."""
 import itertools
-from typing import Any
-
-import requests
+from typing import Any, Callable, Union
 
 
 class RpcError(RuntimeError):
@@ -18,10 +16,11 @@ class RpcTimeout(RpcUnavailable):
 
 
 class JsonRpc:
-    def __init__(self, url: str, timeout_s: float = 5.0, session: Any = None) -> None:
-        self._url = url
+    def __init__(self, url: Union[str, Callable[[], str]], timeout_s: float = 5.0, session: Any = None) -> None:
+        """`url`: the endpoint, or what gives its current value (a secret re-read every SECRET_MAX_AGE_S)."""
+        self._url: Callable[[], str] = url if callable(url) else (lambda: url)
         self._timeout_s = timeout_s
-        self._session = session or requests.Session()
+        self._session = session  # made on first use: requests loads only when a request needs it
         self._ids = itertools.count(1)
 
     @property
@@ -29,9 +28,13 @@ class JsonRpc:
         return self._timeout_s
 
     def call(self, method: str, params: list[Any], timeout_s: float | None = None) -> Any:
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
         try:
             answer = self._session.post(
-                self._url,
+                self._url(),
                 json={"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params},
                 timeout=self._timeout_s if timeout_s is None else timeout_s,
             ).json()

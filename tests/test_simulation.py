@@ -1,0 +1,360 @@
+"""A deterministic simulation of the chain worker, the monitor and the sweeper (Hypothesis stateful testing).
+
+The real ChainWorker, TxMonitor and Sweeper run against the in-memory fakes of their ports (tests/fakes.py). A
+schedule interleaves two workers, the monitor and the sweeper with registrations and revocations, crashes any of
+them before any outside call (a Crash is a BaseException: nothing in the code under test can catch it), delivers
+messages twice, drops transactions from the mempool, reorganises blocks away, takes the contract's ownership
+away (NotOwner) and the owner's balance, and lets the clock run. After every step it checks what must always
+hold; at the end it lets the system run without faults until it is quiet and checks that every accepted
+registration ended where it must.
+
+A failing example prints its schedule as the steps Hypothesis ran (`state.run_worker(which=1, crash_at=7)`, ...)
+with a note of what each step did; `--hypothesis-seed=N` replays a seed. Profiles: "ci" (the default: 2,000
+examples in about a minute), "dev" (200), "deep" (20,000): HYPOTHESIS_PROFILE=deep.
+"""
+import json
+import logging
+import os
+from dataclasses import replace
+from typing import Any, Callable, Optional
+
+from hypothesis import HealthCheck, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from chalicelib.cid import cid_for_bytes, digest_from_cid
+from chalicelib.monitor import MonitorPolicy, TxMonitor
+from chalicelib.observability import SERVICE
+from chalicelib.records import FINAL_STATUSES, KIND_KEY, KIND_REVOCATION, STATUS_PINNED, STATUS_QUEUED, Record
+from chalicelib.sweeper import Sweeper, SweeperPolicy
+from chalicelib.transactions import FINAL_STATES
+from chalicelib.worker import ChainWorker, WorkerPolicy
+from tests.fakes import ZERO, Clock, FakeChain, FakeControl, FakeNonces, FakeQueue, FakeRecords, FakeSigner, FakeTxStore, TxTable
+
+settings.register_profile("ci", max_examples=2000, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+settings.register_profile("smoke", max_examples=20, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile("dev", max_examples=200, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile("deep", max_examples=20_000, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+
+SIGNER = "0x" + "5a" * 20
+THIEF = "0x" + "7e" * 20
+REGISTRY = "0x" + "c0" * 20
+WALLETS = ["0x" + f"{i:02x}" * 20 for i in (0x11, 0x22, 0x33)]
+CONFIRMATIONS = 2
+MAX_RECEIVE_COUNT = 3
+# Switches the regression demonstrations flip (tests/test_simulation.py::test_*_is_found): not for production.
+SWEEPER_ON = True
+
+
+class Crash(BaseException):
+    """The actor's process dies here (a Lambda timeout, an out-of-memory kill, a lost container)."""
+
+
+class Faults:
+    """Counts the outside calls of the actor now running; raises Crash before the chosen one."""
+
+    def __init__(self) -> None:
+        self.left: Optional[int] = None
+        self.calls = 0
+
+    def arm(self, crash_at: Optional[int]) -> None:
+        self.left, self.calls = crash_at, 0
+
+    def tick(self, what: str) -> None:
+        self.calls += 1
+        if self.left is None:
+            return
+        if self.left == 0:
+            self.left = None
+            raise Crash(f"crashed before {what}")
+        self.left -= 1
+
+
+class Port:
+    """An outside system as one actor sees it: every method call is a point where the actor may crash."""
+
+    def __init__(self, target: Any, faults: Faults, name: str) -> None:
+        self._target, self._faults, self._name = target, faults, name
+
+    def __getattr__(self, attribute: str) -> Any:
+        value = getattr(self._target, attribute)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._faults.tick(f"{self._name}.{attribute}")
+            return value(*args, **kwargs)
+
+        return call
+
+
+class Registry(RuleBasedStateMachine):
+    @initialize()
+    def start(self) -> None:
+        logging.getLogger(SERVICE).setLevel(logging.CRITICAL)  # thousands of schedules: no log lines
+        self.clock = Clock()
+        self.records = FakeRecords(self.clock)
+        self.table = TxTable(SIGNER, self.clock)
+        self.chain = FakeChain(REGISTRY, SIGNER)
+        self.queue = FakeQueue(self.clock, MAX_RECEIVE_COUNT)
+        self.control = FakeControl(self.table)
+        self.faults = Faults()
+        self.signer = FakeSigner(SIGNER)
+        self.workers: list[Optional[ChainWorker]] = [None, None]
+        self.monitor: Optional[TxMonitor] = None
+        self.sweeper: Optional[Sweeper] = None
+        self.documents = 0
+
+    # ------------------------------------------------------------ actors, each with its ports behind the fault injector
+
+    def _ports(self) -> dict[str, Any]:
+        f = self.faults
+        return dict(records=Port(self.records, f, "records"), nonces=Port(FakeNonces(self.table), f, "nonces"),
+                    txs=Port(FakeTxStore(self.table), f, "txs"), chain=Port(self.chain, f, "chain"), queue=Port(self.queue, f, "queue"))
+
+    def _worker(self, which: int) -> ChainWorker:
+        if self.workers[which] is None:
+            p = self._ports()
+            self.workers[which] = ChainWorker(p["records"], p["nonces"], p["txs"], p["chain"], self.signer, p["queue"],
+                                              WorkerPolicy(max_receive_count=MAX_RECEIVE_COUNT, max_keys_per_tx=4), worker_id=f"w{which}",
+                                              control=Port(self.control, self.faults, "control"), clock=self.clock)
+        return self.workers[which]
+
+    def _monitor(self) -> TxMonitor:
+        if self.monitor is None:
+            p = self._ports()
+            policy = MonitorPolicy(confirmations=CONFIRMATIONS, bump_after_s=100, nonce_lease_s=200, reconcile_every_s=0)
+            self.monitor = TxMonitor(p["records"], p["nonces"], p["txs"], p["chain"], self.signer, p["queue"], policy,
+                                     monitor_id="monitor", clock=self.clock, control=Port(self.control, self.faults, "control"))
+        return self.monitor
+
+    def _sweeper(self) -> Sweeper:
+        if self.sweeper is None:
+            p = self._ports()
+            self.sweeper = Sweeper(p["records"], p["txs"], p["queue"], SweeperPolicy(stale_after_s=900),
+                                   control=Port(self.control, self.faults, "control"), clock=self.clock)
+        return self.sweeper
+
+    def _run(self, name: str, crash_at: Optional[int], act: Callable[[], Any]) -> bool:
+        self.faults.arm(crash_at)
+        try:
+            act()
+        except Crash as crash:
+            note(f"{name}: {crash}")
+            return False
+        finally:
+            self.faults.arm(None)
+        return True
+
+    # ------------------------------------------------------------ the API
+
+    def _document(self, wallet: str) -> tuple[str, str]:
+        self.documents += 1
+        text = json.dumps({"wallet": wallet, "n": self.documents})
+        return text, cid_for_bytes(text.encode())
+
+    def _accept(self, record: Record, queue_down: bool) -> None:
+        """As Registry: store (pinned), enqueue, then queued; a failed enqueue leaves it pinned (503 to the client)."""
+        from chalicelib.sweeper import job_of
+
+        self.records.create(record)
+        if queue_down:
+            note(f"api: {record.wallet[:6]} v{record.version} stored, enqueue failed: left pinned")
+            return
+        self.queue.enqueue(job_of(record))
+        self.records.set_status(record, STATUS_QUEUED, only_from=(STATUS_PINNED,))
+
+    @rule(wallet=st.sampled_from(WALLETS), queue_down=st.booleans().filter(lambda b: True) | st.just(False))
+    def register_key(self, wallet: str, queue_down: bool) -> None:
+        latest = self.records.latest(wallet)
+        version = latest.version + 1 if latest else 1
+        document, cid = self._document(wallet)
+        now = int(self.clock())
+        self._accept(Record(wallet, version, cid, document, STATUS_PINNED, now, now, kind=KIND_KEY), queue_down and self.documents % 3 == 0)
+
+    @rule(wallet=st.sampled_from(WALLETS))
+    def revoke_key(self, wallet: str) -> None:
+        latest = self.records.latest(wallet)
+        if latest is None or latest.kind != KIND_KEY:
+            return
+        now = int(self.clock())
+        record = Record(wallet, latest.version + 1, latest.cid, json.dumps({"revokes": latest.version}), STATUS_PINNED, now, now,
+                        kind=KIND_REVOCATION, revokes_cid=latest.cid)
+        self._accept(record, False)
+
+    @precondition(lambda self: self.records.latest(ZERO) is None)
+    @rule()
+    def register_a_key_the_contract_refuses(self) -> None:
+        document, cid = self._document(ZERO)
+        now = int(self.clock())
+        self._accept(Record(ZERO, 1, cid, document, STATUS_PINNED, now, now, kind=KIND_KEY), False)
+
+    # ------------------------------------------------------------ the actors
+
+    @rule(which=st.integers(0, 1), crash_at=st.none() | st.integers(0, 40), size=st.integers(1, 10))
+    def run_worker(self, which: int, crash_at: Optional[int], size: int) -> None:
+        delivered = self.queue.receive(size)
+        if not delivered:
+            return
+        worker = self._worker(which)
+        answer: list[list[str]] = []
+        if self._run(f"worker {which}", crash_at, lambda: answer.append(worker.handle(delivered))):
+            self.queue.settle(delivered, answer[0])
+            note(f"worker {which}: {len(delivered)} message(s), {len(answer[0])} back to the queue")
+        else:
+            self.workers[which] = None  # a cold start next time; its messages come back after the visibility timeout
+
+    @rule(crash_at=st.none() | st.integers(0, 40))
+    def run_monitor(self, crash_at: Optional[int]) -> None:
+        if not self._run("monitor", crash_at, lambda: self._monitor().run_once()):
+            self.monitor = None
+
+    @precondition(lambda self: SWEEPER_ON)
+    @rule(crash_at=st.none() | st.integers(0, 20))
+    def run_sweeper(self, crash_at: Optional[int]) -> None:
+        if not self._run("sweeper", crash_at, lambda: self._sweeper().run_once()):
+            self.sweeper = None
+
+    # ------------------------------------------------------------ the world
+
+    @rule(blocks=st.integers(1, 3))
+    def mine(self, blocks: int) -> None:
+        for _ in range(blocks):
+            self.chain.mine()
+
+    @rule(data=st.data())
+    def drop_a_transaction(self, data: st.DataObject) -> None:
+        if self.chain.mempool:
+            tx_hash = data.draw(st.sampled_from(sorted(self.chain.mempool)))
+            self.chain.drop(tx_hash)
+
+    @rule(keep=st.booleans())
+    def reorg(self, keep: bool) -> None:
+        self.chain.reorg(CONFIRMATIONS - 1, (lambda tx: True) if keep else (lambda tx: False))
+
+    @rule(data=st.data())
+    def deliver_a_message_twice(self, data: st.DataObject) -> None:
+        in_flight = sorted(m for m, message in self.queue.messages.items() if message.visible_at > self.clock())
+        if in_flight:
+            self.queue.duplicate(data.draw(st.sampled_from(in_flight)))
+
+    @rule(seconds=st.sampled_from([1, 30, 150, 450, 1000]))
+    def time_passes(self, seconds: int) -> None:
+        self.clock.now += seconds
+
+    @rule()
+    def ownership_moves_away(self) -> None:
+        self.chain.force(lambda s: setattr(s, "owner", THIEF))
+
+    @rule()
+    def ownership_comes_back(self) -> None:
+        self.chain.force(lambda s: setattr(s, "owner", SIGNER))
+
+    @rule()
+    def balance_runs_out(self) -> None:
+        self.chain.force(lambda s: s.balances.__setitem__(SIGNER, 10**5))
+
+    @rule()
+    def balance_refilled(self) -> None:
+        self.chain.force(lambda s: s.balances.__setitem__(SIGNER, 10**18))
+
+    @rule()
+    def operator_resumes(self) -> None:
+        if self.control.state().paused:
+            self.control.resume("ops", int(self.clock()))
+
+    # ------------------------------------------------------------ always
+
+    @invariant()
+    def every_write_lands_at_most_once(self) -> None:
+        if not hasattr(self, "chain"):
+            return
+        writes = self.chain.state.writes
+        assert len(writes) == len(set(writes)), f"a registration landed twice: {sorted(w for w in writes if writes.count(w) > 1)}"
+
+    @invariant()
+    def every_landed_transaction_was_stored_first(self) -> None:
+        if not hasattr(self, "chain"):
+            return
+        for block in self.chain.blocks[1:]:
+            for included in block.txs:
+                item = self.table.items.get(included.tx.nonce)
+                assert item is not None and included.tx.tx_hash in item.hashes, f"nonce {included.tx.nonce} landed a transaction the table never stored"
+
+    # ------------------------------------------------------------ at quiescence
+
+    def teardown(self) -> None:
+        if not hasattr(self, "chain"):
+            return
+        try:
+            self._quiesce()
+        finally:
+            logging.getLogger(SERVICE).setLevel(logging.INFO)
+
+    def _quiesce(self) -> None:
+        self.chain.force(lambda s: setattr(s, "owner", SIGNER))
+        self.chain.force(lambda s: s.balances.__setitem__(SIGNER, 10**18))
+        self.queue.down = False
+        for _ in range(60):
+            self.clock.now += 1000  # past every visibility timeout, lease, bump and sweep threshold
+            if self.control.state().paused:
+                self.control.resume("ops", int(self.clock()))
+            for which in (0, 1):
+                for _ in range(5):
+                    if not self._deliver(which):
+                        break
+            self.chain.mine()
+            self._monitor().run_once()
+            self.chain.mine()
+            self._monitor().run_once()
+            if SWEEPER_ON:
+                self._sweeper().run_once()
+            if self._quiet():
+                break
+        self._check_quiet_world()
+
+    def _deliver(self, which: int) -> bool:
+        delivered = self.queue.receive(10)
+        if not delivered:
+            return False
+        self.queue.settle(delivered, self._worker(which).handle(delivered))
+        return True
+
+    def _quiet(self) -> bool:
+        open_records = [r for r in self.records.items.values() if r.status not in FINAL_STATUSES]
+        open_items = [i for i in self.table.items.values() if i.state not in FINAL_STATES]
+        return not open_records and not open_items and not self.chain.mempool and not self.queue.messages
+
+    def _check_quiet_world(self) -> None:
+        stuck = sorted((r.wallet[:6], r.version, r.status, r.error) for r in self.records.items.values() if r.status not in FINAL_STATUSES)
+        assert not stuck, f"records never settled: {stuck}"
+        writes = self.chain.state.writes
+        for record in self.records.items.values():
+            write = (record.wallet.lower(), record.version, "set" if record.kind == KIND_KEY else "revoke")
+            if record.status == "confirmed":
+                assert writes.count(write) == 1, f"{record.wallet[:6]} v{record.version} confirmed but on chain {writes.count(write)} times"
+            if record.status == "failed":
+                assert record.error, f"{record.wallet[:6]} v{record.version} failed without a reason"
+                assert record.wallet == ZERO, f"{record.wallet[:6]} v{record.version} failed: {record.error}"
+            if record.status == "superseded":
+                newer = [r for r in self.records.items.values() if r.wallet == record.wallet and r.version > record.version and r.kind == KIND_KEY]
+                assert any(r.status == "confirmed" for r in newer), f"{record.wallet[:6]} v{record.version} superseded, but no newer key is confirmed"
+        for wallet in WALLETS:
+            expected_key, expected_revoked = b"\0" * 32, False
+            for record in sorted((r for r in self.records.items.values() if r.wallet == wallet), key=lambda r: r.version):
+                if record.status == "failed":
+                    continue
+                if record.kind == KIND_KEY:
+                    expected_key, expected_revoked = digest_from_cid(record.cid), False
+                elif digest_from_cid(record.cid) == expected_key:
+                    expected_revoked = True
+            assert self.chain.key_of(wallet) == (expected_key, expected_revoked), (
+                f"{wallet[:6]}: on chain {self.chain.key_of(wallet)[0].hex()[:8]} revoked={self.chain.key_of(wallet)[1]}, "
+                f"expected {expected_key.hex()[:8]} revoked={expected_revoked}")
+        mined = self.chain.mined_nonce(SIGNER)
+        assert all(n < mined for n in self.table.items), f"a nonce hole stays open: chain at {mined}, items up to {max(self.table.items)}"
+
+
+Registry.TestCase.settings = settings.get_profile(PROFILE)
+TestRegistrySimulation = Registry.TestCase
