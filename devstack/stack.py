@@ -49,6 +49,12 @@ class LocalStack:
     with_api: bool = True
     with_worker: bool = True
     moto_in_process: bool = True  # False: a process of its own (devstack/moto_process.py), for benchmarks
+    # > 0: the worker (this many concurrent Lambda slots, each a process) and the monitor run as processes of
+    # their own (devstack/lambda_process.py, output in log_dir) instead of threads of this one.
+    worker_processes: int = 0
+    log_dir: Path = REPO_ROOT / ".devstack" / "logs"
+    anvil_state_path: Optional[Path] = None  # Anvil dumps its chain here on stop and loads it on start
+    env_overrides: dict[str, str] = field(default_factory=dict)  # on top of the stage's environment (soaks)
     env: dict[str, str] = field(default_factory=dict)
     _stoppers: list[Any] = field(default_factory=list)
 
@@ -61,11 +67,11 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        names = stage_environment(self.stage)
+        names = {**stage_environment(self.stage), **self.env_overrides}
         os.environ.update(FAKE_AWS_ENV)
         self.aws_endpoint = self._start_moto()
         self.outputs = deploy_template(self.aws_endpoint, self.stage)
-        self.anvil = Anvil(chain_id=int(names["CHAIN_ID"]), block_time=self.block_time).start()
+        self.anvil = Anvil(chain_id=int(names["CHAIN_ID"]), block_time=self.block_time, state_path=self.anvil_state_path).start()
         self._stoppers.append(self.anvil.stop)
         self.pinning = PinningService(jwt=LOCAL_PINNING_JWT).start()
         self._stoppers.append(self.pinning.stop)
@@ -89,9 +95,21 @@ class LocalStack:
         services.reset()
         if self.with_api:
             self.api_url = self._start_chalice_local()
-        if self.with_worker:
+        if self.with_worker and self.worker_processes > 0:
+            self._start_lambda_processes()
+        elif self.with_worker:
             self.worker = WorkerLoop(self.aws_endpoint, names["JOBS_QUEUE_NAME"]).start()
             self._stoppers.append(self.worker.stop)
+
+    def _start_lambda_processes(self) -> None:
+        from devstack.lambda_process import ROLE_MONITOR, ROLE_WORKER, LambdaProcess
+
+        env = {**os.environ, **self.env}
+        self.workers = [LambdaProcess(ROLE_WORKER, env, self.log_dir / f"worker-{slot}.log") for slot in range(self.worker_processes)]
+        self.monitor_process = LambdaProcess(ROLE_MONITOR, env, self.log_dir / "monitor.log")
+        for process in (*self.workers, self.monitor_process):
+            self._stoppers.append(process.stop)
+            process.start()
 
     def _start_moto(self) -> str:
         if not self.moto_in_process:
@@ -119,19 +137,23 @@ class LocalStack:
     def _start_chalice_local(self) -> str:
         port = free_port()
         chalice = Path(sys.executable).with_name("chalice")
+        # Its access log (a line per request on stderr) goes to a file: on an unread pipe it would block.
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        api_log = open(self.log_dir / "api.log", "ab")
+        self._stoppers.append(api_log.close)
         process = subprocess.Popen(
             [str(chalice), "local", "--no-autoreload", "--stage", self.stage, "--host", "127.0.0.1", "--port", str(port)],
             cwd=REPO_ROOT,
             env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=api_log,
         )
         self._stoppers.append(lambda: _terminate(process))
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"chalice local exited: {process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"chalice local exited: {(self.log_dir / 'api.log').read_bytes().decode(errors='replace')[-2000:]}")
             try:
                 requests.get(url + "/config", timeout=1)
                 return url
