@@ -448,9 +448,9 @@ class FaultInjector(threading.Thread):
             self.stack.pinning.fault.delay_s = 0.0
 
     def _reorg(self, record: FaultRecord) -> None:
-        """Replace the newest blocks with empty ones once they carry registry transactions (up to 30 s)."""
+        """Replace the newest blocks with empty ones once they carry registry transactions (waits up to 90 s)."""
         anvil, depth = self.stack.anvil, self.config.reorg_depth
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while True:
             head = int(anvil.rpc("eth_blockNumber"), 16)
             blocks = [anvil.rpc("eth_getBlockByNumber", [hex(number), False]) for number in range(head - depth + 1, head + 1)]
@@ -572,7 +572,7 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
 
     counts = Counter()
     failed_reasons: Counter[str] = Counter()
-    lost_detail, twice_detail, mismatch_detail, disagree_detail = [], [], [], []
+    lost_detail, twice_detail, mismatch_detail, disagree_detail, failed_detail = [], [], [], [], []
     latencies = []
     for key, entry in accepted.items():
         record = records.get(key)
@@ -601,6 +601,12 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
         elif status == STATUS_FAILED:
             counts["failed"] += 1
             failed_reasons[(record.error if record else None) or "no reason"] += 1
+            detail = {"wallet": entry.wallet, "version": entry.version, "kind": entry.kind, "nonce": record.nonce if record else None,
+                      "tx_hash": record.tx_hash if record else None, "block": record.block_number if record else None}
+            if entry.kind == "revocation":  # where its key went: a revocation must reach the chain after it
+                key = records.get((key[0], entry.version - 1))
+                detail["key_status"], detail["key_nonce"] = (key.status, key.nonce) if key else ("no record", None)
+            failed_detail.append(detail)
         else:
             counts["lost"] += 1
             lost_detail.append({"wallet": entry.wallet, "version": entry.version, "kind": entry.kind, "status": status,
@@ -639,6 +645,7 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
         "write_events": len(events),
         "wallets": len(newest),
         "failed_reasons": dict(failed_reasons),
+        "failed_detail": failed_detail[:20],
         "lost_detail": lost_detail[:20],
         "written_twice_detail": twice_detail[:20],
         "wrong_onchain_detail": wrong[:20],
