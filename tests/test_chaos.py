@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from devstack.stack import REPO_ROOT
+from tests.test_local_stack import processes_in_group
 
 SEED = 7
 KNOWN_REVOCATION_BUG = (
@@ -36,6 +37,7 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=progress, timeout=420, start_new_session=True,
         )
     assert process.returncode == 0, (log_dir / "soak.err").read_text()[-3000:]
+    assert processes_in_group(process.pid) == [], "the soak left processes running"
     return json.loads(process.stdout)
 
 
