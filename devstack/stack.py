@@ -157,7 +157,7 @@ class LocalStack:
             try:
                 requests.get(url + "/config", timeout=1)
                 return url
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too slow to answer on a loaded machine
                 time.sleep(0.2)
         raise RuntimeError("chalice local did not answer within 30 s")
 
