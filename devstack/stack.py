@@ -50,6 +50,10 @@ class LocalStack:
     with_api: bool = True
     with_worker: bool = True
     moto_in_process: bool = True  # False: a process of its own (devstack/moto_process.py), for benchmarks
+    # > 0: the worker (this many concurrent Lambda slots, each a process) and the monitor run as processes of
+    # their own (devstack/lambda_process.py, output in log_dir) instead of threads of this one.
+    worker_processes: int = 0
+    anvil_state_path: Optional[Path] = None  # Anvil dumps its chain here on stop and loads it on start
     env: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)  # settings on top of the stage's (tests, the fuzzer)
     log_dir: Path = LOG_DIR
@@ -71,7 +75,10 @@ class LocalStack:
         self.aws_endpoint = self._start_moto()
         self.outputs = deploy_template(self.aws_endpoint, self.stage)
         self.log_paths["anvil"] = self.log_dir / "anvil.log"
-        self.anvil = Anvil(chain_id=int(names["CHAIN_ID"]), block_time=self.block_time, log_path=self.log_paths["anvil"]).start()
+        self.anvil = Anvil(
+            chain_id=int(names["CHAIN_ID"]), block_time=self.block_time, log_path=self.log_paths["anvil"],
+            state_path=self.anvil_state_path,
+        ).start()
         self._stoppers.append(self.anvil.stop)
         self.pinning = PinningService(jwt=LOCAL_PINNING_JWT).start()
         self._stoppers.append(self.pinning.stop)
@@ -95,9 +102,21 @@ class LocalStack:
         services.reset()
         if self.with_api:
             self.api_url = self._start_chalice_local()
-        if self.with_worker:
+        if self.with_worker and self.worker_processes > 0:
+            self._start_lambda_processes()
+        elif self.with_worker:
             self.worker = WorkerLoop(self.aws_endpoint, names["JOBS_QUEUE_NAME"]).start()
             self._stoppers.append(self.worker.stop)
+
+    def _start_lambda_processes(self) -> None:
+        from devstack.lambda_process import ROLE_MONITOR, ROLE_WORKER, LambdaProcess
+
+        env = {**os.environ, **self.env}
+        self.workers = [LambdaProcess(ROLE_WORKER, env, self.log_dir / f"worker-{slot}.log") for slot in range(self.worker_processes)]
+        self.monitor_process = LambdaProcess(ROLE_MONITOR, env, self.log_dir / "monitor.log")
+        for process in (*self.workers, self.monitor_process):
+            self._stoppers.append(process.stop)
+            process.start()
 
     def _start_moto(self) -> str:
         if not self.moto_in_process:
