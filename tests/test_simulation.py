@@ -53,24 +53,51 @@ class Crash(BaseException):
     """The actor's process dies here (a Lambda timeout, an out-of-memory kill, a lost container)."""
 
 
+# The outside calls that change something: a crash right before or right after one of them is where a window opens.
+WRITES = ("records.set_statuses", "records.set_status", "txs.sign_reserved", "txs.add_attempt", "txs.mark_mined",
+          "txs.mark_unmined", "txs.mark_final", "nonces.reserve", "nonces.release", "nonces.reserve_hole", "queue.enqueue",
+          "chain.send", "control.pause")
+CrashAt = Optional[Any]  # None, n (before the n-th outside call), or (call, k, after): before/after the k-th such call
+
+
+def crash_points(most: int) -> Any:
+    """Where an actor dies: nowhere, before any outside call, or right before or after a given write."""
+    return st.none() | st.integers(0, most) | st.tuples(st.sampled_from(WRITES), st.integers(0, 2), st.booleans())
+
+
 class Faults:
-    """Counts the outside calls of the actor now running; raises Crash before the chosen one."""
+    """Counts the outside calls of the actor now running; raises Crash at the chosen point."""
 
     def __init__(self) -> None:
-        self.left: Optional[int] = None
+        self.at: CrashAt = None
         self.calls = 0
+        self.seen: dict[str, int] = {}
 
-    def arm(self, crash_at: Optional[int]) -> None:
-        self.left, self.calls = crash_at, 0
+    def arm(self, crash_at: CrashAt) -> None:
+        self.at, self.calls, self.seen = crash_at, 0, {}
 
-    def tick(self, what: str) -> None:
+    def before(self, what: str) -> None:
         self.calls += 1
-        if self.left is None:
+        if self.at is None:
             return
-        if self.left == 0:
-            self.left = None
-            raise Crash(f"crashed before {what}")
-        self.left -= 1
+        if isinstance(self.at, int):
+            if self.calls - 1 == self.at:
+                self.at = None
+                raise Crash(f"crashed before {what} (outside call {self.calls - 1})")
+            return
+        name, k, after = self.at
+        if what == name and not after and self.seen.get(what, 0) == k:
+            self.at = None
+            raise Crash(f"crashed before {what} #{k}")
+
+    def after(self, what: str) -> None:
+        count = self.seen.get(what, 0)
+        self.seen[what] = count + 1
+        if isinstance(self.at, tuple):
+            name, k, after = self.at
+            if what == name and after and count == k:
+                self.at = None
+                raise Crash(f"crashed right after {what} #{k}")
 
 
 class Port:
@@ -85,8 +112,11 @@ class Port:
             return value
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            self._faults.tick(f"{self._name}.{attribute}")
-            return value(*args, **kwargs)
+            what = f"{self._name}.{attribute}"
+            self._faults.before(what)
+            answer = value(*args, **kwargs)
+            self._faults.after(what)
+            return answer
 
         return call
 
@@ -138,7 +168,7 @@ class Registry(RuleBasedStateMachine):
                                    control=Port(self.control, self.faults, "control"), clock=self.clock)
         return self.sweeper
 
-    def _run(self, name: str, crash_at: Optional[int], act: Callable[[], Any]) -> bool:
+    def _run(self, name: str, crash_at: CrashAt, act: Callable[[], Any]) -> bool:
         self.faults.arm(crash_at)
         try:
             act()
@@ -194,8 +224,8 @@ class Registry(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ the actors
 
-    @rule(which=st.integers(0, 1), crash_at=st.none() | st.integers(0, 40), size=st.integers(1, 10))
-    def run_worker(self, which: int, crash_at: Optional[int], size: int) -> None:
+    @rule(which=st.integers(0, 1), crash_at=crash_points(40), size=st.integers(1, 10))
+    def run_worker(self, which: int, crash_at: CrashAt, size: int) -> None:
         delivered = self.queue.receive(size)
         if not delivered:
             return
@@ -207,14 +237,14 @@ class Registry(RuleBasedStateMachine):
         else:
             self.workers[which] = None  # a cold start next time; its messages come back after the visibility timeout
 
-    @rule(crash_at=st.none() | st.integers(0, 40))
-    def run_monitor(self, crash_at: Optional[int]) -> None:
+    @rule(crash_at=crash_points(40))
+    def run_monitor(self, crash_at: CrashAt) -> None:
         if not self._run("monitor", crash_at, lambda: self._monitor().run_once()):
             self.monitor = None
 
     @precondition(lambda self: SWEEPER_ON)
-    @rule(crash_at=st.none() | st.integers(0, 20))
-    def run_sweeper(self, crash_at: Optional[int]) -> None:
+    @rule(crash_at=crash_points(20))
+    def run_sweeper(self, crash_at: CrashAt) -> None:
         if not self._run("sweeper", crash_at, lambda: self._sweeper().run_once()):
             self.sweeper = None
 
