@@ -314,6 +314,28 @@ class Registry(RuleBasedStateMachine):
                 item = self.table.items.get(included.tx.nonce)
                 assert item is not None and included.tx.tx_hash in item.hashes, f"nonce {included.tx.nonce} landed a transaction the table never stored"
 
+    @invariant()
+    def a_final_transactions_registrations_have_moved_on(self) -> None:
+        """Nothing looks at a final item again: once it is final, none of its jobs' records may still name it."""
+        if not hasattr(self, "chain"):
+            return
+        for item in self.table.items.values():
+            if item.state not in FINAL_STATES:
+                continue
+            for job in item.entries:
+                record = self.records.get(job.wallet, job.version)
+                assert not (record is not None and record.status == "submitted" and record.nonce == item.nonce), (
+                    f"nonce {item.nonce} is {item.state} but {job.wallet[:6]} v{job.version} is still submitted there: stranded")
+
+    @invariant()
+    def a_revocation_is_superseded_only_by_a_confirmed_newer_key(self) -> None:
+        if not hasattr(self, "chain"):
+            return
+        for record in self.records.items.values():
+            if record.kind == KIND_REVOCATION and record.status == "superseded":
+                newer = [r for r in self.records.items.values() if r.wallet == record.wallet and r.version > record.version and r.kind == KIND_KEY]
+                assert any(r.status == "confirmed" for r in newer), f"{record.wallet[:6]} v{record.version} (a revocation) superseded by a key not confirmed"
+
     # ------------------------------------------------------------ at quiescence
 
     def teardown(self) -> None:
