@@ -18,6 +18,7 @@ import os
 from dataclasses import replace
 from typing import Any, Callable, Optional
 
+import pytest
 from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -32,6 +33,7 @@ from chalicelib.worker import ChainWorker, WorkerPolicy
 from tests.fakes import ZERO, Clock, FakeChain, FakeControl, FakeNonces, FakeQueue, FakeRecords, FakeSigner, FakeTxStore, TxTable
 
 settings.register_profile("ci", max_examples=2000, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+settings.register_profile("demo", max_examples=300, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 settings.register_profile("smoke", max_examples=20, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck))
 settings.register_profile("dev", max_examples=200, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck))
 settings.register_profile("deep", max_examples=20_000, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -51,24 +53,51 @@ class Crash(BaseException):
     """The actor's process dies here (a Lambda timeout, an out-of-memory kill, a lost container)."""
 
 
+# The outside calls that change something: a crash right before or right after one of them is where a window opens.
+WRITES = ("records.set_statuses", "records.set_status", "txs.sign_reserved", "txs.add_attempt", "txs.mark_mined",
+          "txs.mark_unmined", "txs.mark_final", "nonces.reserve", "nonces.release", "nonces.reserve_hole", "queue.enqueue",
+          "chain.send", "control.pause")
+CrashAt = Optional[Any]  # None, n (before the n-th outside call), or (call, k, after): before/after the k-th such call
+
+
+def crash_points(most: int) -> Any:
+    """Where an actor dies: nowhere, before any outside call, or right before or after a given write."""
+    return st.none() | st.integers(0, most) | st.tuples(st.sampled_from(WRITES), st.integers(0, 2), st.booleans())
+
+
 class Faults:
-    """Counts the outside calls of the actor now running; raises Crash before the chosen one."""
+    """Counts the outside calls of the actor now running; raises Crash at the chosen point."""
 
     def __init__(self) -> None:
-        self.left: Optional[int] = None
+        self.at: CrashAt = None
         self.calls = 0
+        self.seen: dict[str, int] = {}
 
-    def arm(self, crash_at: Optional[int]) -> None:
-        self.left, self.calls = crash_at, 0
+    def arm(self, crash_at: CrashAt) -> None:
+        self.at, self.calls, self.seen = crash_at, 0, {}
 
-    def tick(self, what: str) -> None:
+    def before(self, what: str) -> None:
         self.calls += 1
-        if self.left is None:
+        if self.at is None:
             return
-        if self.left == 0:
-            self.left = None
-            raise Crash(f"crashed before {what}")
-        self.left -= 1
+        if isinstance(self.at, int):
+            if self.calls - 1 == self.at:
+                self.at = None
+                raise Crash(f"crashed before {what} (outside call {self.calls - 1})")
+            return
+        name, k, after = self.at
+        if what == name and not after and self.seen.get(what, 0) == k:
+            self.at = None
+            raise Crash(f"crashed before {what} #{k}")
+
+    def after(self, what: str) -> None:
+        count = self.seen.get(what, 0)
+        self.seen[what] = count + 1
+        if isinstance(self.at, tuple):
+            name, k, after = self.at
+            if what == name and after and count == k:
+                self.at = None
+                raise Crash(f"crashed right after {what} #{k}")
 
 
 class Port:
@@ -83,8 +112,11 @@ class Port:
             return value
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            self._faults.tick(f"{self._name}.{attribute}")
-            return value(*args, **kwargs)
+            what = f"{self._name}.{attribute}"
+            self._faults.before(what)
+            answer = value(*args, **kwargs)
+            self._faults.after(what)
+            return answer
 
         return call
 
@@ -136,7 +168,7 @@ class Registry(RuleBasedStateMachine):
                                    control=Port(self.control, self.faults, "control"), clock=self.clock)
         return self.sweeper
 
-    def _run(self, name: str, crash_at: Optional[int], act: Callable[[], Any]) -> bool:
+    def _run(self, name: str, crash_at: CrashAt, act: Callable[[], Any]) -> bool:
         self.faults.arm(crash_at)
         try:
             act()
@@ -192,8 +224,8 @@ class Registry(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ the actors
 
-    @rule(which=st.integers(0, 1), crash_at=st.none() | st.integers(0, 40), size=st.integers(1, 10))
-    def run_worker(self, which: int, crash_at: Optional[int], size: int) -> None:
+    @rule(which=st.integers(0, 1), crash_at=crash_points(40), size=st.integers(1, 10))
+    def run_worker(self, which: int, crash_at: CrashAt, size: int) -> None:
         delivered = self.queue.receive(size)
         if not delivered:
             return
@@ -205,14 +237,14 @@ class Registry(RuleBasedStateMachine):
         else:
             self.workers[which] = None  # a cold start next time; its messages come back after the visibility timeout
 
-    @rule(crash_at=st.none() | st.integers(0, 40))
-    def run_monitor(self, crash_at: Optional[int]) -> None:
+    @rule(crash_at=crash_points(40))
+    def run_monitor(self, crash_at: CrashAt) -> None:
         if not self._run("monitor", crash_at, lambda: self._monitor().run_once()):
             self.monitor = None
 
     @precondition(lambda self: SWEEPER_ON)
-    @rule(crash_at=st.none() | st.integers(0, 20))
-    def run_sweeper(self, crash_at: Optional[int]) -> None:
+    @rule(crash_at=crash_points(20))
+    def run_sweeper(self, crash_at: CrashAt) -> None:
         if not self._run("sweeper", crash_at, lambda: self._sweeper().run_once()):
             self.sweeper = None
 
@@ -281,6 +313,28 @@ class Registry(RuleBasedStateMachine):
             for included in block.txs:
                 item = self.table.items.get(included.tx.nonce)
                 assert item is not None and included.tx.tx_hash in item.hashes, f"nonce {included.tx.nonce} landed a transaction the table never stored"
+
+    @invariant()
+    def a_final_transactions_registrations_have_moved_on(self) -> None:
+        """Nothing looks at a final item again: once it is final, none of its jobs' records may still name it."""
+        if not hasattr(self, "chain"):
+            return
+        for item in self.table.items.values():
+            if item.state not in FINAL_STATES:
+                continue
+            for job in item.entries:
+                record = self.records.get(job.wallet, job.version)
+                assert not (record is not None and record.status == "submitted" and record.nonce == item.nonce), (
+                    f"nonce {item.nonce} is {item.state} but {job.wallet[:6]} v{job.version} is still submitted there: stranded")
+
+    @invariant()
+    def a_revocation_is_superseded_only_by_a_confirmed_newer_key(self) -> None:
+        if not hasattr(self, "chain"):
+            return
+        for record in self.records.items.values():
+            if record.kind == KIND_REVOCATION and record.status == "superseded":
+                newer = [r for r in self.records.items.values() if r.wallet == record.wallet and r.version > record.version and r.kind == KIND_KEY]
+                assert any(r.status == "confirmed" for r in newer), f"{record.wallet[:6]} v{record.version} (a revocation) superseded by a key not confirmed"
 
     # ------------------------------------------------------------ at quiescence
 
@@ -357,4 +411,8 @@ class Registry(RuleBasedStateMachine):
 
 
 Registry.TestCase.settings = settings.get_profile(PROFILE)
-TestRegistrySimulation = Registry.TestCase
+
+
+class TestRegistrySimulation(Registry.TestCase):  # type: ignore[name-defined,misc]
+    # ~1 min of CPU on an idle machine; pytest.ini's 180 s per test is too tight on a shared, busy one.
+    pytestmark = pytest.mark.timeout(900)
