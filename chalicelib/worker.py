@@ -95,7 +95,7 @@ class WorkerPolicy:
     max_fee_cap_wei: int = Settings.max_fee_cap_wei
     max_receive_count: int = Settings.max_receive_count
     max_keys_per_tx: int = 200
-    max_tx_cost_wei: int = 10**18  # gas * maxFeePerGas + L1 data fee of one transaction, at most
+    max_tx_cost_wei: int = Settings.max_tx_cost_wei  # gas * maxFeePerGas + L1 data fee of one transaction, at most
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WorkerPolicy":
