@@ -155,7 +155,8 @@ class LocalStack:
         self._stoppers.append(lambda: _terminate(process))
         return process
 
-    def _wait_answering(self, name: str, process: subprocess.Popen, url: str, timeout_s: float = 30) -> None:
+    def _wait_answering(self, name: str, process: subprocess.Popen, url: str, timeout_s: float = 120) -> None:
+        """Polls until the server answers (importing moto or the app takes tens of seconds on a loaded machine)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if process.poll() is not None:
