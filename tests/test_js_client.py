@@ -263,7 +263,7 @@ def test_committed_bundle_recomputes_the_vectors_in_headless_chromium() -> None:
     result = json.loads(html.unescape(found.group(1)))
 
     assert result == {
-        "typedDataDigest": True, "recover": True, "document": True, "cid": True, "openAes": True,
+        "typedDataDigest": True, "recover": True, "document": True, "cid": True, "openAes": True, "openPassphrase": True,
         "sealX25519": True, "generate": True, "verifyWithoutRpc": True,
     }, result
 
