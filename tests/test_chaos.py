@@ -9,6 +9,7 @@ its own (it starts a whole stack with its own environment); its logs stay in the
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -44,7 +45,12 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             [sys.executable, "-m", "bench.chaos", "--short", "--seed", str(SEED), "--json", "--log-dir", str(log_dir)],
             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=progress, start_new_session=True,
         )
-        stdout, _ = process.communicate(timeout=420)
+        try:
+            stdout, _ = process.communicate(timeout=420)
+        except BaseException:  # timed out (here or by pytest-timeout): end the soak and every server it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
     assert process.returncode == 0, (log_dir / "soak.err").read_text()[-3000:]
     assert processes_in_group(process.pid) == [], "the soak left processes running"
     return json.loads(stdout)
