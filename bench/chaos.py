@@ -278,13 +278,21 @@ class Client(threading.Thread):
         return None
 
     def _stored(self, address: str, version: int) -> Optional[dict[str, Any]]:
-        response = self.session.get(f"{self.api_url}/keys/{address}/history", params={"limit": "5"}, timeout=30)
-        if response.status_code != 200:
+        """The stored write `version` of the wallet (looked up until the API answers), or None."""
+        for _ in range(20):
+            try:
+                response = self.session.get(f"{self.api_url}/keys/{address}/history", params={"limit": "5"}, timeout=30)
+            except requests.RequestException:
+                time.sleep(1)
+                continue
+            if response.status_code != 200:
+                time.sleep(1)
+                continue
+            for item in response.json()["items"]:
+                if item["version"] == version:
+                    return {"cid": item["cid"]}
             return None
-        for item in response.json()["items"]:
-            if item["version"] == version:
-                return {"cid": item["cid"]}
-        return None
+        raise RuntimeError(f"could not learn whether {address} version {version} was stored")
 
 
 def _problem(response: requests.Response) -> dict[str, Any]:

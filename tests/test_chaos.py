@@ -9,6 +9,7 @@ its own (it starts a whole stack with its own environment); its logs stay in the
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -27,6 +28,12 @@ KNOWN_REVOCATION_BUG = (
     "without releasing its record, so the revocation (checked only against the record's nonce) is mined first "
     "and reverts with NotCurrentKey(0x0)"
 )
+KNOWN_SUPERSEDED_REVOCATION = (
+    "known worker behaviour (issue 10): a revocation of a key that the worker superseded (a newer key of the "
+    "wallet in the same batch) waits for that key 5 deliveries and then fails ('gave up after 5 deliveries: the "
+    "key it revokes is not on its way to the chain yet') instead of ending superseded with it"
+)
+KNOWN_REASONS = ("NotCurrentKey(", "gave up after 5 deliveries: the key it revokes is not on its way to the chain yet")
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +41,19 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     log_dir = tmp_path_factory.mktemp("chaos")
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     with open(log_dir / "soak.err", "wb") as progress:
-        process = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, "-m", "bench.chaos", "--short", "--seed", str(SEED), "--json", "--log-dir", str(log_dir)],
-            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=progress, timeout=420, start_new_session=True,
+            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=progress, start_new_session=True,
         )
+        try:
+            stdout, _ = process.communicate(timeout=420)
+        except BaseException:  # timed out (here or by pytest-timeout): end the soak and every server it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
     assert process.returncode == 0, (log_dir / "soak.err").read_text()[-3000:]
     assert processes_in_group(process.pid) == [], "the soak left processes running"
-    return json.loads(process.stdout)
+    return json.loads(stdout)
 
 
 def test_every_kind_of_fault_was_injected_during_the_input(soak: dict[str, Any]) -> None:
@@ -79,11 +92,12 @@ def test_no_accepted_write_fails_and_the_contract_holds_each_wallets_newest_writ
     reasons = soak["failed_reasons"]
     only_the_known_bug = (
         soak["failed"] > 0
-        and all(reason.startswith("NotCurrentKey(") for reason in reasons)
+        and all(reason.startswith(KNOWN_REASONS) for reason in reasons)
+        and all(failed["kind"] == "revocation" for failed in soak["failed_detail"])
         and soak["wrong_onchain"] <= soak["failed"]
         and all(wrong["kind"] == "revocation" and wrong["status"] == "failed" for wrong in soak["wrong_onchain_detail"])
     )
     if only_the_known_bug:  # timing-dependent: it shows in some runs only, so it cannot be a strict xfail
-        pytest.xfail(f"{KNOWN_REVOCATION_BUG}: {soak['failed']} revocation(s) failed: {reasons}")
+        pytest.xfail(f"{KNOWN_REVOCATION_BUG}; or {KNOWN_SUPERSEDED_REVOCATION}: {soak['failed']} revocation(s) failed: {reasons}")
     assert soak["failed"] == 0, reasons
     assert soak["wrong_onchain"] == 0, soak["wrong_onchain_detail"]
