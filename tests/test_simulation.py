@@ -500,3 +500,10 @@ def test_window_7_a_record_left_pinned_by_a_queue_outage_is_swept_on() -> None:
     machine.register_key(WALLETS[0], True)
     assert machine.records.get(WALLETS[0], 1).status == STATUS_PINNED
     machine.teardown()
+
+
+def test_found_by_the_simulation_a_revocation_waits_while_its_key_is_claimed_at_a_nonce_that_never_carries_it() -> None:
+    # Found by the ci profile: the worker died right after claiming a key (its nonce stays a bare reservation, later
+    # filled with a no-op); the revocation, trusting that claim, went out first and reverted NotCurrentKey.
+    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, ("records.set_statuses", 0, True), 1),
+           lambda m: m.revoke_key(WALLETS[0]))
