@@ -543,6 +543,10 @@ class ChainWorker:
             key = next((r for r in versions if r.version == job.version - 1), None)
             if key is None or key.status not in (STATUS_SUBMITTED, STATUS_CONFIRMED) or key.nonce is None or key.nonce >= nonce:
                 return STATUS_QUEUED, "the key it revokes is not on its way to the chain before it"
+            if key.status == STATUS_SUBMITTED:  # claimed at an earlier nonce: only if that nonce really carries it
+                item = self._txs.get(key.nonce)
+                if item is None or item.state in (STATE_RESERVED, STATE_LOST) or item.kind == KIND_NOOP or not item.carries(key.wallet, key.version):
+                    return STATUS_QUEUED, f"the key it revokes is claimed at nonce {key.nonce}, which does not (yet) carry it"
         return None
 
     def _store(self, batch: Batch, tx: PlannedTx, fees: Fees) -> None:
