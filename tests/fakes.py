@@ -617,6 +617,10 @@ class FakeChain:
     def owner(self) -> str:
         return self._state.owner
 
+    def l1_fee_of(self, *, data: str, gas: int, max_fee: int, tip: int) -> int:
+        """An L1 chain: no data fee (the OP-stack fee is tested against a real oracle in test_l1_fee)."""
+        return 0
+
     def sign(self, signer: Any, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> SignedTx:
         tx = FakeTx(signer.address.lower(), nonce, to, data, gas, max_fee, tip)
         return SignedTx(tx.raw, tx.tx_hash, nonce)
