@@ -45,9 +45,10 @@ from .observability import (
     logger,
     tracer,
 )
-from .records import OPEN_STATUSES, STATUS_CONFIRMED, STATUS_FAILED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
+from .records import KIND_KEY, OPEN_STATUSES, STATUS_CONFIRMED, STATUS_FAILED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
 from .transactions import (
     FINAL_STATES,
+    KIND_REVOKE,
     STATE_CONFIRMED,
     STATE_FAILED,
     STATE_LOST,
@@ -266,11 +267,17 @@ class TxMonitor:
         }
         # The records first, then the item: a final item is never looked at again, so a crash between the two
         # must leave the item in flight (the next pass settles it again; the record writes are idempotent).
+        requeued = True
         if error is not None and is_owner_mismatch(error):
             # Signed by a key that is not (or no longer) the owner: the registrations are not at fault.
             self._requeue(item, f"its transaction reverted {error}; queued again, the worker is paused")
             self._pause(f"transaction at nonce {item.nonce} reverted {error}")
+        elif error is not None and item.kind == KIND_REVOKE and error.startswith("NotCurrentKey") and self._key_still_coming(item):
+            # The revocation went out trusting an earlier nonce to carry its key, and that transaction did not
+            # land it (it reverted, say NotOwner, and was queued again): the revocation is not at fault either.
+            self._requeue(item, f"its transaction reverted {error} before its key reached the chain; queued again")
         else:
+            requeued = False
             changes: dict[str, Any] = {"block_number": receipt.block_number}
             if receipt.tx_hash != item.latest.tx_hash:  # the records name the newest attempt; an older one was mined
                 changes["tx_hash"] = receipt.tx_hash
@@ -283,6 +290,9 @@ class TxMonitor:
             return item
         self.telemetry.add(GAS_USED, "Count", receipt.gas_used)
         self.telemetry.add(FEE_PAID_GWEI, "Count", receipt.gas_used * receipt.effective_gas_price / 10**9)
+        if requeued:
+            logger.warning("transaction reverted; its jobs are queued again", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error))
+            return item
         if status == STATUS_CONFIRMED:
             report.confirmed += len(item.entries)
             self.telemetry.count(REGISTRATIONS_CONFIRMED, len(item.entries))
@@ -308,6 +318,22 @@ class TxMonitor:
         except StaleItem:
             return
         report.lost += 1
+
+    def _key_still_coming(self, item: TxItem) -> bool:
+        """Whether the key a reverted revocation revokes is still on its way, or landed only after it (a later nonce).
+
+        Invariant: only then is the revocation queued again. A key that is confirmed at an earlier nonce and still
+        not current means the chain holds another key: the revocation fails with the contract's reason."""
+        for job in item.entries:
+            key = self._records.get(job.wallet, job.version - 1)
+            if key is None or key.kind != KIND_KEY:
+                return False
+            if key.status in OPEN_STATUSES:
+                continue
+            if key.status == STATUS_CONFIRMED and key.nonce is not None and key.nonce > item.nonce:
+                continue
+            return False
+        return bool(item.entries)
 
     def _requeue(self, item: TxItem, reason: str) -> None:
         """The item's jobs back to the queue: records still claimed by this nonce become queued, then every job is
