@@ -23,6 +23,17 @@ NOOP_GAS = 21_000
 REVOKE_GAS = 60_000
 
 
+# OP-stack chains (Base, Optimism) charge every transaction an L1 data fee on top of gas * gas price; the
+# GasPriceOracle predeploy computes it from the unsigned RLP-encoded transaction.
+GAS_PRICE_ORACLE = "0x420000000000000000000000000000000000000F"
+GET_L1_FEE = "getL1Fee(bytes)"
+L1_FEE_ORACLE_NONE = "none"
+L1_FEE_ORACLE_OP_STACK = "op-stack"
+L1_FEE_ORACLES = (L1_FEE_ORACLE_NONE, L1_FEE_ORACLE_OP_STACK)
+# The nonce is not known when the fee is estimated (before reserving); 4 non-zero bytes cover any nonce we reach.
+ESTIMATE_NONCE = 0xFFFFFFFF
+
+
 class WriteRefused(Exception):
     """The contract refuses this write (it reverts when simulated); retrying cannot help."""
 
@@ -67,8 +78,14 @@ class SendResult:
 
 
 class RegistryChain:
-    def __init__(self, rpc_url: str, registry_address: str, chain_id: int, rpc_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, rpc_url: str, registry_address: str, chain_id: int, rpc_timeout_s: float = 10.0, l1_fee_oracle: str = L1_FEE_ORACLE_NONE
+    ) -> None:
         from web3 import Web3
+
+        if l1_fee_oracle not in L1_FEE_ORACLES:
+            raise ValueError(f"L1_FEE_ORACLE must be one of {', '.join(L1_FEE_ORACLES)}, not {l1_fee_oracle!r}")
+        self.l1_fee_oracle = l1_fee_oracle
 
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": rpc_timeout_s}))
         self.chain_id = chain_id
@@ -84,6 +101,10 @@ class RegistryChain:
 
     def get_key(self, wallet: str) -> str:
         return self.contract.functions.getKey(wallet).call()
+
+    def owner(self) -> str:
+        """The contract's owner: the only address whose writes it accepts."""
+        return self.contract.functions.owner().call()
 
     def key_of(self, wallet: str) -> tuple[bytes, bool]:
         digest, revoked = self.contract.functions.keyOf(wallet).call()
@@ -109,6 +130,34 @@ class RegistryChain:
         if base_fee is None:
             raise RuntimeError("the chain has no base fee (pre-London); the worker sends EIP-1559 transactions only")
         return Market(base_fee=base_fee, tip=self.w3.eth.max_priority_fee)
+
+    def l1_fee(self, unsigned_tx: bytes) -> int:
+        """The L1 data fee (wei) the chain charges for a transaction whose unsigned encoding is `unsigned_tx`:
+        GasPriceOracle.getL1Fee on OP-stack chains (valid from Bedrock to Isthmus), 0 on chains without one."""
+        if self.l1_fee_oracle == L1_FEE_ORACLE_NONE:
+            return 0
+        from eth_abi import decode, encode
+
+        call = "0x" + (_selector(GET_L1_FEE) + encode(["bytes"], [unsigned_tx])).hex()
+        answer = self._raw("eth_call", [{"to": GAS_PRICE_ORACLE, "data": call}, "latest"])
+        return int(decode(["uint256"], bytes.fromhex(answer.removeprefix("0x")))[0])
+
+    def l1_fee_of(self, *, data: str, gas: int, max_fee: int, tip: int) -> int:
+        """The L1 data fee of a transaction to the registry with this calldata, gas and fees (any nonce)."""
+        if self.l1_fee_oracle == L1_FEE_ORACLE_NONE:
+            return 0
+        return self.l1_fee(self.unsigned(nonce=ESTIMATE_NONCE, to=self.address, data=data, gas=gas, max_fee=max_fee, tip=tip))
+
+    def unsigned(self, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> bytes:
+        """The EIP-1559 transaction's unsigned encoding: 0x02 || rlp([chainId, nonce, ..., accessList])."""
+        import rlp
+        from eth_account._utils.legacy_transactions import serializable_unsigned_transaction_from_dict
+        from eth_account._utils.transaction_utils import transaction_rpc_to_rlp_structure
+
+        typed = serializable_unsigned_transaction_from_dict(self._tx_fields(nonce, to, data, gas, max_fee, tip)).transaction
+        fields = transaction_rpc_to_rlp_structure({k: v for k, v in typed.dictionary.items() if k not in ("v", "r", "s")})
+        encoded = rlp.encode(type(typed)._unsigned_transaction_serializer.from_dict(fields))
+        return bytes([typed.transaction_type]) + encoded  # what the signature's hash covers (see sign())
 
     def receipt(self, tx_hash: str) -> Optional[Receipt]:
         # Raw JSON-RPC: web3's formatters checksum every address of every log (100 events per batch receipt).
@@ -200,7 +249,15 @@ class RegistryChain:
         from eth_account._utils.legacy_transactions import encode_transaction, serializable_unsigned_transaction_from_dict
         from web3 import Web3
 
-        fields = {
+        unsigned = serializable_unsigned_transaction_from_dict(self._tx_fields(nonce, to, data, gas, max_fee, tip))
+        r, s, recovery_id = signer.sign_digest(bytes(unsigned.hash()))
+        raw = encode_transaction(unsigned, vrs=(recovery_id, r, s))
+        return SignedTx(raw="0x" + raw.hex(), tx_hash="0x" + Web3.keccak(raw).hex().removeprefix("0x"), nonce=nonce)
+
+    def _tx_fields(self, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> dict[str, Any]:
+        from web3 import Web3
+
+        return {
             "type": 2,
             "chainId": self.chain_id,
             "nonce": nonce,
@@ -211,10 +268,6 @@ class RegistryChain:
             "maxFeePerGas": max_fee,
             "maxPriorityFeePerGas": tip,
         }
-        unsigned = serializable_unsigned_transaction_from_dict(fields)
-        r, s, recovery_id = signer.sign_digest(bytes(unsigned.hash()))
-        raw = encode_transaction(unsigned, vrs=(recovery_id, r, s))
-        return SignedTx(raw="0x" + raw.hex(), tx_hash="0x" + Web3.keccak(raw).hex().removeprefix("0x"), nonce=nonce)
 
     def send(self, raw_tx: str) -> SendResult:
         from web3.exceptions import Web3RPCError

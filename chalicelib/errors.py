@@ -48,6 +48,10 @@ class SignatureExpired(RegistryError):
     status, code, title = 401, "signature-expired", "Signature is outside its validity window"
 
 
+class SignatureNotYetValid(RegistryError):
+    status, code, title = 401, "signature-not-yet-valid", "Signature is outside its validity window"
+
+
 class VersionConflict(RegistryError):
     status, code, title = 409, "version-conflict", "Version is not the wallet's next version"
 
@@ -70,6 +74,14 @@ class UnsupportedMediaType(RegistryError):
 
 class NotFound(RegistryError):
     status, code, title = 404, "not-found", "Not found"
+
+
+class MethodNotAllowed(RegistryError):
+    status, code, title = 405, "method-not-allowed", "Method not allowed"
+
+    def __init__(self, detail: str, allow: str) -> None:
+        super().__init__(detail)
+        self.allow = allow  # the Allow header: the methods the resource has
 
 
 class PinningFailed(RegistryError):

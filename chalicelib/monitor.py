@@ -19,31 +19,36 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .chain import NOOP_GAS, Market, Receipt, RegistryChain
+from .chain import Market, Receipt, RegistryChain
+from .config import Settings
+from .control import WorkerControl, is_owner_mismatch
 from .fees import Fees, first_offer, replacement
 from .jobs import JobQueue
 from .kms_signer import KmsSigner
-from .nonces import NonceManager
+from .nonces import NonceManager, fill_with_noop
 from .observability import (
     FEE_CAP_REACHED,
     FEE_PAID_GWEI,
     GAS_USED,
+    MONITOR_PASSES,
     NONCES_FILLED,
+    OLDEST_PENDING_TX_AGE,
     OWNER_BALANCE_ETH,
     REGISTRATIONS_CONFIRMED,
     REGISTRATIONS_FAILED,
     TRANSACTIONS_REBROADCAST,
     TRANSACTIONS_REORGED,
     TRANSACTIONS_REPLACED,
+    WORKER_PAUSED,
     Telemetry,
     log_extra,
     logger,
     tracer,
 )
-from .records import STATUS_CONFIRMED, STATUS_FAILED, STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
+from .records import KIND_KEY, OPEN_STATUSES, STATUS_CONFIRMED, STATUS_FAILED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
 from .transactions import (
     FINAL_STATES,
-    KIND_NOOP,
+    KIND_REVOKE,
     STATE_CONFIRMED,
     STATE_FAILED,
     STATE_LOST,
@@ -55,17 +60,16 @@ from .transactions import (
     TxStore,
 )
 
-OPEN_STATUSES = (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED)
-
 
 @dataclass(frozen=True)
 class MonitorPolicy:
-    confirmations: int = 3
-    bump_after_s: float = 90.0
-    max_fee_cap_wei: int = 100 * 10**9
-    owner_min_balance_wei: int = 5 * 10**16
-    nonce_lease_s: float = 180.0
+    confirmations: int = Settings.confirmations  # defaults: config.py, the one place they live
+    bump_after_s: float = Settings.bump_after_s
+    max_fee_cap_wei: int = Settings.max_fee_cap_wei
+    owner_min_balance_wei: int = Settings.owner_min_balance_wei
+    nonce_lease_s: float = Settings.nonce_lease_s
     reconcile_every_s: float = 5.0
+    sweep_every_s: float = 300.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> "MonitorPolicy":
@@ -98,6 +102,8 @@ class TxMonitor:
         telemetry: Optional[Telemetry] = None,
         monitor_id: Optional[str] = None,
         clock: Callable[[], float] = time.time,
+        control: Optional[WorkerControl] = None,
+        sweeper: Optional[Any] = None,
     ) -> None:
         self._records = records
         self._nonces = nonces
@@ -109,6 +115,9 @@ class TxMonitor:
         self.telemetry = telemetry or Telemetry()
         self.monitor_id = monitor_id or "monitor-" + uuid.uuid4().hex[:8]
         self._clock = clock
+        self._control = control if control is not None else WorkerControl(txs.table)
+        self.sweeper = sweeper  # sweeper.py: run every policy.sweep_every_s, after the pass
+        self._swept_at: Optional[float] = None
         self._market: Optional[Market] = None
         self._floor: Optional[int] = None  # every nonce below is final (as the counter item records it)
         self._reconciled_at = 0.0
@@ -142,11 +151,14 @@ class TxMonitor:
         self.telemetry.gauge(OWNER_BALANCE_ETH, "None", balance / 10**18)
         if balance < self.policy.owner_min_balance_wei:
             logger.error("owner balance low: fund the owner address", extra=log_extra(signer=address, balance_wei=balance, minimum_wei=self.policy.owner_min_balance_wei))
-        if self._floor is None or time.monotonic() - self._reconciled_at >= self.policy.reconcile_every_s:
+        if self._floor is None or self._clock() - self._reconciled_at >= self.policy.reconcile_every_s:
             self._reconcile(latest, pending, report)
 
+        self.telemetry.count(MONITOR_PASSES)
         floor = self._floor
         items = self._txs.from_nonce(floor)
+        in_flight_since = [item.attempts[0].signed_at for item in items if item.attempts and item.state not in FINAL_STATES]
+        self.telemetry.gauge(OLDEST_PENDING_TX_AGE, "Seconds", max(0.0, self._clock() - min(in_flight_since, default=self._clock())))
         if items:
             floor = items[-1].nonce + 1
         for item in items:
@@ -164,6 +176,9 @@ class TxMonitor:
         if floor > self._floor:
             self._nonces.advance_floor(floor)
             self._floor = floor
+        if self.sweeper is not None and (self._swept_at is None or self._clock() - self._swept_at >= self.policy.sweep_every_s):
+            self.sweeper.run_once()
+            self._swept_at = self._clock()
         return report
 
     def _reconcile(self, latest: int, pending: int, report: PassReport) -> None:
@@ -178,7 +193,7 @@ class TxMonitor:
         counter = self._nonces.counter()
         assert counter is not None
         self._floor = counter.floor if self._floor is None else max(min(self._floor, counter.next), counter.floor)
-        self._reconciled_at = time.monotonic()
+        self._reconciled_at = self._clock()
 
     # ------------------------------------------------------------ one transaction
 
@@ -250,18 +265,34 @@ class TxMonitor:
             "minedHash": receipt.tx_hash, "blockNumber": receipt.block_number, "blockHash": receipt.block_hash,
             "gasUsed": receipt.gas_used, "feePaidWei": receipt.gas_used * receipt.effective_gas_price,
         }
+        # The records first, then the item: a final item is never looked at again, so a crash between the two
+        # must leave the item in flight (the next pass settles it again; the record writes are idempotent).
+        requeued = True
+        if error is not None and is_owner_mismatch(error):
+            # Signed by a key that is not (or no longer) the owner: the registrations are not at fault.
+            self._requeue(item, f"its transaction reverted {error}; queued again, the worker is paused")
+            self._pause(f"transaction at nonce {item.nonce} reverted {error}")
+        elif error is not None and item.kind == KIND_REVOKE and error.startswith("NotCurrentKey") and self._key_still_coming(item):
+            # The revocation went out trusting an earlier nonce to carry its key, and that transaction did not
+            # land it (it reverted, say NotOwner, and was queued again): the revocation is not at fault either.
+            self._requeue(item, f"its transaction reverted {error} before its key reached the chain; queued again")
+        else:
+            requeued = False
+            changes: dict[str, Any] = {"block_number": receipt.block_number}
+            if receipt.tx_hash != item.latest.tx_hash:  # the records name the newest attempt; an older one was mined
+                changes["tx_hash"] = receipt.tx_hash
+            if error is not None:
+                changes["error"] = error
+            self._update_records(item, status, OPEN_STATUSES, **changes)
         try:
             item = self._txs.mark_final(item, state, error=error, receipt=mined)
         except StaleItem:
             return item
-        changes: dict[str, Any] = {"block_number": receipt.block_number}
-        if receipt.tx_hash != item.latest.tx_hash:  # the records name the newest attempt; an older one was mined
-            changes["tx_hash"] = receipt.tx_hash
-        if error is not None:
-            changes["error"] = error
-        self._update_records(item, status, OPEN_STATUSES, **changes)
         self.telemetry.add(GAS_USED, "Count", receipt.gas_used)
         self.telemetry.add(FEE_PAID_GWEI, "Count", receipt.gas_used * receipt.effective_gas_price / 10**9)
+        if requeued:
+            logger.warning("transaction reverted; its jobs are queued again", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error))
+            return item
         if status == STATUS_CONFIRMED:
             report.confirmed += len(item.entries)
             self.telemetry.count(REGISTRATIONS_CONFIRMED, len(item.entries))
@@ -278,15 +309,43 @@ class TxMonitor:
         deep = max(0, head - self.policy.confirmations + 1)
         if item.nonce >= self._chain.nonce(self._signer.address, deep):
             return
+        # Re-queue first, then mark lost: the jobs' messages were acknowledged long ago, and a lost item is never
+        # looked at again. A crash between the two re-queues them again next pass (the worker drops duplicates).
+        logger.error("nonce taken by a transaction we did not send; re-queuing its jobs", extra=log_extra(nonce=item.nonce, jobs=len(item.entries)))
+        self._requeue(item, "its transaction lost its nonce; sent again")
         try:
             self._txs.mark_final(item, STATE_LOST, error="another transaction took this nonce")
         except StaleItem:
             return
         report.lost += 1
-        logger.error("nonce taken by a transaction we did not send; re-queuing its jobs", extra=log_extra(nonce=item.nonce, jobs=len(item.entries)))
-        self._update_records(item, STATUS_QUEUED, (STATUS_SUBMITTED,), error="its transaction lost its nonce; sent again")
+
+    def _key_still_coming(self, item: TxItem) -> bool:
+        """Whether the key a reverted revocation revokes is still on its way, or landed only after it (a later nonce).
+
+        Invariant: only then is the revocation queued again. A key that is confirmed at an earlier nonce and still
+        not current means the chain holds another key: the revocation fails with the contract's reason."""
+        for job in item.entries:
+            key = self._records.get(job.wallet, job.version - 1)
+            if key is None or key.kind != KIND_KEY:
+                return False
+            if key.status in OPEN_STATUSES:
+                continue
+            if key.status == STATUS_CONFIRMED and key.nonce is not None and key.nonce > item.nonce:
+                continue
+            return False
+        return bool(item.entries)
+
+    def _requeue(self, item: TxItem, reason: str) -> None:
+        """The item's jobs back to the queue: records still claimed by this nonce become queued, then every job is
+        sent again (also those whose record moved on: a duplicate costs the worker a read, a missing one strands it)."""
+        self._update_records(item, STATUS_QUEUED, (STATUS_SUBMITTED,), error=reason)
         for job in item.entries:
             self._queue.enqueue(job)
+
+    def _pause(self, reason: str) -> None:
+        self._control.pause(reason, by="monitor", now=int(self._clock()))
+        self.telemetry.count(WORKER_PAUSED)
+        logger.error("worker paused: the owner key does not own the contract", extra=log_extra(signer=self._signer.address, reason=reason))
 
     def _replace(self, item: TxItem, report: PassReport) -> TxItem:
         market = self.market()
@@ -317,18 +376,16 @@ class TxMonitor:
     def _fill(self, item: TxItem, reason: str) -> bool:
         """Sign a no-op for a reserved nonce nobody will sign; re-queue the jobs it was reserved for."""
         offer = first_offer(self.market(), self.policy.max_fee_cap_wei)
-        address = self._signer.address
-        signed = self._chain.sign(self._signer, nonce=item.nonce, to=address, data="0x", gas=NOOP_GAS, max_fee=offer.fees.max_fee, tip=offer.fees.tip)
+        # Its candidates go back to the queue first: once filled, nothing would ever re-queue them.
+        for job in item.candidates:
+            self._queue.enqueue(job)
         try:
-            self._txs.sign_reserved(item, kind=KIND_NOOP, entries=(), to=address, data="0x", gas=NOOP_GAS, raw=signed.raw,
-                                    attempt=Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock()))
+            filled = fill_with_noop(self._txs, self._chain, self._signer, item, offer.fees, self._clock())
         except StaleItem:
             return False
         self.telemetry.count(NONCES_FILLED)
-        logger.warning("filled a nonce with a no-op self-transfer", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash, reason=reason, requeued=len(item.candidates)))
-        for job in item.candidates:
-            self._queue.enqueue(job)
-        self._chain.send(signed.raw)  # stored: if the node refuses it, the next pass rebroadcasts it
+        logger.warning("filled a nonce with a no-op self-transfer", extra=log_extra(nonce=item.nonce, tx_hash=filled.latest.tx_hash, reason=reason, requeued=len(item.candidates)))
+        self._chain.send(filled.raw)  # stored: if the node refuses it, the next pass rebroadcasts it
         return True
 
     def market(self) -> Market:

@@ -223,3 +223,18 @@ class NonceManager:
         from .transactions import TxStore
 
         return TxStore(self._table, self.signer).between(low, high)
+
+
+def fill_with_noop(txs: Any, chain: Any, signer: Any, item: TxItem, fees: Any, now: float) -> TxItem:
+    """Sign a 0-value self-transfer for a reserved nonce nobody will use, and store it (reserved -> signed).
+
+    The one no-op of the worker (a reservation none of whose jobs was its to send) and the monitor (a hole, or a
+    reservation whose worker died). StaleItem when someone else signed or took the reservation first. The caller
+    broadcasts the returned item's bytes (stored first, so a crash before the broadcast leaves them to the monitor).
+    """
+    from .chain import NOOP_GAS
+    from .transactions import KIND_NOOP, Attempt
+
+    signed = chain.sign(signer, nonce=item.nonce, to=signer.address, data="0x", gas=NOOP_GAS, max_fee=fees.max_fee, tip=fees.tip)
+    return txs.sign_reserved(item, kind=KIND_NOOP, entries=(), to=signer.address, data="0x", gas=NOOP_GAS, raw=signed.raw,
+                             attempt=Attempt(signed.tx_hash, fees.max_fee, fees.tip, now))

@@ -37,6 +37,9 @@ OWNER_BALANCE_ETH = "OwnerBalanceEth"
 FEE_CAP_REACHED = "FeeCapReached"
 WORKER_PAUSED = "WorkerPaused"
 JOBS_RETRIED = "JobsRetried"
+MONITOR_PASSES = "MonitorPasses"  # the monitor's heartbeat: its alarm treats missing data as breaching
+OLDEST_PENDING_TX_AGE = "OldestPendingTxAgeSeconds"  # since the first signing of the oldest tx not yet final
+RECORDS_SWEPT = "RecordsSwept"  # stranded records the sweeper drove on (sweeper.py)
 
 logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"), logger_handler=logging.StreamHandler(sys.stderr))
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

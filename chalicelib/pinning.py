@@ -4,9 +4,7 @@ The local pinning service (devstack/pinning_service.py) speaks the same HTTP API
 stack change the endpoint, not the code.
 """
 import json
-from typing import Any, Protocol
-
-import requests
+from typing import Any, Callable, Protocol, Union
 
 from .errors import PinningFailed
 
@@ -17,17 +15,22 @@ class Pinner(Protocol):
 
 
 class PinataPinner:
-    def __init__(self, api_url: str, jwt: str, timeout_s: float = 10.0, session: Any = None) -> None:
+    def __init__(self, api_url: str, jwt: Union[str, Callable[[], str]], timeout_s: float = 10.0, session: Any = None) -> None:
+        """`jwt`: the token, or what gives its current value (a secret re-read every SECRET_MAX_AGE_S)."""
         self._endpoint = api_url.rstrip("/") + "/pinning/pinFileToIPFS"
-        self._jwt = jwt
+        self._jwt: Callable[[], str] = jwt if callable(jwt) else (lambda: jwt)
         self._timeout_s = timeout_s
-        self._session = session or requests.Session()
+        self._session = session  # made on first use: requests loads only when a request needs it
 
     def pin(self, data: bytes, name: str) -> str:
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
         try:
             answer = self._session.post(
                 self._endpoint,
-                headers={"Authorization": f"Bearer {self._jwt}"},
+                headers={"Authorization": f"Bearer {self._jwt()}"},
                 files={"file": (name, data, "application/json")},
                 data={
                     "pinataOptions": json.dumps({"cidVersion": 1}),

@@ -9,12 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from coincurve import PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-
 from . import eip712
 from .envelopes import parse_envelope
-from .errors import InvalidAddress, InvalidField, MalformedRequest, SignatureExpired
+from .errors import InvalidAddress, InvalidField, MalformedRequest, SignatureExpired, SignatureNotYetValid
 from .ethsig import BadAddress, keccak256, personal_sign_digest, to_checksum_address
 
 DOCUMENT_FORMAT = "dmtp-key-bundle/2"
@@ -25,10 +22,10 @@ SIGNATURE_EIP191 = "eip191"
 SIGNATURE_TYPES = (SIGNATURE_EIP712, SIGNATURE_EIP191)
 KEY_TYPE_X25519 = "x25519"
 KEY_TYPE_SECP256K1 = "secp256k1"
-KEY_LENGTHS = {KEY_TYPE_X25519: 32, KEY_TYPE_SECP256K1: 33}
+KEY_LENGTHS = {KEY_TYPE_X25519: (32,), KEY_TYPE_SECP256K1: (33, 65)}  # secp256k1: compressed (02/03) or uncompressed (04)
 MAX_SAFE_INTEGER = 2**53 - 1  # uint64 fields travel as JSON numbers: keep them exact in JavaScript
 MAX_SIGNATURE_BYTES = 2048  # ERC-1271 wallets may return long signatures; EOAs sign 65 bytes
-_HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
+_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")  # always fullmatch: "$" lets a trailing newline through
 
 REGISTRATION_TYPE = "KeyRegistration"
 REGISTRATION_FIELDS: eip712.Fields = (
@@ -58,7 +55,7 @@ class Registration:
     wallet: str  # EIP-55
     key_type: str
     public_key: str  # 0x + lowercase hex
-    envelope: dict[str, str]
+    envelope: dict[str, Any]
     version: int
     issued_at: int
     expires_at: int  # 0: no expiry
@@ -97,7 +94,7 @@ class ClockRules:
 def parse_registration(body: Any) -> Registration:
     fields = _check_keys(body, REGISTRATION_BODY, REGISTRATION_OPTIONAL)
     key_type = fields["keyType"]
-    if key_type not in KEY_LENGTHS:
+    if not isinstance(key_type, str) or key_type not in KEY_LENGTHS:
         raise InvalidField(f"keyType must be one of {', '.join(KEY_LENGTHS)}", field="keyType")
     return Registration(
         wallet=parse_address(fields["address"]),
@@ -122,9 +119,13 @@ def parse_revocation(body: Any) -> Revocation:
         signature_type=_signature_type(fields["signatureType"]),
         signature=_signature_hex(fields["Signature"]),
     )
+    return revocation
+
+
+def check_revocation_version(revocation: Revocation) -> None:
+    """version = revokedVersion + 1: a rule between two members, checked once the revoked key is known to exist."""
     if revocation.version != revocation.revoked_version + 1:
         raise InvalidField("a revocation's version must be revokedVersion + 1", field="version")
-    return revocation
 
 
 def _check_keys(body: Any, required: set[str], optional: set[str]) -> dict[str, Any]:
@@ -147,24 +148,40 @@ def parse_address(value: Any) -> str:
 
 
 def parse_public_key(key_type: str, value: Any) -> str:
-    length = KEY_LENGTHS[key_type]
-    if not isinstance(value, str) or not _HEX.match(value) or len(value) != 2 + 2 * length:
-        raise InvalidField(f"DMTPpubKey must be a {length}-byte {key_type} key as 0x + {2 * length} hex digits", field="DMTPpubKey")
+    """The key as submitted, lowercased: a secp256k1 key stays in the form the wallet signed (33-byte compressed or
+    65-byte uncompressed, as DMTP's own SDK makes it); it is checked on the curve, never re-encoded."""
+    lengths = KEY_LENGTHS[key_type]
+    if not isinstance(value, str) or not _HEX.fullmatch(value) or (len(value) - 2) // 2 not in lengths:
+        forms = " or ".join(f"{length}-byte" for length in lengths)
+        raise InvalidField(f"DMTPpubKey must be a {forms} {key_type} key as 0x + hex", field="DMTPpubKey")
     raw = bytes.fromhex(value[2:])
     if key_type == KEY_TYPE_X25519 and _is_small_order_x25519(raw):
         raise InvalidField("DMTPpubKey is a small-order X25519 point (no shared secret possible)", field="DMTPpubKey")
     if key_type == KEY_TYPE_SECP256K1:
-        if raw[0] not in (2, 3):
-            raise InvalidField("DMTPpubKey must be a compressed secp256k1 point (prefix 02 or 03)", field="DMTPpubKey")
-        try:
-            PublicKey(raw)
-        except ValueError as exc:
-            raise InvalidField("DMTPpubKey is not a point on secp256k1", field="DMTPpubKey") from exc
+        if len(raw) == 33 and raw[0] not in (2, 3):
+            raise InvalidField("a 33-byte secp256k1 DMTPpubKey must be compressed (prefix 02 or 03)", field="DMTPpubKey")
+        if len(raw) == 65 and raw[0] != 4:
+            raise InvalidField("a 65-byte secp256k1 DMTPpubKey must be uncompressed (prefix 04)", field="DMTPpubKey")
     return value.lower()
+
+
+def check_point(registration: Registration) -> None:
+    """A secp256k1 key must be a point on the curve. Checked apart from parsing, after the signature: whether a
+    random x has a y is a rule no request schema can state, so a client learns it only once its signature holds."""
+    if registration.key_type != KEY_TYPE_SECP256K1:
+        return
+    from coincurve import PublicKey  # loaded on first use (ethsig.py says why)
+
+    try:
+        PublicKey(bytes.fromhex(registration.public_key[2:]))
+    except ValueError as exc:
+        raise InvalidField("DMTPpubKey is not a point on secp256k1", field="DMTPpubKey") from exc
 
 
 def _is_small_order_x25519(raw: bytes) -> bool:
     """RFC 7748 section 6.1: a small-order point gives the all-zero shared secret, which cryptography refuses."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
     try:
         X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
     except ValueError:
@@ -174,19 +191,21 @@ def _is_small_order_x25519(raw: bytes) -> bool:
 
 def _positive_int(fields: Mapping[str, Any], name: str, allow_zero: bool = False) -> int:
     value = fields[name]
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        value = int(value)  # JSON (and JSON Schema's "integer") does not tell 7 from 7.0
     if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1) or value > MAX_SAFE_INTEGER:
         raise InvalidField(f"{name} must be an integer from {0 if allow_zero else 1} to 2^53-1", field=name)
     return value
 
 
 def _signature_type(value: Any) -> str:
-    if value not in SIGNATURE_TYPES:
+    if not isinstance(value, str) or value not in SIGNATURE_TYPES:
         raise InvalidField(f"signatureType must be one of {', '.join(SIGNATURE_TYPES)}", field="signatureType")
     return value
 
 
 def _signature_hex(value: Any) -> str:
-    if not isinstance(value, str) or not _HEX.match(value) or not 2 < len(value) <= 2 + 2 * MAX_SIGNATURE_BYTES:
+    if not isinstance(value, str) or not _HEX.fullmatch(value) or not 2 < len(value) <= 2 + 2 * MAX_SIGNATURE_BYTES:
         raise InvalidField(f"Signature must be 0x + hex, 1 to {MAX_SIGNATURE_BYTES} bytes", field="Signature")
     return value.lower()
 
@@ -195,13 +214,15 @@ def _signature_hex(value: Any) -> str:
 
 
 def check_clock(issued_at: int, expires_at: int, now: int, rules: ClockRules) -> None:
+    """The signature's validity window. Every failure is a 401 (like a bad signature): the schema of the request
+    cannot state rules relative to the server's clock, so they belong with the signature checks."""
     if issued_at > now + rules.max_skew_s:
-        raise InvalidField(f"issuedAt is more than {rules.max_skew_s} s in the future", field="issuedAt")
+        raise SignatureNotYetValid(f"issuedAt is more than {rules.max_skew_s} s in the future; check the clock", field="issuedAt")
     if issued_at < now - rules.max_age_s:
         raise SignatureExpired(f"issuedAt is older than {rules.max_age_s} s; sign again", field="issuedAt")
     if expires_at:
         if expires_at <= issued_at:
-            raise InvalidField("expiresAt must be after issuedAt", field="expiresAt")
+            raise SignatureExpired("expiresAt must be after issuedAt (the signature was never valid)", field="expiresAt")
         if expires_at <= now:
             raise SignatureExpired("the signature has expired (expiresAt is in the past)", field="expiresAt")
 
@@ -209,7 +230,7 @@ def check_clock(issued_at: int, expires_at: int, now: int, rules: ClockRules) ->
 # ---------------------------------------------------------------- what is signed
 
 
-def envelope_hash(envelope: Mapping[str, str]) -> str:
+def envelope_hash(envelope: Mapping[str, Any]) -> str:
     return "0x" + keccak256(canonical_json(envelope)).hex()
 
 
@@ -338,5 +359,7 @@ def registration_from_document(document: Mapping[str, Any]) -> tuple[Registratio
         "signatureType": document["signatureType"],
         "Signature": document["Signature"],
     }
-    return parse_registration(body), Domain(int(document["chainId"]), parse_address(document["registry"]))
+    registration = parse_registration(body)
+    check_point(registration)
+    return registration, Domain(int(document["chainId"]), parse_address(document["registry"]))
 

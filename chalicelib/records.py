@@ -27,6 +27,8 @@ STATUS_CONFIRMED = "confirmed"
 STATUS_FAILED = "failed"
 STATUS_SUPERSEDED = "superseded"  # a newer version of the wallet's key went on chain instead; no tx of its own
 FINAL_STATUSES = (STATUS_CONFIRMED, STATUS_FAILED, STATUS_SUPERSEDED)
+OPEN_STATUSES = (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED)  # on their way to the chain
+UNCLAIMED_STATUSES = (STATUS_PINNED, STATUS_QUEUED)  # no nonce carries them
 
 
 class VersionTaken(Exception):
@@ -268,6 +270,35 @@ class RecordStore:
                 return False
             raise
         return True
+
+    # ------------------------------------------------------------ scans (the sweeper and operators' recovery)
+
+    def open_since(self, before: int) -> list[Record]:
+        """Records still on their way (pinned, queued, submitted) not updated since `before` (epoch seconds), without
+        documents. A Scan: the sweeper runs it every few minutes, off the request path."""
+        return list(self._scan(Attr("status").is_in(list(OPEN_STATUSES)) & Attr("updatedAt").lt(before)))
+
+    def failed(self, wallet: Optional[str] = None) -> list[Record]:
+        """Failed records (of one wallet: a Query; of all: a Scan), without documents."""
+        if wallet is not None:
+            return [r for r in self.all_versions(wallet) if r.status == STATUS_FAILED]
+        return list(self._scan(Attr("status").eq(STATUS_FAILED)))
+
+    def _scan(self, condition: Any) -> Iterator[Record]:
+        names = ["wallet", "version", "walletEip55", *(a for a in _ATTRIBUTES.values() if a != "document")]
+        kwargs: dict[str, Any] = {
+            "FilterExpression": condition,
+            "ProjectionExpression": ", ".join(f"#p{i}" for i in range(len(names))),
+            "ExpressionAttributeNames": {f"#p{i}": name for i, name in enumerate(names)},
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = self._table.scan(**kwargs)
+            for item in answer.get("Items", []):
+                yield _from_item({"document": "", **item})
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     # ------------------------------------------------------------ many records at once (the chain worker)
 

@@ -1,6 +1,7 @@
 """Use cases of the API: register, revoke, look up (single, as of a time, batch) and list history."""
 import json
 import logging
+import re
 import time
 from typing import Any, Callable, Optional
 
@@ -9,6 +10,7 @@ from .errors import DependencyUnavailable, InvalidField, MalformedRequest, NotFo
 from .jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job, JobQueue
 from .pinning import Pinner
 from .protocol import (
+    MAX_SAFE_INTEGER,
     REGISTRATION_TYPE,
     REVOCATION_TYPE,
     SIGNATURE_EIP191,
@@ -17,6 +19,8 @@ from .protocol import (
     Registration,
     canonical_json,
     check_clock,
+    check_point,
+    check_revocation_version,
     parse_address,
     parse_registration,
     parse_revocation,
@@ -60,25 +64,30 @@ class Registry:
 
     # ------------------------------------------------------------ writes
 
-    def register(self, body: Any) -> tuple[bool, dict[str, Any]]:
-        """Verify, pin, store and queue a key bundle. Returns (created, public view of the record)."""
+    def register(self, body: Any, source: str = "unknown") -> tuple[bool, dict[str, Any]]:
+        """Verify, pin, store and queue a key bundle sent from `source` (the caller's IP address).
+        Returns (created, public view of the record)."""
         registration = parse_registration(body)
         now = int(self._now())
+        document = pinned_document(registration, self._domain)
+        cid = cid_for_bytes(document)
+
+        # The stored bundle again, byte for byte (so its signature was verified when it was first accepted): no new
+        # record, no new transaction. Recognised before the clock rule, so that a record left pinned (the queue was
+        # down) can be queued by resubmitting it however long ago it was signed.
+        newest = self._records.newest(registration.wallet, 1)
+        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
+        if existing is not None:
+            if existing.status == STATUS_PINNED:
+                existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
+            return False, self._view(existing, newest)
         check_clock(registration.issued_at, registration.expires_at, now, self._clock)
         message = registration_message(registration)
         digest = signing_digest(REGISTRATION_TYPE, message, self._domain, registration.signature_type)
         signer = self._verifier.verify(registration.wallet, digest, registration.signature)
-        document = pinned_document(registration, self._domain)
-        cid = cid_for_bytes(document)
-
-        newest = self._records.newest(registration.wallet, 1)
-        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
-        if existing is not None:  # the current bundle again: no new record, no new transaction
-            if existing.status == STATUS_PINNED:
-                existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
-            return False, self._view(existing, newest)
+        check_point(registration)
         self._expect_next_version(registration.wallet, registration.version, newest)
-        self._quotas.charge_wallet(registration.wallet, now)
+        self._quotas.charge_write(registration.wallet, source, now)
 
         pinned_cid = self._pinner.pin(document, f"dmtp-{registration.wallet.lower()}-v{registration.version}.json")
         if pinned_cid != cid:
@@ -91,21 +100,23 @@ class Registry:
         record = self._enqueue(record, Job(record.wallet, record.version, cid, JOB_SET_KEY))
         return True, self._view(record, [record])
 
-    def revoke(self, address: str, body: Any) -> dict[str, Any]:
+    def revoke(self, address: str, body: Any, source: str = "unknown") -> dict[str, Any]:
+        wallet = parse_address(address)
         revocation = parse_revocation(body)
-        if parse_address(address) != revocation.wallet:
-            raise InvalidField("the body's address differs from the path's", field="address")
         now = int(self._now())
         check_clock(revocation.issued_at, 0, now, self._clock)
-        key = self._records.get(revocation.wallet, revocation.revoked_version)
+        key = self._records.get(wallet, revocation.revoked_version)
         if key is None or key.kind != KIND_KEY:
-            raise NotFound(f"{revocation.wallet} has no key version {revocation.revoked_version}")
+            raise NotFound(f"{wallet} has no key version {revocation.revoked_version}")
+        if wallet != revocation.wallet:
+            raise InvalidField("the body's address differs from the path's", field="address")
+        check_revocation_version(revocation)
         public_key = json.loads(key.document)["DMTPpubKey"]
         message = revocation_message(revocation, public_key)
         digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
         signer = self._verifier.verify(revocation.wallet, digest, revocation.signature)
         self._expect_next_version(revocation.wallet, revocation.version, self._records.newest(revocation.wallet, 1))
-        self._quotas.charge_wallet(revocation.wallet, now)
+        self._quotas.charge_write(revocation.wallet, source, now)
         document = {
             "kind": KIND_REVOCATION,
             **message,
@@ -171,7 +182,7 @@ class Registry:
     def history(self, address: str, limit: Optional[str], cursor: Optional[str]) -> dict[str, Any]:
         wallet = parse_address(address)
         size = _bounded_int(limit, "limit", 1, MAX_HISTORY_PAGE, default=20)
-        before = _bounded_int(cursor, "cursor", 2, 2**53, default=None)
+        before = _bounded_int(cursor, "cursor", 2, MAX_SAFE_INTEGER, default=None)
         page = self._records.history(wallet, size, before)
         if not page and before is None:
             raise NotFound(f"no DMTP key registered for {wallet}")
@@ -280,23 +291,21 @@ def _revocation_view(record: Record) -> dict[str, Any]:
     }
 
 
+_DECIMAL = re.compile(r"[0-9]{1,16}")  # int() would also take " 7", "1_0" and non-ASCII digits
+
+
 def _unix_seconds(value: str) -> int:
-    try:
-        seconds = int(value)
-    except ValueError as exc:
-        raise InvalidField("asOf must be unix seconds", field="asOf") from exc
-    if seconds < 0:
-        raise InvalidField("asOf must be unix seconds", field="asOf")
-    return seconds
+    if not _DECIMAL.fullmatch(value) or int(value) > MAX_SAFE_INTEGER:
+        raise InvalidField("asOf must be unix seconds, 0 to 2^53-1", field="asOf")
+    return int(value)
 
 
 def _bounded_int(value: Optional[str], name: str, low: int, high: int, default: Optional[int]) -> Optional[int]:
     if value is None:
         return default
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise InvalidField(f"{name} must be an integer", field=name) from exc
+    if not _DECIMAL.fullmatch(value):
+        raise InvalidField(f"{name} must be a decimal integer from {low} to {high}", field=name)
+    number = int(value)
     if not low <= number <= high:
         raise InvalidField(f"{name} must be from {low} to {high}", field=name)
     return number

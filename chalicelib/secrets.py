@@ -2,8 +2,9 @@
 
 The plain environment variable wins when it is set (the local stack, the tests). Otherwise `<NAME>_SECRET_ID`
 names a Secrets Manager secret (infra/template.yaml creates one per stage; .chalice/config.json names it) and
-its value is read. services.settings() builds Settings once per process, so each secret is read once per
-Lambda container (and again only if that failed).
+its value is read through Powertools' parameters utility, which keeps it for SECRET_MAX_AGE_S and then reads
+it again: a rotated RPC key or pinning token reaches running containers within that time, with no redeploy.
+The API's pinner and RPC client ask `secret_source(...)` for the value on each use (a cached read).
 """
 import os
 from typing import Any, Callable, Mapping, Optional
@@ -18,25 +19,44 @@ class SecretNotSet(RuntimeError):
     """The secret still holds the placeholder the stack created it with."""
 
 
-def _from_secrets_manager(secret_id: str, endpoint_url: Optional[str]) -> str:
-    import boto3
-
-    client: Any = boto3.client("secretsmanager", endpoint_url=endpoint_url)
-    return str(client.get_secret_value(SecretId=secret_id)["SecretString"])
+_providers: dict[Optional[str], Any] = {}  # one Powertools provider (and cache) per endpoint
 
 
-def secret_setting(name: str, env: Mapping[str, str] = os.environ, fetch: Fetch = _from_secrets_manager) -> str:
-    """`env[name]` if set, else the value of the secret `env[name + "_SECRET_ID"]`, else ""."""
+def _from_secrets_manager(secret_id: str, endpoint_url: Optional[str], max_age_s: int) -> str:
+    provider = _providers.get(endpoint_url)
+    if provider is None:
+        import boto3
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        provider = _providers[endpoint_url] = SecretsProvider(boto3_client=boto3.client("secretsmanager", endpoint_url=endpoint_url))
+    return str(provider.get(secret_id, max_age=max_age_s))
+
+
+def secret_setting(name: str, env: Mapping[str, str] = os.environ, fetch: Optional[Fetch] = None, max_age_s: int = 0) -> str:
+    """`env[name]` if set, else the value of the secret `env[name + "_SECRET_ID"]` (a read at most `max_age_s`
+    old: Settings.secret_max_age_s), else ""."""
     value = env.get(name)
     if value:
         return value
     secret_id = env.get(f"{name}_SECRET_ID")
     if not secret_id:
         return ""
-    value = fetch(secret_id, env.get("AWS_ENDPOINT_URL") or None)
+    if fetch is None:
+        value = _from_secrets_manager(secret_id, env.get("AWS_ENDPOINT_URL") or None, max_age_s)
+    else:
+        value = fetch(secret_id, env.get("AWS_ENDPOINT_URL") or None)
     if value == UNSET:
         raise SecretNotSet(
             f"secret {secret_id} ({name}) still holds the placeholder: "
             f"aws secretsmanager put-secret-value --secret-id {secret_id} --secret-string ..."
         )
     return value
+
+
+def secret_source(name: str, env: Mapping[str, str], max_age_s: int) -> Callable[[], str]:
+    """The setting's current value on each call: a constant for a plain variable, else the secret's cached read."""
+    if env.get(name) or not env.get(f"{name}_SECRET_ID"):
+        value = env.get(name) or ""
+        return lambda: value
+    frozen = dict(env)
+    return lambda: secret_setting(name, frozen, max_age_s=max_age_s)

@@ -1,18 +1,23 @@
-"""Builds the use cases from Settings, once per process, with each outside system behind its own module."""
+"""Builds the use cases from Settings, once per process, with each outside system behind its own module.
+
+The use cases' modules are imported when first built, not when app.py imports this module: a Lambda container
+imports app.py once before it answers anything, so what is left out there shortens every cold start (bench/api.py).
+"""
+from __future__ import annotations
+
+import os
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from .config import Settings
-from .jobs import JobQueue
-from .pinning import PinataPinner
-from .records import RecordStore
-from .protocol import ClockRules, Domain, parse_address
-from .quotas import Quotas
-from .registry import Registry
-from .rpc import JsonRpc
-from .signatures import SignatureVerifier
+from .secrets import secret_source
+
+if TYPE_CHECKING:
+    from .quotas import Quotas
+    from .records import RecordStore
+    from .registry import Registry
 
 
 def _aws_client(service: str, settings: Settings) -> Any:
@@ -21,31 +26,78 @@ def _aws_client(service: str, settings: Settings) -> Any:
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    return Settings.from_env()
+    """Checked (config.ConfigError names a bad variable); lru_cache keeps no failure, so it is raised again.
+
+    The credentials are left out (rpc_url and pinning_jwt empty): each use reads them through secret_source,
+    so a GET, which needs neither, never waits for Secrets Manager, and a rotated secret applies."""
+    return Settings.from_env(read_secrets=False)
+
+
+class _BuiltOnFirstUse:
+    """Stands for what `build` returns, building it on the first attribute read: a cold GET never pays for the
+    SQS client or the quotas table it does not use."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._built: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, name)
+
+
+def _rpc_configured() -> bool:
+    return bool(os.environ.get("RPC_URL") or os.environ.get("RPC_URL_SECRET_ID"))
 
 
 def record_store(config: Settings) -> RecordStore:
+    from .records import RecordStore
+
     table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.records_table)
     return RecordStore(table)
 
 
 @lru_cache(maxsize=1)
 def quotas() -> Quotas:
+    from .emf import write_budget_exhausted
+    from .quotas import Quotas
+
     config = settings()
     table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.quotas_table)
-    return Quotas(table, config.wallet_writes_per_day, config.source_requests_per_minute)
+    return Quotas(
+        table, config.wallet_writes_per_day, config.source_requests_per_minute,
+        writes_per_day=config.writes_per_day, source_writes_per_day=config.source_writes_per_day,
+        on_budget_exhausted=write_budget_exhausted,
+    )
 
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
-    config = settings()
+    from .config import ConfigError
+    from .errors import InvalidAddress
+    from .jobs import JobQueue
+    from .pinning import PinataPinner
+    from .protocol import ClockRules, Domain, parse_address
+    from .registry import Registry
+    from .rpc import JsonRpc
+    from .signatures import SignatureVerifier
+
+    config = settings().require_deployment()
+    try:  # the stage's address, not the client's: a bad one (an EIP-55 checksum config.py cannot check) is a 500
+        registry_address = parse_address(config.registry_address)
+    except InvalidAddress as exc:
+        raise ConfigError(f"bad setting: REGISTRY_ADDRESS={config.registry_address!r}: {exc.detail}") from exc
+    # The credentials are read on use, a cached read at most SECRET_MAX_AGE_S old (a rotated secret applies).
+    jwt = secret_source("PINNING_JWT", os.environ, config.secret_max_age_s)
+    rpc_url = secret_source("RPC_URL", os.environ, config.secret_max_age_s)
     return Registry(
         records=record_store(config),
-        queue=JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
-        pinner=PinataPinner(config.pinning_api_url, config.pinning_jwt),
-        domain=Domain(config.chain_id, parse_address(config.registry_address)),
-        verifier=SignatureVerifier(JsonRpc(config.rpc_url) if config.rpc_url else None, config.chain_id),
-        quotas=quotas(),
+        queue=JobQueue(_BuiltOnFirstUse(lambda: _aws_client("sqs", config)), config.jobs_queue_name),
+        pinner=PinataPinner(config.pinning_api_url, jwt),
+        domain=Domain(config.chain_id, registry_address),
+        verifier=SignatureVerifier(JsonRpc(rpc_url) if _rpc_configured() else None, config.chain_id),
+        quotas=_BuiltOnFirstUse(quotas),
         clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),
     )
 
@@ -67,18 +119,23 @@ def chain_worker() -> Any:
 def tx_monitor() -> Any:
     """The scheduled transaction monitor (monitor.py)."""
     from .monitor import MonitorPolicy, TxMonitor
+    from .observability import Telemetry
+    from .sweeper import Sweeper
 
     config = settings()
     parts = _chain_parts()
+    telemetry = Telemetry()  # the sweeper's metrics go out with the monitor's
     return TxMonitor(
         records=parts["records"], nonces=parts["nonces"], txs=parts["txs"], chain=parts["chain"],
-        signer=parts["signer"], queue=parts["queue"], policy=MonitorPolicy.from_settings(config),
+        signer=parts["signer"], queue=parts["queue"], policy=MonitorPolicy.from_settings(config), telemetry=telemetry,
+        sweeper=Sweeper(parts["records"], parts["txs"], parts["queue"], telemetry=telemetry),
     )
 
 
 @lru_cache(maxsize=1)
 def _chain_parts() -> dict[str, Any]:
     from .chain import RegistryChain
+    from .jobs import JobQueue
     from .kms_signer import KmsSigner
     from .nonces import NonceManager
     from .transactions import TxStore
@@ -91,7 +148,12 @@ def _chain_parts() -> dict[str, Any]:
         "records": record_store(config),
         "nonces": NonceManager(transactions, signer.address),
         "txs": TxStore(transactions, signer.address),
-        "chain": RegistryChain(config.rpc_url, config.registry_address, config.chain_id),
+        # Read once per container here: web3's provider keeps its URL (a rotated RPC secret reaches the worker
+        # and monitor with their next cold start; the API reads it on use).
+        "chain": RegistryChain(
+            secret_source("RPC_URL", os.environ, config.secret_max_age_s)(), config.registry_address, config.chain_id,
+            l1_fee_oracle=config.l1_fee_oracle,
+        ),
         "signer": signer,
         "queue": JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
     }

@@ -23,14 +23,16 @@ a job that is only waiting (paused worker, revocation behind its key), which is 
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from .chain import NOOP_GAS, REVOKE_GAS, RegistryChain, SignedTx, WriteRefused
+from .chain import REVOKE_GAS, RegistryChain, SignedTx, WriteRefused
 from .cid import digest_from_cid
+from .config import Settings
+from .control import PauseState, WorkerControl, is_owner_mismatch
 from .fees import Fees, first_offer
 from .jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job, JobQueue, MalformedJob
 from .kms_signer import KmsSigner
-from .nonces import NonceManager
+from .nonces import NonceManager, fill_with_noop
 from .observability import (
     FEE_CAP_REACHED,
     JOBS_RETRIED,
@@ -50,6 +52,7 @@ from .records import (
     FINAL_STATUSES,
     KIND_KEY,
     KIND_REVOCATION,
+    UNCLAIMED_STATUSES,
     STATUS_CONFIRMED,
     STATUS_FAILED,
     STATUS_PINNED,
@@ -63,8 +66,7 @@ from .records import (
 from .transactions import KIND_NOOP, KIND_REVOKE, KIND_SET, STATE_LOST, STATE_RESERVED, Attempt, StaleItem, TxItem, TxStore
 
 Key = tuple[str, int]  # (lowercase wallet, version)
-UNCLAIMED = (STATUS_PINNED, STATUS_QUEUED)
-OPEN_STATUSES = (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED)
+UNCLAIMED = UNCLAIMED_STATUSES
 GAS_PER_BATCHED_KEY = 27_000  # measured 25.8k per new key at 100 per setKeys; sizes the first try of a chunk
 
 
@@ -89,20 +91,25 @@ class QueueMessage:
 
 @dataclass(frozen=True)
 class WorkerPolicy:
-    gas_cap_per_tx: int = 3_000_000
-    max_fee_cap_wei: int = 100 * 10**9
-    max_receive_count: int = 5
+    gas_cap_per_tx: int = Settings.gas_cap_per_tx  # defaults: config.py, the one place they live
+    max_fee_cap_wei: int = Settings.max_fee_cap_wei
+    max_receive_count: int = Settings.max_receive_count
     max_keys_per_tx: int = 200
+    max_tx_cost_wei: int = Settings.max_tx_cost_wei  # gas * maxFeePerGas + L1 data fee of one transaction, at most
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WorkerPolicy":
-        return cls(settings.gas_cap_per_tx, settings.max_fee_cap_wei, settings.max_receive_count)
+        return cls(settings.gas_cap_per_tx, settings.max_fee_cap_wei, settings.max_receive_count, max_tx_cost_wei=settings.max_tx_cost_wei)
 
 
 # Why a job goes back to the queue (its last delivery treats each differently).
 RETRY_WAIT = "wait"  # a revocation whose key is not on its way yet; a race lost to an older version
 RETRY_PAUSED = "paused"  # the owner cannot pay
 RETRY_ERROR = "error"  # anything else
+
+
+class OwnerMismatch(Exception):
+    """The contract refuses the signer as its owner: no job is at fault, so none may fail for it."""
 
 
 @dataclass
@@ -163,6 +170,8 @@ class ChainWorker:
         policy: WorkerPolicy = WorkerPolicy(),
         telemetry: Optional[Telemetry] = None,
         worker_id: Optional[str] = None,
+        control: Optional[WorkerControl] = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._records = records
         self._nonces = nonces
@@ -173,6 +182,8 @@ class ChainWorker:
         self.policy = policy
         self.telemetry = telemetry or Telemetry()
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
+        self._control = control if control is not None else WorkerControl(txs.table)
+        self._clock = clock
         self._reconciled = False
 
     # ------------------------------------------------------------ the whole invocation
@@ -182,12 +193,37 @@ class ChainWorker:
         """Process one SQS batch; returns the message ids to deliver again (Lambda's batchItemFailures)."""
         if not self._reconciled:  # start-up: never reserve from a counter that drifted from the chain
             self._nonces.reconcile(self._chain.mined_nonce(self._signer.address), self._chain.pending_nonce(self._signer.address))
+            self._check_owner()
             self._reconciled = True
-        batch = self.plan(messages)
-        self.prepare(batch)
-        self.broadcast(batch)
+        pause = self._control.state()  # once per batch
+        if pause.paused:
+            batch = self._hold(self._parse(messages), pause)
+        else:
+            batch = self.plan(messages)
+            self.prepare(batch)
+            self.broadcast(batch)
         self.record(batch)
         return batch.retry_ids()
+
+    # ------------------------------------------------------------ 0. the pause switch (control.py)
+
+    def _check_owner(self) -> None:
+        """At start: a signer that is not the contract's owner would see every write revert NotOwner. Pause."""
+        owner = self._chain.owner()
+        if owner.lower() != self._signer.address.lower():
+            self._pause(f"NotOwner: the contract's owner is {owner}, this worker signs as {self._signer.address} (check KMS_KEY_ID and the rotation)")
+
+    def _pause(self, reason: str) -> None:
+        self._control.pause(reason, by="worker", now=int(self._clock()))
+        self.telemetry.count(WORKER_PAUSED)
+        logger.error("worker paused: jobs stay queued until an operator resumes it", extra=log_extra(signer=self._signer.address, reason=reason))
+
+    def _hold(self, batch: Batch, pause: PauseState) -> Batch:
+        """Every job of a paused worker's batch goes back to the queue (on its last delivery, as a new message)."""
+        self.telemetry.count(WORKER_PAUSED)  # every held batch: the alarm stays on while the pause lasts
+        for key in batch.jobs:
+            batch.outcomes[key] = Outcome(False, retry=RETRY_PAUSED, reason=f"paused by {pause.by}: {pause.reason}")
+        return batch
 
     # ------------------------------------------------------------ 1. plan (reads only)
 
@@ -195,8 +231,13 @@ class ChainWorker:
         """Parse, coalesce per wallet, pack. Records are read only for jobs delivered before (the likely
         duplicates) and for revocations (their key's state): a first delivery goes straight to its claim, whose
         condition checks the record, and a claim that fails is read and explained then."""
+        batch = self._parse(messages)
+        wanted = [key for key, job in batch.jobs.items() if job.kind == JOB_REVOKE_KEY or max(m.receive_count for m in batch.messages[key]) > 1]
+        return self._plan_rest(batch, wanted)
+
+    def _parse(self, messages: list[QueueMessage]) -> Batch:
         batch = Batch()
-        now = time.time()
+        now = self._clock()
         for message in messages:
             if message.sent_at is not None:
                 self.telemetry.maximum(QUEUE_AGE_SECONDS, "Seconds", max(0.0, now - message.sent_at))
@@ -208,7 +249,9 @@ class ChainWorker:
                 continue
             batch.messages.setdefault(key_of(job), []).append(message)
             batch.jobs.setdefault(key_of(job), job)
-        wanted = [key for key, job in batch.jobs.items() if job.kind == JOB_REVOKE_KEY or max(m.receive_count for m in batch.messages[key]) > 1]
+        return batch
+
+    def _plan_rest(self, batch: Batch, wanted: list[Key]) -> Batch:
         wanted += [(job.wallet.lower(), job.version - 1) for job in batch.jobs.values() if job.kind == JOB_REVOKE_KEY]
         batch.records = self._records.get_many(wanted, documents=False) if wanted else {}
         newest_key: dict[str, int] = {}
@@ -219,8 +262,17 @@ class ChainWorker:
             outcome = self._settled(job, batch, newest_key.get(key[0], 0))
             if outcome is not None:
                 batch.outcomes[key] = outcome
-        self._pack(batch)
+        try:
+            self._pack(batch)
+        except OwnerMismatch as mismatch:
+            self._pause(str(mismatch))
+            batch.txs = []
+            self._hold_open(batch, self._control.state())
         return batch
+
+    def _hold_open(self, batch: Batch, pause: PauseState) -> None:
+        for job in batch.open_jobs():
+            batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=f"paused by {pause.by}: {pause.reason}")
 
     def _settled(self, job: Job, batch: Batch, newest_key_here: int) -> Optional[Outcome]:
         """An outcome for a job that needs no transaction (or must wait), or None when it should go out."""
@@ -244,11 +296,27 @@ class ChainWorker:
                     return held
                 batch.reclaim_from[key] = record.nonce
         if newest_key_here > job.version:  # a newer key of this wallet goes out in this very batch
+            if job.kind == JOB_REVOKE_KEY:  # superseded only once that key is confirmed: it may yet fail
+                return Outcome(False, retry=RETRY_WAIT, reason=f"version {newest_key_here} of this wallet's key is on its way; the revocation waits until it is confirmed")
             return self._superseded(job, batch.reclaim_from.get(key))
         if job.kind == JOB_REVOKE_KEY:
             revoked = batch.records.get((key[0], job.version - 1))
+            if revoked is not None and revoked.status in (STATUS_FAILED, STATUS_SUPERSEDED):
+                outcome = self._after_newer_key(job, batch)
+                if outcome is not None:
+                    return outcome
             if revoked is None or (revoked.status not in (STATUS_SUBMITTED, STATUS_CONFIRMED) and (key[0], job.version - 1) not in batch.jobs):
                 return Outcome(False, retry=RETRY_WAIT, reason="the key it revokes is not on its way to the chain yet")
+        return None
+
+    def _after_newer_key(self, job: Job, batch: Batch) -> Optional[Outcome]:
+        """A revocation whose key will never reach the chain itself: superseded if a newer key is confirmed, waiting
+        while one is on its way, None (it waits in vain, and fails with the reason) when there is none."""
+        newer = [r for r in self._records.newest(job.wallet, 20) if r.version > job.version and r.kind == KIND_KEY]
+        if any(r.status == STATUS_CONFIRMED for r in newer):
+            return self._superseded(job, batch.reclaim_from.get(key_of(job)))
+        if any(r.status in (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED) for r in newer):
+            return Outcome(False, retry=RETRY_WAIT, reason="a newer key of this wallet is on its way; the revocation waits until it is confirmed")
         return None
 
     def _mismatch(self, job: Job, record: Record) -> Optional[Outcome]:
@@ -286,6 +354,8 @@ class ChainWorker:
             try:
                 gas = self._chain.estimate(self._signer.address, data)
             except WriteRefused as refused:
+                if is_owner_mismatch(str(refused)):
+                    raise OwnerMismatch(f"contract refused the write: {refused}") from refused
                 chunks[:0] = self._without_refused(chunk, refused, batch)
                 continue
             if gas > self.policy.gas_cap_per_tx and len(chunk) > 1:
@@ -303,6 +373,8 @@ class ChainWorker:
                 try:
                     gas = max(REVOKE_GAS, self._chain.estimate(self._signer.address, data) * 6 // 5)
                 except WriteRefused as refused:
+                    if is_owner_mismatch(str(refused)):
+                        raise OwnerMismatch(f"contract refused the write: {refused}") from refused
                     batch.outcomes[key_of(job)] = self._refused(job, str(refused), batch)
                     continue
             batch.txs.append(PlannedTx(KIND_REVOKE, [job], gas, data))
@@ -318,6 +390,8 @@ class ChainWorker:
                 self._chain.simulate(self._signer.address, self._chain.set_keys_data([job]))
                 kept.append(job)
             except WriteRefused as alone:
+                if is_owner_mismatch(str(alone)):
+                    raise OwnerMismatch(f"contract refused the write: {alone}") from alone
                 batch.outcomes[key_of(job)] = self._refused(job, str(alone), batch)
         if len(kept) == len(chunk):
             raise RuntimeError(f"setKeys of {len(chunk)} keys reverts ({refused}) though each key alone does not")
@@ -340,7 +414,7 @@ class ChainWorker:
         if offer.capped:
             self.telemetry.count(FEE_CAP_REACHED)
             logger.warning("fee cap reached: offering the cap", extra=log_extra(base_fee=market.base_fee, cap=self.policy.max_fee_cap_wei))
-        if not self._can_pay(batch, offer.fees.max_fee):
+        if not self._can_pay(batch, offer.fees):
             return
         reserved = self._nonces.reserve([tuple(tx.jobs) for tx in batch.txs], self.worker_id, lambda: self._chain.pending_nonce(self._signer.address))
         for tx, item in zip(batch.txs, reserved):
@@ -358,15 +432,23 @@ class ChainWorker:
             if tx.item is not None and tx.item.state != STATE_RESERVED:
                 self._broadcast(tx.item)
 
-    def _can_pay(self, batch: Batch, max_fee: int) -> bool:
+    def _can_pay(self, batch: Batch, fees: Fees) -> bool:
+        """Whether the owner can pay every transaction's gas * maxFeePerGas plus its L1 data fee (OP-stack chains),
+        and no transaction costs more than the per-transaction cost cap."""
         balance = self._chain.balance(self._signer.address)
         self.telemetry.gauge(OWNER_BALANCE_ETH, "None", balance / 10**18)
-        needed = sum(tx.gas for tx in batch.txs) * max_fee
-        if balance >= needed:
+        costs = [tx.gas * fees.max_fee + self._chain.l1_fee_of(data=tx.data, gas=tx.gas, max_fee=fees.max_fee, tip=fees.tip) for tx in batch.txs]
+        needed = sum(costs)
+        if balance >= needed and max(costs) <= self.policy.max_tx_cost_wei:
             return True
-        self.telemetry.count(WORKER_PAUSED)
-        reason = f"paused: the owner holds {balance} wei, these transactions may cost up to {needed} wei"
-        logger.error("owner cannot pay; jobs stay queued", extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=needed))
+        if max(costs) > self.policy.max_tx_cost_wei:
+            self.telemetry.count(FEE_CAP_REACHED)
+            reason = f"paused: a transaction may cost {max(costs)} wei (gas and L1 data fee), over the cap of {self.policy.max_tx_cost_wei} wei"
+            logger.error("transaction cost cap reached; jobs stay queued", extra=log_extra(cost_wei=max(costs), cap_wei=self.policy.max_tx_cost_wei))
+        else:
+            self.telemetry.count(WORKER_PAUSED)
+            reason = f"paused: the owner holds {balance} wei, these transactions may cost up to {needed} wei (gas and L1 data fee)"
+            logger.error("owner cannot pay; jobs stay queued", extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=needed))
         for tx in batch.txs:
             for job in tx.jobs:
                 batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=reason)
@@ -449,6 +531,9 @@ class ChainWorker:
     def _order_verdict(self, job: Job, nonce: int, versions: list[Record]) -> Optional[tuple[str, str]]:
         for other in versions:
             if other.version > job.version and other.kind == KIND_KEY and other.status not in (STATUS_FAILED, STATUS_SUPERSEDED):
+                if job.kind == JOB_REVOKE_KEY and other.status != STATUS_CONFIRMED:
+                    # Should that key fail, the key this revokes (perhaps compromised) would stay live: wait for it.
+                    return STATUS_QUEUED, f"version {other.version} of this wallet's key is on its way; the revocation waits until it is confirmed"
                 # It lands after this one (or already has, or will go out later): this write would be overwritten,
                 # or, at an earlier nonce, would overwrite it.
                 return STATUS_SUPERSEDED, f"version {other.version} of this wallet's key goes on chain instead"
@@ -458,6 +543,10 @@ class ChainWorker:
             key = next((r for r in versions if r.version == job.version - 1), None)
             if key is None or key.status not in (STATUS_SUBMITTED, STATUS_CONFIRMED) or key.nonce is None or key.nonce >= nonce:
                 return STATUS_QUEUED, "the key it revokes is not on its way to the chain before it"
+            if key.status == STATUS_SUBMITTED:  # claimed at an earlier nonce: only if that nonce really carries it
+                item = self._txs.get(key.nonce)
+                if item is None or item.state in (STATE_RESERVED, STATE_LOST) or item.kind == KIND_NOOP or not item.carries(key.wallet, key.version):
+                    return STATUS_QUEUED, f"the key it revokes is claimed at nonce {key.nonce}, which does not (yet) carry it"
         return None
 
     def _store(self, batch: Batch, tx: PlannedTx, fees: Fees) -> None:
@@ -476,7 +565,7 @@ class ChainWorker:
                 StatusChange(j.wallet, j.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), (("tx_hash", tx.signed.tx_hash),), tx.item.nonce)
                 for j in tx.claimed
             ])
-        attempt = Attempt(tx.signed.tx_hash, fees.max_fee, fees.tip, time.time())
+        attempt = Attempt(tx.signed.tx_hash, fees.max_fee, fees.tip, self._clock())
         try:
             tx.item = self._txs.sign_reserved(tx.item, kind=tx.kind, entries=tuple(tx.claimed), to=self._chain.address, data=tx.data, gas=tx.gas, raw=tx.signed.raw, attempt=attempt)
         except StaleItem:
@@ -496,13 +585,11 @@ class ChainWorker:
         """A reserved nonce none of whose jobs was ours to send: return it, or fill it so later nonces can mine."""
         if self._nonces.release(item):
             return
-        signed = self._chain.sign(self._signer, nonce=item.nonce, to=self._signer.address, data="0x", gas=NOOP_GAS, max_fee=fees.max_fee, tip=fees.tip)
         try:
-            filled = self._txs.sign_reserved(item, kind=KIND_NOOP, entries=(), to=self._signer.address, data="0x", gas=NOOP_GAS, raw=signed.raw,
-                                             attempt=Attempt(signed.tx_hash, fees.max_fee, fees.tip, time.time()))
+            filled = fill_with_noop(self._txs, self._chain, self._signer, item, fees, self._clock())
         except StaleItem:
             return
-        logger.info("filled an unused nonce with a no-op", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash))
+        logger.info("filled an unused nonce with a no-op", extra=log_extra(nonce=item.nonce, tx_hash=filled.latest.tx_hash))
         self._broadcast(filled)
 
     def _broadcast(self, item: TxItem) -> None:
@@ -548,12 +635,16 @@ class ChainWorker:
         logger.warning("job goes back to the queue", extra=log_extra(wallet=job.wallet, version=job.version, reason=outcome.reason, last_delivery=last))
         record = batch.records.get(key)
         released = [outcome.change] if outcome.change is not None else []
+        # Every write below holds only for this job's own record (its CID and kind), and only while no live
+        # nonce carries it: unclaimed, or claimed at the dead nonce this batch found it at.
+        expect = (("cid", job.cid), ("kind", KIND_KEY if job.kind == JOB_SET_KEY else KIND_REVOCATION))
+        dead_nonce = batch.reclaim_from.get(key)
         if not last:
             if outcome.change is not None:
                 return released
             if record is not None and record.status == STATUS_SUBMITTED:  # claimed at a dead nonce: leave its claim
-                return [StatusChange(job.wallet, job.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), (("error", outcome.reason),), record.nonce)]
-            return [StatusChange(job.wallet, job.version, STATUS_QUEUED, UNCLAIMED, (("error", outcome.reason),))]
+                return [StatusChange(job.wallet, job.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), (("error", outcome.reason),), record.nonce, expect)]
+            return [StatusChange(job.wallet, job.version, STATUS_QUEUED, UNCLAIMED, (("error", outcome.reason),), expect=expect)]
         if outcome.retry in (RETRY_PAUSED, RETRY_WAIT) and not self._waits_in_vain(job, batch):
             self._queue.enqueue(job)  # a fresh message: waiting must not push the job into the DLQ
             outcome.ack = True
@@ -561,11 +652,15 @@ class ChainWorker:
         self.telemetry.count(REGISTRATIONS_FAILED)
         error = f"gave up after {self.policy.max_receive_count} deliveries: {outcome.reason}"
         logger.error("poison job: record failed, message goes to the dead-letter queue", extra=log_extra(wallet=job.wallet, version=job.version, error=error))
-        return [*released, StatusChange(job.wallet, job.version, STATUS_FAILED, OPEN_STATUSES, (("error", error),))]
+        if outcome.change is not None:  # it was releasing its own claim: fail it from that claim instead (one write per record)
+            return [StatusChange(job.wallet, job.version, STATUS_FAILED, outcome.change.only_from, (("error", error),), outcome.change.expect_nonce, expect)]
+        if dead_nonce is not None:
+            return [StatusChange(job.wallet, job.version, STATUS_FAILED, (STATUS_SUBMITTED,), (("error", error),), dead_nonce, expect)]
+        return [StatusChange(job.wallet, job.version, STATUS_FAILED, UNCLAIMED, (("error", error),), expect=expect)]
 
     def _waits_in_vain(self, job: Job, batch: Batch) -> bool:
         """A revocation whose key will never reach the chain (it failed or was superseded)."""
         if job.kind != JOB_REVOKE_KEY:
             return False
         key = batch.records.get((job.wallet.lower(), job.version - 1))
-        return key is not None and key.status in (STATUS_FAILED, STATUS_SUPERSEDED)
+        return key is not None and key.status in (STATUS_FAILED, STATUS_SUPERSEDED) and self._after_newer_key(job, batch) is None

@@ -2,8 +2,10 @@
 
   python -m client keygen [--key-type secp256k1]
   DMTP_WALLET_KEY=0x... python -m client register --api http://127.0.0.1:8000 [--wait]
-      [--signature-type eip712|eip191] [--envelope x25519-xsalsa20-poly1305|eip191-aes256-gcm-hkdf-sha256]
-      [--key-type x25519|secp256k1] [--version N]
+      [--signature-type eip712|eip191]
+      [--envelope x25519-xsalsa20-poly1305|dmtp-eip191-aes256gcm-hkdf-v1|dmtp-scrypt-aes256gcm-v1]
+      [--key-type x25519|secp256k1 [--uncompressed]] [--version N]
+      (dmtp-scrypt-aes256gcm-v1 reads the passphrase from $DMTP_PASSPHRASE, never from the command line)
   DMTP_WALLET_KEY=0x... python -m client revoke --api http://127.0.0.1:8000
   python -m client lookup --api http://127.0.0.1:8000 [--as-of UNIX] 0xWALLET
   python -m client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
@@ -20,7 +22,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from chalicelib.envelopes import ENVELOPE_VERSIONS, X25519_XSALSA20_POLY1305
+from chalicelib.envelopes import ENVELOPE_VERSIONS, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305
 from chalicelib.errors import RegistryError
 
 from .keys import KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
@@ -36,6 +38,7 @@ from .registry_client import (
 from .verify import VerificationFailed, verify
 
 WALLET_KEY_ENV = "DMTP_WALLET_KEY"
+PASSPHRASE_ENV = "DMTP_PASSPHRASE"
 
 
 def _print(value: Any, stream: Any = None) -> None:
@@ -63,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     _wallet_option(register)
     register.add_argument("--envelope", choices=ENVELOPE_VERSIONS, default=X25519_XSALSA20_POLY1305, help="how the private key is sealed for the wallet")
     register.add_argument("--key-type", choices=KEY_TYPES, default=KEY_TYPE_X25519, help="DMTP key type (default x25519)")
+    register.add_argument("--uncompressed", action="store_true", help="secp256k1: register the 65-byte uncompressed point (as dmtp-sdk-react makes it)")
     register.add_argument("--version", type=int, help="key version (default: the wallet's current version + 1, from the API)")
     register.add_argument("--expires-at", type=int, help="unix time after which the signature is void")
     register.add_argument("--dmtp-key", help="register this DMTP private key hex instead of a new one (see keygen)")
@@ -105,7 +109,16 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _need_wallet(args, parser)
     client = RegistryClient(args.api, timeout=args.timeout)
     config = client.config()
-    dmtp = DmtpKeyPair.from_private_key_hex(args.dmtp_key, args.key_type) if args.dmtp_key else None
+    compressed = not args.uncompressed
+    if args.uncompressed and args.key_type != "secp256k1":
+        parser.error("--uncompressed applies to --key-type secp256k1 only")
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if args.envelope == SCRYPT_AES256GCM and not passphrase:
+        parser.error(f"--envelope {SCRYPT_AES256GCM} needs the passphrase in ${PASSPHRASE_ENV}")
+    if args.dmtp_key:
+        dmtp = DmtpKeyPair.from_private_key_hex(args.dmtp_key, args.key_type, compressed)
+    else:
+        dmtp = DmtpKeyPair.generate(args.key_type, compressed)
     version = args.version
     if version is None:
         version = client.next_version(wallet_address(args.wallet_key))
@@ -119,6 +132,7 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         envelope=args.envelope,
         key_type=args.key_type,
         expires_at=args.expires_at,
+        passphrase=passphrase,
     )
     answer = client.register(body)
     _print(answer)

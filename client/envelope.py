@@ -1,5 +1,6 @@
 """The wallet-sealed DMTP private key. Here: MetaMask / @metamask/eth-sig-util `x25519-xsalsa20-poly1305`
-encryption, on PyNaCl; `seal` / `open_envelope` also handle `eip191-aes256-gcm-hkdf-sha256` (wallet_envelope.py).
+encryption, on PyNaCl; `seal` / `open_envelope` also handle `dmtp-eip191-aes256gcm-hkdf-v1` (wallet_envelope.py)
+and `dmtp-scrypt-aes256gcm-v1` (passphrase_envelope.py).
 
 This is what `eth_getEncryptionPublicKey` and `eth_decrypt` (deprecated in MetaMask, still widely used) and
 eth-sig-util's `getEncryptionPublicKey`, `encrypt` and `decrypt` do:
@@ -106,28 +107,74 @@ def decrypt(envelope: dict[str, Any], wallet_private_key: KeyLike) -> str:
         raise ValueError("decrypted data is not UTF-8 text") from exc
 
 
-# ---------------------------------------------------------------- both envelope forms
+# ---------------------------------------------------------------- all three envelope forms
 
 
-def seal(version: str, wallet_private_key: KeyLike, plaintext: str) -> dict[str, str]:
-    """Seal `plaintext` for the wallet in either accepted form (chalicelib.envelopes.ENVELOPE_VERSIONS)."""
-    from . import wallet_envelope
+def seal(
+    version: str,
+    wallet_private_key: KeyLike | None,
+    plaintext: str,
+    *,
+    chain_id: int | None = None,
+    registry: str | None = None,
+    wallet: str | None = None,
+    passphrase: str | None = None,
+) -> dict[str, Any]:
+    """Seal `plaintext` in any accepted form (chalicelib.envelopes.ENVELOPE_VERSIONS): x25519 for the wallet key;
+    the signature-derived form for the wallet key at the registry `chain_id`/`registry`, naming `wallet` (default:
+    the key's own address); the passphrase form under `passphrase` (no wallet key needed)."""
+    from . import passphrase_envelope, wallet_envelope
 
+    if version == passphrase_envelope.VERSION:
+        if passphrase is None:
+            raise ValueError(f"{version} needs a passphrase")
+        return passphrase_envelope.encrypt(passphrase, plaintext)
+    if wallet_private_key is None:
+        raise ValueError(f"{version} needs the wallet's private key")
     if version == VERSION:
         return encrypt(encryption_public_key(wallet_private_key), plaintext)
     if version == wallet_envelope.VERSION:
-        return wallet_envelope.encrypt(_secret_key_bytes(wallet_private_key), plaintext)
-    raise ValueError(f"unknown envelope {version!r}; expected {VERSION!r} or {wallet_envelope.VERSION!r}")
+        key = _secret_key_bytes(wallet_private_key)
+        return wallet_envelope.encrypt(key, plaintext, **_unlock_domain(chain_id, registry, wallet, key))
+    raise ValueError(f"unknown envelope {version!r}; expected {VERSION!r}, {wallet_envelope.VERSION!r} or {passphrase_envelope.VERSION!r}")
 
 
-def open_envelope(envelope: dict[str, Any], wallet_private_key: KeyLike) -> str:
-    """Open either envelope form with the wallet's key. ValueError on a bad envelope or the wrong wallet."""
-    from . import wallet_envelope
+def open_envelope(
+    envelope: dict[str, Any],
+    wallet_private_key: KeyLike | None = None,
+    *,
+    chain_id: int | None = None,
+    registry: str | None = None,
+    wallet: str | None = None,
+    passphrase: str | None = None,
+) -> str:
+    """Open any envelope form: with the wallet key (x25519; signature-derived, for the registration's chain id,
+    registry and wallet) or the passphrase. ValueError on a bad envelope, the wrong wallet or passphrase."""
+    from . import passphrase_envelope, wallet_envelope
 
     version = envelope.get("version") if isinstance(envelope, dict) else None
+    if version == passphrase_envelope.VERSION:
+        if passphrase is None:
+            raise ValueError(f"{version} needs the passphrase")
+        return passphrase_envelope.decrypt(envelope, passphrase)
+    if wallet_private_key is None:
+        raise ValueError(f"{version} needs the wallet's private key")
     if version == wallet_envelope.VERSION:
-        return wallet_envelope.decrypt(envelope, _secret_key_bytes(wallet_private_key))
+        key = _secret_key_bytes(wallet_private_key)
+        return wallet_envelope.decrypt(envelope, key, **_unlock_domain(chain_id, registry, wallet, key))
     return decrypt(envelope, wallet_private_key)
+
+
+def _unlock_domain(chain_id: int | None, registry: str | None, wallet: str | None, key: bytes) -> dict[str, Any]:
+    if chain_id is None or registry is None:
+        raise ValueError("the signature-derived envelope needs the registry's chain id and registry address")
+    if wallet is None:
+        from coincurve import PrivateKey
+
+        from chalicelib.ethsig import address_from_public_key
+
+        wallet = address_from_public_key(PrivateKey(key).public_key.format(compressed=False))
+    return {"chain_id": chain_id, "registry": registry, "wallet": wallet}
 
 
 def _secret_key_bytes(wallet_private_key: KeyLike) -> bytes:

@@ -1,7 +1,9 @@
-"""A DMTP key pair, written as 0x-prefixed lowercase hex: X25519 (NaCl box) or secp256k1 (compressed point).
+"""A DMTP key pair, written as 0x-prefixed lowercase hex: X25519 (NaCl box) or secp256k1.
 
 The private key is 32 bytes for both types; its "0x" + 64 lowercase hex form is the exact plaintext sealed into
-`DMTPpriKey`. The public key is 32 bytes for X25519 and the 33-byte compressed point for secp256k1.
+`DMTPpriKey`. The public key is 32 bytes for X25519; for secp256k1 the 33-byte compressed point, or with
+`compressed=False` the 65-byte uncompressed point (04 || x || y) that DMTP's SDK (dmtp-sdk-react) makes. The registry
+keeps and pins exactly the form that was signed.
 """
 from __future__ import annotations
 
@@ -26,11 +28,14 @@ class DmtpKeyPair:
 
     secret: bytes  # the 32 private-key bytes
     key_type: str = KEY_TYPE_X25519
+    compressed: bool = True  # secp256k1 only: False registers the 65-byte uncompressed point
 
     def __post_init__(self) -> None:
         _check_key_type(self.key_type)
         if not isinstance(self.secret, bytes) or len(self.secret) != 32:
             raise ValueError("DMTP private key must be exactly 32 bytes")
+        if self.key_type != KEY_TYPE_SECP256K1 and not self.compressed:
+            raise ValueError("only secp256k1 keys have an uncompressed form")
         if self.key_type == KEY_TYPE_SECP256K1:
             from coincurve import PrivateKey
 
@@ -43,37 +48,44 @@ class DmtpKeyPair:
         return f"DmtpKeyPair(key_type={self.key_type!r}, public_key={self.public_key_hex!r})"
 
     @classmethod
-    def generate(cls, key_type: str = KEY_TYPE_X25519) -> "DmtpKeyPair":
+    def generate(cls, key_type: str = KEY_TYPE_X25519, compressed: bool = True) -> "DmtpKeyPair":
         _check_key_type(key_type)
         if key_type == KEY_TYPE_SECP256K1:
             from coincurve import PrivateKey as Secp256k1PrivateKey
 
-            return cls(Secp256k1PrivateKey().secret, key_type)
+            return cls(Secp256k1PrivateKey().secret, key_type, compressed)
         from nacl.public import PrivateKey as X25519PrivateKey
 
         return cls(bytes(X25519PrivateKey.generate()), key_type)
 
     @classmethod
-    def from_private_key_hex(cls, private_key_hex: str, key_type: str = KEY_TYPE_X25519) -> "DmtpKeyPair":
-        """From 64 hex digits, with or without 0x."""
+    def from_private_key_hex(cls, private_key_hex: str, key_type: str = KEY_TYPE_X25519, compressed: bool = True) -> "DmtpKeyPair":
+        """From 64 hex digits, with or without 0x (e.g. a DMTP SDK user's existing private key)."""
         if not isinstance(private_key_hex, str) or not _HEX_32.match(private_key_hex):
             raise ValueError("DMTP private key must be 32 bytes as 64 hex digits (0x optional)")
-        return cls(bytes.fromhex(private_key_hex.removeprefix("0x")), key_type)
+        return cls(bytes.fromhex(private_key_hex.removeprefix("0x")), key_type, compressed)
 
     @property
     def public_key_bytes(self) -> bytes:
         if self.key_type == KEY_TYPE_SECP256K1:
             from coincurve import PrivateKey as Secp256k1PrivateKey
 
-            return Secp256k1PrivateKey(self.secret).public_key.format(compressed=True)
+            return Secp256k1PrivateKey(self.secret).public_key.format(compressed=self.compressed)
         from nacl.public import PrivateKey as X25519PrivateKey
 
         return bytes(X25519PrivateKey(self.secret).public_key)
 
     @property
     def public_key_hex(self) -> str:
-        """The registered `DMTPpubKey`: 0x + lowercase hex (32 bytes X25519, 33 bytes compressed secp256k1)."""
+        """The registered `DMTPpubKey`: 0x + lowercase hex (32 bytes X25519; 33 or 65 bytes secp256k1)."""
         return "0x" + self.public_key_bytes.hex()
+
+    def has_public_key(self, public_key_hex: str) -> bool:
+        """Whether `public_key_hex` is this pair's public key, in either secp256k1 point form."""
+        wanted = str(public_key_hex).lower()
+        if self.key_type == KEY_TYPE_SECP256K1:
+            return wanted in {DmtpKeyPair(self.secret, self.key_type, form).public_key_hex for form in (True, False)}
+        return wanted == self.public_key_hex
 
     @property
     def private_key_hex(self) -> str:

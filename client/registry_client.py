@@ -2,10 +2,11 @@
 
 Registering a key takes three steps, all in `build_registration`:
 
-1. make (or take) a DMTP key pair (X25519, or secp256k1 as a 33-byte compressed point);
-2. seal its private key hex for the wallet itself, in either accepted envelope: MetaMask's
-   `x25519-xsalsa20-poly1305` (`eth_getEncryptionPublicKey` + eth-sig-util `encrypt`, opened by `eth_decrypt`) or
-   `eip191-aes256-gcm-hkdf-sha256` (a key derived from a personal_sign signature; any EOA wallet can open it);
+1. make (or take) a DMTP key pair (X25519, or secp256k1 as a 33-byte compressed or 65-byte uncompressed point);
+2. seal its private key hex in one of the accepted envelopes: MetaMask's `x25519-xsalsa20-poly1305`
+   (`eth_getEncryptionPublicKey` + eth-sig-util `encrypt`, opened by `eth_decrypt`),
+   `dmtp-eip191-aes256gcm-hkdf-v1` (a key derived from a personal_sign signature bound to this registry and wallet;
+   EOA wallets) or `dmtp-scrypt-aes256gcm-v1` (a key derived from a passphrase; any wallet);
 3. sign the `KeyRegistration` (wallet, key, key type, envelope hash, version, issuedAt, expiresAt) for the
    registry's domain (chainId, contract): EIP-712 typed data, or its personal_sign text.
 
@@ -96,23 +97,29 @@ def build_registration(
     issued_at: Optional[int] = None,
     expires_at: Optional[int] = None,
     wallet: Optional[str] = None,
+    passphrase: Optional[str] = None,
 ) -> tuple[dict[str, Any], DmtpKeyPair]:
     """The POST /keys body registering `dmtp` (default: a fresh pair of `key_type`) as the wallet's key
     `version`, and that key pair. `chain_id`/`registry` come from GET /config.
 
     `wallet`: a smart-contract (ERC-1271) wallet the key signs for, e.g. its owner EOA; the registry asks the
-    contract's `isValidSignature`. Default: the key's own address. The envelope is sealed for the key."""
+    contract's `isValidSignature`. Default: the key's own address. The envelope is sealed for the key, or under
+    `passphrase` for `dmtp-scrypt-aes256gcm-v1`."""
     wallet_key = _wallet_key_bytes(wallet_private_key_hex)
     if dmtp is None:
         dmtp = DmtpKeyPair.generate(key_type)
     elif dmtp.key_type != key_type:
         raise ValueError(f"the DMTP key pair is {dmtp.key_type}, but key_type is {key_type}")
     domain = Domain(int(chain_id), parse_address(registry))
+    address = _wallet_address(wallet_key) if wallet is None else parse_address(wallet)
+    sealed = seal(
+        envelope, wallet_key, dmtp.private_key_hex, chain_id=domain.chain_id, registry=domain.registry, wallet=address, passphrase=passphrase
+    )
     body: dict[str, Any] = {
-        "address": _wallet_address(wallet_key) if wallet is None else parse_address(wallet),
+        "address": address,
         "keyType": dmtp.key_type,
         "DMTPpubKey": dmtp.public_key_hex,
-        "DMTPpriKey": seal(envelope, wallet_key, dmtp.private_key_hex),
+        "DMTPpriKey": sealed,
         "version": version,
         "issuedAt": int(time.time()) if issued_at is None else issued_at,
         "signatureType": signature_type,
@@ -154,23 +161,40 @@ def build_revocation(
     return body
 
 
-def open_private_key(record_or_bundle: dict[str, Any], wallet_private_key_hex: str) -> str:
+def open_private_key(
+    record_or_bundle: dict[str, Any],
+    wallet_private_key_hex: Optional[str] = None,
+    *,
+    passphrase: Optional[str] = None,
+    chain_id: Optional[int] = None,
+    registry: Optional[str] = None,
+) -> str:
     """The DMTP private key hex sealed in a lookup answer (`answer["bundle"]["DMTPpriKey"]`), a pinned
-    document, or a POST body, in either envelope form. When the document names its `DMTPpubKey`, the opened
-    key must match it (for its `keyType`)."""
+    document, or a POST body, in any envelope form (the wallet key, or `passphrase` for the passphrase form).
+    The signature-derived form is opened for the document's chainId, registry and wallet; a POST body carries no
+    chainId/registry, so pass them. When the document names its `DMTPpubKey`, the opened key must match it (for its
+    `keyType`)."""
     if not isinstance(record_or_bundle, dict):
         raise ValueError("expected a lookup answer, a pinned document or a registration body")
     document = record_or_bundle.get("bundle", record_or_bundle)
     if not isinstance(document, dict) or "DMTPpriKey" not in document:
         raise ValueError("no DMTPpriKey envelope in this record")
-    private_key_hex = open_envelope(document["DMTPpriKey"], _wallet_key_bytes(wallet_private_key_hex))
+    wallet_key = None if wallet_private_key_hex is None else _wallet_key_bytes(wallet_private_key_hex)
+    private_key_hex = open_envelope(
+        document["DMTPpriKey"],
+        wallet_key,
+        chain_id=document.get("chainId", chain_id),
+        registry=document.get("registry", registry),
+        wallet=document.get("wallet", document.get("address")),
+        passphrase=passphrase,
+    )
     expected = document.get("DMTPpubKey")
     if expected is not None:
         try:
             pair = DmtpKeyPair.from_private_key_hex(private_key_hex, document.get("keyType", KEY_TYPE_X25519))
         except ValueError as exc:
             raise ValueError("the envelope does not hold a DMTP private key") from exc
-        if pair.public_key_hex != str(expected).lower():
+        if not pair.has_public_key(expected):
             raise ValueError("the sealed DMTP private key does not belong to the registered DMTPpubKey")
     return private_key_hex
 

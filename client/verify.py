@@ -9,7 +9,8 @@ What is checked, in order:
    signatureType, signature, typedData, digest, personalSignText) are the ones rebuilt from the document;
 3. with an RPC: the chain it serves is the document's chainId;
 4. the signature: ecrecover to the wallet (EOA), else ERC-1271 `isValidSignature(digest, signature)` answering
-   0x1626ba7e through eth_call (needs the RPC);
+   0x1626ba7e through eth_call (needs the RPC); an ERC-6492-wrapped signature (a smart wallet that was not deployed
+   when it signed) through the deployless validator, ValidateSigOffchain, by eth_call (needs the RPC);
 5. with an RPC: the DMTPKeys contract named in the document holds this CID for the wallet (`getKey`), and says
    revoked exactly when the answer does (`isRevoked`). A record that is not `confirmed` fails here unless
    `require_onchain=False` (then the contract may still hold the previous key; `onchain` says which).
@@ -66,13 +67,13 @@ class VerifiedKey:
     chain_id: int
     registry: str
     signature_type: str
-    signer_method: str  # "ecdsa" or "erc1271"
+    signer_method: str  # "ecdsa", "erc1271" or "erc6492"
     issued_at: int
     expires_at: int  # 0: never
     revoked: bool
     onchain: Optional[bool]  # None: not checked (no RPC); False: the record is not on chain yet
     status: Optional[str]  # the API's status (None for batch entries)
-    signer_block: Optional[int] = None  # ERC-1271: the block the contract answered at
+    signer_block: Optional[int] = None  # ERC-1271/ERC-6492: the block the check answered at
     document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def expired(self, now: Optional[float] = None) -> bool:
@@ -245,6 +246,24 @@ def _check_proof(proof: Mapping[str, Any], registration: Any, domain: Any, messa
 
 
 def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tuple[str, Optional[int]]:
+    from chalicelib.signatures import ERC6492_GAS_LIMIT, erc6492_answer_is_yes, erc6492_calldata, is_erc6492
+
+    raw = bytes.fromhex(signature[2:])
+    if is_erc6492(raw):
+        if rpc is None:
+            raise VerificationFailed("bad-signature", "an ERC-6492 signature (a counterfactual smart wallet) needs an RPC to check")
+        block = _rpc(lambda: rpc.block_number(), "eth_blockNumber")
+        from chalicelib.rpc import RpcError, RpcUnavailable
+
+        try:
+            answer = rpc.eth_call_code(erc6492_calldata(wallet, digest, raw), hex(block), ERC6492_GAS_LIMIT, rpc.timeout_s)
+        except RpcUnavailable as exc:
+            raise VerificationFailed("rpc-unavailable", f"ERC-6492 validation: {exc}") from exc
+        except RpcError:  # reverted or out of gas: no
+            answer = b""
+        if not erc6492_answer_is_yes(answer):
+            raise VerificationFailed("bad-signature", "the smart wallet does not accept the signature (ERC-6492)")
+        return "erc6492", block
     ecdsa_problem = "the signature does not recover to the wallet"
     if len(signature) == 132:
         try:

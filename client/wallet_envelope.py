@@ -1,20 +1,23 @@
-"""`eip191-aes256-gcm-hkdf-sha256`: the DMTP private key sealed under a key derived from a wallet signature.
+"""`dmtp-eip191-aes256gcm-hkdf-v1`: the DMTP private key sealed under a key derived from a wallet signature.
 
-For wallets without `eth_getEncryptionPublicKey` (every wallet but MetaMask, and MetaMask deprecates it): any
-wallet that can `personal_sign` can open it again, because EOA signatures are deterministic (RFC 6979).
+For EOA wallets without `eth_getEncryptionPublicKey` (every wallet but MetaMask, and MetaMask deprecated it): any
+EOA that can `personal_sign` can open it again, because EOA signatures are deterministic (RFC 6979).
 
 Sealing:
 
 1. `preKey` = 32 random bytes, `salt` = 32 random bytes, `nonce` = 12 random bytes;
-2. the wallet signs (EIP-191 `personal_sign`) the UTF-8 text `unlock_text(preKey)`:
-   ``"DMTP Key Registry: unlock my DMTP private key.\\n\\nKey: 0x" + hex(preKey)``;
-3. the 65-byte signature r || s || v (v = 27 or 28) is the input keying material of HKDF-SHA256 with
-   `salt`, empty `info` and 32 bytes of output: the AES-256-GCM key;
+2. the wallet signs (EIP-191 `personal_sign`) the UTF-8 text `unlock_text(preKey, chainId, registry, wallet)`, which
+   names the registry deployment (chain id, registry contract) and the wallet, so a signature made for another
+   deployment, another wallet or another protocol never opens this envelope;
+3. the 65-byte signature r || s || v (v = 27 or 28) is the input keying material of HKDF-SHA256 with `salt`,
+   `info` = the UTF-8 version string and 32 bytes of output: the AES-256-GCM key;
 4. AES-256-GCM of the plaintext (the DMTP private key as "0x" + 64 lowercase hex) with `nonce`, no AAD;
    `ciphertext` = encrypted bytes || 16-byte tag.
 
 Every field is lowercase hex without 0x: `{version, salt, nonce, preKey, ciphertext}`. Opening signs the same
-text again. Smart-contract wallets (ERC-1271) sign neither deterministically nor in 65 bytes: they cannot use it.
+text again; the chain id, registry and wallet come from the registration document that carries the envelope.
+Smart-contract wallets (ERC-1271, ERC-6492, passkeys) do not sign deterministically: they cannot use it
+(`passphrase_envelope` serves them).
 """
 from __future__ import annotations
 
@@ -27,22 +30,39 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-VERSION = "eip191-aes256-gcm-hkdf-sha256"
+from chalicelib.envelopes import EIP191_AES256GCM_HKDF as VERSION
+from chalicelib.protocol import parse_address
+
 ENVELOPE_FIELDS = ("version", "salt", "nonce", "preKey", "ciphertext")
-UNLOCK_TEXT_PREFIX = "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x"
+UNLOCK_TEXT_HEAD = (
+    "DMTP Key Registry: unlock my DMTP private key.\n"
+    "\n"
+    "Sign this only in a DMTP app: this signature opens your DMTP private key.\n"
+    "\n"
+)
 PRE_KEY_BYTES = 32
 SALT_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
+HKDF_INFO = VERSION.encode("ascii")
 _LOWER_HEX = re.compile(r"^([0-9a-f]{2})*$")
 
 # A signer is a wallet private key (32 bytes or hex) or a callable doing personal_sign: text -> signature (0x hex or bytes).
 Signer = Union[bytes, bytearray, str, Callable[[str], Union[str, bytes]]]
 
 
-def unlock_text(pre_key: bytes) -> str:
-    """The text the wallet signs to seal or open an envelope with this `preKey`."""
-    return UNLOCK_TEXT_PREFIX + pre_key.hex()
+def unlock_text(pre_key: bytes, chain_id: int, registry: str, wallet: str) -> str:
+    """The text the wallet signs to seal or open an envelope with this `preKey`, for this registry and wallet
+    (both written EIP-55)."""
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id < 1:
+        raise ValueError("chain id must be a positive integer")
+    return (
+        UNLOCK_TEXT_HEAD
+        + f"Wallet: {parse_address(wallet)}\n"
+        + f"Chain ID: {chain_id}\n"
+        + f"Registry: {parse_address(registry)}\n"
+        + f"Key: 0x{pre_key.hex()}"
+    )
 
 
 def personal_sign(wallet_private_key: Union[bytes, bytearray, str], text: str) -> bytes:
@@ -87,16 +107,17 @@ def _signature(signer: Signer, text: str) -> bytes:
     return raw
 
 
-def _aes_key(signature: bytes, salt: bytes) -> bytes:
-    return HKDF(algorithm=SHA256(), length=32, salt=salt, info=b"").derive(signature)
+def aes_key(signature: bytes, salt: bytes) -> bytes:
+    """HKDF-SHA256(ikm = the 65-byte unlock signature, salt, info = the version string) -> 32-byte AES key."""
+    return HKDF(algorithm=SHA256(), length=32, salt=salt, info=HKDF_INFO).derive(signature)
 
 
-def encrypt(signer: Signer, plaintext: str) -> dict[str, str]:
-    """Seal `plaintext` (UTF-8) for the wallet behind `signer`."""
+def encrypt(signer: Signer, plaintext: str, *, chain_id: int, registry: str, wallet: str) -> dict[str, str]:
+    """Seal `plaintext` (UTF-8) for `wallet` (whose EOA key or personal_sign is `signer`) at this registry."""
     if not isinstance(plaintext, str):
         raise TypeError("plaintext must be a str")
     pre_key, salt, nonce = os.urandom(PRE_KEY_BYTES), os.urandom(SALT_BYTES), os.urandom(NONCE_BYTES)
-    key = _aes_key(_signature(signer, unlock_text(pre_key)), salt)
+    key = aes_key(_signature(signer, unlock_text(pre_key, chain_id, registry, wallet)), salt)
     sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), None)
     return {"version": VERSION, "salt": salt.hex(), "nonce": nonce.hex(), "preKey": pre_key.hex(), "ciphertext": sealed.hex()}
 
@@ -111,8 +132,9 @@ def _field(envelope: dict[str, Any], name: str, length: int | None) -> bytes:
     return raw
 
 
-def decrypt(envelope: dict[str, Any], signer: Signer) -> str:
-    """Open an envelope by having the wallet sign its unlock text again. ValueError on a bad envelope or wallet."""
+def decrypt(envelope: dict[str, Any], signer: Signer, *, chain_id: int, registry: str, wallet: str) -> str:
+    """Open an envelope by having the wallet sign its unlock text again (for the registry and wallet of the document
+    that carries it). ValueError on a bad envelope, another wallet or another deployment."""
     if not isinstance(envelope, dict):
         raise ValueError(f"envelope must be an object with {', '.join(ENVELOPE_FIELDS)}")
     missing = [name for name in ENVELOPE_FIELDS if name not in envelope]
@@ -126,11 +148,11 @@ def decrypt(envelope: dict[str, Any], signer: Signer) -> str:
     ciphertext = _field(envelope, "ciphertext", None)
     if len(ciphertext) < TAG_BYTES:
         raise ValueError("envelope ciphertext is shorter than its 16-byte authentication tag")
-    key = _aes_key(_signature(signer, unlock_text(pre_key)), salt)
+    key = aes_key(_signature(signer, unlock_text(pre_key, chain_id, registry, wallet)), salt)
     try:
         opened = AESGCM(key).decrypt(nonce, ciphertext, None)
     except InvalidTag as exc:
-        raise ValueError("decryption failed: wrong wallet or tampered envelope") from exc
+        raise ValueError("decryption failed: wrong wallet, another registry or chain, or a tampered envelope") from exc
     try:
         return opened.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -55,6 +55,7 @@ def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, 
 
 def demo(block_time: float | None) -> int:
     with LocalStack(block_time=block_time) as stack:
+        print("server logs: " + ", ".join(str(path) for path in stack.log_paths.values()), file=sys.stderr, flush=True)
         result = register_demo_wallet(stack)
     print(json.dumps(result), flush=True)
     ok = result["status"] == "confirmed" and result["onchain_cid"] == result["cid"] and result["ipfs_ok"] and result["verified"]
@@ -75,6 +76,9 @@ def run(block_time: float | None) -> int:
             ("owner (KMS key)", stack.owner_address),
         ):
             print(f"  {name:22} {value}")
+        print("Server output (logs):")
+        for name, path in stack.log_paths.items():
+            print(f"  {name:22} {path}")
         print("\nRegistering a demo wallet through the reference client...")
         result = register_demo_wallet(stack)
         print(f"  wallet       {result['address']}\n  CID          {result['cid']}\n  tx hash      {result['tx_hash']}")

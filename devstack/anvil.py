@@ -71,13 +71,19 @@ class Anvil:
         chain_id: int = 31337,
         block_time: float | None = None,
         extra_args: Sequence[str] = (),
+        log_path: Path | None = None,
+        state_path: Path | None = None,
     ) -> None:
         self.port = port
         self.chain_id = chain_id
         self.block_time = block_time
         self.extra_args = list(extra_args)
+        #: With a state file, the node dumps its chain there when it stops and loads it when it starts, so
+        #: `restart()` brings the same chain back (as a node restarted from its database does).
+        self.state_path = state_path
         self.process: subprocess.Popen | None = None
         self._stderr = None
+        self.log_path = log_path  # the node's output; a temporary file when None
 
     @property
     def url(self) -> str:
@@ -95,6 +101,8 @@ class Anvil:
         if self.block_time is not None:
             # anvil accepts fractional seconds here (e.g. 0.5)
             cmd += ["--block-time", f"{self.block_time:g}"]
+        if self.state_path is not None:
+            cmd += ["--state", str(self.state_path)]
         cmd += ["--quiet", *self.extra_args]
         return cmd
 
@@ -104,12 +112,16 @@ class Anvil:
         if self.port is None:
             self.port = free_port()
         cmd = self.command()
-        # stderr goes to a temp file (not a pipe) so a chatty node can never block.
-        self._stderr = tempfile.TemporaryFile()
+        # Output goes to a file (never a pipe) so a chatty node can never block.
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._stderr = open(self.log_path, "w+b")
+        else:
+            self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=self._stderr,
             stderr=self._stderr,
             cwd=REPO_ROOT,
         )
@@ -178,6 +190,12 @@ class Anvil:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+
+    def restart(self) -> "Anvil":
+        """Stop (SIGTERM: the node writes its state file) and start again on the same port from that state.
+        Without a state file the chain starts over from genesis."""
+        self.stop()
+        return self.start()
 
     @property
     def running(self) -> bool:

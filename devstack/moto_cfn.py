@@ -2,12 +2,13 @@
 
 moto's CloudFormation skips a type it does not know (with a warning) and drops every output that refers to
 it. We add the two our template uses, each creating the resource through moto's own backend:
-AWS::SecretsManager::Secret (Ref = ARN, as in AWS) and AWS::CloudWatch::Alarm (Ref = alarm name).
+AWS::SecretsManager::Secret (Ref = ARN, as in AWS) and AWS::CloudWatch::Alarm (Ref = alarm name; metric math
+alarms and extended statistics such as p99 included).
 """
 from typing import Any
 
 from moto.cloudformation import parsing
-from moto.cloudwatch.models import cloudwatch_backends
+from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.secretsmanager.models import secretsmanager_backends
 
@@ -109,6 +110,8 @@ class CfnAlarm(CloudFormationModel):
             alarm_actions=p.get("AlarmActions", []),
             ok_actions=p.get("OKActions", []),
             treat_missing_data=p.get("TreatMissingData"),
+            extended_statistic=p.get("ExtendedStatistic"),
+            metric_data_queries=[_query(q) for q in p["Metrics"]] if p.get("Metrics") else None,
         )
         return cls(resource_name, alarm.alarm_arn)
 
@@ -117,6 +120,20 @@ class CfnAlarm(CloudFormationModel):
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
     ) -> None:
         cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
+def _query(query: dict[str, Any]) -> MetricDataQuery:
+    """One entry of an alarm's Metrics, as moto's PutMetricAlarm handler builds it."""
+    stat = query.get("MetricStat")
+    metric_stat = None
+    if stat:
+        metric = stat["Metric"]
+        dimensions = [Dimension(name=d["Name"], value=d["Value"]) for d in metric.get("Dimensions", [])]
+        metric_stat = MetricStat(Metric(metric["MetricName"], metric["Namespace"], dimensions), stat.get("Period"), stat.get("Stat"), stat.get("Unit"))
+    return_data = query.get("ReturnData")
+    if isinstance(return_data, bool):
+        return_data = str(return_data).lower()
+    return MetricDataQuery(query["Id"], query.get("Label"), query.get("Period"), return_data, query.get("Expression"), metric_stat)
 
 
 def register() -> None:

@@ -21,7 +21,7 @@ def main(port: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
     server.start()
-    print("ready", flush=True)
+    print(f"moto server listening on 127.0.0.1:{port}", flush=True)  # to the log file devstack/stack.py gives it
     stopping.wait()
     server.stop()
 

@@ -7,6 +7,9 @@
    the member might go by, anew for each value: 0.5 ms per DynamoDB item in a BatchGetItem answer, a sixth of
    the server's CPU under the worker benchmark. For a plain dict (all a DynamoDB answer holds) those names depend
    only on the member's shape, its parent shape and its key, so they are worked out once per triple.
+3. Its werkzeug request handler writes a response's headers and body in separate sends; on a kept-alive
+   connection (boto3 keeps them) Nagle's algorithm holds the body until the client's delayed ACK, ~40 ms per
+   request. TCP_NODELAY (disable_nagle_algorithm) sends at once.
 """
 from typing import Any, Iterable
 
@@ -42,6 +45,9 @@ def register() -> None:
     global _applied
     if _applied:
         return
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.disable_nagle_algorithm = True
     backends.list_of_moto_modules = _list_once
     XFormedAttributePicker.get_possible_keys = _possible_keys  # type: ignore[method-assign]
     _applied = True

@@ -1,7 +1,8 @@
 """A local stand-in for Pinata: the same pinFileToIPFS HTTP API, plus GET /ipfs/{cid} to read content back.
 
 It computes CIDs the way Kubo does for a single-chunk file with --cid-version=1. `fault` makes it misbehave
-on purpose (answer `status`, or a CID of other bytes) so tests can show how the registry reacts.
+on purpose (answer `status`, a CID of other bytes, or only after `delay_s`, longer than a client's timeout) so
+tests can show how the registry reacts.
 """
 import json
 import threading
@@ -19,6 +20,7 @@ from chalicelib.cid import cid_for_bytes
 class Fault:
     status: Optional[int] = None
     wrong_cid: bool = False
+    delay_s: float = 0.0  # answer a pin only after this long (a service timing out)
 
 
 class PinningService:
@@ -59,6 +61,9 @@ class PinningService:
     def _pin(self, request: Request) -> Response:
         if request.headers.get("Authorization") != f"Bearer {self.jwt}":
             return _json({"error": {"reason": "INVALID_CREDENTIALS"}}, 401)
+        delay_s = self.fault.delay_s
+        if delay_s > 0:
+            time.sleep(delay_s)
         if self.fault.status is not None:
             return _json({"error": "injected fault"}, self.fault.status)
         upload = request.files.get("file")

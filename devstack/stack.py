@@ -22,6 +22,7 @@ from devstack.anvil import DEV_ACCOUNTS, Anvil, free_port
 from devstack.pinning_service import PinningService
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = REPO_ROOT / ".devstack" / "logs"  # every child server's output (gitignored); see LocalStack.log_paths
 TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
 CHALICE_CONFIG_PATH = REPO_ROOT / ".chalice" / "config.json"
 LOCAL_PINNING_JWT = "local-pinning-jwt"
@@ -49,7 +50,14 @@ class LocalStack:
     with_api: bool = True
     with_worker: bool = True
     moto_in_process: bool = True  # False: a process of its own (devstack/moto_process.py), for benchmarks
+    # > 0: the worker (this many concurrent Lambda slots, each a process) and the monitor run as processes of
+    # their own (devstack/lambda_process.py, output in log_dir) instead of threads of this one.
+    worker_processes: int = 0
+    anvil_state_path: Optional[Path] = None  # Anvil dumps its chain here on stop and loads it on start
     env: dict[str, str] = field(default_factory=dict)
+    overrides: dict[str, str] = field(default_factory=dict)  # settings on top of the stage's (tests, the fuzzer)
+    log_dir: Path = LOG_DIR
+    log_paths: dict[str, Path] = field(default_factory=dict)  # server -> the file its stdout and stderr go to
     _stoppers: list[Any] = field(default_factory=list)
 
     def start(self) -> "LocalStack":
@@ -61,11 +69,16 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        names = stage_environment(self.stage)
+        names = {**stage_environment(self.stage), **self.overrides}
         os.environ.update(FAKE_AWS_ENV)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         self.aws_endpoint = self._start_moto()
         self.outputs = deploy_template(self.aws_endpoint, self.stage)
-        self.anvil = Anvil(chain_id=int(names["CHAIN_ID"]), block_time=self.block_time).start()
+        self.log_paths["anvil"] = self.log_dir / "anvil.log"
+        self.anvil = Anvil(
+            chain_id=int(names["CHAIN_ID"]), block_time=self.block_time, log_path=self.log_paths["anvil"],
+            state_path=self.anvil_state_path,
+        ).start()
         self._stoppers.append(self.anvil.stop)
         self.pinning = PinningService(jwt=LOCAL_PINNING_JWT).start()
         self._stoppers.append(self.pinning.stop)
@@ -89,9 +102,21 @@ class LocalStack:
         services.reset()
         if self.with_api:
             self.api_url = self._start_chalice_local()
-        if self.with_worker:
+        if self.with_worker and self.worker_processes > 0:
+            self._start_lambda_processes()
+        elif self.with_worker:
             self.worker = WorkerLoop(self.aws_endpoint, names["JOBS_QUEUE_NAME"]).start()
             self._stoppers.append(self.worker.stop)
+
+    def _start_lambda_processes(self) -> None:
+        from devstack.lambda_process import ROLE_MONITOR, ROLE_WORKER, LambdaProcess
+
+        env = {**os.environ, **self.env}
+        self.workers = [LambdaProcess(ROLE_WORKER, env, self.log_dir / f"worker-{slot}.log") for slot in range(self.worker_processes)]
+        self.monitor_process = LambdaProcess(ROLE_MONITOR, env, self.log_dir / "monitor.log")
+        for process in (*self.workers, self.monitor_process):
+            self._stoppers.append(process.stop)
+            process.start()
 
     def _start_moto(self) -> str:
         if not self.moto_in_process:
@@ -108,36 +133,41 @@ class LocalStack:
 
     def _start_moto_process(self) -> str:
         port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devstack.moto_process", str(port)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
-        )
-        self._stoppers.append(lambda: _terminate(process))
-        if process.stdout is None or process.stdout.readline().strip() != "ready":
-            raise RuntimeError("the moto server process did not start")
-        return f"http://127.0.0.1:{port}"
+        process = self._spawn("moto", [sys.executable, "-m", "devstack.moto_process", str(port)], dict(os.environ))
+        url = f"http://127.0.0.1:{port}"
+        self._wait_answering("moto", process, url + "/moto-api/")
+        return url
 
     def _start_chalice_local(self) -> str:
         port = free_port()
-        chalice = Path(sys.executable).with_name("chalice")
-        process = subprocess.Popen(
-            [str(chalice), "local", "--no-autoreload", "--stage", self.stage, "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env={**os.environ, **self.env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        self._stoppers.append(lambda: _terminate(process))
+        command = [sys.executable, "-m", "devstack.chalice_local", "local", "--no-autoreload", "--stage", self.stage, "--host", "127.0.0.1", "--port", str(port)]
+        process = self._spawn("chalice-local", command, {**os.environ, **self.env})
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        self._wait_answering("chalice-local", process, url + "/config")
+        return url
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        """A child server whose stdout and stderr go to log_dir/<name>.log: never to a pipe nobody reads (chalice
+        local writes an access-log line per request; a full pipe would block every request thread)."""
+        path = self.log_paths[name] = self.log_dir / f"{name}.log"
+        with open(path, "wb") as output:  # the child keeps its own descriptor
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        self._stoppers.append(lambda: _terminate(process))
+        return process
+
+    def _wait_answering(self, name: str, process: subprocess.Popen, url: str, timeout_s: float = 120) -> None:
+        """Polls until the server answers (importing moto or the app takes tens of seconds on a loaded machine)."""
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"chalice local exited: {process.stderr.read().decode()[-2000:]}")
+                tail = self.log_paths[name].read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} exited (log {self.log_paths[name]}):\n{tail}")
             try:
-                requests.get(url + "/config", timeout=1)
-                return url
-            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still importing the app (a loaded machine)
-                time.sleep(0.2)
-        raise RuntimeError("chalice local did not answer within 30 s")
+                requests.get(url, timeout=5)  # the first request imports the app
+                return
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not answer within {timeout_s:g} s (log {self.log_paths[name]})")
 
     def stop(self) -> None:
         while self._stoppers:

@@ -19,13 +19,15 @@ if str(ROOT) not in sys.path:
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # noqa: E402
 from eth_account import Account  # noqa: E402
 from eth_account.messages import encode_defunct, encode_typed_data  # noqa: E402
 from nacl.public import Box, PrivateKey, PublicKey  # noqa: E402
 
 from chalicelib import eip712  # noqa: E402
 from chalicelib.cid import cid_for_bytes  # noqa: E402
-from chalicelib.envelopes import EIP191_AES256_GCM_HKDF_SHA256, X25519_XSALSA20_POLY1305  # noqa: E402
+from chalicelib.envelopes import EIP191_AES256GCM_HKDF, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305  # noqa: E402
+from chalicelib.signatures import erc6492_calldata, validator_bytecode, wrap_erc6492  # noqa: E402
 from chalicelib.protocol import (  # noqa: E402
     REGISTRATION_FIELDS,
     REGISTRATION_TYPE,
@@ -52,7 +54,20 @@ CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ISSUED_AT = 1800000000
 REVOKED_AT = 1800000600
-UNLOCK_TEXT_PREFIX = "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x"
+OTHER_CHAIN_ID = 1  # the unlock signature made for another deployment must not open the envelope
+PASSPHRASE = "correct horse battery staple, cafe\u0301 \u2460"  # NFKC: "café 1" (composed é, circled one -> 1)
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+FACTORY = "0x9406Cc6185a346906296840746125a0E44976454"  # an ERC-4337 account factory address (any will do here)
+ACCOUNT_SALT = 0
+
+
+def unlock_text(pre_key: bytes, chain_id: int, registry: str, wallet: str) -> str:
+    """The signature-derived envelope's unlock text, as docs/PROTOCOL.md states it (written out here, not imported)."""
+    return (
+        "DMTP Key Registry: unlock my DMTP private key.\n\n"
+        "Sign this only in a DMTP app: this signature opens your DMTP private key.\n\n"
+        f"Wallet: {wallet}\nChain ID: {chain_id}\nRegistry: {registry}\nKey: 0x{pre_key.hex()}"
+    )
 
 
 def fixed(label: str, length: int) -> bytes:
@@ -99,26 +114,67 @@ def x25519_envelope(plaintext: str) -> dict[str, Any]:
     }
 
 
-def aes_envelope(plaintext: str) -> dict[str, Any]:
-    """eip191-aes256-gcm-hkdf-sha256 with a fixed preKey, salt and nonce (the wallet's signature is deterministic)."""
+def aes_envelope(plaintext: str, wallet: str) -> dict[str, Any]:
+    """dmtp-eip191-aes256gcm-hkdf-v1 with a fixed preKey, salt and nonce (the wallet's signature is deterministic)."""
     pre_key = fixed("aes preKey", 32)
     salt = fixed("aes salt", 32)
     nonce = fixed("aes nonce", 12)
-    unlock_text = UNLOCK_TEXT_PREFIX + pre_key.hex()
-    unlock_signature = personal_sign(unlock_text)
-    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=b"").derive(bytes.fromhex(unlock_signature[2:]))
+    text = unlock_text(pre_key, CHAIN_ID, REGISTRY, wallet)
+    unlock_signature = personal_sign(text)
+    info = EIP191_AES256GCM_HKDF.encode("ascii")
+    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(bytes.fromhex(unlock_signature[2:]))
     ciphertext = AESGCM(aes_key).encrypt(nonce, plaintext.encode("utf-8"), None)  # encrypted bytes || 16-byte tag
     envelope = {
-        "version": EIP191_AES256_GCM_HKDF_SHA256,
+        "version": EIP191_AES256GCM_HKDF,
         "salt": salt.hex(),
         "nonce": nonce.hex(),
         "preKey": pre_key.hex(),
         "ciphertext": ciphertext.hex(),
     }
+    other_text = unlock_text(pre_key, OTHER_CHAIN_ID, REGISTRY, wallet)
+    other_signature = personal_sign(other_text)
+    other_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(bytes.fromhex(other_signature[2:]))
     return {
-        "unlockText": unlock_text,
+        "unlockText": text,
         "unlockSignature": unlock_signature,
+        "hkdfInfo": EIP191_AES256GCM_HKDF,
         "aesKey": "0x" + aes_key.hex(),
+        "plaintext": plaintext,
+        "envelope": envelope,
+        "canonicalJson": canonical_json(envelope).decode("utf-8"),
+        "encryptedPrivateKeyHash": envelope_hash(envelope),
+        "otherChain": {
+            "chainId": OTHER_CHAIN_ID,
+            "unlockText": other_text,
+            "unlockSignature": other_signature,
+            "aesKey": "0x" + other_key.hex(),
+            "opens": False,
+        },
+    }
+
+
+def passphrase_envelope(plaintext: str) -> dict[str, Any]:
+    """dmtp-scrypt-aes256gcm-v1 with a fixed salt and nonce."""
+    import unicodedata
+
+    salt = fixed("scrypt salt", 32)
+    nonce = fixed("scrypt nonce", 12)
+    password = unicodedata.normalize("NFKC", PASSPHRASE).encode("utf-8")
+    key = Scrypt(salt=salt, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(password)
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), None)
+    envelope = {
+        "version": SCRYPT_AES256GCM,
+        "n": SCRYPT_N,
+        "r": SCRYPT_R,
+        "p": SCRYPT_P,
+        "salt": salt.hex(),
+        "nonce": nonce.hex(),
+        "ciphertext": ciphertext.hex(),
+    }
+    return {
+        "passphrase": PASSPHRASE,
+        "passphraseUtf8Hex": "0x" + password.hex(),
+        "scryptKey": "0x" + key.hex(),
         "plaintext": plaintext,
         "envelope": envelope,
         "canonicalJson": canonical_json(envelope).decode("utf-8"),
@@ -136,10 +192,12 @@ def eip712_parts(domain: Domain, primary: str, fields: eip712.Fields, message: d
     }
 
 
-def registration_vector(domain: Domain, wallet: str, public_key: str, envelope: dict[str, str], signature_type: str) -> dict[str, Any]:
+def registration_vector(
+    domain: Domain, wallet: str, public_key: str, envelope: dict[str, Any], signature_type: str, key_type: str = "x25519"
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "address": wallet,
-        "keyType": "x25519",
+        "keyType": key_type,
         "DMTPpubKey": public_key,
         "DMTPpriKey": envelope,
         "version": 1,
@@ -198,6 +256,49 @@ def revocation_vector(domain: Domain, wallet: str, revoked_public_key: str) -> d
     }
 
 
+def erc6492_vector(domain: Domain, public_key: str, envelope: dict[str, Any]) -> dict[str, Any]:
+    """A registration of a counterfactual smart account owned by the test wallet: the owner's EIP-712 signature,
+    ERC-6492-wrapped with the factory call that deploys the account, and the deployless validator's eth_call
+    arguments. `wallet` stands for the factory's CREATE2 address of the account (any address serves as a vector)."""
+    from eth_abi import encode
+
+    from chalicelib.ethsig import keccak256, to_checksum_address
+
+    owner = Account.from_key(WALLET_PRIVATE_KEY).address
+    account = to_checksum_address("0x" + keccak256(b"dmtp-protocol-vector:counterfactual account")[12:].hex())
+    calldata = keccak256(b"createAccount(address,uint256)")[:4] + encode(["address", "uint256"], [owner, ACCOUNT_SALT])
+    signed = registration_vector(domain, account, public_key, envelope, "eip712")
+    wrapped = wrap_erc6492(FACTORY, calldata, bytes.fromhex(signed["signature"][2:]))
+    digest = bytes.fromhex(signed["digest"][2:])
+    arguments = erc6492_calldata(account, digest, wrapped)[len(validator_bytecode()) :]
+    return {
+        "wallet": account,
+        "owner": owner,
+        "factory": FACTORY,
+        "factoryCalldata": "0x" + calldata.hex(),
+        "digest": signed["digest"],
+        "innerSignature": signed["signature"],
+        "magicSuffix": "0x" + "6492" * 16,
+        "wrappedSignature": "0x" + wrapped.hex(),
+        "validatorArguments": "0x" + arguments.hex(),
+        "validatorBytecodeKeccak256": "0x" + keccak256(validator_bytecode()).hex(),
+        "body": {**signed["body"], "Signature": "0x" + wrapped.hex()},
+    }
+
+
+def uncompressed_key() -> dict[str, str]:
+    """A secp256k1 DMTP key in the 65-byte uncompressed form dmtp-sdk-react makes."""
+    from coincurve import PrivateKey as Secp256k1PrivateKey
+
+    secret = fixed("DMTP secp256k1 private key", 32)
+    public = Secp256k1PrivateKey(secret).public_key
+    return {
+        "privateKey": "0x" + secret.hex(),
+        "publicKeyUncompressed": "0x" + public.format(compressed=False).hex(),
+        "publicKeyCompressed": "0x" + public.format(compressed=True).hex(),
+    }
+
+
 def build_vectors() -> dict[str, Any]:
     wallet = Account.from_key(WALLET_PRIVATE_KEY).address
     domain = Domain(CHAIN_ID, REGISTRY)
@@ -205,7 +306,10 @@ def build_vectors() -> dict[str, Any]:
     dmtp_private = "0x" + bytes(dmtp).hex()
     dmtp_public = "0x" + bytes(dmtp.public_key).hex()
     x25519 = x25519_envelope(dmtp_private)
-    aes = aes_envelope(dmtp_private)
+    aes = aes_envelope(dmtp_private, wallet)
+    secp = uncompressed_key()
+    scrypt = passphrase_envelope(secp["privateKey"])
+    uncompressed = registration_vector(domain, wallet, secp["publicKeyUncompressed"], scrypt["envelope"], "eip712", "secp256k1")
     return {
         "about": "Test vectors of docs/PROTOCOL.md; written by docs/make_protocol_vectors.py, checked by tests/test_protocol_vectors.py.",
         "inputs": {
@@ -219,11 +323,13 @@ def build_vectors() -> dict[str, Any]:
             "version": 1,
             "expiresAt": 0,
         },
-        "envelopes": {X25519_XSALSA20_POLY1305: x25519, EIP191_AES256_GCM_HKDF_SHA256: aes},
+        "envelopes": {X25519_XSALSA20_POLY1305: x25519, EIP191_AES256GCM_HKDF: aes, SCRYPT_AES256GCM: scrypt},
         "registrations": {
             "eip712": registration_vector(domain, wallet, dmtp_public, x25519["envelope"], "eip712"),
             "eip191": registration_vector(domain, wallet, dmtp_public, aes["envelope"], "eip191"),
         },
+        "secp256k1Uncompressed": {**secp, "registration": uncompressed},
+        "erc6492": erc6492_vector(domain, dmtp_public, x25519["envelope"]),
         "revocation": revocation_vector(domain, wallet, dmtp_public),
     }
 
@@ -251,11 +357,12 @@ def _values(pairs: list[tuple[str, Any]]) -> str:
 
 def markdown(v: dict[str, Any]) -> str:
     """The vectors section of PROTOCOL.md (between its markers)."""
-    i, x, a = v["inputs"], v["envelopes"][X25519_XSALSA20_POLY1305], v["envelopes"][EIP191_AES256_GCM_HKDF_SHA256]
+    i, x, a = v["inputs"], v["envelopes"][X25519_XSALSA20_POLY1305], v["envelopes"][EIP191_AES256GCM_HKDF]
+    pw, secp, w = v["envelopes"][SCRYPT_AES256GCM], v["secp256k1Uncompressed"], v["erc6492"]
     r712, r191, rev = v["registrations"]["eip712"], v["registrations"]["eip191"], v["revocation"]
     out = ["### Inputs\n\n", _values([
         ("wallet private key", i["walletPrivateKey"]), ("wallet", i["wallet"]),
-        ("DMTP private key (the plaintext of both envelopes)", i["dmtpPrivateKey"]),
+        ("DMTP private key (the plaintext of the x25519 and signature-derived envelopes)", i["dmtpPrivateKey"]),
         ("DMTP public key (X25519)", i["dmtpPublicKey"]),
     ])]
     out += ["\n### Envelope `x25519-xsalsa20-poly1305`\n\n", _values([
@@ -263,11 +370,44 @@ def markdown(v: dict[str, Any]) -> str:
         ("ephemeral X25519 private key", x["ephemeralPrivateKey"]),
     ]), "\n", _block("json", x["envelope"]), "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n",
         _block("text", x["canonicalJson"]), "\n", _values([("keccak256", x["encryptedPrivateKeyHash"])])]
-    out += ["\n### Envelope `eip191-aes256-gcm-hkdf-sha256`\n\nUnlock text (personal_sign):\n\n", _block("text", a["unlockText"]),
-        "\n", _values([("unlock signature (HKDF input keying material)", a["unlockSignature"]),
+    o = a["otherChain"]
+    out += [f"\n### Envelope `{EIP191_AES256GCM_HKDF}`\n\nUnlock text (personal_sign) for chain {i['chainId']}, the registry and "
+        "the wallet above:\n\n", _block("text", a["unlockText"]),
+        "\n", _values([("unlock signature (HKDF input keying material)", a["unlockSignature"]), ("HKDF info (UTF-8)", a["hkdfInfo"]),
                         ("HKDF-SHA256 output (AES-256 key)", a["aesKey"])]), "\n", _block("json", a["envelope"]),
         "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n", _block("text", a["canonicalJson"]), "\n",
-        _values([("keccak256", a["encryptedPrivateKeyHash"])])]
+        _values([("keccak256", a["encryptedPrivateKeyHash"])]),
+        f"\nThe same `preKey` signed for chain {o['chainId']} (another deployment) gives another key, and the envelope does not "
+        "open with it (the GCM tag fails):\n\n", _block("text", o["unlockText"]), "\n",
+        _values([("signature", o["unlockSignature"]), ("HKDF-SHA256 output", o["aesKey"])])]
+    out += [f"\n### Envelope `{SCRYPT_AES256GCM}`\n\n", _values([
+        ("passphrase", pw["passphrase"]),
+        ("the same, JSON-escaped (NFKC composes `e` + U+0301 into U+00E9 and maps U+2460 to `1`)", json.dumps(pw["passphrase"])),
+        ("NFKC-normalised passphrase, UTF-8", pw["passphraseUtf8Hex"]),
+        ("plaintext (the secp256k1 DMTP private key below)", pw["plaintext"]),
+        ("scrypt output (AES-256 key)", pw["scryptKey"]),
+    ]), "\n", _block("json", pw["envelope"]), "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n",
+        _block("text", pw["canonicalJson"]), "\n", _values([("keccak256", pw["encryptedPrivateKeyHash"])])]
+    ru = secp["registration"]
+    out += ["\n### Registration of an uncompressed secp256k1 key (`eip712`, passphrase envelope)\n\n", _values([
+        ("secp256k1 DMTP private key", secp["privateKey"]),
+        ("its public key, uncompressed (registered and signed as is)", secp["publicKeyUncompressed"]),
+        ("the same point compressed (a different `DMTPpubKey`, so a different registration)", secp["publicKeyCompressed"]),
+    ]), "\nTyped data:\n\n", _block("json", ru["typedData"]), "\n",
+        _values([("struct hash", ru["eip712"]["structHash"]), ("digest", ru["digest"]), ("signature", ru["signature"])]),
+        "\nRequest body:\n\n", _block("json", ru["body"]), "\nDocument bytes:\n\n", _block("text", ru["document"]), "\n",
+        _values([("sha256", ru["documentSha256"]), ("CID", ru["cid"])])]
+    out += ["\n### ERC-6492: a smart account that is not deployed yet\n\n", _values([
+        ("wallet (the account's counterfactual address)", w["wallet"]), ("its owner (the test wallet)", w["owner"]),
+        ("factory", w["factory"]), ("factory calldata (`createAccount(owner, 0)`)", w["factoryCalldata"]),
+        ("digest (EIP-712 `KeyRegistration` of the x25519 key for this wallet)", w["digest"]),
+        ("the owner's signature (what the account's ERC-1271 accepts)", w["innerSignature"]),
+        ("magic suffix", w["magicSuffix"]),
+        ("wrapped signature: abi.encode(factory, calldata, signature) ++ suffix", w["wrappedSignature"]),
+        ("validator arguments: abi.encode(wallet, digest, wrapped signature), appended to the validator's creation code",
+         w["validatorArguments"]),
+        ("keccak256 of the validator's creation code (`chalicelib/contracts/ValidateSigOffchain.json`)", w["validatorBytecodeKeccak256"]),
+    ]), "\nRequest body:\n\n", _block("json", w["body"])]
     out += ["\n### Registration, `eip712` (x25519 envelope)\n\nTyped data (`eth_signTypedData_v4`):\n\n", _block("json", r712["typedData"]),
         "\n", _values([("encoded type", r712["eip712"]["encodedType"]), ("type hash", r712["eip712"]["typeHash"]),
                         ("domain separator", r712["eip712"]["domainSeparator"]), ("struct hash", r712["eip712"]["structHash"]),

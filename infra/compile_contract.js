@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Compile infra/contracts/DMTPKeys.sol with the pinned solc-js and write the
-// artifact chalicelib/contracts/DMTPKeys.json (or print it with --stdout).
+// Compile infra/contracts/<Name>.sol with the pinned solc-js and write the
+// artifact chalicelib/contracts/<Name>.json (or print it with --stdout).
+// Contracts: DMTPKeys (the default; the registry) and ValidateSigOffchain
+// (ERC-6492 deployless signature validation, run through eth_call by the API).
 //
-// Usage: node infra/compile_contract.js [--stdout]
+// Usage: node infra/compile_contract.js [DMTPKeys|ValidateSigOffchain] [--stdout]
 'use strict';
 
 const crypto = require('crypto');
@@ -11,12 +13,20 @@ const path = require('path');
 const solc = require('solc');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
-const CONTRACT_NAME = 'DMTPKeys';
-const SOURCE_PATH = 'infra/contracts/DMTPKeys.sol'; // relative to REPO_ROOT
-const ARTIFACT_PATH = 'chalicelib/contracts/DMTPKeys.json'; // relative to REPO_ROOT
+const CONTRACTS = ['DMTPKeys', 'ValidateSigOffchain'];
+let CONTRACT_NAME = 'DMTPKeys';
+let SOURCE_PATH = 'infra/contracts/DMTPKeys.sol'; // relative to REPO_ROOT
+let ARTIFACT_PATH = 'chalicelib/contracts/DMTPKeys.json'; // relative to REPO_ROOT
 // Fixed source unit name: it ends up in the metadata (and so in the bytecode's
 // metadata hash), so it must not depend on where the script is run from.
-const SOURCE_UNIT = 'DMTPKeys.sol';
+let SOURCE_UNIT = 'DMTPKeys.sol';
+
+function select(name) {
+  CONTRACT_NAME = name;
+  SOURCE_PATH = `infra/contracts/${name}.sol`;
+  ARTIFACT_PATH = `chalicelib/contracts/${name}.json`;
+  SOURCE_UNIT = `${name}.sol`;
+}
 const SETTINGS = {
   evmVersion: 'cancun',
   optimizer: { enabled: true, runs: 200 },
@@ -84,11 +94,13 @@ function compile() {
 }
 
 function main(argv) {
-  const unknown = argv.filter((a) => a !== '--stdout');
-  if (unknown.length) {
-    process.stderr.write(`usage: node infra/compile_contract.js [--stdout]\n`);
+  const names = argv.filter((a) => CONTRACTS.includes(a));
+  const unknown = argv.filter((a) => a !== '--stdout' && !CONTRACTS.includes(a));
+  if (unknown.length || names.length > 1) {
+    process.stderr.write(`usage: node infra/compile_contract.js [${CONTRACTS.join('|')}] [--stdout]\n`);
     process.exit(2);
   }
+  if (names.length) select(names[0]);
   const text = compile();
   if (argv.includes('--stdout')) {
     process.stdout.write(text);

@@ -1,6 +1,6 @@
 """The reference client (client/) and the server's protocol v2 rules against JS clients nobody here wrote:
-ethers v6 (EIP-712 typed data, personal_sign) and @metamask/eth-sig-util (x25519-xsalsa20-poly1305), plus an
-`eip191-aes256-gcm-hkdf-sha256` envelope written in Node from its specification alone.
+ethers v6 (EIP-712 typed data, personal_sign) and @metamask/eth-sig-util (x25519-xsalsa20-poly1305), plus the
+`dmtp-eip191-aes256gcm-hkdf-v1` and `dmtp-scrypt-aes256gcm-v1` envelopes written in Node from their specification alone.
 
 Each JS call is one short `node tests/js/<script>` process fed a JSON request on stdin (npm devDependencies).
 """
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from chalicelib import eip712
-from chalicelib.envelopes import EIP191_AES256_GCM_HKDF_SHA256, X25519_XSALSA20_POLY1305, parse_envelope
+from chalicelib.envelopes import EIP191_AES256GCM_HKDF, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305, parse_envelope
 from chalicelib.errors import InvalidSignature
 from chalicelib.ethsig import recover_address
 from chalicelib.protocol import (
@@ -35,7 +35,7 @@ from chalicelib.protocol import (
     typed_data,
 )
 from chalicelib.signatures import SignatureVerifier
-from client import wallet_envelope
+from client import passphrase_envelope, wallet_envelope
 from client.envelope import decrypt, encrypt, encryption_public_key, open_envelope, seal
 from client.keys import DmtpKeyPair
 from client.registry_client import build_registration, build_revocation, open_private_key
@@ -50,7 +50,10 @@ OTHER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 DOMAIN = Domain(CHAIN_ID, REGISTRY)
-ENVELOPES = (X25519_XSALSA20_POLY1305, EIP191_AES256_GCM_HKDF_SHA256)
+ENVELOPES = (X25519_XSALSA20_POLY1305, EIP191_AES256GCM_HKDF, SCRYPT_AES256GCM)
+UNLOCK = {"chain_id": CHAIN_ID, "registry": REGISTRY, "wallet": WALLET}  # the registration the envelope belongs to
+JS_UNLOCK = {"chainId": CHAIN_ID, "registry": REGISTRY, "wallet": WALLET}
+PASSPHRASE = "tulip ladder ochre gravity 42 zeppelin"
 SIGNATURE_TYPES = ("eip712", "eip191")
 
 pytestmark = pytest.mark.skipif(
@@ -161,56 +164,117 @@ def test_envelope_from_our_encrypt_opens_with_eth_sig_util_decrypt():
     assert answer["data"] == plaintext
 
 
-# ---------------------------------------------------------------- eip191-aes256-gcm-hkdf-sha256: Node from the spec
+# ---------------------------------------------------------------- dmtp-eip191-aes256gcm-hkdf-v1: Node from the spec
 
 
 def test_eip191_envelope_sealed_by_the_node_implementation_opens_in_python():
     dmtp_key = DmtpKeyPair.generate("secp256k1").private_key_hex
-    envelope = node("eip191_envelope.js", {"op": "seal", "privateKey": WALLET_KEY, "plaintext": dmtp_key})["envelope"]
+    envelope = node("eip191_envelope.js", {"op": "seal", "privateKey": WALLET_KEY, "plaintext": dmtp_key, **JS_UNLOCK})["envelope"]
 
     assert parse_envelope(envelope) == dict(sorted(envelope.items()))
-    assert wallet_envelope.decrypt(envelope, WALLET_KEY) == dmtp_key
-    assert open_envelope(envelope, wallet_bytes(WALLET_KEY)) == dmtp_key
+    assert wallet_envelope.decrypt(envelope, WALLET_KEY, **UNLOCK) == dmtp_key
+    assert open_envelope(envelope, wallet_bytes(WALLET_KEY), chain_id=CHAIN_ID, registry=REGISTRY) == dmtp_key
     with pytest.raises(ValueError, match="decryption failed"):
-        wallet_envelope.decrypt(envelope, OTHER_KEY)
+        wallet_envelope.decrypt(envelope, OTHER_KEY, **UNLOCK)
 
 
 def test_eip191_envelope_sealed_in_python_opens_in_the_node_implementation():
     dmtp_key = DmtpKeyPair.generate().private_key_hex
-    envelope = wallet_envelope.encrypt(WALLET_KEY, dmtp_key)
+    envelope = wallet_envelope.encrypt(WALLET_KEY, dmtp_key, **UNLOCK)
 
-    assert node("eip191_envelope.js", {"op": "open", "privateKey": WALLET_KEY, "envelope": envelope})["plaintext"] == dmtp_key
+    assert node("eip191_envelope.js", {"op": "open", "privateKey": WALLET_KEY, "envelope": envelope, **JS_UNLOCK})["plaintext"] == dmtp_key
 
 
-def test_the_unlock_signature_is_the_one_ethers_makes():
+def test_the_unlock_text_names_the_wallet_chain_and_registry_and_its_signature_is_the_one_ethers_makes():
     pre_key = bytes(range(32))
-    text = wallet_envelope.unlock_text(pre_key)
+    text = wallet_envelope.unlock_text(pre_key, CHAIN_ID, REGISTRY.lower(), WALLET.lower())
     theirs = node("ethers_wallet.js", {"op": "signMessage", "privateKey": WALLET_KEY, "message": text})
 
-    assert text == "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x" + pre_key.hex()
+    assert text == node("eip191_envelope.js", {"op": "unlockText", "preKey": pre_key.hex(), **JS_UNLOCK})["text"]
+    assert text == (
+        "DMTP Key Registry: unlock my DMTP private key.\n\n"
+        "Sign this only in a DMTP app: this signature opens your DMTP private key.\n\n"
+        f"Wallet: {WALLET}\nChain ID: {CHAIN_ID}\nRegistry: {REGISTRY}\nKey: 0x{pre_key.hex()}"
+    )
     assert "0x" + wallet_envelope.personal_sign(WALLET_KEY, text).hex() == theirs["signature"]
 
 
-# ---------------------------------------------------------------- both envelopes, Python only
+@pytest.mark.parametrize(
+    "other",
+    [{"chain_id": CHAIN_ID + 1}, {"registry": "0x" + "11" * 20}, {"wallet": "0x" + "22" * 20}],
+    ids=["another chain", "another registry", "another wallet named"],
+)
+def test_eip191_envelope_does_not_open_with_a_signature_made_for_another_deployment_or_wallet(other):
+    envelope = wallet_envelope.encrypt(WALLET_KEY, DmtpKeyPair.generate().private_key_hex, **UNLOCK)
+
+    with pytest.raises(ValueError, match="decryption failed"):
+        wallet_envelope.decrypt(envelope, WALLET_KEY, **{**UNLOCK, **other})
+
+
+def test_a_signature_of_the_old_unbound_unlock_text_does_not_open_the_envelope():
+    envelope = wallet_envelope.encrypt(WALLET_KEY, DmtpKeyPair.generate().private_key_hex, **UNLOCK)
+    old_text = "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x" + envelope["preKey"]  # the same text Push-style
+
+    def signs_the_old_text(_text: str) -> bytes:
+        return wallet_envelope.personal_sign(WALLET_KEY, old_text)
+
+    with pytest.raises(ValueError, match="decryption failed"):
+        wallet_envelope.decrypt(envelope, signs_the_old_text, **UNLOCK)
+
+
+# ---------------------------------------------------------------- dmtp-scrypt-aes256gcm-v1: Node from the spec
+
+
+def test_passphrase_envelope_sealed_by_the_node_implementation_opens_in_python():
+    dmtp_key = DmtpKeyPair.generate("secp256k1").private_key_hex
+    envelope = node("passphrase_envelope.js", {"op": "seal", "passphrase": PASSPHRASE, "plaintext": dmtp_key})["envelope"]
+
+    assert parse_envelope(envelope) == dict(sorted(envelope.items()))
+    assert passphrase_envelope.decrypt(envelope, PASSPHRASE) == dmtp_key
+    assert open_envelope(envelope, passphrase=PASSPHRASE) == dmtp_key
+    with pytest.raises(ValueError, match="decryption failed"):
+        passphrase_envelope.decrypt(envelope, PASSPHRASE + "!")
+
+
+def test_passphrase_envelope_sealed_in_python_opens_in_the_node_implementation():
+    dmtp_key = DmtpKeyPair.generate().private_key_hex
+    envelope = passphrase_envelope.encrypt("caf\u00e9 " + PASSPHRASE, dmtp_key)  # composed é; Node is given it decomposed
+
+    assert node("passphrase_envelope.js", {"op": "open", "passphrase": "cafe\u0301 " + PASSPHRASE, "envelope": envelope})["plaintext"] == dmtp_key
+
+
+def test_passphrase_envelope_refuses_costs_beyond_its_bounds_before_any_work():
+    envelope = passphrase_envelope.encrypt(PASSPHRASE, DmtpKeyPair.generate().private_key_hex)
+    for changes in ({"n": 2**21}, {"n": 2**16}, {"r": 16}, {"p": 5}):
+        with pytest.raises(ValueError, match="scrypt"):
+            passphrase_envelope.decrypt({**envelope, **changes}, PASSPHRASE)
+
+
+def test_passphrase_envelope_refuses_a_short_passphrase_when_sealing():
+    with pytest.raises(ValueError, match="at least 8"):
+        passphrase_envelope.encrypt("hunter2", DmtpKeyPair.generate().private_key_hex)
+
+
+# ---------------------------------------------------------------- every envelope, Python only
 
 
 @pytest.mark.parametrize("version", ENVELOPES)
 def test_our_envelopes_pass_the_server_checks_and_only_open_for_the_wallet(version):
     dmtp_key = DmtpKeyPair.generate().private_key_hex
-    envelope = seal(version, wallet_bytes(WALLET_KEY), dmtp_key)
+    envelope = seal(version, wallet_bytes(WALLET_KEY), dmtp_key, chain_id=CHAIN_ID, registry=REGISTRY, passphrase=PASSPHRASE)
 
     assert parse_envelope(envelope) == dict(sorted(envelope.items()))
-    assert open_envelope(envelope, wallet_bytes(WALLET_KEY)) == dmtp_key
+    assert open_envelope(envelope, wallet_bytes(WALLET_KEY), chain_id=CHAIN_ID, registry=REGISTRY, passphrase=PASSPHRASE) == dmtp_key
     with pytest.raises(ValueError, match="decryption failed"):
-        open_envelope(envelope, wallet_bytes(OTHER_KEY))
+        open_envelope(envelope, wallet_bytes(OTHER_KEY), chain_id=CHAIN_ID, registry=REGISTRY, wallet=WALLET, passphrase=PASSPHRASE + "?")
 
 
 def test_a_tampered_eip191_envelope_does_not_open():
-    envelope = wallet_envelope.encrypt(WALLET_KEY, DmtpKeyPair.generate().private_key_hex)
+    envelope = wallet_envelope.encrypt(WALLET_KEY, DmtpKeyPair.generate().private_key_hex, **UNLOCK)
     for name in ("salt", "nonce", "preKey", "ciphertext"):
         flipped = envelope[name][:-1] + ("0" if envelope[name][-1] != "0" else "1")
         with pytest.raises(ValueError, match="decryption failed"):
-            wallet_envelope.decrypt({**envelope, name: flipped}, WALLET_KEY)
+            wallet_envelope.decrypt({**envelope, name: flipped}, WALLET_KEY, **UNLOCK)
 
 
 # ---------------------------------------------------------------- build_registration against the server's checks
@@ -221,14 +285,26 @@ def test_a_tampered_eip191_envelope_does_not_open():
 @pytest.mark.parametrize("key_type", ("x25519", "secp256k1"))
 def test_build_registration_passes_the_server_checks_and_round_trips_the_private_key(signature_type, envelope, key_type):
     body, dmtp = build_registration(
-        WALLET_KEY, CHAIN_ID, REGISTRY, version=1, signature_type=signature_type, envelope=envelope, key_type=key_type
+        WALLET_KEY, CHAIN_ID, REGISTRY, version=1, signature_type=signature_type, envelope=envelope, key_type=key_type,
+        passphrase=PASSPHRASE,
     )
     assert server_accepts(body) == "ecdsa"
     assert body["address"] == WALLET and body["keyType"] == key_type and body["signatureType"] == signature_type
     assert body["Signature"].startswith("0x") and body["Signature"] == body["Signature"].lower() and len(body["Signature"]) == 132
     assert len(body["DMTPpubKey"]) == {"x25519": 66, "secp256k1": 68}[key_type]
     document = json.loads(pinned_document(parse_registration(body), DOMAIN))
-    assert open_private_key({"status": "confirmed", "bundle": document}, WALLET_KEY) == dmtp.private_key_hex
+    assert open_private_key({"status": "confirmed", "bundle": document}, WALLET_KEY, passphrase=PASSPHRASE) == dmtp.private_key_hex
+
+
+def test_build_registration_of_an_uncompressed_secp256k1_key_signs_and_pins_the_65_byte_form():
+    dmtp = DmtpKeyPair.generate("secp256k1", compressed=False)
+    body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, dmtp=dmtp, key_type="secp256k1")
+
+    assert server_accepts(body) == "ecdsa"
+    assert body["DMTPpubKey"] == dmtp.public_key_hex and len(body["DMTPpubKey"]) == 2 + 130 and body["DMTPpubKey"].startswith("0x04")
+    document = json.loads(pinned_document(parse_registration(body), DOMAIN))
+    assert document["DMTPpubKey"] == dmtp.public_key_hex
+    assert open_private_key(document, WALLET_KEY) == dmtp.private_key_hex
 
 
 @pytest.mark.parametrize("signature_type", SIGNATURE_TYPES)

@@ -110,7 +110,7 @@ def failure(answer: dict[str, Any], rpc_url: str | None, **options: Any) -> Veri
     "options",
     [
         dict(signature_type="eip712", envelope="x25519-xsalsa20-poly1305", key_type="x25519"),
-        dict(signature_type="eip191", envelope="eip191-aes256-gcm-hkdf-sha256", key_type="secp256k1"),
+        dict(signature_type="eip191", envelope="dmtp-eip191-aes256gcm-hkdf-v1", key_type="secp256k1"),
     ],
     ids=["eip712-x25519", "eip191-secp256k1"],
 )
@@ -160,8 +160,16 @@ def test_the_client_verifies_and_opens_the_documented_protocol_vectors():
         key = verify_batch_entry(entry, None)
         assert (key.signature_type, key.public_key, key.cid) == (signature_type, inputs["dmtpPublicKey"], vector["cid"])
         assert open_private_key(document, inputs["walletPrivateKey"]) == inputs["dmtpPrivateKey"]
+    secp = vectors["secp256k1Uncompressed"]
+    document = json.loads(secp["registration"]["document"])
+    entry = {"address": inputs["wallet"], "found": True, "bundle": document, "cid": secp["registration"]["cid"], "revoked": False}
+    assert verify_batch_entry(entry, None).public_key == secp["publicKeyUncompressed"]
+    passphrase = vectors["envelopes"]["dmtp-scrypt-aes256gcm-v1"]["passphrase"]
+    assert open_private_key(document, passphrase=passphrase) == secp["privateKey"]
+    domain = {"chain_id": inputs["chainId"], "registry": inputs["registry"]}
     for version, vector in vectors["envelopes"].items():
-        assert open_private_key({"DMTPpriKey": vector["envelope"]}, inputs["walletPrivateKey"]) == vector["plaintext"], version
+        opened = open_private_key({"DMTPpriKey": vector["envelope"], "wallet": inputs["wallet"]}, inputs["walletPrivateKey"], passphrase=passphrase, **domain)
+        assert opened == vector["plaintext"], version
 
 
 # ---------------------------------------------------------------- verify: what it must refuse

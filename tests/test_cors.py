@@ -93,9 +93,11 @@ def test_a_rate_limited_answer_exposes_retry_after(api, monkeypatch):
     services.reset()
     source = f"cors-test-{time.time_ns()}"
     monkeypatch.setattr(app, "_source", lambda: source)
-    assert api.http.get("/config", headers={"Origin": ORIGIN}).status_code == 200
+    # Reads are limited at the edge (API Gateway), writes in DynamoDB per source: the second write is refused.
+    write = {"headers": {"Origin": ORIGIN, "Content-Type": "application/json"}, "body": b"{}"}
+    assert api.http.post("/keys", **write).status_code == 400
 
-    limited = api.http.get("/config", headers={"Origin": ORIGIN})
+    limited = api.http.post("/keys", **write)
 
     assert limited.status_code == 429
     assert_readable_cross_origin(limited)

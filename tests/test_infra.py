@@ -231,7 +231,7 @@ def test_the_worker_knows_which_delivery_is_the_last_before_the_dead_letter_queu
 
 def test_alarm_metrics_are_the_ones_powertools_publishes_under():
     env = stage_env("prod")
-    for logical_id in ("OwnerBalanceLowAlarm", "FeeCapReachedAlarm"):
+    for logical_id in ("OwnerBalanceLowAlarm", "FeeCapReachedAlarm", "WriteBudgetExhaustedAlarm", "WorkerPausedAlarm", "RecordsSweptAlarm"):
         alarm = load_yaml(TEMPLATE_PATH)["Resources"][logical_id]["Properties"]
 
         assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
@@ -239,6 +239,32 @@ def test_alarm_metrics_are_the_ones_powertools_publishes_under():
             {"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]},
             {"Name": "stage", "Value": {"Ref": "Stage"}},
         ]
+
+
+def test_the_poller_concurrency_equals_the_workers_reserved_concurrency_in_every_stage():
+    for stage in ("local", *CLOUD_STAGES):
+        assert int(stage_env(stage)["WORKER_MAX_CONCURRENCY"]) == function_setting(stage, "process_jobs", "reserved_concurrency")
+
+
+def test_packaged_monitor_runs_one_at_a_time_and_every_function_is_traced(packaged):
+    functions = _functions(packaged["template"])
+
+    assert functions["monitor_transactions"]["Properties"]["ReservedConcurrentExecutions"] == 1
+    for function, resource in functions.items():
+        assert resource["Properties"]["Tracing"] == "Active", function
+        assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= {a for a, _, _ in allowed_actions(policy_file("prod", function))}
+
+
+def test_packaged_api_is_named_per_stage_throttled_and_optionally_behind_a_per_source_read_rule(packaged):
+    resources = packaged["template"]["Resources"]
+    api = resources["RestAPI"]["Properties"]
+
+    assert api["Name"] == {"Fn::Sub": "dmtp-key-registry-${Stage}"}
+    assert api["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    rule = resources["ReadRateWebAcl"]["Properties"]["Rules"][0]
+    assert resources["ReadRateWebAcl"]["Condition"] == "HasReadRateRule"
+    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
 
 
 def test_each_stage_publishes_metrics_under_its_own_name():
@@ -298,7 +324,7 @@ def test_owner_key_is_a_secp256k1_signing_key(aws, stack):
 def test_alarms_watch_dead_letters_worker_errors_job_age_owner_balance_and_fee_cap(aws, stack):
     alarms = {a["AlarmName"].removeprefix("dmtp-registry-local-"): a for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]
               if a["AlarmName"].startswith("dmtp-registry-local-")}
-    watched = {name: (a["Namespace"], a["MetricName"], a["ComparisonOperator"], a["Threshold"]) for name, a in alarms.items()}
+    watched = {name: (a.get("Namespace"), a.get("MetricName"), a["ComparisonOperator"], a["Threshold"]) for name, a in alarms.items()}
 
     assert watched == {
         "dead-letter-jobs": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0),
@@ -307,6 +333,13 @@ def test_alarms_watch_dead_letters_worker_errors_job_age_owner_balance_and_fee_c
         "oldest-job-age": ("AWS/SQS", "ApproximateAgeOfOldestMessage", "GreaterThanThreshold", 600),
         "owner-balance-low": ("DMTPKeyRegistry", "OwnerBalanceEth", "LessThanThreshold", 0.05),
         "fee-cap-reached": ("DMTPKeyRegistry", "FeeCapReached", "GreaterThanOrEqualToThreshold", 1),
+        "write-budget-exhausted": ("DMTPKeyRegistry", "WriteBudgetExhausted", "GreaterThanOrEqualToThreshold", 1),
+        "monitor-heartbeat": ("DMTPKeyRegistry", "MonitorPasses", "LessThanThreshold", 1),
+        "oldest-pending-tx": ("DMTPKeyRegistry", "OldestPendingTxAgeSeconds", "GreaterThanThreshold", 900),
+        "api-5xx-rate": (None, None, "GreaterThanThreshold", 0.01),  # metric math over 5XXError / Count
+        "api-p99-latency": ("AWS/ApiGateway", "Latency", "GreaterThanThreshold", 3000),
+        "worker-paused": ("DMTPKeyRegistry", "WorkerPaused", "GreaterThanOrEqualToThreshold", 1),
+        "records-swept": ("DMTPKeyRegistry", "RecordsSwept", "GreaterThanOrEqualToThreshold", 1),
     }
     assert {a["AlarmActions"][0] for a in alarms.values()} == {stack.outputs["AlarmTopicArn"]}
     assert alarms["worker-errors"]["Dimensions"] == [{"Name": "FunctionName", "Value": "dmtp-key-registry-local-process_jobs"}]

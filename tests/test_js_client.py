@@ -45,7 +45,10 @@ NODE = shutil.which("node")
 WALLET_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # Anvil's first dev account
 CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-ENVELOPES = ("x25519-xsalsa20-poly1305", "eip191-aes256-gcm-hkdf-sha256")
+ENVELOPES = ("x25519-xsalsa20-poly1305", "dmtp-eip191-aes256gcm-hkdf-v1", "dmtp-scrypt-aes256gcm-v1")
+PASSPHRASE = "tulip ladder ochre gravity 42 zeppelin"
+DOMAIN_OPTIONS = {"chain_id": CHAIN_ID, "registry": REGISTRY, "passphrase": PASSPHRASE}  # what each envelope needs
+JS_DOMAIN_OPTIONS = {"chainId": CHAIN_ID, "registry": REGISTRY, "passphrase": PASSPHRASE}
 UNIT_TEST_FILES = ("vectors", "envelopes", "client", "verify")
 
 pytestmark = pytest.mark.skipif(
@@ -109,9 +112,9 @@ def test_committed_browser_bundle_is_a_fresh_build_within_the_size_budget(tmp_pa
 @pytest.mark.parametrize("envelope", ENVELOPES)
 def test_python_made_envelope_opens_in_js(envelope: str) -> None:
     dmtp = DmtpKeyPair.generate()
-    sealed = seal(envelope, bytes.fromhex(WALLET_KEY[2:]), dmtp.private_key_hex)
+    sealed = seal(envelope, bytes.fromhex(WALLET_KEY[2:]), dmtp.private_key_hex, **DOMAIN_OPTIONS)
 
-    opened = js({"op": "open", "walletPrivateKey": WALLET_KEY, "source": sealed})
+    opened = js({"op": "open", "walletPrivateKey": WALLET_KEY, "source": sealed, **JS_DOMAIN_OPTIONS})
 
     assert opened["privateKey"] == dmtp.private_key_hex
 
@@ -119,17 +122,49 @@ def test_python_made_envelope_opens_in_js(envelope: str) -> None:
 @pytest.mark.parametrize("envelope", ENVELOPES)
 def test_js_made_envelope_opens_in_python(envelope: str) -> None:
     dmtp = DmtpKeyPair.generate("secp256k1")
-    sealed = js({"op": "seal", "walletPrivateKey": WALLET_KEY, "privateKey": dmtp.private_key_hex, "envelope": envelope})["envelope"]
+    sealed = js({"op": "seal", "walletPrivateKey": WALLET_KEY, "privateKey": dmtp.private_key_hex, "envelope": envelope, **JS_DOMAIN_OPTIONS})["envelope"]
 
     assert sealed["version"] == envelope
-    assert open_envelope(sealed, bytes.fromhex(WALLET_KEY[2:])) == dmtp.private_key_hex
+    assert open_envelope(sealed, bytes.fromhex(WALLET_KEY[2:]), **DOMAIN_OPTIONS) == dmtp.private_key_hex
 
 
 @pytest.mark.parametrize("envelope", ENVELOPES)
 def test_python_registration_body_opens_in_js_against_its_public_key(envelope: str) -> None:
-    body, dmtp = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, envelope=envelope, key_type="secp256k1")
+    body, dmtp = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, envelope=envelope, key_type="secp256k1", passphrase=PASSPHRASE)
 
-    assert js({"op": "open", "walletPrivateKey": WALLET_KEY, "source": body})["privateKey"] == dmtp.private_key_hex
+    assert js({"op": "open", "walletPrivateKey": WALLET_KEY, "source": body, **JS_DOMAIN_OPTIONS})["privateKey"] == dmtp.private_key_hex
+
+
+def test_passphrase_envelope_made_in_js_opens_in_python_and_one_made_in_python_opens_in_js() -> None:
+    """No wallet at all: the envelope a smart or passkey wallet's user keeps the key in (docs/PROTOCOL.md section 3)."""
+    from client import passphrase_envelope
+
+    from_js = DmtpKeyPair.generate("secp256k1")
+    sealed_in_js = js({"op": "seal", "privateKey": from_js.private_key_hex, "envelope": "dmtp-scrypt-aes256gcm-v1", "passphrase": "cafe\u0301 " + PASSPHRASE})
+    assert passphrase_envelope.decrypt(sealed_in_js["envelope"], "caf\u00e9 " + PASSPHRASE) == from_js.private_key_hex  # NFKC both sides
+
+    from_python = DmtpKeyPair.generate()
+    sealed_in_python = passphrase_envelope.encrypt(PASSPHRASE, from_python.private_key_hex)
+    assert js({"op": "open", "source": sealed_in_python, "passphrase": PASSPHRASE})["privateKey"] == from_python.private_key_hex
+    done = subprocess.run(
+        [NODE, "clients/js/test/interop-cli.js"], input=json.dumps({"op": "open", "source": sealed_in_python, "passphrase": PASSPHRASE + "!"}),
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=60,
+    )
+    assert done.returncode == 1 and "decryption failed" in json.loads(done.stdout)["error"]
+
+
+def test_js_registration_of_an_uncompressed_secp256k1_key_passes_the_server_parser_as_signed() -> None:
+    made = js(
+        {
+            "op": "registration", "walletPrivateKey": WALLET_KEY, "chainId": CHAIN_ID, "registry": REGISTRY, "version": 1,
+            "envelope": "dmtp-scrypt-aes256gcm-v1", "passphrase": PASSPHRASE, "signatureType": "eip712", "keyType": "secp256k1",
+            "compressed": False,
+        }
+    )
+    registration = parse_registration(made["body"])
+    assert registration.public_key == made["key"]["publicKey"] and len(registration.public_key) == 2 + 130
+    digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), Domain(CHAIN_ID, REGISTRY), "eip712")
+    assert recover_address(digest, registration.signature) == wallet_address(WALLET_KEY)
 
 
 # ---------------------------------------------------------------- signed bodies: Python ↔ JS
@@ -149,6 +184,7 @@ def test_js_registration_body_passes_the_server_parser_and_recovers_to_the_walle
             "signatureType": signature_type,
             "keyType": "x25519",
             "expiresAt": 1900000000,
+            "passphrase": PASSPHRASE,
         }
     )
     registration = parse_registration(made["body"])
@@ -156,7 +192,7 @@ def test_js_registration_body_passes_the_server_parser_and_recovers_to_the_walle
 
     assert recover_address(digest, registration.signature) == wallet_address(WALLET_KEY)
     assert registration.public_key == made["key"]["publicKey"]
-    assert open_envelope(made["body"]["DMTPpriKey"], bytes.fromhex(WALLET_KEY[2:])) == made["key"]["privateKey"]
+    assert open_envelope(made["body"]["DMTPpriKey"], bytes.fromhex(WALLET_KEY[2:]), **DOMAIN_OPTIONS) == made["key"]["privateKey"]
 
 
 @pytest.mark.parametrize("signature_type", ("eip712", "eip191"))
@@ -227,7 +263,7 @@ def test_committed_bundle_recomputes_the_vectors_in_headless_chromium() -> None:
     result = json.loads(html.unescape(found.group(1)))
 
     assert result == {
-        "typedDataDigest": True, "recover": True, "document": True, "cid": True, "openAes": True,
+        "typedDataDigest": True, "recover": True, "document": True, "cid": True, "openAes": True, "openPassphrase": True,
         "sealX25519": True, "generate": True, "verifyWithoutRpc": True,
     }, result
 

@@ -1,5 +1,8 @@
 """The transaction monitor on moto and a real Anvil: confirmations, dropped and stuck transactions, the fee cap,
 reorgs, reverts, and a nonce counter kept in line with the chain. Each test gets its own world."""
+import pytest
+
+from chalicelib.control import WorkerControl
 from chalicelib.fees import first_offer
 from chalicelib.monitor import MonitorPolicy
 from chalicelib.worker import WorkerPolicy
@@ -140,7 +143,7 @@ def test_a_transaction_reorganised_out_of_the_chain_is_sent_again_and_confirmed_
     assert [version for _, _, version in world.key_updates(job.wallet)] == [1]
 
 
-def test_a_reverted_transaction_fails_its_jobs_with_the_reason_and_is_not_retried(worlds):
+def test_a_not_owner_revert_queues_its_jobs_again_and_pauses_the_worker_instead_of_failing_them(worlds):
     world = worlds(automine=False)
     job, item = send_one(world)
     other = DEV_ACCOUNTS[1][0]  # ownership moves away after the worker simulated the write
@@ -151,11 +154,74 @@ def test_a_reverted_transaction_fails_its_jobs_with_the_reason_and_is_not_retrie
 
     assert world.chain.receipt(item.latest.tx_hash).status == 0
     record = world.record(job)
-    assert (record.status, record.error) == ("failed", f"NotOwner({world.owner.lower()})")
+    assert record.status == "queued" and f"NotOwner({world.owner.lower()})" in record.error
     assert world.txs.get(item.nonce).state == "failed"
-    world.queue.enqueue(job)  # delivered again: nothing is sent
-    assert world.deliver(world.worker()) == []
-    assert world.txs.between(0, 100) == [world.txs.get(item.nonce)]
+    pause = WorkerControl(world.table).state()
+    assert (pause.paused, pause.by) == (True, "monitor") and "NotOwner" in pause.reason
+    assert world.queued() == 1
+
+    # the operator gives the contract back to the key and resumes the worker: the job goes on chain once
+    world.anvil.rpc("anvil_setStorageAt", [world.registry_address, "0x0", "0x" + world.owner[2:].lower().rjust(64, "0")])
+    WorkerControl(world.table).resume(by="ops", now=0)
+    world.anvil.rpc("evm_setAutomine", [True])
+    world.settle(world.worker(), world.monitor())
+    assert world.record(job).status == "confirmed"
+    assert [e for e in world.key_updates(job.wallet)] == [(job.wallet, world.digest(job), job.version)]
+
+
+class Crash(BaseException):
+    """The monitor's process dies here."""
+
+
+def _die_on_first_call(monkeypatch, target, name):
+    real = getattr(target, name)
+    calls = []
+
+    def once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Crash(name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, once)
+
+
+def test_a_monitor_that_dies_between_settling_a_transaction_and_its_records_leaves_none_submitted(worlds, monkeypatch):
+    # Given a mined transaction, and a monitor that dies at its first write to the records
+    world = worlds()
+    job, item = send_one(world)
+    dying = world.monitor()
+    _die_on_first_call(monkeypatch, dying._records, "set_statuses")
+    with pytest.raises(Crash):
+        dying.run_once()
+    # When the next monitor pass runs
+    world.monitor().run_once()
+    # Then the record is confirmed: the item was not marked final before its records were
+    assert (world.record(job).status, world.txs.get(item.nonce).state) == ("confirmed", "confirmed")
+
+
+def test_a_monitor_that_dies_while_re_queuing_a_lost_transaction_re_queues_it_on_its_next_pass(worlds, monkeypatch):
+    # Given our transaction at nonce 0 dropped, and another transaction of the key mined at that nonce
+    world = worlds(automine=False)
+    job, item = send_one(world)
+    world.anvil.rpc("anvil_dropTransaction", [item.latest.tx_hash])
+    market = world.chain.market()
+    fees = first_offer(market, 100 * 10**9).fees
+    other = world.chain.sign(world.signer, nonce=0, to=world.owner, data="0x", gas=21_000, max_fee=fees.max_fee, tip=fees.tip)
+    assert world.chain.send(other.raw).accepted
+    world.mine(2)
+    # When the monitor dies as it sends the job back to the queue
+    dying = world.monitor()
+    _die_on_first_call(monkeypatch, dying._queue, "enqueue")
+    with pytest.raises(Crash):
+        dying.run_once()
+    assert world.txs.get(item.nonce).state != "lost"  # not marked lost before its jobs were re-queued
+    # Then the next pass re-queues it, and it goes on chain
+    world.monitor().run_once()
+    assert world.txs.get(item.nonce).state == "lost" and world.queued() == 1
+    world.anvil.rpc("evm_setAutomine", [True])
+    world.settle(world.worker(), world.monitor())
+    assert world.record(job).status == "confirmed"
 
 
 # ---------------------------------------------------------------- the nonce counter and its holes

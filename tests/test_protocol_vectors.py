@@ -12,13 +12,18 @@ import json
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from coincurve import PrivateKey as CoincurvePrivateKey
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils import keccak
@@ -48,7 +53,8 @@ from chalicelib.protocol import (
     signing_digest,
     typed_data,
 )
-from chalicelib.signatures import SignatureVerifier
+from chalicelib.signatures import SignatureVerifier, erc6492_calldata, validator_bytecode
+from client import passphrase_envelope, wallet_envelope
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -58,8 +64,15 @@ INPUTS = VECTORS["inputs"]
 DOMAIN = Domain(INPUTS["chainId"], INPUTS["registry"])
 ACCOUNT = Account.from_key(INPUTS["walletPrivateKey"])
 X25519 = VECTORS["envelopes"]["x25519-xsalsa20-poly1305"]
-AES = VECTORS["envelopes"]["eip191-aes256-gcm-hkdf-sha256"]
-UNLOCK_PREFIX = "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x"
+AES = VECTORS["envelopes"]["dmtp-eip191-aes256gcm-hkdf-v1"]
+PASSPHRASE = VECTORS["envelopes"]["dmtp-scrypt-aes256gcm-v1"]
+SECP = VECTORS["secp256k1Uncompressed"]
+ERC6492 = VECTORS["erc6492"]
+UNLOCK_TEXT = (  # docs/PROTOCOL.md section 3, written out
+    "DMTP Key Registry: unlock my DMTP private key.\n\n"
+    "Sign this only in a DMTP app: this signature opens your DMTP private key.\n\n"
+    "Wallet: {wallet}\nChain ID: {chain_id}\nRegistry: {registry}\nKey: 0x{pre_key}"
+)
 
 
 def hex0x(data: bytes) -> str:
@@ -114,23 +127,92 @@ def test_x25519_envelope_is_crypto_box_to_the_wallets_encryption_public_key():
     assert opened.decode() == X25519["plaintext"] == INPUTS["dmtpPrivateKey"]
 
 
-def test_aes_envelope_is_aes_gcm_under_hkdf_of_the_wallets_unlock_signature():
+def test_aes_envelope_is_aes_gcm_under_hkdf_of_the_wallets_unlock_signature_for_this_registry_and_wallet():
     envelope = AES["envelope"]
-    assert AES["unlockText"] == UNLOCK_PREFIX + envelope["preKey"]
+    assert AES["unlockText"] == UNLOCK_TEXT.format(
+        wallet=INPUTS["wallet"], chain_id=INPUTS["chainId"], registry=INPUTS["registry"], pre_key=envelope["preKey"]
+    )
+    assert wallet_envelope.unlock_text(bytes.fromhex(envelope["preKey"]), INPUTS["chainId"], INPUTS["registry"], INPUTS["wallet"].lower()) == AES["unlockText"]
     signature = hex0x(ACCOUNT.sign_message(encode_defunct(text=AES["unlockText"])).signature)
     assert signature == AES["unlockSignature"]
-    key = HKDF(hashes.SHA256(), 32, bytes.fromhex(envelope["salt"]), b"").derive(bytes.fromhex(signature[2:]))
+    assert AES["hkdfInfo"] == envelope["version"] == "dmtp-eip191-aes256gcm-hkdf-v1"
+    key = HKDF(hashes.SHA256(), 32, bytes.fromhex(envelope["salt"]), AES["hkdfInfo"].encode()).derive(bytes.fromhex(signature[2:]))
     assert hex0x(key) == AES["aesKey"]
     sealed = AESGCM(key).encrypt(bytes.fromhex(envelope["nonce"]), INPUTS["dmtpPrivateKey"].encode(), None)
     assert sealed.hex() == envelope["ciphertext"]
     assert AESGCM(key).decrypt(bytes.fromhex(envelope["nonce"]), sealed, None).decode() == AES["plaintext"]
+    domain = dict(chain_id=INPUTS["chainId"], registry=INPUTS["registry"], wallet=INPUTS["wallet"])
+    assert wallet_envelope.decrypt(envelope, INPUTS["walletPrivateKey"], **domain) == AES["plaintext"]
 
 
-@pytest.mark.parametrize("vector", [X25519, AES], ids=["x25519", "aes"])
+def test_aes_envelope_does_not_open_with_the_unlock_signature_made_for_another_chain():
+    other, envelope = AES["otherChain"], AES["envelope"]
+    assert other["unlockText"] == UNLOCK_TEXT.format(
+        wallet=INPUTS["wallet"], chain_id=other["chainId"], registry=INPUTS["registry"], pre_key=envelope["preKey"]
+    )
+    assert hex0x(ACCOUNT.sign_message(encode_defunct(text=other["unlockText"])).signature) == other["unlockSignature"]
+    key = HKDF(hashes.SHA256(), 32, bytes.fromhex(envelope["salt"]), AES["hkdfInfo"].encode()).derive(bytes.fromhex(other["unlockSignature"][2:]))
+    assert hex0x(key) == other["aesKey"] != AES["aesKey"]
+    with pytest.raises(InvalidTag):
+        AESGCM(key).decrypt(bytes.fromhex(envelope["nonce"]), bytes.fromhex(envelope["ciphertext"]), None)
+    with pytest.raises(ValueError, match="decryption failed"):
+        wallet_envelope.decrypt(envelope, INPUTS["walletPrivateKey"], chain_id=other["chainId"], registry=INPUTS["registry"], wallet=INPUTS["wallet"])
+    assert other["opens"] is False
+
+
+def test_passphrase_envelope_is_aes_gcm_under_scrypt_of_the_nfkc_passphrase():
+    envelope = PASSPHRASE["envelope"]
+    assert (envelope["n"], envelope["r"], envelope["p"]) == (2**17, 8, 1)
+    password = unicodedata.normalize("NFKC", PASSPHRASE["passphrase"]).encode()
+    assert hex0x(password) == PASSPHRASE["passphraseUtf8Hex"] and password.endswith("café 1".encode())
+    key = Scrypt(salt=bytes.fromhex(envelope["salt"]), length=32, n=envelope["n"], r=envelope["r"], p=envelope["p"]).derive(password)
+    assert hex0x(key) == PASSPHRASE["scryptKey"]
+    sealed = AESGCM(key).encrypt(bytes.fromhex(envelope["nonce"]), PASSPHRASE["plaintext"].encode(), None)
+    assert sealed.hex() == envelope["ciphertext"]
+    assert passphrase_envelope.decrypt(envelope, PASSPHRASE["passphrase"]) == PASSPHRASE["plaintext"] == SECP["privateKey"]
+    composed = unicodedata.normalize("NFC", PASSPHRASE["passphrase"])  # the same text typed another way opens it too
+    assert composed != PASSPHRASE["passphrase"] and passphrase_envelope.decrypt(envelope, composed) == PASSPHRASE["plaintext"]
+
+
+@pytest.mark.parametrize("vector", [X25519, AES, PASSPHRASE], ids=["x25519", "aes", "passphrase"])
 def test_envelope_passes_the_servers_checks_and_hashes_to_its_encrypted_private_key_hash(vector):
     assert parse_envelope(copy.deepcopy(vector["envelope"])) == vector["envelope"]
     assert canonical_json(vector["envelope"]).decode() == vector["canonicalJson"]
     assert envelope_hash(vector["envelope"]) == vector["encryptedPrivateKeyHash"]
+
+
+# ---------------------------------------------------------------- uncompressed secp256k1 keys and ERC-6492
+
+
+def test_the_uncompressed_secp256k1_key_is_the_private_keys_point_and_registers_exactly_as_signed():
+    public = CoincurvePrivateKey(bytes.fromhex(SECP["privateKey"][2:])).public_key
+    assert SECP["publicKeyUncompressed"] == hex0x(public.format(compressed=False)) and SECP["publicKeyUncompressed"].startswith("0x04")
+    assert SECP["publicKeyCompressed"] == hex0x(public.format(compressed=True))
+    vector = SECP["registration"]
+    registration = parse_registration(copy.deepcopy(vector["body"]))
+    assert registration.public_key == vector["message"]["publicKey"] == SECP["publicKeyUncompressed"]
+    digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), DOMAIN, "eip712")
+    assert hex0x(digest) == vector["digest"] and eth_account_digest("eip712", REGISTRATION_TYPE, vector["message"]) == digest
+    assert eth_account_sign("eip712", REGISTRATION_TYPE, vector["message"]) == vector["signature"]
+    document = pinned_document(registration, DOMAIN)
+    assert document.decode() == vector["document"] and cid_for_bytes(document) == vector["cid"]
+    assert json.loads(document)["DMTPpubKey"] == SECP["publicKeyUncompressed"]
+
+
+def test_the_erc6492_signature_is_the_abi_encoded_wrapping_and_the_validator_arguments_follow_it():
+    inner = bytes.fromhex(ERC6492["innerSignature"][2:])
+    calldata = bytes.fromhex(ERC6492["factoryCalldata"][2:])
+    assert calldata == keccak(b"createAccount(address,uint256)")[:4] + encode(["address", "uint256"], [ERC6492["owner"], 0])
+    wrapped = encode(["address", "bytes", "bytes"], [ERC6492["factory"], calldata, inner]) + bytes.fromhex(ERC6492["magicSuffix"][2:])
+    assert hex0x(wrapped) == ERC6492["wrappedSignature"] == ERC6492["body"]["Signature"]
+    assert ERC6492["magicSuffix"] == "0x" + "6492" * 16
+    registration = parse_registration(copy.deepcopy(ERC6492["body"]))
+    digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), DOMAIN, "eip712")
+    assert hex0x(digest) == ERC6492["digest"] and recover_address(digest, ERC6492["innerSignature"]) == ERC6492["owner"]
+    arguments = encode(["address", "bytes32", "bytes"], [ERC6492["wallet"], digest, wrapped])
+    assert hex0x(arguments) == ERC6492["validatorArguments"]
+    assert hex0x(keccak(validator_bytecode())) == ERC6492["validatorBytecodeKeccak256"]
+    assert erc6492_calldata(ERC6492["wallet"], digest, wrapped) == validator_bytecode() + arguments
 
 
 # ---------------------------------------------------------------- registrations and revocation
@@ -244,7 +326,8 @@ def test_the_markdown_shows_every_vector_value():
 def test_the_markdown_shows_every_typed_data_body_and_envelope_as_json():
     blocks = _json_blocks()
     registrations = VECTORS["registrations"].values()
-    expected = [X25519["envelope"], AES["envelope"], VECTORS["revocation"]["typedData"], VECTORS["revocation"]["body"]]
+    expected = [X25519["envelope"], AES["envelope"], PASSPHRASE["envelope"], VECTORS["revocation"]["typedData"], VECTORS["revocation"]["body"]]
+    expected += [SECP["registration"]["typedData"], SECP["registration"]["body"], ERC6492["body"]]
     expected += [vector["body"] for vector in registrations] + [VECTORS["registrations"]["eip712"]["typedData"]]
     assert [value for value in expected if value not in blocks] == []
 
@@ -253,6 +336,7 @@ def test_the_markdown_shows_each_document_and_text_as_its_own_block():
     texts = re.findall(r"```text\n(.*?)\n```", MARKDOWN, flags=re.S)
     wanted = [vector["document"] for vector in VECTORS["registrations"].values()]
     wanted += [VECTORS["registrations"]["eip191"]["text"], VECTORS["revocation"]["eip191"]["text"], AES["unlockText"]]
+    wanted += [AES["otherChain"]["unlockText"], SECP["registration"]["document"]]
     assert [value for value in wanted if value not in texts] == []
 
 
@@ -267,4 +351,4 @@ def test_javascript_libraries_reproduce_the_vectors():
     done = subprocess.run([NODE, str(DOCS / "verify_protocol_vectors.js")], capture_output=True, text=True, timeout=60, cwd=ROOT)
     answer = json.loads(done.stdout or "{}")
     assert done.returncode == 0 and answer.get("ok"), answer.get("error") or done.stderr
-    assert answer["checked"] >= 39
+    assert answer["checked"] >= 74

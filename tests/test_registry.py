@@ -86,7 +86,7 @@ def test_an_issued_at_outside_the_clock_window_is_rejected(api, domain, wallet):
     stale = post(api, "/keys", registration_body(wallet, domain, issued_at=int(time.time()) - 3600))
     assert (stale.status_code, json.loads(stale.body)["code"]) == (401, "signature-expired")
     future = post(api, "/keys", registration_body(wallet, domain, issued_at=int(time.time()) + 3600))
-    assert future.status_code == 400
+    assert (future.status_code, json.loads(future.body)["code"]) == (401, "signature-not-yet-valid")
 
 
 def test_an_expired_signature_is_rejected(stack, domain, wallet):
@@ -104,6 +104,25 @@ def test_a_failed_enqueue_keeps_the_record_and_a_resubmission_queues_it(stack, d
     assert records.latest(wallet.address).status == STATUS_PINNED
     created, record = registry_with(stack, domain).register(body)
     assert (created, record["status"], record["version"]) == (False, STATUS_QUEUED, 1)
+
+
+def test_a_record_left_pinned_is_queued_by_resubmitting_it_long_after_the_clock_window_closed(stack, domain, wallet):
+    # Given a registration stored while the queue was down (its record stays pinned)
+    body = registration_body(wallet, domain)
+    with pytest.raises(DependencyUnavailable):
+        registry_with(stack, domain, queue_name="no-such-queue").register(body)
+    # When the client sends the same bundle again an hour later (the signature is far outside the 900 s window)
+    later = registry_with(stack, domain, now=lambda: time.time() + 3600)
+    created, record = later.register(body)
+    # Then it is recognised as the stored bundle before the clock rule, and queued
+    assert (created, record["status"], record["version"]) == (False, STATUS_QUEUED, 1)
+
+
+def test_a_new_bundle_outside_the_clock_window_is_still_rejected_after_the_resubmission_check(stack, domain, wallet):
+    registry_with(stack, domain).register(registration_body(wallet, domain))
+    with pytest.raises(Exception) as excinfo:
+        registry_with(stack, domain, now=lambda: time.time() + 3600).register(registration_body(wallet, domain, version=2))
+    assert excinfo.value.code == "signature-expired"
 
 
 def test_a_revocation_shows_in_lookup(api, domain, wallet):
@@ -190,7 +209,7 @@ def test_the_per_wallet_write_quota_answers_429_with_retry_after(stack, domain, 
     assert 0 < excinfo.value.retry_after_s <= 86400
 
 
-def test_the_per_source_rate_limit_answers_429_with_retry_after(api, monkeypatch):
+def test_the_per_source_rate_limit_answers_429_with_retry_after_on_writes(api, monkeypatch):
     import app
 
     monkeypatch.setenv("SOURCE_REQUESTS_PER_MINUTE", "3")
@@ -198,11 +217,29 @@ def test_the_per_source_rate_limit_answers_429_with_retry_after(api, monkeypatch
     # chalice's test client always reports one source IP, shared by every test: give this test its own.
     source = f"test-source-{time.time_ns()}"
     monkeypatch.setattr(app, "_source", lambda: source)
-    statuses = [api.http.get("/config").status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
-    limited = api.http.get("/config")
+    statuses = [post(api, "/keys", {}).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    limited = post(api, "/keys/0x" + "11" * 20 + "/revocation", {})
     assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
     assert json.loads(limited.body)["code"] == "quota-exceeded"
+
+
+def test_reads_write_nothing_and_are_never_limited_by_the_registry(api, monkeypatch):
+    """Given a per-source limit of 1, when one source reads every GET route and batch-lookup many times,
+    then no read is refused and no DynamoDB write is made (reads are limited at the edge: infra/chalice-merge.yaml)."""
+    import app
+
+    monkeypatch.setenv("SOURCE_REQUESTS_PER_MINUTE", "1")
+    services.reset()
+    monkeypatch.setattr(app, "_source", lambda: f"reader-{time.time_ns()}")
+    writes = []
+    services.quotas()._table.meta.client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **kwargs: writes.append(1))
+    address = "0x" + "22" * 20
+    statuses = {api.http.get(path).status_code for path in ("/config", "/openapi.json", f"/keys/{address}", f"/keys/{address}/history") for _ in range(3)}
+    statuses.add(post(api, "/batch-lookup", {"addresses": [address]}).status_code)
+
+    assert statuses == {200, 404}
+    assert writes == []
 
 
 def test_resubmitting_the_current_bundle_creates_no_new_job(stack, domain, wallet):

@@ -1,11 +1,13 @@
 """Credentials in settings: the plain variable locally, the stage's Secrets Manager secret in AWS."""
+import time
 from typing import Any, Optional
 
 import boto3
 import pytest
 
 from chalicelib.config import Settings
-from chalicelib.secrets import UNSET, SecretNotSet, secret_setting
+from chalicelib import secrets as secrets_module
+from chalicelib.secrets import UNSET, SecretNotSet, secret_setting, secret_source
 from devstack.stack import LocalStack
 
 
@@ -13,7 +15,9 @@ from devstack.stack import LocalStack
 def secrets(stack: LocalStack) -> Any:
     """The stage's secrets as infra/template.yaml created them in moto; reset to the placeholder afterwards."""
     client = boto3.client("secretsmanager", endpoint_url=stack.aws_endpoint)
+    secrets_module._providers.clear()  # each test starts with no cached read
     yield client
+    secrets_module._providers.clear()
     for name in ("pinning-jwt", "rpc-url"):
         client.put_secret_value(SecretId=f"dmtp-registry/{stack.stage}/{name}", SecretString=UNSET)
 
@@ -49,3 +53,18 @@ def test_the_plain_variable_wins_without_reading_the_secret():
 
 def test_a_setting_with_neither_variable_nor_secret_is_empty():
     assert secret_setting("RPC_URL", {}) == ""
+
+
+def test_a_rotated_secret_is_read_again_once_the_cached_value_is_max_age_old(stack, secrets):
+    """Given SECRET_MAX_AGE_S=1, a new secret value is used within a second, with no redeploy (and not before:
+    within the age the cached value serves, one Secrets Manager read per container per age)."""
+    secret_id = f"dmtp-registry/{stack.stage}/pinning-jwt"
+    secrets.put_secret_value(SecretId=secret_id, SecretString="jwt-before-rotation")
+    jwt = secret_source("PINNING_JWT", cloud_like_env(stack), max_age_s=1)
+    assert jwt() == "jwt-before-rotation"
+
+    secrets.put_secret_value(SecretId=secret_id, SecretString="jwt-after-rotation")
+    cached = jwt()
+    time.sleep(1.2)
+
+    assert (cached, jwt()) == ("jwt-before-rotation", "jwt-after-rotation")

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from chalicelib.cid import cid_for_bytes
+from chalicelib.control import WorkerControl
 from chalicelib.jobs import Job
 from chalicelib.lambdas import process_jobs
 from chalicelib.records import STATUS_QUEUED, Record, StatusChange
@@ -242,17 +243,83 @@ def test_a_key_the_contract_refuses_fails_at_once_with_the_reason_and_the_rest_o
     assert world.record(good).status == "confirmed"
 
 
-def test_when_the_contract_refuses_the_owner_every_job_fails_with_not_owner(worlds):
+def _give_the_contract_to(world, address):
+    world.anvil.rpc("anvil_setStorageAt", [world.registry_address, "0x0", "0x" + address[2:].lower().rjust(64, "0")])
+
+
+def test_a_worker_whose_signer_is_not_the_owner_pauses_at_start_and_leaves_every_job_queued(worlds):
+    # Given a contract owned by another address (a wrong KMS_KEY_ID, a rotation done in the wrong order)
     world = worlds()
     job = world.new_key()
-    other = DEV_ACCOUNTS[1][0]
-    world.anvil.rpc("anvil_setStorageAt", [world.registry_address, "0x0", "0x" + other[2:].lower().rjust(64, "0")])
+    _give_the_contract_to(world, DEV_ACCOUNTS[1][0])
+    worker = world.worker()
 
-    assert world.deliver(world.worker()) == []
+    # When a worker starts and gets the job
+    failed = world.deliver(worker)
 
-    assert world.record(job).status == "failed"
-    assert world.record(job).error == f"contract refused the write: NotOwner({world.owner.lower()})"
-    assert world.chain.mined_nonce(world.owner) == 0
+    # Then nothing fails: the worker pauses itself, with the reason, and the job stays queued
+    assert len(failed) == 1 and world.queued() == 1
+    assert world.record(job).status == STATUS_QUEUED
+    pause = WorkerControl(world.table).state()
+    assert (pause.paused, pause.by) == (True, "worker") and pause.reason.startswith("NotOwner")
+    assert worker.telemetry.value("WorkerPaused") >= 1
+    assert world.chain.mined_nonce(world.owner) == 0 and world.txs.between(0, 10) == []
+
+    # And once the owner is right and an operator resumes it, the job goes on chain
+    _give_the_contract_to(world, world.owner)
+    WorkerControl(world.table).resume(by="ops", now=0)
+    world.settle(worker, world.monitor())
+    assert world.record(job).status == "confirmed"
+
+
+def test_a_not_owner_refusal_while_running_pauses_the_worker_instead_of_failing_the_batch(worlds):
+    world = worlds()
+    worker = world.worker()
+    world.new_key()
+    world.settle(worker, world.monitor())  # started (and checked the owner) while it was the owner
+    jobs = [world.new_key() for _ in range(3)]
+    _give_the_contract_to(world, DEV_ACCOUNTS[1][0])
+
+    failed = world.deliver(worker)
+
+    assert len(failed) == 3
+    assert {world.record(job).status for job in jobs} == {STATUS_QUEUED}
+    assert WorkerControl(world.table).state().reason == f"contract refused the write: NotOwner({world.owner.lower()})"
+
+
+def test_a_paused_worker_never_pushes_a_job_into_the_dead_letter_queue(worlds):
+    world = worlds(max_receive_count=2)
+    job = world.new_key()
+    WorkerControl(world.table).pause("maintenance", by="ops", now=0)
+    worker = world.worker(max_receive_count=2)
+
+    for _ in range(4):
+        world.deliver(worker)
+
+    assert world.dead_letters() == [] and world.queued() == 1
+    assert world.record(job).status == STATUS_QUEUED
+    WorkerControl(world.table).resume(by="ops", now=0)
+    world.settle(worker, world.monitor())
+    assert world.record(job).status == "confirmed"
+
+
+def test_the_last_delivery_fails_only_the_jobs_own_record_never_one_a_live_transaction_carries(worlds):
+    # Given a key on its way at a live nonce
+    world = worlds(automine=False, max_receive_count=1)
+    job = world.new_key()
+    assert world.deliver(world.worker(max_receive_count=1)) == []
+    claimed = world.record(job)
+    assert claimed.status == "submitted"
+    # When a job naming the same (wallet, version) with another CID arrives on its last delivery
+    impostor = Job(job.wallet, job.version, cid_for_bytes(b"another document"))
+    world.queue.enqueue(impostor)
+    world.deliver(world.worker(max_receive_count=1))
+    # Then the record keeps its claim: the give-up write is conditional on the record's CID and nonce
+    after = world.record(job)
+    assert (after.status, after.nonce, after.cid) == ("submitted", claimed.nonce, job.cid)
+    world.mine()
+    world.monitor().run_once()
+    assert world.record(job).status == "confirmed"
 
 
 def test_an_owner_that_cannot_pay_pauses_the_worker_and_leaves_the_jobs_queued(worlds):

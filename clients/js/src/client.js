@@ -37,13 +37,15 @@ function nowSeconds() {
  */
 export async function buildRegistration({
   provider, wallet, chainId, registry, version, key, keyType = 'x25519', envelope = 'x25519-xsalsa20-poly1305',
-  signatureType = 'eip712', issuedAt, expiresAt, encryptionPublicKey,
+  signatureType = 'eip712', issuedAt, expiresAt, encryptionPublicKey, passphrase, compressed = true,
 }) {
   const domain = parseDomain({ chainId, registry });
   const address = parseAddress(wallet, 'wallet');
   const dmtp = key ? { keyType: key.keyType ?? keyType, privateKey: key.privateKey.toLowerCase() } : generateDmtpKey({ keyType });
-  dmtp.publicKey = dmtpPublicKeyOf(dmtp.privateKey, dmtp.keyType);
-  const sealed = await sealPrivateKey({ privateKey: dmtp.privateKey, envelope, provider, wallet: address, encryptionPublicKey });
+  dmtp.publicKey = dmtpPublicKeyOf(dmtp.privateKey, dmtp.keyType, { compressed: key?.compressed ?? compressed });
+  const sealed = await sealPrivateKey({
+    privateKey: dmtp.privateKey, envelope, provider, wallet: address, encryptionPublicKey, passphrase, chainId: domain.chainId, registry: domain.registry,
+  });
   const body = {
     address,
     keyType: dmtp.keyType,

@@ -22,3 +22,4 @@ export {
 export { canonicalJson, cidForBytes, cidOfDigest } from './canonical.js';
 export { parseAddress, checksumAddress, recoverAddress, personalSignDigest, keccak256 } from './ethsig.js';
 export { typedDataDigest } from './eip712.js';
+export { isErc6492, wrapErc6492, validatorCallData, ERC6492_SUFFIX, ERC6492_GAS_LIMIT } from './erc6492.js';

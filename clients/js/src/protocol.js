@@ -60,10 +60,11 @@ export function positiveInt(value, name, allowZero = false) {
 }
 
 export function parsePublicKey(keyType, value) {
-  const length = KEY_LENGTHS[keyType];
-  if (!length) throw new ProtocolError('invalid-field', `keyType must be one of ${Object.keys(KEY_LENGTHS).join(', ')}`, { field: 'keyType' });
-  if (!isHex0x(value) || value.length !== 2 + 2 * length) {
-    throw new ProtocolError('invalid-field', `DMTPpubKey must be a ${length}-byte ${keyType} key as 0x + ${2 * length} hex digits`, { field: 'DMTPpubKey' });
+  const lengths = Object.hasOwn(KEY_LENGTHS, keyType) ? KEY_LENGTHS[keyType] : null;
+  if (!lengths) throw new ProtocolError('invalid-field', `keyType must be one of ${Object.keys(KEY_LENGTHS).join(', ')}`, { field: 'keyType' });
+  if (!isHex0x(value) || !lengths.includes((value.length - 2) / 2)) {
+    const forms = lengths.map((length) => `${length}-byte`).join(' or ');
+    throw new ProtocolError('invalid-field', `DMTPpubKey must be a ${forms} ${keyType} key as 0x + hex`, { field: 'DMTPpubKey' });
   }
   const raw = fromHex(value);
   if (keyType === 'x25519') {
@@ -73,7 +74,9 @@ export function parsePublicKey(keyType, value) {
       throw new ProtocolError('invalid-field', 'DMTPpubKey is a small-order X25519 point', { field: 'DMTPpubKey' });
     }
   } else {
-    if (raw[0] !== 2 && raw[0] !== 3) throw new ProtocolError('invalid-field', 'DMTPpubKey must be a compressed secp256k1 point', { field: 'DMTPpubKey' });
+    // kept exactly as submitted (the wallet signs these bytes): 02/03 compressed or 04 uncompressed, on the curve
+    if (raw.length === 33 && raw[0] !== 2 && raw[0] !== 3) throw new ProtocolError('invalid-field', 'a 33-byte secp256k1 DMTPpubKey must be compressed (prefix 02 or 03)', { field: 'DMTPpubKey' });
+    if (raw.length === 65 && raw[0] !== 4) throw new ProtocolError('invalid-field', 'a 65-byte secp256k1 DMTPpubKey must be uncompressed (prefix 04)', { field: 'DMTPpubKey' });
     try {
       secp256k1.Point.fromBytes(raw);
     } catch (error) {

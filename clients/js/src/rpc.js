@@ -19,7 +19,7 @@ export class JsonRpc {
     this.nextId = 1;
   }
 
-  async request(method, params = []) {
+  async request(method, params = [], timeoutMs = this.timeoutMs) {
     let response;
     let payload;
     try {
@@ -28,7 +28,7 @@ export class JsonRpc {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method, params }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       payload = await response.json();
     } catch (error) {
@@ -54,6 +54,11 @@ export class JsonRpc {
 
   async call(to, data, block = 'latest') {
     return fromHex(await this.request('eth_call', [{ to, data: to0x(data) }, block]));
+  }
+
+  /** eth_call with no `to` (a deployless call of creation code), with a gas limit. */
+  async callCode(data, block = 'latest', gas = 3_000_000) {
+    return fromHex(await this.request('eth_call', [{ data: to0x(data), gas: '0x' + gas.toString(16) }, block]));
   }
 
   async logs(filter) {

@@ -16,6 +16,7 @@ import {
   typedData,
 } from './protocol.js';
 import { JsonRpc, RpcFailure, callWithAddress, isValidSignatureCall } from './rpc.js';
+import { ERC6492_GAS_LIMIT, isErc6492, validatorCallData } from './erc6492.js';
 
 const ERC1271_MAGIC = fromHex('0x1626ba7e' + '00'.repeat(28));
 const KEY_UPDATED = to0x(keccak256(utf8('KeyUpdated(address,bytes32,uint64)')));
@@ -218,6 +219,18 @@ function checkAnswerFields(answer, registration, domain, message, signed, checks
 
 async function checkSignature(rpc, registration, digest, checks) {
   const signature = fromHex(registration.signature);
+  if (isErc6492(signature)) {
+    // a smart wallet that was not deployed when it signed: the deployless validator deploys it inside eth_call
+    let answer;
+    try {
+      answer = await rpc.callCode(validatorCallData(registration.wallet, digest, signature), 'latest', ERC6492_GAS_LIMIT);
+    } catch (error) {
+      if (error instanceof RpcFailure && error.unavailable) fail(checks, 'signature', 'rpc-unavailable', error.message);
+      answer = new Uint8Array(0); // reverted or out of gas: a refusal
+    }
+    if (answer.length !== 1 || answer[0] !== 1) fail(checks, 'signature', 'bad-signature', 'the smart wallet does not accept the signature (ERC-6492)');
+    return 'erc6492';
+  }
   let problem = 'the signature does not recover to the wallet';
   if (signature.length === 65) {
     try {

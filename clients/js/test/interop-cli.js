@@ -1,13 +1,14 @@
 // node clients/js/test/interop-cli.js < request.json: one operation of this package for tests/test_js_client.py
 // (Python ↔ JS interop), the wallet being this package's PrivateKeyProvider of `walletPrivateKey` (so every byte on the
-// JS side comes from this package: its EIP-712 hashing, signing, NaCl box and AES envelope).
-//   {"op": "seal", "walletPrivateKey", "privateKey", "envelope"}                    -> {"envelope"}
-//   {"op": "open", "walletPrivateKey", "source"}                                    -> {"privateKey"}
+// JS side comes from this package: its EIP-712 hashing, signing, NaCl box and AES envelopes, scrypt).
+//   {"op": "seal", "walletPrivateKey"?, "privateKey", "envelope", "chainId"?, "registry"?, "passphrase"?} -> {"envelope"}
+//   {"op": "open", "walletPrivateKey"?, "source", "chainId"?, "registry"?, "passphrase"?}             -> {"privateKey"}
 //   {"op": "registration", "walletPrivateKey", "chainId", "registry", "version", "envelope", "signatureType",
 //    "keyType", "issuedAt"?, "expiresAt"?}                                          -> {"body", "key"}
 //   {"op": "revocation", "walletPrivateKey", "chainId", "registry", "revokedVersion", "revokedPublicKey",
 //    "signatureType"}                                                               -> {"body"}
 //   {"op": "signer", "body", "chainId", "registry", "revokedPublicKey"?}            -> {"signer", "digest"}
+//   {"op": "verify", "answer", "rpcUrl", "wallet", "chainId", "registry"}           -> verify()'s result
 // Errors: {"error", "code"} on stdout, exit status 1.
 import { PrivateKeyProvider } from '../src/testing/private-key-provider.js';
 import {
@@ -21,17 +22,21 @@ import {
   revocationMessage,
   sealPrivateKey,
   signingDigest,
+  verify,
 } from '../src/index.js';
 import { to0x } from '../src/bytes.js';
 
 const ops = {
-  async seal({ walletPrivateKey, privateKey, envelope }) {
-    const provider = new PrivateKeyProvider(walletPrivateKey);
-    return { envelope: await sealPrivateKey({ privateKey, envelope, provider, wallet: provider.address }) };
+  async seal({ walletPrivateKey, privateKey, envelope, chainId, registry, passphrase }) {
+    const provider = walletPrivateKey ? new PrivateKeyProvider(walletPrivateKey) : undefined;
+    return { envelope: await sealPrivateKey({ privateKey, envelope, provider, wallet: provider?.address, chainId, registry, passphrase }) };
   },
-  async open({ walletPrivateKey, source }) {
-    const provider = new PrivateKeyProvider(walletPrivateKey);
-    return { privateKey: await openPrivateKey(source, { provider, wallet: provider.address }) };
+  async open({ walletPrivateKey, source, chainId, registry, passphrase }) {
+    const provider = walletPrivateKey ? new PrivateKeyProvider(walletPrivateKey) : undefined;
+    return { privateKey: await openPrivateKey(source, { provider, wallet: provider?.address, chainId, registry, passphrase }) };
+  },
+  async verify({ answer, ...options }) {
+    return verify(answer, options);
   },
   async registration({ walletPrivateKey, ...options }) {
     const provider = new PrivateKeyProvider(walletPrivateKey);

@@ -68,7 +68,7 @@ test('revoke → confirmed on chain → verify says revoked', { skip }, async ()
 });
 
 test('a new key (eip191, AES envelope, secp256k1) after the revocation is usable; history, asOf and batch lookup agree', { skip }, async () => {
-  const { key } = await client.register({ provider, wallet, ...PINS, signatureType: 'eip191', envelope: 'eip191-aes256-gcm-hkdf-sha256', keyType: 'secp256k1' });
+  const { key } = await client.register({ provider, wallet, ...PINS, signatureType: 'eip191', envelope: 'dmtp-eip191-aes256gcm-hkdf-v1', keyType: 'secp256k1' });
   const confirmed = await client.waitForStatus(wallet, { version: 3, ...WAIT });
   const result = await verify(confirmed, trust);
   assert.equal(result.reason, null, result.detail);

@@ -6,7 +6,10 @@ import { fromBase64, fromHex, sha256, to0x, toHex } from '../src/bytes.js';
 import { canonicalJson, cidForBytes } from '../src/canonical.js';
 import { encryptedPrivateKeyHash, checkEnvelope } from '../src/envelopes/index.js';
 import * as x25519Envelope from '../src/envelopes/x25519-xsalsa20-poly1305.js';
-import * as eip191Envelope from '../src/envelopes/eip191-aes256-gcm-hkdf-sha256.js';
+import * as eip191Envelope from '../src/envelopes/dmtp-eip191-aes256gcm-hkdf-v1.js';
+import * as passphraseEnvelope from '../src/envelopes/dmtp-scrypt-aes256gcm-v1.js';
+import { ERC6492_SUFFIX, VALIDATOR_BYTECODE, isErc6492, validatorCallData, wrapErc6492 } from '../src/erc6492.js';
+import { keccak256 } from '../src/ethsig.js';
 import { addressOfPrivateKey, personalSignDigest, recoverAddress, signDigest } from '../src/ethsig.js';
 import { domainSeparator, encodeType, hashStruct, typeHash, typedDataDigest } from '../src/eip712.js';
 import { dmtpPublicKeyOf } from '../src/keys.js';
@@ -26,7 +29,11 @@ const { inputs } = VECTORS;
 const walletKey = fromHex(inputs.walletPrivateKey);
 const domain = { chainId: inputs.chainId, registry: inputs.registry };
 const X = VECTORS.envelopes['x25519-xsalsa20-poly1305'];
-const A = VECTORS.envelopes['eip191-aes256-gcm-hkdf-sha256'];
+const A = VECTORS.envelopes['dmtp-eip191-aes256gcm-hkdf-v1'];
+const P = VECTORS.envelopes['dmtp-scrypt-aes256gcm-v1'];
+const S = VECTORS.secp256k1Uncompressed;
+const W = VECTORS.erc6492;
+const unlockDomain = { chainId: inputs.chainId, registry: inputs.registry, wallet: inputs.wallet };
 const walletSigner = async (text) => to0x(signDigest(personalSignDigest(text), walletKey));
 
 test('the wallet and the DMTP public key derive from their private keys', () => {
@@ -51,16 +58,62 @@ test('x25519 envelope: the wallet key opens it to the plaintext', () => {
 });
 
 test('eip191 envelope: the unlock text, its signature and the HKDF output are the vector values', async () => {
-  assert.equal(eip191Envelope.unlockText(A.envelope.preKey), A.unlockText);
+  assert.equal(eip191Envelope.unlockText(A.envelope.preKey, unlockDomain), A.unlockText);
   assert.equal(await walletSigner(A.unlockText), A.unlockSignature);
+  assert.equal(A.hkdfInfo, eip191Envelope.VERSION);
   const key = await eip191Envelope.deriveKey(A.unlockSignature, fromHex(A.envelope.salt), true);
   assert.equal(to0x(new Uint8Array(await subtle().exportKey('raw', key))), A.aesKey);
 });
 
 test('eip191 envelope: sealing with the vector randomness reproduces it, and it opens to the plaintext', async () => {
   const { salt, nonce, preKey } = A.envelope;
-  assert.deepEqual(await eip191Envelope.sealWithSigner(walletSigner, A.plaintext, { salt, nonce, preKey }), A.envelope);
-  assert.equal(await eip191Envelope.openWithSigner(walletSigner, A.envelope), A.plaintext);
+  assert.deepEqual(await eip191Envelope.sealWithSigner(walletSigner, A.plaintext, unlockDomain, { salt, nonce, preKey }), A.envelope);
+  assert.equal(await eip191Envelope.openWithSigner(walletSigner, A.envelope, unlockDomain), A.plaintext);
+});
+
+test('eip191 envelope: the unlock signature made for another chain derives the vector\'s other key and does not open it', async () => {
+  const O = A.otherChain;
+  const otherDomain = { ...unlockDomain, chainId: O.chainId };
+  assert.equal(eip191Envelope.unlockText(A.envelope.preKey, otherDomain), O.unlockText);
+  assert.equal(await walletSigner(O.unlockText), O.unlockSignature);
+  const key = await eip191Envelope.deriveKey(O.unlockSignature, fromHex(A.envelope.salt), true);
+  assert.equal(to0x(new Uint8Array(await subtle().exportKey('raw', key))), O.aesKey);
+  await assert.rejects(eip191Envelope.openWithSigner(walletSigner, A.envelope, otherDomain), /decryption failed/);
+  assert.equal(O.opens, false);
+});
+
+test('passphrase envelope: the NFKC bytes, the scrypt key and the envelope are the vector values', async () => {
+  assert.equal(to0x(passphraseEnvelope.passphraseBytes(P.passphrase)), P.passphraseUtf8Hex);
+  const { n, r, p, salt, nonce } = P.envelope;
+  assert.equal(to0x(await passphraseEnvelope.deriveKeyBytes(P.passphrase, fromHex(salt), { n, r, p })), P.scryptKey);
+  assert.deepEqual(await passphraseEnvelope.sealWithPassphrase(P.passphrase, P.plaintext, { n, p, salt, nonce }), P.envelope);
+  assert.equal(await passphraseEnvelope.openWithPassphrase(P.passphrase, P.envelope), P.plaintext);
+});
+
+test('uncompressed secp256k1 key: the vector registration parses, signs and pins the 65-byte form as is', async () => {
+  assert.equal(dmtpPublicKeyOf(S.privateKey, 'secp256k1', { compressed: false }), S.publicKeyUncompressed);
+  assert.equal(dmtpPublicKeyOf(S.privateKey, 'secp256k1'), S.publicKeyCompressed);
+  const R = S.registration;
+  const registration = parseRegistration(R.body);
+  assert.equal(registration.publicKey, S.publicKeyUncompressed);
+  assert.deepEqual(registrationMessage(registration), R.message);
+  assert.equal(to0x(signingDigest('KeyRegistration', R.message, domain, 'eip712')), R.digest);
+  const document = canonicalJson(pinnedDocument(registration, domain));
+  assert.equal(document, R.document);
+  assert.equal(await cidForBytes(document), R.cid);
+});
+
+test('ERC-6492: the wrapped signature, its detection and the validator call are the vector values', () => {
+  assert.equal(to0x(ERC6492_SUFFIX), W.magicSuffix);
+  const wrapped = wrapErc6492(W.factory, fromHex(W.factoryCalldata), fromHex(W.innerSignature));
+  assert.equal(to0x(wrapped), W.wrappedSignature);
+  assert.ok(isErc6492(wrapped) && !isErc6492(fromHex(W.innerSignature)));
+  const registration = parseRegistration(W.body);
+  const digest = signingDigest('KeyRegistration', registrationMessage(registration), domain, 'eip712');
+  assert.equal(to0x(digest), W.digest);
+  assert.equal(recoverAddress(digest, W.innerSignature), W.owner);
+  assert.equal(to0x(keccak256(VALIDATOR_BYTECODE)), W.validatorBytecodeKeccak256);
+  assert.equal(to0x(validatorCallData(W.wallet, digest, wrapped).subarray(VALIDATOR_BYTECODE.length)), W.validatorArguments);
 });
 
 for (const [name, E] of Object.entries(VECTORS.envelopes)) {

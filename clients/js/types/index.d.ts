@@ -7,7 +7,7 @@ export interface Eip1193Provider {
 
 export type KeyType = 'x25519' | 'secp256k1';
 export type SignatureType = 'eip712' | 'eip191';
-export type EnvelopeVersion = 'x25519-xsalsa20-poly1305' | 'eip191-aes256-gcm-hkdf-sha256';
+export type EnvelopeVersion = 'x25519-xsalsa20-poly1305' | 'dmtp-eip191-aes256gcm-hkdf-v1' | 'dmtp-scrypt-aes256gcm-v1';
 export type Hex = `0x${string}`;
 export type RecordStatus = 'pinned' | 'queued' | 'submitted' | 'confirmed' | 'failed' | 'superseded';
 
@@ -26,13 +26,25 @@ export interface X25519Envelope {
   ciphertext: string;
 }
 export interface Eip191Envelope {
-  version: 'eip191-aes256-gcm-hkdf-sha256';
+  version: 'dmtp-eip191-aes256gcm-hkdf-v1';
   salt: string;
   nonce: string;
   preKey: string;
   ciphertext: string;
 }
-export type Envelope = X25519Envelope | Eip191Envelope;
+/** scrypt(NFKC passphrase, salt, n, r, p) + AES-256-GCM: for any wallet (smart and passkey wallets included). */
+export interface PassphraseEnvelope {
+  version: 'dmtp-scrypt-aes256gcm-v1';
+  /** 2^17 to 2^20, a power of two. */
+  n: number;
+  r: 8;
+  /** 1 to 4. */
+  p: number;
+  salt: string;
+  nonce: string;
+  ciphertext: string;
+}
+export type Envelope = X25519Envelope | Eip191Envelope | PassphraseEnvelope;
 
 /** The registry's signing domain, pinned by the caller (GET /config must agree). */
 export interface Domain {
@@ -163,22 +175,30 @@ export class TransportError extends RegistryError {}
 
 export const KEY_TYPES: KeyType[];
 export const ENVELOPE_VERSIONS: EnvelopeVersion[];
-export function generateDmtpKey(options?: { keyType?: KeyType }): DmtpKey;
-export function dmtpPublicKeyOf(privateKey: string, keyType?: KeyType): Hex;
+/** `compressed: false` (secp256k1 only): the 65-byte uncompressed public key, as DMTP's SDK makes it. */
+export function generateDmtpKey(options?: { keyType?: KeyType; compressed?: boolean }): DmtpKey;
+export function dmtpPublicKeyOf(privateKey: string, keyType?: KeyType, options?: { compressed?: boolean }): Hex;
 
 export interface SealOptions {
   privateKey: string;
   envelope?: EnvelopeVersion;
-  provider: Eip1193Provider;
-  wallet: string;
+  /** x25519 and signature-derived envelopes: the wallet that seals (and later opens). */
+  provider?: Eip1193Provider;
+  wallet?: string;
   /** x25519 envelope: the wallet's eth_getEncryptionPublicKey answer, to avoid asking again. */
   encryptionPublicKey?: string;
+  /** Signature-derived envelope: the registry it is sealed for (its unlock text names them). */
+  chainId?: number;
+  registry?: string;
+  /** Passphrase envelope: at least 8 characters. */
+  passphrase?: string;
 }
 export function sealPrivateKey(options: SealOptions): Promise<Envelope>;
+type SealedIn = { DMTPpriKey: Envelope; DMTPpubKey?: string; keyType?: KeyType; wallet?: string; chainId?: number; registry?: string };
 /** `source`: an envelope, a document/body with DMTPpriKey, or a lookup answer with bundle. */
 export function openPrivateKey(
-  source: Envelope | { DMTPpriKey: Envelope; DMTPpubKey?: string; keyType?: KeyType } | { bundle: { DMTPpriKey: Envelope; DMTPpubKey?: string; keyType?: KeyType } },
-  options: { provider: Eip1193Provider; wallet: string },
+  source: Envelope | SealedIn | { bundle: SealedIn },
+  options: { provider?: Eip1193Provider; wallet?: string; passphrase?: string; chainId?: number; registry?: string },
 ): Promise<Hex>;
 export function checkEnvelope<T extends Envelope>(envelope: T): T;
 export function encryptedPrivateKeyHash(envelope: Envelope): Hex;
@@ -191,13 +211,17 @@ export interface RegisterOptions extends Domain {
   /** Default: the wallet's current version + 1, from the registry. */
   version?: number;
   /** The key to register; default a fresh one of `keyType`. */
-  key?: { keyType?: KeyType; privateKey: string };
+  key?: { keyType?: KeyType; privateKey: string; compressed?: boolean };
   keyType?: KeyType;
+  /** secp256k1: register the 65-byte uncompressed point (default: compressed). */
+  compressed?: boolean;
   envelope?: EnvelopeVersion;
   signatureType?: SignatureType;
   issuedAt?: number;
   expiresAt?: number;
   encryptionPublicKey?: string;
+  /** For the passphrase envelope. */
+  passphrase?: string;
 }
 
 export interface RevokeOptions extends Domain {
@@ -278,7 +302,7 @@ export interface VerifiedKeyInfo {
   issuedAt: number;
   expiresAt: number;
   signatureType: SignatureType;
-  signerMethod: 'ecdsa' | 'erc1271' | null;
+  signerMethod: 'ecdsa' | 'erc1271' | 'erc6492' | null;
   cid: string;
   chainId: number;
   registry: string;
@@ -355,3 +379,13 @@ export function recoverAddress(digest: Uint8Array, signature: string | Uint8Arra
 export function personalSignDigest(message: string | Uint8Array): Uint8Array;
 export function keccak256(bytes: Uint8Array): Uint8Array;
 export function typedDataDigest(typedData: TypedData): Uint8Array;
+
+// ---------------------------------------------------------------- ERC-6492
+
+export const ERC6492_SUFFIX: Uint8Array;
+export const ERC6492_GAS_LIMIT: number;
+export function isErc6492(signature: Uint8Array): boolean;
+/** abi.encode(address factory, bytes factoryCalldata, bytes signature) ++ 0x6492…6492. */
+export function wrapErc6492(factory: string, factoryCalldata: Uint8Array, signature: Uint8Array): Uint8Array;
+/** The deployless validator's eth_call data: its creation code ++ abi.encode(signer, digest, signature). */
+export function validatorCallData(signer: string, digest: Uint8Array, signature: Uint8Array): Uint8Array;

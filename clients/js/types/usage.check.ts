@@ -18,7 +18,7 @@ async function dapp(): Promise<string | null> {
   const client = new RegistryClient({ apiUrl: 'https://registry.example' });
   const wallet = '0x2c7536E3605D9C16a7a3D7b1898e529396a65c23';
   try {
-    const { answer, key } = await client.register({ provider: ethereum, wallet, ...pins, signatureType: 'eip191', envelope: 'eip191-aes256-gcm-hkdf-sha256' });
+    const { answer, key } = await client.register({ provider: ethereum, wallet, ...pins, signatureType: 'eip191', envelope: 'dmtp-eip191-aes256gcm-hkdf-v1' });
     const confirmed = await client.waitForStatus(answer.wallet, { version: answer.version, timeoutMs: 120_000 });
     const result: VerifyResult = await verify(confirmed, { rpcUrl: 'https://mainnet.base.org', wallet, ...pins });
     if (!result.usable) return result.reason;
@@ -39,3 +39,11 @@ async function local(): Promise<void> {
 }
 
 void dapp, local;
+
+async function passphraseAndUncompressed(): Promise<void> {
+  const key = generateDmtpKey({ keyType: 'secp256k1', compressed: false });
+  const sealed = await sealPrivateKey({ privateKey: key.privateKey, envelope: 'dmtp-scrypt-aes256gcm-v1', passphrase: 'a long passphrase' });
+  const opened: string = await openPrivateKey(sealed, { passphrase: 'a long passphrase' });
+  void opened;
+}
+void passphraseAndUncompressed;

@@ -1,20 +1,34 @@
-// `eip191-aes256-gcm-hkdf-sha256` (docs/PROTOCOL.md §3): the AES-256-GCM key is HKDF-SHA256 (salt, empty info,
-// 32 bytes) of the wallet's personal_sign signature of the unlock text naming a random preKey. EOAs only: it
-// relies on RFC 6979 deterministic signatures (the same text gives the same signature again). WebCrypto only.
+// `dmtp-eip191-aes256gcm-hkdf-v1` (docs/PROTOCOL.md §3): the AES-256-GCM key is HKDF-SHA256 (salt, info = the
+// version string, 32 bytes) of the wallet's personal_sign signature of the unlock text naming the wallet, the chain id,
+// the registry and a random preKey, so a signature made for another deployment or wallet does not open it. EOAs only:
+// it relies on RFC 6979 deterministic signatures (the same text gives the same signature again). WebCrypto only.
 import { fromHex, fromUtf8, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
+import { parseAddress } from '../ethsig.js';
 import * as wallet from '../wallet.js';
 
-export const VERSION = 'eip191-aes256-gcm-hkdf-sha256';
+export const VERSION = 'dmtp-eip191-aes256gcm-hkdf-v1';
 export const FIELDS = ['version', 'salt', 'nonce', 'preKey', 'ciphertext'];
-export const UNLOCK_TEXT_PREFIX = 'DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x';
+export const UNLOCK_TEXT_HEAD = 'DMTP Key Registry: unlock my DMTP private key.\n\n'
+  + 'Sign this only in a DMTP app: this signature opens your DMTP private key.\n\n';
 const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
 const SIZES = { salt: 32, nonce: 12, preKey: 32 };
 const TAG_BYTES = 16;
 
-/** The text the wallet personal_signs to seal or open an envelope with this preKey (hex without 0x or bytes). */
-export function unlockText(preKey) {
-  return UNLOCK_TEXT_PREFIX + (typeof preKey === 'string' ? preKey.toLowerCase() : toHex(preKey));
+/**
+ * The text the wallet personal_signs to seal or open an envelope with this preKey (hex without 0x, or bytes), for the
+ * registration of `wallet` at `registry` on `chainId` (addresses written EIP-55).
+ */
+export function unlockText(preKey, { chainId, registry, wallet }) {
+  if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) throw new EnvelopeError(`${VERSION} needs the registry's chainId`);
+  let names;
+  try {
+    names = { wallet: parseAddress(wallet, 'wallet'), registry: parseAddress(registry, 'registry') };
+  } catch (error) {
+    throw new EnvelopeError(`${VERSION} needs the wallet and registry addresses (${error.message})`);
+  }
+  const key = typeof preKey === 'string' ? preKey.toLowerCase() : toHex(preKey);
+  return `${UNLOCK_TEXT_HEAD}Wallet: ${names.wallet}\nChain ID: ${chainId}\nRegistry: ${names.registry}\nKey: 0x${key}`;
 }
 
 export function parse(envelope, plaintextBytes = null) {
@@ -52,11 +66,11 @@ function signatureBytes(signature) {
   return raw;
 }
 
-/** HKDF-SHA256(ikm = signature, salt, info = "", 32 bytes) as an AES-256-GCM key. `extractable` only for vectors. */
+/** HKDF-SHA256(ikm = signature, salt, info = the version string, 32 bytes) as an AES-256-GCM key. `extractable` only for vectors. */
 export async function deriveKey(signature, salt, extractable = false) {
   const ikm = await subtle().importKey('raw', signatureBytes(signature), 'HKDF', false, ['deriveKey']);
   return subtle().deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt, info: new Uint8Array(0) },
+    { name: 'HKDF', hash: 'SHA-256', salt, info: utf8(VERSION) },
     ikm,
     { name: 'AES-GCM', length: 256 },
     extractable,
@@ -64,25 +78,25 @@ export async function deriveKey(signature, salt, extractable = false) {
   );
 }
 
-/** Seal `plaintext` with `signMessage(text) → signature hex` (the wallet's personal_sign). */
-export async function sealWithSigner(signMessage, plaintext, { preKey, salt, nonce } = {}) {
+/** Seal `plaintext` with `signMessage(text) → signature hex` (the wallet's personal_sign); `domain`: {chainId, registry, wallet}. */
+export async function sealWithSigner(signMessage, plaintext, domain, { preKey, salt, nonce } = {}) {
   const pre = preKey ? fromHex(preKey) : randomBytes(SIZES.preKey);
   const saltBytes = salt ? fromHex(salt) : randomBytes(SIZES.salt);
   const nonceBytes = nonce ? fromHex(nonce) : randomBytes(SIZES.nonce);
-  const key = await deriveKey(await signMessage(unlockText(pre)), saltBytes);
+  const key = await deriveKey(await signMessage(unlockText(pre, domain)), saltBytes);
   const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonceBytes }, key, utf8(plaintext)));
   return { version: VERSION, salt: toHex(saltBytes), nonce: toHex(nonceBytes), preKey: toHex(pre), ciphertext: toHex(sealed) };
 }
 
-/** Open by having the wallet sign the unlock text again. */
-export async function openWithSigner(signMessage, envelope) {
+/** Open by having the wallet sign the unlock text again, for the registration's {chainId, registry, wallet}. */
+export async function openWithSigner(signMessage, envelope, domain) {
   const { salt, nonce, preKey, ciphertext } = parse(envelope);
-  const key = await deriveKey(await signMessage(unlockText(preKey)), salt);
+  const key = await deriveKey(await signMessage(unlockText(preKey, domain)), salt);
   let opened;
   try {
     opened = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: nonce }, key, ciphertext));
   } catch (error) {
-    throw new EnvelopeError('decryption failed: wrong wallet or tampered envelope');
+    throw new EnvelopeError('decryption failed: wrong wallet, another registry or chain, or a tampered envelope');
   }
   try {
     return fromUtf8(opened);
@@ -93,12 +107,14 @@ export async function openWithSigner(signMessage, envelope) {
 
 const signerOf = ({ provider, wallet: account }) => (text) => wallet.personalSign(provider, account, text);
 
+const domainOf = ({ chainId, registry, wallet: account, unlockWallet }) => ({ chainId, registry, wallet: unlockWallet ?? account });
+
 /** Seal through the provider's personal_sign. */
 export async function sealFor(options, plaintext) {
-  return sealWithSigner(signerOf(options), plaintext);
+  return sealWithSigner(signerOf(options), plaintext, domainOf(options));
 }
 
 /** Open through the provider's personal_sign. */
 export async function openWith(options, envelope) {
-  return openWithSigner(signerOf(options), envelope);
+  return openWithSigner(signerOf(options), envelope, domainOf(options));
 }

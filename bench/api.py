@@ -1,0 +1,281 @@
+"""The API's cold start and overhead, each measured side by side with the bare equivalent in one run:
+
+(a) import: a fresh interpreter's `import app` against `import chalice, boto3` (from the first line of the
+    script, so the interpreter's own start is left out of both); median of --imports runs of each, interleaved;
+(b) cold request: a fresh interpreter imports app, builds its clients and answers one GET /keys/{address}
+    (app.app called with an API Gateway proxy event, as Lambda calls it) against a fresh interpreter that
+    imports boto3, builds a DynamoDB client and makes the same Query on the same record; median of --colds runs;
+(c) warm handler time, in this process, after a warm-up: POST /keys (a new wallet each time) and GET
+    /keys/{address} through app.app, against the same I/O done bare with boto3 and requests on the same
+    endpoints: for a POST the quota UpdateItems, the newest-version Query, the pin, the TransactWriteItems of
+    record and head, the SQS SendMessage, the status UpdateItem and the GetItem that reads it back; for a GET
+    the Query. Median of --warm runs each.
+
+Everything talks to the local stack (moto in a process of its own, Anvil, the local pinning service).
+Prints import_ratio, cold_request_ratio, warm_post_ratio and warm_get_ratio (targets: import <= 1.15, warm
+<= 1.3), with the medians they come from, and the DynamoDB requests one GET makes.
+
+    python -m bench.api --json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+IMPORT_APP = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
+IMPORT_BARE = "import time; t = time.perf_counter(); import chalice, boto3; print(time.perf_counter() - t)"
+
+COLD_APP = """
+import time; t = time.perf_counter()
+import json, sys
+import app
+event = json.loads(sys.argv[1])
+response = app.app(event, None)
+assert response["statusCode"] == 200, response
+print(time.perf_counter() - t)
+"""
+COLD_BARE = """
+import time; t = time.perf_counter()
+import os, sys
+import boto3
+client = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+answer = client.query(
+    TableName=os.environ["RECORDS_TABLE"], KeyConditionExpression="wallet = :w AND version > :head",
+    ExpressionAttributeValues={":w": {"S": sys.argv[1]}, ":head": {"N": "0"}}, ScanIndexForward=False, Limit=2, ConsistentRead=True,
+)
+assert answer["Items"]
+print(time.perf_counter() - t)
+"""
+
+
+def progress(text: str) -> None:
+    print(f"[bench.api] {text}", file=sys.stderr, flush=True)
+
+
+def api_event(method: str, path: str, body: Any = None, path_parameters: dict[str, str] | None = None, resource: str | None = None) -> dict[str, Any]:
+    """An API Gateway (REST, proxy) event as Lambda hands it to the API function."""
+    return {
+        "resource": resource or path, "path": path, "httpMethod": method,
+        "headers": {"content-type": "application/json", "host": "bench.local"}, "multiValueHeaders": {},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": path_parameters,
+        "stageVariables": None, "isBase64Encoded": False, "body": None if body is None else json.dumps(body),
+        "requestContext": {"resourcePath": resource or path, "httpMethod": method, "stage": "api", "requestId": "bench",
+                           "identity": {"sourceIp": "198.51.100.7"}},
+    }
+
+
+def get_event(wallet: str) -> dict[str, Any]:
+    return api_event("GET", f"/keys/{wallet}", path_parameters={"address": wallet}, resource="/keys/{address}")
+
+
+def _child_seconds(code: str, env: dict[str, str], *args: str) -> float:
+    result = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-2000:])
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(runs: int, ours: Callable[[], float], bare: Callable[[], float]) -> tuple[float, float]:
+    """Medians of `runs` of each, interleaved so that load on the machine falls on both alike."""
+    mine, theirs = [], []
+    for _ in range(runs):
+        mine.append(ours())
+        theirs.append(bare())
+    return statistics.median(mine), statistics.median(theirs)
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+class BareIo:
+    """The API's I/O for one request with nothing of ours around it: boto3 and requests on the same endpoints."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        import boto3
+        import requests
+
+        self.env = env
+        endpoint = env["AWS_ENDPOINT_URL"]
+        self.dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
+        self.sqs = boto3.client("sqs", endpoint_url=endpoint)
+        self.queue_url = self.sqs.get_queue_url(QueueName=env["JOBS_QUEUE_NAME"])["QueueUrl"]
+        self.http = requests.Session()
+        self.records, self.quotas = env["RECORDS_TABLE"], env["QUOTAS_TABLE"]
+
+    def get(self, wallet: str) -> None:
+        answer = self.dynamodb.query(
+            TableName=self.records, KeyConditionExpression="wallet = :w AND version > :head",
+            ExpressionAttributeValues={":w": {"S": wallet.lower()}, ":head": {"N": "0"}}, ScanIndexForward=False, Limit=2, ConsistentRead=True,
+        )
+        assert answer["Items"]
+
+    def post(self, wallet: str, document: bytes, n: int) -> None:
+        now = int(time.time())
+        key = wallet.lower()
+        for subject, window in ((f"bare-source#{n}", 60), (f"bare-wallet#{key}", 86400)):
+            start = now - now % window
+            self.dynamodb.update_item(
+                TableName=self.quotas, Key={"key": {"S": f"{subject}#{start}"}},
+                UpdateExpression="ADD #count :one SET expiresAt = :expires", ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": "1000000"}, ":expires": {"N": str(start + 2 * window)}},
+            )
+        self.dynamodb.query(
+            TableName=self.records, KeyConditionExpression="wallet = :w AND version > :head",
+            ExpressionAttributeValues={":w": {"S": key}, ":head": {"N": "0"}}, ScanIndexForward=False, Limit=1, ConsistentRead=True,
+        )
+        answer = self.http.post(
+            self.env["PINNING_API_URL"].rstrip("/") + "/pinning/pinFileToIPFS", headers={"Authorization": f"Bearer {self.env['PINNING_JWT']}"},
+            files={"file": (f"bare-{key}.json", document, "application/json")},
+            data={"pinataOptions": json.dumps({"cidVersion": 1}), "pinataMetadata": json.dumps({"name": f"bare-{key}"})}, timeout=10,
+        )
+        cid = answer.json()["IpfsHash"]
+        text = document.decode()
+        self.dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.records, "ConditionExpression": "attribute_not_exists(wallet)", "Item": {
+                "wallet": {"S": key}, "version": {"N": "1"}, "walletEip55": {"S": wallet}, "cid": {"S": cid}, "document": {"S": text},
+                "status": {"S": "pinned"}, "createdAt": {"N": str(now)}, "updatedAt": {"N": str(now)}, "kind": {"S": "key"},
+                "signerCheck": {"S": '{"method": "ecrecover"}'}}}},
+            {"Update": {"TableName": self.records, "Key": {"wallet": {"S": key}, "version": {"N": "0"}},
+                        "UpdateExpression": "SET #latestVersion = :latestVersion, #walletEip55 = :walletEip55, #keyVersion = :keyVersion, #cid = :cid, #document = :document REMOVE #revocation",
+                        "ConditionExpression": "attribute_not_exists(wallet)",
+                        "ExpressionAttributeNames": {f"#{n}": n for n in ("latestVersion", "walletEip55", "keyVersion", "cid", "document", "revocation")},
+                        "ExpressionAttributeValues": {":latestVersion": {"N": "1"}, ":walletEip55": {"S": wallet}, ":keyVersion": {"N": "1"},
+                                                      ":cid": {"S": cid}, ":document": {"S": text}}}},
+        ])
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"cid": cid, "kind": "set", "version": 1, "wallet": wallet}, sort_keys=True))
+        self.dynamodb.update_item(
+            TableName=self.records, Key={"wallet": {"S": key}, "version": {"N": "1"}},
+            UpdateExpression="SET #status = :status, #updated_at = :updated_at", ConditionExpression="attribute_exists(wallet) AND #status IN (:pinned)",
+            ExpressionAttributeNames={"#status": "status", "#updated_at": "updatedAt"},
+            ExpressionAttributeValues={":status": {"S": "queued"}, ":updated_at": {"N": str(now)}, ":pinned": {"S": "pinned"}},
+        )
+        self.dynamodb.get_item(TableName=self.records, Key={"wallet": {"S": key}, "version": {"N": "1"}})
+
+
+def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from eth_account import Account
+
+    from chalicelib import services
+    from chalicelib.protocol import Domain
+    from tests.bundles import registration_body
+
+    import app
+
+    env = {**os.environ, **stack.env, "SOURCE_REQUESTS_PER_MINUTE": "1000000", "PYTHONPATH": str(REPO_ROOT)}
+    os.environ.update(env)
+    services.reset()
+    domain = Domain(int(stack.env["CHAIN_ID"]), stack.registry_address)
+
+    def post_event(body: dict[str, Any]) -> dict[str, Any]:
+        return api_event("POST", "/keys", body)
+
+    def call(event: dict[str, Any], expected: int) -> None:
+        response = app.app(event, None)
+        assert response["statusCode"] == expected, response
+
+    # A registered wallet for the GETs.
+    reader = Account.create()
+    call(post_event(registration_body(reader, domain)), 202)
+    wallet = reader.address
+    progress(f"stack up; reading {wallet}")
+
+    # (a) import
+    import_app, import_bare = side_by_side(args.imports, lambda: _child_seconds(IMPORT_APP, env), lambda: _child_seconds(IMPORT_BARE, env))
+    progress(f"import: app {import_app * 1000:.0f} ms, chalice+boto3 {import_bare * 1000:.0f} ms")
+
+    # (b) cold first request
+    event = json.dumps(get_event(wallet))
+    cold_app, cold_bare = side_by_side(args.colds, lambda: _child_seconds(COLD_APP, env, event), lambda: _child_seconds(COLD_BARE, env, wallet.lower()))
+    progress(f"cold GET: app {cold_app * 1000:.0f} ms, bare boto3 {cold_bare * 1000:.0f} ms")
+
+    # (c) warm: bodies signed beforehand (the client's work, not the API's)
+    bare = BareIo(env)
+    posts = [registration_body(Account.create(), domain) for _ in range(args.warm + 3)]
+    documents = [json.dumps(body, sort_keys=True).encode() + os.urandom(8).hex().encode() for body in posts]
+    bare_wallets = [Account.create().address for _ in posts]
+    for i in range(3):  # warm-up: clients built, connections open, lazy imports done
+        call(post_event(posts[i]), 202)
+        bare.post(bare_wallets[i], documents[i], i)
+        call(get_event(wallet), 200)
+        bare.get(wallet)
+    warm_post_app, warm_post_bare = side_by_side(
+        args.warm,
+        iter_timer(lambda i: call(post_event(posts[i]), 202), start=3),
+        iter_timer(lambda i: bare.post(bare_wallets[i], documents[i], i), start=3),
+    )
+    warm_get_app, warm_get_bare = side_by_side(args.warm, lambda: timed(lambda: call(get_event(wallet), 200)), lambda: timed(lambda: bare.get(wallet)))
+    progress(f"warm POST: app {warm_post_app * 1000:.1f} ms, bare {warm_post_bare * 1000:.1f} ms; "
+             f"warm GET: app {warm_get_app * 1000:.2f} ms, bare {warm_get_bare * 1000:.2f} ms")
+
+    return {
+        "import_ratio": round(import_app / import_bare, 3),
+        "cold_request_ratio": round(cold_app / cold_bare, 3),
+        "warm_post_ratio": round(warm_post_app / warm_post_bare, 3),
+        "warm_get_ratio": round(warm_get_app / warm_get_bare, 3),
+        "import_app_s": round(import_app, 4), "import_chalice_boto3_s": round(import_bare, 4),
+        "cold_get_app_s": round(cold_app, 4), "cold_get_bare_boto3_s": round(cold_bare, 4),
+        "warm_post_app_ms": round(warm_post_app * 1000, 2), "warm_post_bare_ms": round(warm_post_bare * 1000, 2),
+        "warm_get_app_ms": round(warm_get_app * 1000, 3), "warm_get_bare_ms": round(warm_get_bare * 1000, 3),
+        "get_dynamodb_requests": dynamodb_requests_of(lambda: call(get_event(wallet), 200)),
+        "runs": {"imports": args.imports, "colds": args.colds, "warm": args.warm},
+        "targets": {"import_ratio": 1.15, "warm_post_ratio": 1.3, "warm_get_ratio": 1.3},
+    }
+
+
+def iter_timer(action: Callable[[int], Any], start: int) -> Callable[[], float]:
+    counter = iter(range(start, 10**9))
+    return lambda: timed(lambda: action(next(counter)))
+
+
+def dynamodb_requests_of(action: Callable[[], Any]) -> dict[str, int]:
+    """DynamoDB requests one call makes, by operation (the API's own clients, counted through botocore events)."""
+    from chalicelib import services
+
+    seen: dict[str, int] = {}
+
+    def count(event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        seen[operation] = seen.get(operation, 0) + 1
+
+    clients = {services.registry()._records._table.meta.client, services.quotas()._table.meta.client}
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", count)
+    try:
+        action()
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call.dynamodb", count)
+    return seen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.api", description="API cold start and overhead against bare Chalice/boto3")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--imports", type=int, default=15, help="import runs of each side")
+    parser.add_argument("--colds", type=int, default=9, help="cold-request runs of each side")
+    parser.add_argument("--warm", type=int, default=60, help="warm requests of each kind and side")
+    args = parser.parse_args(argv)
+
+    from devstack.stack import LocalStack
+
+    with LocalStack(with_api=False, with_worker=False, moto_in_process=False) as stack:
+        result = run(stack, args)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
