@@ -11,7 +11,8 @@ Each pass, for the owner key:
   * if a node does not know it (dropped), rebroadcasts the same bytes;
   * if it waited BUMP_AFTER_S while blocking the queue (or priced under the base fee), replaces it with
     maxFeePerGas and tip each at least 10% higher, storing the replacement before broadcasting it; at the fee
-    cap it raises FeeCapReached and leaves the tx to wait, and every other nonce keeps moving;
+    cap (MAX_FEE_CAP_GWEI per gas, and MAX_TX_COST_ETH for gas * maxFeePerGas plus the L1 data fee on OP-stack
+    chains) it raises FeeCapReached and leaves the tx to wait, and every other nonce keeps moving;
   * if another transaction took its nonce (N blocks deep), marks it lost and re-queues its jobs.
 """
 import time
@@ -22,7 +23,7 @@ from typing import Any, Callable, Optional
 from .chain import Market, Receipt, RegistryChain
 from .config import Settings
 from .control import WorkerControl, is_owner_mismatch
-from .fees import Fees, first_offer, replacement
+from .fees import Fees, Offer, first_offer, replacement
 from .jobs import JobQueue
 from .kms_signer import KmsSigner
 from .nonces import NonceManager, fill_with_noop
@@ -68,12 +69,16 @@ class MonitorPolicy:
     max_fee_cap_wei: int = Settings.max_fee_cap_wei
     owner_min_balance_wei: int = Settings.owner_min_balance_wei
     nonce_lease_s: float = Settings.nonce_lease_s
+    max_tx_cost_wei: int = Settings.max_tx_cost_wei  # gas * maxFeePerGas + L1 data fee of one transaction, at most
     reconcile_every_s: float = 5.0
     sweep_every_s: float = 300.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> "MonitorPolicy":
-        return cls(settings.confirmations, settings.bump_after_s, settings.max_fee_cap_wei, settings.owner_min_balance_wei, settings.nonce_lease_s)
+        return cls(
+            settings.confirmations, settings.bump_after_s, settings.max_fee_cap_wei, settings.owner_min_balance_wei, settings.nonce_lease_s,
+            max_tx_cost_wei=settings.max_tx_cost_wei,
+        )
 
 
 @dataclass
@@ -350,12 +355,14 @@ class TxMonitor:
     def _replace(self, item: TxItem, report: PassReport) -> TxItem:
         market = self.market()
         previous = Fees(item.latest.max_fee, item.latest.tip)
-        offer = replacement(previous, market, self.policy.max_fee_cap_wei)
+        cap = self._max_fee_within_cost_cap(item, replacement(previous, market, self.policy.max_fee_cap_wei))
+        offer = replacement(previous, market, cap)
         if offer is None or offer.capped:
             report.fee_capped += 1
             self.telemetry.count(FEE_CAP_REACHED)
             logger.warning("fee cap reached: a stuck transaction cannot be priced higher", extra=log_extra(
-                nonce=item.nonce, tx_hash=item.latest.tx_hash, max_fee=previous.max_fee, cap=self.policy.max_fee_cap_wei, base_fee=market.base_fee))
+                nonce=item.nonce, tx_hash=item.latest.tx_hash, max_fee=previous.max_fee, cap=cap, base_fee=market.base_fee,
+                fee_cap=self.policy.max_fee_cap_wei, cost_cap_wei=self.policy.max_tx_cost_wei))
             if offer is None:
                 return item
         signed = self._chain.sign(self._signer, nonce=item.nonce, to=item.to, data=item.data, gas=item.gas, max_fee=offer.fees.max_fee, tip=offer.fees.tip)
@@ -372,6 +379,17 @@ class TxMonitor:
             logger.warning("node refused the replacement", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash, error=result.error))
         self._update_records(item, STATUS_SUBMITTED, OPEN_STATUSES, tx_hash=signed.tx_hash)
         return item
+
+    def _max_fee_within_cost_cap(self, item: TxItem, wanted: Optional[Offer]) -> int:
+        """The highest maxFeePerGas a replacement of `item` may offer: MAX_FEE_CAP_GWEI, lowered so that its gas *
+        maxFeePerGas plus its L1 data fee (OP-stack chains) stays within MAX_TX_COST_ETH, as the worker's first
+        offer does (worker._can_pay). The L1 fee is that of the replacement the fee cap alone allows: a lower
+        maxFeePerGas encodes in no more bytes, so its L1 fee is no higher."""
+        if wanted is None:
+            return self.policy.max_fee_cap_wei
+        l1_fee = self._chain.l1_fee_of(data=item.data, gas=item.gas, max_fee=wanted.fees.max_fee, tip=wanted.fees.tip)
+        within_cost = max(0, self.policy.max_tx_cost_wei - l1_fee) // item.gas
+        return min(self.policy.max_fee_cap_wei, within_cost)
 
     def _fill(self, item: TxItem, reason: str) -> bool:
         """Sign a no-op for a reserved nonce nobody will sign; re-queue the jobs it was reserved for."""

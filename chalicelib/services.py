@@ -52,19 +52,20 @@ def _rpc_configured() -> bool:
 
 
 def record_store(config: Settings) -> RecordStore:
+    from .dynamo import dynamodb_table
     from .records import RecordStore
 
-    table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.records_table)
-    return RecordStore(table)
+    return RecordStore(dynamodb_table(config.records_table, config.aws_endpoint_url))
 
 
 @lru_cache(maxsize=1)
 def quotas() -> Quotas:
+    from .dynamo import dynamodb_table
     from .emf import write_budget_exhausted
     from .quotas import Quotas
 
     config = settings()
-    table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.quotas_table)
+    table = dynamodb_table(config.quotas_table, config.aws_endpoint_url)
     return Quotas(
         table, config.wallet_writes_per_day, config.source_requests_per_minute,
         writes_per_day=config.writes_per_day, source_writes_per_day=config.source_writes_per_day,
@@ -135,15 +136,15 @@ def tx_monitor() -> Any:
 @lru_cache(maxsize=1)
 def _chain_parts() -> dict[str, Any]:
     from .chain import RegistryChain
+    from .dynamo import dynamodb_table
     from .jobs import JobQueue
     from .kms_signer import KmsSigner
     from .nonces import NonceManager
     from .transactions import TxStore
 
     config = settings()
-    dynamodb = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url)
     signer = KmsSigner(_aws_client("kms", config), config.kms_key_id)
-    transactions = dynamodb.Table(config.transactions_table)
+    transactions = dynamodb_table(config.transactions_table, config.aws_endpoint_url)
     return {
         "records": record_store(config),
         "nonces": NonceManager(transactions, signer.address),

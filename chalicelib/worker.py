@@ -331,8 +331,14 @@ class ChainWorker:
         if item is None or item.state == STATE_LOST or item.kind == KIND_NOOP:
             return None
         if item.state == STATE_RESERVED:
-            # Another worker is between reserving and storing. If it dies, the monitor re-queues its jobs.
-            return Outcome(True) if any(key_of(c) == key_of(job) for c in item.candidates) else None
+            # Another worker is between reserving and storing: it may yet store it (then the monitor sees it through),
+            # die (the monitor re-queues it) or step back (its order check, a shrunk payload) and count on this very
+            # message coming back: one SQS message is held by two workers once a batch outlives its visibility
+            # timeout, and an ack here deleted it under the other (the job stayed queued with no message). So it is
+            # delivered again, and settled once that nonce's fate is known.
+            if any(key_of(c) == key_of(job) for c in item.candidates):
+                return Outcome(False, retry=RETRY_WAIT, reason=f"nonce {nonce} is reserved for it by a worker that has not stored it yet")
+            return None
         if not item.carries(job.wallet, job.version):
             return None
         if item.block_number is None:
