@@ -122,7 +122,7 @@ def pins(stack, wallet: str, api=None) -> dict[str, Any]:
 
 
 def failure(answer: dict[str, Any], rpc_url: str | None, **options: Any) -> VerificationFailed:
-    options.setdefault("wallet", answer.get("wallet"))
+    options.setdefault("wallet", answer.get("wallet") or answer.get("bundle", {}).get("wallet"))
     options.setdefault("chain_id", CHAIN_ID)
     options.setdefault("registry", answer.get("proof", {}).get("registry") or answer.get("bundle", {}).get("registry"))
     with pytest.raises(VerificationFailed) as excinfo:
