@@ -211,15 +211,18 @@ class RegistryChain:
 
     # ------------------------------------------------------------ writes
 
-    def set_keys_data(self, jobs: list[Job], head: Optional[tuple[int, bytes]] = None) -> str:
+    def set_keys_data(self, jobs: list[Job], head: Optional[tuple[int, bytes]] = None, anchor: bool = True) -> str:
         """Calldata writing every job's digest: setKey for one (cheaper alone), setKeys for several; with a log head
-        (given, or read from `log_head`), setKeysAnchored, which also anchors that head (issue 13).
+        (given, or read from `log_head`; never with anchor=False), setKeysAnchored, which also anchors that head
+        (issue 13).
 
         Encoded with eth_abi directly: web3's encode_abi takes ~0.1 s for 100 keys.
         """
         from eth_abi import encode
 
-        if head is None and self.log_head is not None:
+        if not anchor:
+            head = None
+        elif head is None and self.log_head is not None:
             head = self.log_head(len(jobs))
         if head is not None and head[0] > 0:
             args = encode(
