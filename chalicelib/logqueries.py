@@ -60,7 +60,8 @@ class LogQueries:
             size = _integer(tree_size, "treeSize", index + 1, current)
         root, path = self._log.inclusion(index, size)
         leaf = self._log.leaf(index)
-        assert leaf is not None  # a record exists only with its leaf (one transaction)
+        if leaf is None:  # a record exists only with its leaf (one transaction): the store was changed behind our back
+            raise LookupError(f"the log has no leaf {index}, though {wallet} version {number} names it")
         return {
             "leafIndex": index, "treeSize": size, "root": _hex(root), "leaf": _hex(leaf),
             "auditPath": [_hex(h) for h in path],
