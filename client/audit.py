@@ -141,15 +141,15 @@ class Auditor:
         except (RegistryClientError, OSError, KeyError, TypeError, ValueError) as exc:
             self._fail("log-unavailable", f"GET /log/head failed: {exc}")
             return
+        leaves = self._leaves(served_size)  # a log shorter than the anchored head is reported below
+        self.result.leaves = sum(1 for leaf in leaves if leaf is not None)
+        # Events first: a leaf that disagrees with the chain is named exactly; a root mismatch only narrows.
+        self._check_events(key_events, leaves, anchored, anchors)
         if served_size < anchored:
             self._fail("log-shrunk", f"the registry's log has {served_size} leaves, but the chain anchored a head of {anchored}",
                        leaf_index=served_size)
-        total = max(served_size, anchored)
-        leaves = self._leaves(total)
-        self.result.leaves = sum(1 for leaf in leaves if leaf is not None)
         self._check_roots(anchors, leaves)
         self._check_consistency(anchors)
-        self._check_events(key_events, leaves, anchored)
 
     # ------------------------------------------------------------ chain
 
@@ -302,15 +302,30 @@ class Auditor:
 
     def _root_mismatch(self, anchor: Anchor, good: int, leaves: list[Optional[translog.Leaf]]) -> None:
         """Leaves [good, anchor.size) hold the change. Narrowed to the first leaf whose inclusion proof, as the
-        registry gives it, does not hold at its index against the on-chain root."""
+        registry gives it, does not hold at its index against the on-chain root; a leaf the registry itself proves
+        at another index (moved) is named first, since its neighbours' proofs fail through it."""
+        proofs: dict[int, Any] = {}
+        for index in range(good, min(anchor.size, good + MAX_PROBES)):
+            leaf = leaves[index]
+            assert leaf is not None
+            try:
+                proofs[index] = self.api.log_inclusion(_eip55(leaf.wallet), leaf.version, anchor.size)
+            except (RegistryClientError, OSError, ValueError) as exc:
+                proofs[index] = exc
+                continue
+            if proofs[index].get("leafIndex") != index:
+                self._fail("root-mismatch", f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
+                           f"the leaves served; leaf {index} ({leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version}) is proven at "
+                           f"index {proofs[index].get('leafIndex')} instead", _eip55(leaf.wallet), leaf.version, index)
+                return
         for index in range(good, min(anchor.size, good + MAX_PROBES)):
             leaf = leaves[index]
             assert leaf is not None
             wallet = _eip55(leaf.wallet)
             where = f"leaf {index} ({leaf.kind_name} {wallet} v{leaf.version})"
-            try:
-                proof = self.api.log_inclusion(wallet, leaf.version, anchor.size)
-            except (RegistryClientError, OSError, ValueError) as exc:
+            proof = proofs[index]
+            if isinstance(proof, Exception):
+                exc = proof
                 self._fail("root-mismatch", f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
                            f"the leaves served; {where} has no inclusion proof: {exc}", wallet, leaf.version, index)
                 return
@@ -343,7 +358,7 @@ class Auditor:
 
     # ------------------------------------------------------------ events against leaves
 
-    def _check_events(self, events: list[KeyEvent], leaves: list[Optional[translog.Leaf]], anchored: int) -> None:
+    def _check_events(self, events: list[KeyEvent], leaves: list[Optional[translog.Leaf]], anchored: int, anchors: list[Anchor]) -> None:
         by_key: dict[tuple[int, str, int], int] = {}
         for index, leaf in enumerate(leaves):
             if leaf is None:
@@ -367,8 +382,10 @@ class Auditor:
             where = f"{event.kind}({event.wallet}, version {event.version}) at block {event.block} (tx {event.tx_hash})"
             if index is None:
                 what = "key" if kind == translog.KIND_KEY else "revocation"
-                hidden = " : the registry hides a revocation" if kind == translog.KIND_REVOCATION else ""
-                self._fail(f"{what}-leaf-missing", f"{where} has no {what} leaf in the log{gap_note}{hidden}",
+                hidden = "; the registry hides a revocation" if kind == translog.KIND_REVOCATION else ""
+                covering = next((a.size for a in anchors if a.block >= event.block), None)
+                bound = f" (its leaf belongs below index {covering}, the first head anchored after it)" if covering else ""
+                self._fail(f"{what}-leaf-missing", f"{where} has no {what} leaf in the log{gap_note}{bound}{hidden}",
                            event.wallet, event.version, gaps[0] if gaps else None)
                 continue
             leaf = leaves[index]
