@@ -36,7 +36,7 @@ from chalicelib.signatures import (
     wrap_erc6492,
 )
 from client.registry_client import build_registration, wallet_address
-from client.verify import verify
+from client.verify import read_log_head, verify
 from tests.test_client_verify import ApiLog
 from devstack.anvil import DEV_ACCOUNTS
 from tests.conftest import CHAIN_ID
@@ -354,8 +354,12 @@ def test_the_js_clients_verify_accepts_an_undeployed_wallets_erc6492_registratio
     assert post(api, wrapped_registration(stack, owner_key, account, factory, create_account_calldata(owner, salt))).status_code == 202
     answer = confirmed_answer(api, stack, account)
 
+    head = read_log_head(stack.anvil.url, stack.registry_address, CHAIN_ID)  # the proof the JS side will ask for, fetched here
+    inclusion = {f"{account.lower()}/1/{head.size}": ApiLog(api).log_inclusion(account, 1, head.size)}
+
     def js_verify(served: dict[str, Any]) -> dict[str, Any]:
-        request = {"op": "verify", "answer": served, "rpcUrl": stack.anvil.url, "wallet": account, "chainId": CHAIN_ID, "registry": stack.registry_address}
+        request = {"op": "verify", "answer": served, "rpcUrl": stack.anvil.url, "wallet": account, "chainId": CHAIN_ID,
+                   "registry": stack.registry_address, "inclusion": inclusion}
         done = subprocess.run([node, "clients/js/test/interop-cli.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
         return json.loads(done.stdout)
