@@ -171,4 +171,21 @@ def test_the_js_verifiers_agree_on_vectors_from_the_reference(trees, tmp_path):
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, env={**os.environ, "DMTP_LOG_VECTORS": str(path)},
     )
     assert done.returncode == 0 and "# fail 0" in done.stdout, done.stdout[-4000:] + done.stderr[-2000:]
-    assert "# skipped 0" in done.stdout and "ok 4 - reference vectors" in done.stdout
+    assert "# skipped 0" in done.stdout and "ok 4 - reference vectors" in done.stdout and "# pass 5" in done.stdout
+
+
+def test_the_client_reproduces_the_documented_log_vectors():
+    vectors = json.loads((REPO_ROOT / "docs" / "protocol-vectors.json").read_text())["transparencyLog"]
+    builder = translog.TreeBuilder()
+    for entry in vectors["leaves"]:
+        leaf = translog.leaf_bytes(translog.KINDS_BY_NAME[entry["kind"]], entry["wallet"], entry["version"], bytes.fromhex(entry["documentHash"][2:]))
+        assert "0x" + leaf.hex() == entry["leaf"] and "0x" + translog.leaf_hash(leaf).hex() == entry["leafHash"]
+        builder.append(translog.leaf_hash(leaf))
+        assert "0x" + builder.root().hex() == vectors["roots"][str(builder.size)]
+    inclusion, consistency = vectors["inclusion"], vectors["consistency"]
+    leaf_hash = bytes.fromhex(vectors["leaves"][inclusion["leafIndex"]]["leafHash"][2:])
+    path = [bytes.fromhex(h[2:]) for h in inclusion["auditPath"]]
+    assert translog.verify_inclusion(leaf_hash, inclusion["leafIndex"], inclusion["treeSize"], path, bytes.fromhex(inclusion["root"][2:]))
+    proof = [bytes.fromhex(h[2:]) for h in consistency["proof"]]
+    assert translog.verify_consistency(consistency["from"], consistency["to"], bytes.fromhex(consistency["fromRoot"][2:]),
+                                       bytes.fromhex(consistency["toRoot"][2:]), proof)

@@ -79,3 +79,18 @@ test('reference vectors: roots, inclusion and consistency agree with pymerkle', 
     }
   }
 });
+
+test('the documented log vectors (docs/protocol-vectors.json transparencyLog) are reproduced', () => {
+  const vectors = JSON.parse(readFileSync(new URL('../../../docs/protocol-vectors.json', import.meta.url), 'utf8')).transparencyLog;
+  const builder = new TreeBuilder();
+  for (const entry of vectors.leaves) {
+    const leaf = leafBytes(entry.kind === 'key' ? 1 : 2, entry.wallet, entry.version, fromHex(entry.documentHash));
+    assert.equal('0x' + toHex(leaf), entry.leaf);
+    assert.equal('0x' + toHex(leafHash(leaf)), entry.leafHash);
+    builder.append(leafHash(leaf));
+    assert.equal('0x' + toHex(builder.root()), vectors.roots[String(builder.size)]);
+  }
+  const { inclusion, consistency } = vectors;
+  assert.ok(verifyInclusion(fromHex(vectors.leaves[inclusion.leafIndex].leafHash), inclusion.leafIndex, inclusion.treeSize, inclusion.auditPath.map((h) => fromHex(h)), fromHex(inclusion.root)));
+  assert.ok(verifyConsistency(consistency.from, consistency.to, fromHex(consistency.fromRoot), fromHex(consistency.toRoot), consistency.proof.map((h) => fromHex(h))));
+});
