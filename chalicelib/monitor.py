@@ -109,6 +109,7 @@ class TxMonitor:
         clock: Callable[[], float] = time.time,
         control: Optional[WorkerControl] = None,
         sweeper: Optional[Any] = None,
+        log: Optional[Any] = None,  # translog.TransparencyLog: learns the heads the chain anchored
     ) -> None:
         self._records = records
         self._nonces = nonces
@@ -121,6 +122,7 @@ class TxMonitor:
         self.monitor_id = monitor_id or "monitor-" + uuid.uuid4().hex[:8]
         self._clock = clock
         self._control = control if control is not None else WorkerControl(txs.table)
+        self._log = log
         self.sweeper = sweeper  # sweeper.py: run every policy.sweep_every_s, after the pass
         self._swept_at: Optional[float] = None
         self._market: Optional[Market] = None
@@ -289,6 +291,8 @@ class TxMonitor:
             if error is not None:
                 changes["error"] = error
             self._update_records(item, status, OPEN_STATUSES, **changes)
+            if self._log is not None and receipt.log_anchor is not None and status == STATUS_CONFIRMED:
+                self._log.record_anchor(*receipt.log_anchor, receipt.tx_hash, receipt.block_number)
         try:
             item = self._txs.mark_final(item, state, error=error, receipt=mined)
         except StaleItem:
