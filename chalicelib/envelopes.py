@@ -67,8 +67,11 @@ def parse_envelope(value: Any) -> dict[str, Any]:
     expected = {"version", *shape}
     if set(value) != expected:
         raise InvalidField(f"{FIELD} ({version}) must have exactly {', '.join(sorted(expected))}", field=FIELD)
+    value = dict(value)
     for name, (encoding, rule) in shape.items():
         if encoding == "int":
+            if isinstance(value[name], float) and value[name].is_integer():
+                value[name] = int(value[name])  # JSON (and JSON Schema's "integer") does not tell 2 from 2.0
             _allowed_int(value[name], f"{FIELD}.{name}", rule)
             continue
         decoded = _DECODERS[encoding](value[name], f"{FIELD}.{name}")
