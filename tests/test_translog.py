@@ -246,3 +246,38 @@ def test_several_keys_always_anchor_the_head_and_a_lone_key_only_once_the_last_a
     now[0] += 1000
     assert log.head_to_anchor(1) is None  # the anchored head is the current one
     assert log.latest_anchor().as_dict() == {"size": 3, "root": "0x" + head.root.hex(), "txHash": "0x" + "22" * 32, "blockNumber": 8}
+
+
+# ---------------------------------------------------------------- the tamper helpers (tests/log_tamper.py) do what they say
+
+
+def test_tampering_helpers_change_exactly_what_an_auditor_rebuilding_the_roots_would_see(log_table, records_table):
+    from tests.log_tamper import delete_leaf, rebuild_without, rewrite_leaf, swap_leaves
+
+    log = TransparencyLog(log_table)
+    store = RecordStore(records_table, log)
+    wallets = [Account.create().address for _ in range(5)]
+    for wallet in wallets:
+        store.create(key_record(wallet))
+    anchored_root = log.root(5)
+    leaves = [leaf for _, leaf in log.leaves(0, 5)]
+
+    def rebuilt() -> bytes:
+        return merkle.root([merkle.leaf_hash(leaf) for _, leaf in log.leaves(0, 5)])
+
+    swap_leaves(log_table, 1, 2)
+    assert rebuilt() != anchored_root and log.root(5) == anchored_root  # the stored nodes still tell the old story
+    swap_leaves(log_table, 1, 2)
+    old = rewrite_leaf(log_table, 3, random_leaf())
+    assert old == leaves[3] and rebuilt() != anchored_root
+    rewrite_leaf(log_table, 3, old)
+    assert rebuilt() == anchored_root
+    delete_leaf(log_table, 0)
+    assert [index for index, _ in log.leaves(0, 5)] == [1, 2, 3, 4]
+    rewrite_leaf(log_table, 0, leaves[0])
+
+    dropped = rebuild_without(log_table, 2, records_table)
+
+    assert dropped == leaves[2]
+    assert log.head().size == 4 and log.root(4) == merkle.root([merkle.leaf_hash(leaf) for leaf in leaves[:2] + leaves[3:]])
+    assert store.get(wallets[2], 1) is None and store.get(wallets[3], 1).log_index == 2
