@@ -2,10 +2,11 @@
 // version string, 32 bytes) of the wallet's personal_sign signature of the unlock text naming the wallet, the chain id,
 // the registry and a random preKey, so a signature made for another deployment or wallet does not open it. EOAs only:
 // it relies on RFC 6979 deterministic signatures (the same text gives the same signature again). WebCrypto only.
-import { fromHex, fromUtf8, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
+import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
 import { parseAddress } from '../ethsig.js';
 import * as wallet from '../wallet.js';
+import { openedText } from './text.js';
 
 export const VERSION = 'dmtp-eip191-aes256gcm-hkdf-v1';
 export const FIELDS = ['version', 'salt', 'nonce', 'preKey', 'ciphertext'];
@@ -98,11 +99,7 @@ export async function openWithSigner(signMessage, envelope, domain) {
   } catch (error) {
     throw new EnvelopeError('decryption failed: wrong wallet, another registry or chain, or a tampered envelope');
   }
-  try {
-    return fromUtf8(opened);
-  } catch (error) {
-    throw new EnvelopeError('the opened envelope is not UTF-8 text');
-  }
+  return openedText(opened);
 }
 
 const signerOf = ({ provider, wallet: account }) => (text) => wallet.personalSign(provider, account, text);

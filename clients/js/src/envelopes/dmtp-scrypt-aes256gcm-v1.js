@@ -3,8 +3,9 @@
 // a key eth_decrypt could use. n = 2^17, r = 8, p = 1 by default (Web3 Secret Storage's); an envelope may carry n up to
 // 2^20 and p up to 4, checked before any work so a hostile envelope cannot make us spend more. scrypt: @noble/hashes.
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { fromHex, fromUtf8, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
+import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
+import { openedText } from './text.js';
 
 export const VERSION = 'dmtp-scrypt-aes256gcm-v1';
 export const FIELDS = ['version', 'n', 'r', 'p', 'salt', 'nonce', 'ciphertext'];
@@ -84,11 +85,7 @@ export async function openWithPassphrase(passphrase, envelope) {
   } catch (error) {
     throw new EnvelopeError('decryption failed: wrong passphrase or tampered envelope');
   }
-  try {
-    return fromUtf8(opened);
-  } catch (error) {
-    throw new EnvelopeError('the opened envelope is not UTF-8 text');
-  }
+  return openedText(opened);
 }
 
 export async function sealFor({ passphrase }, plaintext) {
