@@ -6,13 +6,13 @@ import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
 import { parseAddress } from '../ethsig.js';
 import * as wallet from '../wallet.js';
+import { hexMember } from './hex-member.js';
 import { openedText } from './text.js';
 
 export const VERSION = 'dmtp-eip191-aes256gcm-hkdf-v1';
 export const FIELDS = ['version', 'salt', 'nonce', 'preKey', 'ciphertext'];
 export const UNLOCK_TEXT_HEAD = 'DMTP Key Registry: unlock my DMTP private key.\n\n'
   + 'Sign this only in a DMTP app: this signature opens your DMTP private key.\n\n';
-const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
 const SIZES = { salt: 32, nonce: 12, preKey: 32 };
 const TAG_BYTES = 16;
 
@@ -37,13 +37,7 @@ export function parse(envelope, plaintextBytes = null) {
   const keys = Object.keys(envelope).sort();
   if (keys.join() !== [...FIELDS].sort().join()) throw new EnvelopeError(`a ${VERSION} envelope has exactly ${FIELDS.join(', ')}`);
   if (envelope.version !== VERSION) throw new EnvelopeError(`envelope version must be ${VERSION}`);
-  const decode = (name, length) => {
-    const value = envelope[name];
-    if (typeof value !== 'string' || !LOWER_HEX.test(value)) throw new EnvelopeError(`${name} must be lowercase hex without 0x`);
-    const raw = fromHex(value);
-    if (length !== null && raw.length !== length) throw new EnvelopeError(`${name} must decode to ${length} bytes, not ${raw.length}`);
-    return raw;
-  };
+  const decode = (name, length) => hexMember(envelope, name, length);
   const parsed = {
     salt: decode('salt', SIZES.salt),
     nonce: decode('nonce', SIZES.nonce),

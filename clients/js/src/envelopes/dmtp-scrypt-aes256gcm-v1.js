@@ -5,6 +5,7 @@
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
+import { hexMember } from './hex-member.js';
 import { openedText } from './text.js';
 
 export const VERSION = 'dmtp-scrypt-aes256gcm-v1';
@@ -12,7 +13,6 @@ export const FIELDS = ['version', 'n', 'r', 'p', 'salt', 'nonce', 'ciphertext'];
 export const DEFAULT_COST = { n: 2 ** 17, r: 8, p: 1 };
 export const MIN_PASSPHRASE_CHARS = 8;
 const ALLOWED_N = [2 ** 17, 2 ** 18, 2 ** 19, 2 ** 20];
-const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
 const SIZES = { salt: 32, nonce: 12 };
 const TAG_BYTES = 16;
 
@@ -29,13 +29,7 @@ export function parse(envelope, plaintextBytes = null) {
   if (keys.join() !== [...FIELDS].sort().join()) throw new EnvelopeError(`a ${VERSION} envelope has exactly ${FIELDS.join(', ')}`);
   if (envelope.version !== VERSION) throw new EnvelopeError(`envelope version must be ${VERSION}`);
   const cost = checkCost(envelope.n, envelope.r, envelope.p);
-  const decode = (name, length) => {
-    const value = envelope[name];
-    if (typeof value !== 'string' || !LOWER_HEX.test(value)) throw new EnvelopeError(`${name} must be lowercase hex without 0x`);
-    const raw = fromHex(value);
-    if (length !== null && raw.length !== length) throw new EnvelopeError(`${name} must decode to ${length} bytes, not ${raw.length}`);
-    return raw;
-  };
+  const decode = (name, length) => hexMember(envelope, name, length);
   const parsed = {
     ...cost,
     salt: decode('salt', SIZES.salt),
