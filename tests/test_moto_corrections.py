@@ -2,7 +2,7 @@
 decides exactly as moto's own parser does, with each request's values, and still refuses what moto refuses; the
 serializer's kept member names (devstack/moto_server_speed.py) give back every kind of attribute as stored; and
 SQS requests one at a time (devstack/moto_sqs.py) hand each message to one receiver, without errors; and a Query on a
-table's own key (devstack/moto_dynamodb.py) reads its one partition and answers as moto's own Query does."""
+table's own key (devstack/moto_dynamodb.py) reads its one partition and answers as moto's own Query does, as a paged Scan does that starts after its start key."""
 import random
 import sys
 import threading
@@ -292,3 +292,49 @@ def test_a_query_on_the_tables_key_never_lists_the_whole_table(versions_table, m
     monkeypatch.setattr(Table, "all_items", whole_table)
     answer = versions_table.query(KeyConditionExpression="wallet = :w", ExpressionAttributeValues={":w": "0xc"}, ConsistentRead=True)
     assert [int(item["version"]) for item in answer["Items"]] == list(range(1, 8))
+
+
+def scan_pages(table, **query) -> list:
+    pages = []
+    while True:
+        answer = table.scan(ConsistentRead=True, **query)
+        pages.append({k: answer.get(k) for k in ("Items", "Count", "ScannedCount", "LastEvaluatedKey")})
+        if "LastEvaluatedKey" not in answer:
+            return pages
+        query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+SCANS = [
+    {"Limit": 4},
+    {"Limit": 5, "FilterExpression": "#s = :s", "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":s": "queued"}},
+    {"Limit": 6, "ProjectionExpression": "wallet, version"},
+    {"ExclusiveStartKey": {"wallet": "0xb", "version": 2}},
+    {"ExclusiveStartKey": {"wallet": "0xa", "version": 99}, "Limit": 3},  # a start key no item has
+]
+
+
+def test_a_paged_scan_answers_as_moto_does(versions_table, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    from devstack import moto_dynamodb
+
+    versions_table.put_item(Item={"wallet": "0xa", "version": 100, "status": "queued"})  # 100 > 99 > 7 as numbers, not as text
+    monkeypatch.setattr(Table, "scan", moto_dynamodb.original_scan)
+    by_moto = [scan_pages(versions_table, **dict(scan)) for scan in SCANS]
+    monkeypatch.setattr(Table, "scan", moto_dynamodb._scan)
+    assert [scan_pages(versions_table, **dict(scan)) for scan in SCANS] == by_moto
+    assert [sum(page["Count"] for page in pages) for pages in by_moto] == [22, 10, 22, 12, 15]
+
+
+def test_a_scan_page_starts_after_its_start_key_without_walking_the_items_before_it(versions_table, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    from devstack import moto_dynamodb
+
+    monkeypatch.setattr(Table, "scan", moto_dynamodb._scan)
+    compared = []
+    original = Table._item_comes_before_dct
+    monkeypatch.setattr(Table, "_item_comes_before_dct", lambda self, *args: compared.append(1) or original(self, *args))
+    answer = versions_table.scan(ExclusiveStartKey={"wallet": "0xc", "version": 5}, ConsistentRead=True)
+    assert [(item["wallet"], int(item["version"])) for item in answer["Items"]] == [("0xc", 6), ("0xc", 7)]
+    assert len(compared) <= 1  # moto checks the first item it is given; the 19 before the key are never visited
