@@ -13,16 +13,21 @@ Each pass, for the owner key:
     maxFeePerGas and tip each at least 10% higher, storing the replacement before broadcasting it; at the fee
     cap it raises FeeCapReached and leaves the tx to wait, and every other nonce keeps moving;
   * if another transaction took its nonce (N blocks deep), marks it lost and re-queues its jobs.
+
+This class is the orchestration: it reads through its ports, asks a pure decision and writes the answer. The
+decisions live apart, over plain data: receipts.py (when a receipt is final, what its records and its item become)
+and bumping.py (when to replace a transaction and with which fees, when one is lost, when a lease ran out).
 """
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from . import bumping, receipts
 from .chain import Market, Receipt, RegistryChain
 from .config import Settings
-from .control import WorkerControl, is_owner_mismatch
-from .fees import Fees, first_offer, replacement
+from .control import WorkerControl
+from .fees import Fees, first_offer
 from .jobs import JobQueue
 from .kms_signer import KmsSigner
 from .nonces import NonceManager, fill_with_noop
@@ -45,19 +50,8 @@ from .observability import (
     logger,
     tracer,
 )
-from .records import OPEN_STATUSES, STATUS_CONFIRMED, STATUS_FAILED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
-from .transactions import (
-    FINAL_STATES,
-    STATE_CONFIRMED,
-    STATE_FAILED,
-    STATE_LOST,
-    STATE_MINED,
-    STATE_RESERVED,
-    Attempt,
-    StaleItem,
-    TxItem,
-    TxStore,
-)
+from .records import OPEN_STATUSES, STATUS_CONFIRMED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
+from .transactions import FINAL_STATES, STATE_LOST, STATE_MINED, STATE_RESERVED, Attempt, StaleItem, TxItem, TxStore
 
 
 @dataclass(frozen=True)
@@ -162,7 +156,7 @@ class TxMonitor:
             floor = items[-1].nonce + 1
         for item in items:
             if item.state == STATE_RESERVED:
-                if self._clock() - item.reserved_at > self.policy.nonce_lease_s and self._fill(item, reason="its worker never signed it"):
+                if bumping.lease_expired(self._clock(), item.reserved_at, self.policy.nonce_lease_s) and self._fill(item, reason="its worker never signed it"):
                     report.filled += 1
                 floor = min(floor, item.nonce)
                 continue
@@ -199,9 +193,8 @@ class TxMonitor:
     def _watch(self, item: TxItem, head: int, latest: int, report: PassReport) -> TxItem:
         receipt = self._find_receipt(item)
         if receipt is not None:
-            deep_enough = head - receipt.block_number + 1 >= self.policy.confirmations
-            changed = item.state != STATE_MINED or item.block_hash != receipt.block_hash or item.mined_hash != receipt.tx_hash
-            if changed and not deep_enough:
+            deep_enough = receipts.deep_enough(head, receipt.block_number, self.policy.confirmations)
+            if receipts.newly_mined(item, receipt) and not deep_enough:
                 item = self._mined(item, receipt)
             if deep_enough:
                 item = self._settle(item, receipt, report)
@@ -227,7 +220,7 @@ class TxMonitor:
                 return item
             logger.warning("node refuses the stored transaction", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error))
         waited = self._clock() - item.latest.signed_at
-        if waited >= self.policy.bump_after_s and (item.nonce == latest or not known or item.latest.max_fee < self.market().base_fee):
+        if bumping.bump_due(waited, self.policy.bump_after_s, item.nonce == latest, known, lambda: item.latest.max_fee < self.market().base_fee):
             item = self._replace(item, report)
         return item
 
@@ -253,32 +246,23 @@ class TxMonitor:
         return item
 
     def _settle(self, item: TxItem, receipt: Receipt, report: PassReport) -> TxItem:
+        """A receipt deep enough: its records, then its item, as receipts.settlement says (the revert reason is read
+        only for a revert)."""
         if self._chain.block_hash(receipt.block_number) != receipt.block_hash:
             return item  # reorganised between the two reads: look again next pass
-        if receipt.status == 1:
-            state, status, error = STATE_CONFIRMED, STATUS_CONFIRMED, None
-        else:
-            state, status = STATE_FAILED, STATUS_FAILED
-            error = self._chain.revert_reason(receipt.tx_hash, receipt.block_number)
-        mined = {
-            "minedHash": receipt.tx_hash, "blockNumber": receipt.block_number, "blockHash": receipt.block_hash,
-            "gasUsed": receipt.gas_used, "feePaidWei": receipt.gas_used * receipt.effective_gas_price,
-        }
+        revert_reason = self._chain.revert_reason(receipt.tx_hash, receipt.block_number) if receipt.status != 1 else None
+        verdict = receipts.settlement(receipt, item.nonce, item.latest.tx_hash, revert_reason)
+        state, status, error = verdict.state, verdict.status, verdict.error
         # The records first, then the item: a final item is never looked at again, so a crash between the two
         # must leave the item in flight (the next pass settles it again; the record writes are idempotent).
-        if error is not None and is_owner_mismatch(error):
-            # Signed by a key that is not (or no longer) the owner: the registrations are not at fault.
-            self._requeue(item, f"its transaction reverted {error}; queued again, the worker is paused")
-            self._pause(f"transaction at nonce {item.nonce} reverted {error}")
+        if verdict.requeue is not None:
+            assert verdict.pause is not None
+            self._requeue(item, verdict.requeue)
+            self._pause(verdict.pause)
         else:
-            changes: dict[str, Any] = {"block_number": receipt.block_number}
-            if receipt.tx_hash != item.latest.tx_hash:  # the records name the newest attempt; an older one was mined
-                changes["tx_hash"] = receipt.tx_hash
-            if error is not None:
-                changes["error"] = error
-            self._update_records(item, status, OPEN_STATUSES, **changes)
+            self._update_records(item, status, OPEN_STATUSES, **verdict.record_changes)
         try:
-            item = self._txs.mark_final(item, state, error=error, receipt=mined)
+            item = self._txs.mark_final(item, state, error=error, receipt=receipts.mined_fields(receipt))
         except StaleItem:
             return item
         self.telemetry.add(GAS_USED, "Count", receipt.gas_used)
@@ -296,8 +280,7 @@ class TxMonitor:
 
     def _maybe_lost(self, item: TxItem, head: int, report: PassReport) -> None:
         """Its nonce is used, by none of its hashes. Once that is N blocks deep, ours can never land."""
-        deep = max(0, head - self.policy.confirmations + 1)
-        if item.nonce >= self._chain.nonce(self._signer.address, deep):
+        if not bumping.lost(item.nonce, self._chain.nonce(self._signer.address, bumping.lost_check_block(head, self.policy.confirmations))):
             return
         # Re-queue first, then mark lost: the jobs' messages were acknowledged long ago, and a lost item is never
         # looked at again. A crash between the two re-queues them again next pass (the worker drops duplicates).
@@ -324,14 +307,14 @@ class TxMonitor:
     def _replace(self, item: TxItem, report: PassReport) -> TxItem:
         market = self.market()
         previous = Fees(item.latest.max_fee, item.latest.tip)
-        offer = replacement(previous, market, self.policy.max_fee_cap_wei)
-        if offer is None or offer.capped:
+        offer = bumping.bump(previous, market, self.policy.max_fee_cap_wei)
+        if offer.cap_reached:
             report.fee_capped += 1
             self.telemetry.count(FEE_CAP_REACHED)
             logger.warning("fee cap reached: a stuck transaction cannot be priced higher", extra=log_extra(
                 nonce=item.nonce, tx_hash=item.latest.tx_hash, max_fee=previous.max_fee, cap=self.policy.max_fee_cap_wei, base_fee=market.base_fee))
-            if offer is None:
-                return item
+        if offer.fees is None:
+            return item
         signed = self._chain.sign(self._signer, nonce=item.nonce, to=item.to, data=item.data, gas=item.gas, max_fee=offer.fees.max_fee, tip=offer.fees.tip)
         try:
             item = self._txs.add_attempt(item, signed.raw, Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock()))
