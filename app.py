@@ -146,6 +146,33 @@ def batch_lookup() -> Response:
     return _json_response(200, services.registry().batch_lookup(_json_body()))
 
 
+# ---------------------------------------------------------------- the transparency log (issue 13)
+
+
+@app.route("/log/head", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
+@maps_errors
+def log_head() -> Response:
+    return _json_response(200, services.log_queries().head())
+
+
+@app.route("/log/inclusion", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
+@maps_errors
+def log_inclusion() -> Response:
+    return _json_response(200, services.log_queries().inclusion(_query("wallet"), _query("version"), _query("treeSize")))
+
+
+@app.route("/log/consistency", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
+@maps_errors
+def log_consistency() -> Response:
+    return _json_response(200, services.log_queries().consistency(_query("from"), _query("to")))
+
+
+@app.route("/log/leaves", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
+@maps_errors
+def log_leaves() -> Response:
+    return _json_response(200, services.log_queries().leaves(_query("start"), _query("end")))
+
+
 @app.route("/openapi.json", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
 @maps_errors
 def openapi_document() -> Response:
@@ -198,6 +225,10 @@ _DECLARED: dict[str, tuple[str, ...]] = {
     "/keys/{address}/history": ("GET",),
     "/keys/{address}/revocation": ("POST",),
     "/batch-lookup": ("POST",),
+    "/log/head": ("GET",),
+    "/log/inclusion": ("GET",),
+    "/log/consistency": ("GET",),
+    "/log/leaves": ("GET",),
     "/openapi.json": ("GET",),
     "/config": ("GET",),
     "/": ("GET",),

@@ -61,6 +61,15 @@ KEY_UPDATED = "KeyUpdated(address,bytes32,uint64)"
 KEY_REVOKED = "KeyRevoked(address,bytes32,uint64)"
 LOG_CHUNK_BLOCKS = 2000
 RPC_BATCH = 200
+# Every client comes from 127.0.0.1 and the soak writes n times in one day: no per-source rate limit, no per-wallet
+# quota and no daily write budgets (chalicelib/quotas.py; 0 is no limit) for its stage, or the API would answer 429
+# long before n writes (the defaults: 20 writes per source and 2,000 in all per day).
+UNLIMITED_WRITES = {
+    "SOURCE_REQUESTS_PER_MINUTE": "0",
+    "WALLET_WRITES_PER_DAY": "0",
+    "SOURCE_WRITES_PER_DAY": "0",
+    "WRITES_PER_DAY": "0",
+}
 
 
 @dataclass(frozen=True)
@@ -675,12 +684,11 @@ def run(config: SoakConfig) -> dict[str, Any]:
     log_dir.mkdir(parents=True, exist_ok=True)
     overrides = {
         "CONFIRMATIONS": str(config.confirmations),
-        "SOURCE_REQUESTS_PER_MINUTE": "0",  # every client comes from 127.0.0.1: no per-source limit
-        "WALLET_WRITES_PER_DAY": "0",
+        **UNLIMITED_WRITES,
         "LOG_LEVEL": "INFO",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
-    os.environ.update({"SOURCE_REQUESTS_PER_MINUTE": "0", "WALLET_WRITES_PER_DAY": "0"})
+    os.environ.update(UNLIMITED_WRITES)
     stack = LocalStack(
         block_time=config.block_time, with_api=True, with_worker=True, moto_in_process=False,
         worker_processes=config.worker_processes, log_dir=log_dir, anvil_state_path=log_dir / "anvil-state.json",

@@ -17,6 +17,7 @@ from chalicelib.monitor import MonitorPolicy, TxMonitor
 from chalicelib.nonces import NonceManager
 from chalicelib.records import KIND_KEY, STATUS_QUEUED, Record, RecordStore
 from chalicelib.transactions import TxStore
+from chalicelib.translog import TransparencyLog
 from chalicelib.worker import ChainWorker, WorkerPolicy
 
 
@@ -38,14 +39,15 @@ class Parts:
         sqs = boto3.client("sqs", endpoint_url=settings.aws_endpoint_url)
         signer = KmsSigner(boto3.client("kms", endpoint_url=settings.aws_endpoint_url), settings.kms_key_id)
         transactions = dynamodb.Table(settings.transactions_table)
+        log = TransparencyLog(dynamodb.Table(settings.log_table), anchor_single_after_s=settings.log_anchor_single_after_s)
         return cls(
             settings=settings,
-            records=RecordStore(dynamodb.Table(settings.records_table)),
+            records=RecordStore(dynamodb.Table(settings.records_table), log),
             queue=JobQueue(sqs, settings.jobs_queue_name),
             sqs=sqs,
             nonces=NonceManager(transactions, signer.address),
             txs=TxStore(transactions, signer.address),
-            chain=RegistryChain(settings.rpc_url, settings.registry_address, settings.chain_id),
+            chain=RegistryChain(settings.rpc_url, settings.registry_address, settings.chain_id, log_head=log.head_to_anchor),
             signer=signer,
         )
 
@@ -53,7 +55,7 @@ class Parts:
         return ChainWorker(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, WorkerPolicy.from_settings(self.settings))
 
     def monitor(self) -> TxMonitor:
-        return TxMonitor(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, MonitorPolicy.from_settings(self.settings))
+        return TxMonitor(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, MonitorPolicy.from_settings(self.settings), log=self.records.log)
 
     def enqueue(self, jobs: list[Job]) -> None:
         for start in range(0, len(jobs), 10):

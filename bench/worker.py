@@ -90,6 +90,8 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     progress(f"naive: {len(naive_jobs)} confirmed in {naive_elapsed:.1f} s")
     assert parts.statuses(naive_jobs) == {"confirmed": len(naive_jobs)}
 
+    anchor = anchor_gas(parts, 100)
+    progress(f"log anchor: +{anchor['log_anchor_gas_per_registration']} gas per registration at 100 keys")
     per_block: dict[int, int] = {}
     for item in items:
         per_block[item.block_number] = per_block.get(item.block_number, 0) + 1
@@ -99,6 +101,9 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
         "registrations_per_s": round(args.n / elapsed, 1),
         "naive_registrations_per_s": round(len(naive_jobs) / naive_elapsed, 2),
         "seed_add_key_gas": SEED_ADD_KEY_GAS,
+        **anchor,
+        "log_size": parts.records.log.head().size,
+        "log_anchored_size": parts.chain.anchored_log_head()[0],
         "n": args.n,
         "naive_n": len(naive_jobs),
         "batch_size": args.batch_size,
@@ -114,6 +119,36 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
         "naive_first_block": naive_start_block,
         "input": "records via RecordStore.create and jobs via SQS SendMessageBatch: the HTTP API is bypassed",
         "timed": "from the first poll of a full queue until the monitor has confirmed every registration",
+    }
+
+
+def anchor_gas(parts: Any, keys: int) -> dict[str, Any]:
+    """What anchoring the transparency log adds (issue 13), by eth_estimateGas on the chain as the run left it (a
+    head already anchored: the steady state): setKeysAnchored minus setKeys for `keys` fresh keys, per key, and
+    the same for one key (setKeysAnchored minus setKey)."""
+    import os
+
+    from chalicelib.cid import cid_for_bytes
+    from chalicelib.jobs import JOB_SET_KEY, Job
+    from eth_account import Account
+
+    jobs = [Job(Account.create().address, 1, cid_for_bytes(os.urandom(40)), JOB_SET_KEY) for _ in range(keys)]
+    size, _ = parts.chain.anchored_log_head()
+    head = (size + 1, os.urandom(32))  # larger than the stored head: stored and emitted, as in production
+    owner = parts.signer.address
+
+    def gas(batch: list[Any], anchored: bool) -> int:
+        return parts.chain.estimate(owner, parts.chain.set_keys_data(batch, head=head if anchored else None, anchor=anchored))
+
+    batched_plain, batched_anchored = gas(jobs, False), gas(jobs, True)
+    single_plain, single_anchored = gas(jobs[:1], False), gas(jobs[:1], True)
+    return {
+        "log_anchor_gas_per_registration": round((batched_anchored - batched_plain) / keys, 1),
+        "log_anchor_batch": keys,
+        "gas_per_registration_anchored_estimate": round(batched_anchored / keys, 1),
+        "gas_single_anchored": single_anchored,
+        "log_anchor_gas_single": single_anchored - single_plain,
+        "log_anchor_measured": "eth_estimateGas of setKeysAnchored minus setKeys (setKey for one) on the same state, a head already anchored",
     }
 
 

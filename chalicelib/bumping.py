@@ -6,6 +6,8 @@ knows a hash, the market) and its nonce items, asks these, and signs, stores and
 Invariants:
 - one nonce, one transaction that lands: a replacement reuses the nonce, the calldata and the gas of the item, only
   the fees change, each at least 10% higher than the last attempt (fees.py), and is stored before it is sent;
+- a replacement's gas * maxFeePerGas plus its L1 data fee (OP-stack chains) stays within MAX_TX_COST_ETH, as the
+  worker's first offer does (packing.payable): its maxFeePerGas is capped below MAX_FEE_CAP_GWEI when needed;
 - only a transaction that blocks the queue is bumped: the one at the chain's next nonce, one no node knows, or one
   priced under the base fee; the others wait behind it without paying more;
 - a transaction counts as lost only once its nonce is used, by none of its hashes, in a block CONFIRMATIONS deep
@@ -45,6 +47,15 @@ def bump(previous: Fees, market: Market, max_fee_cap_wei: int) -> Bump:
     if offer is None:
         return Bump(None, True)
     return Bump(offer.fees, offer.capped)
+
+
+def max_fee_cap(max_fee_cap_wei: int, max_tx_cost_wei: int, gas: int, l1_fee_wei: Optional[int]) -> int:
+    """The highest maxFeePerGas a replacement with gas limit `gas` may offer: MAX_FEE_CAP_GWEI, lowered so that
+    gas * maxFeePerGas + `l1_fee_wei` stays within `max_tx_cost_wei`. `l1_fee_wei` is the L1 data fee of the
+    replacement the fee cap alone allows (None: there is none, and the fee cap stands)."""
+    if l1_fee_wei is None:
+        return max_fee_cap_wei
+    return min(max_fee_cap_wei, max(0, max_tx_cost_wei - l1_fee_wei) // gas)
 
 
 def lost_check_block(head: int, confirmations: int) -> int:

@@ -10,7 +10,7 @@ nonces, and whether the node knows a hash.
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from .cid import digest_from_cid
 from .ethsig import keccak256
@@ -50,6 +50,7 @@ class Receipt:
     block_hash: str
     gas_used: int
     effective_gas_price: int
+    log_anchor: Optional[tuple[int, bytes]] = None  # (size, root) of the LogAnchored event it emitted, if any
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,15 @@ class SendResult:
 
 class RegistryChain:
     def __init__(
-        self, rpc_url: str, registry_address: str, chain_id: int, rpc_timeout_s: float = 10.0, l1_fee_oracle: str = L1_FEE_ORACLE_NONE
+        self, rpc_url: str, registry_address: str, chain_id: int, rpc_timeout_s: float = 10.0, l1_fee_oracle: str = L1_FEE_ORACLE_NONE,
+        log_head: Optional[Callable[[int], Optional[tuple[int, bytes]]]] = None,
     ) -> None:
+        """`log_head(keys)`, when given, returns the transparency log's (size, root) a transaction setting `keys` keys
+        should anchor, or None (translog.TransparencyLog.head_to_anchor): setKeys calldata built then carries it
+        (setKeysAnchored). It is read when the calldata is built, i.e. when the worker packs or re-signs."""
         from web3 import Web3
+
+        self.log_head = log_head
 
         if l1_fee_oracle not in L1_FEE_ORACLES:
             raise ValueError(f"L1_FEE_ORACLE must be one of {', '.join(L1_FEE_ORACLES)}, not {l1_fee_oracle!r}")
@@ -171,7 +178,22 @@ class RegistryChain:
             block_hash=found["blockHash"],
             gas_used=int(found["gasUsed"], 16),
             effective_gas_price=int(found.get("effectiveGasPrice") or "0x0", 16),
+            log_anchor=self._log_anchor(found.get("logs") or []),
         )
+
+    def _log_anchor(self, logs: list[dict[str, Any]]) -> Optional[tuple[int, bytes]]:
+        """(size, root) of the registry's LogAnchored event among a receipt's logs (at most one per transaction)."""
+        topic = "0x" + keccak256(LOG_ANCHORED.encode()).hex()
+        for entry in logs:
+            if entry.get("address", "").lower() == self.address.lower() and (entry.get("topics") or [None])[0] == topic:
+                data = bytes.fromhex(entry["data"].removeprefix("0x"))
+                return int.from_bytes(data[:32], "big"), data[32:64]
+        return None
+
+    def anchored_log_head(self) -> tuple[int, bytes]:
+        """The contract's logHead(): the latest anchored (size, root)."""
+        size, root = self.contract.functions.logHead().call()
+        return int(size), bytes(root)
 
     def _raw(self, method: str, params: list[Any]) -> Any:
         answer = self.w3.provider.make_request(method, params)
@@ -189,13 +211,25 @@ class RegistryChain:
 
     # ------------------------------------------------------------ writes
 
-    def set_keys_data(self, jobs: list[Job]) -> str:
-        """Calldata writing every job's digest: setKey for one (cheaper alone), setKeys for several.
+    def set_keys_data(self, jobs: list[Job], head: Optional[tuple[int, bytes]] = None, anchor: bool = True) -> str:
+        """Calldata writing every job's digest: setKey for one (cheaper alone), setKeys for several; with a log head
+        (given, or read from `log_head`; never with anchor=False), setKeysAnchored, which also anchors that head
+        (issue 13).
 
         Encoded with eth_abi directly: web3's encode_abi takes ~0.1 s for 100 keys.
         """
         from eth_abi import encode
 
+        if not anchor:
+            head = None
+        elif head is None and self.log_head is not None:
+            head = self.log_head(len(jobs))
+        if head is not None and head[0] > 0:
+            args = encode(
+                ["address[]", "bytes32[]", "uint64[]", "uint64", "bytes32"],
+                [[j.wallet for j in jobs], [digest_from_cid(j.cid) for j in jobs], [j.version for j in jobs], head[0], head[1]],
+            )
+            return "0x" + (_selector(SET_KEYS_ANCHORED) + args).hex()
         if len(jobs) == 1:
             job = jobs[0]
             args = encode(["address", "bytes32", "uint64"], [job.wallet, digest_from_cid(job.cid), job.version])
@@ -300,6 +334,8 @@ class RegistryChain:
 
 SET_KEY = "setKey(address,bytes32,uint64)"
 SET_KEYS = "setKeys(address[],bytes32[],uint64[])"
+SET_KEYS_ANCHORED = "setKeysAnchored(address[],bytes32[],uint64[],uint64,bytes32)"
+LOG_ANCHORED = "LogAnchored(uint64,bytes32)"
 REVOKE_KEY = "revokeKey(address,bytes32,uint64)"
 
 

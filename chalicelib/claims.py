@@ -29,9 +29,9 @@ from .records import (
     FINAL_STATUSES,
     KIND_KEY,
     KIND_REVOCATION,
+    OPEN_STATUSES,
     STATUS_CONFIRMED,
     STATUS_FAILED,
-    STATUS_PINNED,
     STATUS_QUEUED,
     STATUS_SUBMITTED,
     STATUS_SUPERSEDED,
@@ -109,13 +109,20 @@ def _missing(job: Job) -> Outcome:
 
 
 def held_by(job: Job, item: Optional[TxItem]) -> Verdict:
-    """A job whose record is claimed at `item`'s nonce (a duplicate delivery): acknowledged while that nonce holds it;
-    `outcome` None when the nonce will never carry it (lost, a no-op, gone, or carrying other jobs)."""
+    """A job whose record is claimed at `item`'s nonce (a duplicate delivery): acknowledged while that nonce carries
+    it, delivered again (RETRY_WAIT) while a worker has reserved that nonce for it but not stored it yet; `outcome`
+    None when the nonce will never carry it (lost, a no-op, gone, or carrying other jobs)."""
     if item is None or item.state == STATE_LOST or item.kind == KIND_NOOP:
         return Verdict()
     if item.state == STATE_RESERVED:
-        # Another worker is between reserving and storing. If it dies, the monitor re-queues its jobs.
-        return Verdict(Outcome(True)) if any(key_of(c) == key_of(job) for c in item.candidates) else Verdict()
+        # Another worker is between reserving and storing: it may yet store it (then the monitor sees it through),
+        # die (the monitor re-queues it) or step back (its order check, a shrunk payload) and count on this very
+        # message coming back: one SQS message is held by two workers once a batch outlives its visibility
+        # timeout, and an ack here deleted it under the other (the job stayed queued with no message). So it is
+        # delivered again, and settled once that nonce's fate is known.
+        if any(key_of(c) == key_of(job) for c in item.candidates):
+            return Verdict(Outcome(False, retry=RETRY_WAIT, reason=f"nonce {item.nonce} is reserved for it by a worker that has not stored it yet"))
+        return Verdict()
     if not item.carries(job.wallet, job.version):
         return Verdict()
     return Verdict(Outcome(True), rebroadcast=item if item.block_number is None else None)
@@ -128,7 +135,7 @@ def after_newer_key(job: Job, versions: list[Record], claimed_at: Optional[int])
     newer = [r for r in versions if r.version > job.version and r.kind == KIND_KEY]
     if any(r.status == STATUS_CONFIRMED for r in newer):
         return superseded(job, claimed_at)
-    if any(r.status in (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED) for r in newer):
+    if any(r.status in OPEN_STATUSES for r in newer):
         return Outcome(False, retry=RETRY_WAIT, reason=WAIT_FOR_NEWER_KEY)
     return None
 

@@ -90,6 +90,10 @@ DEFAULT_CORS_ALLOW_ORIGIN = "*"
 @dataclass(frozen=True)
 class Settings:
     records_table: str = setting("RECORDS_TABLE", "dmtp-registry-local-records", check=_resource_name)
+    # The transparency log (issue 13): its table, and how old the last anchor must be before a lone key's
+    # transaction anchors the log head too (an anchor costs ~12k gas alone, ~100 gas per key at 100 keys).
+    log_table: str = setting("LOG_TABLE", "dmtp-registry-local-log", check=_resource_name)
+    log_anchor_single_after_s: float = setting("LOG_ANCHOR_SINGLE_AFTER_S", "300", float, _not_negative)
     jobs_queue_name: str = setting("JOBS_QUEUE_NAME", DEFAULT_JOBS_QUEUE_NAME, check=_resource_name)
     kms_key_id: str = setting("KMS_KEY_ID", "alias/dmtp-registry-local-owner-blue", check=_resource_name)
     chain_id: int = setting("CHAIN_ID", "0", int, _not_negative)  # 0: not configured (the API refuses to start)

@@ -67,20 +67,25 @@ def parse_envelope(value: Any) -> dict[str, Any]:
     expected = {"version", *shape}
     if set(value) != expected:
         raise InvalidField(f"{FIELD} ({version}) must have exactly {', '.join(sorted(expected))}", field=FIELD)
+    parsed = {name: value[name] for name in sorted(expected)}
     for name, (encoding, rule) in shape.items():
         if encoding == "int":
-            _allowed_int(value[name], f"{FIELD}.{name}", rule)
+            parsed[name] = _allowed_int(value[name], f"{FIELD}.{name}", rule)
             continue
         decoded = _DECODERS[encoding](value[name], f"{FIELD}.{name}")
         if len(decoded) != rule:
             raise InvalidField(f"{FIELD}.{name} must decode to {rule} bytes, got {len(decoded)}", field=FIELD)
-    return {name: value[name] for name in sorted(expected)}
+    return parsed
 
 
-def _allowed_int(value: Any, name: str, allowed: tuple[int, ...]) -> None:
+def _allowed_int(value: Any, name: str, allowed: tuple[int, ...]) -> int:
+    """The integer, as JSON means it: 1.0 is the integer 1 (JSON Schema and JavaScript agree), kept as 1."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
         shown = str(allowed[0]) if len(allowed) == 1 else f"one of {', '.join(map(str, allowed))}"
         raise InvalidField(f"{name} must be the integer {shown}", field=FIELD)
+    return value
 
 
 def _base64(value: Any, name: str) -> bytes:

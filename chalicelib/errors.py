@@ -94,3 +94,15 @@ class DependencyUnavailable(RegistryError):
 
 def problem_for_unexpected() -> dict[str, Any]:
     return RegistryError("An unexpected error occurred; it has been logged.").to_problem()
+
+
+class NotAnchored(RegistryError):
+    """The transparency-log leaf asked for is not under any head anchored on chain yet (issue 13)."""
+
+    status, code, title = 404, "not-anchored", "Not anchored on chain yet"
+
+
+class LogBusy(RegistryError):
+    """The transparency log's head kept moving: the record was not stored; sending it again is safe."""
+
+    status, code, title = 503, "log-busy", "Transparency log busy"

@@ -11,7 +11,8 @@ Each pass, for the owner key:
   * if a node does not know it (dropped), rebroadcasts the same bytes;
   * if it waited BUMP_AFTER_S while blocking the queue (or priced under the base fee), replaces it with
     maxFeePerGas and tip each at least 10% higher, storing the replacement before broadcasting it; at the fee
-    cap it raises FeeCapReached and leaves the tx to wait, and every other nonce keeps moving;
+    cap (MAX_FEE_CAP_GWEI per gas, and MAX_TX_COST_ETH for gas * maxFeePerGas plus the L1 data fee on OP-stack
+    chains) it raises FeeCapReached and leaves the tx to wait, and every other nonce keeps moving;
   * if another transaction took its nonce (N blocks deep), marks it lost and re-queues its jobs.
 
 This class is the orchestration: it reads through its ports, asks a pure decision and writes the answer. The
@@ -61,12 +62,16 @@ class MonitorPolicy:
     max_fee_cap_wei: int = Settings.max_fee_cap_wei
     owner_min_balance_wei: int = Settings.owner_min_balance_wei
     nonce_lease_s: float = Settings.nonce_lease_s
+    max_tx_cost_wei: int = Settings.max_tx_cost_wei  # gas * maxFeePerGas + L1 data fee of one transaction, at most
     reconcile_every_s: float = 5.0
     sweep_every_s: float = 300.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> "MonitorPolicy":
-        return cls(settings.confirmations, settings.bump_after_s, settings.max_fee_cap_wei, settings.owner_min_balance_wei, settings.nonce_lease_s)
+        return cls(
+            settings.confirmations, settings.bump_after_s, settings.max_fee_cap_wei, settings.owner_min_balance_wei, settings.nonce_lease_s,
+            max_tx_cost_wei=settings.max_tx_cost_wei,
+        )
 
 
 @dataclass
@@ -97,6 +102,7 @@ class TxMonitor:
         clock: Callable[[], float] = time.time,
         control: Optional[WorkerControl] = None,
         sweeper: Optional[Any] = None,
+        log: Optional[Any] = None,  # translog.TransparencyLog: learns the heads the chain anchored
     ) -> None:
         self._records = records
         self._nonces = nonces
@@ -109,6 +115,7 @@ class TxMonitor:
         self.monitor_id = monitor_id or "monitor-" + uuid.uuid4().hex[:8]
         self._clock = clock
         self._control = control if control is not None else WorkerControl(txs.table)
+        self._log = log
         self.sweeper = sweeper  # sweeper.py: run every policy.sweep_every_s, after the pass
         self._swept_at: Optional[float] = None
         self._market: Optional[Market] = None
@@ -251,22 +258,29 @@ class TxMonitor:
         if self._chain.block_hash(receipt.block_number) != receipt.block_hash:
             return item  # reorganised between the two reads: look again next pass
         revert_reason = self._chain.revert_reason(receipt.tx_hash, receipt.block_number) if receipt.status != 1 else None
-        verdict = receipts.settlement(receipt, item.nonce, item.latest.tx_hash, revert_reason)
+        verdict = receipts.settlement(
+            receipt, item.nonce, item.latest.tx_hash, revert_reason, item.kind, item.entries, lambda job: self._records.get(job.wallet, job.version - 1),
+        )
         state, status, error = verdict.state, verdict.status, verdict.error
         # The records first, then the item: a final item is never looked at again, so a crash between the two
         # must leave the item in flight (the next pass settles it again; the record writes are idempotent).
         if verdict.requeue is not None:
-            assert verdict.pause is not None
             self._requeue(item, verdict.requeue)
-            self._pause(verdict.pause)
+            if verdict.pause is not None:
+                self._pause(verdict.pause)
         else:
             self._update_records(item, status, OPEN_STATUSES, **verdict.record_changes)
+            if self._log is not None and verdict.anchor is not None:
+                self._log.record_anchor(*verdict.anchor, receipt.tx_hash, receipt.block_number)
         try:
             item = self._txs.mark_final(item, state, error=error, receipt=receipts.mined_fields(receipt))
         except StaleItem:
             return item
         self.telemetry.add(GAS_USED, "Count", receipt.gas_used)
         self.telemetry.add(FEE_PAID_GWEI, "Count", receipt.gas_used * receipt.effective_gas_price / 10**9)
+        if verdict.requeue is not None:
+            logger.warning("transaction reverted; its jobs are queued again", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error))
+            return item
         if status == STATUS_CONFIRMED:
             report.confirmed += len(item.entries)
             self.telemetry.count(REGISTRATIONS_CONFIRMED, len(item.entries))
@@ -307,12 +321,18 @@ class TxMonitor:
     def _replace(self, item: TxItem, report: PassReport) -> TxItem:
         market = self.market()
         previous = Fees(item.latest.max_fee, item.latest.tip)
-        offer = bumping.bump(previous, market, self.policy.max_fee_cap_wei)
+        # The L1 data fee (OP-stack) is that of the replacement the fee cap alone allows: a lower maxFeePerGas
+        # encodes in no more bytes, so the replacement sent within the cost cap pays no more L1 fee than that.
+        wanted = bumping.bump(previous, market, self.policy.max_fee_cap_wei).fees
+        l1_fee = None if wanted is None else self._chain.l1_fee_of(data=item.data, gas=item.gas, max_fee=wanted.max_fee, tip=wanted.tip)
+        cap = bumping.max_fee_cap(self.policy.max_fee_cap_wei, self.policy.max_tx_cost_wei, item.gas, l1_fee)
+        offer = bumping.bump(previous, market, cap)
         if offer.cap_reached:
             report.fee_capped += 1
             self.telemetry.count(FEE_CAP_REACHED)
             logger.warning("fee cap reached: a stuck transaction cannot be priced higher", extra=log_extra(
-                nonce=item.nonce, tx_hash=item.latest.tx_hash, max_fee=previous.max_fee, cap=self.policy.max_fee_cap_wei, base_fee=market.base_fee))
+                nonce=item.nonce, tx_hash=item.latest.tx_hash, max_fee=previous.max_fee, cap=cap, base_fee=market.base_fee,
+                fee_cap=self.policy.max_fee_cap_wei, cost_cap_wei=self.policy.max_tx_cost_wei))
         if offer.fees is None:
             return item
         signed = self._chain.sign(self._signer, nonce=item.nonce, to=item.to, data=item.data, gas=item.gas, max_fee=offer.fees.max_fee, tip=offer.fees.tip)

@@ -7,13 +7,14 @@ version n also marks version n - 1 with `nextVersion` in the same transaction, s
 record having no `nextVersion` holds only while that record is the wallet's latest.
 """
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator, Optional
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from .dynamo import condition_failed
+from .translog import LEAF_KIND_KEY, LEAF_KIND_REVOCATION, CallerConditionFailed, TransparencyLog, document_hash, leaf_bytes
 
 HEAD_VERSION = 0
 KIND_KEY = "key"
@@ -52,6 +53,7 @@ class Record:
     revokes_cid: Optional[str] = None  # revocation records: the CID of the key they revoke
     signer_check: Optional[str] = None  # JSON: how the signature was verified (ERC-1271: chain id and block)
     next_version: Optional[int] = None  # set when the wallet's next version is written
+    log_index: Optional[int] = None  # its leaf in the transparency log (translog.py), written with it
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Head:
     cid: str
     document: str
     revocation: Optional[str]  # JSON of the revocation record's document, when the current key is revoked
+    key_log_index: Optional[int] = None  # the current key's leaf in the transparency log
 
 
 _ATTRIBUTES = {
@@ -95,6 +98,7 @@ _ATTRIBUTES = {
     "revokes_cid": "revokesCid",
     "signer_check": "signerCheck",
     "next_version": "nextVersion",
+    "log_index": "logIndex",
 }
 
 
@@ -110,15 +114,27 @@ def _to_item(record: Record) -> dict[str, Any]:
 def _from_item(item: dict[str, Any]) -> Record:
     values = {name: item.get(attribute) for name, attribute in _ATTRIBUTES.items()}
     values["kind"] = values["kind"] or KIND_KEY
-    for numeric in ("created_at", "updated_at", "nonce", "block_number", "next_version"):
+    for numeric in ("created_at", "updated_at", "nonce", "block_number", "next_version", "log_index"):
         if values[numeric] is not None:
             values[numeric] = int(values[numeric])
     return Record(wallet=item["walletEip55"], version=int(item["version"]), **values)
 
 
+def leaf_of(record: Record) -> bytes:
+    """The record's transparency-log leaf (translog.py): a key's documentHash is the digest in its CID (what the
+    contract stores), a revocation's the SHA-256 of its stored canonical JSON."""
+    from .cid import digest_from_cid
+
+    if record.kind == KIND_KEY:
+        return leaf_bytes(LEAF_KIND_KEY, record.wallet, record.version, digest_from_cid(record.cid))
+    return leaf_bytes(LEAF_KIND_REVOCATION, record.wallet, record.version, document_hash(record.document))
+
+
 class RecordStore:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, log: Optional[TransparencyLog] = None) -> None:
+        """With `log`, every record created is appended to it in the same transaction (issue 13)."""
         self._table = table
+        self.log = log
 
     def latest(self, wallet: str) -> Optional[Record]:
         found = self.newest(wallet, 1)
@@ -159,11 +175,30 @@ class RecordStore:
         return _from_item(item) if item else None
 
     def create(self, record: Record) -> None:
-        """Store `record` as the wallet's next version; VersionTaken unless the head says version - 1."""
+        """Store `record` as the wallet's next version; VersionTaken unless the head says version - 1. With a log,
+        its leaf is appended in the same transaction (the record carries its leaf index)."""
+        try:
+            if self.log is None:
+                self._table.meta.client.transact_write_items(TransactItems=self._create_items(record, None))
+            else:
+                self.log.append(leaf_of(record), lambda index: self._create_items(record, index))
+        except CallerConditionFailed as exc:
+            raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
+            raise
+
+    def _create_items(self, record: Record, log_index: Optional[int]) -> list[dict[str, Any]]:
+        """The record's put, the wallet head's conditional update and the previous version's mark."""
         head_changes: dict[str, Any] = {"latestVersion": record.version, "walletEip55": record.wallet}
         if record.kind == KIND_KEY:
             head_changes.update(keyVersion=record.version, cid=record.cid, document=record.document)
             remove = ["revocation"]
+            if log_index is not None:
+                head_changes["keyLogIndex"] = log_index
+            else:
+                remove.append("keyLogIndex")
         else:
             head_changes["revocation"] = record.document
             remove = []
@@ -177,34 +212,28 @@ class RecordStore:
         update = "SET " + ", ".join(f"#{name} = :{name}" for name in head_changes)
         if remove:
             update += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+        item = _to_item(record if log_index is None else replace(record, log_index=log_index))
         # The resource's client (de)serialises attribute values itself: plain Python values go in and out.
-        try:
-            self._table.meta.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table.name,
-                            "Item": _to_item(record),
-                            "ConditionExpression": "attribute_not_exists(wallet)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table.name,
-                            "Key": {"wallet": record.wallet.lower(), "version": HEAD_VERSION},
-                            "UpdateExpression": update,
-                            "ConditionExpression": head_condition,
-                            "ExpressionAttributeNames": {f"#{n}": n for n in (*head_changes, *remove)},
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                    *([self._mark_next(record.wallet, previous)] if previous else []),
-                ]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
-                raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
-            raise
+        return [
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(wallet)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"wallet": record.wallet.lower(), "version": HEAD_VERSION},
+                    "UpdateExpression": update,
+                    "ConditionExpression": head_condition,
+                    "ExpressionAttributeNames": {f"#{n}": n for n in (*head_changes, *remove)},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            *([self._mark_next(record.wallet, previous)] if previous else []),
+        ]
 
     def _mark_next(self, wallet: str, version: int) -> dict[str, Any]:
         return {
@@ -241,6 +270,7 @@ class RecordStore:
                     cid=item["cid"],
                     document=item["document"],
                     revocation=item.get("revocation"),
+                    key_log_index=int(item["keyLogIndex"]) if "keyLogIndex" in item else None,
                 )
             pending = answer.get("UnprocessedKeys") or {}
             if pending:

@@ -6,7 +6,7 @@ import time
 from typing import Any, Callable, Optional
 
 from .cid import cid_for_bytes
-from .errors import DependencyUnavailable, InvalidField, MalformedRequest, NotFound, PinningFailed, VersionConflict
+from .errors import DependencyUnavailable, InvalidField, LogBusy, MalformedRequest, NotFound, PinningFailed, VersionConflict
 from .jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job, JobQueue
 from .pinning import Pinner
 from .protocol import (
@@ -35,6 +35,8 @@ from .protocol import (
 from .quotas import Quotas
 from .records import KIND_KEY, KIND_REVOCATION, STATUS_PINNED, STATUS_QUEUED, Head, Record, RecordStore, VersionTaken
 from .signatures import SignatureVerifier
+from .translog import Anchor
+from .translog import LogBusy as LogAppendBusy
 
 log = logging.getLogger(__name__)
 MAX_BATCH_LOOKUP = 100
@@ -143,6 +145,8 @@ class Registry:
     def _create(self, record: Record) -> None:
         try:
             self._records.create(record)
+        except LogAppendBusy as exc:
+            raise LogBusy("the transparency log is busy; nothing was stored, send the same request again") from exc
         except VersionTaken as exc:
             current = self._records.latest(record.wallet)
             version = current.version if current else 0
@@ -189,7 +193,7 @@ class Registry:
         more = len(page) == size and page[-1].version > 1
         return {
             "wallet": wallet,
-            "items": [self._history_item(record) for record in page],
+            "items": [self._history_item(record, anchor) for anchor in [self._latest_anchor()] for record in page],
             "nextCursor": str(page[-1].version) if more else None,
         }
 
@@ -204,7 +208,8 @@ class Registry:
         if duplicates:
             raise InvalidField(f"duplicate address(es): {', '.join(duplicates)}", field="addresses", duplicates=duplicates)
         heads = self._records.heads(wallets)
-        results = [self._head_view(wallet, heads.get(wallet.lower())) for wallet in wallets]
+        anchor = self._latest_anchor()  # one read for the whole batch
+        results = [self._head_view(wallet, heads.get(wallet.lower()), anchor) for wallet in wallets]
         found = sum(1 for r in results if r["found"])
         return {"results": results, "countFound": found, "countNotFound": len(results) - found}
 
@@ -229,6 +234,10 @@ class Registry:
         document = json.loads(key.document)
         registration, domain = registration_from_document(document)
         revocation = next((r for r in context if r.kind == KIND_REVOCATION and r.revokes_cid == key.cid), None)
+        anchor = self._latest_anchor()
+        revocation_view = None
+        if revocation is not None:
+            revocation_view = {**_revocation_view(revocation), "log": self._log_view(revocation.log_index, anchor)}
         return {
             "wallet": key.wallet,
             "version": key.version,
@@ -243,13 +252,14 @@ class Registry:
             "updatedAt": key.updated_at,
             "expiresAt": registration.expires_at or None,
             "revoked": revocation is not None,
-            "revocation": None if revocation is None else _revocation_view(revocation),
+            "revocation": revocation_view,
             "signerCheck": json.loads(key.signer_check) if key.signer_check else None,
             "bundle": document,
             "proof": self._proof(registration, domain),
+            "log": self._log_view(key.log_index, anchor),
         }
 
-    def _history_item(self, record: Record) -> dict[str, Any]:
+    def _history_item(self, record: Record, anchor: Optional[Anchor]) -> dict[str, Any]:
         base = {
             "version": record.version,
             "kind": record.kind,
@@ -257,6 +267,7 @@ class Registry:
             "status": record.status,
             "txHash": record.tx_hash,
             "createdAt": record.created_at,
+            "log": self._log_view(record.log_index, anchor),
         }
         if record.kind == KIND_KEY:
             base["document"] = json.loads(record.document)
@@ -264,7 +275,22 @@ class Registry:
             base["revocation"] = json.loads(record.document)
         return base
 
-    def _head_view(self, wallet: str, head: Optional[Head]) -> dict[str, Any]:
+    _NO_ANCHOR_READ: Any = object()
+
+    def _log_view(self, index: Optional[int], anchor: Any = _NO_ANCHOR_READ) -> Optional[dict[str, Any]]:
+        """The record's transparency-log leaf and the latest anchored head that covers it (null until one does).
+        Null for a record stored without a log (before the log existed)."""
+        if index is None or self._records.log is None:
+            return None
+        if anchor is Registry._NO_ANCHOR_READ:
+            anchor = self._records.log.latest_anchor()
+        covered = anchor is not None and anchor.size > index
+        return {"leafIndex": index, "anchoredHead": anchor.as_dict() if covered else None}
+
+    def _latest_anchor(self) -> Optional[Anchor]:
+        return self._records.log.latest_anchor() if self._records.log is not None else None
+
+    def _head_view(self, wallet: str, head: Optional[Head], anchor: Optional[Anchor] = None) -> dict[str, Any]:
         if head is None:
             return {"address": wallet, "found": False}
         document = json.loads(head.document)
@@ -277,6 +303,7 @@ class Registry:
             "cid": head.cid,
             "revoked": head.revocation is not None,
             "bundle": document,
+            "log": self._log_view(head.key_log_index, anchor),
         }
 
 

@@ -16,8 +16,10 @@ from .secrets import secret_source
 
 if TYPE_CHECKING:
     from .quotas import Quotas
+    from .logqueries import LogQueries
     from .records import RecordStore
     from .registry import Registry
+    from .translog import TransparencyLog
 
 
 def _aws_client(service: str, settings: Settings) -> Any:
@@ -52,19 +54,38 @@ def _rpc_configured() -> bool:
 
 
 def record_store(config: Settings) -> RecordStore:
+    from .dynamo import dynamodb_table
     from .records import RecordStore
 
-    table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.records_table)
-    return RecordStore(table)
+    return RecordStore(dynamodb_table(config.records_table, config.aws_endpoint_url), transparency_log(config))
+
+
+def transparency_log(config: Settings) -> TransparencyLog:
+    from .dynamo import dynamodb_table
+    from .translog import TransparencyLog
+
+    return TransparencyLog(dynamodb_table(config.log_table, config.aws_endpoint_url), anchor_single_after_s=config.log_anchor_single_after_s)
+
+
+@lru_cache(maxsize=1)
+def log_queries() -> LogQueries:
+    """The transparency log's read use cases (GET /log/...)."""
+    from .logqueries import LogQueries
+
+    config = settings()
+    records = record_store(config)
+    assert records.log is not None
+    return LogQueries(records.log, records)
 
 
 @lru_cache(maxsize=1)
 def quotas() -> Quotas:
+    from .dynamo import dynamodb_table
     from .emf import write_budget_exhausted
     from .quotas import Quotas
 
     config = settings()
-    table = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url).Table(config.quotas_table)
+    table = dynamodb_table(config.quotas_table, config.aws_endpoint_url)
     return Quotas(
         table, config.wallet_writes_per_day, config.source_requests_per_minute,
         writes_per_day=config.writes_per_day, source_writes_per_day=config.source_writes_per_day,
@@ -128,31 +149,32 @@ def tx_monitor() -> Any:
     return TxMonitor(
         records=parts["records"], nonces=parts["nonces"], txs=parts["txs"], chain=parts["chain"],
         signer=parts["signer"], queue=parts["queue"], policy=MonitorPolicy.from_settings(config), telemetry=telemetry,
-        sweeper=Sweeper(parts["records"], parts["txs"], parts["queue"], telemetry=telemetry),
+        sweeper=Sweeper(parts["records"], parts["txs"], parts["queue"], telemetry=telemetry), log=parts["records"].log,
     )
 
 
 @lru_cache(maxsize=1)
 def _chain_parts() -> dict[str, Any]:
     from .chain import RegistryChain
+    from .dynamo import dynamodb_table
     from .jobs import JobQueue
     from .kms_signer import KmsSigner
     from .nonces import NonceManager
     from .transactions import TxStore
 
     config = settings()
-    dynamodb = boto3.resource("dynamodb", endpoint_url=config.aws_endpoint_url)
     signer = KmsSigner(_aws_client("kms", config), config.kms_key_id)
-    transactions = dynamodb.Table(config.transactions_table)
+    transactions = dynamodb_table(config.transactions_table, config.aws_endpoint_url)
+    records = record_store(config)
     return {
-        "records": record_store(config),
+        "records": records,
         "nonces": NonceManager(transactions, signer.address),
         "txs": TxStore(transactions, signer.address),
         # Read once per container here: web3's provider keeps its URL (a rotated RPC secret reaches the worker
         # and monitor with their next cold start; the API reads it on use).
         "chain": RegistryChain(
             secret_source("RPC_URL", os.environ, config.secret_max_age_s)(), config.registry_address, config.chain_id,
-            l1_fee_oracle=config.l1_fee_oracle,
+            l1_fee_oracle=config.l1_fee_oracle, log_head=records.log.head_to_anchor if records.log else None,
         ),
         "signer": signer,
         "queue": JobQueue(_aws_client("sqs", config), config.jobs_queue_name),
@@ -161,5 +183,5 @@ def _chain_parts() -> dict[str, Any]:
 
 def reset() -> None:
     """Forget built services, so the next call reads the environment again (tests, local stack)."""
-    for cached in (settings, quotas, registry, chain_worker, tx_monitor, _chain_parts):
+    for cached in (settings, quotas, registry, log_queries, chain_worker, tx_monitor, _chain_parts):
         cached.cache_clear()

@@ -1,18 +1,26 @@
-"""python -m client {keygen,register,revoke,lookup,history,verify}: the reference client from a shell.
+"""python -m client {keygen,register,revoke,lookup,history,verify,audit}: the reference client from a shell.
+
+What you trust is pinned on your side, by flags or in the client's configuration file (client/pins.py:
+`--config PATH`, `$DMTP_CLIENT_CONFIG`, or ~/.config/dmtp/client.json with chainId, registry, rpc, api), never taken
+from the registry: `register` and `revoke` refuse to sign unless GET /config names the pinned chain id and registry,
+and `verify` checks against the pinned registry through the pinned RPC.
 
   python -m client keygen [--key-type secp256k1]
-  DMTP_WALLET_KEY=0x... python -m client register --api http://127.0.0.1:8000 [--wait]
+  DMTP_WALLET_KEY=0x... python -m client register --api http://127.0.0.1:8000 --chain-id 31337 --registry 0x... [--wait]
       [--signature-type eip712|eip191]
       [--envelope x25519-xsalsa20-poly1305|dmtp-eip191-aes256gcm-hkdf-v1|dmtp-scrypt-aes256gcm-v1]
       [--key-type x25519|secp256k1 [--uncompressed]] [--version N]
       (dmtp-scrypt-aes256gcm-v1 reads the passphrase from $DMTP_PASSPHRASE, never from the command line)
-  DMTP_WALLET_KEY=0x... python -m client revoke --api http://127.0.0.1:8000
+  DMTP_WALLET_KEY=0x... python -m client revoke --api http://127.0.0.1:8000 --chain-id 31337 --registry 0x...
   python -m client lookup --api http://127.0.0.1:8000 [--as-of UNIX] 0xWALLET
   python -m client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
-  python -m client verify --api http://127.0.0.1:8000 --rpc http://127.0.0.1:8545 0xWALLET
+  python -m client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x... [--log-state FILE] 0xWALLET
+  python -m client audit --rpc URL --registry 0x... [--api URL] [--from-block N] [--json]
 
 Answers go to stdout as JSON; API errors go to stderr as the problem+json body, with exit status 1.
-`verify` prints the verified key, or `{"verified": false, "code", "reason"}` and exits 1.
+`verify` prints the verified key and exits 0 only when it is usable; otherwise it prints
+`{"verified": false, "code", "reason"}` (or, with --allow-pending, a verified key that is not usable) and exits 1
+(0 for --allow-pending's verified-but-pending). `audit` exits 0 only when the log and the chain agree.
 """
 from __future__ import annotations
 
@@ -26,16 +34,18 @@ from chalicelib.envelopes import ENVELOPE_VERSIONS, SCRYPT_AES256GCM, X25519_XSA
 from chalicelib.errors import RegistryError
 
 from .keys import KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
+from .pins import Pins, load_pins
 from .registry_client import (
     FINAL_STATUSES,
     SIGNATURE_TYPES,
+    PinMismatch,
     RegistryClient,
     RegistryClientError,
     build_registration,
     build_revocation,
     wallet_address,
 )
-from .verify import VerificationFailed, verify
+from .verify import LogHead, VerificationFailed, verify
 
 WALLET_KEY_ENV = "DMTP_WALLET_KEY"
 PASSPHRASE_ENV = "DMTP_PASSPHRASE"
@@ -46,8 +56,16 @@ def _print(value: Any, stream: Any = None) -> None:
 
 
 def _api_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--api", required=True, help="base URL of the registry API")
+    parser.add_argument("--api", help="base URL of the registry API (or `api` in the configuration file)")
     parser.add_argument("--timeout", type=float, default=10, help="HTTP timeout in seconds (default 10)")
+    parser.add_argument("--config", help="the client's configuration file (JSON: chainId, registry, rpc, api)")
+
+
+def _pin_options(parser: argparse.ArgumentParser, rpc: bool = False) -> None:
+    parser.add_argument("--chain-id", type=int, help="the chain id you trust (or `chainId` in the configuration file)")
+    parser.add_argument("--registry", help="the DMTPKeys contract you trust (or `registry` in the configuration file); never the registry's word")
+    if rpc:
+        parser.add_argument("--rpc", help="JSON-RPC URL of the chain, yours (or `rpc` in the configuration file)")
 
 
 def _wallet_option(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
     register = commands.add_parser("register", help="register a fresh (or given) DMTP key for a wallet")
     _api_options(register)
+    _pin_options(register)
     _wallet_option(register)
     register.add_argument("--envelope", choices=ENVELOPE_VERSIONS, default=X25519_XSALSA20_POLY1305, help="how the private key is sealed for the wallet")
     register.add_argument("--key-type", choices=KEY_TYPES, default=KEY_TYPE_X25519, help="DMTP key type (default x25519)")
@@ -75,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
     revoke = commands.add_parser("revoke", help="revoke the wallet's current DMTP key")
     _api_options(revoke)
+    _pin_options(revoke)
     _wallet_option(revoke)
 
     lookup = commands.add_parser("lookup", help="show the registered DMTP key of a wallet")
@@ -88,12 +108,21 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--cursor")
     history.add_argument("address")
 
-    check = commands.add_parser("verify", help="look a wallet up and verify the answer (CID, signature, contract)")
+    check = commands.add_parser("verify", help="look a wallet up and verify the answer (CID, signature, contract, log)")
     _api_options(check)
-    check.add_argument("--rpc", help="JSON-RPC URL of the chain (without it: CID and EOA signature only)")
-    check.add_argument("--registry", help="the registry contract you trust (default: whatever the document names)")
-    check.add_argument("--allow-pending", action="store_true", help="accept a record that is not confirmed on chain yet")
+    _pin_options(check, rpc=True)
+    check.add_argument("--allow-pending", action="store_true", help="report a signed record that is not on chain yet (never usable) instead of failing")
+    check.add_argument("--log-state", help="a file remembering the last on-chain log head seen: the new one must extend it (consistency)")
     check.add_argument("address")
+
+    audit = commands.add_parser("audit", help="audit the registry's transparency log against the chain")
+    audit.add_argument("--rpc", help="JSON-RPC URL of the chain (or `rpc` in the configuration file)")
+    audit.add_argument("--registry", help="the DMTPKeys contract (or `registry` in the configuration file)")
+    audit.add_argument("--api", help="base URL of the registry API (or `api` in the configuration file)")
+    audit.add_argument("--config", help="the client's configuration file (JSON: chainId, registry, rpc, api)")
+    audit.add_argument("--from-block", type=int, default=0, help="first block to read events from (the contract's deployment block)")
+    audit.add_argument("--json", action="store_true", help="print the result as JSON")
+    audit.add_argument("--timeout", type=float, default=30, help="HTTP/RPC timeout in seconds (default 30)")
 
     keygen = commands.add_parser("keygen", help="print a fresh DMTP key pair as JSON")
     keygen.add_argument("--key-type", choices=KEY_TYPES, default=KEY_TYPE_X25519)
@@ -105,10 +134,27 @@ def _need_wallet(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
         parser.error(f"{args.command} needs --wallet-key or ${WALLET_KEY_ENV}")
 
 
+def _pins(args: argparse.Namespace, parser: argparse.ArgumentParser, *needed: str) -> Pins:
+    """The user's pins (flags over the configuration file); a usage error naming what is missing."""
+    try:
+        pins = load_pins(
+            getattr(args, "config", None), chain_id=getattr(args, "chain_id", None), registry=getattr(args, "registry", None),
+            rpc_url=getattr(args, "rpc", None), api_url=getattr(args, "api", None),
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    flags = {"chain_id": "--chain-id (chainId)", "registry": "--registry (registry)", "rpc_url": "--rpc (rpc)", "api_url": "--api (api)"}
+    missing = [flags[name] for name in needed if getattr(pins, name) is None]
+    if missing:
+        parser.error(f"{args.command} needs {', '.join(missing)}: pin them by flag or in the configuration file; they are never taken from the registry")
+    return pins
+
+
 def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _need_wallet(args, parser)
-    client = RegistryClient(args.api, timeout=args.timeout)
-    config = client.config()
+    pins = _pins(args, parser, "api_url", "chain_id", "registry")
+    client = RegistryClient(pins.api_url, timeout=args.timeout)
+    domain = client.checked_config(pins.chain_id, pins.registry)  # refuses unless /config is what the user pinned
     compressed = not args.uncompressed
     if args.uncompressed and args.key_type != "secp256k1":
         parser.error("--uncompressed applies to --key-type secp256k1 only")
@@ -124,8 +170,8 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         version = client.next_version(wallet_address(args.wallet_key))
     body, _ = build_registration(
         args.wallet_key,
-        int(config["chainId"]),
-        config["registry"],
+        domain.chain_id,
+        domain.registry,
         version=version,
         dmtp=dmtp,
         signature_type=args.signature_type,
@@ -145,29 +191,59 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _revoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _need_wallet(args, parser)
-    client = RegistryClient(args.api, timeout=args.timeout)
-    config = client.config()
+    pins = _pins(args, parser, "api_url", "chain_id", "registry")
+    client = RegistryClient(pins.api_url, timeout=args.timeout)
+    domain = client.checked_config(pins.chain_id, pins.registry)  # refuses unless /config is what the user pinned
     wallet = wallet_address(args.wallet_key)
     current = client.lookup(wallet)
     if current.get("revoked"):
         print(f"error: {wallet}'s key version {current['version']} is already revoked", file=sys.stderr)
         return 1
     body = build_revocation(
-        args.wallet_key, int(config["chainId"]), config["registry"], current["version"], current["DMTPpubKey"], signature_type=args.signature_type
+        args.wallet_key, domain.chain_id, domain.registry, current["version"], current["DMTPpubKey"], signature_type=args.signature_type
     )
     _print(client.revoke(wallet, body))
     return 0
 
 
-def _verify(args: argparse.Namespace) -> int:
-    answer = RegistryClient(args.api, timeout=args.timeout).lookup(args.address)
+def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    pins = _pins(args, parser, "api_url", "rpc_url", "chain_id", "registry")
+    client = RegistryClient(pins.api_url, timeout=args.timeout)
+    previous = _load_head(args.log_state) if args.log_state else None
+    answer = client.lookup(args.address)
     try:
-        verified = verify(answer, args.rpc, wallet=args.address, registry=args.registry, require_onchain=not args.allow_pending)
+        verified = verify(
+            answer, pins.rpc_url, wallet=args.address, chain_id=pins.chain_id, registry=pins.registry, log=client,
+            previous_head=previous, require_onchain=not args.allow_pending,
+        )
     except VerificationFailed as failure:
         _print({"verified": False, "code": failure.code, "reason": failure.reason})
         return 1
+    if args.log_state and verified.log_head is not None:
+        _save_head(args.log_state, verified.log_head)
     _print({"verified": True, **verified.to_json()})
-    return 0
+    return 0 if verified.usable() or (args.allow_pending and verified.onchain is False and not verified.revoked) else 1
+
+
+def _load_head(path: str) -> LogHead | None:
+    try:
+        with open(path) as handle:
+            saved = json.load(handle)
+    except FileNotFoundError:
+        return None
+    return LogHead(int(saved["size"]), bytes.fromhex(saved["root"][2:]))
+
+
+def _save_head(path: str, head: LogHead) -> None:
+    with open(path, "w") as handle:
+        json.dump(head.to_json(), handle)
+
+
+def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .audit import run_audit
+
+    pins = _pins(args, parser, "api_url", "rpc_url", "registry")
+    return run_audit(pins.rpc_url, pins.registry, pins.api_url, from_block=args.from_block, as_json=args.json, timeout=args.timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,18 +254,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print(DmtpKeyPair.generate(args.key_type).to_json())
             return 0
         if args.command == "lookup":
-            _print(RegistryClient(args.api, timeout=args.timeout).lookup(args.address, as_of=args.as_of))
+            api = _pins(args, parser, "api_url").api_url
+            _print(RegistryClient(api, timeout=args.timeout).lookup(args.address, as_of=args.as_of))
             return 0
         if args.command == "history":
-            _print(RegistryClient(args.api, timeout=args.timeout).history(args.address, args.limit, args.cursor))
+            api = _pins(args, parser, "api_url").api_url
+            _print(RegistryClient(api, timeout=args.timeout).history(args.address, args.limit, args.cursor))
             return 0
         if args.command == "verify":
-            return _verify(args)
+            return _verify(args, parser)
+        if args.command == "audit":
+            return _audit(args, parser)
         if args.command == "revoke":
             return _revoke(args, parser)
         return _register(args, parser)
     except RegistryClientError as exc:
         _print(exc.problem, sys.stderr)
+        return 1
+    except PinMismatch as exc:  # the registry is not the one the user pinned: nothing was signed
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except RegistryError as exc:  # the request we were about to send breaks a protocol rule
         _print(exc.to_problem(), sys.stderr)

@@ -17,7 +17,6 @@ guessing of a strong passphrase, not of a weak one.
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from typing import Any
 
@@ -28,6 +27,8 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from chalicelib.envelopes import SCRYPT_AES256GCM as VERSION
 from chalicelib.envelopes import SCRYPT_LOG2_N_RANGE, SCRYPT_P_RANGE, SCRYPT_R
 
+from .wallet_envelope import hex_field
+
 ENVELOPE_FIELDS = ("version", "n", "r", "p", "salt", "nonce", "ciphertext")
 DEFAULT_N = 2**17
 DEFAULT_R = SCRYPT_R
@@ -36,7 +37,6 @@ SALT_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
 MIN_PASSPHRASE_CHARS = 8  # a client-side floor for sealing; the envelope cannot tell how strong a passphrase is
-_LOWER_HEX = re.compile(r"^([0-9a-f]{2})*$")
 
 
 def passphrase_bytes(passphrase: str) -> bytes:
@@ -75,16 +75,6 @@ def encrypt(passphrase: str, plaintext: str, *, n: int = DEFAULT_N, p: int = DEF
     return {"version": VERSION, "n": n, "r": DEFAULT_R, "p": p, "salt": salt.hex(), "nonce": nonce.hex(), "ciphertext": sealed.hex()}
 
 
-def _field(envelope: dict[str, Any], name: str, length: int | None) -> bytes:
-    value = envelope[name]
-    if not isinstance(value, str) or not _LOWER_HEX.match(value):
-        raise ValueError(f"envelope field {name!r} must be lowercase hex without 0x")
-    raw = bytes.fromhex(value)
-    if length is not None and len(raw) != length:
-        raise ValueError(f"envelope field {name!r} must decode to {length} bytes, not {len(raw)}")
-    return raw
-
-
 def decrypt(envelope: dict[str, Any], passphrase: str) -> str:
     """Open an envelope with its passphrase. ValueError on a bad envelope, out-of-range costs (checked before any
     work, so a hostile envelope cannot make us spend more than n = 2^20) or the wrong passphrase."""
@@ -96,9 +86,9 @@ def decrypt(envelope: dict[str, Any], passphrase: str) -> str:
     if envelope["version"] != VERSION:
         raise ValueError(f"unsupported envelope version {envelope['version']!r}; expected {VERSION!r}")
     n, r, p = _check_cost(envelope["n"], envelope["r"], envelope["p"])
-    salt = _field(envelope, "salt", SALT_BYTES)
-    nonce = _field(envelope, "nonce", NONCE_BYTES)
-    ciphertext = _field(envelope, "ciphertext", None)
+    salt = hex_field(envelope, "salt", SALT_BYTES)
+    nonce = hex_field(envelope, "nonce", NONCE_BYTES)
+    ciphertext = hex_field(envelope, "ciphertext", None)
     if len(ciphertext) < TAG_BYTES:
         raise ValueError("envelope ciphertext is shorter than its 16-byte authentication tag")
     try:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import requests
 
+from chalicelib.errors import RegistryError
 from chalicelib.protocol import (
     REGISTRATION_TYPE,
     REVOCATION_TYPE,
@@ -209,6 +210,11 @@ class RegistryClientError(Exception):
         super().__init__(f"HTTP {status}: {problem.get('code') or problem.get('title') or ''} {problem.get('detail') or ''}".strip())
 
 
+class PinMismatch(ValueError):
+    """The registry's /config names another chain or contract than the one the user pinned: signing for it could
+    register the key with, or for, someone else. Never sign then."""
+
+
 class RegistryClient:
     def __init__(self, base_url: str, timeout: float = 10, session: requests.Session | None = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -231,6 +237,39 @@ class RegistryClient:
     def config(self) -> dict[str, Any]:
         """`{"chainId", "registry"}`: what a registration must be signed for."""
         return self._request("GET", "/config")
+
+    def checked_config(self, chain_id: int, registry: str) -> Domain:
+        """GET /config, which must name exactly the chain id and registry the caller pinned (from its flags or its
+        own configuration file, never from the registry); PinMismatch otherwise. Returns the pinned domain."""
+        pinned = Domain(int(chain_id), parse_address(registry))
+        served = self.config()
+        try:
+            domain = Domain(int(served["chainId"]), parse_address(served["registry"]))
+        except (KeyError, TypeError, ValueError, RegistryError) as exc:
+            raise PinMismatch(f"the registry's /config is not a chain id and registry: {served!r}") from exc
+        if domain != pinned:
+            raise PinMismatch(
+                f"the registry's /config names chain {domain.chain_id} registry {domain.registry}; you pinned chain "
+                f"{pinned.chain_id} registry {pinned.registry}: refusing to sign"
+            )
+        return pinned
+
+    # The transparency log (docs/PROTOCOL.md): answers to check against heads read from the chain, never to trust.
+
+    def log_head(self) -> dict[str, Any]:
+        return self._request("GET", "/log/head")
+
+    def log_inclusion(self, wallet: str, version: int, tree_size: int | None = None) -> dict[str, Any]:
+        params = {"wallet": wallet, "version": str(version)}
+        if tree_size is not None:
+            params["treeSize"] = str(tree_size)
+        return self._request("GET", "/log/inclusion", params=params)
+
+    def log_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
+        return self._request("GET", "/log/consistency", params={"from": str(old_size), "to": str(new_size)})
+
+    def log_leaves(self, start: int, end: int) -> dict[str, Any]:
+        return self._request("GET", "/log/leaves", params={"start": str(start), "end": str(end)})
 
     def register(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /keys; the public view of the stored record (202 when new, 200 when already registered)."""

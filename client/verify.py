@@ -1,21 +1,30 @@
-"""Checking a lookup answer without trusting the API: `verify(answer, rpc_url)` -> VerifiedKey, or
-VerificationFailed with a reason. Fail-closed: anything not proven is a failure.
+"""Checking a lookup answer without trusting the API:
+`verify(answer, rpc_url, wallet=, chain_id=, registry=, log=)` -> VerifiedKey, or VerificationFailed with a reason.
+
+Fail-closed: anything not proven is a failure, and what the caller trusts is the caller's. The wallet, the chain id
+and the registry contract are named by the caller (or come from the client's own configuration, client/pins.py);
+nothing is taken from the server's answer. `VerifiedKey.usable()` is true only when the contract, read through the
+caller's own RPC, holds this CID for the wallet, unrevoked, and the key has not expired: without an RPC, or for a
+record not on chain yet, an answer may verify as authentic (signed by the wallet) but is never usable.
 
 What is checked, in order:
 
 1. the CID: sha2-256 of canonical_json(answer["bundle"]) is answer["cid"], and the bundle is exactly the canonical
    `dmtp-key-bundle/2` document of the registration it describes (no extra, missing or unnormalised fields);
-2. the answer's own fields (wallet, version, key type, public key) and its `proof` (chainId, registry,
-   signatureType, signature, typedData, digest, personalSignText) are the ones rebuilt from the document;
-3. with an RPC: the chain it serves is the document's chainId;
+2. the document is the pinned wallet's, signed for the pinned chain id and registry; the answer's own fields
+   (wallet, version, key type, public key) and its `proof` are the ones rebuilt from the document;
+3. with an RPC: the chain it serves is the pinned chain id;
 4. the signature: ecrecover to the wallet (EOA), else ERC-1271 `isValidSignature(digest, signature)` answering
    0x1626ba7e through eth_call (needs the RPC); an ERC-6492-wrapped signature (a smart wallet that was not deployed
    when it signed) through the deployless validator, ValidateSigOffchain, by eth_call (needs the RPC);
-5. with an RPC: the DMTPKeys contract named in the document holds this CID for the wallet (`getKey`), and says
-   revoked exactly when the answer does (`isRevoked`). A record that is not `confirmed` fails here unless
-   `require_onchain=False` (then the contract may still hold the previous key; `onchain` says which).
-
-Without an RPC only 1, 2 and 4 (EOA signatures) run, and `onchain` is None.
+5. with an RPC: the pinned DMTPKeys contract holds this CID for the wallet (`getKey`), and says revoked exactly when
+   the answer does (`isRevoked`). A record that is not `confirmed` fails here unless `require_onchain=False`: then
+   it is reported with `onchain=False`, and is not usable;
+6. with an RPC: the transparency log (docs/PROTOCOL.md, the log). The contract's `logHead()` is read; when the
+   answer's `log.leafIndex` is below its size, `log` (the registry API, e.g. a RegistryClient) is asked for the
+   inclusion proof at that size, its leaf must be the one built here from the document (kind, wallet, version,
+   SHA-256 of the document bytes) and its audit path must lead to the ON-CHAIN root. With `previous_head` (an
+   on-chain head the caller saw before), the registry must also prove the new head extends it (consistency).
 
 A revoked or expired key still verifies (the answer is authentic); `VerifiedKey.usable()` says whether to encrypt
 to it. ERC-1271 is asked at the latest block ("does the wallet accept this signature now"), not at the block in the
@@ -24,11 +33,12 @@ answer's `signerCheck`, so a pruned node suffices.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional, Protocol
 
-from chalicelib.cid import cid_for_bytes
+from chalicelib.cid import cid_for_bytes, digest_from_cid
 from chalicelib.errors import RegistryError
 from chalicelib.ethsig import BadSignature, keccak256, recover_address
 from chalicelib.protocol import (
@@ -44,6 +54,8 @@ from chalicelib.protocol import (
     typed_data,
 )
 
+from . import translog
+
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")
 STATUS_CONFIRMED = "confirmed"
 
@@ -55,6 +67,26 @@ class VerificationFailed(Exception):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """A transparency-log head as the contract's `logHead()` holds it (size 0: nothing anchored yet)."""
+
+    size: int
+    root: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"size": self.size, "root": "0x" + self.root.hex()}
+
+
+class LogSource(Protocol):
+    """Where proofs come from (the registry API; RegistryClient implements it). Nothing it says is trusted: every
+    answer is checked against heads read from the chain."""
+
+    def log_inclusion(self, wallet: str, version: int, tree_size: Optional[int] = None) -> Mapping[str, Any]: ...
+
+    def log_consistency(self, old_size: int, new_size: int) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -74,6 +106,9 @@ class VerifiedKey:
     onchain: Optional[bool]  # None: not checked (no RPC); False: the record is not on chain yet
     status: Optional[str]  # the API's status (None for batch entries)
     signer_block: Optional[int] = None  # ERC-1271/ERC-6492: the block the check answered at
+    log_index: Optional[int] = None  # the record's leaf index, as the answer says
+    log_head: Optional[LogHead] = None  # the on-chain head read (remember it: pass it as previous_head next time)
+    log_included: Optional[bool] = None  # True: proven under log_head; False: not under it yet; None: not checked
     document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def expired(self, now: Optional[float] = None) -> bool:
@@ -84,13 +119,14 @@ class VerifiedKey:
         return bool(self.expires_at) and self.expires_at <= (time.time() if now is None else now)
 
     def usable(self, now: Optional[float] = None) -> bool:
-        """Authentic is not enough to encrypt to: the key must also be neither revoked nor expired
-        (docs/PROTOCOL.md §11, step 5)."""
-        return not self.revoked and not self.expired(now)
+        """Whether to encrypt to this key: the contract, read through the caller's RPC, holds it (`onchain` is True,
+        never None or False), and it is neither revoked nor expired (docs/PROTOCOL.md §11)."""
+        return self.onchain is True and not self.revoked and not self.expired(now)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("document")
+        out["log_head"] = None if self.log_head is None else self.log_head.to_json()
         out["usable"] = self.usable()
         return out
 
@@ -99,54 +135,123 @@ def verify(
     answer: Mapping[str, Any],
     rpc_url: Optional[str],
     *,
-    wallet: Optional[str] = None,
-    registry: Optional[str] = None,
+    wallet: str,
+    chain_id: int,
+    registry: str,
+    log: Optional[LogSource] = None,
+    previous_head: Optional[LogHead] = None,
     require_onchain: bool = True,
     rpc_timeout_s: float = 10.0,
 ) -> VerifiedKey:
-    """Verify a GET /keys/{address} answer. `wallet`/`registry`: what the caller asked about and trusts; when
-    given, the document must name them (otherwise a valid bundle of another wallet or registry would pass)."""
+    """Verify a GET /keys/{address} answer about `wallet`, for the DMTPKeys contract `registry` on `chain_id`:
+    the caller's own pins (the document must name them; otherwise a valid bundle of another wallet, chain or
+    registry would pass). `log`: the registry API, asked for log proofs once the record is under the on-chain head
+    (needed then: without it the check fails closed)."""
     if not isinstance(answer, Mapping):
         raise VerificationFailed("malformed-answer", "the answer is not a JSON object")
     proof = answer.get("proof")
     if not isinstance(proof, Mapping):
         raise VerificationFailed("missing-proof", "the answer has no proof object")
-    return _verify(answer, proof, rpc_url, wallet, registry, require_onchain, rpc_timeout_s, answer.get("status"))
+    pins = _pins(wallet, chain_id, registry)
+    with _naming(pins[0], answer):
+        return _verify(answer, proof, rpc_url, pins, log, previous_head, require_onchain, rpc_timeout_s, answer.get("status"))
 
 
 def verify_batch_entry(
     entry: Mapping[str, Any],
     rpc_url: Optional[str],
     *,
-    wallet: Optional[str] = None,
-    registry: Optional[str] = None,
+    wallet: str,
+    chain_id: int,
+    registry: str,
+    log: Optional[LogSource] = None,
+    previous_head: Optional[LogHead] = None,
     require_onchain: bool = True,
     rpc_timeout_s: float = 10.0,
 ) -> VerifiedKey:
     """Verify one POST /batch-lookup result (`bundle` + `cid`, no proof: everything is rebuilt from the
-    document). Entries carry no status: with an RPC the contract must hold the CID unless `require_onchain=False`."""
+    document) for the wallet the CALLER asked about (the entry's own `address` must agree, but never decides).
+    Entries carry no status: with an RPC the contract must hold the CID unless `require_onchain=False`."""
     if not isinstance(entry, Mapping):
         raise VerificationFailed("malformed-answer", "the entry is not a JSON object")
+    pins = _pins(wallet, chain_id, registry)
     if entry.get("found") is not True:
-        raise VerificationFailed("not-found", f"the registry has no key for {entry.get('address')}")
-    if wallet is None and "address" in entry:
-        wallet = entry["address"]  # the entry must be about the address it is listed under
-    return _verify(entry, None, rpc_url, wallet, registry, require_onchain, rpc_timeout_s, None)
+        raise VerificationFailed("not-found", f"the registry has no key for {pins[0]}")
+    with _naming(pins[0], entry):
+        return _verify(entry, None, rpc_url, pins, log, previous_head, require_onchain, rpc_timeout_s, None)
+
+
+def read_log_head(rpc_url: str, registry: str, chain_id: int, rpc_timeout_s: float = 10.0) -> LogHead:
+    """The latest head anchored in the DMTPKeys contract `registry`, read through the caller's RPC (which must serve
+    `chain_id`)."""
+    from chalicelib.rpc import JsonRpc
+
+    _, chain_id, registry = _pins("0x" + "00" * 20, chain_id, registry)
+    rpc = JsonRpc(rpc_url, timeout_s=rpc_timeout_s)
+    served = _rpc(lambda: rpc.chain_id(), "eth_chainId")
+    if served != chain_id:
+        raise VerificationFailed("chain-mismatch", f"the RPC serves chain {served}, not the pinned chain {chain_id}")
+    return _Contract(rpc, registry).log_head()
+
+
+def check_log_consistency(log: LogSource, previous: LogHead, current: LogHead) -> None:
+    """Both heads read from the chain: the registry must prove `current` extends `previous` (RFC 9162 consistency),
+    else VerificationFailed `log-inconsistent`. A head that shrank is inconsistent by itself."""
+    if current.size < previous.size:
+        raise VerificationFailed("log-inconsistent", f"the on-chain log head went back from size {previous.size} to {current.size}")
+    if previous.size == 0 or previous.size == current.size:
+        if previous.size == current.size and previous.root != current.root:
+            raise VerificationFailed("log-inconsistent", f"two different on-chain roots for log size {current.size}")
+        return
+    try:
+        answer = log.log_consistency(previous.size, current.size)
+    except Exception as exc:  # the registry could not or would not prove it: fail closed
+        raise VerificationFailed("log-unavailable", f"no consistency proof from {previous.size} to {current.size}: {exc}") from exc
+    proof = _hashes(answer.get("proof") if isinstance(answer, Mapping) else None)
+    if proof is None or not translog.verify_consistency(previous.size, current.size, previous.root, current.root, proof):
+        raise VerificationFailed(
+            "log-inconsistent", f"the registry cannot prove the on-chain log head of size {current.size} extends the one of size {previous.size}"
+        )
 
 
 # ---------------------------------------------------------------- the steps
+
+
+@contextmanager
+def _naming(wallet: str, answer: Mapping[str, Any]) -> Iterator[None]:
+    """Every failure names the wallet asked about and, when the answer gives one, its log leaf index, so an operator
+    can find the record (and its leaf) the reason is about."""
+    try:
+        yield
+    except VerificationFailed as failure:
+        entry = answer.get("log")
+        index = entry.get("leafIndex") if isinstance(entry, Mapping) else None
+        version = answer.get("version")
+        parts = [f"wallet {wallet}"] + ([f"version {version}"] if isinstance(version, int) else [])
+        parts += [f"log leaf {index}"] if isinstance(index, int) and not isinstance(index, bool) else []
+        raise VerificationFailed(failure.code, f"{failure.reason} [{', '.join(parts)}]") from failure
+
+
+def _pins(wallet: Any, chain_id: Any, registry: Any) -> tuple[str, int, str]:
+    if wallet is None or chain_id is None or registry is None:
+        raise VerificationFailed("missing-pin", "name the wallet, chain id and registry you trust (never the server's)")
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
+        raise VerificationFailed("missing-pin", f"chain id must be a positive integer, not {chain_id!r}")
+    return _address(wallet, "wallet"), chain_id, _address(registry, "registry")
 
 
 def _verify(
     answer: Mapping[str, Any],
     proof: Optional[Mapping[str, Any]],
     rpc_url: Optional[str],
-    wallet: Optional[str],
-    registry: Optional[str],
+    pins: tuple[str, int, str],
+    log: Optional[LogSource],
+    previous_head: Optional[LogHead],
     require_onchain: bool,
     rpc_timeout_s: float,
     status: Optional[str],
 ) -> VerifiedKey:
+    wallet, chain_id, registry = pins
     document = answer.get("bundle")
     cid = answer.get("cid")
     if not isinstance(document, dict) or not isinstance(cid, str):
@@ -162,10 +267,12 @@ def _verify(
     if pinned_document(registration, domain) != canonical_json(document):
         raise VerificationFailed("non-canonical-document", "the bundle has fields beyond, or in another form than, the protocol's")
 
-    # 2. the answer says what the document says, and is about what the caller asked
-    if wallet is not None and _address(wallet, "wallet") != registration.wallet:
+    # 2. the document is about what the caller pinned, and the answer says what the document says
+    if registration.wallet != wallet:
         raise VerificationFailed("wallet-mismatch", f"the document is for {registration.wallet}, not {wallet}")
-    if registry is not None and _address(registry, "registry") != domain.registry:
+    if domain.chain_id != chain_id:
+        raise VerificationFailed("chain-mismatch", f"the document is signed for chain {domain.chain_id}, not the pinned chain {chain_id}")
+    if domain.registry != registry:
         raise VerificationFailed("registry-mismatch", f"the document is signed for registry {domain.registry}, not {registry}")
     _check_answer_fields(answer, registration)
     message = registration_message(registration)
@@ -178,10 +285,10 @@ def _verify(
         from chalicelib.rpc import JsonRpc
 
         rpc = JsonRpc(rpc_url, timeout_s=rpc_timeout_s)
-        # 3. the RPC serves the chain the wallet signed for
+        # 3. the RPC serves the pinned chain
         served = _rpc(lambda: rpc.chain_id(), "eth_chainId")
-        if served != domain.chain_id:
-            raise VerificationFailed("chain-mismatch", f"the RPC serves chain {served}; the document is for chain {domain.chain_id}")
+        if served != chain_id:
+            raise VerificationFailed("chain-mismatch", f"the RPC serves chain {served}; the pinned chain is {chain_id}")
 
     # 4. the wallet signed it
     signer_method, signer_block = _check_signature(rpc, registration.wallet, digest, registration.signature)
@@ -191,8 +298,20 @@ def _verify(
     if not isinstance(revoked, bool):
         raise VerificationFailed("malformed-answer", "the answer has no boolean 'revoked'")
     onchain: Optional[bool] = None
+    log_index = _log_index(answer)
+    log_head: Optional[LogHead] = None
+    log_included: Optional[bool] = None
     if rpc is not None:
-        onchain = _check_contract(rpc, answer, domain.registry, registration.wallet, cid, revoked, status, require_onchain)
+        contract = _Contract(rpc, registry)
+        onchain = _check_contract(contract, answer, registry, wallet, cid, revoked, status, require_onchain)
+        # 6. the transparency log, against the head the contract holds
+        log_head = contract.log_head()
+        if previous_head is not None:
+            if log is None:
+                raise VerificationFailed("log-unavailable", "checking consistency with a previous head needs the registry API (log=)")
+            check_log_consistency(log, previous_head, log_head)
+        leaf = translog.leaf_bytes(translog.KIND_KEY, wallet, registration.version, digest_from_cid(cid))
+        log_included = _check_inclusion(log, log_head, answer, log_index, wallet, registration.version, leaf)
 
     return VerifiedKey(
         wallet=registration.wallet,
@@ -210,8 +329,59 @@ def _verify(
         revoked=revoked,
         onchain=onchain,
         status=status,
+        log_index=log_index,
+        log_head=log_head,
+        log_included=log_included,
         document=dict(document),
     )
+
+
+def _log_index(answer: Mapping[str, Any]) -> Optional[int]:
+    entry = answer.get("log")
+    if entry is None:
+        return None
+    index = entry.get("leafIndex") if isinstance(entry, Mapping) else None
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise VerificationFailed("malformed-answer", "the answer's log.leafIndex is not a leaf index")
+    return index
+
+
+def _check_inclusion(
+    log: Optional[LogSource], head: LogHead, answer: Mapping[str, Any], index: Optional[int], wallet: str, version: int, leaf: bytes
+) -> Optional[bool]:
+    """True when the record's leaf is proven under the on-chain head, False when it is not under it yet, None when
+    the contract anchors nothing. A registry that anchors a log must say where every record is in it."""
+    if head.size == 0:
+        return None
+    if index is None:
+        raise VerificationFailed("log-missing", f"the contract anchors a log of {head.size} leaves, but the answer for {wallet} v{version} names no leaf index")
+    if index >= head.size:
+        return False  # accepted after the latest anchored head: the next anchor will cover it
+    where = f"{wallet} v{version} (leaf {index}, on-chain tree size {head.size})"
+    if log is None:
+        raise VerificationFailed("log-unavailable", f"{where} is under the on-chain log head: checking it needs the registry API (log=)")
+    try:
+        proof = log.log_inclusion(wallet, version, head.size)
+    except Exception as exc:  # not found, refused, unreachable: not proven
+        raise VerificationFailed("log-inclusion-failed", f"no inclusion proof for {where}: {exc}") from exc
+    if not isinstance(proof, Mapping):
+        raise VerificationFailed("log-inclusion-failed", f"the inclusion proof for {where} is not a JSON object")
+    served_leaf = proof.get("leaf")
+    if not isinstance(served_leaf, str) or served_leaf.lower() != "0x" + leaf.hex():
+        raise VerificationFailed("log-leaf-mismatch", f"the log's leaf for {where} is not the one built from the document")
+    path = _hashes(proof.get("auditPath"))
+    if proof.get("leafIndex") != index or proof.get("treeSize") != head.size or path is None:
+        raise VerificationFailed("log-inclusion-failed", f"the inclusion proof for {where} is for another leaf index or tree size")
+    if not translog.verify_inclusion(translog.leaf_hash(leaf), index, head.size, path, head.root):
+        raise VerificationFailed("log-inclusion-failed", f"the audit path of {where} does not lead to the on-chain root 0x{head.root.hex()}")
+    return True
+
+
+def _hashes(values: Any) -> Optional[list[bytes]]:
+    if not isinstance(values, list):
+        return None
+    out = [translog.hex32(value) for value in values]
+    return None if any(item is None for item in out) else out  # type: ignore[misc]
 
 
 def _check_answer_fields(answer: Mapping[str, Any], registration: Any) -> None:
@@ -294,7 +464,7 @@ def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tu
 
 
 def _check_contract(
-    rpc: Any,
+    contract: "_Contract",
     answer: Mapping[str, Any],
     registry: str,
     wallet: str,
@@ -303,7 +473,6 @@ def _check_contract(
     status: Optional[str],
     require_onchain: bool,
 ) -> bool:
-    contract = _Contract(rpc, registry)
     if status is not None and status != STATUS_CONFIRMED and require_onchain:
         raise VerificationFailed(
             "not-confirmed", f"the record's status is {status!r}, not confirmed: the contract cannot vouch for it yet"
@@ -358,6 +527,17 @@ class _Contract:
                 "contract-unreadable", f"{name} on {self._address} did not answer as DMTPKeys ({len(raw)} bytes)"
             ) from exc
         return values[0] if len(values) == 1 else values
+
+    def log_head(self) -> LogHead:
+        """`logHead()`: (uint64 size, bytes32 root); a contract without it cannot vouch for a log: fail closed."""
+        from eth_abi import decode
+
+        raw = _rpc(lambda: self._rpc.eth_call(self._address, keccak256(b"logHead()")[:4]), f"logHead on {self._address}")
+        try:
+            size, root = decode(["uint64", "bytes32"], raw)
+        except Exception as exc:
+            raise VerificationFailed("contract-unreadable", f"logHead on {self._address} did not answer as DMTPKeys ({len(raw)} bytes)") from exc
+        return LogHead(size, bytes(root))
 
 
 def _rpc(call: Any, what: str) -> Any:

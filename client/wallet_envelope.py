@@ -122,7 +122,8 @@ def encrypt(signer: Signer, plaintext: str, *, chain_id: int, registry: str, wal
     return {"version": VERSION, "salt": salt.hex(), "nonce": nonce.hex(), "preKey": pre_key.hex(), "ciphertext": sealed.hex()}
 
 
-def _field(envelope: dict[str, Any], name: str, length: int | None) -> bytes:
+def hex_field(envelope: dict[str, Any], name: str, length: int | None) -> bytes:
+    """An envelope member as bytes: lowercase hex without 0x, of `length` bytes when given (both hex envelopes)."""
     value = envelope[name]
     if not isinstance(value, str) or not _LOWER_HEX.match(value):
         raise ValueError(f"envelope field {name!r} must be lowercase hex without 0x")
@@ -142,10 +143,10 @@ def decrypt(envelope: dict[str, Any], signer: Signer, *, chain_id: int, registry
         raise ValueError(f"envelope is missing {', '.join(missing)}")
     if envelope["version"] != VERSION:
         raise ValueError(f"unsupported envelope version {envelope['version']!r}; expected {VERSION!r}")
-    salt = _field(envelope, "salt", SALT_BYTES)
-    nonce = _field(envelope, "nonce", NONCE_BYTES)
-    pre_key = _field(envelope, "preKey", PRE_KEY_BYTES)
-    ciphertext = _field(envelope, "ciphertext", None)
+    salt = hex_field(envelope, "salt", SALT_BYTES)
+    nonce = hex_field(envelope, "nonce", NONCE_BYTES)
+    pre_key = hex_field(envelope, "preKey", PRE_KEY_BYTES)
+    ciphertext = hex_field(envelope, "ciphertext", None)
     if len(ciphertext) < TAG_BYTES:
         raise ValueError("envelope ciphertext is shorter than its 16-byte authentication tag")
     key = aes_key(_signature(signer, unlock_text(pre_key, chain_id, registry, wallet)), salt)

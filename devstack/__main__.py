@@ -26,7 +26,9 @@ def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, 
     verifies the lookup answer the way a third party would (CID, EIP-712 signature, contract state)."""
     wallet_key = "0x" + secrets.token_hex(32)
     api = RegistryClient(stack.api_url)
-    config = api.config()
+    # What the demo trusts is the stack it started (its Anvil, its contract), never the API's word: /config must agree.
+    pinned = api.checked_config(int(stack.anvil.rpc("eth_chainId", []), 16), stack.registry_address)
+    config = {"chainId": pinned.chain_id, "registry": pinned.registry}
     version = api.next_version(wallet_address(wallet_key))  # 1 for a fresh wallet
     body, dmtp = build_registration(wallet_key, config["chainId"], config["registry"], version=version, signature_type="eip712")
     accepted = api.register(body)
@@ -34,7 +36,7 @@ def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, 
     onchain_cid = RegistryChain(stack.anvil.url, stack.registry_address, config["chainId"]).get_key(body["address"])
     content = requests.get(f"{stack.pinning.url}/ipfs/{accepted['cid']}", timeout=5).content
     try:
-        verify(final, stack.anvil.url, wallet=body["address"], registry=config["registry"])
+        verify(final, stack.anvil.url, wallet=body["address"], chain_id=pinned.chain_id, registry=pinned.registry, log=api)
         verified, verify_error = True, None
     except VerificationFailed as failure:
         verified, verify_error = False, str(failure)

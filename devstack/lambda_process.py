@@ -66,7 +66,7 @@ class LambdaProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devstack.lambda_process", self.role],
             cwd=REPO_ROOT,
-            env=self.env,
+            env={**self.env, "PYTHONUNBUFFERED": "1"},  # what it logged is in the file even after a kill -9
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -150,6 +150,9 @@ class LocalStack:
         """A child server whose stdout and stderr go to log_dir/<name>.log: never to a pipe nobody reads (chalice
         local writes an access-log line per request; a full pipe would block every request thread)."""
         path = self.log_paths[name] = self.log_dir / f"{name}.log"
+        # Unbuffered: Chalice's app.log writes to stdout, which a file would buffer; a traceback must be in the log
+        # when it is read, and must not be lost when the server is stopped or killed.
+        env = {**env, "PYTHONUNBUFFERED": "1"}
         with open(path, "wb") as output:  # the child keeps its own descriptor
             process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
         self._stoppers.append(lambda: _terminate(process))

@@ -25,6 +25,7 @@ from eth_account.messages import encode_defunct, encode_typed_data  # noqa: E402
 from nacl.public import Box, PrivateKey, PublicKey  # noqa: E402
 
 from chalicelib import eip712  # noqa: E402
+from docs.make_log_vectors import build as log_vectors  # noqa: E402
 from chalicelib.cid import cid_for_bytes  # noqa: E402
 from chalicelib.envelopes import EIP191_AES256GCM_HKDF, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305  # noqa: E402
 from chalicelib.signatures import erc6492_calldata, validator_bytecode, wrap_erc6492  # noqa: E402
@@ -331,6 +332,7 @@ def build_vectors() -> dict[str, Any]:
         "secp256k1Uncompressed": {**secp, "registration": uncompressed},
         "erc6492": erc6492_vector(domain, dmtp_public, x25519["envelope"]),
         "revocation": revocation_vector(domain, wallet, dmtp_public),
+        "transparencyLog": log_vectors(),  # §15 (docs/make_log_vectors.py; tests/test_log_vectors.py)
     }
 
 

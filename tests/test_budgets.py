@@ -8,7 +8,7 @@ import boto3
 import pytest
 from eth_account import Account
 
-from chalicelib import services
+from chalicelib import emf, services
 from chalicelib.emf import WRITE_BUDGET_EXHAUSTED
 from chalicelib.errors import QuotaExceeded
 from chalicelib.quotas import Quotas
@@ -96,7 +96,7 @@ def test_a_revocation_is_a_new_write_and_counts(stack, domain, fresh_table):
 def test_the_api_answers_a_spent_budget_with_429_problem_json_and_retry_after(api, stack, domain, fresh_table, monkeypatch, capsys):
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     services.reset()
-    quotas = Quotas(fresh_table, 0, 0, writes_per_day=1, source_writes_per_day=0, on_budget_exhausted=services.write_budget_exhausted)
+    quotas = Quotas(fresh_table, 0, 0, writes_per_day=1, source_writes_per_day=0, on_budget_exhausted=emf.write_budget_exhausted)
     monkeypatch.setattr(services, "quotas", lambda: quotas)
     monkeypatch.setattr(services.registry(), "_quotas", quotas)
     post = lambda body: api.http.post("/keys", headers={"Content-Type": "application/json"}, body=json.dumps(body))  # noqa: E731

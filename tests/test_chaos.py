@@ -40,6 +40,9 @@ KNOWN_REASONS = ("NotCurrentKey(", "gave up after 5 deliveries: the key it revok
 def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     log_dir = tmp_path_factory.mktemp("chaos")
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    # Daily write budgets as a deployed stage has them: the soak must lift them for its own stage (bench/chaos.py
+    # UNLIMITED_WRITES), or its writes are refused with 429 (test_pinning_faults_... allows only 502 refusals).
+    env.update({"SOURCE_WRITES_PER_DAY": "20", "WRITES_PER_DAY": "100"})
     with open(log_dir / "soak.err", "wb") as progress:
         process = subprocess.Popen(
             [sys.executable, "-m", "bench.chaos", "--short", "--seed", str(SEED), "--json", "--log-dir", str(log_dir)],

@@ -97,7 +97,34 @@ def refit(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+class ApiLog:
+    """The registry API's log endpoints through the in-process test client: where `verify` asks for proofs."""
+
+    def __init__(self, api) -> None:
+        self.api = api
+
+    def _get(self, path: str) -> dict[str, Any]:
+        response = self.api.http.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.body[:300]!r}")
+        return json.loads(response.body)
+
+    def log_inclusion(self, wallet: str, version: int, tree_size: int | None = None) -> dict[str, Any]:
+        return self._get(f"/log/inclusion?wallet={wallet}&version={version}" + ("" if tree_size is None else f"&treeSize={tree_size}"))
+
+    def log_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
+        return self._get(f"/log/consistency?from={old_size}&to={new_size}")
+
+
+def pins(stack, wallet: str, api=None) -> dict[str, Any]:
+    """What the caller trusts: the wallet it asked about, the chain and the registry of its own configuration."""
+    return {"wallet": wallet, "chain_id": CHAIN_ID, "registry": stack.registry_address, **({"log": ApiLog(api)} if api else {})}
+
+
 def failure(answer: dict[str, Any], rpc_url: str | None, **options: Any) -> VerificationFailed:
+    options.setdefault("wallet", answer.get("wallet") or answer.get("bundle", {}).get("wallet"))
+    options.setdefault("chain_id", CHAIN_ID)
+    options.setdefault("registry", answer.get("proof", {}).get("registry") or answer.get("bundle", {}).get("registry"))
     with pytest.raises(VerificationFailed) as excinfo:
         verify(answer, rpc_url, **options)
     return excinfo.value
@@ -119,32 +146,42 @@ def test_verify_accepts_a_confirmed_registration_and_its_batch_entry(api, stack,
     accepted, dmtp = register(api, stack, wallet_key, **options)
     answer = confirmed(api, stack, accepted["wallet"])
 
-    key = verify(answer, stack.anvil.url, wallet=accepted["wallet"], registry=stack.registry_address)
+    key = verify(answer, stack.anvil.url, **pins(stack, accepted["wallet"], api))
     assert (key.wallet, key.public_key, key.key_type, key.version) == (accepted["wallet"], dmtp.public_key_hex, options["key_type"], 1)
     assert (key.cid, key.onchain, key.revoked, key.signer_method, key.signature_type) == (
         accepted["cid"], True, False, "ecdsa", options["signature_type"],
     )
+    assert key.usable()
     assert open_private_key(answer, wallet_key) == dmtp.private_key_hex
 
     entries = json.loads(post(api, "/batch-lookup", {"addresses": [accepted["wallet"]]}).body)["results"]
-    assert verify_batch_entry(entries[0], stack.anvil.url).cid == accepted["cid"]
+    entry_key = verify_batch_entry(entries[0], stack.anvil.url, **pins(stack, accepted["wallet"], api))
+    assert entry_key.cid == accepted["cid"] and entry_key.usable()
 
 
-def test_verify_without_an_rpc_checks_cid_and_signature_only(api, stack):
+def test_without_an_rpc_an_authentic_answer_is_never_usable(api, stack):
     accepted, _ = register(api, stack, new_wallet_key())
-    key = verify(lookup(api, accepted["wallet"]), None)
-    assert (key.onchain, key.status) == (None, "queued")
+    key = verify(lookup(api, accepted["wallet"]), None, **pins(stack, accepted["wallet"]))
+    assert (key.onchain, key.status, key.usable()) == (None, "queued", False)
+    confirmed_key = verify(confirmed(api, stack, accepted["wallet"]), None, **pins(stack, accepted["wallet"]))
+    assert (confirmed_key.onchain, confirmed_key.revoked, confirmed_key.usable()) == (None, False, False)
+    with pytest.raises(SystemExit) as refused:  # the CLI will not even look the wallet up without an RPC
+        cli.main(["verify", "--api", "http://registry.invalid", "--chain-id", str(CHAIN_ID), "--registry", stack.registry_address, accepted["wallet"]])
+    assert refused.value.code == 2
 
 
-def test_a_record_not_yet_on_chain_fails_unless_pending_is_allowed(api, stack):
+def test_a_record_not_yet_on_chain_fails_and_is_never_usable_even_when_pending_is_allowed(api, stack):
     accepted, _ = register(api, stack, new_wallet_key())
     answer = lookup(api, accepted["wallet"])
 
     assert failure(answer, stack.anvil.url).code == "not-confirmed"
-    assert verify(answer, stack.anvil.url, require_onchain=False).onchain is False
+    pending = verify(answer, stack.anvil.url, require_onchain=False, **pins(stack, accepted["wallet"], api))
+    assert (pending.onchain, pending.usable()) == (False, False)
+    assert pending.to_json()["usable"] is False
     entry = json.loads(post(api, "/batch-lookup", {"addresses": [accepted["wallet"]]}).body)["results"][0]
     with pytest.raises(VerificationFailed, match="not-onchain"):
-        verify_batch_entry(entry, stack.anvil.url)
+        verify_batch_entry(entry, stack.anvil.url, **pins(stack, accepted["wallet"], api))
+    assert verify_batch_entry(entry, stack.anvil.url, require_onchain=False, **pins(stack, accepted["wallet"], api)).usable() is False
 
 
 VECTORS_PATH = REPO_ROOT / "docs" / "protocol-vectors.json"
@@ -157,13 +194,14 @@ def test_the_client_verifies_and_opens_the_documented_protocol_vectors():
     for signature_type, vector in vectors["registrations"].items():
         document = json.loads(vector["document"])
         entry = {"address": inputs["wallet"], "found": True, "bundle": document, "cid": vector["cid"], "revoked": False}
-        key = verify_batch_entry(entry, None)
+        key = verify_batch_entry(entry, None, wallet=inputs["wallet"], chain_id=inputs["chainId"], registry=inputs["registry"])
         assert (key.signature_type, key.public_key, key.cid) == (signature_type, inputs["dmtpPublicKey"], vector["cid"])
+        assert not key.usable()  # authentic, but no RPC read the contract
         assert open_private_key(document, inputs["walletPrivateKey"]) == inputs["dmtpPrivateKey"]
     secp = vectors["secp256k1Uncompressed"]
     document = json.loads(secp["registration"]["document"])
     entry = {"address": inputs["wallet"], "found": True, "bundle": document, "cid": secp["registration"]["cid"], "revoked": False}
-    assert verify_batch_entry(entry, None).public_key == secp["publicKeyUncompressed"]
+    assert verify_batch_entry(entry, None, wallet=inputs["wallet"], chain_id=inputs["chainId"], registry=inputs["registry"]).public_key == secp["publicKeyUncompressed"]
     passphrase = vectors["envelopes"]["dmtp-scrypt-aes256gcm-v1"]["passphrase"]
     assert open_private_key(document, passphrase=passphrase) == secp["privateKey"]
     domain = {"chain_id": inputs["chainId"], "registry": inputs["registry"]}
@@ -213,7 +251,8 @@ def test_verify_refuses_when_the_contract_holds_another_digest(api, stack):
 
     reason = failure(answer, stack.anvil.url)
     assert reason.code == "contract-mismatch" and OTHER_CID in reason.reason
-    assert verify(answer, None).onchain is None  # offline, nothing to compare with
+    offline = verify(answer, None, **pins(stack, accepted["wallet"]))
+    assert (offline.onchain, offline.usable()) == (None, False)  # offline, nothing to compare with: never usable
 
 
 def test_verify_refuses_a_revocation_the_api_hides(api, stack):
@@ -234,10 +273,11 @@ def test_an_api_revocation_verifies_once_it_is_on_chain(api, stack):
     pending = lookup(api, accepted["wallet"])
     assert pending["revoked"] is True
     assert failure(pending, stack.anvil.url).code == "revocation-mismatch"  # not on chain yet
-    assert verify(pending, stack.anvil.url, require_onchain=False).revoked is True
+    allowed = verify(pending, stack.anvil.url, require_onchain=False, **pins(stack, accepted["wallet"], api))
+    assert (allowed.revoked, allowed.usable()) == (True, False)
     drain_queue(stack)
-    key = verify(lookup(api, accepted["wallet"]), stack.anvil.url)
-    assert (key.revoked, key.onchain) == (True, True)
+    key = verify(lookup(api, accepted["wallet"]), stack.anvil.url, **pins(stack, accepted["wallet"], api))
+    assert (key.revoked, key.onchain, key.usable()) == (True, True, False)
 
 
 def test_verify_refuses_an_rpc_of_another_chain(api, stack):
@@ -253,14 +293,100 @@ def test_cli_verify_prints_the_key_or_the_reason(api, stack, monkeypatch, capsys
     answer = confirmed(api, stack, accepted["wallet"])
     served = {"answer": answer}
     monkeypatch.setattr(cli.RegistryClient, "lookup", lambda self, address, as_of=None: served["answer"])
+    log = ApiLog(api)
+    monkeypatch.setattr(cli.RegistryClient, "log_inclusion", lambda self, *args: log.log_inclusion(*args))
     capsys.readouterr()  # drop what the worker logged to stdout while confirming
+    flags = ["verify", "--api", "http://registry.invalid", "--rpc", stack.anvil.url, "--chain-id", str(CHAIN_ID), "--registry", stack.registry_address]
 
-    assert cli.main(["verify", "--api", "http://registry.invalid", "--rpc", stack.anvil.url, accepted["wallet"]]) == 0
+    assert cli.main([*flags, accepted["wallet"]]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert (printed["verified"], printed["cid"], printed["onchain"]) == (True, accepted["cid"], True)
+    assert (printed["verified"], printed["cid"], printed["onchain"], printed["usable"]) == (True, accepted["cid"], True, True)
     served["answer"] = {**answer, "cid": OTHER_CID}
-    assert cli.main(["verify", "--api", "http://registry.invalid", "--rpc", stack.anvil.url, accepted["wallet"]]) == 1
+    assert cli.main([*flags, accepted["wallet"]]) == 1
     assert json.loads(capsys.readouterr().out) == {"verified": False, "code": "cid-mismatch", "reason": failure(served["answer"], None).reason}
+
+
+# ---------------------------------------------------------------- the caller's pins, never the server's word
+
+
+def test_verify_needs_the_wallet_chain_and_registry_pinned_by_the_caller(api, stack):
+    accepted, _ = register(api, stack, new_wallet_key())
+    answer = confirmed(api, stack, accepted["wallet"])
+    with pytest.raises(TypeError):
+        verify(answer, stack.anvil.url)  # no pins at all: not a call the client accepts
+    for missing in ("wallet", "chain_id", "registry"):
+        options = {**pins(stack, accepted["wallet"], api), missing: None}
+        assert failure(answer, stack.anvil.url, **options).code == "missing-pin", missing
+
+
+def test_a_document_for_another_registry_or_chain_than_the_pinned_one_is_refused(api, stack):
+    accepted, _ = register(api, stack, new_wallet_key())
+    answer = confirmed(api, stack, accepted["wallet"])
+    other_registry = wallet_address(new_wallet_key())
+    reason = failure(answer, stack.anvil.url, **{**pins(stack, accepted["wallet"], api), "registry": other_registry})
+    assert reason.code == "registry-mismatch" and other_registry in reason.reason and accepted["wallet"] in reason.reason
+    reason = failure(answer, stack.anvil.url, **{**pins(stack, accepted["wallet"], api), "chain_id": CHAIN_ID + 1})
+    assert reason.code == "chain-mismatch" and str(CHAIN_ID + 1) in reason.reason
+
+
+def test_a_batch_entry_is_checked_against_the_wallet_the_caller_asked_about_not_its_own_address(api, stack):
+    asked, _ = register(api, stack, new_wallet_key())
+    other, _ = register(api, stack, new_wallet_key())
+    drain_queue(stack)
+    entries = json.loads(post(api, "/batch-lookup", {"addresses": [other["wallet"]]}).body)["results"]
+    # A registry answering the question about `asked` with `other`'s (authentic, on-chain) entry, listed under other's address:
+    with pytest.raises(VerificationFailed) as excinfo:
+        verify_batch_entry(entries[0], stack.anvil.url, **pins(stack, asked["wallet"], api))
+    reason = excinfo.value
+    assert reason.code in ("answer-mismatch", "wallet-mismatch") and asked["wallet"] in reason.reason
+    # ... or relabelled with the asked-about address: still the other wallet's document.
+    with pytest.raises(VerificationFailed) as excinfo:
+        verify_batch_entry({**entries[0], "address": asked["wallet"]}, stack.anvil.url, **pins(stack, asked["wallet"], api))
+    assert excinfo.value.code in ("answer-mismatch", "wallet-mismatch")
+
+
+def _cli_register(stack, api_url: str, wallet_key: str, *extra: str) -> int:
+    import os
+
+    saved = os.environ.get("DMTP_WALLET_KEY")
+    os.environ["DMTP_WALLET_KEY"] = wallet_key
+    try:
+        return cli.main(["register", "--api", api_url, *extra])
+    finally:
+        os.environ.pop("DMTP_WALLET_KEY") if saved is None else os.environ.__setitem__("DMTP_WALLET_KEY", saved)
+
+
+def test_the_cli_refuses_to_register_unless_config_is_what_the_user_pinned(stack, monkeypatch, capsys, tmp_path):
+    served_config = {"chainId": CHAIN_ID, "registry": stack.registry_address}
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli.RegistryClient, "config", lambda self: dict(served_config))
+    monkeypatch.setattr(cli.RegistryClient, "next_version", lambda self, address: 1)
+    monkeypatch.setattr(cli.RegistryClient, "register", lambda self, body: sent.append(body) or {"wallet": body["address"], "status": "queued"})
+    wallet_key = new_wallet_key()
+
+    with pytest.raises(SystemExit):  # nothing pinned: refused before any request
+        _cli_register(stack, "http://registry.invalid", wallet_key)
+    with pytest.raises(SystemExit):  # a chain id alone is not enough
+        _cli_register(stack, "http://registry.invalid", wallet_key, "--chain-id", str(CHAIN_ID))
+    assert sent == []
+
+    served_config["registry"] = wallet_address(new_wallet_key())  # the registry now names another contract
+    assert _cli_register(stack, "http://registry.invalid", wallet_key, "--chain-id", str(CHAIN_ID), "--registry", stack.registry_address) == 1
+    assert "refusing to sign" in capsys.readouterr().err and sent == []
+    served_config.update(registry=stack.registry_address, chainId=CHAIN_ID + 1)  # ... or another chain
+    assert _cli_register(stack, "http://registry.invalid", wallet_key, "--chain-id", str(CHAIN_ID), "--registry", stack.registry_address) == 1
+    assert sent == []
+
+    served_config["chainId"] = CHAIN_ID  # /config matches the pins, given in the client's configuration file
+    config_file = tmp_path / "client.json"
+    config_file.write_text(json.dumps({"chainId": CHAIN_ID, "registry": stack.registry_address.lower()}))
+    assert _cli_register(stack, "http://registry.invalid", wallet_key, "--config", str(config_file)) == 0
+    assert len(sent) == 1 and sent[0]["address"] == wallet_address(wallet_key)
+
+
+def test_cli_verify_has_no_registry_default_from_the_document(stack):
+    with pytest.raises(SystemExit):
+        cli.main(["verify", "--api", "http://registry.invalid", "--rpc", stack.anvil.url, "--chain-id", str(CHAIN_ID), wallet_address(new_wallet_key())])
 
 
 # ---------------------------------------------------------------- ERC-1271 smart-contract wallets
@@ -299,7 +425,7 @@ def test_a_smart_contract_wallet_registers_through_erc1271_and_verifies(api, sta
     assert (check["method"], check["chainId"]) == ("erc1271", CHAIN_ID) and isinstance(check["blockNumber"], int)
 
     answer = confirmed(api, stack, contract_wallet)
-    key = verify(answer, stack.anvil.url, wallet=contract_wallet)
+    key = verify(answer, stack.anvil.url, **pins(stack, contract_wallet, api))
     assert (key.signer_method, key.onchain, key.public_key) == ("erc1271", True, dmtp.public_key_hex)
     assert key.signer_block is not None and key.signer_block >= check["blockNumber"]
     offline = failure(answer, None)

@@ -44,6 +44,10 @@ def no_versions() -> list[Record]:
     raise AssertionError("read the wallet's versions though the decision does not need them")
 
 
+def no_revoked_key(job: Job) -> Optional[Record]:
+    raise AssertionError(f"read the key {job.wallet} v{job.version - 1} though the decision does not need it")
+
+
 # ---------------------------------------------------------------- claims: what a delivered job means
 
 
@@ -101,11 +105,11 @@ def test_a_wallets_first_key_is_claimed_only_while_no_newer_version_exists() -> 
     assert change.absent == ("next_version",) and change.only_from == claims.UNCLAIMED and ("nonce", 5) in change.changes
 
 
-def test_a_lost_claim_on_a_record_held_by_a_reservation_for_it_is_acknowledged() -> None:
+def test_a_lost_claim_on_a_record_held_by_a_reservation_for_it_is_delivered_again_not_acknowledged() -> None:
     attempted = claims.claim(key_job(), "0xhash", 5, None)
     reserved = item(4, state=STATE_RESERVED, candidates=(key_job(),))
     verdict = claims.lost_claim(key_job(), record(1, "submitted", nonce=4), attempted, {4: reserved}.get)
-    assert verdict.outcome == claims.Outcome(True) and verdict.takeover is None
+    assert verdict.outcome.ack is False and verdict.outcome.retry == claims.RETRY_WAIT and verdict.takeover is None
 
 
 def test_a_lost_claim_of_a_first_key_that_now_has_a_second_version_is_taken_over_without_that_condition() -> None:
@@ -200,21 +204,21 @@ def test_a_receipt_is_final_once_its_block_has_the_confirmations_counting_itself
 
 
 def test_a_successful_receipt_confirms_the_records_at_its_block() -> None:
-    verdict = receipts.settlement(receipt(), 3, "0xaa", None)
+    verdict = receipts.settlement(receipt(), 3, "0xaa", None, KIND_SET, (key_job(),), no_revoked_key)
     assert (verdict.state, verdict.status, verdict.requeue) == ("confirmed", "confirmed", None) and verdict.record_changes == {"block_number": 10}
 
 
 def test_an_older_attempt_mined_is_named_on_the_records() -> None:
-    assert receipts.settlement(receipt(tx_hash="0xold"), 3, "0xnew", None).record_changes["tx_hash"] == "0xold"
+    assert receipts.settlement(receipt(tx_hash="0xold"), 3, "0xnew", None, KIND_SET, (key_job(),), no_revoked_key).record_changes["tx_hash"] == "0xold"
 
 
 def test_a_revert_fails_the_records_with_its_reason() -> None:
-    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey()")
+    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey()", KIND_SET, (key_job(),), no_revoked_key)
     assert (verdict.state, verdict.status, verdict.record_changes["error"]) == ("failed", "failed", "NotCurrentKey()")
 
 
 def test_a_not_owner_revert_requeues_the_jobs_and_pauses_instead_of_failing_them() -> None:
-    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotOwner()")
+    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotOwner()", KIND_SET, (key_job(),), no_revoked_key)
     assert verdict.requeue is not None and "nonce 3" in verdict.pause and verdict.state == "failed"
 
 

@@ -36,7 +36,8 @@ from chalicelib.signatures import (
     wrap_erc6492,
 )
 from client.registry_client import build_registration, wallet_address
-from client.verify import verify
+from client.verify import read_log_head, verify
+from tests.test_client_verify import ApiLog
 from devstack.anvil import DEV_ACCOUNTS
 from tests.conftest import CHAIN_ID
 
@@ -170,7 +171,7 @@ def test_an_undeployed_smart_wallet_registers_and_after_deployment_registers_its
     drain_queue(stack)
     answer = json.loads(api.http.get(f"/keys/{account}").body)
     assert answer["status"] == "confirmed", answer
-    key = verify(answer, stack.anvil.url, wallet=account, registry=stack.registry_address)
+    key = verify(answer, stack.anvil.url, wallet=account, chain_id=CHAIN_ID, registry=stack.registry_address, log=ApiLog(api))
     assert (key.signer_method, key.onchain) == ("erc6492", True)
 
     # When the wallet is then deployed, its next versions register: a plain ERC-1271 signature, and a still-wrapped one
@@ -184,7 +185,7 @@ def test_an_undeployed_smart_wallet_registers_and_after_deployment_registers_its
     assert third.status_code == 202, third.body
     assert json.loads(third.body)["signerCheck"]["method"] == "erc6492"
     # and the first registration, checked again now that the wallet exists, still verifies
-    assert verify(answer, stack.anvil.url, wallet=account).signer_method == "erc6492"
+    assert verify(answer, stack.anvil.url, wallet=account, chain_id=CHAIN_ID, registry=stack.registry_address, log=ApiLog(api)).signer_method == "erc6492"
 
 
 def test_a_wrapped_signature_by_a_key_that_does_not_own_the_account_is_refused(api, stack, factory):
@@ -337,7 +338,7 @@ def test_an_uncompressed_secp256k1_key_registers_confirms_and_verifies_as_signed
     assert json.loads(response.body)["DMTPpubKey"] == dmtp.public_key_hex and len(dmtp.public_key_bytes) == 65
 
     answer = confirmed_answer(api, stack, body["address"])
-    key = verify(answer, stack.anvil.url, wallet=body["address"], registry=stack.registry_address)
+    key = verify(answer, stack.anvil.url, wallet=body["address"], chain_id=CHAIN_ID, registry=stack.registry_address, log=ApiLog(api))
     assert (key.public_key, key.key_type, key.onchain) == (dmtp.public_key_hex, "secp256k1", True)
     assert answer["bundle"]["DMTPpubKey"] == dmtp.public_key_hex  # pinned exactly as signed
     assert open_private_key(answer, wallet_key) == dmtp.private_key_hex
@@ -353,8 +354,12 @@ def test_the_js_clients_verify_accepts_an_undeployed_wallets_erc6492_registratio
     assert post(api, wrapped_registration(stack, owner_key, account, factory, create_account_calldata(owner, salt))).status_code == 202
     answer = confirmed_answer(api, stack, account)
 
+    head = read_log_head(stack.anvil.url, stack.registry_address, CHAIN_ID)  # the proof the JS side will ask for, fetched here
+    inclusion = {f"{account.lower()}/1/{head.size}": ApiLog(api).log_inclusion(account, 1, head.size)}
+
     def js_verify(served: dict[str, Any]) -> dict[str, Any]:
-        request = {"op": "verify", "answer": served, "rpcUrl": stack.anvil.url, "wallet": account, "chainId": CHAIN_ID, "registry": stack.registry_address}
+        request = {"op": "verify", "answer": served, "rpcUrl": stack.anvil.url, "wallet": account, "chainId": CHAIN_ID,
+                   "registry": stack.registry_address, "inclusion": inclusion}
         done = subprocess.run([node, "clients/js/test/interop-cli.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
         return json.loads(done.stdout)

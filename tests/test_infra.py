@@ -150,6 +150,7 @@ def test_every_cloud_stage_names_the_resources_the_template_creates_for_it():
         assert env["RECORDS_TABLE"] == name("RecordsTable", "TableName", stage)
         assert env["TRANSACTIONS_TABLE"] == name("TransactionsTable", "TableName", stage)
         assert env["QUOTAS_TABLE"] == name("QuotasTable", "TableName", stage)
+        assert env["LOG_TABLE"] == name("LogTable", "TableName", stage)
         assert env["JOBS_QUEUE_NAME"] == name("JobsQueue", "QueueName", stage)
         assert env["KMS_KEY_ID"] in (name("OwnerKeyBlueAlias", "AliasName", stage), name("OwnerKeyGreenAlias", "AliasName", stage))
         assert env["PINNING_JWT_SECRET_ID"] == name("PinningJwtSecret", "Name", stage)
@@ -282,7 +283,7 @@ def aws(stack: LocalStack) -> Any:
 
 def test_tables_are_on_demand_encrypted_and_recoverable(aws, stack):
     dynamodb = aws("dynamodb")
-    for variable in ("RECORDS_TABLE", "TRANSACTIONS_TABLE", "QUOTAS_TABLE"):
+    for variable in ("RECORDS_TABLE", "TRANSACTIONS_TABLE", "QUOTAS_TABLE", "LOG_TABLE"):
         table = dynamodb.describe_table(TableName=stack.env[variable])["Table"]
         backups = dynamodb.describe_continuous_backups(TableName=table["TableName"])["ContinuousBackupsDescription"]
 

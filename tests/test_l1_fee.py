@@ -53,14 +53,17 @@ def ecotone_fee(unsigned_tx: bytes, l1_base_fee: int, blob_base_fee: int) -> int
     return l1_gas * (BASE_FEE_SCALAR * 16 * l1_base_fee + BLOB_BASE_FEE_SCALAR * blob_base_fee) // (16 * 10**6)
 
 
-@pytest.fixture()
-def op_world(worlds, oracle_runtime_source):  # noqa: F811
-    """A world whose chain has the GasPriceOracle at the predeploy address and a worker that asks it."""
-    world = worlds()
+def with_oracle(world: Any, oracle_runtime_source: dict[str, Any]) -> Any:
+    """The world's chain with the GasPriceOracle at the predeploy address, and a worker and monitor that ask it."""
     deployed = transact(world.anvil, {"data": oracle_runtime_source["bytecode"]})["contractAddress"]
     world.anvil.rpc("anvil_setCode", [GAS_PRICE_ORACLE, world.anvil.rpc("eth_getCode", [deployed, "latest"])])
     world.chain = RegistryChain(world.anvil.url, world.registry_address, CHAIN_ID, l1_fee_oracle="op-stack")
     return world
+
+
+@pytest.fixture()
+def op_world(worlds, oracle_runtime_source):  # noqa: F811
+    return with_oracle(worlds(), oracle_runtime_source)
 
 
 def test_the_l1_fee_is_the_predeploys_answer_for_the_unsigned_transaction(op_world):
@@ -110,3 +113,75 @@ def test_a_transaction_whose_gas_and_l1_fee_exceed_the_cost_cap_waits_and_raises
 
     op_world.settle(op_world.worker(max_tx_cost_wei=10**18), op_world.monitor())
     assert op_world.record(job).status == "confirmed"
+
+
+# ---------------------------------------------------------------- the monitor's replacements (fee bumps)
+
+
+@pytest.fixture()
+def stuck_op_world(worlds, oracle_runtime_source):  # noqa: F811
+    """An OP-stack world (normal L1 fees) whose one registration was sent and sits unmined (no automining)."""
+    world = with_oracle(worlds(), oracle_runtime_source)
+    set_fees(world.anvil, l1_base_fee=10**9, blob_base_fee=1)
+    world.anvil.rpc("evm_setAutomine", [False])
+    world.job = world.new_key()
+    assert world.deliver(world.worker(max_tx_cost_wei=10**18)) == []
+    world.item = world.txs.get(world.record(world.job).nonce)
+    return world
+
+
+def set_fees_unmined(world: Any, l1_base_fee: int, blob_base_fee: int) -> None:
+    """set_fees on a chain that mines only when asked: the oracle's new fees, with no other pending tx mined."""
+    world.anvil.rpc("anvil_dropTransaction", [world.item.latest.tx_hash])  # or it is mined with setFees
+    world.anvil.rpc("evm_setAutomine", [True])
+    set_fees(world.anvil, l1_base_fee, blob_base_fee)
+    world.anvil.rpc("evm_setAutomine", [False])
+    world.anvil.rpc("eth_sendRawTransaction", [world.item.raw])  # back in the pool, unmined
+
+
+def test_a_replacement_whose_gas_and_l1_fee_exceed_the_cost_cap_is_not_sent_and_raises_the_fee_cap_alarm(stuck_op_world):
+    world = stuck_op_world
+    set_fees_unmined(world, l1_base_fee=10**16, blob_base_fee=0)  # ~0.06 ETH of L1 fee; the L2 gas costs ~0.0001 ETH
+    gas_only = world.item.gas * world.item.latest.max_fee * 2  # more than a +10% bump's gas
+    monitor = world.monitor(bump_after_s=0, max_tx_cost_wei=10**16)  # 0.01 ETH: gas alone fits, gas and L1 fee do not
+    assert gas_only < 10**16
+
+    report = monitor.run_once()
+
+    assert (report.replaced, report.fee_capped) == (0, 1) and monitor.telemetry.value("FeeCapReached") == 1
+    assert world.txs.get(world.item.nonce).attempts == world.item.attempts
+    assert world.chain.known(world.item.latest.tx_hash)
+
+
+def test_a_replacement_within_the_cost_cap_counting_the_l1_fee_is_sent(stuck_op_world):
+    world = stuck_op_world
+    monitor = world.monitor(bump_after_s=0, max_tx_cost_wei=10**16)  # the same cap, a normal L1 fee
+
+    report = monitor.run_once()
+
+    assert (report.replaced, report.fee_capped) == (1, 0)
+    first, second = world.txs.get(world.item.nonce).attempts
+    l1_fee = world.chain.l1_fee(world.chain.unsigned(nonce=world.item.nonce, to=world.registry_address, data=world.item.data, gas=world.item.gas, max_fee=second.max_fee, tip=second.tip))
+    assert second.max_fee * 10 >= first.max_fee * 11 and 0 < l1_fee
+    assert world.item.gas * second.max_fee + l1_fee <= 10**16
+    world.mine()
+    world.monitor().run_once()
+    assert (world.record(world.job).status, world.record(world.job).tx_hash) == ("confirmed", second.tx_hash)
+
+
+def test_the_cost_cap_lowers_a_replacements_max_fee_to_what_the_l1_fee_leaves_room_for(stuck_op_world):
+    world = stuck_op_world
+    first = world.item.latest
+    l1_fee = world.chain.l1_fee_of(data=world.item.data, gas=world.item.gas, max_fee=first.max_fee * 10, tip=first.tip * 10)
+    room = world.item.gas * (first.max_fee * 12 // 10)  # room for +20% per gas, not for the market's 2 * base fee + tip
+    monitor = world.monitor(bump_after_s=0, max_tx_cost_wei=room + l1_fee, max_fee_cap_wei=first.max_fee * 100)
+    world.anvil.rpc("anvil_setNextBlockBaseFeePerGas", [hex(first.max_fee * 2)])  # the market asks for far more
+    world.mine()  # a block without the stuck tx (priced under the new base fee)
+
+    report = monitor.run_once()
+
+    second = world.txs.get(world.item.nonce).attempts[-1]
+    assert report.replaced == 1 and report.fee_capped == 1
+    assert first.max_fee * 11 <= second.max_fee * 10 < first.max_fee * 2 * 10  # +10% at least, under the market's ask
+    second_l1_fee = world.chain.l1_fee_of(data=world.item.data, gas=world.item.gas, max_fee=second.max_fee, tip=second.tip)
+    assert world.item.gas * second.max_fee + second_l1_fee <= monitor.policy.max_tx_cost_wei

@@ -49,5 +49,6 @@ def test_local_stage_names_are_the_ones_the_template_creates():
     assert resources["RecordsTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["RECORDS_TABLE"]
     assert resources["TransactionsTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["TRANSACTIONS_TABLE"]
     assert resources["QuotasTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["QUOTAS_TABLE"]
+    assert resources["LogTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["LOG_TABLE"]
     assert resources["JobsQueue"]["Properties"]["QueueName"].replace("${Stage}", "local") == names["JOBS_QUEUE_NAME"]
     assert resources["OwnerKeyBlueAlias"]["Properties"]["AliasName"].replace("${Stage}", "local") == names["KMS_KEY_ID"]

@@ -240,7 +240,7 @@ def test_aes_envelope_hex_must_be_lowercase_without_0x():
 
 @pytest.mark.parametrize(
     ("member", "value"),
-    [("n", 2**16), ("n", 2**21), ("n", 131073), ("n", 3 * 2**17), ("n", "131072"), ("n", 131072.0), ("n", True),
+    [("n", 2**16), ("n", 2**21), ("n", 131073), ("n", 3 * 2**17), ("n", "131072"), ("n", 131072.5), ("n", True),
      ("r", 1), ("r", 16), ("p", 0), ("p", 5), ("p", None)],
 )
 def test_passphrase_envelope_scrypt_costs_outside_the_stated_bounds_are_rejected(member, value):
@@ -254,6 +254,14 @@ def test_passphrase_envelope_scrypt_costs_within_the_bounds_are_accepted(n, p):
     good = envelope(SCRYPT_AES256GCM)
     good.update(n=n, p=p)
     assert (parse_envelope(good)["n"], parse_envelope(good)["p"]) == (n, p)
+
+
+def test_passphrase_envelope_costs_written_as_integral_json_numbers_are_those_integers():
+    # JSON (and JSON Schema, and JavaScript) have one number type: 131072.0 is the integer 131072.
+    good = envelope(SCRYPT_AES256GCM)
+    good.update(n=131072.0, r=8.0, p=1.0)
+    parsed = parse_envelope(good)
+    assert [(parsed[m], type(parsed[m])) for m in ("n", "r", "p")] == [(131072, int), (8, int), (1, int)]
 
 
 def test_passphrase_envelope_without_its_cost_members_is_rejected():

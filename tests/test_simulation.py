@@ -507,3 +507,10 @@ def test_found_by_the_simulation_a_revocation_waits_while_its_key_is_claimed_at_
     # filled with a no-op); the revocation, trusting that claim, went out first and reverted NotCurrentKey.
     replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, ("records.set_statuses", 0, True), 1),
            lambda m: m.revoke_key(WALLETS[0]))
+
+
+def test_found_by_the_simulation_a_key_sent_while_ownership_moves_away_is_not_overtaken_by_its_revocation() -> None:
+    # Found by a full-suite run (another test's Hypothesis profile changed the examples): the worker took one of
+    # the two messages, ownership moved away, a block was mined; at quiescence the revocation failed NotCurrentKey(0).
+    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.revoke_key(WALLETS[0]), lambda m: m.run_worker(0, None, 1),
+           lambda m: m.ownership_moves_away(), lambda m: m.mine(1))

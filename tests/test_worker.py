@@ -415,3 +415,26 @@ def test_importing_the_app_loads_neither_web3_nor_eth_account():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True)
 
     assert result.stdout.strip() == "[]"
+
+
+def test_a_message_also_held_by_a_worker_that_reserved_a_nonce_for_its_job_is_not_deleted_under_it(worlds):
+    """One SQS message is held by two workers once a batch outlives its visibility timeout. Worker B reserved a nonce
+    for the job and claimed its record, but has not stored the transaction; worker A gets the same message. A must
+    not delete it: B may step back (its order check) and count on that message coming back. Found in the chaos
+    soak: two revocations stayed queued with no message left."""
+    world = worlds()
+    job = world.new_key()
+    (held_by_b,) = world.receive()
+    (reserved,) = world.nonces.reserve([(job,)], "worker-b", lambda: world.chain.pending_nonce(world.owner))
+    claim = (("nonce", reserved.nonce), ("tx_hash", "0x" + "00" * 32))
+    assert world.records.set_statuses([StatusChange(job.wallet, job.version, "submitted", ("pinned", "queued"), claim)]) == []
+    world.sqs.change_message_visibility(QueueUrl=world.queue.url, ReceiptHandle=held_by_b["ReceiptHandle"], VisibilityTimeout=0)
+
+    failed = world.deliver(world.worker())  # worker A, the same message
+
+    assert failed == [held_by_b["MessageId"]] and world.queued() == 1
+    # Worker B steps back: the record is released and the nonce given back; only that message brings the job back.
+    assert world.records.set_statuses([StatusChange(job.wallet, job.version, STATUS_QUEUED, ("submitted",), (), reserved.nonce)]) == []
+    assert world.nonces.release(reserved)
+    world.settle(world.worker(), world.monitor())
+    assert world.record(job).status == "confirmed" and len(world.key_updates(job.wallet)) == 1

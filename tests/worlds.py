@@ -20,6 +20,7 @@ from chalicelib.monitor import MonitorPolicy, TxMonitor
 from chalicelib.nonces import NonceManager
 from chalicelib.records import KIND_KEY, KIND_REVOCATION, STATUS_QUEUED, Record, RecordStore
 from chalicelib.transactions import TxStore
+from chalicelib.translog import TransparencyLog
 from chalicelib.worker import ChainWorker, QueueMessage, WorkerPolicy
 from devstack.anvil import Anvil
 from devstack.stack import WorkerLoop, deploy_registry, deploy_template, lambda_sqs_event
@@ -41,6 +42,7 @@ class World:
     sqs: Any
     table: Any  # transactions
     records_table: Any
+    log: Optional[TransparencyLog] = None  # the transparency log (make_world(with_log=True)): records append to it
     worker_policy: WorkerPolicy = field(default_factory=WorkerPolicy)
     monitor_policy: MonitorPolicy = field(default_factory=lambda: MonitorPolicy(confirmations=1, bump_after_s=3600, nonce_lease_s=30))
 
@@ -63,7 +65,7 @@ class World:
         )
 
     def monitor(self, **policy: Any) -> TxMonitor:
-        return TxMonitor(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, _replace(self.monitor_policy, policy))
+        return TxMonitor(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, _replace(self.monitor_policy, policy), log=self.log)
 
     # ------------------------------------------------------------ records and jobs, as the API makes them
 
@@ -170,7 +172,7 @@ class World:
 
 def make_world(
     stack: Any, *, automine: bool = True, block_time: Optional[float] = None, max_receive_count: int = 5,
-    worker_policy: Optional[WorkerPolicy] = None, monitor_policy: Optional[MonitorPolicy] = None,
+    worker_policy: Optional[WorkerPolicy] = None, monitor_policy: Optional[MonitorPolicy] = None, with_log: bool = False,
 ) -> World:
     stage = "w" + uuid.uuid4().hex[:10]
     endpoint = stack.aws_endpoint
@@ -183,6 +185,7 @@ def make_world(
             anvil.rpc("evm_setAutomine", [False])
         dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint)
         sqs = boto3.client("sqs", endpoint_url=endpoint)
+        log = TransparencyLog(dynamodb.Table(outputs["LogTableName"])) if with_log else None
         world = World(
             stage=stage,
             endpoint=endpoint,
@@ -190,12 +193,13 @@ def make_world(
             outputs=outputs,
             signer=signer,
             registry_address=registry,
-            chain=RegistryChain(anvil.url, registry, CHAIN_ID),
-            records=RecordStore(dynamodb.Table(outputs["RecordsTableName"])),
+            chain=RegistryChain(anvil.url, registry, CHAIN_ID, log_head=log.head_to_anchor if log else None),
+            records=RecordStore(dynamodb.Table(outputs["RecordsTableName"]), log),
             queue=JobQueue(sqs, outputs["JobsQueueName"]),
             sqs=sqs,
             table=dynamodb.Table(outputs["TransactionsTableName"]),
             records_table=dynamodb.Table(outputs["RecordsTableName"]),
+            log=log,
         )
         if worker_policy is not None:
             world.worker_policy = worker_policy

@@ -1,7 +1,8 @@
 // The key explorer: look keys up, verify them in this browser, register a key with the injected wallet.
 // Everything it calls is the JS client (./dmtp-client.js, the browser build of clients/js); nothing is
-// loaded from anywhere else. What verification trusts (RPC URL, chain id, registry) is the user's: the page
-// only prefills it, from its own address (?rpc=&chainId=&registry=) or else from the registry's /config.
+// loaded from anywhere else. What verification trusts (RPC URL, chain id, registry) is the user's: from the page's
+// own address (?rpc=&chainId=&registry=), else what the user entered before (localStorage), never from the
+// registry's answers. The registry's /config is shown beside it for comparison only.
 import { RegistryClient, RegistryError, generateDmtpKey, verify } from './dmtp-client.js';
 
 const params = new URLSearchParams(location.search);
@@ -68,25 +69,25 @@ function trust() {
   return { rpcUrl, chainId, registry };
 }
 
+const PINNED = { 'rpc-url': ['rpc', 'dmtp.rpcUrl'], 'chain-id': ['chainId', 'dmtp.chainId'], registry: ['registry', 'dmtp.registry'] };
+
 async function prefillTrust() {
-  const rpc = params.get('rpc') || localStorage.getItem('dmtp.rpcUrl') || '';
-  $('rpc-url').value = rpc;
-  $('rpc-url').addEventListener('change', () => localStorage.setItem('dmtp.rpcUrl', $('rpc-url').value.trim()));
-  const fromPage = params.get('chainId') && params.get('registry');
-  if (fromPage) {
-    $('chain-id').value = params.get('chainId');
-    $('registry').value = params.get('registry');
-    say('trust-source', 'Chain id and registry come from this page\'s address.');
-    return;
+  for (const [id, [param, stored]] of Object.entries(PINNED)) {
+    $(id).value = params.get(param) || localStorage.getItem(stored) || '';
+    $(id).addEventListener('change', () => localStorage.setItem(stored, $(id).value.trim()));
   }
+  const fromPage = params.get('chainId') && params.get('registry');
+  const source = fromPage ? 'this page\'s address' : $('registry').value ? 'what you entered before' : null;
+  let served = '';
   try {
     const config = await client.config();
-    $('chain-id').value = String(config.chainId);
-    $('registry').value = config.registry;
-    say('trust-source', 'Chain id and registry were filled in from the registry\'s own /config: compare them with a source you trust.');
+    served = ` The registry says it is chain ${config.chainId}, contract ${config.registry}: compare, never copy blindly.`;
   } catch (error) {
-    say('trust-source', `Could not read /config: ${describeError(error)}`, { error: true });
+    served = ` (Could not read the registry's /config: ${describeError(error)})`;
   }
+  say('trust-source', source
+    ? `Chain id and registry come from ${source}.${served}`
+    : `Enter the chain id and registry contract you trust, from a source other than this registry.${served}`);
 }
 
 // ------------------------------------------------------------------ lookup, verification, history
@@ -105,6 +106,7 @@ const CHECK_NAMES = {
   notRevoked: 'Not revoked',
   notExpired: 'Not expired',
   latestVersion: 'The latest on-chain event is this version',
+  log: 'The on-chain log head includes it (or it is newer than the head)',
 };
 
 function showVerdict(result) {
@@ -199,7 +201,11 @@ async function lookUp(address) {
 async function verifyAnswer(answer, address) {
   let result;
   try {
-    result = await verify(answer, { ...trust(), wallet: address });
+    const pinned = trust();
+    const headKey = `dmtp.logHead.${pinned.chainId}.${pinned.registry.toLowerCase()}`;
+    const previousHead = JSON.parse(localStorage.getItem(headKey) || 'null') || undefined;
+    result = await verify(answer, { ...pinned, wallet: address, log: client, previousHead });
+    if (result.usable && result.log && result.log.head.size > 0) localStorage.setItem(headKey, JSON.stringify(result.log.head));
   } catch (error) {
     result = { usable: false, reason: 'not-verified', detail: describeError(error), checks: null };
   }

@@ -10,6 +10,11 @@ contract DMTPKeys {
     /// @notice Account allowed to write keys.
     address public owner;
 
+    /// @dev Size of the latest anchored transparency-log head (issue 13). Declared right after `owner` so both share
+    ///      one storage slot: setKeysAnchored has read that slot already (onlyOwner), so comparing and storing the
+    ///      size costs a warm access instead of a cold one.
+    uint64 private anchoredLogSize;
+
     /// @dev wallet => sha2-256 digest of its current key document (0 when none). The seed's mapping, made compact.
     mapping(address => bytes32) private DMTPkeys;
 
@@ -17,11 +22,18 @@ contract DMTPKeys {
     ///      so registering a new key needs no extra write to clear it.
     mapping(address => bytes32) private revokedDigest;
 
+    /// @dev RFC 9162 root of the registry's transparency log at `anchoredLogSize` leaves.
+    bytes32 private anchoredLogRoot;
+
     /// @notice A wallet's key document changed. `version` is the registry's version of that wallet's key.
     event KeyUpdated(address indexed user, bytes32 digest, uint64 version);
 
     /// @notice A wallet revoked its current key.
     event KeyRevoked(address indexed user, bytes32 digest, uint64 version);
+
+    /// @notice The registry's transparency log (docs/PROTOCOL.md) had `size` leaves with RFC 9162 root `root`.
+    ///         Emitted only when the anchored size grows, so the sizes of successive events strictly increase.
+    event LogAnchored(uint64 size, bytes32 root);
 
     /// @notice Ownership changed (also emitted on deployment).
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
@@ -62,6 +74,33 @@ contract DMTPKeys {
 
     /// @notice Store many wallets' key document digests in one transaction.
     function setKeys(address[] calldata users, bytes32[] calldata digests, uint64[] calldata versions) external onlyOwner {
+        _setKeys(users, digests, versions);
+    }
+
+    /// @notice setKeys, and anchor the transparency log's head (`logSize` leaves, RFC 9162 root `logRoot`) when it is
+    ///         larger than the anchored one. A smaller or equal head is ignored without reverting: two workers may race,
+    ///         and their keys must land either way.
+    function setKeysAnchored(
+        address[] calldata users,
+        bytes32[] calldata digests,
+        uint64[] calldata versions,
+        uint64 logSize,
+        bytes32 logRoot
+    ) external onlyOwner {
+        _setKeys(users, digests, versions);
+        if (logSize > anchoredLogSize) {
+            anchoredLogSize = logSize;
+            anchoredLogRoot = logRoot;
+            emit LogAnchored(logSize, logRoot);
+        }
+    }
+
+    /// @notice The latest anchored transparency-log head: its size and root (0 and 0x0 before the first).
+    function logHead() external view returns (uint64 size, bytes32 root) {
+        return (anchoredLogSize, anchoredLogRoot);
+    }
+
+    function _setKeys(address[] calldata users, bytes32[] calldata digests, uint64[] calldata versions) private {
         uint256 count = users.length;
         if (digests.length != count || versions.length != count) revert LengthMismatch();
         for (uint256 i = 0; i < count; ) {

@@ -170,6 +170,30 @@ export class RegistryClient {
     return this.request('GET', `/keys/${encodeURIComponent(address)}/history${query}`);
   }
 
+  // The transparency log (docs/PROTOCOL.md): answers verify() checks against heads read from the chain.
+
+  /** GET /log/head: `{size, root, anchored}` as the registry says (trust only the contract's logHead()). */
+  logHead() {
+    return this.request('GET', '/log/head');
+  }
+
+  /** GET /log/inclusion: `{leafIndex, treeSize, root, leaf, auditPath}` of the wallet's record `version`. */
+  logInclusion(wallet, version, treeSize) {
+    const params = new URLSearchParams({ wallet, version: String(version) });
+    if (treeSize !== undefined && treeSize !== null) params.set('treeSize', String(treeSize));
+    return this.request('GET', `/log/inclusion?${params}`);
+  }
+
+  /** GET /log/consistency: `{from, to, fromRoot, toRoot, proof}`. */
+  logConsistency(fromSize, toSize) {
+    return this.request('GET', `/log/consistency?from=${fromSize}&to=${toSize}`);
+  }
+
+  /** GET /log/leaves: `{start, end, leaves}` (at most 1,000 per page). */
+  logLeaves(start, end) {
+    return this.request('GET', `/log/leaves?start=${start}&end=${end}`);
+  }
+
   /** The version the wallet's next write must carry: newest record's (key or revocation) + 1, or 1. */
   async nextVersion(address) {
     let current;

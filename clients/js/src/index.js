@@ -2,7 +2,8 @@
 export { generateDmtpKey, dmtpPublicKeyOf, KEY_TYPES } from './keys.js';
 export { sealPrivateKey, openPrivateKey, checkEnvelope, encryptedPrivateKeyHash, ENVELOPE_VERSIONS } from './envelopes/index.js';
 export { RegistryClient, buildRegistration, buildRevocation, register, revoke, lookup, batchLookup, history, waitForStatus, FINAL_STATUSES } from './client.js';
-export { verify } from './verify.js';
+export { verify, readLogHead, checkLogConsistency } from './verify.js';
+export { leafBytes, parseLeaf, leafHash, nodeHash, merkleRoot, TreeBuilder, rootFromInclusion, verifyInclusion, verifyConsistency, EMPTY_ROOT, LEAF_KIND_KEY, LEAF_KIND_REVOCATION } from './log.js';
 export { RegistryError, ProtocolError, DomainMismatchError, WalletError, EnvelopeError, StatusError, TransportError } from './errors.js';
 export {
   DOCUMENT_FORMAT,

@@ -15,7 +15,8 @@ import {
   signingDigest,
   typedData,
 } from './protocol.js';
-import { JsonRpc, RpcFailure, callWithAddress, isValidSignatureCall } from './rpc.js';
+import { JsonRpc, RpcFailure, callWithAddress, isValidSignatureCall, selector } from './rpc.js';
+import { LEAF_KIND_KEY, hash32, leafBytes, leafHash, verifyConsistency, verifyInclusion } from './log.js';
 import { ERC6492_GAS_LIMIT, isErc6492, validatorCallData } from './erc6492.js';
 
 const ERC1271_MAGIC = fromHex('0x1626ba7e' + '00'.repeat(28));
@@ -43,25 +44,32 @@ function emptyChecks() {
     notRevoked: null, // neither the contract nor the answer says revoked
     notExpired: null, // expiresAt is 0 or in the future
     latestVersion: null, // the wallet's latest KeyUpdated event carries this digest and version
+    log: null, // the record's leaf is under the contract's log head (proven against the on-chain root), or newer
   };
 }
 
 /**
  * @param answer a GET /keys/{address} answer (or a batch-lookup entry: `bundle` + `cid`)
- * @param options `{rpcUrl, wallet, chainId, registry, fetch?, now?, fromBlock?, timeoutMs?}`
- * @returns `{usable, reason, detail, checks, key}`; `key` (from the document) is null until the document parsed
+ * @param options `{rpcUrl, wallet, chainId, registry, log?, previousHead?, fetch?, now?, fromBlock?, timeoutMs?}`;
+ *   `log`: where log proofs come from (a RegistryClient); needed once the record is under the on-chain log head.
+ *   `previousHead`: an on-chain head seen before (`result.log.head` of an earlier verify): the registry must prove
+ *   the current one extends it.
+ * @returns `{usable, reason, detail, checks, key, log}`; `key` (from the document) is null until the document parsed;
+ *   `log` is `{leafIndex, head: {size, root}, included}` once the contract's log head was read
  */
 export async function verify(answer, options = {}) {
   const checks = emptyChecks();
-  const state = { key: null };
+  const state = { key: null, log: null };
   try {
     await runChecks(answer, options, checks, state);
-    return { usable: true, reason: null, detail: null, checks, key: state.key };
+    return { usable: true, reason: null, detail: null, checks, key: state.key, log: state.log };
   } catch (error) {
     const reason = error instanceof Failure ? error.reason : 'verification-error';
-    const detail = error instanceof Failure ? error.message : `unexpected: ${error && error.message ? error.message : error}`;
+    let detail = error instanceof Failure ? error.message : `unexpected: ${error && error.message ? error.message : error}`;
+    const index = answer && answer.log && Number.isSafeInteger(answer.log.leafIndex) ? answer.log.leafIndex : null;
+    if (state.key) detail += ` [wallet ${state.key.wallet}, version ${state.key.version}${index === null ? '' : `, log leaf ${index}`}]`;
     markFailed(checks);
-    return { usable: false, reason, detail, checks, key: state.key };
+    return { usable: false, reason, detail, checks, key: state.key, log: state.log };
   }
 }
 
@@ -174,6 +182,103 @@ async function runChecks(answer, options, checks, state) {
     fail(checks, 'latestVersion', 'version-mismatch', `the latest KeyUpdated event of ${pinned.wallet} is not this document's digest and version ${registration.version}`);
   }
   checks.latestVersion = true;
+
+  // The transparency log: the head the contract holds, and this record's leaf under it.
+  const head = await readLogHeadFrom(rpc, pinned.registry, checks);
+  const leafIndex = logIndexOf(answer, checks);
+  state.log = { leafIndex, head: { size: head.size, root: to0x(head.root) }, included: null };
+  if (options.previousHead) await checkConsistency(options.log, options.previousHead, head, checks);
+  const leaf = leafBytes(LEAF_KIND_KEY, pinned.wallet, registration.version, digest);
+  state.log.included = await checkInclusion(options.log, head, leafIndex, pinned.wallet, registration.version, leaf, checks);
+  checks.log = true;
+}
+
+async function readLogHeadFrom(rpc, registry, checks) {
+  const raw = await read(checks, 'log', () => rpc.call(registry, selector('logHead()')));
+  if (raw.length < 64) fail(checks, 'log', 'contract-unreadable', `logHead on ${registry} did not answer as DMTPKeys`);
+  return { size: Number(BigInt(to0x(raw.subarray(0, 32)))), root: raw.slice(32, 64) };
+}
+
+function logIndexOf(answer, checks) {
+  if (answer.log === undefined || answer.log === null) return null;
+  const index = answer.log.leafIndex;
+  if (!Number.isSafeInteger(index) || index < 0) fail(checks, 'log', 'malformed-answer', 'the answer\'s log.leafIndex is not a leaf index');
+  return index;
+}
+
+async function checkInclusion(log, head, index, wallet, version, leaf, checks) {
+  if (head.size === 0) return null; // the contract anchors nothing yet
+  if (index === null) fail(checks, 'log', 'log-missing', `the contract anchors a log of ${head.size} leaves, but the answer names no leaf index`);
+  if (index >= head.size) return false; // accepted after the latest anchored head
+  const where = `${wallet} v${version} (leaf ${index}, on-chain tree size ${head.size})`;
+  if (!log || typeof log.logInclusion !== 'function') fail(checks, 'log', 'log-unavailable', `${where} is under the on-chain log head: checking it needs the registry (options.log)`);
+  let proof;
+  try {
+    proof = await log.logInclusion(wallet, version, head.size);
+  } catch (error) {
+    fail(checks, 'log', 'log-inclusion-failed', `no inclusion proof for ${where}: ${error && error.message ? error.message : error}`);
+  }
+  if (!proof || typeof proof !== 'object' || typeof proof.leaf !== 'string' || proof.leaf.toLowerCase() !== to0x(leaf)) {
+    fail(checks, 'log', 'log-leaf-mismatch', `the log's leaf for ${where} is not the one built from the document`);
+  }
+  const path = Array.isArray(proof.auditPath) ? proof.auditPath.map(hash32) : null;
+  if (proof.leafIndex !== index || proof.treeSize !== head.size || !path || path.includes(null)) {
+    fail(checks, 'log', 'log-inclusion-failed', `the inclusion proof for ${where} is for another leaf index or tree size`);
+  }
+  if (!verifyInclusion(leafHash(leaf), index, head.size, path, head.root)) {
+    fail(checks, 'log', 'log-inclusion-failed', `the audit path of ${where} does not lead to the on-chain root ${to0x(head.root)}`);
+  }
+  return true;
+}
+
+async function checkConsistency(log, previous, current, checks) {
+  const old = { size: previous.size, root: previous.root instanceof Uint8Array ? previous.root : hash32(previous.root) };
+  if (!Number.isSafeInteger(old.size) || old.size < 0 || !old.root) fail(checks, 'log', 'malformed-request', 'previousHead must be {size, root}');
+  try {
+    await checkLogConsistency(log, old, current);
+  } catch (error) {
+    if (error instanceof Failure) fail(checks, 'log', error.reason, error.message);
+    throw error;
+  }
+}
+
+/**
+ * The latest log head anchored in the DMTPKeys contract `registry` (pinned by the caller), read through the
+ * caller's RPC, which must serve `chainId`: `{size, root}` (root as 0x hex). Throws an Error with `reason` otherwise.
+ */
+export async function readLogHead({ rpcUrl, chainId, registry, fetch: fetchImpl, timeoutMs }) {
+  const rpc = new JsonRpc(rpcUrl, { fetch: fetchImpl, timeoutMs });
+  const pinned = parseDomain({ chainId, registry });
+  const checks = emptyChecks();
+  const served = await read(checks, 'rpc', () => rpc.chainId());
+  if (served !== pinned.chainId) throw new Failure('chain-mismatch', `the RPC serves chain ${served}, not ${pinned.chainId}`);
+  const head = await readLogHeadFrom(rpc, pinned.registry, checks);
+  return { size: head.size, root: to0x(head.root) };
+}
+
+/**
+ * Both heads read from the chain (`{size, root}`, root as 0x hex or bytes): the registry (`log`, a RegistryClient)
+ * must prove `current` extends `previous` (RFC 9162). Throws an Error with `reason` `log-inconsistent` otherwise.
+ */
+export async function checkLogConsistency(log, previous, current) {
+  const oldRoot = previous.root instanceof Uint8Array ? previous.root : hash32(previous.root);
+  const newRoot = current.root instanceof Uint8Array ? current.root : hash32(current.root);
+  if (current.size < previous.size) throw new Failure('log-inconsistent', `the on-chain log head went back from size ${previous.size} to ${current.size}`);
+  if (previous.size === current.size) {
+    if (!oldRoot || !newRoot || to0x(oldRoot) !== to0x(newRoot)) throw new Failure('log-inconsistent', `two different on-chain roots for log size ${current.size}`);
+    return;
+  }
+  if (previous.size === 0) return;
+  let answer;
+  try {
+    answer = await log.logConsistency(previous.size, current.size);
+  } catch (error) {
+    throw new Failure('log-unavailable', `no consistency proof from ${previous.size} to ${current.size}: ${error && error.message ? error.message : error}`);
+  }
+  const proof = answer && Array.isArray(answer.proof) ? answer.proof.map(hash32) : null;
+  if (!proof || proof.includes(null) || !verifyConsistency(previous.size, current.size, oldRoot, newRoot, proof)) {
+    throw new Failure('log-inconsistent', `the registry cannot prove the on-chain log head of size ${current.size} extends the one of size ${previous.size}`);
+  }
 }
 
 function byPosition(a, b) {

@@ -8,7 +8,7 @@
 //   {"op": "revocation", "walletPrivateKey", "chainId", "registry", "revokedVersion", "revokedPublicKey",
 //    "signatureType"}                                                               -> {"body"}
 //   {"op": "signer", "body", "chainId", "registry", "revokedPublicKey"?}            -> {"signer", "digest"}
-//   {"op": "verify", "answer", "rpcUrl", "wallet", "chainId", "registry"}           -> verify()'s result
+//   {"op": "verify", "answer", "rpcUrl", "wallet", "chainId", "registry", "inclusion"?} -> verify()'s result
 // Errors: {"error", "code"} on stdout, exit status 1.
 import { PrivateKeyProvider } from '../src/testing/private-key-provider.js';
 import {
@@ -35,8 +35,14 @@ const ops = {
     const provider = walletPrivateKey ? new PrivateKeyProvider(walletPrivateKey) : undefined;
     return { privateKey: await openPrivateKey(source, { provider, wallet: provider?.address, chainId, registry, passphrase }) };
   },
-  async verify({ answer, ...options }) {
-    return verify(answer, options);
+  async verify({ answer, inclusion, ...options }) {
+    // `inclusion`: the registry's GET /log/inclusion answers, by "wallet/version/treeSize" (fetched by the Python side)
+    const log = inclusion ? { async logInclusion(wallet, version, treeSize) {
+      const found = inclusion[`${wallet.toLowerCase()}/${version}/${treeSize}`];
+      if (!found) throw new Error(`no inclusion proof scripted for ${wallet} v${version} at ${treeSize}`);
+      return found;
+    } } : undefined;
+    return verify(answer, { ...options, log });
   },
   async registration({ walletPrivateKey, ...options }) {
     const provider = new PrivateKeyProvider(walletPrivateKey);

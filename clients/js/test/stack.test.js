@@ -19,7 +19,7 @@ const WAIT = { timeoutMs: 60000, intervalMs: 200 };
 const provider = new EthersProvider(ethers.Wallet.createRandom().privateKey, { chainId: PINS.chainId });
 const wallet = provider.address;
 const client = configured ? new RegistryClient({ apiUrl: env.DMTP_API_URL }) : null;
-const trust = { ...PINS, wallet, rpcUrl: env.DMTP_RPC_URL };
+const trust = { ...PINS, wallet, rpcUrl: env.DMTP_RPC_URL, log: client ?? undefined }; // log: where inclusion proofs come from
 let first;
 
 test('register (eip712, x25519 envelope) → confirmed on chain → verify says usable', { skip }, async () => {
@@ -34,6 +34,9 @@ test('register (eip712, x25519 envelope) → confirmed on chain → verify says 
   assert.equal(result.usable, true);
   assert.equal(result.key.publicKey, first.key.publicKey);
   assert.equal(result.key.signerMethod, 'ecdsa');
+  // the worker anchored the log head with the key: the record's leaf is proven against the contract's logHead()
+  assert.equal(result.log.included, true);
+  assert.ok(result.log.head.size > confirmed.log.leafIndex);
 });
 
 test('the same answer is not usable without an RPC, nor for another registry', { skip }, async () => {
@@ -128,7 +131,7 @@ test('a smart-contract wallet registers through its owner key; verify asks ERC-1
   assert.equal(answer.signerCheck.method, 'erc1271');
   const confirmed = await client.waitForStatus(contractWallet, { version: 1, ...WAIT });
 
-  const result = await verify(confirmed, { ...PINS, wallet: contractWallet, rpcUrl: env.DMTP_RPC_URL });
+  const result = await verify(confirmed, { ...PINS, wallet: contractWallet, rpcUrl: env.DMTP_RPC_URL, log: client });
   assert.equal(result.reason, null, result.detail);
   assert.equal(result.key.signerMethod, 'erc1271');
   assert.equal(result.key.publicKey, key.publicKey);

@@ -6,7 +6,9 @@ import { VECTORS } from './helpers.js';
 import { EthersProvider } from './ethers-provider.js';
 import { WALLET_KEY } from './helpers.js';
 import { buildRegistration, canonicalJson, parseRegistration, pinnedDocument, verify } from '../src/index.js';
-import { sha256, toHex } from '../src/bytes.js';
+import { fromHex, sha256, to0x, toHex } from '../src/bytes.js';
+import { selector } from '../src/rpc.js';
+import { leafBytes, leafHash, merkleRoot } from '../src/log.js';
 
 const R = VECTORS.registrations.eip712;
 const { inputs } = VECTORS;
@@ -30,16 +32,20 @@ function answer(overrides = {}) {
   };
 }
 
-/** A JSON-RPC node whose DMTPKeys contract holds `digest` (revoked or not) with KeyUpdated events `events`. */
-function chain({ chainId = inputs.chainId, digest = DIGEST, revoked = false, events = [[digest, 1]], down = false } = {}) {
+/** A JSON-RPC node whose DMTPKeys contract holds `digest` (revoked or not) with KeyUpdated events `events` and log head `head`. */
+function chain({ chainId = inputs.chainId, digest = DIGEST, revoked = false, events = [[digest, 1]], down = false, head = { size: 0, root: '00'.repeat(32) } } = {}) {
   const calls = [];
+  const logHeadCall = '0x' + toHex(selector('logHead()'));
   const fetchImpl = async (url, init) => {
     if (down) throw new TypeError('fetch failed');
     const { id, method, params } = JSON.parse(init.body);
     calls.push(method);
+    const atRegistry = () => params[0].to.toLowerCase() === inputs.registry.toLowerCase();
     const result = {
       eth_chainId: () => '0x' + chainId.toString(16),
-      eth_call: () => (params[0].to.toLowerCase() === inputs.registry.toLowerCase() ? '0x' + digest + (revoked ? '1' : '0').padStart(64, '0') : '0x'),
+      eth_call: () => (!atRegistry() ? '0x'
+        : params[0].data === logHeadCall ? '0x' + head.size.toString(16).padStart(64, '0') + head.root
+          : '0x' + digest + (revoked ? '1' : '0').padStart(64, '0')),
       eth_getCode: () => '0x',
       eth_getLogs: () => events.map(([d, v], i) => ({ blockNumber: '0x' + (10 + i).toString(16), logIndex: '0x0', data: '0x' + d + v.toString(16).padStart(64, '0'), removed: false })),
     }[method]();
@@ -173,4 +179,108 @@ test('a batch-lookup entry (bundle and cid, no proof) listed under a lowercase a
   const entry = { address: inputs.wallet.toLowerCase(), found: true, version: 1, keyType: 'x25519', DMTPpubKey: inputs.dmtpPublicKey, cid, revoked: false, bundle };
   const result = await check(entry, { fetch: chain().fetchImpl });
   assert.equal(result.reason, null, result.detail);
+});
+
+// ---------------------------------------------------------------- the transparency log
+
+/** RFC 9162 PATH(m, D[n]) and PROOF(m, D[n]) by the RFC's recursion, for scripting a registry's answers. */
+function split(n) {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+function auditPath(index, hashes) {
+  if (hashes.length <= 1) return [];
+  const k = split(hashes.length);
+  return index < k
+    ? [...auditPath(index, hashes.slice(0, k)), merkleRoot(hashes.slice(k))]
+    : [...auditPath(index - k, hashes.slice(k)), merkleRoot(hashes.slice(0, k))];
+}
+function consistencyProof(m, hashes, complete = true) {
+  const n = hashes.length;
+  if (m === n) return complete ? [] : [merkleRoot(hashes)];
+  const k = split(n);
+  return m <= k
+    ? [...consistencyProof(m, hashes.slice(0, k), complete), merkleRoot(hashes.slice(k))]
+    : [...consistencyProof(m - k, hashes.slice(k), false), merkleRoot(hashes.slice(0, k))];
+}
+
+/** A log of 7 leaves whose leaf 4 is this answer's record; a registry (`log` option) that proves it honestly. */
+function scriptedLog({ size = 7, index = 4 } = {}) {
+  const leaves = Array.from({ length: size }, (_, i) => (i === index
+    ? leafBytes(1, inputs.wallet, 1, fromHex(DIGEST))
+    : leafBytes(1, '0x' + (i + 1).toString(16).padStart(40, '0'), 1, new Uint8Array(32).fill(i))));
+  const hashes = leaves.map(leafHash);
+  const headAt = (n) => ({ size: n, root: toHex(merkleRoot(hashes.slice(0, n))) });
+  const source = {
+    asked: [],
+    async logInclusion(wallet, version, treeSize) {
+      this.asked.push([wallet, version, treeSize]);
+      return { leafIndex: index, treeSize, root: to0x(merkleRoot(hashes.slice(0, treeSize))), leaf: to0x(leaves[index]), auditPath: auditPath(index, hashes.slice(0, treeSize)).map(to0x) };
+    },
+    async logConsistency(from, to) {
+      return { from, to, proof: consistencyProof(from, hashes.slice(0, to)).map(to0x) };
+    },
+  };
+  return { source, headAt, leaves };
+}
+
+const logged = (index = 4) => answer({ log: { leafIndex: index, anchoredHead: null } });
+
+test('a record under the on-chain log head is usable only with its inclusion proven against the on-chain root', async () => {
+  const { source, headAt } = scriptedLog();
+  const result = await check(logged(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: source });
+  assert.equal(result.reason, null, result.detail);
+  assert.equal(result.usable, true);
+  assert.deepEqual(result.log, { leafIndex: 4, head: { size: 7, root: '0x' + headAt(7).root }, included: true });
+  assert.deepEqual(source.asked, [[inputs.wallet, 1, 7]]);
+});
+
+test('a record newer than the on-chain head is usable without a proof yet; one under it needs the registry asked', async () => {
+  const { source, headAt } = scriptedLog();
+  const newer = await check(logged(4), { fetch: chain({ head: headAt(3) }).fetchImpl, log: source });
+  assert.equal(newer.usable, true, newer.detail);
+  assert.equal(newer.log.included, false);
+  const unasked = await check(logged(4), { fetch: chain({ head: headAt(7) }).fetchImpl });
+  assert.equal(unasked.reason, 'log-unavailable');
+  assert.equal(unasked.checks.log, false);
+});
+
+test('an answer that hides its leaf index from an anchored log is refused', async () => {
+  const { source, headAt } = scriptedLog();
+  const result = await check(answer(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: source });
+  assert.equal(result.reason, 'log-missing');
+});
+
+test('a log leaf that is not the document the answer serves is refused, naming the wallet and the index', async () => {
+  const { source, headAt, leaves } = scriptedLog();
+  const other = leafBytes(1, inputs.wallet, 1, new Uint8Array(32).fill(9)); // a rewritten record's leaf
+  const lying = { ...source, async logInclusion(...args) { return { ...(await source.logInclusion(...args)), leaf: to0x(other) }; } };
+  const result = await check(logged(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: lying });
+  assert.equal(result.reason, 'log-leaf-mismatch');
+  assert.match(result.detail, new RegExp(`${inputs.wallet}.*leaf 4`));
+  assert.ok(leaves.length === 7);
+});
+
+test('an audit path that does not lead to the on-chain root is refused', async () => {
+  const { source, headAt } = scriptedLog();
+  const tampered = { ...source, async logInclusion(...args) { const p = await source.logInclusion(...args); return { ...p, auditPath: [...p.auditPath].reverse() }; } };
+  assert.equal((await check(logged(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: tampered })).reason, 'log-inclusion-failed');
+  const moved = { ...source, async logInclusion(...args) { return { ...(await source.logInclusion(...args)), leafIndex: 3 }; } };
+  assert.equal((await check(logged(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: moved })).reason, 'log-inclusion-failed');
+  // A registry whose tree differs from the anchored one: the proof is honest about ITS tree, not the chain's.
+  const anchoredElsewhere = { size: 7, root: 'ee'.repeat(32) };
+  assert.equal((await check(logged(), { fetch: chain({ head: anchoredElsewhere }).fetchImpl, log: source })).reason, 'log-inclusion-failed');
+});
+
+test('a new on-chain head must be proven consistent with the one seen before', async () => {
+  const { source, headAt } = scriptedLog();
+  const before = { size: 5, root: '0x' + headAt(5).root };
+  const ok = await check(logged(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: source, previousHead: before });
+  assert.equal(ok.usable, true, ok.detail);
+  const forked = { size: 5, root: '0x' + 'ab'.repeat(32) }; // what another view of the log showed
+  const result = await check(logged(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: source, previousHead: forked });
+  assert.equal(result.reason, 'log-inconsistent');
+  const shrunk = await check(logged(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: source, previousHead: { size: 8, root: '0x' + 'ab'.repeat(32) } });
+  assert.equal(shrunk.reason, 'log-inconsistent');
 });

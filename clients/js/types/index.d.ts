@@ -251,6 +251,10 @@ export class RegistryClient {
   batchLookup(addresses: Iterable<string>): Promise<BatchAnswer>;
   history(address: string, options?: { limit?: number; cursor?: string }): Promise<HistoryAnswer>;
   nextVersion(address: string): Promise<number>;
+  logHead(): Promise<{ size: number; root: Hex; anchored: { size: number; root: Hex; txHash: Hex; blockNumber: number } | null }>;
+  logInclusion(wallet: string, version: number, treeSize?: number): Promise<LogInclusionAnswer>;
+  logConsistency(fromSize: number, toSize: number): Promise<LogConsistencyAnswer>;
+  logLeaves(start: number, end: number): Promise<LogLeavesAnswer>;
   submitRegistration(body: RegistrationBody): Promise<KeyAnswer>;
   submitRevocation(body: RevocationBody): Promise<KeyAnswer>;
   register(options: RegisterOptions): Promise<{ answer: KeyAnswer; key: DmtpKey; body: RegistrationBody }>;
@@ -276,7 +280,8 @@ export type VerifyReason =
   | 'missing-pin' | 'malformed-answer' | 'not-found' | 'malformed-document' | 'cid-mismatch' | 'wallet-mismatch'
   | 'domain-mismatch' | 'answer-mismatch' | 'proof-mismatch' | 'no-rpc' | 'rpc-unavailable' | 'rpc-error'
   | 'chain-mismatch' | 'bad-signature' | 'contract-unreadable' | 'not-onchain' | 'not-current' | 'revoked'
-  | 'expired' | 'no-event' | 'version-mismatch' | 'verification-error';
+  | 'expired' | 'no-event' | 'version-mismatch' | 'log-missing' | 'log-unavailable' | 'log-leaf-mismatch'
+  | 'log-inclusion-failed' | 'log-inconsistent' | 'malformed-request' | 'verification-error';
 
 /** Each check: true passed, false failed, null not reached. */
 export interface VerifyChecks {
@@ -292,6 +297,42 @@ export interface VerifyChecks {
   notRevoked: boolean | null;
   notExpired: boolean | null;
   latestVersion: boolean | null;
+  /** The record's leaf is proven under the contract's log head, or is newer than that head. */
+  log: boolean | null;
+}
+
+/** A transparency-log head as the contract's logHead() holds it. */
+export interface LogHead {
+  size: number;
+  root: Hex;
+}
+
+/** Where verify gets log proofs: a RegistryClient does. */
+export interface LogSource {
+  logInclusion(wallet: string, version: number, treeSize?: number): Promise<LogInclusionAnswer>;
+  logConsistency(fromSize: number, toSize: number): Promise<LogConsistencyAnswer>;
+}
+
+export interface LogInclusionAnswer {
+  leafIndex: number;
+  treeSize: number;
+  root: Hex;
+  leaf: Hex;
+  auditPath: Hex[];
+}
+
+export interface LogConsistencyAnswer {
+  from: number;
+  to: number;
+  fromRoot: Hex;
+  toRoot: Hex;
+  proof: Hex[];
+}
+
+export interface LogLeavesAnswer {
+  start: number;
+  end: number;
+  leaves: { index: number; kind: 'key' | 'revocation'; wallet: string; version: number; documentHash: Hex; leaf: Hex }[];
 }
 
 export interface VerifiedKeyInfo {
@@ -316,6 +357,9 @@ export interface VerifyResult {
   checks: VerifyChecks;
   /** What the document says (null when it did not parse); trust it only when `usable`. */
   key: VerifiedKeyInfo | null;
+  /** Once the contract's log head was read: the answer's leaf index, that head (remember it: pass it as
+   * `previousHead` next time), and whether the leaf is proven under it (false: newer than it; null: no head yet). */
+  log: { leafIndex: number | null; head: LogHead; included: boolean | null } | null;
 }
 
 export interface VerifyOptions {
@@ -330,10 +374,38 @@ export interface VerifyOptions {
   /** First block to search KeyUpdated events from (default: the answer's blockNumber, else 0). */
   fromBlock?: number;
   timeoutMs?: number;
+  /** The registry, asked for log proofs once the record is under the on-chain log head (needed then). */
+  log?: LogSource;
+  /** An on-chain head seen before: the registry must prove the current one extends it. */
+  previousHead?: LogHead;
 }
 
 /** Never throws for a bad answer: fails closed with a reason. */
 export function verify(answer: unknown, options: VerifyOptions): Promise<VerifyResult>;
+
+/** The contract's latest anchored log head, read through your RPC (which must serve `chainId`). */
+export function readLogHead(options: { rpcUrl: string; chainId: number; registry: string; fetch?: Fetch; timeoutMs?: number }): Promise<LogHead>;
+/** Throws (with `reason` 'log-inconsistent' or 'log-unavailable') unless the registry proves `current` extends `previous`. */
+export function checkLogConsistency(log: LogSource, previous: LogHead, current: LogHead): Promise<void>;
+
+// ---------------------------------------------------------------- transparency log (RFC 9162)
+
+export const LEAF_KIND_KEY: 1;
+export const LEAF_KIND_REVOCATION: 2;
+export const EMPTY_ROOT: Uint8Array;
+export function leafBytes(kind: 1 | 2, wallet: string, version: number | bigint, documentHash: Uint8Array): Uint8Array;
+export function parseLeaf(leaf: Uint8Array): { kind: 1 | 2; wallet: string; version: number; documentHash: Uint8Array };
+export function leafHash(leaf: Uint8Array): Uint8Array;
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array;
+export function merkleRoot(leafHashes: Iterable<Uint8Array>): Uint8Array;
+export class TreeBuilder {
+  size: number;
+  append(leafHash: Uint8Array): void;
+  root(): Uint8Array;
+}
+export function rootFromInclusion(leafHash: Uint8Array, index: number, size: number, path: Uint8Array[]): Uint8Array | null;
+export function verifyInclusion(leafHash: Uint8Array, index: number, size: number, path: Uint8Array[], root: Uint8Array): boolean;
+export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: Uint8Array[]): boolean;
 
 // ---------------------------------------------------------------- protocol helpers
 

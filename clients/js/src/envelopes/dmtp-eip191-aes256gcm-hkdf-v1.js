@@ -2,16 +2,17 @@
 // version string, 32 bytes) of the wallet's personal_sign signature of the unlock text naming the wallet, the chain id,
 // the registry and a random preKey, so a signature made for another deployment or wallet does not open it. EOAs only:
 // it relies on RFC 6979 deterministic signatures (the same text gives the same signature again). WebCrypto only.
-import { fromHex, fromUtf8, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
+import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
 import { parseAddress } from '../ethsig.js';
 import * as wallet from '../wallet.js';
+import { hexMember } from './hex-member.js';
+import { openedText } from './text.js';
 
 export const VERSION = 'dmtp-eip191-aes256gcm-hkdf-v1';
 export const FIELDS = ['version', 'salt', 'nonce', 'preKey', 'ciphertext'];
 export const UNLOCK_TEXT_HEAD = 'DMTP Key Registry: unlock my DMTP private key.\n\n'
   + 'Sign this only in a DMTP app: this signature opens your DMTP private key.\n\n';
-const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
 const SIZES = { salt: 32, nonce: 12, preKey: 32 };
 const TAG_BYTES = 16;
 
@@ -36,13 +37,7 @@ export function parse(envelope, plaintextBytes = null) {
   const keys = Object.keys(envelope).sort();
   if (keys.join() !== [...FIELDS].sort().join()) throw new EnvelopeError(`a ${VERSION} envelope has exactly ${FIELDS.join(', ')}`);
   if (envelope.version !== VERSION) throw new EnvelopeError(`envelope version must be ${VERSION}`);
-  const decode = (name, length) => {
-    const value = envelope[name];
-    if (typeof value !== 'string' || !LOWER_HEX.test(value)) throw new EnvelopeError(`${name} must be lowercase hex without 0x`);
-    const raw = fromHex(value);
-    if (length !== null && raw.length !== length) throw new EnvelopeError(`${name} must decode to ${length} bytes, not ${raw.length}`);
-    return raw;
-  };
+  const decode = (name, length) => hexMember(envelope, name, length);
   const parsed = {
     salt: decode('salt', SIZES.salt),
     nonce: decode('nonce', SIZES.nonce),
@@ -98,11 +93,7 @@ export async function openWithSigner(signMessage, envelope, domain) {
   } catch (error) {
     throw new EnvelopeError('decryption failed: wrong wallet, another registry or chain, or a tampered envelope');
   }
-  try {
-    return fromUtf8(opened);
-  } catch (error) {
-    throw new EnvelopeError('the opened envelope is not UTF-8 text');
-  }
+  return openedText(opened);
 }
 
 const signerOf = ({ provider, wallet: account }) => (text) => wallet.personalSign(provider, account, text);

@@ -3,15 +3,16 @@
 // a key eth_decrypt could use. n = 2^17, r = 8, p = 1 by default (Web3 Secret Storage's); an envelope may carry n up to
 // 2^20 and p up to 4, checked before any work so a hostile envelope cannot make us spend more. scrypt: @noble/hashes.
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { fromHex, fromUtf8, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
+import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
+import { hexMember } from './hex-member.js';
+import { openedText } from './text.js';
 
 export const VERSION = 'dmtp-scrypt-aes256gcm-v1';
 export const FIELDS = ['version', 'n', 'r', 'p', 'salt', 'nonce', 'ciphertext'];
 export const DEFAULT_COST = { n: 2 ** 17, r: 8, p: 1 };
 export const MIN_PASSPHRASE_CHARS = 8;
 const ALLOWED_N = [2 ** 17, 2 ** 18, 2 ** 19, 2 ** 20];
-const LOWER_HEX = /^(?:[0-9a-f]{2})*$/;
 const SIZES = { salt: 32, nonce: 12 };
 const TAG_BYTES = 16;
 
@@ -28,13 +29,7 @@ export function parse(envelope, plaintextBytes = null) {
   if (keys.join() !== [...FIELDS].sort().join()) throw new EnvelopeError(`a ${VERSION} envelope has exactly ${FIELDS.join(', ')}`);
   if (envelope.version !== VERSION) throw new EnvelopeError(`envelope version must be ${VERSION}`);
   const cost = checkCost(envelope.n, envelope.r, envelope.p);
-  const decode = (name, length) => {
-    const value = envelope[name];
-    if (typeof value !== 'string' || !LOWER_HEX.test(value)) throw new EnvelopeError(`${name} must be lowercase hex without 0x`);
-    const raw = fromHex(value);
-    if (length !== null && raw.length !== length) throw new EnvelopeError(`${name} must decode to ${length} bytes, not ${raw.length}`);
-    return raw;
-  };
+  const decode = (name, length) => hexMember(envelope, name, length);
   const parsed = {
     ...cost,
     salt: decode('salt', SIZES.salt),
@@ -84,11 +79,7 @@ export async function openWithPassphrase(passphrase, envelope) {
   } catch (error) {
     throw new EnvelopeError('decryption failed: wrong passphrase or tampered envelope');
   }
-  try {
-    return fromUtf8(opened);
-  } catch (error) {
-    throw new EnvelopeError('the opened envelope is not UTF-8 text');
-  }
+  return openedText(opened);
 }
 
 export async function sealFor({ passphrase }, plaintext) {

@@ -5,9 +5,10 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { hsalsa, xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { u32, u8 } from '@noble/ciphers/utils.js';
-import { fromBase64, fromHex, fromUtf8, randomBytes, toBase64, utf8 } from '../bytes.js';
+import { fromBase64, fromHex, randomBytes, toBase64, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
 import * as wallet from '../wallet.js';
+import { openedText } from './text.js';
 
 export const VERSION = 'x25519-xsalsa20-poly1305';
 export const FIELDS = ['version', 'nonce', 'ephemPublicKey', 'ciphertext'];
@@ -87,11 +88,7 @@ export function openWithPrivateKey(envelope, walletPrivateKey) {
   } catch (error) {
     throw new EnvelopeError('decryption failed: wrong wallet key or tampered envelope');
   }
-  try {
-    return fromUtf8(opened);
-  } catch (error) {
-    throw new EnvelopeError('the opened envelope is not UTF-8 text');
-  }
+  return openedText(opened);
 }
 
 /** Seal through the provider: asks eth_getEncryptionPublicKey unless `encryptionPublicKey` is given. */

@@ -1,0 +1,58 @@
+"""What the user trusts, pinned on the user's side: the chain id, the DMTPKeys contract (registry), the RPC to read
+it through, and the registry API's URL. From command-line flags, else from the client's own configuration file,
+never from anything the registry answers.
+
+The configuration file is JSON: `{"chainId": 8453, "registry": "0x…", "rpc": "https://…", "api": "https://…"}`
+(every member optional). It is read from `--config PATH`, else `$DMTP_CLIENT_CONFIG`, else
+`$XDG_CONFIG_HOME/dmtp/client.json` (default `~/.config/dmtp/client.json`) when that file exists.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+CONFIG_ENV = "DMTP_CLIENT_CONFIG"
+MEMBERS = {"chainId": "chain_id", "registry": "registry", "rpc": "rpc_url", "api": "api_url"}
+
+
+@dataclass(frozen=True)
+class Pins:
+    chain_id: Optional[int] = None
+    registry: Optional[str] = None
+    rpc_url: Optional[str] = None
+    api_url: Optional[str] = None
+    source: str = "flags"  # where the file part came from, for messages
+
+
+def default_config_path() -> Optional[Path]:
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    candidate = base / "dmtp" / "client.json"
+    return candidate if candidate.is_file() else None
+
+
+def load_pins(path: Optional[str | Path] = None, **flags: Any) -> Pins:
+    """Flags (chain_id, registry, rpc_url, api_url; None: not given) over the configuration file's members.
+    ValueError when the file cannot be read or holds something else than the members above."""
+    file_path = Path(path) if path else default_config_path()
+    values: dict[str, Any] = {}
+    source = "flags"
+    if file_path is not None:
+        try:
+            loaded = json.loads(file_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read the client configuration {file_path}: {exc}") from exc
+        if not isinstance(loaded, dict) or set(loaded) - set(MEMBERS):
+            raise ValueError(f"{file_path} must be a JSON object with only {', '.join(MEMBERS)}")
+        values = {MEMBERS[name]: value for name, value in loaded.items()}
+        source = str(file_path)
+    values.update({name: value for name, value in flags.items() if value is not None})
+    chain_id = values.get("chain_id")
+    if chain_id is not None and (isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0):
+        raise ValueError(f"chainId must be a positive integer, not {chain_id!r}")
+    return Pins(chain_id, values.get("registry"), values.get("rpc_url"), values.get("api_url"), source)
