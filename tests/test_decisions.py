@@ -11,7 +11,7 @@ from chalicelib.cid import cid_for_bytes
 from chalicelib.fees import Fees
 from chalicelib.jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job
 from chalicelib.records import KIND_KEY, KIND_REVOCATION, Record
-from chalicelib.transactions import KIND_NOOP, KIND_SET, STATE_MINED, STATE_RESERVED, STATE_SIGNED, Attempt, TxItem
+from chalicelib.transactions import KIND_NOOP, KIND_REVOKE, KIND_SET, STATE_MINED, STATE_RESERVED, STATE_SIGNED, Attempt, TxItem
 
 WALLET = "0x" + "ab" * 20
 CID = cid_for_bytes(b"key one")
@@ -105,11 +105,39 @@ def test_a_wallets_first_key_is_claimed_only_while_no_newer_version_exists() -> 
     assert change.absent == ("next_version",) and change.only_from == claims.UNCLAIMED and ("nonce", 5) in change.changes
 
 
+def test_a_duplicate_whose_nonce_another_worker_reserved_for_it_but_has_not_stored_is_delivered_again() -> None:
+    # Given its record claimed at nonce 4, which a worker reserved for this job and has not signed yet
+    reserved = item(4, state=STATE_RESERVED, candidates=(key_job(),))
+    # When the job is delivered to another worker (one SQS message held by two workers)
+    verdict = claims.delivered(key_job(), {(WALLET, 1): record(1, "submitted", nonce=4)}, 1, set(), {4: reserved}.get, no_versions)
+    # Then it is not acknowledged (that would delete the message the reserving worker may count on): it waits
+    assert not verdict.outcome.ack and verdict.outcome.retry == claims.RETRY_WAIT and "nonce 4 is reserved" in verdict.outcome.reason
+    assert verdict.outcome.change is None and verdict.reclaim_from is None and verdict.rebroadcast is None
+
+
+def test_a_duplicate_whose_nonce_is_reserved_for_other_jobs_is_claimed_again_from_that_nonce() -> None:
+    reserved = item(4, state=STATE_RESERVED, candidates=(key_job(2, CID2),))
+    verdict = claims.delivered(key_job(), {(WALLET, 1): record(1, "submitted", nonce=4)}, 1, set(), {4: reserved}.get, no_versions)
+    assert verdict == claims.Verdict(None, reclaim_from=4)
+
+
 def test_a_lost_claim_on_a_record_held_by_a_reservation_for_it_is_delivered_again_not_acknowledged() -> None:
     attempted = claims.claim(key_job(), "0xhash", 5, None)
     reserved = item(4, state=STATE_RESERVED, candidates=(key_job(),))
     verdict = claims.lost_claim(key_job(), record(1, "submitted", nonce=4), attempted, {4: reserved}.get)
     assert verdict.outcome.ack is False and verdict.outcome.retry == claims.RETRY_WAIT and verdict.takeover is None
+
+
+def test_a_job_delivered_again_while_its_nonce_is_reserved_leaves_that_claim_alone_until_its_last_delivery() -> None:
+    # Given the outcome for a job whose record is claimed at reserved nonce 4
+    waiting = claims.Outcome(False, retry=claims.RETRY_WAIT, reason="nonce 4 is reserved for it by a worker that has not stored it yet")
+    claimed = record(1, "submitted", nonce=4)
+    # When it goes back before its last delivery: only the reason is written, and only while nonce 4 still holds it
+    back = claims.give_back(key_job(), waiting, claimed, None, False, 5, lambda: pytest.fail("asked whether it waits in vain"))
+    assert [(c.status, c.expect_nonce, c.changes) for c in back.changes] == [("submitted", 4, (("error", waiting.reason),))] and not back.requeue
+    # And on its last delivery it is queued anew as a fresh message (it only waits), with no record write
+    last = claims.give_back(key_job(), waiting, claimed, None, True, 5, lambda: False)
+    assert last.requeue and last.changes == [] and last.error is None
 
 
 def test_a_lost_claim_of_a_first_key_that_now_has_a_second_version_is_taken_over_without_that_condition() -> None:
@@ -206,6 +234,7 @@ def test_a_receipt_is_final_once_its_block_has_the_confirmations_counting_itself
 def test_a_successful_receipt_confirms_the_records_at_its_block() -> None:
     verdict = receipts.settlement(receipt(), 3, "0xaa", None, KIND_SET, (key_job(),), no_revoked_key)
     assert (verdict.state, verdict.status, verdict.requeue) == ("confirmed", "confirmed", None) and verdict.record_changes == {"block_number": 10}
+    assert verdict.anchor is None
 
 
 def test_an_older_attempt_mined_is_named_on_the_records() -> None:
@@ -220,6 +249,60 @@ def test_a_revert_fails_the_records_with_its_reason() -> None:
 def test_a_not_owner_revert_requeues_the_jobs_and_pauses_instead_of_failing_them() -> None:
     verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotOwner()", KIND_SET, (key_job(),), no_revoked_key)
     assert verdict.requeue is not None and "nonce 3" in verdict.pause and verdict.state == "failed"
+
+
+def test_a_revocation_reverted_not_current_key_while_its_key_is_still_on_its_way_is_queued_again_not_failed() -> None:
+    # Given a revocation at nonce 3 whose key (v1) is still claimed, waiting at another nonce (its transaction reverted)
+    keys = {1: record(1, "queued")}
+    # When its receipt reverted NotCurrentKey
+    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: keys.get(job.version - 1))
+    # Then its jobs go back to the queue (no record fails, the worker is not paused), and no anchor is recorded
+    assert "before its key reached the chain" in verdict.requeue and verdict.pause is None and verdict.record_changes == {}
+    assert verdict.state == "failed" and verdict.error == "NotCurrentKey(0)" and verdict.anchor is None
+
+
+def test_a_revocation_reverted_not_current_key_whose_key_landed_only_at_a_later_nonce_is_queued_again() -> None:
+    keys = {1: record(1, "confirmed", nonce=5)}
+    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: keys.get(job.version - 1))
+    assert verdict.requeue is not None and verdict.pause is None
+
+
+def test_a_revocation_reverted_not_current_key_whose_key_was_confirmed_before_it_fails_with_the_reason() -> None:
+    # The chain holds another key than the one it revokes: the revocation is at fault
+    keys = {1: record(1, "confirmed", nonce=2)}
+    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: keys.get(job.version - 1))
+    assert verdict.requeue is None and verdict.status == "failed" and verdict.record_changes["error"] == "NotCurrentKey(0)"
+
+
+def test_a_revocation_whose_key_record_is_missing_or_not_a_key_fails_with_the_reason() -> None:
+    for found in (None, record(1, "queued", kind=KIND_REVOCATION)):
+        verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: found)
+        assert verdict.requeue is None and verdict.status == "failed"
+
+
+def test_whether_a_revoked_key_is_still_coming_reads_no_further_than_the_first_key_that_is_not() -> None:
+    other = "0x" + "cd" * 20
+    jobs = (revoke_job(2), Job(other, 2, CID, JOB_REVOKE_KEY))
+    read: list[str] = []
+
+    def revoked_key(job: Job) -> Optional[Record]:
+        read.append(job.wallet)
+        return record(1, "failed")
+
+    assert not receipts.key_still_coming(3, jobs, revoked_key) and read == [WALLET]
+    assert not receipts.key_still_coming(3, (), revoked_key)
+
+
+def test_another_revert_than_not_current_key_fails_a_revocation_without_reading_its_key() -> None:
+    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "InvalidVersion()", KIND_REVOKE, (revoke_job(2),), no_revoked_key)
+    assert verdict.requeue is None and verdict.status == "failed"
+
+
+def test_a_confirmed_receipt_that_anchored_the_log_names_the_head_to_record() -> None:
+    anchored = Receipt(tx_hash="0xaa", status=1, block_number=10, block_hash="0xbb", gas_used=50_000, effective_gas_price=2, log_anchor=(7, b"\x01" * 32))
+    assert receipts.settlement(anchored, 3, "0xaa", None, KIND_SET, (key_job(),), no_revoked_key).anchor == (7, b"\x01" * 32)
+    reverted = Receipt(tx_hash="0xaa", status=0, block_number=10, block_hash="0xbb", gas_used=50_000, effective_gas_price=2, log_anchor=(7, b"\x01" * 32))
+    assert receipts.settlement(reverted, 3, "0xaa", "NotOwner()", KIND_SET, (key_job(),), no_revoked_key).anchor is None
 
 
 def test_a_receipt_already_recorded_is_not_newly_mined() -> None:
@@ -244,6 +327,28 @@ def test_a_replacement_pays_at_least_ten_percent_more_on_both_fees() -> None:
 
 def test_at_the_fee_cap_a_transaction_waits_and_the_alarm_fires() -> None:
     assert bumping.bump(Fees(100, 10), Market(base_fee=1, tip=1), 105) == bumping.Bump(None, True)
+
+
+def test_a_replacements_max_fee_is_capped_so_gas_times_max_fee_plus_the_l1_fee_stays_within_the_cost_cap() -> None:
+    # Given a fee cap of 1,000 wei per gas, a cost cap of 100,000 wei and 50 gas
+    # When the replacement the fee cap allows would pay 20,000 wei of L1 data fee
+    # Then its maxFeePerGas may be at most (100,000 - 20,000) // 50 = 1,600, so the fee cap (1,000) stands
+    assert bumping.max_fee_cap(1_000, 100_000, 50, 20_000) == 1_000
+    # And with 80,000 wei of L1 data fee at most (100,000 - 80,000) // 50 = 400
+    assert bumping.max_fee_cap(1_000, 100_000, 50, 80_000) == 400
+    # And an L1 fee over the cost cap alone leaves no room at all
+    assert bumping.max_fee_cap(1_000, 100_000, 50, 150_000) == 0
+    # And with no replacement to price (None), the fee cap stands
+    assert bumping.max_fee_cap(1_000, 100_000, 50, None) == 1_000
+
+
+def test_a_stuck_transaction_whose_bump_would_pass_the_cost_cap_with_its_l1_fee_is_held_at_that_cap() -> None:
+    # Given a transaction sent at maxFeePerGas 100 with 50 gas, and room for 104 per gas once its L1 fee is counted
+    cap = bumping.max_fee_cap(10**9, 50 * 104 + 1_000, 50, 1_000)
+    # When it is bumped, the +10% (110) does not fit: it waits, and the fee cap alarm fires
+    assert cap == 104 and bumping.bump(Fees(100, 10), Market(base_fee=1, tip=1), cap) == bumping.Bump(None, True)
+    # And with room for 200 per gas it is replaced at +10%, well within it
+    assert bumping.bump(Fees(100, 10), Market(base_fee=1, tip=1), bumping.max_fee_cap(10**9, 50 * 200 + 1_000, 50, 1_000)) == bumping.Bump(Fees(110, 11), False)
 
 
 def test_a_transaction_is_lost_only_once_its_nonce_is_used_confirmations_deep() -> None:
