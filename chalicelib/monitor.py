@@ -14,16 +14,21 @@ Each pass, for the owner key:
     cap (MAX_FEE_CAP_GWEI per gas, and MAX_TX_COST_ETH for gas * maxFeePerGas plus the L1 data fee on OP-stack
     chains) it raises FeeCapReached and leaves the tx to wait, and every other nonce keeps moving;
   * if another transaction took its nonce (N blocks deep), marks it lost and re-queues its jobs.
+
+This class is the orchestration: it reads through its ports, asks a pure decision and writes the answer. The
+decisions live apart, over plain data: receipts.py (when a receipt is final, what its records and its item become)
+and bumping.py (when to replace a transaction and with which fees, when one is lost, when a lease ran out).
 """
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from . import bumping, receipts
 from .chain import Market, Receipt, RegistryChain
 from .config import Settings
-from .control import WorkerControl, is_owner_mismatch
-from .fees import Fees, Offer, first_offer, replacement
+from .control import WorkerControl
+from .fees import Fees, first_offer
 from .jobs import JobQueue
 from .kms_signer import KmsSigner
 from .nonces import NonceManager, fill_with_noop
@@ -46,20 +51,8 @@ from .observability import (
     logger,
     tracer,
 )
-from .records import KIND_KEY, OPEN_STATUSES, STATUS_CONFIRMED, STATUS_FAILED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
-from .transactions import (
-    FINAL_STATES,
-    KIND_REVOKE,
-    STATE_CONFIRMED,
-    STATE_FAILED,
-    STATE_LOST,
-    STATE_MINED,
-    STATE_RESERVED,
-    Attempt,
-    StaleItem,
-    TxItem,
-    TxStore,
-)
+from .records import OPEN_STATUSES, STATUS_CONFIRMED, STATUS_QUEUED, STATUS_SUBMITTED, RecordStore, StatusChange
+from .transactions import FINAL_STATES, STATE_LOST, STATE_MINED, STATE_RESERVED, Attempt, StaleItem, TxItem, TxStore
 
 
 @dataclass(frozen=True)
@@ -170,7 +163,7 @@ class TxMonitor:
             floor = items[-1].nonce + 1
         for item in items:
             if item.state == STATE_RESERVED:
-                if self._clock() - item.reserved_at > self.policy.nonce_lease_s and self._fill(item, reason="its worker never signed it"):
+                if bumping.lease_expired(self._clock(), item.reserved_at, self.policy.nonce_lease_s) and self._fill(item, reason="its worker never signed it"):
                     report.filled += 1
                 floor = min(floor, item.nonce)
                 continue
@@ -207,9 +200,8 @@ class TxMonitor:
     def _watch(self, item: TxItem, head: int, latest: int, report: PassReport) -> TxItem:
         receipt = self._find_receipt(item)
         if receipt is not None:
-            deep_enough = head - receipt.block_number + 1 >= self.policy.confirmations
-            changed = item.state != STATE_MINED or item.block_hash != receipt.block_hash or item.mined_hash != receipt.tx_hash
-            if changed and not deep_enough:
+            deep_enough = receipts.deep_enough(head, receipt.block_number, self.policy.confirmations)
+            if receipts.newly_mined(item, receipt) and not deep_enough:
                 item = self._mined(item, receipt)
             if deep_enough:
                 item = self._settle(item, receipt, report)
@@ -235,7 +227,7 @@ class TxMonitor:
                 return item
             logger.warning("node refuses the stored transaction", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error))
         waited = self._clock() - item.latest.signed_at
-        if waited >= self.policy.bump_after_s and (item.nonce == latest or not known or item.latest.max_fee < self.market().base_fee):
+        if bumping.bump_due(waited, self.policy.bump_after_s, item.nonce == latest, known, lambda: item.latest.max_fee < self.market().base_fee):
             item = self._replace(item, report)
         return item
 
@@ -261,45 +253,32 @@ class TxMonitor:
         return item
 
     def _settle(self, item: TxItem, receipt: Receipt, report: PassReport) -> TxItem:
+        """A receipt deep enough: its records, then its item, as receipts.settlement says (the revert reason is read
+        only for a revert)."""
         if self._chain.block_hash(receipt.block_number) != receipt.block_hash:
             return item  # reorganised between the two reads: look again next pass
-        if receipt.status == 1:
-            state, status, error = STATE_CONFIRMED, STATUS_CONFIRMED, None
-        else:
-            state, status = STATE_FAILED, STATUS_FAILED
-            error = self._chain.revert_reason(receipt.tx_hash, receipt.block_number)
-        mined = {
-            "minedHash": receipt.tx_hash, "blockNumber": receipt.block_number, "blockHash": receipt.block_hash,
-            "gasUsed": receipt.gas_used, "feePaidWei": receipt.gas_used * receipt.effective_gas_price,
-        }
+        revert_reason = self._chain.revert_reason(receipt.tx_hash, receipt.block_number) if receipt.status != 1 else None
+        verdict = receipts.settlement(
+            receipt, item.nonce, item.latest.tx_hash, revert_reason, item.kind, item.entries, lambda job: self._records.get(job.wallet, job.version - 1),
+        )
+        state, status, error = verdict.state, verdict.status, verdict.error
         # The records first, then the item: a final item is never looked at again, so a crash between the two
         # must leave the item in flight (the next pass settles it again; the record writes are idempotent).
-        requeued = True
-        if error is not None and is_owner_mismatch(error):
-            # Signed by a key that is not (or no longer) the owner: the registrations are not at fault.
-            self._requeue(item, f"its transaction reverted {error}; queued again, the worker is paused")
-            self._pause(f"transaction at nonce {item.nonce} reverted {error}")
-        elif error is not None and item.kind == KIND_REVOKE and error.startswith("NotCurrentKey") and self._key_still_coming(item):
-            # The revocation went out trusting an earlier nonce to carry its key, and that transaction did not
-            # land it (it reverted, say NotOwner, and was queued again): the revocation is not at fault either.
-            self._requeue(item, f"its transaction reverted {error} before its key reached the chain; queued again")
+        if verdict.requeue is not None:
+            self._requeue(item, verdict.requeue)
+            if verdict.pause is not None:
+                self._pause(verdict.pause)
         else:
-            requeued = False
-            changes: dict[str, Any] = {"block_number": receipt.block_number}
-            if receipt.tx_hash != item.latest.tx_hash:  # the records name the newest attempt; an older one was mined
-                changes["tx_hash"] = receipt.tx_hash
-            if error is not None:
-                changes["error"] = error
-            self._update_records(item, status, OPEN_STATUSES, **changes)
-            if self._log is not None and receipt.log_anchor is not None and status == STATUS_CONFIRMED:
-                self._log.record_anchor(*receipt.log_anchor, receipt.tx_hash, receipt.block_number)
+            self._update_records(item, status, OPEN_STATUSES, **verdict.record_changes)
+            if self._log is not None and verdict.anchor is not None:
+                self._log.record_anchor(*verdict.anchor, receipt.tx_hash, receipt.block_number)
         try:
-            item = self._txs.mark_final(item, state, error=error, receipt=mined)
+            item = self._txs.mark_final(item, state, error=error, receipt=receipts.mined_fields(receipt))
         except StaleItem:
             return item
         self.telemetry.add(GAS_USED, "Count", receipt.gas_used)
         self.telemetry.add(FEE_PAID_GWEI, "Count", receipt.gas_used * receipt.effective_gas_price / 10**9)
-        if requeued:
+        if verdict.requeue is not None:
             logger.warning("transaction reverted; its jobs are queued again", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error))
             return item
         if status == STATUS_CONFIRMED:
@@ -315,8 +294,7 @@ class TxMonitor:
 
     def _maybe_lost(self, item: TxItem, head: int, report: PassReport) -> None:
         """Its nonce is used, by none of its hashes. Once that is N blocks deep, ours can never land."""
-        deep = max(0, head - self.policy.confirmations + 1)
-        if item.nonce >= self._chain.nonce(self._signer.address, deep):
+        if not bumping.lost(item.nonce, self._chain.nonce(self._signer.address, bumping.lost_check_block(head, self.policy.confirmations))):
             return
         # Re-queue first, then mark lost: the jobs' messages were acknowledged long ago, and a lost item is never
         # looked at again. A crash between the two re-queues them again next pass (the worker drops duplicates).
@@ -327,22 +305,6 @@ class TxMonitor:
         except StaleItem:
             return
         report.lost += 1
-
-    def _key_still_coming(self, item: TxItem) -> bool:
-        """Whether the key a reverted revocation revokes is still on its way, or landed only after it (a later nonce).
-
-        Invariant: only then is the revocation queued again. A key that is confirmed at an earlier nonce and still
-        not current means the chain holds another key: the revocation fails with the contract's reason."""
-        for job in item.entries:
-            key = self._records.get(job.wallet, job.version - 1)
-            if key is None or key.kind != KIND_KEY:
-                return False
-            if key.status in OPEN_STATUSES:
-                continue
-            if key.status == STATUS_CONFIRMED and key.nonce is not None and key.nonce > item.nonce:
-                continue
-            return False
-        return bool(item.entries)
 
     def _requeue(self, item: TxItem, reason: str) -> None:
         """The item's jobs back to the queue: records still claimed by this nonce become queued, then every job is
@@ -359,16 +321,20 @@ class TxMonitor:
     def _replace(self, item: TxItem, report: PassReport) -> TxItem:
         market = self.market()
         previous = Fees(item.latest.max_fee, item.latest.tip)
-        cap = self._max_fee_within_cost_cap(item, replacement(previous, market, self.policy.max_fee_cap_wei))
-        offer = replacement(previous, market, cap)
-        if offer is None or offer.capped:
+        # The L1 data fee (OP-stack) is that of the replacement the fee cap alone allows: a lower maxFeePerGas
+        # encodes in no more bytes, so the replacement sent within the cost cap pays no more L1 fee than that.
+        wanted = bumping.bump(previous, market, self.policy.max_fee_cap_wei).fees
+        l1_fee = None if wanted is None else self._chain.l1_fee_of(data=item.data, gas=item.gas, max_fee=wanted.max_fee, tip=wanted.tip)
+        cap = bumping.max_fee_cap(self.policy.max_fee_cap_wei, self.policy.max_tx_cost_wei, item.gas, l1_fee)
+        offer = bumping.bump(previous, market, cap)
+        if offer.cap_reached:
             report.fee_capped += 1
             self.telemetry.count(FEE_CAP_REACHED)
             logger.warning("fee cap reached: a stuck transaction cannot be priced higher", extra=log_extra(
                 nonce=item.nonce, tx_hash=item.latest.tx_hash, max_fee=previous.max_fee, cap=cap, base_fee=market.base_fee,
                 fee_cap=self.policy.max_fee_cap_wei, cost_cap_wei=self.policy.max_tx_cost_wei))
-            if offer is None:
-                return item
+        if offer.fees is None:
+            return item
         signed = self._chain.sign(self._signer, nonce=item.nonce, to=item.to, data=item.data, gas=item.gas, max_fee=offer.fees.max_fee, tip=offer.fees.tip)
         try:
             item = self._txs.add_attempt(item, signed.raw, Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock()))
@@ -383,17 +349,6 @@ class TxMonitor:
             logger.warning("node refused the replacement", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash, error=result.error))
         self._update_records(item, STATUS_SUBMITTED, OPEN_STATUSES, tx_hash=signed.tx_hash)
         return item
-
-    def _max_fee_within_cost_cap(self, item: TxItem, wanted: Optional[Offer]) -> int:
-        """The highest maxFeePerGas a replacement of `item` may offer: MAX_FEE_CAP_GWEI, lowered so that its gas *
-        maxFeePerGas plus its L1 data fee (OP-stack chains) stays within MAX_TX_COST_ETH, as the worker's first
-        offer does (worker._can_pay). The L1 fee is that of the replacement the fee cap alone allows: a lower
-        maxFeePerGas encodes in no more bytes, so its L1 fee is no higher."""
-        if wanted is None:
-            return self.policy.max_fee_cap_wei
-        l1_fee = self._chain.l1_fee_of(data=item.data, gas=item.gas, max_fee=wanted.fees.max_fee, tip=wanted.fees.tip)
-        within_cost = max(0, self.policy.max_tx_cost_wei - l1_fee) // item.gas
-        return min(self.policy.max_fee_cap_wei, within_cost)
 
     def _fill(self, item: TxItem, reason: str) -> bool:
         """Sign a no-op for a reserved nonce nobody will sign; re-queue the jobs it was reserved for."""

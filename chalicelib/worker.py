@@ -19,14 +19,21 @@ Nothing waits for receipts: the monitor (monitor.py) confirms, replaces, rebroad
 cannot be settled now is reported back as a batch item failure and delivered again; on its last delivery
 (MAX_RECEIVE_COUNT) the record is marked failed with the reason before SQS moves the message to the DLQ, except
 a job that is only waiting (paused worker, revocation behind its key), which is queued again as a new message.
+
+This class is the orchestration: it reads through its ports (records, nonces and nonce items, chain, signer,
+queue, clock), asks a pure decision, and writes the answer. The decisions live apart, over plain data:
+claims.py (what a delivered job means, what a claim that failed means, whether a claim is in order, what a job
+going back to the queue writes) and packing.py (the setKeys chunks and gas limits, whether the owner can pay).
 """
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from . import claims, packing
 from .chain import REVOKE_GAS, RegistryChain, SignedTx, WriteRefused
 from .cid import digest_from_cid
+from .claims import RETRY_ERROR, RETRY_PAUSED, RETRY_WAIT, Key, Outcome, key_of
 from .config import Settings
 from .control import PauseState, WorkerControl, is_owner_mismatch
 from .fees import Fees, first_offer
@@ -48,26 +55,8 @@ from .observability import (
     logger,
     tracer,
 )
-from .records import (
-    FINAL_STATUSES,
-    KIND_KEY,
-    KIND_REVOCATION,
-    UNCLAIMED_STATUSES,
-    STATUS_CONFIRMED,
-    STATUS_FAILED,
-    STATUS_PINNED,
-    STATUS_QUEUED,
-    STATUS_SUBMITTED,
-    STATUS_SUPERSEDED,
-    Record,
-    RecordStore,
-    StatusChange,
-)
-from .transactions import KIND_NOOP, KIND_REVOKE, KIND_SET, STATE_LOST, STATE_RESERVED, Attempt, StaleItem, TxItem, TxStore
-
-Key = tuple[str, int]  # (lowercase wallet, version)
-UNCLAIMED = UNCLAIMED_STATUSES
-GAS_PER_BATCHED_KEY = 27_000  # measured 25.8k per new key at 100 per setKeys; sizes the first try of a chunk
+from .records import STATUS_FAILED, STATUS_SUBMITTED, STATUS_SUPERSEDED, Record, RecordStore, StatusChange
+from .transactions import KIND_REVOKE, KIND_SET, STATE_RESERVED, Attempt, StaleItem, TxItem, TxStore
 
 
 @dataclass(frozen=True)
@@ -102,22 +91,8 @@ class WorkerPolicy:
         return cls(settings.gas_cap_per_tx, settings.max_fee_cap_wei, settings.max_receive_count, max_tx_cost_wei=settings.max_tx_cost_wei)
 
 
-# Why a job goes back to the queue (its last delivery treats each differently).
-RETRY_WAIT = "wait"  # a revocation whose key is not on its way yet; a race lost to an older version
-RETRY_PAUSED = "paused"  # the owner cannot pay
-RETRY_ERROR = "error"  # anything else
-
-
 class OwnerMismatch(Exception):
     """The contract refuses the signer as its owner: no job is at fault, so none may fail for it."""
-
-
-@dataclass
-class Outcome:
-    ack: bool
-    change: Optional[StatusChange] = None
-    retry: Optional[str] = None  # RETRY_* when not acked
-    reason: Optional[str] = None
 
 
 @dataclass
@@ -152,10 +127,6 @@ class Batch:
             if not outcome.ack:
                 ids += [m.message_id for m in self.messages[key]]
         return ids
-
-
-def key_of(job: Job) -> Key:
-    return (job.wallet.lower(), job.version)
 
 
 class ChainWorker:
@@ -275,101 +246,33 @@ class ChainWorker:
             batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=f"paused by {pause.by}: {pause.reason}")
 
     def _settled(self, job: Job, batch: Batch, newest_key_here: int) -> Optional[Outcome]:
-        """An outcome for a job that needs no transaction (or must wait), or None when it should go out."""
-        try:
-            digest_from_cid(job.cid)
-        except ValueError as exc:
-            return Outcome(False, retry=RETRY_ERROR, reason=f"{type(exc).__name__}: {exc}")
+        """An outcome for a job that needs no transaction (or must wait), or None when it should go out (claims.py
+        decides; this reads the nonce item or the wallet's versions only where that decision asks for them)."""
         key = key_of(job)
-        if key in batch.records or job.kind == JOB_REVOKE_KEY:
-            record = batch.records.get(key)
-            if record is None:
-                return Outcome(False, retry=RETRY_ERROR, reason=f"no record {job.wallet} v{job.version}")
-            mismatch = self._mismatch(job, record)
-            if mismatch is not None:
-                return mismatch
-            if record.status in FINAL_STATUSES:
-                return Outcome(True)
-            if record.status == STATUS_SUBMITTED and record.nonce is not None:
-                held = self._held(job, record.nonce, batch)
-                if held is not None:
-                    return held
-                batch.reclaim_from[key] = record.nonce
-        if newest_key_here > job.version:  # a newer key of this wallet goes out in this very batch
-            if job.kind == JOB_REVOKE_KEY:  # superseded only once that key is confirmed: it may yet fail
-                return Outcome(False, retry=RETRY_WAIT, reason=f"version {newest_key_here} of this wallet's key is on its way; the revocation waits until it is confirmed")
-            return self._superseded(job, batch.reclaim_from.get(key))
-        if job.kind == JOB_REVOKE_KEY:
-            revoked = batch.records.get((key[0], job.version - 1))
-            if revoked is not None and revoked.status in (STATUS_FAILED, STATUS_SUPERSEDED):
-                outcome = self._after_newer_key(job, batch)
-                if outcome is not None:
-                    return outcome
-            if revoked is None or (revoked.status not in (STATUS_SUBMITTED, STATUS_CONFIRMED) and (key[0], job.version - 1) not in batch.jobs):
-                return Outcome(False, retry=RETRY_WAIT, reason="the key it revokes is not on its way to the chain yet")
-        return None
-
-    def _after_newer_key(self, job: Job, batch: Batch) -> Optional[Outcome]:
-        """A revocation whose key will never reach the chain itself: superseded if a newer key is confirmed, waiting
-        while one is on its way, None (it waits in vain, and fails with the reason) when there is none."""
-        newer = [r for r in self._records.newest(job.wallet, 20) if r.version > job.version and r.kind == KIND_KEY]
-        if any(r.status == STATUS_CONFIRMED for r in newer):
-            return self._superseded(job, batch.reclaim_from.get(key_of(job)))
-        if any(r.status in (STATUS_PINNED, STATUS_QUEUED, STATUS_SUBMITTED) for r in newer):
-            return Outcome(False, retry=RETRY_WAIT, reason="a newer key of this wallet is on its way; the revocation waits until it is confirmed")
-        return None
-
-    def _mismatch(self, job: Job, record: Record) -> Optional[Outcome]:
-        expected_kind = KIND_KEY if job.kind == JOB_SET_KEY else KIND_REVOCATION
-        if record.kind != expected_kind or record.cid != job.cid:
-            return Outcome(False, retry=RETRY_ERROR, reason=f"job ({job.kind}, {job.cid}) does not match record ({record.kind}, {record.cid})")
-        return None
-
-    def _held(self, job: Job, nonce: int, batch: Batch) -> Optional[Outcome]:
-        """The outcome for a job claimed at `nonce` (a duplicate); None when that nonce will never carry it."""
-        item = self._txs.get(nonce)
-        if item is None or item.state == STATE_LOST or item.kind == KIND_NOOP:
-            return None
-        if item.state == STATE_RESERVED:
-            # Another worker is between reserving and storing: it may yet store it (then the monitor sees it through),
-            # die (the monitor re-queues it) or step back (its order check, a shrunk payload) and count on this very
-            # message coming back: one SQS message is held by two workers once a batch outlives its visibility
-            # timeout, and an ack here deleted it under the other (the job stayed queued with no message). So it is
-            # delivered again, and settled once that nonce's fate is known.
-            if any(key_of(c) == key_of(job) for c in item.candidates):
-                return Outcome(False, retry=RETRY_WAIT, reason=f"nonce {nonce} is reserved for it by a worker that has not stored it yet")
-            return None
-        if not item.carries(job.wallet, job.version):
-            return None
-        if item.block_number is None:
-            batch.rebroadcast[item.nonce] = item
-        return Outcome(True)
-
-    def _superseded(self, job: Job, claimed_at: Optional[int] = None) -> Outcome:
-        only_from = (STATUS_SUBMITTED,) if claimed_at is not None else UNCLAIMED
-        return Outcome(True, change=StatusChange(job.wallet, job.version, STATUS_SUPERSEDED, only_from, expect_nonce=claimed_at))
+        verdict = claims.delivered(job, batch.records, newest_key_here, batch.jobs, self._txs.get, lambda: self._records.newest(job.wallet, 20))
+        if verdict.reclaim_from is not None:
+            batch.reclaim_from[key] = verdict.reclaim_from
+        if verdict.rebroadcast is not None:
+            batch.rebroadcast[verdict.rebroadcast.nonce] = verdict.rebroadcast
+        return verdict.outcome
 
     def _pack(self, batch: Batch) -> None:
-        """setKeys calls under the gas cap (refused keys fail now, with the contract's reason), then revocations."""
+        """setKeys calls under the gas cap (refused keys fail now, with the contract's reason), then revocations
+        (packing.py decides the chunks and gas limits; this builds the calldata and asks the node)."""
         sets = [job for job in batch.open_jobs() if job.kind == JOB_SET_KEY]
-        per_tx = max(1, min(self.policy.max_keys_per_tx, (self.policy.gas_cap_per_tx - 60_000) // GAS_PER_BATCHED_KEY))
-        chunks = [sets[i : i + per_tx] for i in range(0, len(sets), per_tx)]
-        while chunks:
-            chunk = chunks.pop(0)
+        chunks = packing.Chunks(sets, packing.keys_per_tx(self.policy.gas_cap_per_tx, self.policy.max_keys_per_tx), self.policy.gas_cap_per_tx)
+        while (chunk := chunks.next()) is not None:
             data = self._chain.set_keys_data(chunk)
             try:
                 gas = self._chain.estimate(self._signer.address, data)
             except WriteRefused as refused:
                 if is_owner_mismatch(str(refused)):
                     raise OwnerMismatch(f"contract refused the write: {refused}") from refused
-                chunks[:0] = self._without_refused(chunk, refused, batch)
+                chunks.again(self._without_refused(chunk, refused, batch))
                 continue
-            if gas > self.policy.gas_cap_per_tx and len(chunk) > 1:
-                half = len(chunk) // 2
-                chunks[:0] = [chunk[:half], chunk[half:]]
-                continue
-            # Headroom: a key overwritten when estimated may be fresh again when mined (after a reorg).
-            batch.txs.append(PlannedTx(KIND_SET, chunk, min(max(gas * 6 // 5, gas + 10_000), max(gas, self.policy.gas_cap_per_tx)), data))
+            limit = chunks.fits(chunk, gas)
+            if limit is not None:
+                batch.txs.append(PlannedTx(KIND_SET, chunk, limit, data))
         for job in batch.open_jobs():
             if job.kind != JOB_REVOKE_KEY:
                 continue
@@ -377,18 +280,18 @@ class ChainWorker:
             digest, _ = self._chain.key_of(job.wallet)
             if digest == digest_from_cid(job.cid):  # its key is on chain already: simulate the revocation
                 try:
-                    gas = max(REVOKE_GAS, self._chain.estimate(self._signer.address, data) * 6 // 5)
+                    gas = packing.revoke_gas_limit(self._chain.estimate(self._signer.address, data), REVOKE_GAS)
                 except WriteRefused as refused:
                     if is_owner_mismatch(str(refused)):
                         raise OwnerMismatch(f"contract refused the write: {refused}") from refused
-                    batch.outcomes[key_of(job)] = self._refused(job, str(refused), batch)
+                    batch.outcomes[key_of(job)] = claims.refused(job, str(refused), batch.reclaim_from.get(key_of(job)))
                     continue
             batch.txs.append(PlannedTx(KIND_REVOKE, [job], gas, data))
 
     def _without_refused(self, chunk: list[Job], refused: WriteRefused, batch: Batch) -> list[list[Job]]:
         """Simulate each key alone; those the contract refuses fail, the rest are tried again together."""
         if len(chunk) == 1:
-            batch.outcomes[key_of(chunk[0])] = self._refused(chunk[0], str(refused), batch)
+            batch.outcomes[key_of(chunk[0])] = claims.refused(chunk[0], str(refused), batch.reclaim_from.get(key_of(chunk[0])))
             return []
         kept = []
         for job in chunk:
@@ -398,16 +301,8 @@ class ChainWorker:
             except WriteRefused as alone:
                 if is_owner_mismatch(str(alone)):
                     raise OwnerMismatch(f"contract refused the write: {alone}") from alone
-                batch.outcomes[key_of(job)] = self._refused(job, str(alone), batch)
-        if len(kept) == len(chunk):
-            raise RuntimeError(f"setKeys of {len(chunk)} keys reverts ({refused}) though each key alone does not")
-        return [kept] if kept else []
-
-    def _refused(self, job: Job, reason: str, batch: Batch) -> Outcome:
-        error = f"contract refused the write: {reason}"
-        claimed_at = batch.reclaim_from.get(key_of(job))
-        only_from = (STATUS_SUBMITTED,) if claimed_at is not None else UNCLAIMED
-        return Outcome(True, change=StatusChange(job.wallet, job.version, STATUS_FAILED, only_from, (("error", error),), claimed_at), reason=error)
+                batch.outcomes[key_of(job)] = claims.refused(job, str(alone), batch.reclaim_from.get(key_of(job)))
+        return packing.without_refused(chunk, kept, str(refused))
 
     # ------------------------------------------------------------ 2-4. pay, reserve, sign, claim, check, store, broadcast
 
@@ -440,24 +335,22 @@ class ChainWorker:
 
     def _can_pay(self, batch: Batch, fees: Fees) -> bool:
         """Whether the owner can pay every transaction's gas * maxFeePerGas plus its L1 data fee (OP-stack chains),
-        and no transaction costs more than the per-transaction cost cap."""
+        and no transaction costs more than the per-transaction cost cap (packing.payable decides)."""
         balance = self._chain.balance(self._signer.address)
         self.telemetry.gauge(OWNER_BALANCE_ETH, "None", balance / 10**18)
         costs = [tx.gas * fees.max_fee + self._chain.l1_fee_of(data=tx.data, gas=tx.gas, max_fee=fees.max_fee, tip=fees.tip) for tx in batch.txs]
-        needed = sum(costs)
-        if balance >= needed and max(costs) <= self.policy.max_tx_cost_wei:
+        unpayable = packing.payable(balance, costs, self.policy.max_tx_cost_wei)
+        if unpayable is None:
             return True
-        if max(costs) > self.policy.max_tx_cost_wei:
+        if unpayable.cost_cap:
             self.telemetry.count(FEE_CAP_REACHED)
-            reason = f"paused: a transaction may cost {max(costs)} wei (gas and L1 data fee), over the cap of {self.policy.max_tx_cost_wei} wei"
             logger.error("transaction cost cap reached; jobs stay queued", extra=log_extra(cost_wei=max(costs), cap_wei=self.policy.max_tx_cost_wei))
         else:
             self.telemetry.count(WORKER_PAUSED)
-            reason = f"paused: the owner holds {balance} wei, these transactions may cost up to {needed} wei (gas and L1 data fee)"
-            logger.error("owner cannot pay; jobs stay queued", extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=needed))
+            logger.error("owner cannot pay; jobs stay queued", extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=sum(costs)))
         for tx in batch.txs:
             for job in tx.jobs:
-                batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=reason)
+                batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=unpayable.reason)
         batch.txs = []
         return False
 
@@ -466,94 +359,52 @@ class ChainWorker:
         return self._chain.sign(self._signer, nonce=tx.item.nonce, to=self._chain.address, data=tx.data, gas=tx.gas, max_fee=fees.max_fee, tip=fees.tip)
 
     def _claim(self, batch: Batch) -> None:
-        """Each job's record moves to submitted at its nonce, unless another nonce holds it already."""
-        claims: dict[Key, tuple[PlannedTx, StatusChange]] = {}
+        """Each job's record moves to submitted at its nonce, unless another nonce holds it already (claims.py
+        decides what a claim that failed means; this re-reads those records and writes the takeovers)."""
+        claimed: dict[Key, tuple[PlannedTx, StatusChange]] = {}
         for tx in batch.txs:
             assert tx.item is not None and tx.signed is not None
             for job in tx.jobs:
-                old = batch.reclaim_from.get(key_of(job))
-                only_from = (STATUS_SUBMITTED,) if old is not None else UNCLAIMED
-                changes = (("tx_hash", tx.signed.tx_hash), ("nonce", tx.item.nonce))
-                kind = KIND_KEY if job.kind == JOB_SET_KEY else KIND_REVOCATION
-                latest_only = ("next_version",) if job.kind == JOB_SET_KEY and job.version == 1 and old is None else ()
-                claims[key_of(job)] = (tx, StatusChange(
-                    job.wallet, job.version, STATUS_SUBMITTED, only_from, changes, old, (("cid", job.cid), ("kind", kind)), latest_only))
-        lost = {(c.wallet.lower(), c.version) for c in self._records.set_statuses([change for _, change in claims.values()])}
-        for key, (tx, change) in claims.items():
+                claimed[key_of(job)] = (tx, claims.claim(job, tx.signed.tx_hash, tx.item.nonce, batch.reclaim_from.get(key_of(job))))
+        lost = {(c.wallet.lower(), c.version) for c in self._records.set_statuses([change for _, change in claimed.values()])}
+        for key, (tx, change) in claimed.items():
             if key not in lost:
                 tx.claimed.append(batch.jobs[key])
                 if change.absent:
                     batch.claimed_as_latest.add(key)
         if not lost:
             return
-        # Not claimable: settled already, held by another nonce, not this job's record, or claimed at a nonce that
-        # will never carry it (its reservation was filled with a no-op): that claim can be taken over now.
         now = self._records.get_many(list(lost), documents=False)
         takeovers: dict[Key, StatusChange] = {}
         for key in lost:
-            job, record = batch.jobs[key], now.get(key)
-            if record is None:
-                batch.outcomes[key] = Outcome(False, retry=RETRY_ERROR, reason=f"no record {job.wallet} v{job.version}")
-            elif self._mismatch(job, record) is not None:
-                batch.outcomes[key] = self._mismatch(job, record)
-            elif record.status in FINAL_STATUSES:
-                batch.outcomes[key] = Outcome(True)
-            elif record.status == STATUS_SUBMITTED and record.nonce is not None:
-                held = self._held(job, record.nonce, batch)
-                if held is not None:
-                    batch.outcomes[key] = held
-                else:
-                    tx, change = claims[key]
-                    takeovers[key] = StatusChange(job.wallet, job.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), change.changes, record.nonce)
-            elif record.status in UNCLAIMED and record.next_version is not None and claims[key][1].absent:
-                takeovers[key] = replace(claims[key][1], absent=())  # a newer version exists: claim, then check the order
+            verdict = claims.lost_claim(batch.jobs[key], now.get(key), claimed[key][1], self._txs.get)
+            if verdict.rebroadcast is not None:
+                batch.rebroadcast[verdict.rebroadcast.nonce] = verdict.rebroadcast
+            if verdict.takeover is not None:
+                takeovers[key] = verdict.takeover
             else:
-                batch.outcomes[key] = Outcome(False, retry=RETRY_WAIT, reason="its record changed while it was being claimed")
+                assert verdict.outcome is not None
+                batch.outcomes[key] = verdict.outcome
         refused = {(c.wallet.lower(), c.version) for c in self._records.set_statuses(list(takeovers.values()))}
         for key in takeovers:
             if key in refused:
-                batch.outcomes[key] = Outcome(False, retry=RETRY_WAIT, reason="its record changed while it was being claimed")
+                batch.outcomes[key] = Outcome(False, retry=RETRY_WAIT, reason=claims.RECORD_CHANGED)
             else:
-                claims[key][0].claimed.append(batch.jobs[key])
+                claimed[key][0].claimed.append(batch.jobs[key])
 
     def _check_order(self, batch: Batch) -> None:
-        """After claiming: a wallet's writes must reach the chain in version order, a revocation after its key."""
+        """After claiming: a wallet's writes must reach the chain in version order, a revocation after its key
+        (claims.order_verdict decides, from the wallet's versions read after the claim)."""
         claimed = {key_of(job): tx for tx in batch.txs for job in tx.claimed}
         for key, tx in claimed.items():
             job = batch.jobs[key]
             if key in batch.claimed_as_latest:
                 continue  # a first key, claimed while it was the wallet's only version: nothing to order it against
-            verdict = self._order_verdict(job, tx.item.nonce, self._records.newest(job.wallet, 20))
-            if verdict is None:
+            outcome = claims.order_verdict(job, tx.item.nonce, self._records.newest(job.wallet, 20), self._txs.get)
+            if outcome is None:
                 continue
             tx.claimed.remove(job)
-            outcome, reason = verdict
-            if outcome == STATUS_SUPERSEDED:
-                batch.outcomes[key] = self._superseded(job, claimed_at=tx.item.nonce)
-            else:
-                change = StatusChange(job.wallet, job.version, STATUS_QUEUED, (STATUS_SUBMITTED,), (("error", reason),), tx.item.nonce)
-                batch.outcomes[key] = Outcome(False, change=change, retry=RETRY_WAIT, reason=reason)
-
-    def _order_verdict(self, job: Job, nonce: int, versions: list[Record]) -> Optional[tuple[str, str]]:
-        for other in versions:
-            if other.version > job.version and other.kind == KIND_KEY and other.status not in (STATUS_FAILED, STATUS_SUPERSEDED):
-                if job.kind == JOB_REVOKE_KEY and other.status != STATUS_CONFIRMED:
-                    # Should that key fail, the key this revokes (perhaps compromised) would stay live: wait for it.
-                    return STATUS_QUEUED, f"version {other.version} of this wallet's key is on its way; the revocation waits until it is confirmed"
-                # It lands after this one (or already has, or will go out later): this write would be overwritten,
-                # or, at an earlier nonce, would overwrite it.
-                return STATUS_SUPERSEDED, f"version {other.version} of this wallet's key goes on chain instead"
-            if other.version < job.version and other.status == STATUS_SUBMITTED and other.nonce is not None and other.nonce > nonce:
-                return STATUS_QUEUED, f"version {other.version} is still in flight at a later nonce"
-        if job.kind == JOB_REVOKE_KEY:
-            key = next((r for r in versions if r.version == job.version - 1), None)
-            if key is None or key.status not in (STATUS_SUBMITTED, STATUS_CONFIRMED) or key.nonce is None or key.nonce >= nonce:
-                return STATUS_QUEUED, "the key it revokes is not on its way to the chain before it"
-            if key.status == STATUS_SUBMITTED:  # claimed at an earlier nonce: only if that nonce really carries it
-                item = self._txs.get(key.nonce)
-                if item is None or item.state in (STATE_RESERVED, STATE_LOST) or item.kind == KIND_NOOP or not item.carries(key.wallet, key.version):
-                    return STATUS_QUEUED, f"the key it revokes is claimed at nonce {key.nonce}, which does not (yet) carry it"
-        return None
+            batch.outcomes[key] = outcome
 
     def _store(self, batch: Batch, tx: PlannedTx, fees: Fees) -> None:
         """Store the signed bytes in the nonce's item: from here on the monitor will see them through."""
@@ -634,39 +485,23 @@ class ChainWorker:
         self._records.set_statuses(changes)
 
     def _retry(self, batch: Batch, key: Key, outcome: Outcome) -> list[StatusChange]:
-        """A job going back to the queue; on its last delivery, fail it (or queue it anew, when only waiting)."""
+        """A job going back to the queue; on its last delivery, fail it (or queue it anew, when only waiting).
+        claims.give_back decides the writes; the wallet's versions are read only for a revocation that may wait in vain."""
         job = batch.jobs[key]
         self.telemetry.count(JOBS_RETRIED)
         last = max(m.receive_count for m in batch.messages[key]) >= self.policy.max_receive_count
         logger.warning("job goes back to the queue", extra=log_extra(wallet=job.wallet, version=job.version, reason=outcome.reason, last_delivery=last))
-        record = batch.records.get(key)
-        released = [outcome.change] if outcome.change is not None else []
-        # Every write below holds only for this job's own record (its CID and kind), and only while no live
-        # nonce carries it: unclaimed, or claimed at the dead nonce this batch found it at.
-        expect = (("cid", job.cid), ("kind", KIND_KEY if job.kind == JOB_SET_KEY else KIND_REVOCATION))
         dead_nonce = batch.reclaim_from.get(key)
-        if not last:
-            if outcome.change is not None:
-                return released
-            if record is not None and record.status == STATUS_SUBMITTED:  # claimed at a dead nonce: leave its claim
-                return [StatusChange(job.wallet, job.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), (("error", outcome.reason),), record.nonce, expect)]
-            return [StatusChange(job.wallet, job.version, STATUS_QUEUED, UNCLAIMED, (("error", outcome.reason),), expect=expect)]
-        if outcome.retry in (RETRY_PAUSED, RETRY_WAIT) and not self._waits_in_vain(job, batch):
+
+        def in_vain() -> bool:
+            revoked = batch.records.get((job.wallet.lower(), job.version - 1))
+            return claims.waits_in_vain(job, revoked, lambda: self._records.newest(job.wallet, 20), dead_nonce)
+
+        back = claims.give_back(job, outcome, batch.records.get(key), dead_nonce, last, self.policy.max_receive_count, in_vain)
+        if back.requeue:
             self._queue.enqueue(job)  # a fresh message: waiting must not push the job into the DLQ
             outcome.ack = True
-            return released
-        self.telemetry.count(REGISTRATIONS_FAILED)
-        error = f"gave up after {self.policy.max_receive_count} deliveries: {outcome.reason}"
-        logger.error("poison job: record failed, message goes to the dead-letter queue", extra=log_extra(wallet=job.wallet, version=job.version, error=error))
-        if outcome.change is not None:  # it was releasing its own claim: fail it from that claim instead (one write per record)
-            return [StatusChange(job.wallet, job.version, STATUS_FAILED, outcome.change.only_from, (("error", error),), outcome.change.expect_nonce, expect)]
-        if dead_nonce is not None:
-            return [StatusChange(job.wallet, job.version, STATUS_FAILED, (STATUS_SUBMITTED,), (("error", error),), dead_nonce, expect)]
-        return [StatusChange(job.wallet, job.version, STATUS_FAILED, UNCLAIMED, (("error", error),), expect=expect)]
-
-    def _waits_in_vain(self, job: Job, batch: Batch) -> bool:
-        """A revocation whose key will never reach the chain (it failed or was superseded)."""
-        if job.kind != JOB_REVOKE_KEY:
-            return False
-        key = batch.records.get((job.wallet.lower(), job.version - 1))
-        return key is not None and key.status in (STATUS_FAILED, STATUS_SUPERSEDED) and self._after_newer_key(job, batch) is None
+        if back.error is not None:
+            self.telemetry.count(REGISTRATIONS_FAILED)
+            logger.error("poison job: record failed, message goes to the dead-letter queue", extra=log_extra(wallet=job.wallet, version=job.version, error=back.error))
+        return back.changes
