@@ -58,14 +58,20 @@ def register(api, stack, wallet_key: str, **options: Any) -> tuple[dict[str, Any
     return json.loads(response.body), dmtp
 
 
-def drain_queue(stack) -> None:
+def drain_queue(stack, settle_s: float = 30.0) -> None:
     """Lambda's SQS trigger, by hand: every queued job goes through app.process_jobs (the KMS-signed worker),
-    and WorkerLoop runs the transaction monitor after each batch."""
+    and WorkerLoop runs the transaction monitor after each batch; then the monitor passes again until a pass finds
+    no transaction in flight (Anvil's automine can answer a send before its receipt is readable, so the one pass
+    right after a batch may not see it on a loaded machine), for at most `settle_s`."""
     import app
+    from chalicelib import services
 
     loop = WorkerLoop(stack.aws_endpoint, stack.env["JOBS_QUEUE_NAME"], batch_window_s=0)
     while loop.poll_once(app.process_jobs, wait_s=0):
         pass
+    deadline = time.monotonic() + settle_s
+    while services.tx_monitor().run_once().in_flight and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def confirmed(api, stack, address: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from chalicelib.signatures import (
 )
 from client.registry_client import build_registration, wallet_address
 from client.verify import read_log_head, verify
-from tests.test_client_verify import ApiLog
+from tests.test_client_verify import ApiLog, drain_queue
 from devstack.anvil import DEV_ACCOUNTS
 from tests.conftest import CHAIN_ID
 
@@ -113,15 +113,6 @@ def wrapped_registration(stack, signer_key: str, wallet: str, factory: str, call
 
 def post(api, body: Any):
     return api.http.post("/keys", headers=JSON, body=json.dumps(body))
-
-
-def drain_queue(stack) -> None:
-    import app
-    from devstack.stack import WorkerLoop
-
-    loop = WorkerLoop(stack.aws_endpoint, stack.env["JOBS_QUEUE_NAME"], batch_window_s=0)
-    while loop.poll_once(app.process_jobs, wait_s=0):
-        pass
 
 
 # ---------------------------------------------------------------- the wrapping itself
