@@ -164,18 +164,11 @@ def delivered(
     reclaim_from: Optional[int] = None
     if key in records or job.kind == JOB_REVOKE_KEY:
         record = records.get(key)
-        if record is None:
-            return Verdict(_missing(job))
-        wrong = mismatch(job, record)
-        if wrong is not None:
-            return Verdict(wrong)
-        if record.status in FINAL_STATUSES:
-            return Verdict(Outcome(True))
-        if record.status == STATUS_SUBMITTED and record.nonce is not None:
-            held = held_by(job, item_at(record.nonce))
-            if held.outcome is not None:
-                return held
-            reclaim_from = record.nonce
+        settled = settled_or_held(job, record, item_at)
+        if settled is not None:
+            return settled
+        if record is not None and record.status == STATUS_SUBMITTED and record.nonce is not None:
+            reclaim_from = record.nonce  # claimed at a nonce that will never carry it
     if newest_key_here > job.version:  # a newer key of this wallet goes out in this very batch
         if job.kind == JOB_REVOKE_KEY:  # superseded only once that key is confirmed: it may yet fail
             reason = f"version {newest_key_here} of this wallet's key is on its way; the revocation waits until it is confirmed"
@@ -201,11 +194,10 @@ def claim(job: Job, tx_hash: str, nonce: int, reclaim_from: Optional[int]) -> St
     return StatusChange(job.wallet, job.version, STATUS_SUBMITTED, only_from, changes, reclaim_from, (("cid", job.cid), ("kind", record_kind(job))), latest_only)
 
 
-def lost_claim(job: Job, record: Optional[Record], attempted: StatusChange, item_at: ItemAt) -> Verdict:
-    """A claim whose write failed, given the record as it is now: settled already, held by another nonce, not this
-    job's record, or claimed at a nonce that will never carry it (`takeover`: claim it from there). A first key's
-    claim also fails once a second version exists: it is claimed again without that condition (`takeover`), and
-    its order is checked after."""
+def settled_or_held(job: Job, record: Optional[Record], item_at: ItemAt) -> Optional[Verdict]:
+    """What a job's record as read says on its own: missing, not this job's, final, or claimed at a nonce whose
+    item still carries it (or is reserved for it); None when the job is still to be claimed, from no nonce or from
+    one that will never carry it. `item_at` is read only for a record claimed at a nonce."""
     if record is None:
         return Verdict(_missing(job))
     wrong = mismatch(job, record)
@@ -217,6 +209,18 @@ def lost_claim(job: Job, record: Optional[Record], attempted: StatusChange, item
         held = held_by(job, item_at(record.nonce))
         if held.outcome is not None:
             return held
+    return None
+
+
+def lost_claim(job: Job, record: Optional[Record], attempted: StatusChange, item_at: ItemAt) -> Verdict:
+    """A claim whose write failed, given the record as it is now: settled already, held by another nonce, not this
+    job's record, or claimed at a nonce that will never carry it (`takeover`: claim it from there). A first key's
+    claim also fails once a second version exists: it is claimed again without that condition (`takeover`), and
+    its order is checked after."""
+    settled = settled_or_held(job, record, item_at)
+    if settled is not None or record is None:  # (settled_or_held answers a missing record)
+        return settled or Verdict(_missing(job))
+    if record.status == STATUS_SUBMITTED and record.nonce is not None:  # at a nonce that will never carry it
         return Verdict(takeover=StatusChange(job.wallet, job.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), attempted.changes, record.nonce))
     if record.status in UNCLAIMED and record.next_version is not None and attempted.absent:
         return Verdict(takeover=replace(attempted, absent=()))  # a newer version exists: claim, then check the order
