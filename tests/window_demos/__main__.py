@@ -6,7 +6,8 @@ worktree's .venv python, at nice 10:
 - run the random simulation (TestRegistrySimulation) under each mode, stopping at the first failing example:
     ci        the ci profile exactly (2,000 examples of 25 steps, derandomized: what `make test` runs);
     random    the same budget, random from --hypothesis-seed=SEED;
-    targeted  the same budget and seed, crashes only right after a write (tests/window_demos/targeted.py);
+    after-writes  the same budget and seed, every crash right after a write (tests/window_demos/targeted.py);
+    targeted  as after-writes, and every example starts with a transaction in flight (targeted.py);
     deep      the deep budget (20,000 examples of 40 steps) from the seed;
   with --escalate, targeted and then deep run only for a window the modes given did not find;
 - run the window's regression tests, each of which must fail.
@@ -33,11 +34,12 @@ ROOT = HERE.parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 SIMULATION = "tests/test_simulation.py::TestRegistrySimulation"
 TARGETED = "tests/window_demos/targeted.py::TestTargetedRegistry"
-MODES = {  # mode: (test, profile, seeded)
-    "ci": (SIMULATION, "window-ci", False),
-    "random": (SIMULATION, "window-random", True),
-    "targeted": (TARGETED, "window-random", True),
-    "deep": (SIMULATION, "window-deep", True),
+MODES = {  # mode: (test, profile, seeded, environment)
+    "ci": (SIMULATION, "window-ci", False, {}),
+    "random": (SIMULATION, "window-random", True, {}),
+    "after-writes": (TARGETED, "window-random", True, {"WINDOW_DEMO_BUSY_START": "0"}),
+    "targeted": (TARGETED, "window-random", True, {"WINDOW_DEMO_BUSY_START": "1"}),
+    "deep": (SIMULATION, "window-deep", True, {}),
 }
 
 
@@ -61,6 +63,7 @@ class RegressionRun:
     failed: bool
     first_error: Optional[str]
     seconds: float
+    ran: bool = True  # False: pytest could not run it (an error in setup, say): no answer either way
 
 
 @dataclass
@@ -83,6 +86,10 @@ def copy_tree(target: Path) -> None:
             continue
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target / name)
+    # The real-part tests start Anvil and compile the contract from node_modules: the copy uses this worktree's,
+    # read only, through a link (rmtree removes the link, not what it points to).
+    if (ROOT / "node_modules").is_dir():
+        (target / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
 
 
 def pytest_in(tree: Path, args: list[str], env: dict[str, str], log: Path, timeout_s: float) -> tuple[int, str, float]:
@@ -136,11 +143,11 @@ def parse_simulation(mode: str, code: int, output: str, seconds: float) -> Simul
 
 
 def run_simulation(tree: Path, mode: str, seed: int, logs: Path, timeout_s: float) -> SimulationRun:
-    test, profile, seeded = MODES[mode]
+    test, profile, seeded, environment = MODES[mode]
     args = [test, "-q", "--tb=short", "--hypothesis-show-statistics", "--hypothesis-verbosity=normal"]
     if seeded:
         args.append(f"--hypothesis-seed={seed}")
-    code, output, seconds = pytest_in(tree, args, {"HYPOTHESIS_PROFILE": profile}, logs / f"{mode}.log", timeout_s)
+    code, output, seconds = pytest_in(tree, args, {"HYPOTHESIS_PROFILE": profile, **environment}, logs / f"{mode}.log", timeout_s)
     if code == -1:
         return SimulationRun(mode, False, None, None, None, round(seconds, 1), error=f"stopped after {timeout_s:.0f} s without an answer")
     return parse_simulation(mode, code, output, seconds)
@@ -150,9 +157,9 @@ def run_regression(tree: Path, test: str, logs: Path) -> RegressionRun:
     name = re.sub(r"\W+", "_", test)[-80:]
     code, output, seconds = pytest_in(tree, [test, "-q", "--tb=short", "-x"], {}, logs / f"{name}.log", 600)
     error = ERROR.search(output)
-    failed = code == 1 and ("1 failed" in output)
-    if code not in (0, 1):
-        return RegressionRun(test, False, f"pytest exit {code}: {output.strip().splitlines()[-1:]}", round(seconds, 1))
+    failed = code == 1 and " failed" in output.strip().splitlines()[-1] and " error" not in output.strip().splitlines()[-1]
+    if code not in (0, 1) or " error" in output.strip().splitlines()[-1]:
+        return RegressionRun(test, False, f"did not run: pytest exit {code}: {output.strip().splitlines()[-1:]}", round(seconds, 1), ran=False)
     return RegressionRun(test, failed, error.group(1)[:300] if error and failed else None, round(seconds, 1))
 
 
@@ -176,7 +183,7 @@ def demonstrate(window: Window, modes: list[str], escalate: bool, seed: int, tim
                 print(f"  window {window.number} {mode}: {summary(runs[-1])}", file=sys.stderr, flush=True)
         regressions = [run_regression(tree, test, logs) for test in window.regression_tests]
         for r in regressions:
-            print(f"  window {window.number} regression {r.test.split('::')[-1]}: {'fails' if r.failed else 'PASSES'}", file=sys.stderr, flush=True)
+            print(f"  window {window.number} regression {r.test.split('::')[-1]}: {'fails' if r.failed else 'PASSES' if r.ran else 'DID NOT RUN'}", file=sys.stderr, flush=True)
         if keep_logs is not None:
             shutil.copytree(logs, keep_logs / f"window{window.number}", dirs_exist_ok=True)
     finally:
@@ -193,6 +200,29 @@ def summary(run: SimulationRun) -> str:
             f"{run.schedule_steps} steps; {run.failed_check}")
 
 
+def markdown(reports: list[dict]) -> str:
+    """The README table, from reports (as --json prints them)."""
+    lines = ["| window | mode | found | examples passed before it | s to it / s in all | failed check | shrunk steps | regression tests (must fail) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for report in reports:
+        regressions = "<br>".join(f"{'fails' if r['failed'] else '**passes**' if r.get('ran', True) else '**did not run**'}: `{r['test'].split('::')[-1]}`" for r in report["regressions"])
+        runs = report["runs"] or [None]
+        for i, run in enumerate(runs):
+            head = f"{report['number']}. {report['title']}" if i == 0 else ""
+            tail = regressions if i == 0 else ""
+            if run is None:
+                lines.append(f"| {head} | (not simulated) | – | – | – | – | – | {tail} |")
+                continue
+            if run["error"]:
+                lines.append(f"| {head} | {run['mode']} | did not run | – | – | {run['error']} | – | {tail} |")
+                continue
+            found = "**yes**" if run["found"] else "no"
+            timing = f"{run['seconds_to_failure']} / {run['seconds']}" if run["found"] else f"– / {run['seconds']}"
+            check = (run["failed_check"] or "–").replace("|", "\\|")[:160]
+            lines.append(f"| {head} | {run['mode']} | {found} | {run['passing_before']} | {timing} | {check} | {run['schedule_steps'] or '–'} | {tail} |")
+    return "\n".join(lines)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.window_demos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="window numbers, comma-separated (default: all)")
@@ -202,6 +232,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one simulation run may take (default 1800)")
     parser.add_argument("--keep-logs", type=Path, help="copy each run's pytest output here")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print the table of README.md")
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     unknown = [m for m in modes if m not in MODES]
@@ -216,6 +247,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         reports.append(demonstrate(window, modes, args.escalate, args.seed, args.timeout, args.keep_logs))
     if args.json:
         print(json.dumps([asdict(r) for r in reports], indent=2))
+    elif args.markdown:
+        print(markdown([asdict(r) for r in reports]))
     else:
         for report in reports:
             print(f"\nwindow {report.number}: {report.title}")
@@ -224,7 +257,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             for run in report.runs:
                 print(f"  {run.mode:9} {summary(run)}")
             for r in report.regressions:
-                print(f"  regression {'fails (as it must)' if r.failed else 'PASSES (it must fail)'}: {r.test}" + (f"\n    {r.first_error}" if r.first_error else ""))
+                print(f"  regression {'fails (as it must)' if r.failed else 'PASSES (it must fail)' if r.ran else 'DID NOT RUN'}: {r.test}" + (f"\n    {r.first_error}" if r.first_error else ""))
     return 0 if all(r.failed for report in reports for r in report.regressions) else 1
 
 
