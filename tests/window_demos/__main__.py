@@ -163,12 +163,15 @@ def run_regression(tree: Path, test: str, logs: Path) -> RegressionRun:
     return RegressionRun(test, failed, error.group(1)[:300] if error and failed else None, round(seconds, 1))
 
 
-def demonstrate(window: Window, modes: list[str], escalate: bool, seed: int, timeout_s: float, keep_logs: Optional[Path]) -> WindowReport:
+def demonstrate(window: Window, modes: list[str], escalate: bool, seed: int, timeout_s: float, keep_logs: Optional[Path],
+                also: tuple[Window, ...] = ()) -> WindowReport:
+    """`also`: other windows whose patches are applied too (a fix that covers another window's consequence)."""
     started = time.monotonic()
     tree = Path(tempfile.mkdtemp(prefix=f"window{window.number}-"))
     try:
         copy_tree(tree)
-        subprocess.run(["git", "apply", str(window.patch_path)], cwd=tree, check=True)
+        for patch in (window, *also):
+            subprocess.run(["git", "apply", str(patch.patch_path)], cwd=tree, check=True)
         logs = tree / ".window-logs"
         logs.mkdir()
         runs: list[SimulationRun] = []
@@ -188,7 +191,8 @@ def demonstrate(window: Window, modes: list[str], escalate: bool, seed: int, tim
             shutil.copytree(logs, keep_logs / f"window{window.number}", dirs_exist_ok=True)
     finally:
         shutil.rmtree(tree, ignore_errors=True)
-    return WindowReport(window.number, window.title, window.patch, window.simulated, window.note, runs, regressions, round(time.monotonic() - started, 1))
+    title = window.title + "".join(f" (with patch {other.number} too)" for other in also)
+    return WindowReport(window.number, title, window.patch, window.simulated, window.note, runs, regressions, round(time.monotonic() - started, 1))
 
 
 def summary(run: SimulationRun) -> str:
@@ -228,6 +232,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--only", help="window numbers, comma-separated (default: all)")
     parser.add_argument("--modes", default="ci,random", help=f"comma-separated, of {', '.join(MODES)} (default: ci,random)")
     parser.add_argument("--escalate", action="store_true", help="for a window the modes did not find: targeted, then deep")
+    parser.add_argument("--with", dest="also", help="window numbers whose patches are applied too, comma-separated")
     parser.add_argument("--seed", type=int, default=0, help="--hypothesis-seed of the seeded modes (default 0)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one simulation run may take (default 1800)")
     parser.add_argument("--keep-logs", type=Path, help="copy each run's pytest output here")
@@ -244,7 +249,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         if only is not None and window.number not in only:
             continue
         print(f"window {window.number}: {window.title} ({window.patch})", file=sys.stderr, flush=True)
-        reports.append(demonstrate(window, modes, args.escalate, args.seed, args.timeout, args.keep_logs))
+        also = tuple(w for w in WINDOWS if args.also and w.number in {int(n) for n in args.also.split(",")} and w is not window)
+        reports.append(demonstrate(window, modes, args.escalate, args.seed, args.timeout, args.keep_logs, also))
     if args.json:
         print(json.dumps([asdict(r) for r in reports], indent=2))
     elif args.markdown:
