@@ -761,6 +761,9 @@ def soak(stack: Any, config: SoakConfig, sqs: Any, queue_url: str, domain: dict[
 
 
 def _interrupted(*_: Any) -> None:
+    """The first SIGTERM ends the soak; later ones are ignored, so the stack's stop (up to STOP_GRACE_S per
+    worker process, then SIGKILL) is not cut short and leaves nothing running."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt("SIGTERM")
 
 

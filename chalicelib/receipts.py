@@ -1,7 +1,8 @@
 """What a receipt means: when a mined transaction is final, and what its records and its nonce item become.
 
 Pure decisions over plain data, no I/O: the monitor (monitor.py) reads the receipt, the block hash and the revert
-reason through its ports and writes what these answer.
+reason through its ports (and, for a revocation that reverted NotCurrentKey, the record of the key it revokes,
+through the `revoked_key` lookup these call only then) and writes what these answer.
 
 Invariants:
 - a transaction is final CONFIRMATIONS blocks deep (its own block counts as one), and only if its block is still

@@ -173,12 +173,20 @@ class LocalStack:
         raise RuntimeError(f"{name} did not answer within {timeout_s:g} s (log {self.log_paths[name]})")
 
     def stop(self) -> None:
+        """Stops every server, last started first. Invariant: every stopper runs, even when one raises or an
+        interrupt (SIGTERM turned KeyboardInterrupt, a second Ctrl-C) lands inside it; the first interrupt is
+        raised again once all have run, so no child is left running behind a half-done stop."""
+        interrupted: Optional[BaseException] = None
         while self._stoppers:
             stopper = self._stoppers.pop()
             try:
                 stopper()
             except Exception:  # keep stopping the rest
                 log.exception("while stopping the local stack")
+            except BaseException as exc:  # KeyboardInterrupt, SystemExit: finish stopping first
+                interrupted = interrupted or exc
+        if interrupted is not None:
+            raise interrupted
 
     def __enter__(self) -> "LocalStack":
         return self.start()

@@ -1,4 +1,5 @@
 """The README's local stack, end to end: `python -m devstack demo` as a user runs it."""
+import pytest
 import json
 import os
 import subprocess
@@ -52,3 +53,20 @@ def test_local_stage_names_are_the_ones_the_template_creates():
     assert resources["LogTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["LOG_TABLE"]
     assert resources["JobsQueue"]["Properties"]["QueueName"].replace("${Stage}", "local") == names["JOBS_QUEUE_NAME"]
     assert resources["OwnerKeyBlueAlias"]["Properties"]["AliasName"].replace("${Stage}", "local") == names["KMS_KEY_ID"]
+
+
+def test_an_interrupt_inside_one_stopper_does_not_leave_the_other_servers_running():
+    from devstack.stack import LocalStack
+
+    stack = LocalStack(with_api=False, with_worker=False)
+    stopped: list[str] = []
+
+    def interrupted_while_waiting() -> None:  # a second SIGTERM while a worker process finishes its batch
+        stopped.append("worker")
+        raise KeyboardInterrupt("SIGTERM")
+
+    stack._stoppers.extend([lambda: stopped.append("moto"), lambda: stopped.append("anvil"), interrupted_while_waiting])
+    with pytest.raises(KeyboardInterrupt):
+        stack.stop()
+    assert stopped == ["worker", "anvil", "moto"]
+    assert stack._stoppers == []

@@ -1,7 +1,8 @@
 """moto's speed corrections change no answer: a DynamoDB condition parsed once (devstack/moto_expressions.py)
 decides exactly as moto's own parser does, with each request's values, and still refuses what moto refuses; the
 serializer's kept member names (devstack/moto_server_speed.py) give back every kind of attribute as stored; and
-SQS requests one at a time (devstack/moto_sqs.py) hand each message to one receiver, without errors."""
+SQS requests one at a time (devstack/moto_sqs.py) hand each message to one receiver, without errors; and a Query on a
+table's own key (devstack/moto_dynamodb.py) reads its one partition and answers as moto's own Query does."""
 import random
 import sys
 import threading
@@ -224,3 +225,70 @@ def test_a_long_poll_is_woken_by_a_send_while_it_waits(stack, queue_url):
     waiter.join(timeout=10)
 
     assert [m["Body"] for m in answer.get("Messages", [])] == ["wake up"]
+
+
+@pytest.fixture()
+def versions_table(stack):
+    dynamodb = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint)
+    created = dynamodb.create_table(
+        TableName=f"partitions-{uuid.uuid4().hex[:8]}",
+        KeySchema=[{"AttributeName": "wallet", "KeyType": "HASH"}, {"AttributeName": "version", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "wallet", "AttributeType": "S"}, {"AttributeName": "version", "AttributeType": "N"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for wallet in ("0xa", "0xb", "0xc"):
+        for version in range(1, 8):
+            created.put_item(Item={"wallet": wallet, "version": version, "status": "confirmed" if version % 2 else "queued"})
+    yield created
+    created.delete()
+
+
+QUERIES = [
+    {"KeyConditionExpression": "wallet = :w"},
+    {"KeyConditionExpression": "wallet = :w AND version > :v"},
+    {"KeyConditionExpression": "wallet = :w AND version BETWEEN :v AND :u"},
+    {"KeyConditionExpression": "wallet = :w", "ScanIndexForward": False, "Limit": 3},
+    {"KeyConditionExpression": "wallet = :w", "Limit": 2, "ExclusiveStartKey": {"wallet": "0xb", "version": 3}},
+    {"KeyConditionExpression": "wallet = :w", "ScanIndexForward": False, "ExclusiveStartKey": {"wallet": "0xb", "version": 5}},
+    {"KeyConditionExpression": "wallet = :w", "FilterExpression": "#s = :s", "ExpressionAttributeNames": {"#s": "status"}},
+    {"KeyConditionExpression": "wallet = :w", "ProjectionExpression": "version"},
+]
+
+
+def all_answers(table, wallets=("0xb", "0xnone")) -> list:
+    values = {":v": 3, ":u": 6, ":s": "queued"}
+    answers = []
+    for wallet in wallets:
+        for query in QUERIES:
+            used = {k: v for k, v in values.items() if k in str(query)}
+            answer = table.query(**query, ExpressionAttributeValues={":w": wallet, **used}, ConsistentRead=True)
+            answers.append({k: answer.get(k) for k in ("Items", "Count", "ScannedCount", "LastEvaluatedKey")})
+    return answers
+
+
+def test_a_query_on_the_tables_key_answers_as_moto_does(versions_table, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    from devstack import moto_dynamodb
+
+    monkeypatch.setattr(Table, "query", moto_dynamodb.original_query)
+    mine = moto_dynamodb._query
+    by_moto = all_answers(versions_table)
+    monkeypatch.setattr(Table, "query", mine)
+    assert all_answers(versions_table) == by_moto
+    assert [len(a["Items"]) for a in by_moto[:len(QUERIES)]] == [7, 4, 4, 3, 2, 4, 3, 7]
+
+
+def test_a_query_on_the_tables_key_never_lists_the_whole_table(versions_table, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    from devstack import moto_dynamodb
+
+    monkeypatch.setattr(Table, "query", moto_dynamodb._query)
+
+    def whole_table(self):
+        raise AssertionError("the whole table was listed for a query of one partition")
+
+    monkeypatch.setattr(Table, "all_items", whole_table)
+    answer = versions_table.query(KeyConditionExpression="wallet = :w", ExpressionAttributeValues={":w": "0xc"}, ConsistentRead=True)
+    assert [int(item["version"]) for item in answer["Items"]] == list(range(1, 8))
