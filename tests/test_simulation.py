@@ -2,11 +2,13 @@
 
 The real ChainWorker, TxMonitor and Sweeper run against the in-memory fakes of their ports (tests/fakes.py). A
 schedule interleaves two workers, the monitor and the sweeper with registrations and revocations, crashes any of
-them before any outside call (a Crash is a BaseException: nothing in the code under test can catch it), delivers
-messages twice, drops transactions from the mempool, reorganises blocks away, takes the contract's ownership
-away (NotOwner) and the owner's balance, and lets the clock run. After every step it checks what must always
-hold; at the end it lets the system run without faults until it is quiet and checks that every accepted
-registration ended where it must.
+them before any outside call or right after one of its writes (a Crash is a BaseException: nothing in the code
+under test can catch it), delivers messages twice, drops transactions from the mempool, lets another sender of
+the owner key take one of our nonces, reorganises blocks away, takes the contract's ownership away (NotOwner)
+and the owner's balance, and lets the clock run. An example starts quiet, or with a key per wallet already sent
+(and mined): left to the random steps, most examples would never get a transaction on chain, where the
+monitor's windows open. After every step it checks what must always hold; at the end it lets the system run
+without faults until it is quiet and checks that every accepted registration ended where it must.
 
 A failing example prints its schedule as the steps Hypothesis ran (`state.run_worker(which=1, crash_at=7)`, ...)
 with a note of what each step did; `--hypothesis-seed=N` replays a seed. Profiles: "ci" (the default: 2,000
