@@ -2,11 +2,13 @@
 
 The real ChainWorker, TxMonitor and Sweeper run against the in-memory fakes of their ports (tests/fakes.py). A
 schedule interleaves two workers, the monitor and the sweeper with registrations and revocations, crashes any of
-them before any outside call (a Crash is a BaseException: nothing in the code under test can catch it), delivers
-messages twice, drops transactions from the mempool, reorganises blocks away, takes the contract's ownership
-away (NotOwner) and the owner's balance, and lets the clock run. After every step it checks what must always
-hold; at the end it lets the system run without faults until it is quiet and checks that every accepted
-registration ended where it must.
+them before any outside call or right after one of its writes (a Crash is a BaseException: nothing in the code
+under test can catch it), delivers messages twice, drops transactions from the mempool, lets another sender of
+the owner key take one of our nonces, reorganises blocks away, takes the contract's ownership away (NotOwner)
+and the owner's balance, and lets the clock run. An example starts quiet, or with a key per wallet already sent
+(and mined): left to the random steps, most examples would never get a transaction on chain, where the
+monitor's windows open. After every step it checks what must always hold; at the end it lets the system run
+without faults until it is quiet and checks that every accepted registration ended where it must.
 
 A failing example prints its schedule as the steps Hypothesis ran (`state.run_worker(which=1, crash_at=7)`, ...)
 with a note of what each step did; `--hypothesis-seed=N` replays a seed. Profiles: "ci" (the default: 2,000
@@ -66,12 +68,16 @@ class Crash(BaseException):
 WRITES = ("records.set_statuses", "records.set_status", "txs.sign_reserved", "txs.add_attempt", "txs.mark_mined",
           "txs.mark_unmined", "txs.mark_final", "nonces.reserve", "nonces.release", "nonces.reserve_hole", "queue.enqueue",
           "chain.send", "control.pause")
-CrashAt = Optional[Any]  # None, n (before the n-th outside call), or (call, k, after): before/after the k-th such call
+CrashAt = Optional[Any]  # None, n (before the n-th outside call), (call, k, after): before/after the k-th such call,
+#                          or ("write", k): right after the k-th write of the run, whichever write that is
 
 
 def crash_points(most: int) -> Any:
-    """Where an actor dies: nowhere, before any outside call, or right before or after a given write."""
-    return st.none() | st.integers(0, most) | st.tuples(st.sampled_from(WRITES), st.integers(0, 2), st.booleans())
+    """Where an actor dies: nowhere, before any outside call, right before or after a given write, or right after
+    its k-th write. The last is where most windows open (a crash between two writes); it is drawn as often as the
+    others together, so the budget spends less on crash points that only stop a run before it changes anything."""
+    other = st.none() | st.integers(0, most) | st.tuples(st.sampled_from(WRITES), st.integers(0, 2), st.booleans())
+    return other | st.tuples(st.just("write"), st.integers(0, 3))
 
 
 class Faults:
@@ -83,11 +89,14 @@ class Faults:
         self.seen: dict[str, int] = {}
 
     def arm(self, crash_at: CrashAt) -> None:
-        self.at, self.calls, self.seen = crash_at, 0, {}
+        self.at, self.calls, self.seen, self.writes = crash_at, 0, {}, 0
+
+    def _after_a_write(self) -> bool:
+        return isinstance(self.at, tuple) and len(self.at) == 2
 
     def before(self, what: str) -> None:
         self.calls += 1
-        if self.at is None:
+        if self.at is None or self._after_a_write():
             return
         if isinstance(self.at, int):
             if self.calls - 1 == self.at:
@@ -102,6 +111,13 @@ class Faults:
     def after(self, what: str) -> None:
         count = self.seen.get(what, 0)
         self.seen[what] = count + 1
+        if self._after_a_write():
+            if what in WRITES:
+                if self.writes == self.at[1]:
+                    self.at = None
+                    raise Crash(f"crashed right after {what} (write {self.writes} of the run)")
+                self.writes += 1
+            return
         if isinstance(self.at, tuple):
             name, k, after = self.at
             if what == name and after and count == k:
@@ -130,9 +146,15 @@ class Port:
         return call
 
 
+BUSY_STARTS = ("quiet", "sent", "mined")
+
+
 class Registry(RuleBasedStateMachine):
-    @initialize()
-    def start(self) -> None:
+    @initialize(busy=st.sampled_from(BUSY_STARTS))
+    def start(self, busy: str = "quiet") -> None:
+        """A fresh world; "sent": a key for each wallet already accepted and sent in one transaction, "mined": that
+        transaction also mined deep enough to settle. Left to the random steps alone, most examples never get a
+        transaction onto the chain, so the monitor's settling (where windows open) would hardly ever run."""
         logging.getLogger(SERVICE).setLevel(logging.CRITICAL)  # thousands of schedules: no log lines
         self.clock = Clock()
         self.records = FakeRecords(self.clock)
@@ -147,6 +169,14 @@ class Registry(RuleBasedStateMachine):
         self.sweeper: Optional[Sweeper] = None
         self.documents = 0
         self.foreign: set[str] = set()  # transactions of the owner key sent outside the registry (by hand)
+        if busy != "quiet":
+            for wallet in WALLETS:
+                self.register_key(wallet, False)
+            self.run_worker(0, None, 10)
+            note("busy start: a key for each wallet sent")
+        if busy == "mined":
+            self.mine(CONFIRMATIONS + 1)
+            note("busy start: and mined")
 
     # ------------------------------------------------------------ actors, each with its ports behind the fault injector
 
@@ -273,7 +303,13 @@ class Registry(RuleBasedStateMachine):
 
     @rule(keep=st.booleans())
     def reorg(self, keep: bool) -> None:
-        self.chain.reorg(CONFIRMATIONS - 1, (lambda tx: True) if keep else (lambda tx: False))
+        """The newest blocks, never one with CONFIRMATIONS already: the fake's reorg shortens the chain, so
+        reorgs one after another would otherwise reach under blocks that were final (a deeper reorg than the
+        monitor is configured for, which no confirmation count survives)."""
+        self.highest = max(getattr(self, "highest", 0), self.chain.head())
+        depth = min(CONFIRMATIONS - 1, self.chain.head() - (self.highest - CONFIRMATIONS + 1))
+        if depth > 0:
+            self.chain.reorg(depth, (lambda tx: True) if keep else (lambda tx: False))
 
     @rule(data=st.data())
     def deliver_a_message_twice(self, data: st.DataObject) -> None:
@@ -284,6 +320,26 @@ class Registry(RuleBasedStateMachine):
     @rule(seconds=st.sampled_from([1, 30, 150, 450, 1000]))
     def time_passes(self, seconds: int) -> None:
         self.clock.now += seconds
+
+    @rule(data=st.data())
+    def an_outside_transaction_takes_our_nonce(self, data: st.DataObject) -> None:
+        """Another sender of the owner key (an operator's manual send, a second deployment) takes the nonce of one
+        of our transactions still in the mempool; it is mined deep, ours can never land."""
+        ours = sorted((t.nonce, t.tx_hash) for t in self.chain.mempool.values() if t.sender.lower() == SIGNER.lower() and t.tx_hash not in self.foreign)
+        if not ours:
+            return
+        taken = self.chain.mempool[data.draw(st.sampled_from(ours))[1]]
+        self._send_foreign_at(taken.nonce, taken.max_fee, taken.tip)
+        self.mine(CONFIRMATIONS + 1)
+
+    def _send_foreign_at(self, nonce: int, max_fee: int, tip: int) -> None:
+        from tests.fakes import FakeTx
+
+        for tx_hash in [h for h, t in self.chain.mempool.items() if t.sender.lower() == SIGNER.lower() and t.nonce == nonce]:
+            self.chain.drop(tx_hash)
+        stranger = FakeTx(SIGNER, nonce, SIGNER, "0x", 21_000, max_fee, tip)
+        self.foreign.add(stranger.tx_hash)
+        self.chain.send(stranger.raw)
 
     @rule()
     def ownership_moves_away(self) -> None:
