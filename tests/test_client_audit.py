@@ -23,6 +23,7 @@ from client.verify import VerificationFailed, read_log_head, verify
 from devstack.stack import deploy_registry
 from tests import log_tamper
 from tests.conftest import CHAIN_ID
+from tests.queues import empty_queue
 from tests.test_client_verify import drain_queue, new_wallet_key
 
 JSON = {"Content-Type": "application/json"}
@@ -183,8 +184,8 @@ def test_a_registration_that_never_reached_the_chain_is_a_warning_not_a_failure(
         Key={"wallet": failed["wallet"].lower(), "version": 1}, UpdateExpression="SET #s = :s",
         ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": "failed"},
     )
-    boto3.client("sqs", endpoint_url=world.stack.aws_endpoint).purge_queue(
-        QueueUrl=boto3.client("sqs", endpoint_url=world.stack.aws_endpoint).get_queue_url(QueueName=world.stack.env["JOBS_QUEUE_NAME"])["QueueUrl"])
+    sqs = boto3.client("sqs", endpoint_url=world.stack.aws_endpoint)
+    empty_queue(sqs, sqs.get_queue_url(QueueName=world.stack.env["JOBS_QUEUE_NAME"])["QueueUrl"])
     world.register(keys[1])
     world.settle()  # anchors a head covering the failed one's leaf
     result = world.audit()

@@ -22,6 +22,7 @@ import requests
 from devstack.anvil import free_port
 from devstack.stack import REPO_ROOT, WorkerLoop
 from tests.browser import CHROMIUM, MISSING_CHROMIUM, Chromium, InjectedWallet, screenshot, serving, static_page_server, tampering_proxy
+from tests.queues import empty_queue
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_CHROMIUM)
 
@@ -51,10 +52,10 @@ class ExplorerApi:
 def explorer_api(stack: Any) -> Iterator[ExplorerApi]:
     """`chalice local` and the worker loop on the session's stack, as `make run` starts them.
 
-    The session's queue is purged first: jobs other modules left there (they run no worker) are theirs, not ours.
+    The session's queue is emptied first: jobs other modules left there (they run no worker) are theirs, not ours.
     """
     sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
-    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=stack.env["JOBS_QUEUE_NAME"])["QueueUrl"])
+    empty_queue(sqs, sqs.get_queue_url(QueueName=stack.env["JOBS_QUEUE_NAME"])["QueueUrl"])
     port = free_port()
     chalice = Path(sys.executable).with_name("chalice")
     with tempfile.TemporaryDirectory(prefix="dmtp-explorer-") as scratch:
