@@ -160,12 +160,11 @@ class _TableView:
 
 
 def _one_partition(table: Table, hash_key: Any) -> list[Any]:
+    """The partition's items, unordered: Table.query sorts its candidates by range key itself."""
     partition = table.items.get(hash_key)  # .get: the table's defaultdict must not grow
     if partition is None:
         return []
-    if not table.range_key_attr:
-        return [partition]
-    return sorted(partition.values(), key=lambda item: item.range_key)
+    return list(partition.values()) if table.range_key_attr else [partition]
 
 
 def _plain(key: DynamoType) -> Any:
@@ -187,7 +186,7 @@ def _after_start_key(table: Table, exclusive_start_key: Any) -> Optional[list[An
         for item in (partition.values() if table.range_key_attr else (partition,)):
             keyed.append(((_plain(item.hash_key), _plain(item.range_key)) if table.range_key_attr else (_plain(item.hash_key),), item))
     keyed.sort(key=lambda pair: pair[0])
-    first = 0 if start is None else bisect.bisect_right([key for key, _ in keyed], start)
+    first = 0 if start is None else bisect.bisect_right(keyed, start, key=lambda pair: pair[0])
     return [item for _, item in keyed[first:]]
 
 
