@@ -1,11 +1,11 @@
 """The README's local stack, end to end: `python -m devstack demo` as a user runs it."""
-import pytest
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from devstack.stack import REPO_ROOT, TEMPLATE_PATH, stage_environment
