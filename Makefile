@@ -1,14 +1,15 @@
-# `make run` brings the whole registry up on this machine; `make test` runs the test suite.
+# `make run` brings the whole registry up on this machine; `make test` runs the test suite (what .ci/run runs).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PYTEST := $(PY) -m pytest
 
-.PHONY: setup run demo test bench clean
+.PHONY: setup run demo test test-unit test-integration test-e2e test-infra lint mutation bench clean
 
 setup: $(STAMP) node_modules/.package-lock.json clients/js/node_modules/.package-lock.json
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-client.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-client.txt packages/dmtp-protocol/pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
@@ -25,8 +26,32 @@ run: setup
 demo: setup
 	$(PY) -m devstack demo
 
+# The tiers (tests/README.md). `make test` runs every tier; each target below runs one.
 test: setup
-	$(PY) -m pytest
+	$(PYTEST)
+
+test-unit: setup
+	$(PYTEST) tests/unit
+
+test-integration: setup
+	$(PYTEST) tests/integration
+
+test-e2e: setup
+	$(PYTEST) tests/e2e
+
+test-infra: setup
+	$(PYTEST) tests/infra
+
+# ruff (lint and format check), mypy (strict for the protocol package and chalicelib), import-linter (the layers).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# Mutation testing of the pure modules with the unit tier alone: the score per module (tests/README.md).
+mutation: setup
+	$(PY) -m tests.mutation
 
 clean:
-	rm -rf $(VENV) node_modules clients/js/node_modules .pytest_cache
+	rm -rf $(VENV) node_modules clients/js/node_modules .pytest_cache mutants

@@ -7,14 +7,14 @@ from typing import Any, Callable, Optional
 
 from chalice import Chalice, CORSConfig, Rate, Response
 
-from chalicelib import services
-from chalicelib import static_files
-from chalicelib.config import Settings
-from chalicelib.errors import (
+from chalicelib import bootstrap
+from chalicelib.api import static_files
+from chalicelib.settings import Settings
+from dmtp_protocol.errors import (
     PROBLEM_CONTENT_TYPE,
     MalformedRequest,
-    PayloadTooLarge,
     MethodNotAllowed,
+    PayloadTooLarge,
     QuotaExceeded,
     RegistryError,
     UnsupportedMediaType,
@@ -58,7 +58,9 @@ def _problem(error: RegistryError) -> Response:
     return Response(body=json.dumps(error.to_problem()), status_code=error.status, headers=headers)
 
 
-def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
+def _maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Every route's one error mapping: a RegistryError becomes its problem+json; anything else a logged 500."""
+
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
@@ -73,6 +75,18 @@ def maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+def route(path: str, method: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Registers `handler` for `method` on `path`, its errors mapped to problem+json (_maps_errors). Every route of
+    the API is registered through here, so no route can answer an error another way."""
+
+    def register(handler: Callable[..., Response]) -> Callable[..., Response]:
+        mapped = _maps_errors(handler)
+        app.route(path, methods=[method], content_types=ACCEPTED_CONTENT_TYPES)(mapped)
+        return mapped
+
+    return register
+
+
 def limits_source(handler: Callable[..., Response]) -> Callable[..., Response]:
     """The per-source limit (SOURCE_REQUESTS_PER_MINUTE, one DynamoDB write) for writes only: reads write
     nothing, and are limited per source at the edge (API Gateway throttling, the optional WAF rate rule in
@@ -80,7 +94,7 @@ def limits_source(handler: Callable[..., Response]) -> Callable[..., Response]:
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        services.quotas().charge_source(_source(), int(time.time()))
+        bootstrap.quotas().charge_source(_source(), int(time.time()))
         return handler(*args, **kwargs)
 
     return wrapper
@@ -101,7 +115,7 @@ def _json_body() -> Any:
     if content_type != "application/json":
         raise UnsupportedMediaType("send the bundle as application/json")
     raw = request.raw_body or b""
-    limit = services.settings().max_body_bytes
+    limit = bootstrap.settings().max_body_bytes
     if len(raw) > limit:
         raise PayloadTooLarge(f"body is {len(raw)} bytes; the limit is {limit}", limit=limit)
     try:
@@ -112,81 +126,70 @@ def _json_body() -> Any:
         raise MalformedRequest("body nests too deeply") from exc
 
 
-@app.route("/keys", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/keys", "POST")
 @limits_source
 def register_key() -> Response:
-    created, record = services.registry().register(_json_body(), _source())
+    created, record = bootstrap.registry().register(_json_body(), _source())
     headers = {"Location": f"/keys/{record['wallet']}"}
     return _json_response(202 if created else 200, record, headers)
 
 
-@app.route("/keys/{address}", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/keys/{address}", "GET")
 def lookup_key(address: str) -> Response:
-    return _json_response(200, services.registry().lookup(address, _query("asOf")))
+    return _json_response(200, bootstrap.registry().lookup(address, _query("asOf")))
 
 
-@app.route("/keys/{address}/history", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/keys/{address}/history", "GET")
 def key_history(address: str) -> Response:
-    return _json_response(200, services.registry().history(address, _query("limit"), _query("cursor")))
+    return _json_response(200, bootstrap.registry().history(address, _query("limit"), _query("cursor")))
 
 
-@app.route("/keys/{address}/revocation", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/keys/{address}/revocation", "POST")
 @limits_source
 def revoke_key(address: str) -> Response:
-    return _json_response(202, services.registry().revoke(address, _json_body(), _source()))
+    return _json_response(202, bootstrap.registry().revoke(address, _json_body(), _source()))
 
 
-@app.route("/batch-lookup", methods=["POST"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/batch-lookup", "POST")
 def batch_lookup() -> Response:
-    return _json_response(200, services.registry().batch_lookup(_json_body()))
+    return _json_response(200, bootstrap.registry().batch_lookup(_json_body()))
 
 
 # ---------------------------------------------------------------- the transparency log (issue 13)
 
 
-@app.route("/log/head", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/log/head", "GET")
 def log_head() -> Response:
-    return _json_response(200, services.log_queries().head())
+    return _json_response(200, bootstrap.log_queries().head())
 
 
-@app.route("/log/inclusion", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/log/inclusion", "GET")
 def log_inclusion() -> Response:
-    return _json_response(200, services.log_queries().inclusion(_query("wallet"), _query("version"), _query("treeSize")))
+    return _json_response(200, bootstrap.log_queries().inclusion(_query("wallet"), _query("version"), _query("treeSize")))
 
 
-@app.route("/log/consistency", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/log/consistency", "GET")
 def log_consistency() -> Response:
-    return _json_response(200, services.log_queries().consistency(_query("from"), _query("to")))
+    return _json_response(200, bootstrap.log_queries().consistency(_query("from"), _query("to")))
 
 
-@app.route("/log/leaves", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/log/leaves", "GET")
 def log_leaves() -> Response:
-    return _json_response(200, services.log_queries().leaves(_query("start"), _query("end")))
+    return _json_response(200, bootstrap.log_queries().leaves(_query("start"), _query("end")))
 
 
-@app.route("/openapi.json", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/openapi.json", "GET")
 def openapi_document() -> Response:
-    from chalicelib.openapi import load_openapi
+    from chalicelib.api.openapi import load_openapi
 
     return _json_response(200, load_openapi())
 
 
-@app.route("/config", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/config", "GET")
 def public_config() -> Response:
-    from chalicelib.ethsig import BadAddress, to_checksum_address
+    from dmtp_protocol.ethsig import BadAddress, to_checksum_address
 
-    settings = services.settings()
+    settings = bootstrap.settings()
     # EIP-55, as the personal_sign text names it (docs/PROTOCOL.md section 4), however the stage spells it.
     try:
         registry = to_checksum_address(settings.registry_address)
@@ -199,8 +202,7 @@ def _static_response(file: static_files.StaticFile) -> Response:
     return Response(body=file.text, status_code=200, headers=file.headers)
 
 
-@app.route("/", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/", "GET")
 def explorer_page() -> Response:
     location = static_files.slash_redirect((app.current_request.context or {}).get("path"))
     if location is not None:
@@ -208,8 +210,7 @@ def explorer_page() -> Response:
     return _static_response(static_files.explorer_page())
 
 
-@app.route("/static/{name}", methods=["GET"], content_types=ACCEPTED_CONTENT_TYPES)
-@maps_errors
+@route("/static/{name}", "GET")
 def explorer_asset(name: str) -> Response:
     return _static_response(static_files.explorer_asset(name))
 
@@ -219,21 +220,6 @@ def explorer_asset(name: str) -> Response:
 # declares the other methods API Gateway can route, and both answer 405 problem+json with Allow (RFC 9110 15.5.6).
 # HEAD and OPTIONS stay undeclared (OPTIONS is CORS preflight); API Gateway cannot route TRACE or other verbs at all.
 ROUTABLE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-_DECLARED: dict[str, tuple[str, ...]] = {
-    "/keys": ("POST",),
-    "/keys/{address}": ("GET",),
-    "/keys/{address}/history": ("GET",),
-    "/keys/{address}/revocation": ("POST",),
-    "/batch-lookup": ("POST",),
-    "/log/head": ("GET",),
-    "/log/inclusion": ("GET",),
-    "/log/consistency": ("GET",),
-    "/log/leaves": ("GET",),
-    "/openapi.json": ("GET",),
-    "/config": ("GET",),
-    "/": ("GET",),
-    "/static/{name}": ("GET",),
-}
 
 
 def _method_not_allowed(allowed: tuple[str, ...]) -> Callable[..., Response]:
@@ -244,6 +230,8 @@ def _method_not_allowed(allowed: tuple[str, ...]) -> Callable[..., Response]:
     return answer
 
 
+# The methods each path declares, read from the app's own route table (every route above is in it).
+_DECLARED: dict[str, tuple[str, ...]] = {path: tuple(methods) for path, methods in app.routes.items()}
 for _index, (_path, _allowed) in enumerate(_DECLARED.items()):
     _others = [method for method in ROUTABLE_METHODS if method not in _allowed]
     app.route(_path, methods=_others, content_types=ACCEPTED_CONTENT_TYPES, name=f"method_not_allowed_{_index}")(_method_not_allowed(_allowed))
@@ -252,7 +240,7 @@ for _index, (_path, _allowed) in enumerate(_DECLARED.items()):
 # chalice deploy/package import this module with the stage's environment, so the queue, the batching and the
 # poller's concurrency follow the stage (the decorator needs plain values at import time). Lambda reports failed
 # jobs one by one through ReportBatchItemFailures, which infra/chalice-merge.yaml turns on (Chalice has no
-# setting for it). maximum_concurrency equals the worker's reserved_concurrency (tests/test_infra.py).
+# setting for it). maximum_concurrency equals the worker's reserved_concurrency (tests/infra/test_infra.py).
 @app.on_sqs_message(
     queue=_deployment.jobs_queue_name,
     batch_size=_deployment.job_batch_size,
@@ -260,14 +248,14 @@ for _index, (_path, _allowed) in enumerate(_DECLARED.items()):
     maximum_concurrency=_deployment.worker_max_concurrency,
 )
 def process_jobs(event: Any) -> dict[str, Any]:
-    from chalicelib.lambdas import process_jobs as handle
+    from chalicelib.chain.lambdas import process_jobs as handle
 
-    return handle(services.chain_worker(), event.to_dict()["Records"], event.context)
+    return handle(bootstrap.chain_worker(), event.to_dict()["Records"], event.context)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def monitor_transactions(event: Any) -> dict[str, Any]:
-    from chalicelib.lambdas import monitor_transactions as watch
+    from chalicelib.chain.lambdas import monitor_transactions as watch
 
-    config = services.settings()
-    return watch(services.tx_monitor(), event.context, config.monitor_run_s, config.monitor_interval_s)
+    config = bootstrap.settings()
+    return watch(bootstrap.tx_monitor(), event.context, config.monitor_run_s, config.monitor_interval_s)

@@ -172,16 +172,15 @@ class BareIo:
 def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     from eth_account import Account
 
-    from chalicelib import services
-    from chalicelib.protocol import Domain
-    from tests.bundles import registration_body
-
     import app
+    from chalicelib import bootstrap
+    from dmtp_protocol.messages import Domain
+    from tests.support.bundles import registration_body
 
     env = {**os.environ, **stack.env, "SOURCE_REQUESTS_PER_MINUTE": "1000000",
            "WRITES_PER_DAY": "1000000", "SOURCE_WRITES_PER_DAY": "1000000", "PYTHONPATH": str(REPO_ROOT)}
     os.environ.update(env)
-    services.reset()
+    bootstrap.reset()
     domain = Domain(int(stack.env["CHAIN_ID"]), stack.registry_address)
 
     def post_event(body: dict[str, Any]) -> dict[str, Any]:
@@ -247,7 +246,7 @@ def iter_timer(action: Callable[[int], Any], start: int) -> Callable[[], float]:
 
 def dynamodb_requests_of(action: Callable[[], Any]) -> dict[str, int]:
     """DynamoDB requests one call makes, by operation (the API's own clients, counted through botocore events)."""
-    from chalicelib import services
+    from chalicelib import bootstrap
 
     seen: dict[str, int] = {}
 
@@ -255,7 +254,7 @@ def dynamodb_requests_of(action: Callable[[], Any]) -> dict[str, int]:
         operation = event_name.rsplit(".", 1)[-1]
         seen[operation] = seen.get(operation, 0) + 1
 
-    clients = {services.registry()._records._table.meta.client, services.quotas()._table.meta.client}
+    clients = {bootstrap.registry()._records._table.meta.client, bootstrap.quotas()._table.meta.client}
     for client in clients:
         client.meta.events.register("before-call.dynamodb", count)
     try:

@@ -62,7 +62,7 @@ KEY_REVOKED = "KeyRevoked(address,bytes32,uint64)"
 LOG_CHUNK_BLOCKS = 2000
 RPC_BATCH = 200
 # Every client comes from 127.0.0.1 and the soak writes n times in one day: no per-source rate limit, no per-wallet
-# quota and no daily write budgets (chalicelib/quotas.py; 0 is no limit) for its stage, or the API would answer 429
+# quota and no daily write budgets (chalicelib/adapters/quotas.py; 0 is no limit) for its stage, or the API would answer 429
 # long before n writes (the defaults: 20 writes per source and 2,000 in all per day).
 UNLIMITED_WRITES = {
     "SOURCE_REQUESTS_PER_MINUTE": "0",
@@ -228,7 +228,7 @@ class Client(threading.Thread):
             self.stopping.set()
 
     def _one(self) -> bool:
-        from client.registry_client import build_registration, build_revocation, wallet_address
+        from dmtp_key_registry_client.registry_client import build_registration, build_revocation, wallet_address
 
         draw = self.rng.random()
         keyed = [w for w in self.wallets if not w.revoked]
@@ -339,7 +339,7 @@ class Duplicator(threading.Thread):
         self._seq = 0
 
     def offer(self, entry: Accepted) -> None:
-        from chalicelib.jobs import JOB_REVOKE_KEY, JOB_SET_KEY, Job
+        from chalicelib.model import JOB_REVOKE_KEY, JOB_SET_KEY, Job
 
         with self.lock:
             if self.rng.random() >= self.config.duplicate_share:
@@ -484,7 +484,7 @@ class FaultInjector(threading.Thread):
 
 class ChainReader:
     def __init__(self, rpc_url: str, registry: str) -> None:
-        from chalicelib.ethsig import keccak256
+        from dmtp_protocol.ethsig import keccak256
 
         self.url = rpc_url
         self.registry = registry.lower()
@@ -547,7 +547,7 @@ def wait_quiescent(stack: Any, ledger: Ledger, duplicator: Duplicator, config: S
     """Until every accepted record is final, the queue is empty and no duplicate waits (bounded)."""
     import boto3
 
-    from chalicelib.records import FINAL_STATUSES
+    from chalicelib.model import FINAL_STATUSES
 
     sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
     queue_url = sqs.get_queue_url(QueueName=stack.env["JOBS_QUEUE_NAME"])["QueueUrl"]
@@ -570,14 +570,14 @@ def wait_quiescent(stack: Any, ledger: Ledger, duplicator: Duplicator, config: S
 def record_store(stack: Any) -> Any:
     import boto3
 
-    from chalicelib.records import RecordStore
+    from chalicelib.adapters.records import RecordStore
 
     return RecordStore(boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).Table(stack.env["RECORDS_TABLE"]))
 
 
 def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
-    from chalicelib.cid import digest_from_cid
-    from chalicelib.records import STATUS_CONFIRMED, STATUS_FAILED, STATUS_SUPERSEDED
+    from chalicelib.model import STATUS_CONFIRMED, STATUS_FAILED, STATUS_SUPERSEDED
+    from dmtp_protocol.cid import digest_from_cid
 
     chain = ChainReader(stack.anvil.url, stack.registry_address)
     events = chain.write_events()

@@ -20,10 +20,10 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
-import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +33,7 @@ from typing import Any, Optional
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = REPO_ROOT / "bench" / "fuzz.toml"
 HOOKS_MODULE = "bench.fuzz_hooks"
-OPERATIONS = 7  # in chalicelib/openapi.json
+OPERATIONS = 7  # in chalicelib/api/openapi.json
 PROBLEM_JSON = "application/problem+json"
 HIGH = "1000000000"
 FUZZ_LIMITS = {

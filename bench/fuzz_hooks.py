@@ -7,7 +7,7 @@ uppercase, or checksummed; this strategy does the same, so "valid" data really i
 import schemathesis
 from hypothesis import strategies as st
 
-from chalicelib.ethsig import to_checksum_address
+from dmtp_protocol.ethsig import to_checksum_address
 
 
 def _spelled(raw: bytes, spelling: str) -> str:

@@ -3,10 +3,8 @@ for its receipt before it takes the next message (what the walking skeleton did)
 import time
 from typing import Any
 
-from chalicelib.chain import Receipt
-from chalicelib.fees import first_offer
-from chalicelib.jobs import Job
-from chalicelib.records import STATUS_CONFIRMED, STATUS_QUEUED, StatusChange
+from chalicelib.chain.decisions.fees import first_offer
+from chalicelib.model import STATUS_CONFIRMED, STATUS_QUEUED, Job, Receipt, StatusChange
 
 
 class NaiveWorker:

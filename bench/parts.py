@@ -1,4 +1,4 @@
-"""The production worker's parts, wired from the local stack's environment as chalicelib.services wires them,
+"""The production worker's parts, wired from the local stack's environment as chalicelib.bootstrap wires them,
 but able to build several workers (one per concurrent Lambda invocation)."""
 import json
 import secrets
@@ -8,17 +8,19 @@ from typing import Any
 
 import boto3
 
-from chalicelib.chain import RegistryChain
-from chalicelib.cid import cid_for_bytes
-from chalicelib.config import Settings
-from chalicelib.jobs import JOB_SET_KEY, Job, JobQueue
-from chalicelib.kms_signer import KmsSigner
-from chalicelib.monitor import MonitorPolicy, TxMonitor
-from chalicelib.nonces import NonceManager
-from chalicelib.records import KIND_KEY, STATUS_QUEUED, Record, RecordStore
-from chalicelib.transactions import TxStore
-from chalicelib.translog import TransparencyLog
-from chalicelib.worker import ChainWorker, WorkerPolicy
+from chalicelib.adapters.control import WorkerControl
+from chalicelib.adapters.ethereum import RegistryChain
+from chalicelib.adapters.jobs import JobQueue
+from chalicelib.adapters.kms_signer import KmsSigner
+from chalicelib.adapters.nonces import NonceManager
+from chalicelib.adapters.records import RecordStore
+from chalicelib.adapters.transactions import TxStore
+from chalicelib.adapters.translog import TransparencyLog
+from chalicelib.chain.monitor import MonitorPolicy, TxMonitor
+from chalicelib.chain.worker import ChainWorker, WorkerPolicy
+from chalicelib.model import JOB_SET_KEY, KIND_KEY, STATUS_QUEUED, Job, Record
+from chalicelib.settings import Settings
+from dmtp_protocol.cid import cid_for_bytes
 
 
 @dataclass
@@ -52,10 +54,12 @@ class Parts:
         )
 
     def worker(self) -> ChainWorker:
-        return ChainWorker(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, WorkerPolicy.from_settings(self.settings))
+        return ChainWorker(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, WorkerPolicy.from_settings(self.settings),
+                           control=WorkerControl(self.txs.table))
 
     def monitor(self) -> TxMonitor:
-        return TxMonitor(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, MonitorPolicy.from_settings(self.settings), log=self.records.log)
+        return TxMonitor(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, MonitorPolicy.from_settings(self.settings),
+                         control=WorkerControl(self.txs.table), log=self.records.log)
 
     def enqueue(self, jobs: list[Job]) -> None:
         for start in range(0, len(jobs), 10):

@@ -128,9 +128,10 @@ def anchor_gas(parts: Any, keys: int) -> dict[str, Any]:
     the same for one key (setKeysAnchored minus setKey)."""
     import os
 
-    from chalicelib.cid import cid_for_bytes
-    from chalicelib.jobs import JOB_SET_KEY, Job
     from eth_account import Account
+
+    from chalicelib.model import JOB_SET_KEY, Job
+    from dmtp_protocol.cid import cid_for_bytes
 
     jobs = [Job(Account.create().address, 1, cid_for_bytes(os.urandom(40)), JOB_SET_KEY) for _ in range(keys)]
     size, _ = parts.chain.anchored_log_head()
@@ -163,8 +164,8 @@ def create_registrations(parts: Any, count: int, enqueue: bool) -> list[Any]:
 
 
 def run_production(parts: Any, stack: Any, args: argparse.Namespace, count: int) -> tuple[float, int]:
-    from chalicelib.lambdas import process_jobs
-    from devstack.stack import WorkerLoop
+    from chalicelib.chain.lambdas import process_jobs
+    from devstack.worker_loop import WorkerLoop
 
     monitor = parts.monitor()
     loops = []

@@ -14,11 +14,16 @@ from typing import Any
 
 import requests
 
-from chalicelib.chain import RegistryChain
-from chalicelib.cid import cid_for_bytes
-from client.registry_client import RegistryClient, build_registration, open_private_key, wallet_address
-from client.verify import VerificationFailed, verify
+from chalicelib.adapters.ethereum import RegistryChain
 from devstack.stack import LocalStack
+from dmtp_key_registry_client.registry_client import (
+    RegistryClient,
+    build_registration,
+    open_private_key,
+    wallet_address,
+)
+from dmtp_key_registry_client.verify import VerificationFailed, verify
+from dmtp_protocol.cid import cid_for_bytes
 
 
 def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, Any]:
@@ -86,8 +91,8 @@ def run(block_time: float | None) -> int:
         print(f"  wallet       {result['address']}\n  CID          {result['cid']}\n  tx hash      {result['tx_hash']}")
         print(f"  status       {result['status']}\n  getKey()     {result['onchain_cid']}\n  IPFS bytes hash to the CID: {result['ipfs_ok']}")
         print(f"  verified     {result['verified']}" + (f" ({result['verify_error']})" if result["verify_error"] else ""))
-        print(f"\nTry: python -m client lookup --api {stack.api_url} {result['address']}")
-        print(f"     python -m client verify --api {stack.api_url} --rpc {stack.anvil.url} {result['address']}")
+        print(f"\nTry: python -m dmtp_key_registry_client lookup --api {stack.api_url} {result['address']}")
+        print(f"     python -m dmtp_key_registry_client verify --api {stack.api_url} --rpc {stack.anvil.url} {result['address']}")
         print("Press Ctrl-C to stop everything.", flush=True)
         try:
             stopping.wait()

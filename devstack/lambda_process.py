@@ -1,7 +1,7 @@
 """The worker and the monitor, each in a process of its own, as Lambda runs them in containers of their own.
 
 `python -m devstack.lambda_process worker`: Lambda's SQS trigger for `app.process_jobs`, one concurrency slot:
-gather a batch, call the handler, delete what it did not list in batchItemFailures (devstack.stack.WorkerLoop).
+gather a batch, call the handler, delete what it did not list in batchItemFailures (devstack.worker_loop.WorkerLoop).
 `python -m devstack.lambda_process monitor`: the scheduled `app.monitor_transactions`, one pass every
 MONITOR_INTERVAL_S seconds.
 
@@ -102,7 +102,7 @@ class LambdaProcess:
 
 
 def run_worker(stopping: threading.Event) -> None:
-    from devstack.stack import WorkerLoop
+    from devstack.worker_loop import WorkerLoop
 
     loop = WorkerLoop(os.environ["AWS_ENDPOINT_URL"], os.environ["JOBS_QUEUE_NAME"])
     loop.handler  # import app (and web3 with the first batch's services) before the first receive
@@ -116,7 +116,7 @@ def run_worker(stopping: threading.Event) -> None:
 
 
 def run_monitor(stopping: threading.Event) -> None:
-    from devstack.stack import WorkerLoop
+    from devstack.worker_loop import WorkerLoop
 
     loop = WorkerLoop(os.environ["AWS_ENDPOINT_URL"], os.environ["JOBS_QUEUE_NAME"])
     interval_s = float(os.environ.get("MONITOR_INTERVAL_S", "0.5"))

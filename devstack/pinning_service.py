@@ -13,7 +13,7 @@ from typing import Optional
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from chalicelib.cid import cid_for_bytes
+from dmtp_protocol.cid import cid_for_bytes
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The transparency log's test vectors (docs/PROTOCOL.md §15), computed with the registry's code: a log of 7 leaves,
 its root at every size, one inclusion and one consistency proof. docs/make_protocol_vectors.py stores them under
-"transparencyLog" in docs/protocol-vectors.json; tests/test_log_vectors.py recomputes them independently.
+"transparencyLog" in docs/protocol-vectors.json; tests/unit/test_log_vectors.py recomputes them independently.
 
 Run alone (`python -m docs.make_log_vectors`) to print them.
 """
@@ -8,9 +8,9 @@ import hashlib
 import json
 from typing import Any
 
-from chalicelib import merkle
-from chalicelib.ethsig import to_checksum_address
-from chalicelib.translog import LEAF_KIND_KEY, LEAF_KIND_REVOCATION, leaf_bytes
+from dmtp_protocol import merkle
+from dmtp_protocol.ethsig import to_checksum_address
+from dmtp_protocol.leaves import LEAF_KIND_KEY, LEAF_KIND_REVOCATION, leaf_bytes
 
 SIZE = 7
 INCLUSION = (2, 7)  # leaf index, tree size

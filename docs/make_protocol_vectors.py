@@ -3,7 +3,7 @@
     .venv/bin/python docs/make_protocol_vectors.py
 
 Every input is fixed (a well-known test wallet key, and byte strings derived from fixed labels), and eth_account
-signs deterministically (RFC 6979), so running this again writes the same file. tests/test_protocol_vectors.py
+signs deterministically (RFC 6979), so running this again writes the same file. tests/unit/test_protocol_vectors.py
 recomputes every output and checks that PROTOCOL.md shows the same values.
 """
 import hashlib
@@ -24,18 +24,16 @@ from eth_account import Account  # noqa: E402
 from eth_account.messages import encode_defunct, encode_typed_data  # noqa: E402
 from nacl.public import Box, PrivateKey, PublicKey  # noqa: E402
 
-from chalicelib import eip712  # noqa: E402
-from docs.make_log_vectors import build as log_vectors  # noqa: E402
-from chalicelib.cid import cid_for_bytes  # noqa: E402
-from chalicelib.envelopes import EIP191_AES256GCM_HKDF, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305  # noqa: E402
-from chalicelib.signatures import erc6492_calldata, validator_bytecode, wrap_erc6492  # noqa: E402
-from chalicelib.protocol import (  # noqa: E402
+from dmtp_protocol import eip712  # noqa: E402
+from dmtp_protocol.canonical import canonical_json
+from dmtp_protocol.cid import cid_for_bytes  # noqa: E402
+from dmtp_protocol.envelopes import EIP191_AES256GCM_HKDF, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305  # noqa: E402
+from dmtp_protocol.messages import (
     REGISTRATION_FIELDS,
     REGISTRATION_TYPE,
     REVOCATION_FIELDS,
     REVOCATION_TYPE,
     Domain,
-    canonical_json,
     envelope_hash,
     parse_registration,
     parse_revocation,
@@ -46,6 +44,8 @@ from chalicelib.protocol import (  # noqa: E402
     signing_digest,
     typed_data,
 )
+from dmtp_protocol.smart_wallets import erc6492_calldata, validator_bytecode, wrap_erc6492  # noqa: E402
+from docs.make_log_vectors import build as log_vectors  # noqa: E402
 
 OUT = ROOT / "docs" / "protocol-vectors.json"
 DOC = ROOT / "docs" / "PROTOCOL.md"
@@ -263,7 +263,7 @@ def erc6492_vector(domain: Domain, public_key: str, envelope: dict[str, Any]) ->
     arguments. `wallet` stands for the factory's CREATE2 address of the account (any address serves as a vector)."""
     from eth_abi import encode
 
-    from chalicelib.ethsig import keccak256, to_checksum_address
+    from dmtp_protocol.ethsig import keccak256, to_checksum_address
 
     owner = Account.from_key(WALLET_PRIVATE_KEY).address
     account = to_checksum_address("0x" + keccak256(b"dmtp-protocol-vector:counterfactual account")[12:].hex())
@@ -312,7 +312,7 @@ def build_vectors() -> dict[str, Any]:
     scrypt = passphrase_envelope(secp["privateKey"])
     uncompressed = registration_vector(domain, wallet, secp["publicKeyUncompressed"], scrypt["envelope"], "eip712", "secp256k1")
     return {
-        "about": "Test vectors of docs/PROTOCOL.md; written by docs/make_protocol_vectors.py, checked by tests/test_protocol_vectors.py.",
+        "about": "Test vectors of docs/PROTOCOL.md; written by docs/make_protocol_vectors.py, checked by tests/unit/test_protocol_vectors.py.",
         "inputs": {
             "walletPrivateKey": WALLET_PRIVATE_KEY,
             "wallet": wallet,
@@ -332,7 +332,7 @@ def build_vectors() -> dict[str, Any]:
         "secp256k1Uncompressed": {**secp, "registration": uncompressed},
         "erc6492": erc6492_vector(domain, dmtp_public, x25519["envelope"]),
         "revocation": revocation_vector(domain, wallet, dmtp_public),
-        "transparencyLog": log_vectors(),  # §15 (docs/make_log_vectors.py; tests/test_log_vectors.py)
+        "transparencyLog": log_vectors(),  # §15 (docs/make_log_vectors.py; tests/unit/test_log_vectors.py)
     }
 
 
@@ -408,7 +408,7 @@ def markdown(v: dict[str, Any]) -> str:
         ("wrapped signature: abi.encode(factory, calldata, signature) ++ suffix", w["wrappedSignature"]),
         ("validator arguments: abi.encode(wallet, digest, wrapped signature), appended to the validator's creation code",
          w["validatorArguments"]),
-        ("keccak256 of the validator's creation code (`chalicelib/contracts/ValidateSigOffchain.json`)", w["validatorBytecodeKeccak256"]),
+        ("keccak256 of the validator's creation code (`packages/dmtp-protocol/src/dmtp_protocol/contracts/ValidateSigOffchain.json`)", w["validatorBytecodeKeccak256"]),
     ]), "\nRequest body:\n\n", _block("json", w["body"])]
     out += ["\n### Registration, `eip712` (x25519 envelope)\n\nTyped data (`eth_signTypedData_v4`):\n\n", _block("json", r712["typedData"]),
         "\n", _values([("encoded type", r712["eip712"]["encodedType"]), ("type hash", r712["eip712"]["typeHash"]),

@@ -1,7 +1,7 @@
 'use strict';
 // Recomputes docs/protocol-vectors.json with JavaScript libraries only (ethers v6, @metamask/eth-sig-util,
 // node:crypto: HKDF, scrypt, AES-256-GCM), as a client author would: `node docs/verify_protocol_vectors.js` prints {"ok": true, "checked": n}
-// or exits 1 naming the first mismatch. tests/test_protocol_vectors.py runs it when node_modules is installed.
+// or exits 1 naming the first mismatch. tests/unit/test_protocol_vectors.py runs it when node_modules is installed.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -161,7 +161,7 @@ async function main() {
   same('ERC-6492 digest', digest, w.digest);
   same('inner signature is the owner\'s', recoverAddress(digest, w.innerSignature), w.owner);
   same('validator arguments', abi.encode(['address', 'bytes32', 'bytes'], [w.wallet, digest, wrapped]), w.validatorArguments);
-  const validator = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'chalicelib', 'contracts', 'ValidateSigOffchain.json'), 'utf8'));
+  const validator = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'packages', 'dmtp-protocol', 'src', 'dmtp_protocol', 'contracts', 'ValidateSigOffchain.json'), 'utf8'));
   same('validator creation code', keccak256(validator.bytecode), w.validatorBytecodeKeccak256);
 
   await checkTyped('revocation eip712', vectors.revocation);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compile infra/contracts/<Name>.sol with the pinned solc-js and write the
-// artifact chalicelib/contracts/<Name>.json (or print it with --stdout).
+// artifact packages/dmtp-protocol/src/dmtp_protocol/contracts/<Name>.json (or print it with --stdout).
 // Contracts: DMTPKeys (the default; the registry) and ValidateSigOffchain
 // (ERC-6492 deployless signature validation, run through eth_call by the API).
 //
@@ -16,7 +16,7 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 const CONTRACTS = ['DMTPKeys', 'ValidateSigOffchain'];
 let CONTRACT_NAME = 'DMTPKeys';
 let SOURCE_PATH = 'infra/contracts/DMTPKeys.sol'; // relative to REPO_ROOT
-let ARTIFACT_PATH = 'chalicelib/contracts/DMTPKeys.json'; // relative to REPO_ROOT
+let ARTIFACT_PATH = 'packages/dmtp-protocol/src/dmtp_protocol/contracts/DMTPKeys.json'; // relative to REPO_ROOT
 // Fixed source unit name: it ends up in the metadata (and so in the bytecode's
 // metadata hash), so it must not depend on where the script is run from.
 let SOURCE_UNIT = 'DMTPKeys.sol';
@@ -24,7 +24,7 @@ let SOURCE_UNIT = 'DMTPKeys.sol';
 function select(name) {
   CONTRACT_NAME = name;
   SOURCE_PATH = `infra/contracts/${name}.sol`;
-  ARTIFACT_PATH = `chalicelib/contracts/${name}.json`;
+  ARTIFACT_PATH = `packages/dmtp-protocol/src/dmtp_protocol/contracts/${name}.json`;
   SOURCE_UNIT = `${name}.sol`;
 }
 const SETTINGS = {

@@ -30,7 +30,7 @@ from infra.kms_owner import kms_address
 from infra.stage_config import CHALICE_CONFIG_PATH, StageConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ARTIFACT_PATH = REPO_ROOT / "chalicelib" / "contracts" / "DMTPKeys.json"
+ARTIFACT_PATH = REPO_ROOT / "packages" / "dmtp-protocol" / "src" / "dmtp_protocol" / "contracts" / "DMTPKeys.json"
 
 RECEIPT_TIMEOUT = 120
 

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from chalicelib.kms_signer import KmsSigner
+from chalicelib.adapters.kms_signer import KmsSigner
 
 RECEIPT_TIMEOUT = 120
 

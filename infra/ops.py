@@ -31,11 +31,12 @@ from typing import Any, Optional
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from chalicelib.control import WorkerControl
-from chalicelib.records import FINAL_STATUSES, HEAD_VERSION
-from chalicelib.rpc import JsonRpc
-from chalicelib.secrets import secret_setting
-from chalicelib.transactions import COUNTER_NONCE, FINAL_STATES, STATE_RESERVED, TxStore
+from chalicelib.adapters.control import WorkerControl
+from chalicelib.adapters.records import HEAD_VERSION
+from chalicelib.adapters.rpc import JsonRpc
+from chalicelib.adapters.secrets import secret_setting
+from chalicelib.adapters.transactions import TxStore
+from chalicelib.model import FINAL_STATES, FINAL_STATUSES, STATE_RESERVED
 from infra.stage_config import CHALICE_CONFIG_PATH
 
 DAY_S = 86400
@@ -148,7 +149,7 @@ class Ops:
         )
 
     def _signer_address(self) -> str:
-        from chalicelib.kms_signer import KmsSigner
+        from chalicelib.adapters.kms_signer import KmsSigner
 
         return KmsSigner(self.client("kms"), self.env["KMS_KEY_ID"]).address
 
@@ -203,7 +204,7 @@ class Ops:
         return RecordStatus(dict(sorted(by_status.items())), open_count, stranded, stranded_after_s, oldest)
 
     def _nonces(self, signer: str, problems: list[str]) -> NonceStatus:
-        from chalicelib.nonces import NonceManager
+        from chalicelib.adapters.nonces import NonceManager
 
         counter = NonceManager(self.transactions, signer).counter()
         latest = pending = None

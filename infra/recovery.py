@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from chalicelib.jobs import Job, JobQueue, MalformedJob
-from chalicelib.records import STATUS_FAILED, STATUS_QUEUED, Record, RecordStore, StatusChange
-from chalicelib.sweeper import job_of
+from chalicelib.adapters.jobs import JobQueue
+from chalicelib.adapters.records import RecordStore
+from chalicelib.chain.sweeper import job_of
+from chalicelib.model import STATUS_FAILED, STATUS_QUEUED, Job, MalformedJob, Record, StatusChange
 from infra.stage_config import CHALICE_CONFIG_PATH
 
 

@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from chalicelib.kms_signer import KmsSigner
+from chalicelib.adapters.kms_signer import KmsSigner
 from infra.deploy_contract import _contract, _owner_of, _web3
 from infra.kms_owner import kms_signer, send_signed_by_kms
 from infra.stage_config import CHALICE_CONFIG_PATH, StageConfig
@@ -39,8 +39,9 @@ def unfinished_nonces(transactions_table: str, signer: str) -> list[int]:
 
     import boto3
 
-    from chalicelib.nonces import NonceManager
-    from chalicelib.transactions import FINAL_STATES, TxStore
+    from chalicelib.adapters.nonces import NonceManager
+    from chalicelib.adapters.transactions import TxStore
+    from chalicelib.model import FINAL_STATES
 
     table = boto3.resource("dynamodb", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None).Table(transactions_table)
     counter = NonceManager(table, signer).counter()

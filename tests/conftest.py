@@ -16,9 +16,9 @@ CHAIN_ID = 31337
 def stack() -> Iterator[LocalStack]:
     saved = dict(os.environ)
     # Every test request comes from the test client's one source IP: lift the per-source limit for the
-    # suite (tests/test_registry.py checks the limit with a source of its own).
+    # suite (tests/integration/test_registry.py checks the limit with a source of its own).
     os.environ["SOURCE_REQUESTS_PER_MINUTE"] = "1000000"
-    # The same for the daily budgets of new writes (tests/test_budgets.py checks them with tables of their own).
+    # The same for the daily budgets of new writes (tests/integration/test_budgets.py checks them with tables of their own).
     os.environ["SOURCE_WRITES_PER_DAY"] = "0"
     os.environ["WRITES_PER_DAY"] = "0"
     local = LocalStack(with_api=False, with_worker=False).start()
@@ -32,14 +32,13 @@ def stack() -> Iterator[LocalStack]:
 
 @pytest.fixture()
 def api(stack: LocalStack) -> Iterator[Client]:
-    from chalicelib import services
-
     import app
+    from chalicelib import bootstrap
 
-    services.reset()
+    bootstrap.reset()
     with Client(app.app, stage_name=stack.stage) as client:
         yield client
-    services.reset()
+    bootstrap.reset()
 
 
 @pytest.fixture()
@@ -52,7 +51,7 @@ def pinning(stack: LocalStack) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def domain(stack: LocalStack) -> Any:
-    from chalicelib.protocol import Domain
+    from dmtp_protocol.messages import Domain
 
     return Domain(CHAIN_ID, stack.registry_address)
 

@@ -2,7 +2,7 @@
 
 Each window's patch reverts just that window's fix in the current code. The demonstration copies the tree to a
 temporary directory, applies the patch there and runs
-- the random simulation (tests/test_simulation.py::TestRegistrySimulation, the Hypothesis state machine) under
+- the random simulation (tests/unit/test_simulation.py::TestRegistrySimulation, the Hypothesis state machine) under
   the profiles listed in MODES, each stopping at its first failing example, and
 - the window's fixed-schedule regression tests (and, where the window has one, its decision or real-part test),
   each of which must fail with the patch applied.
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SIM = "tests/test_simulation.py"
-DECISIONS = "tests/test_decisions.py"
+SIM = "tests/unit/test_simulation.py"
+DECISIONS = "tests/unit/test_decisions.py"
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,12 @@ WINDOWS: tuple[Window, ...] = (
     )),
     Window(5, "the last-delivery write of failed has no condition on nonce or CID", "5-last-delivery-fail-unconditional.patch", (
         f"{DECISIONS}::test_a_failing_job_on_its_last_delivery_fails_only_while_unclaimed_and_still_its_own_record",
-        "tests/test_worker.py::test_the_last_delivery_fails_only_the_jobs_own_record_never_one_a_live_transaction_carries",
+        "tests/integration/test_worker.py::test_the_last_delivery_fails_only_the_jobs_own_record_never_one_a_live_transaction_carries",
     )),
     Window(6, "check_clock runs before the resubmission check (the API path)", "6-clock-rule-before-resubmission.patch", (
-        "tests/test_registry.py::test_a_record_left_pinned_is_queued_by_resubmitting_it_long_after_the_clock_window_closed",
+        "tests/integration/test_registry.py::test_a_record_left_pinned_is_queued_by_resubmitting_it_long_after_the_clock_window_closed",
     ), simulated=False, note="The simulation accepts registrations without the API (Registry._accept stores, enqueues and "
-       "marks queued itself): chalicelib/registry.py is not in it, so no schedule can reach this window. The real-part "
+       "marks queued itself): chalicelib/api/registry.py is not in it, so no schedule can reach this window. The real-part "
        "test on moto catches it."),
     Window(7, "no sweeper", "7-no-sweeper.patch", (
         f"{SIM}::test_window_7_a_record_left_pinned_by_a_queue_outage_is_swept_on",

@@ -32,7 +32,7 @@ from tests.window_demos import HERE, WINDOWS, Window
 
 ROOT = HERE.parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-SIMULATION = "tests/test_simulation.py::TestRegistrySimulation"
+SIMULATION = "tests/unit/test_simulation.py::TestRegistrySimulation"
 TARGETED = "tests/window_demos/targeted.py::TestTargetedRegistry"
 MODES = {  # mode: (test, profile, seeded, environment)
     "ci": (SIMULATION, "window-ci", False, {}),

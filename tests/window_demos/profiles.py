@@ -1,7 +1,7 @@
 """A pytest plugin (`-p tests.window_demos.profiles`): the simulation's budgets, each stopping at the first failing
 example (report_multiple_bugs=False), so that Hypothesis' statistics count the examples tried before it.
 
-- window-ci: the ci profile of tests/test_simulation.py exactly (derandomized: the schedules `make test` runs);
+- window-ci: the ci profile of tests/unit/test_simulation.py exactly (derandomized: the schedules `make test` runs);
 - window-random: the same budget (2,000 examples of 25 steps), random from --hypothesis-seed;
 - window-deep: the deep profile's budget (WINDOW_DEMO_DEEP_EXAMPLES, default 20,000, of 40 steps), from the seed.
 Stopping at the first failure changes nothing before it: the same examples run in the same order.

@@ -21,9 +21,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, precondition, rule
 
-import tests.test_simulation as simulation
-from tests.test_simulation import WALLETS, WRITES, Crash, CrashAt, Faults, Registry
-
+import tests.unit.test_simulation as simulation
+from tests.unit.test_simulation import WALLETS, WRITES, Crash, CrashAt, Faults, Registry
 
 BUSY_START = os.environ.get("WINDOW_DEMO_BUSY_START", "1") == "1"  # 0: the crash points narrowed, nothing else
 

@@ -1,5 +1,5 @@
 // npm run build: the browser bundle of the whole client, one minified ES module with no imports, written to
-// chalicelib/static/dmtp-client.js (committed, so `chalice deploy` ships it without a build step). Prints its
+// chalicelib/api/static/dmtp-client.js (committed, so `chalice deploy` ships it without a build step). Prints its
 // minified and minified+gzipped sizes and fails above the budget.
 //   node scripts/build.js [--outfile PATH] [--json]
 import { build } from 'esbuild';
@@ -13,7 +13,7 @@ const packageDir = resolve(here, '..');
 const BUDGET_GZIP_BYTES = 60 * 1024;
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--outfile');
-const outfile = outIndex >= 0 ? resolve(args[outIndex + 1]) : resolve(packageDir, '../../chalicelib/static/dmtp-client.js');
+const outfile = outIndex >= 0 ? resolve(args[outIndex + 1]) : resolve(packageDir, '../../chalicelib/api/static/dmtp-client.js');
 const { version } = JSON.parse(readFileSync(resolve(packageDir, 'package.json'), 'utf8'));
 
 const result = await build({

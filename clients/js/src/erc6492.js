@@ -1,6 +1,6 @@
 // ERC-6492 (smart wallets that sign before they are deployed): detect and build wrapped signatures, and the
 // deployless validator call. VALIDATOR_BYTECODE is the creation code of infra/contracts/ValidateSigOffchain.sol, as
-// in chalicelib/contracts/ValidateSigOffchain.json (tests/test_js_client.py checks they are the same bytes).
+// in packages/dmtp-protocol/src/dmtp_protocol/contracts/ValidateSigOffchain.json (tests/e2e/test_js_client.py checks they are the same bytes).
 import { concat, equalBytes, fromHex } from './bytes.js';
 import { word } from './rpc.js';
 

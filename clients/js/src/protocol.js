@@ -1,5 +1,5 @@
 // What the wallet signs and what the registry pins (docs/PROTOCOL.md §2, §4, §7, §9), built from the same rules as
-// chalicelib/protocol.py: messages, EIP-712 typed data, the personal_sign texts, digests and the pinned document.
+// packages/dmtp-protocol/src/dmtp_protocol/messages.py: messages, EIP-712 typed data, the personal_sign texts, digests and the pinned document.
 import { fromHex, isHex0x } from './bytes.js';
 import { canonicalJson } from './canonical.js';
 import { checkEnvelope, encryptedPrivateKeyHash } from './envelopes/index.js';

@@ -1,4 +1,4 @@
-// node clients/js/test/interop-cli.js < request.json: one operation of this package for tests/test_js_client.py
+// node clients/js/test/interop-cli.js < request.json: one operation of this package for tests/e2e/test_js_client.py
 // (Python ↔ JS interop), the wallet being this package's PrivateKeyProvider of `walletPrivateKey` (so every byte on the
 // JS side comes from this package: its EIP-712 hashing, signing, NaCl box and AES envelopes, scrypt).
 //   {"op": "seal", "walletPrivateKey"?, "privateKey", "envelope", "chainId"?, "registry"?, "passphrase"?} -> {"envelope"}

@@ -1,6 +1,6 @@
 // The transparency-log verifiers (src/log.js). The reference vectors (pymerkle roots and inclusion paths, RFC 9162
 // consistency proofs over pymerkle subtree hashes, trees of 1 to 2,000 leaves) are written by
-// tests/test_client_translog.py and passed in $DMTP_LOG_VECTORS; without it that test is skipped.
+// tests/unit/test_client_translog.py and passed in $DMTP_LOG_VECTORS; without it that test is skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

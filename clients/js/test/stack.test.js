@@ -1,5 +1,5 @@
 // Against the running local stack (chalice local + worker + Anvil with DMTPKeys + moto + pinning service), started
-// by tests/test_js_client.py, which passes DMTP_API_URL, DMTP_RPC_URL, DMTP_CHAIN_ID and DMTP_REGISTRY.
+// by tests/e2e/test_js_client.py, which passes DMTP_API_URL, DMTP_RPC_URL, DMTP_CHAIN_ID and DMTP_REGISTRY.
 // A wallet registers, the worker confirms it on chain, verify() reads the contract and says usable; then revoked;
 // a smart-contract wallet registers through ERC-1271.
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { DomainMismatchError, RegistryClient, RegistryError, openPrivateKey, ver
 
 const env = process.env;
 const configured = Boolean(env.DMTP_API_URL && env.DMTP_RPC_URL && env.DMTP_CHAIN_ID && env.DMTP_REGISTRY);
-const skip = configured ? false : 'needs DMTP_API_URL, DMTP_RPC_URL, DMTP_CHAIN_ID, DMTP_REGISTRY (run by tests/test_js_client.py)';
+const skip = configured ? false : 'needs DMTP_API_URL, DMTP_RPC_URL, DMTP_CHAIN_ID, DMTP_REGISTRY (run by tests/e2e/test_js_client.py)';
 const PINS = { chainId: Number(env.DMTP_CHAIN_ID), registry: env.DMTP_REGISTRY };
 const WAIT = { timeoutMs: 60000, intervalMs: 200 };
 
@@ -103,10 +103,10 @@ async function rpc(method, params) {
   return result;
 }
 
-/** tests/contracts/SmartWallet.sol (isValidSignature answers the magic value for its owner's signatures), deployed. */
+/** tests/support/contracts/SmartWallet.sol (isValidSignature answers the magic value for its owner's signatures), deployed. */
 async function deploySmartWallet(owner) {
-  const compiled = spawnSync(process.execPath, ['tests/js/compile_solidity.js'], {
-    cwd: REPO_ROOT, input: JSON.stringify({ path: 'tests/contracts/SmartWallet.sol', contracts: ['SmartWallet'] }), encoding: 'utf8',
+  const compiled = spawnSync(process.execPath, ['tests/support/js/compile_solidity.js'], {
+    cwd: REPO_ROOT, input: JSON.stringify({ path: 'tests/support/contracts/SmartWallet.sol', contracts: ['SmartWallet'] }), encoding: 'utf8',
   });
   assert.equal(compiled.status, 0, compiled.stdout + compiled.stderr);
   const { bytecode } = JSON.parse(compiled.stdout).SmartWallet;

@@ -1,0 +1,378 @@
+"""DynamoDB: one item per (wallet, version), with its document, CID and on-chain status, plus a head item.
+
+Versions start at 1. The head item (version 0) names the wallet's latest version and carries a copy of
+the current key's immutable fields, so a batch lookup is one BatchGetItem, and so that writing version n
+can be made conditional on the head still saying n - 1 (of two racing writers, exactly one wins). Writing
+version n also marks version n - 1 with `nextVersion` in the same transaction, so a write conditional on a
+record having no `nextVersion` holds only while that record is the wallet's latest.
+"""
+
+import time
+from dataclasses import replace
+from typing import Any, Iterator, Optional
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo import condition_failed
+from chalicelib.adapters.translog import CallerConditionFailed, TransparencyLog
+from chalicelib.model import (
+    KIND_KEY,
+    KIND_REVOCATION,
+    OPEN_STATUSES,
+    STATUS_FAILED,
+    Head,
+    Record,
+    StatusChange,
+    VersionTaken,
+)
+from dmtp_protocol.leaves import LEAF_KIND_KEY, LEAF_KIND_REVOCATION, document_hash, leaf_bytes
+
+HEAD_VERSION = 0
+
+
+
+MAX_BATCH_GET = 100
+
+
+
+_ATTRIBUTES = {
+    "cid": "cid",
+    "document": "document",
+    "status": "status",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "tx_hash": "txHash",
+    "nonce": "nonce",
+    "block_number": "blockNumber",
+    "error": "error",
+    "kind": "kind",
+    "revokes_cid": "revokesCid",
+    "signer_check": "signerCheck",
+    "next_version": "nextVersion",
+    "log_index": "logIndex",
+}
+
+
+
+def _to_item(record: Record) -> dict[str, Any]:
+    item: dict[str, Any] = {"wallet": record.wallet.lower(), "version": record.version, "walletEip55": record.wallet}
+    for name, attribute in _ATTRIBUTES.items():
+        value = getattr(record, name)
+        if value is not None:
+            item[attribute] = value
+    return item
+
+
+
+def _from_item(item: dict[str, Any]) -> Record:
+    values = {name: item.get(attribute) for name, attribute in _ATTRIBUTES.items()}
+    values["kind"] = values["kind"] or KIND_KEY
+    for numeric in ("created_at", "updated_at", "nonce", "block_number", "next_version", "log_index"):
+        if values[numeric] is not None:
+            values[numeric] = int(values[numeric])
+    return Record(wallet=item["walletEip55"], version=int(item["version"]), **values)
+
+
+
+def leaf_of(record: Record) -> bytes:
+    """The record's transparency-log leaf (translog.py): a key's documentHash is the digest in its CID (what the
+    contract stores), a revocation's the SHA-256 of its stored canonical JSON."""
+    from dmtp_protocol.cid import digest_from_cid
+
+    if record.kind == KIND_KEY:
+        return leaf_bytes(LEAF_KIND_KEY, record.wallet, record.version, digest_from_cid(record.cid))
+    return leaf_bytes(LEAF_KIND_REVOCATION, record.wallet, record.version, document_hash(record.document))
+
+
+
+class RecordStore:
+    def __init__(self, table: Any, log: Optional[TransparencyLog] = None) -> None:
+        """With `log`, every record created is appended to it in the same transaction (issue 13)."""
+        self._table = table
+        self.log = log
+
+    def latest(self, wallet: str) -> Optional[Record]:
+        found = self.newest(wallet, 1)
+        return found[0] if found else None
+
+    def newest(self, wallet: str, count: int) -> list[Record]:
+        """The wallet's `count` newest versions, newest first."""
+        answer = self._table.query(
+            KeyConditionExpression=Key("wallet").eq(wallet.lower()) & Key("version").gt(HEAD_VERSION),
+            ScanIndexForward=False,
+            Limit=count,
+            ConsistentRead=True,
+        )
+        return [_from_item(item) for item in answer.get("Items", [])]
+
+    def history(self, wallet: str, limit: int, before_version: Optional[int] = None) -> list[Record]:
+        """Versions newest first, at most `limit`, only those below `before_version` when given."""
+        condition = Key("wallet").eq(wallet.lower())
+        if before_version is None:
+            condition = condition & Key("version").gt(HEAD_VERSION)
+        else:
+            condition = condition & Key("version").between(HEAD_VERSION + 1, before_version - 1)
+        answer = self._table.query(KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit, ConsistentRead=True)
+        return [_from_item(item) for item in answer.get("Items", [])]
+
+    def all_versions(self, wallet: str) -> Iterator[Record]:
+        """Every version, newest first, page by page."""
+        before: Optional[int] = None
+        while True:
+            page = self.history(wallet, 100, before)
+            yield from page
+            if len(page) < 100 or page[-1].version == 1:
+                return
+            before = page[-1].version
+
+    def get(self, wallet: str, version: int) -> Optional[Record]:
+        item = self._table.get_item(Key={"wallet": wallet.lower(), "version": version}, ConsistentRead=True).get("Item")
+        return _from_item(item) if item else None
+
+    def create(self, record: Record) -> None:
+        """Store `record` as the wallet's next version; VersionTaken unless the head says version - 1. With a log,
+        its leaf is appended in the same transaction (the record carries its leaf index)."""
+        try:
+            if self.log is None:
+                self._table.meta.client.transact_write_items(TransactItems=self._create_items(record, None))
+            else:
+                self.log.append(leaf_of(record), lambda index: self._create_items(record, index))
+        except CallerConditionFailed as exc:
+            raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
+            raise
+
+    def _create_items(self, record: Record, log_index: Optional[int]) -> list[dict[str, Any]]:
+        """The record's put, the wallet head's conditional update and the previous version's mark."""
+        head_changes: dict[str, Any] = {"latestVersion": record.version, "walletEip55": record.wallet}
+        if record.kind == KIND_KEY:
+            head_changes.update(keyVersion=record.version, cid=record.cid, document=record.document)
+            remove = ["revocation"]
+            if log_index is not None:
+                head_changes["keyLogIndex"] = log_index
+            else:
+                remove.append("keyLogIndex")
+        else:
+            head_changes["revocation"] = record.document
+            remove = []
+        previous = record.version - 1
+        head_condition = "attribute_not_exists(wallet)" if previous == 0 else "latestVersion = :previous"
+        if record.kind == KIND_REVOCATION:
+            head_condition += " AND keyVersion = :previous AND attribute_not_exists(revocation)"
+        values = {f":{name}": value for name, value in head_changes.items()}
+        if previous:
+            values[":previous"] = previous
+        update = "SET " + ", ".join(f"#{name} = :{name}" for name in head_changes)
+        if remove:
+            update += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+        item = _to_item(record if log_index is None else replace(record, log_index=log_index))
+        # The resource's client (de)serialises attribute values itself: plain Python values go in and out.
+        return [
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(wallet)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"wallet": record.wallet.lower(), "version": HEAD_VERSION},
+                    "UpdateExpression": update,
+                    "ConditionExpression": head_condition,
+                    "ExpressionAttributeNames": {f"#{n}": n for n in (*head_changes, *remove)},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            *([self._mark_next(record.wallet, previous)] if previous else []),
+        ]
+
+    def _mark_next(self, wallet: str, version: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": {"wallet": wallet.lower(), "version": version},
+                "UpdateExpression": "SET #next = :next",
+                "ConditionExpression": "attribute_exists(wallet)",
+                "ExpressionAttributeNames": {"#next": _ATTRIBUTES["next_version"]},
+                "ExpressionAttributeValues": {":next": version + 1},
+            }
+        }
+
+    def heads(self, wallets: list[str]) -> dict[str, Head]:
+        """Head items of up to 100 wallets in one BatchGetItem (repeated only for UnprocessedKeys)."""
+        if len(wallets) > MAX_BATCH_GET:
+            raise ValueError(f"at most {MAX_BATCH_GET} wallets per batch")
+        client = self._table.meta.client  # the resource's client: plain Python values in and out
+        pending: dict[str, Any] = {
+            self._table.name: {
+                "Keys": [{"wallet": w.lower(), "version": HEAD_VERSION} for w in wallets],
+                "ConsistentRead": True,
+            }
+        }
+        found: dict[str, Head] = {}
+        delay = 0.05
+        while pending:
+            answer = client.batch_get_item(RequestItems=pending)
+            for item in answer.get("Responses", {}).get(self._table.name, []):
+                found[item["wallet"]] = Head(
+                    wallet=item["walletEip55"],
+                    latest_version=int(item["latestVersion"]),
+                    key_version=int(item["keyVersion"]),
+                    cid=item["cid"],
+                    document=item["document"],
+                    revocation=item.get("revocation"),
+                    key_log_index=int(item["keyLogIndex"]) if "keyLogIndex" in item else None,
+                )
+            pending = answer.get("UnprocessedKeys") or {}
+            if pending:
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        return found
+
+    def set_status(self, record: Record, status: str, only_from: tuple[str, ...] = (), **changes: Any) -> bool:
+        """Move a record to `status` (and set `changes`); with `only_from`, only if its status is one of those."""
+        values = {"status": status, "updated_at": int(time.time()), **changes}
+        names = {f"#{name}": _ATTRIBUTES[name] for name in values}
+        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in values)
+        attribute_values = {f":{name}": value for name, value in values.items()}
+        condition = Attr("wallet").exists()
+        if only_from:
+            condition = condition & Attr("status").is_in(list(only_from))
+        try:
+            self._table.update_item(
+                Key={"wallet": record.wallet.lower(), "version": record.version},
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attribute_values,
+                ConditionExpression=condition,
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    # ------------------------------------------------------------ scans (the sweeper and operators' recovery)
+
+    def open_since(self, before: int) -> list[Record]:
+        """Records still on their way (pinned, queued, submitted) not updated since `before` (epoch seconds), without
+        documents. A Scan: the sweeper runs it every few minutes, off the request path."""
+        return list(self._scan(Attr("status").is_in(list(OPEN_STATUSES)) & Attr("updatedAt").lt(before)))
+
+    def failed(self, wallet: Optional[str] = None) -> list[Record]:
+        """Failed records (of one wallet: a Query; of all: a Scan), without documents."""
+        if wallet is not None:
+            return [r for r in self.all_versions(wallet) if r.status == STATUS_FAILED]
+        return list(self._scan(Attr("status").eq(STATUS_FAILED)))
+
+    def _scan(self, condition: Any) -> Iterator[Record]:
+        names = ["wallet", "version", "walletEip55", *(a for a in _ATTRIBUTES.values() if a != "document")]
+        kwargs: dict[str, Any] = {
+            "FilterExpression": condition,
+            "ProjectionExpression": ", ".join(f"#p{i}" for i in range(len(names))),
+            "ExpressionAttributeNames": {f"#p{i}": name for i, name in enumerate(names)},
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = self._table.scan(**kwargs)
+            for item in answer.get("Items", []):
+                yield _from_item({"document": "", **item})
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------ many records at once (the chain worker)
+
+    def get_many(self, keys: list[tuple[str, int]], documents: bool = True) -> dict[tuple[str, int], Record]:
+        """Records by (wallet, version), 100 per BatchGetItem; the answer is keyed by (lowercase wallet, version).
+
+        With documents=False the records come without their documents (document is "").
+        """
+        client = self._table.meta.client  # the resource's client: plain Python values in and out
+        wanted = list(dict.fromkeys((wallet.lower(), version) for wallet, version in keys))
+        found: dict[tuple[str, int], Record] = {}
+        projection: dict[str, Any] = {}
+        if not documents:
+            names = ["wallet", "version", "walletEip55", *(a for a in _ATTRIBUTES.values() if a != "document")]
+            projection = {
+                "ProjectionExpression": ", ".join(f"#p{i}" for i in range(len(names))),
+                "ExpressionAttributeNames": {f"#p{i}": name for i, name in enumerate(names)},
+            }
+        for start in range(0, len(wanted), MAX_BATCH_GET):
+            pending: dict[str, Any] = {
+                self._table.name: {
+                    "Keys": [{"wallet": w, "version": v} for w, v in wanted[start : start + MAX_BATCH_GET]],
+                    "ConsistentRead": True,
+                    **projection,
+                }
+            }
+            delay = 0.05
+            while pending:
+                answer = client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self._table.name, []):
+                    record = _from_item({"document": "", **item})
+                    found[(record.wallet.lower(), record.version)] = record
+                pending = answer.get("UnprocessedKeys") or {}
+                if pending:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+        return found
+
+    def set_statuses(self, changes: list[StatusChange]) -> list[StatusChange]:
+        """Apply many status changes, up to 100 per TransactWriteItems; returns those whose condition did not hold.
+
+        A transaction is all or nothing, so the changes whose condition failed are dropped and the rest sent again.
+        """
+        skipped: list[StatusChange] = []
+        now = int(time.time())
+        for start in range(0, len(changes), 100):
+            chunk = list(changes[start : start + 100])
+            while chunk:
+                actions = []
+                for change in chunk:
+                    values = {"status": change.status, "updated_at": now, **dict(change.changes)}
+                    names = {f"#{n}": _ATTRIBUTES[n] for n in values}
+                    condition = "#status IN (" + ", ".join(f":from{i}" for i in range(len(change.only_from))) + ")"
+                    extra: dict[str, Any] = {f":from{i}": s for i, s in enumerate(change.only_from)}
+                    if change.expect_nonce is not None:
+                        condition += " AND #nonce = :expectNonce"
+                        names["#nonce"] = _ATTRIBUTES["nonce"]
+                        extra[":expectNonce"] = change.expect_nonce
+                    for i, name in enumerate(change.absent):
+                        names[f"#a{i}"] = _ATTRIBUTES[name]
+                        condition += f" AND attribute_not_exists(#a{i})"
+                    for i, (name, value) in enumerate(change.expect):
+                        names[f"#x{i}"] = _ATTRIBUTES[name]
+                        extra[f":x{i}"] = value
+                        if name == "kind" and value == KIND_KEY:  # records written before kinds existed are keys
+                            condition += f" AND (attribute_not_exists(#x{i}) OR #x{i} = :x{i})"
+                        else:
+                            condition += f" AND #x{i} = :x{i}"
+                    actions.append(
+                        {
+                            "Update": {
+                                "TableName": self._table.name,
+                                "Key": {"wallet": change.wallet.lower(), "version": change.version},
+                                "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in values),
+                                "ConditionExpression": condition,
+                                "ExpressionAttributeNames": names,
+                                "ExpressionAttributeValues": {**{f":{n}": v for n, v in values.items()}, **extra},
+                            }
+                        }
+                    )
+                try:
+                    self._table.meta.client.transact_write_items(TransactItems=actions)
+                    chunk = []
+                except ClientError as exc:
+                    reasons = exc.response.get("CancellationReasons") or []
+                    failed = {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
+                    if exc.response["Error"]["Code"] != "TransactionCanceledException" or not failed:
+                        raise
+                    skipped.extend(chunk[i] for i in sorted(failed))
+                    chunk = [change for i, change in enumerate(chunk) if i not in failed]
+        return skipped

@@ -1,0 +1,97 @@
+"""What the API's use cases (registry.py, logqueries.py, signatures.py) need from the outside, as typing.Protocol.
+
+chalicelib/adapters implements each (named beside it); tests/support/api_fakes.py has an in-memory fake of each, so
+the use cases are tested in milliseconds (tests/unit/test_registry_use_cases.py) as well as on the real parts.
+"""
+from typing import Any, Iterable, Optional, Protocol
+
+from chalicelib.model import Anchor, Head, Job, LogHead, Record, SignerCheck
+
+
+class Records(Protocol):
+    """A wallet's versions and its head item (adapters/records.py, RecordStore).
+
+    Invariant the use cases rely on: `create` stores version n only while the wallet's newest version is n - 1
+    (VersionTaken otherwise), so of two racing writers exactly one wins."""
+
+    def latest(self, wallet: str) -> Optional[Record]: ...
+
+    def newest(self, wallet: str, count: int) -> list[Record]:
+        """The wallet's `count` newest versions, newest first (a consistent read)."""
+        ...
+
+    def history(self, wallet: str, limit: int, before_version: Optional[int] = None) -> list[Record]: ...
+
+    def all_versions(self, wallet: str) -> Iterable[Record]: ...
+
+    def get(self, wallet: str, version: int) -> Optional[Record]: ...
+
+    def create(self, record: Record) -> None: ...
+
+    def heads(self, wallets: list[str]) -> dict[str, Head]:
+        """Head items of up to 100 wallets, keyed by lowercase wallet (one BatchGetItem)."""
+        ...
+
+    def set_status(self, record: Record, status: str, only_from: tuple[str, ...] = (), **changes: Any) -> bool: ...
+
+
+class Anchors(Protocol):
+    """The newest log head the chain confirmed (adapters/translog.py, TransparencyLog)."""
+
+    def latest_anchor(self) -> Optional[Anchor]: ...
+
+
+class LogReader(Anchors, Protocol):
+    """The transparency log's read side (adapters/translog.py, TransparencyLog)."""
+
+    def head(self) -> LogHead: ...
+
+    def leaves(self, start: int, end: int) -> list[tuple[int, bytes]]: ...
+
+    def leaf(self, index: int) -> Optional[bytes]: ...
+
+    def inclusion(self, index: int, size: int) -> tuple[bytes, list[bytes]]: ...
+
+    def consistency(self, old_size: int, new_size: int) -> tuple[bytes, bytes, list[bytes]]: ...
+
+
+class JobQueue(Protocol):
+    """The queue of on-chain jobs (adapters/jobs.py, JobQueue over SQS)."""
+
+    def enqueue(self, job: Job) -> str:
+        """Send one job; its message id. Raises whatever the queue raises when it is unreachable."""
+        ...
+
+
+class Pinner(Protocol):
+    """IPFS pinning (adapters/pinning.py, PinataPinner)."""
+
+    def pin(self, data: bytes, name: str) -> str:
+        """Pin `data` as one file; return the CID the service computed."""
+        ...
+
+
+class SignatureChecker(Protocol):
+    """Who signed a digest (signatures.py, SignatureVerifier): EOA, ERC-1271 or ERC-6492."""
+
+    def verify(self, wallet: str, digest: bytes, signature: str) -> SignerCheck: ...
+
+
+class WriteBudgets(Protocol):
+    """The daily budgets of new on-chain writes (adapters/quotas.py, Quotas): all three counted or none."""
+
+    def charge_write(self, wallet: str, source: str, now: int) -> None:
+        """Count one write for the wallet, the source and everyone; QuotaExceeded when one budget is spent."""
+        ...
+
+
+class EthRpc(Protocol):
+    """The few JSON-RPC calls a signature check makes (adapters/rpc.py, JsonRpc); they raise model.RpcError."""
+
+    def block_number(self) -> int: ...
+
+    def code(self, address: str, block: str = "latest") -> bytes: ...
+
+    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes: ...
+
+    def eth_call_code(self, data: bytes, block: str, gas: int, timeout_s: float) -> bytes: ...

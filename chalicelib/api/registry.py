@@ -1,0 +1,353 @@
+"""Use cases of the API: register, revoke, look up (single, as of a time, batch) and list history."""
+import json
+import logging
+import re
+import time
+from typing import Any, Callable, Optional
+
+from chalicelib.api.ports import Anchors, JobQueue, Pinner, Records, SignatureChecker, WriteBudgets
+from chalicelib.model import (
+    JOB_REVOKE_KEY,
+    JOB_SET_KEY,
+    KIND_KEY,
+    KIND_REVOCATION,
+    STATUS_PINNED,
+    STATUS_QUEUED,
+    Anchor,
+    Head,
+    Job,
+    Record,
+    VersionTaken,
+)
+from dmtp_protocol.canonical import canonical_json
+from dmtp_protocol.cid import cid_for_bytes
+from dmtp_protocol.errors import (
+    DependencyUnavailable,
+    InvalidField,
+    MalformedRequest,
+    NotFound,
+    PinningFailed,
+    VersionConflict,
+)
+from dmtp_protocol.messages import (
+    MAX_SAFE_INTEGER,
+    REGISTRATION_TYPE,
+    REVOCATION_TYPE,
+    SIGNATURE_EIP191,
+    ClockRules,
+    Domain,
+    Registration,
+    check_clock,
+    check_point,
+    check_revocation_version,
+    parse_address,
+    parse_registration,
+    parse_revocation,
+    pinned_document,
+    registration_from_document,
+    registration_message,
+    revocation_message,
+    signed_text,
+    signing_digest,
+    typed_data,
+)
+
+log = logging.getLogger(__name__)
+MAX_BATCH_LOOKUP = 100
+MAX_HISTORY_PAGE = 100
+
+
+class Registry:
+    def __init__(
+        self,
+        records: Records,
+        queue: JobQueue,
+        pinner: Pinner,
+        domain: Domain,
+        verifier: SignatureChecker,
+        quotas: WriteBudgets,
+        clock: ClockRules = ClockRules(),
+        now: Callable[[], float] = time.time,
+        log: Optional[Anchors] = None,
+    ) -> None:
+        """`log`: the transparency log's anchors, shown with each record (None: a registry without a log)."""
+        self._records = records
+        self._queue = queue
+        self._pinner = pinner
+        self._domain = domain
+        self._verifier = verifier
+        self._quotas = quotas
+        self._clock = clock
+        self._now = now
+        self._log = log
+
+    # ------------------------------------------------------------ writes
+
+    def register(self, body: Any, source: str = "unknown") -> tuple[bool, dict[str, Any]]:
+        """Verify, pin, store and queue a key bundle sent from `source` (the caller's IP address).
+        Returns (created, public view of the record)."""
+        registration = parse_registration(body)
+        now = int(self._now())
+        document = pinned_document(registration, self._domain)
+        cid = cid_for_bytes(document)
+
+        # The stored bundle again, byte for byte (so its signature was verified when it was first accepted): no new
+        # record, no new transaction. Recognised before the clock rule, so that a record left pinned (the queue was
+        # down) can be queued by resubmitting it however long ago it was signed.
+        newest = self._records.newest(registration.wallet, 1)
+        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
+        if existing is not None:
+            if existing.status == STATUS_PINNED:
+                existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
+            return False, self._view(existing, newest)
+        check_clock(registration.issued_at, registration.expires_at, now, self._clock)
+        message = registration_message(registration)
+        digest = signing_digest(REGISTRATION_TYPE, message, self._domain, registration.signature_type)
+        signer = self._verifier.verify(registration.wallet, digest, registration.signature)
+        check_point(registration)
+        self._expect_next_version(registration.wallet, registration.version, newest)
+        self._quotas.charge_write(registration.wallet, source, now)
+
+        pinned_cid = self._pinner.pin(document, f"dmtp-{registration.wallet.lower()}-v{registration.version}.json")
+        if pinned_cid != cid:
+            raise PinningFailed(f"pinning service computed {pinned_cid}, expected {cid}", expected=cid, got=pinned_cid)
+        record = Record(
+            registration.wallet, registration.version, cid, document.decode("utf-8"), STATUS_PINNED, now, now,
+            kind=KIND_KEY, signer_check=json.dumps(signer.as_dict()),
+        )
+        self._create(record)
+        record = self._enqueue(record, Job(record.wallet, record.version, cid, JOB_SET_KEY))
+        return True, self._view(record, [record])
+
+    def revoke(self, address: str, body: Any, source: str = "unknown") -> dict[str, Any]:
+        wallet = parse_address(address)
+        revocation = parse_revocation(body)
+        now = int(self._now())
+        check_clock(revocation.issued_at, 0, now, self._clock)
+        key = self._records.get(wallet, revocation.revoked_version)
+        if key is None or key.kind != KIND_KEY:
+            raise NotFound(f"{wallet} has no key version {revocation.revoked_version}")
+        if wallet != revocation.wallet:
+            raise InvalidField("the body's address differs from the path's", field="address")
+        check_revocation_version(revocation)
+        public_key = json.loads(key.document)["DMTPpubKey"]
+        message = revocation_message(revocation, public_key)
+        digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
+        signer = self._verifier.verify(revocation.wallet, digest, revocation.signature)
+        self._expect_next_version(revocation.wallet, revocation.version, self._records.newest(revocation.wallet, 1))
+        self._quotas.charge_write(revocation.wallet, source, now)
+        document = {
+            "kind": KIND_REVOCATION,
+            **message,
+            "signatureType": revocation.signature_type,
+            "Signature": revocation.signature,
+            "chainId": self._domain.chain_id,
+            "registry": self._domain.registry,
+        }
+        record = Record(
+            revocation.wallet, revocation.version, key.cid, canonical_json(document).decode("utf-8"), STATUS_PINNED,
+            now, now, kind=KIND_REVOCATION, revokes_cid=key.cid, signer_check=json.dumps(signer.as_dict()),
+        )
+        self._create(record)
+        record = self._enqueue(record, Job(record.wallet, record.version, key.cid, JOB_REVOKE_KEY))
+        return self._view(key, [record, key])
+
+    def _expect_next_version(self, wallet: str, version: int, newest: list[Record]) -> None:
+        current = newest[0].version if newest else 0
+        if version != current + 1:
+            raise VersionConflict(
+                f"version must be {current + 1} (the wallet's current version is {current})", currentVersion=current
+            )
+
+    def _create(self, record: Record) -> None:
+        try:
+            self._records.create(record)
+        except VersionTaken as exc:
+            current = self._records.latest(record.wallet)
+            version = current.version if current else 0
+            raise VersionConflict(
+                f"version {record.version} lost to a concurrent write; the wallet's version is now {version}",
+                currentVersion=version,
+            ) from exc
+
+    def _enqueue(self, record: Record, job: Job) -> Record:
+        try:
+            self._queue.enqueue(job)
+        except Exception as exc:  # boto3 raises many kinds; the record stays 'pinned' and a resubmission re-queues it
+            log.exception("enqueue failed for %s v%s", record.wallet, record.version)
+            raise DependencyUnavailable(
+                "stored, but queueing the on-chain write failed; submit the same request again", cid=record.cid
+            ) from exc
+        self._records.set_status(record, STATUS_QUEUED, only_from=(STATUS_PINNED,))
+        return self._records.get(record.wallet, record.version) or record
+
+    # ------------------------------------------------------------ reads
+
+    def lookup(self, address: str, as_of: Optional[str] = None) -> dict[str, Any]:
+        wallet = parse_address(address)
+        if as_of is None:
+            newest = self._records.newest(wallet, 2)
+            key = next((r for r in newest if r.kind == KIND_KEY), None)
+            if key is None:
+                raise NotFound(f"no DMTP key registered for {wallet}")
+            return self._view(key, newest)
+        moment = _unix_seconds(as_of)
+        versions = [r for r in self._records.all_versions(wallet) if r.created_at <= moment]
+        key = next((r for r in versions if r.kind == KIND_KEY), None)
+        if key is None:
+            raise NotFound(f"{wallet} had no DMTP key at {moment}")
+        return self._view(key, versions)
+
+    def history(self, address: str, limit: Optional[str], cursor: Optional[str]) -> dict[str, Any]:
+        wallet = parse_address(address)
+        size = _bounded_int(limit, "limit", 1, MAX_HISTORY_PAGE, default=20)
+        before = _bounded_int(cursor, "cursor", 2, MAX_SAFE_INTEGER, default=None)
+        page = self._records.history(wallet, size, before)
+        if not page and before is None:
+            raise NotFound(f"no DMTP key registered for {wallet}")
+        more = len(page) == size and page[-1].version > 1
+        return {
+            "wallet": wallet,
+            "items": [self._history_item(record, anchor) for anchor in [self._latest_anchor()] for record in page],
+            "nextCursor": str(page[-1].version) if more else None,
+        }
+
+    def batch_lookup(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or set(body) != {"addresses"} or not isinstance(body["addresses"], list):
+            raise MalformedRequest('body must be {"addresses": [...]}')
+        raw = body["addresses"]
+        if not 1 <= len(raw) <= MAX_BATCH_LOOKUP:
+            raise InvalidField(f"addresses must hold 1 to {MAX_BATCH_LOOKUP} entries", field="addresses")
+        wallets = [parse_address(a) for a in raw]
+        duplicates = sorted({w for w in wallets if wallets.count(w) > 1})
+        if duplicates:
+            raise InvalidField(f"duplicate address(es): {', '.join(duplicates)}", field="addresses", duplicates=duplicates)
+        heads = self._records.heads(wallets)
+        anchor = self._latest_anchor()  # one read for the whole batch
+        results = [self._head_view(wallet, heads.get(wallet.lower()), anchor) for wallet in wallets]
+        found = sum(1 for r in results if r["found"])
+        return {"results": results, "countFound": found, "countNotFound": len(results) - found}
+
+    # ------------------------------------------------------------ views
+
+    def _proof(self, registration: Registration, domain: Domain) -> dict[str, Any]:
+        message = registration_message(registration)
+        proof: dict[str, Any] = {
+            "chainId": domain.chain_id,
+            "registry": domain.registry,
+            "signatureType": registration.signature_type,
+            "signature": registration.signature,
+            "typedData": typed_data(REGISTRATION_TYPE, message, domain),
+            "digest": "0x" + signing_digest(REGISTRATION_TYPE, message, domain, registration.signature_type).hex(),
+        }
+        if registration.signature_type == SIGNATURE_EIP191:
+            proof["personalSignText"] = signed_text(REGISTRATION_TYPE, message, domain)
+        return proof
+
+    def _view(self, key: Record, context: list[Record]) -> dict[str, Any]:
+        """A key record, with its revocation if `context` holds one, and everything a client needs to verify."""
+        document = json.loads(key.document)
+        registration, domain = registration_from_document(document)
+        revocation = next((r for r in context if r.kind == KIND_REVOCATION and r.revokes_cid == key.cid), None)
+        anchor = self._latest_anchor()
+        revocation_view = None
+        if revocation is not None:
+            revocation_view = {**_revocation_view(revocation), "log": self._log_view(revocation.log_index, anchor)}
+        return {
+            "wallet": key.wallet,
+            "version": key.version,
+            "keyType": registration.key_type,
+            "DMTPpubKey": registration.public_key,
+            "cid": key.cid,
+            "status": key.status,
+            "txHash": key.tx_hash,
+            "blockNumber": key.block_number,
+            "error": key.error,
+            "createdAt": key.created_at,
+            "updatedAt": key.updated_at,
+            "expiresAt": registration.expires_at or None,
+            "revoked": revocation is not None,
+            "revocation": revocation_view,
+            "signerCheck": json.loads(key.signer_check) if key.signer_check else None,
+            "bundle": document,
+            "proof": self._proof(registration, domain),
+            "log": self._log_view(key.log_index, anchor),
+        }
+
+    def _history_item(self, record: Record, anchor: Optional[Anchor]) -> dict[str, Any]:
+        base = {
+            "version": record.version,
+            "kind": record.kind,
+            "cid": record.cid,
+            "status": record.status,
+            "txHash": record.tx_hash,
+            "createdAt": record.created_at,
+            "log": self._log_view(record.log_index, anchor),
+        }
+        if record.kind == KIND_KEY:
+            base["document"] = json.loads(record.document)
+        else:
+            base["revocation"] = json.loads(record.document)
+        return base
+
+    _NO_ANCHOR_READ: Any = object()
+
+    def _log_view(self, index: Optional[int], anchor: Any = _NO_ANCHOR_READ) -> Optional[dict[str, Any]]:
+        """The record's transparency-log leaf and the latest anchored head that covers it (null until one does).
+        Null for a record stored without a log (before the log existed)."""
+        if index is None or self._log is None:
+            return None
+        if anchor is Registry._NO_ANCHOR_READ:
+            anchor = self._log.latest_anchor()
+        covered = anchor is not None and anchor.size > index
+        return {"leafIndex": index, "anchoredHead": anchor.as_dict() if covered else None}
+
+    def _latest_anchor(self) -> Optional[Anchor]:
+        return self._log.latest_anchor() if self._log is not None else None
+
+    def _head_view(self, wallet: str, head: Optional[Head], anchor: Optional[Anchor] = None) -> dict[str, Any]:
+        if head is None:
+            return {"address": wallet, "found": False}
+        document = json.loads(head.document)
+        return {
+            "address": wallet,
+            "found": True,
+            "version": head.key_version,
+            "keyType": document["keyType"],
+            "DMTPpubKey": document["DMTPpubKey"],
+            "cid": head.cid,
+            "revoked": head.revocation is not None,
+            "bundle": document,
+            "log": self._log_view(head.key_log_index, anchor),
+        }
+
+
+def _revocation_view(record: Record) -> dict[str, Any]:
+    document = json.loads(record.document)
+    return {
+        "version": record.version,
+        "status": record.status,
+        "txHash": record.tx_hash,
+        "createdAt": record.created_at,
+        "document": document,
+    }
+
+
+_DECIMAL = re.compile(r"[0-9]{1,16}")  # int() would also take " 7", "1_0" and non-ASCII digits
+
+
+def _unix_seconds(value: str) -> int:
+    if not _DECIMAL.fullmatch(value) or int(value) > MAX_SAFE_INTEGER:
+        raise InvalidField("asOf must be unix seconds, 0 to 2^53-1", field="asOf")
+    return int(value)
+
+
+def _bounded_int(value: Optional[str], name: str, low: int, high: int, default: Optional[int]) -> Optional[int]:
+    if value is None:
+        return default
+    if not _DECIMAL.fullmatch(value):
+        raise InvalidField(f"{name} must be a decimal integer from {low} to {high}", field=name)
+    number = int(value)
+    if not low <= number <= high:
+        raise InvalidField(f"{name} must be from {low} to {high}", field=name)
+    return number

@@ -1,0 +1,101 @@
+"""Who signed: an EOA by ecrecover, a deployed smart-contract wallet by ERC-1271 `isValidSignature` via eth_call,
+or a smart wallet that is not deployed yet by ERC-6492 (its signature names the factory call that deploys it)."""
+
+from typing import Optional
+
+from chalicelib.api.ports import EthRpc
+from chalicelib.model import RpcError, RpcTimeout, RpcUnavailable, SignerCheck
+from dmtp_protocol.errors import DependencyUnavailable, InvalidSignature
+from dmtp_protocol.ethsig import BadSignature, recover_address
+from dmtp_protocol.smart_wallets import (
+    ERC1271_MAGIC,
+    ERC6492_GAS_LIMIT,
+    erc1271_calldata,
+    erc6492_answer_is_yes,
+    erc6492_calldata,
+    erc6492_factory,
+    is_erc6492,
+)
+
+ERC6492_TIMEOUT_S = 5.0
+
+
+
+class SignatureVerifier:
+    def __init__(
+        self,
+        rpc: Optional[EthRpc],
+        chain_id: int,
+        erc6492_gas_limit: int = ERC6492_GAS_LIMIT,
+        erc6492_timeout_s: float = ERC6492_TIMEOUT_S,
+    ) -> None:
+        self._rpc = rpc
+        self._chain_id = chain_id
+        self._erc6492_gas_limit = erc6492_gas_limit
+        self._erc6492_timeout_s = erc6492_timeout_s
+
+    def verify(self, wallet: str, digest: bytes, signature: str) -> SignerCheck:
+        ecdsa_error = "signature was not made by this wallet over this message"
+        raw = bytes.fromhex(signature[2:])
+        if is_erc6492(raw):
+            return self._erc6492(wallet, digest, raw)
+        if len(raw) == 65:
+            try:
+                if recover_address(digest, signature) == wallet:
+                    return SignerCheck("ecdsa")
+            except BadSignature as exc:
+                ecdsa_error = str(exc)
+        contract_check = self._erc1271(wallet, digest, raw)
+        if contract_check is None:
+            raise InvalidSignature(ecdsa_error)
+        return contract_check
+
+    def _erc1271(self, wallet: str, digest: bytes, signature: bytes) -> Optional[SignerCheck]:
+        if self._rpc is None:
+            return None
+        try:
+            block = self._rpc.block_number()
+            tag = hex(block)
+            if not self._rpc.code(wallet, tag):
+                return None
+            try:
+                answer = self._rpc.eth_call(wallet, erc1271_calldata(digest, signature), tag)
+            except RpcUnavailable:
+                raise
+            except RpcError:  # the wallet reverted: it does not accept the signature
+                answer = b""
+        except RpcError as exc:
+            raise DependencyUnavailable(f"could not check the wallet's code on chain: {exc}") from exc
+        # The ABI-encoded bytes4: the magic value then 28 zero bytes (OpenZeppelin SignatureChecker's test). Checking
+        # only 4 bytes would accept any contract whose fallback echoes its calldata, which starts with the selector.
+        if answer[:32] != ERC1271_MAGIC.ljust(32, b"\0"):
+            raise InvalidSignature("the smart-contract wallet does not accept this signature (ERC-1271)")
+        return SignerCheck("erc1271", self._chain_id, block)
+
+    def _erc6492(self, wallet: str, digest: bytes, signature: bytes) -> SignerCheck:
+        """ERC-6492 as the standard prescribes off chain (and viem's verifyHash does): the deployless universal
+        validator through eth_call at a pinned block. It deploys the wallet inside the call if it has no code yet,
+        then asks ERC-1271; nothing is written on chain. The signer picks the factory, so the call has a gas limit
+        and a timeout: a factory that loops or reverts costs us at most those, and is a 401."""
+        factory = erc6492_factory(signature)
+        if factory is None:
+            raise InvalidSignature("the ERC-6492 wrapper is malformed (abi.encode(address, bytes, bytes) ++ magic)")
+        if self._rpc is None:
+            raise InvalidSignature("this deployment has no chain RPC: ERC-6492 signatures cannot be checked")
+        try:
+            block = self._rpc.block_number()
+        except RpcError as exc:
+            raise DependencyUnavailable(f"could not read the chain to check the signature: {exc}") from exc
+        try:
+            answer = self._rpc.eth_call_code(
+                erc6492_calldata(wallet, digest, signature), hex(block), self._erc6492_gas_limit, self._erc6492_timeout_s
+            )
+        except RpcTimeout as exc:  # the node answered eth_blockNumber just now: this call itself is too expensive
+            raise InvalidSignature(f"ERC-6492 validation did not finish within {self._erc6492_timeout_s:g} s") from exc
+        except RpcUnavailable as exc:
+            raise DependencyUnavailable(f"could not check the signature on chain: {exc}") from exc
+        except RpcError:  # reverted or ran out of gas: no
+            answer = b""
+        if not erc6492_answer_is_yes(answer):
+            raise InvalidSignature("the counterfactual smart wallet does not accept this signature (ERC-6492)")
+        return SignerCheck("erc6492", self._chain_id, block, factory)

@@ -1,0 +1,170 @@
+"""What the chain side (worker.py, monitor.py, sweeper.py, noop.py) needs from the outside, as typing.Protocol.
+
+chalicelib/adapters implements each (named beside it); tests/support/fakes.py has an in-memory fake of each, which
+the deterministic simulation (tests/unit/test_simulation.py) runs the real worker, monitor and sweeper against.
+"""
+from typing import Any, Callable, Optional, Protocol
+
+from chalicelib.model import (
+    Attempt,
+    Counter,
+    Job,
+    Market,
+    PauseState,
+    Receipt,
+    Reconciliation,
+    Record,
+    SendResult,
+    SignedTx,
+    StatusChange,
+    TxItem,
+)
+
+
+class Records(Protocol):
+    """The records' statuses (adapters/records.py, RecordStore). Every write is conditional: `set_statuses` returns
+    the changes whose condition did not hold, so a verdict computed from a stale read only loses its write."""
+
+    def get(self, wallet: str, version: int) -> Optional[Record]: ...
+
+    def newest(self, wallet: str, count: int) -> list[Record]: ...
+
+    def get_many(self, keys: list[tuple[str, int]], documents: bool = True) -> dict[tuple[str, int], Record]:
+        """Records by (wallet, version), keyed by (lowercase wallet, version); without documents when asked."""
+        ...
+
+    def set_statuses(self, changes: list[StatusChange]) -> list[StatusChange]: ...
+
+    def open_since(self, before: int) -> list[Record]:
+        """Records still on their way (pinned, queued, submitted) not updated since `before` (the sweeper)."""
+        ...
+
+
+class Nonces(Protocol):
+    """The owner key's nonce counter, shared by every worker (adapters/nonces.py, NonceManager)."""
+
+    def counter(self) -> Optional[Counter]: ...
+
+    def reserve(self, batches: list[tuple[Job, ...]], owner: str, chain_pending: Callable[[], int]) -> list[TxItem]: ...
+
+    def release(self, item: TxItem) -> bool: ...
+
+    def reconcile(self, chain_latest: int, chain_pending: int) -> Reconciliation: ...
+
+    def reserve_hole(self, nonce: int, owner: str) -> Optional[TxItem]: ...
+
+    def advance_floor(self, floor: int) -> None: ...
+
+
+class Transactions(Protocol):
+    """One item per nonce, the single record of what it carries (adapters/transactions.py, TxStore). Each write is
+    conditional on the state read: model.StaleItem when another worker or the monitor got there first."""
+
+    def get(self, nonce: int) -> Optional[TxItem]: ...
+
+    def from_nonce(self, low: int) -> list[TxItem]: ...
+
+    def sign_reserved(
+        self,
+        item: TxItem,
+        *,
+        kind: str,
+        entries: tuple[Job, ...],
+        to: str,
+        data: str,
+        gas: int,
+        raw: str,
+        attempt: Attempt,
+        owner: Optional[str] = None,
+        reserved_at: Optional[float] = None,
+    ) -> TxItem: ...
+
+    def add_attempt(self, item: TxItem, raw: str, attempt: Attempt) -> TxItem: ...
+
+    def mark_mined(
+        self, item: TxItem, *, tx_hash: str, block_number: int, block_hash: str, gas_used: int, fee_paid_wei: int
+    ) -> TxItem: ...
+
+    def mark_unmined(self, item: TxItem) -> TxItem: ...
+
+    def mark_final(
+        self, item: TxItem, state: str, error: Optional[str] = None, receipt: Optional[dict[str, Any]] = None
+    ) -> TxItem: ...
+
+
+class Signer(Protocol):
+    """The contract owner's key (adapters/kms_signer.py, KmsSigner in AWS KMS)."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_digest(self, digest: bytes) -> tuple[int, int, int]:
+        """(r, s, y_parity) of a 32-byte digest, s in the lower half."""
+        ...
+
+
+class Chain(Protocol):
+    """The DMTPKeys contract and the node (adapters/ethereum.py, RegistryChain over web3). Nothing here decides from
+    a node's error text: `send` only says whether the node took the bytes."""
+
+    address: str
+
+    def owner(self) -> str: ...
+
+    def key_of(self, wallet: str) -> tuple[bytes, bool]: ...
+
+    def head(self) -> int: ...
+
+    def nonce(self, address: str, block: Any = "latest") -> int: ...
+
+    def pending_nonce(self, address: str) -> int: ...
+
+    def mined_nonce(self, address: str) -> int: ...
+
+    def balance(self, address: str) -> int: ...
+
+    def market(self) -> Market: ...
+
+    def l1_fee_of(self, *, data: str, gas: int, max_fee: int, tip: int) -> int: ...
+
+    def receipt(self, tx_hash: str) -> Optional[Receipt]: ...
+
+    def known(self, tx_hash: str) -> bool: ...
+
+    def block_hash(self, number: int) -> Optional[str]: ...
+
+    def set_keys_data(self, jobs: list[Job], head: Optional[tuple[int, bytes]] = None, anchor: bool = True) -> str: ...
+
+    def revoke_data(self, job: Job) -> str: ...
+
+    def estimate(self, sender: str, data: str) -> int: ...
+
+    def simulate(self, sender: str, data: str) -> None:
+        """Raises model.WriteRefused when the contract would revert the call."""
+        ...
+
+    def sign(self, signer: Signer, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> SignedTx: ...
+
+    def send(self, raw_tx: str) -> SendResult: ...
+
+    def revert_reason(self, tx_hash: str, block_number: int) -> str: ...
+
+
+class JobQueue(Protocol):
+    """The queue the jobs come back to (adapters/jobs.py, JobQueue over SQS)."""
+
+    def enqueue(self, job: Job) -> str: ...
+
+
+class Control(Protocol):
+    """The worker's persistent pause switch (adapters/control.py, WorkerControl)."""
+
+    def state(self) -> PauseState: ...
+
+    def pause(self, reason: str, by: str, now: int) -> None: ...
+
+
+class AnchorLog(Protocol):
+    """Where the monitor records a log head the chain confirmed (adapters/translog.py, TransparencyLog)."""
+
+    def record_anchor(self, size: int, root: bytes, tx_hash: str, block_number: int) -> None: ...

@@ -1,0 +1,560 @@
+"""Checking a lookup answer without trusting the API:
+`verify(answer, rpc_url, wallet=, chain_id=, registry=, log=)` -> VerifiedKey, or VerificationFailed with a reason.
+
+Fail-closed: anything not proven is a failure, and what the caller trusts is the caller's. The wallet, the chain id
+and the registry contract are named by the caller (or come from the client's own configuration, client/pins.py);
+nothing is taken from the server's answer. `VerifiedKey.usable()` is true only when the contract, read through the
+caller's own RPC, holds this CID for the wallet, unrevoked, and the key has not expired: without an RPC, or for a
+record not on chain yet, an answer may verify as authentic (signed by the wallet) but is never usable.
+
+What is checked, in order:
+
+1. the CID: sha2-256 of canonical_json(answer["bundle"]) is answer["cid"], and the bundle is exactly the canonical
+   `dmtp-key-bundle/2` document of the registration it describes (no extra, missing or unnormalised fields);
+2. the document is the pinned wallet's, signed for the pinned chain id and registry; the answer's own fields
+   (wallet, version, key type, public key) and its `proof` are the ones rebuilt from the document;
+3. with an RPC: the chain it serves is the pinned chain id;
+4. the signature: ecrecover to the wallet (EOA), else ERC-1271 `isValidSignature(digest, signature)` answering
+   0x1626ba7e through eth_call (needs the RPC); an ERC-6492-wrapped signature (a smart wallet that was not deployed
+   when it signed) through the deployless validator, ValidateSigOffchain, by eth_call (needs the RPC);
+5. with an RPC: the pinned DMTPKeys contract holds this CID for the wallet (`getKey`), and says revoked exactly when
+   the answer does (`isRevoked`). A record that is not `confirmed` fails here unless `require_onchain=False`: then
+   it is reported with `onchain=False`, and is not usable;
+6. with an RPC: the transparency log (docs/PROTOCOL.md, the log). The contract's `logHead()` is read; when the
+   answer's `log.leafIndex` is below its size, `log` (the registry API, e.g. a RegistryClient) is asked for the
+   inclusion proof at that size, its leaf must be the one built here from the document (kind, wallet, version,
+   SHA-256 of the document bytes) and its audit path must lead to the ON-CHAIN root. With `previous_head` (an
+   on-chain head the caller saw before), the registry must also prove the new head extends it (consistency).
+
+A revoked or expired key still verifies (the answer is authentic); `VerifiedKey.usable()` says whether to encrypt
+to it. ERC-1271 is asked at the latest block ("does the wallet accept this signature now"), not at the block in the
+answer's `signerCheck`, so a pruned node suffices.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator, Mapping, Optional, Protocol
+
+from dmtp_key_registry_client import translog
+from dmtp_protocol import contracts
+from dmtp_protocol.canonical import canonical_json
+from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
+from dmtp_protocol.errors import RegistryError
+from dmtp_protocol.ethsig import BadSignature, keccak256, recover_address
+from dmtp_protocol.messages import (
+    REGISTRATION_TYPE,
+    SIGNATURE_EIP191,
+    parse_address,
+    pinned_document,
+    registration_from_document,
+    registration_message,
+    signed_text,
+    signing_digest,
+    typed_data,
+)
+
+ERC1271_MAGIC = bytes.fromhex("1626ba7e")
+STATUS_CONFIRMED = "confirmed"
+
+
+class VerificationFailed(Exception):
+    """`code` is a stable machine-readable reason; `reason` (the message) says what did not hold."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """A transparency-log head as the contract's `logHead()` holds it (size 0: nothing anchored yet)."""
+
+    size: int
+    root: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"size": self.size, "root": "0x" + self.root.hex()}
+
+
+class LogSource(Protocol):
+    """Where proofs come from (the registry API; RegistryClient implements it). Nothing it says is trusted: every
+    answer is checked against heads read from the chain."""
+
+    def log_inclusion(self, wallet: str, version: int, tree_size: Optional[int] = None) -> Mapping[str, Any]: ...
+
+    def log_consistency(self, old_size: int, new_size: int) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    wallet: str
+    key_type: str
+    public_key: str
+    version: int
+    cid: str
+    chain_id: int
+    registry: str
+    signature_type: str
+    signer_method: str  # "ecdsa", "erc1271" or "erc6492"
+    issued_at: int
+    expires_at: int  # 0: never
+    revoked: bool
+    onchain: Optional[bool]  # None: not checked (no RPC); False: the record is not on chain yet
+    status: Optional[str]  # the API's status (None for batch entries)
+    signer_block: Optional[int] = None  # ERC-1271/ERC-6492: the block the check answered at
+    log_index: Optional[int] = None  # the record's leaf index, as the answer says
+    log_head: Optional[LogHead] = None  # the on-chain head read (remember it: pass it as previous_head next time)
+    log_included: Optional[bool] = None  # True: proven under log_head; False: not under it yet; None: not checked
+    document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def expired(self, now: Optional[float] = None) -> bool:
+        """Whether the registration's `expiresAt` has passed (0: it never expires). Not a verification failure:
+        the answer is authentic, but a sender should not encrypt to an expired key."""
+        import time
+
+        return bool(self.expires_at) and self.expires_at <= (time.time() if now is None else now)
+
+    def usable(self, now: Optional[float] = None) -> bool:
+        """Whether to encrypt to this key: the contract, read through the caller's RPC, holds it (`onchain` is True,
+        never None or False), and it is neither revoked nor expired (docs/PROTOCOL.md §11)."""
+        return self.onchain is True and not self.revoked and not self.expired(now)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("document")
+        out["log_head"] = None if self.log_head is None else self.log_head.to_json()
+        out["usable"] = self.usable()
+        return out
+
+
+def verify(
+    answer: Mapping[str, Any],
+    rpc_url: Optional[str],
+    *,
+    wallet: str,
+    chain_id: int,
+    registry: str,
+    log: Optional[LogSource] = None,
+    previous_head: Optional[LogHead] = None,
+    require_onchain: bool = True,
+    rpc_timeout_s: float = 10.0,
+) -> VerifiedKey:
+    """Verify a GET /keys/{address} answer about `wallet`, for the DMTPKeys contract `registry` on `chain_id`:
+    the caller's own pins (the document must name them; otherwise a valid bundle of another wallet, chain or
+    registry would pass). `log`: the registry API, asked for log proofs once the record is under the on-chain head
+    (needed then: without it the check fails closed)."""
+    if not isinstance(answer, Mapping):
+        raise VerificationFailed("malformed-answer", "the answer is not a JSON object")
+    proof = answer.get("proof")
+    if not isinstance(proof, Mapping):
+        raise VerificationFailed("missing-proof", "the answer has no proof object")
+    pins = _pins(wallet, chain_id, registry)
+    with _naming(pins[0], answer):
+        return _verify(answer, proof, rpc_url, pins, log, previous_head, require_onchain, rpc_timeout_s, answer.get("status"))
+
+
+def verify_batch_entry(
+    entry: Mapping[str, Any],
+    rpc_url: Optional[str],
+    *,
+    wallet: str,
+    chain_id: int,
+    registry: str,
+    log: Optional[LogSource] = None,
+    previous_head: Optional[LogHead] = None,
+    require_onchain: bool = True,
+    rpc_timeout_s: float = 10.0,
+) -> VerifiedKey:
+    """Verify one POST /batch-lookup result (`bundle` + `cid`, no proof: everything is rebuilt from the
+    document) for the wallet the CALLER asked about (the entry's own `address` must agree, but never decides).
+    Entries carry no status: with an RPC the contract must hold the CID unless `require_onchain=False`."""
+    if not isinstance(entry, Mapping):
+        raise VerificationFailed("malformed-answer", "the entry is not a JSON object")
+    pins = _pins(wallet, chain_id, registry)
+    if entry.get("found") is not True:
+        raise VerificationFailed("not-found", f"the registry has no key for {pins[0]}")
+    with _naming(pins[0], entry):
+        return _verify(entry, None, rpc_url, pins, log, previous_head, require_onchain, rpc_timeout_s, None)
+
+
+def read_log_head(rpc_url: str, registry: str, chain_id: int, rpc_timeout_s: float = 10.0) -> LogHead:
+    """The latest head anchored in the DMTPKeys contract `registry`, read through the caller's RPC (which must serve
+    `chain_id`)."""
+    from dmtp_key_registry_client.rpc import JsonRpc
+
+    _, chain_id, registry = _pins("0x" + "00" * 20, chain_id, registry)
+    rpc = JsonRpc(rpc_url, timeout_s=rpc_timeout_s)
+    served = _rpc(lambda: rpc.chain_id(), "eth_chainId")
+    if served != chain_id:
+        raise VerificationFailed("chain-mismatch", f"the RPC serves chain {served}, not the pinned chain {chain_id}")
+    return _Contract(rpc, registry).log_head()
+
+
+def check_log_consistency(log: LogSource, previous: LogHead, current: LogHead) -> None:
+    """Both heads read from the chain: the registry must prove `current` extends `previous` (RFC 9162 consistency),
+    else VerificationFailed `log-inconsistent`. A head that shrank is inconsistent by itself."""
+    if current.size < previous.size:
+        raise VerificationFailed("log-inconsistent", f"the on-chain log head went back from size {previous.size} to {current.size}")
+    if previous.size == 0 or previous.size == current.size:
+        if previous.size == current.size and previous.root != current.root:
+            raise VerificationFailed("log-inconsistent", f"two different on-chain roots for log size {current.size}")
+        return
+    try:
+        answer = log.log_consistency(previous.size, current.size)
+    except Exception as exc:  # the registry could not or would not prove it: fail closed
+        raise VerificationFailed("log-unavailable", f"no consistency proof from {previous.size} to {current.size}: {exc}") from exc
+    proof = _hashes(answer.get("proof") if isinstance(answer, Mapping) else None)
+    if proof is None or not translog.verify_consistency(previous.size, current.size, previous.root, current.root, proof):
+        raise VerificationFailed(
+            "log-inconsistent", f"the registry cannot prove the on-chain log head of size {current.size} extends the one of size {previous.size}"
+        )
+
+
+# ---------------------------------------------------------------- the steps
+
+
+@contextmanager
+def _naming(wallet: str, answer: Mapping[str, Any]) -> Iterator[None]:
+    """Every failure names the wallet asked about and, when the answer gives one, its log leaf index, so an operator
+    can find the record (and its leaf) the reason is about."""
+    try:
+        yield
+    except VerificationFailed as failure:
+        entry = answer.get("log")
+        index = entry.get("leafIndex") if isinstance(entry, Mapping) else None
+        version = answer.get("version")
+        parts = [f"wallet {wallet}"] + ([f"version {version}"] if isinstance(version, int) else [])
+        parts += [f"log leaf {index}"] if isinstance(index, int) and not isinstance(index, bool) else []
+        raise VerificationFailed(failure.code, f"{failure.reason} [{', '.join(parts)}]") from failure
+
+
+def _pins(wallet: Any, chain_id: Any, registry: Any) -> tuple[str, int, str]:
+    if wallet is None or chain_id is None or registry is None:
+        raise VerificationFailed("missing-pin", "name the wallet, chain id and registry you trust (never the server's)")
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
+        raise VerificationFailed("missing-pin", f"chain id must be a positive integer, not {chain_id!r}")
+    return _address(wallet, "wallet"), chain_id, _address(registry, "registry")
+
+
+def _verify(
+    answer: Mapping[str, Any],
+    proof: Optional[Mapping[str, Any]],
+    rpc_url: Optional[str],
+    pins: tuple[str, int, str],
+    log: Optional[LogSource],
+    previous_head: Optional[LogHead],
+    require_onchain: bool,
+    rpc_timeout_s: float,
+    status: Optional[str],
+) -> VerifiedKey:
+    wallet, chain_id, registry = pins
+    document = answer.get("bundle")
+    cid = answer.get("cid")
+    if not isinstance(document, dict) or not isinstance(cid, str):
+        raise VerificationFailed("malformed-answer", "the answer needs a bundle object and a cid string")
+
+    # 1. content address, and the document is the canonical one
+    if cid_for_bytes(canonical_json(document)) != cid:
+        raise VerificationFailed("cid-mismatch", f"the bundle's canonical bytes do not hash to {cid}")
+    try:
+        registration, domain = registration_from_document(document)
+    except (RegistryError, KeyError, TypeError, ValueError) as exc:
+        raise VerificationFailed("malformed-document", f"the bundle is not a valid key document: {_detail(exc)}") from exc
+    if pinned_document(registration, domain) != canonical_json(document):
+        raise VerificationFailed("non-canonical-document", "the bundle has fields beyond, or in another form than, the protocol's")
+
+    # 2. the document is about what the caller pinned, and the answer says what the document says
+    if registration.wallet != wallet:
+        raise VerificationFailed("wallet-mismatch", f"the document is for {registration.wallet}, not {wallet}")
+    if domain.chain_id != chain_id:
+        raise VerificationFailed("chain-mismatch", f"the document is signed for chain {domain.chain_id}, not the pinned chain {chain_id}")
+    if domain.registry != registry:
+        raise VerificationFailed("registry-mismatch", f"the document is signed for registry {domain.registry}, not {registry}")
+    _check_answer_fields(answer, registration)
+    message = registration_message(registration)
+    digest = signing_digest(REGISTRATION_TYPE, message, domain, registration.signature_type)
+    if proof is not None:
+        _check_proof(proof, registration, domain, message, digest)
+
+    rpc = None
+    if rpc_url:
+        from dmtp_key_registry_client.rpc import JsonRpc
+
+        rpc = JsonRpc(rpc_url, timeout_s=rpc_timeout_s)
+        # 3. the RPC serves the pinned chain
+        served = _rpc(lambda: rpc.chain_id(), "eth_chainId")
+        if served != chain_id:
+            raise VerificationFailed("chain-mismatch", f"the RPC serves chain {served}; the pinned chain is {chain_id}")
+
+    # 4. the wallet signed it
+    signer_method, signer_block = _check_signature(rpc, registration.wallet, digest, registration.signature)
+
+    # 5. the contract agrees
+    revoked = answer.get("revoked")
+    if not isinstance(revoked, bool):
+        raise VerificationFailed("malformed-answer", "the answer has no boolean 'revoked'")
+    onchain: Optional[bool] = None
+    log_index = _log_index(answer)
+    log_head: Optional[LogHead] = None
+    log_included: Optional[bool] = None
+    if rpc is not None:
+        contract = _Contract(rpc, registry)
+        onchain = _check_contract(contract, answer, registry, wallet, cid, revoked, status, require_onchain)
+        # 6. the transparency log, against the head the contract holds
+        log_head = contract.log_head()
+        if previous_head is not None:
+            if log is None:
+                raise VerificationFailed("log-unavailable", "checking consistency with a previous head needs the registry API (log=)")
+            check_log_consistency(log, previous_head, log_head)
+        leaf = translog.leaf_bytes(translog.KIND_KEY, wallet, registration.version, digest_from_cid(cid))
+        log_included = _check_inclusion(log, log_head, answer, log_index, wallet, registration.version, leaf)
+
+    return VerifiedKey(
+        wallet=registration.wallet,
+        key_type=registration.key_type,
+        public_key=registration.public_key,
+        version=registration.version,
+        cid=cid,
+        chain_id=domain.chain_id,
+        registry=domain.registry,
+        signature_type=registration.signature_type,
+        signer_method=signer_method,
+        signer_block=signer_block,
+        issued_at=registration.issued_at,
+        expires_at=registration.expires_at,
+        revoked=revoked,
+        onchain=onchain,
+        status=status,
+        log_index=log_index,
+        log_head=log_head,
+        log_included=log_included,
+        document=dict(document),
+    )
+
+
+def _log_index(answer: Mapping[str, Any]) -> Optional[int]:
+    entry = answer.get("log")
+    if entry is None:
+        return None
+    index = entry.get("leafIndex") if isinstance(entry, Mapping) else None
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise VerificationFailed("malformed-answer", "the answer's log.leafIndex is not a leaf index")
+    return index
+
+
+def _check_inclusion(
+    log: Optional[LogSource], head: LogHead, answer: Mapping[str, Any], index: Optional[int], wallet: str, version: int, leaf: bytes
+) -> Optional[bool]:
+    """True when the record's leaf is proven under the on-chain head, False when it is not under it yet, None when
+    the contract anchors nothing. A registry that anchors a log must say where every record is in it."""
+    if head.size == 0:
+        return None
+    if index is None:
+        raise VerificationFailed("log-missing", f"the contract anchors a log of {head.size} leaves, but the answer for {wallet} v{version} names no leaf index")
+    if index >= head.size:
+        return False  # accepted after the latest anchored head: the next anchor will cover it
+    where = f"{wallet} v{version} (leaf {index}, on-chain tree size {head.size})"
+    if log is None:
+        raise VerificationFailed("log-unavailable", f"{where} is under the on-chain log head: checking it needs the registry API (log=)")
+    try:
+        proof = log.log_inclusion(wallet, version, head.size)
+    except Exception as exc:  # not found, refused, unreachable: not proven
+        raise VerificationFailed("log-inclusion-failed", f"no inclusion proof for {where}: {exc}") from exc
+    if not isinstance(proof, Mapping):
+        raise VerificationFailed("log-inclusion-failed", f"the inclusion proof for {where} is not a JSON object")
+    served_leaf = proof.get("leaf")
+    if not isinstance(served_leaf, str) or served_leaf.lower() != "0x" + leaf.hex():
+        raise VerificationFailed("log-leaf-mismatch", f"the log's leaf for {where} is not the one built from the document")
+    path = _hashes(proof.get("auditPath"))
+    if proof.get("leafIndex") != index or proof.get("treeSize") != head.size or path is None:
+        raise VerificationFailed("log-inclusion-failed", f"the inclusion proof for {where} is for another leaf index or tree size")
+    if not translog.verify_inclusion(translog.leaf_hash(leaf), index, head.size, path, head.root):
+        raise VerificationFailed("log-inclusion-failed", f"the audit path of {where} does not lead to the on-chain root 0x{head.root.hex()}")
+    return True
+
+
+def _hashes(values: Any) -> Optional[list[bytes]]:
+    if not isinstance(values, list):
+        return None
+    out = [translog.hex32(value) for value in values]
+    return None if any(item is None for item in out) else out  # type: ignore[misc]
+
+
+def _check_answer_fields(answer: Mapping[str, Any], registration: Any) -> None:
+    expected = {
+        "wallet": registration.wallet,
+        "address": registration.wallet,
+        "version": registration.version,
+        "keyType": registration.key_type,
+        "DMTPpubKey": registration.public_key,
+    }
+    for name, value in expected.items():
+        if name in answer and answer[name] != value:
+            raise VerificationFailed("answer-mismatch", f"the answer's {name} ({answer[name]!r}) is not the document's ({value!r})")
+
+
+def _check_proof(proof: Mapping[str, Any], registration: Any, domain: Any, message: dict[str, Any], digest: bytes) -> None:
+    expected: dict[str, Any] = {
+        "chainId": domain.chain_id,
+        "registry": domain.registry,
+        "signatureType": registration.signature_type,
+        "signature": registration.signature,
+        "typedData": typed_data(REGISTRATION_TYPE, message, domain),
+        "digest": "0x" + digest.hex(),
+    }
+    if registration.signature_type == SIGNATURE_EIP191:
+        expected["personalSignText"] = signed_text(REGISTRATION_TYPE, message, domain)
+    for name, value in expected.items():
+        if name not in proof:
+            raise VerificationFailed("proof-mismatch", f"the proof has no {name}")
+        if json.dumps(proof[name], sort_keys=True) != json.dumps(value, sort_keys=True):
+            raise VerificationFailed("proof-mismatch", f"the proof's {name} is not the one rebuilt from the document")
+
+
+def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tuple[str, Optional[int]]:
+    from dmtp_protocol.smart_wallets import ERC6492_GAS_LIMIT, erc6492_answer_is_yes, erc6492_calldata, is_erc6492
+
+    raw = bytes.fromhex(signature[2:])
+    if is_erc6492(raw):
+        if rpc is None:
+            raise VerificationFailed("bad-signature", "an ERC-6492 signature (a counterfactual smart wallet) needs an RPC to check")
+        block = _rpc(lambda: rpc.block_number(), "eth_blockNumber")
+        from dmtp_key_registry_client.rpc import RpcError, RpcUnavailable
+
+        try:
+            answer = rpc.eth_call_code(erc6492_calldata(wallet, digest, raw), hex(block), ERC6492_GAS_LIMIT, rpc.timeout_s)
+        except RpcUnavailable as exc:
+            raise VerificationFailed("rpc-unavailable", f"ERC-6492 validation: {exc}") from exc
+        except RpcError:  # reverted or out of gas: no
+            answer = b""
+        if not erc6492_answer_is_yes(answer):
+            raise VerificationFailed("bad-signature", "the smart wallet does not accept the signature (ERC-6492)")
+        return "erc6492", block
+    ecdsa_problem = "the signature does not recover to the wallet"
+    if len(signature) == 132:
+        try:
+            if recover_address(digest, signature) == wallet:
+                return "ecdsa", None
+        except BadSignature as exc:
+            ecdsa_problem = f"the signature is not a valid EOA signature ({exc})"
+    if rpc is None:
+        raise VerificationFailed(
+            "bad-signature", f"{ecdsa_problem}, and without an RPC an ERC-1271 smart-contract wallet cannot be asked"
+        )
+    from dmtp_key_registry_client.rpc import RpcError, RpcUnavailable
+    from dmtp_protocol.smart_wallets import erc1271_calldata
+
+    block = _rpc(lambda: rpc.block_number(), "eth_blockNumber")
+    code = _rpc(lambda: rpc.code(wallet, hex(block)), "eth_getCode")
+    if not code:
+        raise VerificationFailed("bad-signature", f"{ecdsa_problem}, and the wallet has no contract code for ERC-1271")
+    try:
+        returned = rpc.eth_call(wallet, erc1271_calldata(digest, bytes.fromhex(signature[2:])), hex(block))
+    except RpcUnavailable as exc:
+        raise VerificationFailed("rpc-unavailable", str(exc)) from exc
+    except RpcError:  # the wallet reverted: a refusal
+        returned = b""
+    if returned[:32] != ERC1271_MAGIC.ljust(32, b"\0"):
+        raise VerificationFailed("bad-signature", "the smart-contract wallet does not accept the signature (ERC-1271)")
+    return "erc1271", block
+
+
+def _check_contract(
+    contract: "_Contract",
+    answer: Mapping[str, Any],
+    registry: str,
+    wallet: str,
+    cid: str,
+    revoked: bool,
+    status: Optional[str],
+    require_onchain: bool,
+) -> bool:
+    if status is not None and status != STATUS_CONFIRMED and require_onchain:
+        raise VerificationFailed(
+            "not-confirmed", f"the record's status is {status!r}, not confirmed: the contract cannot vouch for it yet"
+        )
+    onchain_cid = contract.call("getKey", wallet)
+    if onchain_cid != cid:
+        if require_onchain or status == STATUS_CONFIRMED:
+            if onchain_cid == "":
+                raise VerificationFailed("not-onchain", f"the contract {registry} holds no key for {wallet}")
+            raise VerificationFailed("contract-mismatch", f"the contract holds {onchain_cid} for {wallet}, the API {cid}")
+        return False  # pending, and the caller accepts that
+    onchain_revoked = contract.call("isRevoked", wallet)
+    if onchain_revoked != revoked:
+        if onchain_revoked:
+            raise VerificationFailed("revocation-mismatch", "the contract says this key is revoked; the API says it is not")
+        revocation = answer.get("revocation") or {}
+        if revocation.get("status") == STATUS_CONFIRMED or require_onchain:
+            raise VerificationFailed(
+                "revocation-mismatch",
+                f"the API says this key is revoked (revocation {revocation.get('status', 'with no status')}); the contract says it is not",
+            )
+    return True
+
+
+class _Contract:
+    """eth_call of DMTPKeys view functions, with the ABI the protocol package carries (dmtp_protocol.contracts)."""
+
+    _abi: Optional[list[dict[str, Any]]] = None
+
+    def __init__(self, rpc: Any, address: str) -> None:
+        self._rpc = rpc
+        self._address = address
+        if _Contract._abi is None:
+            _Contract._abi = contracts.abi(contracts.DMTP_KEYS)
+
+    def call(self, name: str, *args: Any) -> Any:
+        from eth_abi import decode, encode
+
+        entry = next((e for e in self._abi or [] if e.get("type") == "function" and e.get("name") == name), None)
+        if entry is None:
+            raise VerificationFailed("abi-mismatch", f"the DMTPKeys ABI has no function {name}")
+        inputs = [i["type"] for i in entry["inputs"]]
+        outputs = [o["type"] for o in entry["outputs"]]
+        selector = keccak256(f"{name}({','.join(inputs)})".encode())[:4]
+        data = selector + encode(inputs, list(args))
+        raw = _rpc(lambda: self._rpc.eth_call(self._address, data), f"{name} on {self._address}")
+        try:
+            values = decode(outputs, raw)
+        except Exception as exc:  # eth_abi raises several kinds; empty return data means no contract there
+            raise VerificationFailed(
+                "contract-unreadable", f"{name} on {self._address} did not answer as DMTPKeys ({len(raw)} bytes)"
+            ) from exc
+        return values[0] if len(values) == 1 else values
+
+    def log_head(self) -> LogHead:
+        """`logHead()`: (uint64 size, bytes32 root); a contract without it cannot vouch for a log: fail closed."""
+        from eth_abi import decode
+
+        raw = _rpc(lambda: self._rpc.eth_call(self._address, keccak256(b"logHead()")[:4]), f"logHead on {self._address}")
+        try:
+            size, root = decode(["uint64", "bytes32"], raw)
+        except Exception as exc:
+            raise VerificationFailed("contract-unreadable", f"logHead on {self._address} did not answer as DMTPKeys ({len(raw)} bytes)") from exc
+        return LogHead(size, bytes(root))
+
+
+def _rpc(call: Any, what: str) -> Any:
+    from dmtp_key_registry_client.rpc import RpcError, RpcUnavailable
+
+    try:
+        return call()
+    except RpcUnavailable as exc:
+        raise VerificationFailed("rpc-unavailable", f"{what}: {exc}") from exc
+    except RpcError as exc:
+        raise VerificationFailed("rpc-error", f"{what}: {exc}") from exc
+
+
+def _address(value: str, name: str) -> str:
+    try:
+        return parse_address(value)
+    except RegistryError as exc:
+        raise VerificationFailed("malformed-request", f"{name} is not an address: {exc.detail}") from exc
+
+
+def _detail(exc: Exception) -> str:
+    return exc.detail if isinstance(exc, RegistryError) else f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,254 @@
+"""Registry use cases beyond single requests: versions and races, revocation, history, as-of, batch, quotas."""
+import json
+import threading
+import time
+
+import boto3
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.adapters.jobs import JobQueue
+from chalicelib.adapters.pinning import PinataPinner
+from chalicelib.adapters.quotas import Quotas
+from chalicelib.api.registry import Registry
+from chalicelib.api.signatures import SignatureVerifier
+from chalicelib.model import STATUS_PINNED, STATUS_QUEUED
+from dmtp_protocol.errors import DependencyUnavailable, QuotaExceeded
+from tests.support.bundles import registration_body, revocation_body
+from tests.conftest import CHAIN_ID
+
+JSON = {"Content-Type": "application/json"}
+
+
+def post(api, path, body):
+    return api.http.post(path, headers=JSON, body=json.dumps(body))
+
+
+def registry_with(stack, domain, queue_name=None, **overrides):
+    config = bootstrap.settings()
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    parts = dict(
+        records=bootstrap.record_store(config),
+        queue=JobQueue(sqs, queue_name or config.jobs_queue_name),
+        pinner=PinataPinner(stack.pinning.url, stack.env["PINNING_JWT"]),
+        domain=domain,
+        verifier=SignatureVerifier(None, CHAIN_ID),
+        quotas=bootstrap.quotas(),
+    )
+    parts.update(overrides)
+    parts.setdefault("log", getattr(parts["records"], "log", None))
+    return Registry(**parts)
+
+
+def test_a_new_key_must_carry_the_next_version(api, domain, wallet):
+    assert post(api, "/keys", registration_body(wallet, domain, version=1)).status_code == 202
+    second = post(api, "/keys", registration_body(wallet, domain, version=2))
+    assert second.status_code == 202
+    assert json.loads(api.http.get(f"/keys/{wallet.address}").body)["version"] == 2
+
+
+def test_a_version_gap_is_rejected_with_409(api, domain, wallet):
+    response = post(api, "/keys", registration_body(wallet, domain, version=2))
+    assert response.status_code == 409
+    assert json.loads(response.body)["currentVersion"] == 0
+
+
+def test_version_n_replayed_after_n_plus_one_is_rejected(api, domain, wallet):
+    old = registration_body(wallet, domain, version=1)
+    post(api, "/keys", old)
+    post(api, "/keys", registration_body(wallet, domain, version=2))
+    replay = post(api, "/keys", old)
+    assert replay.status_code == 409
+    assert json.loads(api.http.get(f"/keys/{wallet.address}").body)["version"] == 2
+
+
+def test_two_racing_submissions_give_one_202_and_one_409(stack, domain, wallet):
+    registry = registry_with(stack, domain)
+    bodies = [registration_body(wallet, domain, version=1) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def submit(body):
+        barrier.wait()
+        try:
+            outcomes.append(202 if registry.register(body)[0] else 200)
+        except Exception as error:  # RegistryError carries the status
+            outcomes.append(getattr(error, "status", 500))
+
+    threads = [threading.Thread(target=submit, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [202, 409]
+
+
+def test_an_issued_at_outside_the_clock_window_is_rejected(api, domain, wallet):
+    stale = post(api, "/keys", registration_body(wallet, domain, issued_at=int(time.time()) - 3600))
+    assert (stale.status_code, json.loads(stale.body)["code"]) == (401, "signature-expired")
+    future = post(api, "/keys", registration_body(wallet, domain, issued_at=int(time.time()) + 3600))
+    assert (future.status_code, json.loads(future.body)["code"]) == (401, "signature-not-yet-valid")
+
+
+def test_an_expired_signature_is_rejected(stack, domain, wallet):
+    body = registration_body(wallet, domain, issued_at=int(time.time()) - 60, expires_at=int(time.time()) - 1)
+    with pytest.raises(Exception) as excinfo:
+        registry_with(stack, domain).register(body)
+    assert excinfo.value.code == "signature-expired"
+
+
+def test_a_failed_enqueue_keeps_the_record_and_a_resubmission_queues_it(stack, domain, wallet):
+    body = registration_body(wallet, domain)
+    with pytest.raises(DependencyUnavailable):
+        registry_with(stack, domain, queue_name="no-such-queue").register(body)
+    records = bootstrap.record_store(bootstrap.settings())
+    assert records.latest(wallet.address).status == STATUS_PINNED
+    created, record = registry_with(stack, domain).register(body)
+    assert (created, record["status"], record["version"]) == (False, STATUS_QUEUED, 1)
+
+
+def test_a_record_left_pinned_is_queued_by_resubmitting_it_long_after_the_clock_window_closed(stack, domain, wallet):
+    # Given a registration stored while the queue was down (its record stays pinned)
+    body = registration_body(wallet, domain)
+    with pytest.raises(DependencyUnavailable):
+        registry_with(stack, domain, queue_name="no-such-queue").register(body)
+    # When the client sends the same bundle again an hour later (the signature is far outside the 900 s window)
+    later = registry_with(stack, domain, now=lambda: time.time() + 3600)
+    created, record = later.register(body)
+    # Then it is recognised as the stored bundle before the clock rule, and queued
+    assert (created, record["status"], record["version"]) == (False, STATUS_QUEUED, 1)
+
+
+def test_a_new_bundle_outside_the_clock_window_is_still_rejected_after_the_resubmission_check(stack, domain, wallet):
+    registry_with(stack, domain).register(registration_body(wallet, domain))
+    with pytest.raises(Exception) as excinfo:
+        registry_with(stack, domain, now=lambda: time.time() + 3600).register(registration_body(wallet, domain, version=2))
+    assert excinfo.value.code == "signature-expired"
+
+
+def test_a_revocation_shows_in_lookup(api, domain, wallet):
+    key = json.loads(post(api, "/keys", registration_body(wallet, domain)).body)
+    response = post(api, f"/keys/{wallet.address}/revocation", revocation_body(wallet, domain, 1, key["DMTPpubKey"]))
+    assert response.status_code == 202
+    found = json.loads(api.http.get(f"/keys/{wallet.address}").body)
+    assert found["revoked"] is True
+    assert found["revocation"]["version"] == 2
+
+
+def test_a_revocation_signed_for_another_key_is_rejected(api, domain, wallet):
+    post(api, "/keys", registration_body(wallet, domain))
+    response = post(api, f"/keys/{wallet.address}/revocation", revocation_body(wallet, domain, 1, "0x" + "22" * 32))
+    assert response.status_code == 401
+
+
+def test_a_key_registered_after_a_revocation_is_current_and_not_revoked(api, domain, wallet):
+    key = json.loads(post(api, "/keys", registration_body(wallet, domain)).body)
+    post(api, f"/keys/{wallet.address}/revocation", revocation_body(wallet, domain, 1, key["DMTPpubKey"]))
+    assert post(api, "/keys", registration_body(wallet, domain, version=3)).status_code == 202
+    found = json.loads(api.http.get(f"/keys/{wallet.address}").body)
+    assert (found["version"], found["revoked"]) == (3, False)
+
+
+def test_history_lists_every_version_newest_first_in_pages(api, domain, wallet):
+    for version in (1, 2, 3):
+        post(api, "/keys", registration_body(wallet, domain, version=version))
+    first = json.loads(api.http.get(f"/keys/{wallet.address}/history?limit=2").body)
+    assert [item["version"] for item in first["items"]] == [3, 2]
+    second = json.loads(api.http.get(f"/keys/{wallet.address}/history?limit=2&cursor={first['nextCursor']}").body)
+    assert [item["version"] for item in second["items"]] == [1]
+    assert second["nextCursor"] is None
+
+
+def test_lookup_as_of_a_past_time_returns_the_key_valid_then(stack, domain, wallet):
+    clock = [1_800_000_000.0]
+    registry = registry_with(stack, domain, now=lambda: clock[0])
+    registry.register(registration_body(wallet, domain, version=1, issued_at=int(clock[0])))
+    clock[0] += 100
+    registry.register(registration_body(wallet, domain, version=2, issued_at=int(clock[0])))
+    assert registry.lookup(wallet.address, str(int(clock[0]) - 50))["version"] == 1
+    assert registry.lookup(wallet.address, str(int(clock[0])))["version"] == 2
+    with pytest.raises(Exception) as excinfo:
+        registry.lookup(wallet.address, str(int(clock[0]) - 500))
+    assert excinfo.value.status == 404
+
+
+def test_batch_lookup_of_100_addresses_is_one_dynamodb_round_trip(api, domain, wallet):
+    from eth_account import Account
+
+    registered = [Account.create() for _ in range(3)]
+    for account in registered:
+        post(api, "/keys", registration_body(account, domain))
+    addresses = [a.address for a in registered] + [Account.create().address for _ in range(97)]
+    calls = []
+    client = bootstrap.registry()._records._table.meta.client
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    response = post(api, "/batch-lookup", {"addresses": addresses})
+    assert response.status_code == 200
+    result = json.loads(response.body)
+    assert (result["countFound"], result["countNotFound"]) == (3, 97)
+    assert [r["found"] for r in result["results"][:4]] == [True, True, True, False]
+    assert calls == ["BatchGetItem"]
+
+
+def test_batch_lookup_rejects_duplicates(api, wallet):
+    response = post(api, "/batch-lookup", {"addresses": [wallet.address, wallet.address.lower()]})
+    assert response.status_code == 400
+
+
+def test_batch_lookup_rejects_more_than_100_addresses(api):
+    from eth_account import Account
+
+    assert post(api, "/batch-lookup", {"addresses": [Account.create().address for _ in range(101)]}).status_code == 400
+
+
+def test_the_per_wallet_write_quota_answers_429_with_retry_after(stack, domain, wallet):
+    table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).Table(bootstrap.settings().quotas_table)
+    registry = registry_with(stack, domain, quotas=Quotas(table, wallet_writes_per_day=1, source_requests_per_minute=0))
+    registry.register(registration_body(wallet, domain, version=1))
+    with pytest.raises(QuotaExceeded) as excinfo:
+        registry.register(registration_body(wallet, domain, version=2))
+    assert 0 < excinfo.value.retry_after_s <= 86400
+
+
+def test_the_per_source_rate_limit_answers_429_with_retry_after_on_writes(api, monkeypatch):
+    import app
+
+    monkeypatch.setenv("SOURCE_REQUESTS_PER_MINUTE", "3")
+    bootstrap.reset()
+    # chalice's test client always reports one source IP, shared by every test: give this test its own.
+    source = f"test-source-{time.time_ns()}"
+    monkeypatch.setattr(app, "_source", lambda: source)
+    statuses = [post(api, "/keys", {}).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    limited = post(api, "/keys/0x" + "11" * 20 + "/revocation", {})
+    assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
+    assert json.loads(limited.body)["code"] == "quota-exceeded"
+
+
+def test_reads_write_nothing_and_are_never_limited_by_the_registry(api, monkeypatch):
+    """Given a per-source limit of 1, when one source reads every GET route and batch-lookup many times,
+    then no read is refused and no DynamoDB write is made (reads are limited at the edge: infra/chalice-merge.yaml)."""
+    import app
+
+    monkeypatch.setenv("SOURCE_REQUESTS_PER_MINUTE", "1")
+    bootstrap.reset()
+    monkeypatch.setattr(app, "_source", lambda: f"reader-{time.time_ns()}")
+    writes = []
+    bootstrap.quotas()._table.meta.client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **kwargs: writes.append(1))
+    address = "0x" + "22" * 20
+    statuses = {api.http.get(path).status_code for path in ("/config", "/openapi.json", f"/keys/{address}", f"/keys/{address}/history") for _ in range(3)}
+    statuses.add(post(api, "/batch-lookup", {"addresses": [address]}).status_code)
+
+    assert statuses == {200, 404}
+    assert writes == []
+
+
+def test_resubmitting_the_current_bundle_creates_no_new_job(stack, domain, wallet):
+    body = registration_body(wallet, domain)
+    registry = registry_with(stack, domain)
+    registry.register(body)
+    sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint)
+    sent = []
+    sqs.meta.events.register("before-call.sqs.SendMessage", lambda **kwargs: sent.append(1))
+    created, _ = registry_with(stack, domain, queue=JobQueue(sqs, bootstrap.settings().jobs_queue_name)).register(body)
+    assert (created, sent) == (False, [])

@@ -1,0 +1,119 @@
+"""Reading CloudFormation templates and IAM policies in tests: YAML short-form tags, a tiny policy evaluator."""
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
+MERGE_TEMPLATE_PATH = REPO_ROOT / "infra" / "chalice-merge.yaml"
+CHALICE_DIR = REPO_ROOT / ".chalice"
+CLOUD_STAGES = ("dev", "prod")
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_Loader.add_multi_constructor("!", _intrinsic)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_Loader)
+
+
+def chalice_config() -> dict[str, Any]:
+    return json.loads((CHALICE_DIR / "config.json").read_text())
+
+
+def stage_env(stage: str) -> dict[str, str]:
+    config = chalice_config()
+    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def function_setting(stage: str, function: str, name: str) -> Any:
+    """A per-function Chalice setting, looked up in Chalice's order (stage function, stage, function, top)."""
+    config = chalice_config()
+    stage_config = config["stages"][stage]
+    for scope in (stage_config.get("lambda_functions", {}).get(function, {}), stage_config,
+                  config.get("lambda_functions", {}).get(function, {}), config):
+        if name in scope:
+            return scope[name]
+    return None
+
+
+def policy_file(stage: str, function: str) -> dict[str, Any]:
+    return json.loads((CHALICE_DIR / function_setting(stage, function, "iam_policy_file")).read_text())
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def allowed_actions(policy: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(action, resource, condition) for every Allow statement of an identity policy."""
+    return [
+        (action, resource, statement.get("Condition", {}))
+        for statement in policy["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    ]
+
+
+def _principal_matches(principal: Any, principal_arn: str) -> bool:
+    if principal == "*":
+        return True
+    account = principal_arn.split(":")[4]
+    for entry in as_list(principal.get("AWS", [])):
+        if entry in ("*", principal_arn, f"arn:aws:iam::{account}:root"):
+            return True
+    return False
+
+
+def _conditions_hold(condition: dict[str, Any], principal_arn: str) -> bool:
+    for operator, tests in condition.items():
+        for key, expected in tests.items():
+            if key != "aws:PrincipalArn" or operator not in ("ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"):
+                raise NotImplementedError(f"{operator} {key}")
+            matches = any(fnmatch.fnmatchcase(principal_arn, pattern) for pattern in as_list(expected))
+            if matches == operator.startswith("ArnNot"):
+                return False
+    return True
+
+
+def key_policy_allows(policy: dict[str, Any], principal_arn: str, action: str) -> bool:
+    """Whether a KMS key policy lets `principal_arn` (a role in the key's account) call `action`.
+
+    An Allow to the account root counts as allowing the principal (its own IAM policy must allow it too, which
+    the identity policy tests check separately); any matching Deny wins.
+    """
+    verdict = False
+    for statement in policy["Statement"]:
+        if not any(fnmatch.fnmatchcase(action, pattern) for pattern in as_list(statement["Action"])):
+            continue
+        if not _principal_matches(statement["Principal"], principal_arn):
+            continue
+        if not _conditions_hold(statement.get("Condition", {}), principal_arn):
+            continue
+        if statement["Effect"] == "Deny":
+            return False
+        verdict = True
+    return verdict
