@@ -1,9 +1,11 @@
 """HTTP and queue entry points: parse, call a use case, map errors. Nothing else lives here."""
+
 import functools
 import json
 import os
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Chalice, CORSConfig, Rate, Response
 
@@ -46,7 +48,9 @@ app.api.cors = CORSConfig(
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+    return Response(
+        body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 def _problem(error: RegistryError) -> Response:
@@ -105,7 +109,7 @@ def _source() -> str:
     return identity.get("sourceIp") or "unknown"
 
 
-def _query(name: str) -> Optional[str]:
+def _query(name: str) -> str | None:
     return (app.current_request.query_params or {}).get(name)
 
 
@@ -165,7 +169,9 @@ def log_head() -> Response:
 
 @route("/log/inclusion", "GET")
 def log_inclusion() -> Response:
-    return _json_response(200, bootstrap.log_queries().inclusion(_query("wallet"), _query("version"), _query("treeSize")))
+    return _json_response(
+        200, bootstrap.log_queries().inclusion(_query("wallet"), _query("version"), _query("treeSize"))
+    )
 
 
 @route("/log/consistency", "GET")
@@ -234,7 +240,9 @@ def _method_not_allowed(allowed: tuple[str, ...]) -> Callable[..., Response]:
 _DECLARED: dict[str, tuple[str, ...]] = {path: tuple(methods) for path, methods in app.routes.items()}
 for _index, (_path, _allowed) in enumerate(_DECLARED.items()):
     _others = [method for method in ROUTABLE_METHODS if method not in _allowed]
-    app.route(_path, methods=_others, content_types=ACCEPTED_CONTENT_TYPES, name=f"method_not_allowed_{_index}")(_method_not_allowed(_allowed))
+    app.route(_path, methods=_others, content_types=ACCEPTED_CONTENT_TYPES, name=f"method_not_allowed_{_index}")(
+        _method_not_allowed(_allowed)
+    )
 
 
 # chalice deploy/package import this module with the stage's environment, so the queue, the batching and the

@@ -17,6 +17,7 @@ Prints import_ratio, cold_request_ratio, warm_post_ratio and warm_get_ratio (tar
 
     python -m bench.api --json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,15 +63,29 @@ def progress(text: str) -> None:
     print(f"[bench.api] {text}", file=sys.stderr, flush=True)
 
 
-def api_event(method: str, path: str, body: Any = None, path_parameters: dict[str, str] | None = None, resource: str | None = None) -> dict[str, Any]:
+def api_event(
+    method: str, path: str, body: Any = None, path_parameters: dict[str, str] | None = None, resource: str | None = None
+) -> dict[str, Any]:
     """An API Gateway (REST, proxy) event as Lambda hands it to the API function."""
     return {
-        "resource": resource or path, "path": path, "httpMethod": method,
-        "headers": {"content-type": "application/json", "host": "bench.local"}, "multiValueHeaders": {},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": path_parameters,
-        "stageVariables": None, "isBase64Encoded": False, "body": None if body is None else json.dumps(body),
-        "requestContext": {"resourcePath": resource or path, "httpMethod": method, "stage": "api", "requestId": "bench",
-                           "identity": {"sourceIp": "198.51.100.7"}},
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"content-type": "application/json", "host": "bench.local"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "isBase64Encoded": False,
+        "body": None if body is None else json.dumps(body),
+        "requestContext": {
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "stage": "api",
+            "requestId": "bench",
+            "identity": {"sourceIp": "198.51.100.7"},
+        },
     }
 
 
@@ -78,7 +94,15 @@ def get_event(wallet: str) -> dict[str, Any]:
 
 
 def _child_seconds(code: str, env: dict[str, str], *args: str) -> float:
-    result = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
     return float(result.stdout.strip().splitlines()[-1])
@@ -116,8 +140,12 @@ class BareIo:
 
     def get(self, wallet: str) -> None:
         answer = self.dynamodb.query(
-            TableName=self.records, KeyConditionExpression="wallet = :w AND version > :head",
-            ExpressionAttributeValues={":w": {"S": wallet.lower()}, ":head": {"N": "0"}}, ScanIndexForward=False, Limit=2, ConsistentRead=True,
+            TableName=self.records,
+            KeyConditionExpression="wallet = :w AND version > :head",
+            ExpressionAttributeValues={":w": {"S": wallet.lower()}, ":head": {"N": "0"}},
+            ScanIndexForward=False,
+            Limit=2,
+            ConsistentRead=True,
         )
         assert answer["Items"]
 
@@ -126,45 +154,115 @@ class BareIo:
         key = wallet.lower()
         # As the API does: the per-source rate limit, then one transaction charging the wallet's quota and the
         # source's and everyone's daily write budgets (all on, with limits the benchmark never reaches).
-        count = {"UpdateExpression": "ADD #count :one SET expiresAt = :expires", "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
-                 "ExpressionAttributeNames": {"#count": "count"}}
+        count = {
+            "UpdateExpression": "ADD #count :one SET expiresAt = :expires",
+            "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+            "ExpressionAttributeNames": {"#count": "count"},
+        }
         minute, day = now - now % 60, now - now % 86400
-        self.dynamodb.update_item(TableName=self.quotas, Key={"key": {"S": f"source#bare{n}#{minute}"}}, **count,
-                                  ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": "1000000"}, ":expires": {"N": str(minute + 120)}})
-        self.dynamodb.transact_write_items(TransactItems=[
-            {"Update": {"TableName": self.quotas, "Key": {"key": {"S": f"{subject}#{day}"}}, **count,
-                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": "1000000"}, ":expires": {"N": str(day + 2 * 86400)}}}}
-            for subject in (f"wallet#{key}", f"writes#source#bare{n}", "writes#global-bare")
-        ])
+        self.dynamodb.update_item(
+            TableName=self.quotas,
+            Key={"key": {"S": f"source#bare{n}#{minute}"}},
+            **count,
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":limit": {"N": "1000000"},
+                ":expires": {"N": str(minute + 120)},
+            },
+        )
+        self.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self.quotas,
+                        "Key": {"key": {"S": f"{subject}#{day}"}},
+                        **count,
+                        "ExpressionAttributeValues": {
+                            ":one": {"N": "1"},
+                            ":limit": {"N": "1000000"},
+                            ":expires": {"N": str(day + 2 * 86400)},
+                        },
+                    }
+                }
+                for subject in (f"wallet#{key}", f"writes#source#bare{n}", "writes#global-bare")
+            ]
+        )
         self.dynamodb.query(
-            TableName=self.records, KeyConditionExpression="wallet = :w AND version > :head",
-            ExpressionAttributeValues={":w": {"S": key}, ":head": {"N": "0"}}, ScanIndexForward=False, Limit=1, ConsistentRead=True,
+            TableName=self.records,
+            KeyConditionExpression="wallet = :w AND version > :head",
+            ExpressionAttributeValues={":w": {"S": key}, ":head": {"N": "0"}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
         )
         answer = self.http.post(
-            self.env["PINNING_API_URL"].rstrip("/") + "/pinning/pinFileToIPFS", headers={"Authorization": f"Bearer {self.env['PINNING_JWT']}"},
+            self.env["PINNING_API_URL"].rstrip("/") + "/pinning/pinFileToIPFS",
+            headers={"Authorization": f"Bearer {self.env['PINNING_JWT']}"},
             files={"file": (f"bare-{key}.json", document, "application/json")},
-            data={"pinataOptions": json.dumps({"cidVersion": 1}), "pinataMetadata": json.dumps({"name": f"bare-{key}"})}, timeout=10,
+            data={
+                "pinataOptions": json.dumps({"cidVersion": 1}),
+                "pinataMetadata": json.dumps({"name": f"bare-{key}"}),
+            },
+            timeout=10,
         )
         cid = answer.json()["IpfsHash"]
         text = document.decode()
-        self.dynamodb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": self.records, "ConditionExpression": "attribute_not_exists(wallet)", "Item": {
-                "wallet": {"S": key}, "version": {"N": "1"}, "walletEip55": {"S": wallet}, "cid": {"S": cid}, "document": {"S": text},
-                "status": {"S": "pinned"}, "createdAt": {"N": str(now)}, "updatedAt": {"N": str(now)}, "kind": {"S": "key"},
-                "signerCheck": {"S": '{"method": "ecrecover"}'}}}},
-            {"Update": {"TableName": self.records, "Key": {"wallet": {"S": key}, "version": {"N": "0"}},
+        self.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self.records,
+                        "ConditionExpression": "attribute_not_exists(wallet)",
+                        "Item": {
+                            "wallet": {"S": key},
+                            "version": {"N": "1"},
+                            "walletEip55": {"S": wallet},
+                            "cid": {"S": cid},
+                            "document": {"S": text},
+                            "status": {"S": "pinned"},
+                            "createdAt": {"N": str(now)},
+                            "updatedAt": {"N": str(now)},
+                            "kind": {"S": "key"},
+                            "signerCheck": {"S": '{"method": "ecrecover"}'},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.records,
+                        "Key": {"wallet": {"S": key}, "version": {"N": "0"}},
                         "UpdateExpression": "SET #latestVersion = :latestVersion, #walletEip55 = :walletEip55, #keyVersion = :keyVersion, #cid = :cid, #document = :document REMOVE #revocation",
                         "ConditionExpression": "attribute_not_exists(wallet)",
-                        "ExpressionAttributeNames": {f"#{n}": n for n in ("latestVersion", "walletEip55", "keyVersion", "cid", "document", "revocation")},
-                        "ExpressionAttributeValues": {":latestVersion": {"N": "1"}, ":walletEip55": {"S": wallet}, ":keyVersion": {"N": "1"},
-                                                      ":cid": {"S": cid}, ":document": {"S": text}}}},
-        ])
-        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"cid": cid, "kind": "set", "version": 1, "wallet": wallet}, sort_keys=True))
+                        "ExpressionAttributeNames": {
+                            f"#{n}": n
+                            for n in ("latestVersion", "walletEip55", "keyVersion", "cid", "document", "revocation")
+                        },
+                        "ExpressionAttributeValues": {
+                            ":latestVersion": {"N": "1"},
+                            ":walletEip55": {"S": wallet},
+                            ":keyVersion": {"N": "1"},
+                            ":cid": {"S": cid},
+                            ":document": {"S": text},
+                        },
+                    }
+                },
+            ]
+        )
+        self.sqs.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=json.dumps({"cid": cid, "kind": "set", "version": 1, "wallet": wallet}, sort_keys=True),
+        )
         self.dynamodb.update_item(
-            TableName=self.records, Key={"wallet": {"S": key}, "version": {"N": "1"}},
-            UpdateExpression="SET #status = :status, #updated_at = :updated_at", ConditionExpression="attribute_exists(wallet) AND #status IN (:pinned)",
+            TableName=self.records,
+            Key={"wallet": {"S": key}, "version": {"N": "1"}},
+            UpdateExpression="SET #status = :status, #updated_at = :updated_at",
+            ConditionExpression="attribute_exists(wallet) AND #status IN (:pinned)",
             ExpressionAttributeNames={"#status": "status", "#updated_at": "updatedAt"},
-            ExpressionAttributeValues={":status": {"S": "queued"}, ":updated_at": {"N": str(now)}, ":pinned": {"S": "pinned"}},
+            ExpressionAttributeValues={
+                ":status": {"S": "queued"},
+                ":updated_at": {"N": str(now)},
+                ":pinned": {"S": "pinned"},
+            },
         )
         self.dynamodb.get_item(TableName=self.records, Key={"wallet": {"S": key}, "version": {"N": "1"}})
 
@@ -177,8 +275,14 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     from dmtp_protocol.messages import Domain
     from tests.support.bundles import registration_body
 
-    env = {**os.environ, **stack.env, "SOURCE_REQUESTS_PER_MINUTE": "1000000",
-           "WRITES_PER_DAY": "1000000", "SOURCE_WRITES_PER_DAY": "1000000", "PYTHONPATH": str(REPO_ROOT)}
+    env = {
+        **os.environ,
+        **stack.env,
+        "SOURCE_REQUESTS_PER_MINUTE": "1000000",
+        "WRITES_PER_DAY": "1000000",
+        "SOURCE_WRITES_PER_DAY": "1000000",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
     os.environ.update(env)
     bootstrap.reset()
     domain = Domain(int(stack.env["CHAIN_ID"]), stack.registry_address)
@@ -197,12 +301,16 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     progress(f"stack up; reading {wallet}")
 
     # (a) import
-    import_app, import_bare = side_by_side(args.imports, lambda: _child_seconds(IMPORT_APP, env), lambda: _child_seconds(IMPORT_BARE, env))
+    import_app, import_bare = side_by_side(
+        args.imports, lambda: _child_seconds(IMPORT_APP, env), lambda: _child_seconds(IMPORT_BARE, env)
+    )
     progress(f"import: app {import_app * 1000:.0f} ms, chalice+boto3 {import_bare * 1000:.0f} ms")
 
     # (b) cold first request
     event = json.dumps(get_event(wallet))
-    cold_app, cold_bare = side_by_side(args.colds, lambda: _child_seconds(COLD_APP, env, event), lambda: _child_seconds(COLD_BARE, env, wallet.lower()))
+    cold_app, cold_bare = side_by_side(
+        args.colds, lambda: _child_seconds(COLD_APP, env, event), lambda: _child_seconds(COLD_BARE, env, wallet.lower())
+    )
     progress(f"cold GET: app {cold_app * 1000:.0f} ms, bare boto3 {cold_bare * 1000:.0f} ms")
 
     # (c) warm: bodies signed beforehand (the client's work, not the API's)
@@ -220,19 +328,27 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
         iter_timer(lambda i: call(post_event(posts[i]), 202), start=3),
         iter_timer(lambda i: bare.post(bare_wallets[i], documents[i], i), start=3),
     )
-    warm_get_app, warm_get_bare = side_by_side(args.warm, lambda: timed(lambda: call(get_event(wallet), 200)), lambda: timed(lambda: bare.get(wallet)))
-    progress(f"warm POST: app {warm_post_app * 1000:.1f} ms, bare {warm_post_bare * 1000:.1f} ms; "
-             f"warm GET: app {warm_get_app * 1000:.2f} ms, bare {warm_get_bare * 1000:.2f} ms")
+    warm_get_app, warm_get_bare = side_by_side(
+        args.warm, lambda: timed(lambda: call(get_event(wallet), 200)), lambda: timed(lambda: bare.get(wallet))
+    )
+    progress(
+        f"warm POST: app {warm_post_app * 1000:.1f} ms, bare {warm_post_bare * 1000:.1f} ms; "
+        f"warm GET: app {warm_get_app * 1000:.2f} ms, bare {warm_get_bare * 1000:.2f} ms"
+    )
 
     return {
         "import_ratio": round(import_app / import_bare, 3),
         "cold_request_ratio": round(cold_app / cold_bare, 3),
         "warm_post_ratio": round(warm_post_app / warm_post_bare, 3),
         "warm_get_ratio": round(warm_get_app / warm_get_bare, 3),
-        "import_app_s": round(import_app, 4), "import_chalice_boto3_s": round(import_bare, 4),
-        "cold_get_app_s": round(cold_app, 4), "cold_get_bare_boto3_s": round(cold_bare, 4),
-        "warm_post_app_ms": round(warm_post_app * 1000, 2), "warm_post_bare_ms": round(warm_post_bare * 1000, 2),
-        "warm_get_app_ms": round(warm_get_app * 1000, 3), "warm_get_bare_ms": round(warm_get_bare * 1000, 3),
+        "import_app_s": round(import_app, 4),
+        "import_chalice_boto3_s": round(import_bare, 4),
+        "cold_get_app_s": round(cold_app, 4),
+        "cold_get_bare_boto3_s": round(cold_bare, 4),
+        "warm_post_app_ms": round(warm_post_app * 1000, 2),
+        "warm_post_bare_ms": round(warm_post_bare * 1000, 2),
+        "warm_get_app_ms": round(warm_get_app * 1000, 3),
+        "warm_get_bare_ms": round(warm_get_bare * 1000, 3),
         "get_dynamodb_requests": dynamodb_requests_of(lambda: call(get_event(wallet), 200)),
         "runs": {"imports": args.imports, "colds": args.colds, "warm": args.warm},
         "targets": {"import_ratio": 1.15, "warm_post_ratio": 1.3, "warm_get_ratio": 1.3},
@@ -266,7 +382,9 @@ def dynamodb_requests_of(action: Callable[[], Any]) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.api", description="API cold start and overhead against bare Chalice/boto3")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.api", description="API cold start and overhead against bare Chalice/boto3"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--imports", type=int, default=15, help="import runs of each side")
     parser.add_argument("--colds", type=int, default=9, help="cold-request runs of each side")

@@ -35,6 +35,7 @@ p50/p99_accept_to_confirmed_s: from the 202 to the record's confirmed status (it
 
 Prints one JSON object on stdout; progress goes to stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,9 +50,10 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import requests
 
@@ -97,16 +99,28 @@ class SoakConfig:
     duplicate_share: float = 0.03
     duplicate_delay_s: float = 20.0
     quiesce_timeout_s: float = 600.0
-    log_dir: Optional[str] = None
+    log_dir: str | None = None
 
     @classmethod
-    def short(cls, seed: int = 7, **changes: Any) -> "SoakConfig":
+    def short(cls, seed: int = 7, **changes: Any) -> SoakConfig:
         """The make-test run: every kind of fault, durations shortened (the node still stops for longer than
         the worker's 10 s RPC timeout, so calls time out rather than only wait)."""
         base = dict(
-            n=300, seed=seed, clients=4, rate=8.0, visibility_timeout_s=10, worker_kills=5, monitor_kills=1,
-            sigstop_s=12.0, pinning_5xx_bursts=2, pinning_timeout_bursts=1, burst_s=1.0, reorgs=1,
-            duplicate_share=0.08, duplicate_delay_s=8.0, quiesce_timeout_s=150.0,
+            n=300,
+            seed=seed,
+            clients=4,
+            rate=8.0,
+            visibility_timeout_s=10,
+            worker_kills=5,
+            monitor_kills=1,
+            sigstop_s=12.0,
+            pinning_5xx_bursts=2,
+            pinning_timeout_bursts=1,
+            burst_s=1.0,
+            reorgs=1,
+            duplicate_share=0.08,
+            duplicate_delay_s=8.0,
+            quiesce_timeout_s=150.0,
         )
         base.update(changes)
         return cls(**base)
@@ -203,7 +217,16 @@ class Client(threading.Thread):
 
     RETRY_STATUSES = (500, 502, 503, 504)
 
-    def __init__(self, index: int, api_url: str, domain: dict[str, Any], ledger: Ledger, pacer: Pacer, config: SoakConfig, stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        index: int,
+        api_url: str,
+        domain: dict[str, Any],
+        ledger: Ledger,
+        pacer: Pacer,
+        config: SoakConfig,
+        stopping: threading.Event,
+    ) -> None:
         super().__init__(name=f"client-{index}", daemon=True)
         self.index = index
         self.api_url = api_url
@@ -214,7 +237,7 @@ class Client(threading.Thread):
         self.stopping = stopping
         self.rng = random.Random(config.seed * 1000 + index)
         self.wallets: list[WalletState] = []
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
         self.session = requests.Session()
 
     def run(self) -> None:
@@ -223,7 +246,7 @@ class Client(threading.Thread):
                 self.pacer.wait()
                 if not self._one():
                     self.ledger.release()
-        except BaseException as exc:  # noqa: BLE001 (reported by the driver)
+        except BaseException as exc:
             self.error = exc
             self.stopping.set()
 
@@ -235,31 +258,51 @@ class Client(threading.Thread):
         signature_type = self.rng.choice(("eip712", "eip191"))
         if draw < self.config.revocation_share and keyed:
             wallet = self.rng.choice(keyed)
-            body = build_revocation(wallet.private_key, self.domain["chainId"], self.domain["registry"], wallet.version, wallet.public_key, signature_type=signature_type)
+            body = build_revocation(
+                wallet.private_key,
+                self.domain["chainId"],
+                self.domain["registry"],
+                wallet.version,
+                wallet.public_key,
+                signature_type=signature_type,
+            )
             answer = self._submit(f"/keys/{wallet.address}/revocation", body, wallet.version + 1)
             if answer is None:
                 return False
             wallet.version += 1
             wallet.revoked = True
-            self.ledger.accept(Accepted(wallet.address, wallet.version, "revocation", wallet.cid, time.time(), self.index))
+            self.ledger.accept(
+                Accepted(wallet.address, wallet.version, "revocation", wallet.cid, time.time(), self.index)
+            )
             return True
         if draw < self.config.revocation_share + self.config.rotation_share and self.wallets:
             wallet = self.rng.choice(self.wallets)
         else:
             key = "0x" + self.rng.randbytes(32).hex()
             wallet = WalletState(key, wallet_address(key))
-        body, pair = build_registration(wallet.private_key, self.domain["chainId"], self.domain["registry"], version=wallet.version + 1, signature_type=signature_type)
+        body, pair = build_registration(
+            wallet.private_key,
+            self.domain["chainId"],
+            self.domain["registry"],
+            version=wallet.version + 1,
+            signature_type=signature_type,
+        )
         answer = self._submit("/keys", body, wallet.version + 1)
         if answer is None:
             return False
         if wallet.version == 0:
             self.wallets.append(wallet)
         wallet.version += 1
-        wallet.key_version, wallet.public_key, wallet.cid, wallet.revoked = wallet.version, pair.public_key_hex, answer["cid"], False
+        wallet.key_version, wallet.public_key, wallet.cid, wallet.revoked = (
+            wallet.version,
+            pair.public_key_hex,
+            answer["cid"],
+            False,
+        )
         self.ledger.accept(Accepted(wallet.address, wallet.version, "key", answer["cid"], time.time(), self.index))
         return True
 
-    def _submit(self, path: str, body: dict[str, Any], version: int) -> Optional[dict[str, Any]]:
+    def _submit(self, path: str, body: dict[str, Any], version: int) -> dict[str, Any] | None:
         """POST until a 2xx (the record's view), or None after a refusal that retrying cannot change.
         5xx answers and timeouts are retried with the same body, as a client does."""
         delay = 0.3
@@ -286,7 +329,7 @@ class Client(threading.Thread):
             delay = min(delay * 1.5, 3.0)
         return None
 
-    def _stored(self, address: str, version: int) -> Optional[dict[str, Any]]:
+    def _stored(self, address: str, version: int) -> dict[str, Any] | None:
         """The stored write `version` of the wallet (looked up until the API answers), or None."""
         for _ in range(20):
             try:
@@ -366,19 +409,27 @@ class Duplicator(threading.Thread):
                     if self.closing and not self.due:
                         return
                     self.lock.wait(timeout=(self.due[0][0] - time.monotonic()) if self.due else 0.5)
-            for attempt in range(20):
+            for _attempt in range(20):
                 try:
                     self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
                     self.sent += 1
                     break
-                except Exception:  # noqa: BLE001 (moto busy: try again)
+                except Exception:
                     time.sleep(0.5)
 
 
 class FaultInjector(threading.Thread):
     """Runs the seeded fault schedule: each fault when the accepted count reaches its point, one at a time."""
 
-    def __init__(self, stack: Any, ledger: Ledger, config: SoakConfig, rng: random.Random, started: float, stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        stack: Any,
+        ledger: Ledger,
+        config: SoakConfig,
+        rng: random.Random,
+        started: float,
+        stopping: threading.Event,
+    ) -> None:
         super().__init__(name="faults", daemon=True)
         self.stack = stack
         self.ledger = ledger
@@ -387,11 +438,14 @@ class FaultInjector(threading.Thread):
         self.started = started
         self.stopping = stopping
         self.done: list[FaultRecord] = []
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
         kinds = (
-            ["worker_kill9"] * config.worker_kills + ["monitor_kill9"] * config.monitor_kills
-            + ["anvil_sigstop"] * config.sigstops + ["anvil_restart"] * config.anvil_restarts
-            + ["pinning_5xx"] * config.pinning_5xx_bursts + ["pinning_timeout"] * config.pinning_timeout_bursts
+            ["worker_kill9"] * config.worker_kills
+            + ["monitor_kill9"] * config.monitor_kills
+            + ["anvil_sigstop"] * config.sigstops
+            + ["anvil_restart"] * config.anvil_restarts
+            + ["pinning_5xx"] * config.pinning_5xx_bursts
+            + ["pinning_timeout"] * config.pinning_timeout_bursts
             + ["reorg"] * config.reorgs
         )
         # Points spread over 5%..85% of the input, so the last faults still meet traffic and recovery shows.
@@ -410,7 +464,7 @@ class FaultInjector(threading.Thread):
                 progress(f"fault {kind} at {record.at_accepted} accepted")
                 getattr(self, "_" + kind)(record)
                 self.done.append(record)
-        except BaseException as exc:  # noqa: BLE001 (reported by the driver)
+        except BaseException as exc:
             self.error = exc
             progress(f"fault injector failed: {exc!r}")
 
@@ -443,8 +497,10 @@ class FaultInjector(threading.Thread):
         started = time.monotonic()
         self.stack.anvil.restart()
         record.detail = {
-            "head_before": before, "head_after": int(self.stack.anvil.rpc("eth_blockNumber"), 16),
-            "pending_txs_dropped": int(pending, 16) - int(latest, 16), "seconds": round(time.monotonic() - started, 2),
+            "head_before": before,
+            "head_after": int(self.stack.anvil.rpc("eth_blockNumber"), 16),
+            "pending_txs_dropped": int(pending, 16) - int(latest, 16),
+            "seconds": round(time.monotonic() - started, 2),
         }
 
     def _pinning_5xx(self, record: FaultRecord) -> None:
@@ -470,7 +526,9 @@ class FaultInjector(threading.Thread):
         deadline = time.monotonic() + 90
         while True:
             head = int(anvil.rpc("eth_blockNumber"), 16)
-            blocks = [anvil.rpc("eth_getBlockByNumber", [hex(number), False]) for number in range(head - depth + 1, head + 1)]
+            blocks = [
+                anvil.rpc("eth_getBlockByNumber", [hex(number), False]) for number in range(head - depth + 1, head + 1)
+            ]
             removed = sum(len(block["transactions"]) for block in blocks if block)
             if removed or time.monotonic() > deadline:
                 break
@@ -488,12 +546,17 @@ class ChainReader:
 
         self.url = rpc_url
         self.registry = registry.lower()
-        self.topics = {"0x" + keccak256(KEY_UPDATED.encode()).hex(): "key", "0x" + keccak256(KEY_REVOKED.encode()).hex(): "revocation"}
+        self.topics = {
+            "0x" + keccak256(KEY_UPDATED.encode()).hex(): "key",
+            "0x" + keccak256(KEY_REVOKED.encode()).hex(): "revocation",
+        }
         self.key_of_selector = keccak256(b"keyOf(address)")[:4].hex()
         self.session = requests.Session()
 
     def call(self, method: str, params: list[Any]) -> Any:
-        answer = self.session.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=60).json()
+        answer = self.session.post(
+            self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=60
+        ).json()
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")
         return answer["result"]
@@ -515,24 +578,39 @@ class ChainReader:
         head = int(self.call("eth_blockNumber", []), 16)
         events = []
         for start in range(0, head + 1, LOG_CHUNK_BLOCKS):
-            logs = self.call("eth_getLogs", [{
-                "fromBlock": hex(start), "toBlock": hex(min(head, start + LOG_CHUNK_BLOCKS - 1)),
-                "address": self.registry, "topics": [list(self.topics)],
-            }])
+            logs = self.call(
+                "eth_getLogs",
+                [
+                    {
+                        "fromBlock": hex(start),
+                        "toBlock": hex(min(head, start + LOG_CHUNK_BLOCKS - 1)),
+                        "address": self.registry,
+                        "topics": [list(self.topics)],
+                    }
+                ],
+            )
             for log in logs:
                 data = bytes.fromhex(log["data"][2:])
-                events.append({
-                    "kind": self.topics[log["topics"][0]],
-                    "wallet": "0x" + log["topics"][1][-40:],
-                    "digest": data[:32],
-                    "version": int.from_bytes(data[32:64], "big"),
-                    "block": int(log["blockNumber"], 16),
-                    "tx": log["transactionHash"],
-                })
+                events.append(
+                    {
+                        "kind": self.topics[log["topics"][0]],
+                        "wallet": "0x" + log["topics"][1][-40:],
+                        "digest": data[:32],
+                        "version": int.from_bytes(data[32:64], "big"),
+                        "block": int(log["blockNumber"], 16),
+                        "tx": log["transactionHash"],
+                    }
+                )
         return events
 
     def key_states(self, wallets: list[str]) -> dict[str, tuple[bytes, bool]]:
-        calls = [("eth_call", [{"to": self.registry, "data": "0x" + self.key_of_selector + "00" * 12 + w[2:].lower()}, "latest"]) for w in wallets]
+        calls = [
+            (
+                "eth_call",
+                [{"to": self.registry, "data": "0x" + self.key_of_selector + "00" * 12 + w[2:].lower()}, "latest"],
+            )
+            for w in wallets
+        ]
         states = {}
         for wallet, result in zip(wallets, self.batch(calls)):
             raw = bytes.fromhex(result[2:])
@@ -556,10 +634,18 @@ def wait_quiescent(stack: Any, ledger: Ledger, duplicator: Duplicator, config: S
     deadline = time.monotonic() + config.quiesce_timeout_s
     while True:
         found = records.get_many(keys, documents=False)
-        open_count = sum(1 for key in keys if (r := found.get((key[0].lower(), key[1]))) is None or r.status not in FINAL_STATUSES)
-        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-        queued = int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-        progress(f"waiting: {open_count} records not final, {queued} messages in the queue, {len(duplicator.due)} duplicates due")
+        open_count = sum(
+            1 for key in keys if (r := found.get((key[0].lower(), key[1]))) is None or r.status not in FINAL_STATUSES
+        )
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        queued = int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+        progress(
+            f"waiting: {open_count} records not final, {queued} messages in the queue, {len(duplicator.due)} duplicates due"
+        )
         if open_count == 0 and queued == 0 and not duplicator.due:
             return True
         if time.monotonic() > deadline:
@@ -597,15 +683,31 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
         found = writes.get(key, [])
         if len(found) > 1:
             counts["written_twice"] += 1
-            twice_detail.append({"wallet": entry.wallet, "version": entry.version, "txs": [e["tx"] for e in found], "blocks": [e["block"] for e in found]})
+            twice_detail.append(
+                {
+                    "wallet": entry.wallet,
+                    "version": entry.version,
+                    "txs": [e["tx"] for e in found],
+                    "blocks": [e["block"] for e in found],
+                }
+            )
         if found:
             wanted = digest_from_cid(entry.cid)
             if any(e["kind"] != entry.kind or e["digest"] != wanted for e in found):
                 counts["wrong_write"] += 1
-                mismatch_detail.append({"wallet": entry.wallet, "version": entry.version, "kind": entry.kind, "events": [(e["kind"], "0x" + e["digest"].hex()) for e in found]})
+                mismatch_detail.append(
+                    {
+                        "wallet": entry.wallet,
+                        "version": entry.version,
+                        "kind": entry.kind,
+                        "events": [(e["kind"], "0x" + e["digest"].hex()) for e in found],
+                    }
+                )
             counts["confirmed"] += 1
             if status != STATUS_CONFIRMED:
-                disagree_detail.append({"wallet": entry.wallet, "version": entry.version, "status": status, "tx": found[0]["tx"]})
+                disagree_detail.append(
+                    {"wallet": entry.wallet, "version": entry.version, "status": status, "tx": found[0]["tx"]}
+                )
             elif record is not None:
                 latencies.append(max(0.0, record.updated_at + 0.5 - entry.accepted_at))
         elif status == STATUS_SUPERSEDED:
@@ -614,21 +716,43 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
                 counts["superseded"] += 1
             else:
                 counts["lost"] += 1
-                lost_detail.append({"wallet": entry.wallet, "version": entry.version, "kind": entry.kind, "status": status, "why": "superseded, but no newer version is on chain"})
+                lost_detail.append(
+                    {
+                        "wallet": entry.wallet,
+                        "version": entry.version,
+                        "kind": entry.kind,
+                        "status": status,
+                        "why": "superseded, but no newer version is on chain",
+                    }
+                )
         elif status == STATUS_FAILED:
             counts["failed"] += 1
             failed_reasons[(record.error if record else None) or "no reason"] += 1
-            detail = {"wallet": entry.wallet, "version": entry.version, "kind": entry.kind, "nonce": record.nonce if record else None,
-                      "tx_hash": record.tx_hash if record else None, "block": record.block_number if record else None}
+            detail = {
+                "wallet": entry.wallet,
+                "version": entry.version,
+                "kind": entry.kind,
+                "nonce": record.nonce if record else None,
+                "tx_hash": record.tx_hash if record else None,
+                "block": record.block_number if record else None,
+            }
             if entry.kind == "revocation":  # where its key went: a revocation must reach the chain after it
                 key = records.get((key[0], entry.version - 1))
                 detail["key_status"], detail["key_nonce"] = (key.status, key.nonce) if key else ("no record", None)
             failed_detail.append(detail)
         else:
             counts["lost"] += 1
-            lost_detail.append({"wallet": entry.wallet, "version": entry.version, "kind": entry.kind, "status": status,
-                                "nonce": record.nonce if record else None, "tx_hash": record.tx_hash if record else None,
-                                "error": record.error if record else None})
+            lost_detail.append(
+                {
+                    "wallet": entry.wallet,
+                    "version": entry.version,
+                    "kind": entry.kind,
+                    "status": status,
+                    "nonce": record.nonce if record else None,
+                    "tx_hash": record.tx_hash if record else None,
+                    "error": record.error if record else None,
+                }
+            )
     unexpected = [{"wallet": w, "version": v} for (w, v) in writes if (w, v) not in accepted]
 
     newest: dict[str, Accepted] = {}
@@ -641,9 +765,20 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
     for wallet, entry in newest.items():
         expected = (digest_from_cid(entry.cid), entry.kind == "revocation")
         if states[wallet] != expected:
-            wrong.append({"wallet": entry.wallet, "newest_version": entry.version, "kind": entry.kind,
-                          "expected": ["0x" + expected[0].hex(), expected[1]], "onchain": ["0x" + states[wallet][0].hex(), states[wallet][1]],
-                          "status": (records.get((wallet, entry.version)).status if records.get((wallet, entry.version)) else "no record")})
+            wrong.append(
+                {
+                    "wallet": entry.wallet,
+                    "newest_version": entry.version,
+                    "kind": entry.kind,
+                    "expected": ["0x" + expected[0].hex(), expected[1]],
+                    "onchain": ["0x" + states[wallet][0].hex(), states[wallet][1]],
+                    "status": (
+                        records.get((wallet, entry.version)).status
+                        if records.get((wallet, entry.version))
+                        else "no record"
+                    ),
+                }
+            )
 
     latencies.sort()
     return {
@@ -654,7 +789,9 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
         "written_twice": counts["written_twice"],
         "wrong_onchain": len(wrong),
         "p50_accept_to_confirmed_s": round(statistics.median(latencies), 1) if latencies else None,
-        "p99_accept_to_confirmed_s": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1) if latencies else None,
+        "p99_accept_to_confirmed_s": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1)
+        if latencies
+        else None,
         "superseded": counts["superseded"],
         "wrong_write_events": counts["wrong_write"],
         "unexpected_write_events": len(unexpected),
@@ -680,7 +817,11 @@ def run(config: SoakConfig) -> dict[str, Any]:
 
     from devstack.stack import LocalStack
 
-    log_dir = Path(config.log_dir) if config.log_dir else REPO_ROOT / ".devstack" / "logs" / f"chaos-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    log_dir = (
+        Path(config.log_dir)
+        if config.log_dir
+        else REPO_ROOT / ".devstack" / "logs" / f"chaos-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    )
     log_dir.mkdir(parents=True, exist_ok=True)
     overrides = {
         "CONFIRMATIONS": str(config.confirmations),
@@ -690,8 +831,13 @@ def run(config: SoakConfig) -> dict[str, Any]:
     }
     os.environ.update(UNLIMITED_WRITES)
     stack = LocalStack(
-        block_time=config.block_time, with_api=True, with_worker=True, moto_in_process=False,
-        worker_processes=config.worker_processes, log_dir=log_dir, anvil_state_path=log_dir / "anvil-state.json",
+        block_time=config.block_time,
+        with_api=True,
+        with_worker=True,
+        moto_in_process=False,
+        worker_processes=config.worker_processes,
+        log_dir=log_dir,
+        anvil_state_path=log_dir / "anvil-state.json",
         overrides=overrides,
     )
     begun = time.monotonic()
@@ -708,7 +854,9 @@ def run(config: SoakConfig) -> dict[str, Any]:
         stack.stop()
 
 
-def soak(stack: Any, config: SoakConfig, sqs: Any, queue_url: str, domain: dict[str, Any], log_dir: Path) -> dict[str, Any]:
+def soak(
+    stack: Any, config: SoakConfig, sqs: Any, queue_url: str, domain: dict[str, Any], log_dir: Path
+) -> dict[str, Any]:
     rng = random.Random(config.seed)
     ledger = Ledger(config.n)
     stopping = threading.Event()
@@ -741,9 +889,35 @@ def soak(stack: Any, config: SoakConfig, sqs: Any, queue_url: str, domain: dict[
     injected["sqs_duplicate"] = duplicator.sent
     rotations = sum(1 for a in ledger.accepted if a.kind == "key" and a.version > 1)
     return {
-        **{k: result[k] for k in ("accepted", "confirmed", "failed", "lost", "written_twice", "wrong_onchain", "p50_accept_to_confirmed_s", "p99_accept_to_confirmed_s")},
+        **{
+            k: result[k]
+            for k in (
+                "accepted",
+                "confirmed",
+                "failed",
+                "lost",
+                "written_twice",
+                "wrong_onchain",
+                "p50_accept_to_confirmed_s",
+                "p99_accept_to_confirmed_s",
+            )
+        },
         "faults_injected": dict(sorted(injected.items())),
-        **{k: v for k, v in result.items() if k not in ("accepted", "confirmed", "failed", "lost", "written_twice", "wrong_onchain", "p50_accept_to_confirmed_s", "p99_accept_to_confirmed_s")},
+        **{
+            k: v
+            for k, v in result.items()
+            if k
+            not in (
+                "accepted",
+                "confirmed",
+                "failed",
+                "lost",
+                "written_twice",
+                "wrong_onchain",
+                "p50_accept_to_confirmed_s",
+                "p99_accept_to_confirmed_s",
+            )
+        },
         "new_wallets": sum(1 for a in ledger.accepted if a.kind == "key" and a.version == 1),
         "rotations": rotations,
         "revocations": sum(1 for a in ledger.accepted if a.kind == "revocation"),
@@ -767,19 +941,42 @@ def _interrupted(*_: Any) -> None:
     raise KeyboardInterrupt("SIGTERM")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=10_000, help="writes to get accepted through the API (default 10000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--short", action="store_true", help="the make-test profile: shorter bursts and stops, n=300 unless --n is given")
+    parser.add_argument(
+        "--short",
+        action="store_true",
+        help="the make-test profile: shorter bursts and stops, n=300 unless --n is given",
+    )
     parser.add_argument("--clients", type=int)
     parser.add_argument("--rate", type=float, help="writes offered per second in all (0: as fast as the API answers)")
     parser.add_argument("--sigstop-s", type=float)
     parser.add_argument("--log-dir")
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="any other SoakConfig field (e.g. --set worker_kills=0)")
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON object (the only output on stdout)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="any other SoakConfig field (e.g. --set worker_kills=0)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the result as one JSON object (the only output on stdout)"
+    )
     args = parser.parse_args(argv)
-    changes: dict[str, Any] = {name: value for name, value in (("clients", args.clients), ("rate", args.rate), ("sigstop_s", args.sigstop_s), ("log_dir", args.log_dir)) if value is not None}
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("clients", args.clients),
+            ("rate", args.rate),
+            ("sigstop_s", args.sigstop_s),
+            ("log_dir", args.log_dir),
+        )
+        if value is not None
+    }
     types = {f.name: type(getattr(SoakConfig(), f.name)) for f in fields(SoakConfig) if f.name != "log_dir"}
     for setting in args.set:
         name, _, value = setting.partition("=")

@@ -15,6 +15,7 @@ Prints {"cases", "by_status", "server_errors", "non_problem_errors", "check_fail
 fuzzer sent, from its HAR report. A non_problem_error is a 4xx/5xx whose Content-Type is not
 application/problem+json. check_failures is schemathesis' count of failed checks (0 when it passed).
 """
+
 import argparse
 import json
 import math
@@ -28,7 +29,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = REPO_ROOT / "bench" / "fuzz.toml"
@@ -44,18 +45,41 @@ FUZZ_LIMITS = {
 }
 
 
-def run_schemathesis(api_url: str, max_examples: int, seed: int, workers: int, har_path: Path, timeout_s: float) -> tuple[int, str]:
+def run_schemathesis(
+    api_url: str, max_examples: int, seed: int, workers: int, har_path: Path, timeout_s: float
+) -> tuple[int, str]:
     """One `st run`; (exit code, its output). Exit code 0: every check passed on every case."""
     st = Path(sys.executable).with_name("st")
     command = [
-        str(st), "--config-file", str(CONFIG_PATH), "--no-color", "run", f"{api_url}/openapi.json",
-        "--checks", "all", "--max-examples", str(max_examples), "--seed", str(seed), "--workers", str(workers),
-        "--report", "har", "--report-har-path", str(har_path), "--request-timeout", "30",
-        "--suppress-health-check", "all", "--continue-on-failure",
+        str(st),
+        "--config-file",
+        str(CONFIG_PATH),
+        "--no-color",
+        "run",
+        f"{api_url}/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(seed),
+        "--workers",
+        str(workers),
+        "--report",
+        "har",
+        "--report-har-path",
+        str(har_path),
+        "--request-timeout",
+        "30",
+        "--suppress-health-check",
+        "all",
+        "--continue-on-failure",
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS_MODULE, "PYTHONPATH": str(REPO_ROOT)}
     with tempfile.TemporaryFile("w+") as output:  # a file, never a pipe that could fill
-        done = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, timeout=timeout_s)
+        done = subprocess.run(
+            command, cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, timeout=timeout_s
+        )
         output.seek(0)
         return done.returncode, output.read()
 
@@ -76,7 +100,13 @@ def tally(har_path: Path) -> dict[str, Any]:
             non_problem += 1
         if (status >= 500 or (status >= 400 and media != PROBLEM_JSON)) and len(examples) < 5:
             examples.append(f"{entry['request']['method']} {entry['request']['url']} -> {status} {media}")
-    return {"cases": len(entries), "by_status": by_status, "server_errors": server_errors, "non_problem_errors": non_problem, "examples": examples}
+    return {
+        "cases": len(entries),
+        "by_status": by_status,
+        "server_errors": server_errors,
+        "non_problem_errors": non_problem,
+        "examples": examples,
+    }
 
 
 def failed_checks(output: str) -> int:
@@ -89,11 +119,23 @@ CASES_PER_EXAMPLE = 8  # measured: one run sends about 8 requests per --max-exam
 
 
 def fuzz(
-    api_url: str, cases: int, seed: int = 1, workers: int = 2, timeout_s: float = 3600, log: Any = None, parallel: int = 1
+    api_url: str,
+    cases: int,
+    seed: int = 1,
+    workers: int = 2,
+    timeout_s: float = 3600,
+    log: Any = None,
+    parallel: int = 1,
 ) -> dict[str, Any]:
     """Runs schemathesis until at least `cases` requests went out; the tally of all of them. `parallel` runs go at
     once, each with a seed of its own."""
-    total: dict[str, Any] = {"cases": 0, "by_status": Counter(), "server_errors": 0, "non_problem_errors": 0, "examples": []}
+    total: dict[str, Any] = {
+        "cases": 0,
+        "by_status": Counter(),
+        "server_errors": 0,
+        "non_problem_errors": 0,
+        "examples": [],
+    }
     check_failures = 0
     outputs: list[str] = []
     started = time.monotonic()
@@ -104,7 +146,12 @@ def fuzz(
             left = max(timeout_s - (time.monotonic() - started), 1)
             seeds = [seed + runs + i for i in range(parallel)]
             hars = [Path(scratch) / f"run{s}.har" for s in seeds]
-            answers = list(pool.map(lambda pair: run_schemathesis(api_url, max_examples, pair[0], workers, pair[1], left), zip(seeds, hars)))
+            answers = list(
+                pool.map(
+                    lambda pair: run_schemathesis(api_url, max_examples, pair[0], workers, pair[1], left),
+                    zip(seeds, hars),
+                )
+            )
             runs += parallel
             round_cases = 0
             for (code, output), har_path in zip(answers, hars):
@@ -120,7 +167,11 @@ def fuzz(
                 total["examples"] = (total["examples"] + counted["examples"])[:5]
                 round_cases += counted["cases"]
                 if log is not None:
-                    print(f"run {har_path.stem}: {counted['cases']} cases (max-examples {max_examples}), exit {code}; {total['cases']}/{cases}", file=log, flush=True)
+                    print(
+                        f"run {har_path.stem}: {counted['cases']} cases (max-examples {max_examples}), exit {code}; {total['cases']}/{cases}",
+                        file=log,
+                        flush=True,
+                    )
             if round_cases == 0:
                 raise RuntimeError(f"schemathesis sent nothing:\n{outputs[-1][-3000:]}")
             # Next round: enough examples for what is left, from what this one sent per example.
@@ -139,13 +190,19 @@ def fuzz(
     }
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fuzz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", type=int, default=10_000, help="send at least this many requests (default 10000)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="schemathesis' concurrent workers in each run")
-    parser.add_argument("--parallel", type=int, default=4, help="schemathesis runs at once, seeds --seed, --seed+1, ... (default 4)")
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON object (the only output on stdout)")
+    parser.add_argument(
+        "--parallel", type=int, default=4, help="schemathesis runs at once, seeds --seed, --seed+1, ... (default 4)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the result as one JSON object (the only output on stdout)"
+    )
     args = parser.parse_args(argv)
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"

@@ -4,6 +4,7 @@ The document's Address schema carries `format: ethereum-address`: EIP-55's kecca
 addresses is a rule no pattern can state. A client generates such addresses as a wallet does: all lowercase, all
 uppercase, or checksummed; this strategy does the same, so "valid" data really is valid.
 """
+
 import schemathesis
 from hypothesis import strategies as st
 

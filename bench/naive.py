@@ -1,5 +1,6 @@
 """The baseline the benchmark compares against: one setKey transaction per SQS message, and the worker waits
 for its receipt before it takes the next message (what the walking skeleton did)."""
+
 import time
 from typing import Any
 
@@ -23,14 +24,33 @@ class NaiveWorker:
             for message in answer.get("Messages", []):
                 job = Job.from_body(message["Body"])
                 fees = first_offer(parts.chain.market(), parts.settings.max_fee_cap_wei).fees
-                data = parts.chain.set_keys_data([job], anchor=False)  # the baseline: the seed's one write, no log anchor
+                data = parts.chain.set_keys_data(
+                    [job], anchor=False
+                )  # the baseline: the seed's one write, no log anchor
                 gas = parts.chain.estimate(parts.signer.address, data) * 6 // 5
-                signed = parts.chain.sign(parts.signer, nonce=nonce, to=parts.chain.address, data=data, gas=gas, max_fee=fees.max_fee, tip=fees.tip)
+                signed = parts.chain.sign(
+                    parts.signer,
+                    nonce=nonce,
+                    to=parts.chain.address,
+                    data=data,
+                    gas=gas,
+                    max_fee=fees.max_fee,
+                    tip=fees.tip,
+                )
                 parts.chain.send(signed.raw)
                 receipt = self._wait(signed.tx_hash)
                 nonce += 1
-                parts.records.set_statuses([StatusChange(job.wallet, job.version, STATUS_CONFIRMED, (STATUS_QUEUED,),
-                                                         (("tx_hash", signed.tx_hash), ("block_number", receipt.block_number)))])
+                parts.records.set_statuses(
+                    [
+                        StatusChange(
+                            job.wallet,
+                            job.version,
+                            STATUS_CONFIRMED,
+                            (STATUS_QUEUED,),
+                            (("tx_hash", signed.tx_hash), ("block_number", receipt.block_number)),
+                        )
+                    ]
+                )
                 parts.sqs.delete_message(QueueUrl=parts.queue.url, ReceiptHandle=message["ReceiptHandle"])
                 receipts.append(receipt)
         return time.monotonic() - started, receipts

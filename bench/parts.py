@@ -1,5 +1,6 @@
 """The production worker's parts, wired from the local stack's environment as chalicelib.bootstrap wires them,
 but able to build several workers (one per concurrent Lambda invocation)."""
+
 import json
 import secrets
 import time
@@ -41,7 +42,9 @@ class Parts:
         sqs = boto3.client("sqs", endpoint_url=settings.aws_endpoint_url)
         signer = KmsSigner(boto3.client("kms", endpoint_url=settings.aws_endpoint_url), settings.kms_key_id)
         transactions = dynamodb.Table(settings.transactions_table)
-        log = TransparencyLog(dynamodb.Table(settings.log_table), anchor_single_after_s=settings.log_anchor_single_after_s)
+        log = TransparencyLog(
+            dynamodb.Table(settings.log_table), anchor_single_after_s=settings.log_anchor_single_after_s
+        )
         return cls(
             settings=settings,
             records=RecordStore(dynamodb.Table(settings.records_table), log),
@@ -49,17 +52,36 @@ class Parts:
             sqs=sqs,
             nonces=NonceManager(transactions, signer.address),
             txs=TxStore(transactions, signer.address),
-            chain=RegistryChain(settings.rpc_url, settings.registry_address, settings.chain_id, log_head=log.head_to_anchor),
+            chain=RegistryChain(
+                settings.rpc_url, settings.registry_address, settings.chain_id, log_head=log.head_to_anchor
+            ),
             signer=signer,
         )
 
     def worker(self) -> ChainWorker:
-        return ChainWorker(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, WorkerPolicy.from_settings(self.settings),
-                           control=WorkerControl(self.txs.table))
+        return ChainWorker(
+            self.records,
+            self.nonces,
+            self.txs,
+            self.chain,
+            self.signer,
+            self.queue,
+            WorkerPolicy.from_settings(self.settings),
+            control=WorkerControl(self.txs.table),
+        )
 
     def monitor(self) -> TxMonitor:
-        return TxMonitor(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, MonitorPolicy.from_settings(self.settings),
-                         control=WorkerControl(self.txs.table), log=self.records.log)
+        return TxMonitor(
+            self.records,
+            self.nonces,
+            self.txs,
+            self.chain,
+            self.signer,
+            self.queue,
+            MonitorPolicy.from_settings(self.settings),
+            control=WorkerControl(self.txs.table),
+            log=self.records.log,
+        )
 
     def enqueue(self, jobs: list[Job]) -> None:
         for start in range(0, len(jobs), 10):

@@ -14,6 +14,7 @@ the pinning are bypassed and not timed), then times queue -> worker -> chain -> 
 
 Prints one JSON object on stdout; progress goes to stderr. Not part of the test suite.
 """
+
 import argparse
 import json
 import logging
@@ -31,16 +32,30 @@ SEED_ADD_KEY_GAS = 92_031  # the seed contract's addKey(address,string) for a ne
 def main(argv: list[str] | None = None) -> int:
     from devstack.stack import stage_environment
 
-    parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON object (the only output on stdout)")
-    parser.add_argument("-n", "--n", type=int, default=2000, help="registrations through the production worker (default 2000)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.worker", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the result as one JSON object (the only output on stdout)"
+    )
+    parser.add_argument(
+        "-n", "--n", type=int, default=2000, help="registrations through the production worker (default 2000)"
+    )
     parser.add_argument("--naive-n", type=int, default=20, help="registrations through the naive worker (default 20)")
     parser.add_argument("--block-time", type=float, default=1.0)
     stage = stage_environment("local")
-    parser.add_argument("--batch-size", type=int, default=int(stage["JOB_BATCH_SIZE"]),
-                        help="SQS messages per worker invocation (default: the local stage's JOB_BATCH_SIZE)")
-    parser.add_argument("--batch-window", type=float, default=float(stage["JOB_BATCH_WINDOW_S"]),
-                        help="seconds the poller waits to fill a batch (default: the local stage's JOB_BATCH_WINDOW_S)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=int(stage["JOB_BATCH_SIZE"]),
+        help="SQS messages per worker invocation (default: the local stage's JOB_BATCH_SIZE)",
+    )
+    parser.add_argument(
+        "--batch-window",
+        type=float,
+        default=float(stage["JOB_BATCH_WINDOW_S"]),
+        help="seconds the poller waits to fill a batch (default: the local stage's JOB_BATCH_WINDOW_S)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="concurrent worker invocations")
     parser.add_argument(
         "--moto-in-process",
@@ -55,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from devstack.stack import LocalStack
 
-    with LocalStack(with_api=False, with_worker=False, block_time=args.block_time, moto_in_process=args.moto_in_process) as stack:
+    with LocalStack(
+        with_api=False, with_worker=False, block_time=args.block_time, moto_in_process=args.moto_in_process
+    ) as stack:
         result = run(stack, args)
     result["moto"] = "in the benchmark's process" if args.moto_in_process else "a process of its own"
     print(json.dumps(result) if args.json else json.dumps(result, indent=2), flush=True)
@@ -76,7 +93,7 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     naive_jobs = create_registrations(parts, args.naive_n, enqueue=False)
     progress(f"{args.n} + {args.naive_n} registrations stored, {args.n} jobs queued")
 
-    elapsed, transactions = run_production(parts, stack, args, args.n)
+    elapsed, _transactions = run_production(parts, stack, args, args.n)
     progress(f"production: {args.n} confirmed in {elapsed:.1f} s")
     statuses = parts.statuses(production)
     assert statuses == {"confirmed": args.n}, statuses
@@ -139,7 +156,9 @@ def anchor_gas(parts: Any, keys: int) -> dict[str, Any]:
     owner = parts.signer.address
 
     def gas(batch: list[Any], anchored: bool) -> int:
-        return parts.chain.estimate(owner, parts.chain.set_keys_data(batch, head=head if anchored else None, anchor=anchored))
+        return parts.chain.estimate(
+            owner, parts.chain.set_keys_data(batch, head=head if anchored else None, anchor=anchored)
+        )
 
     batched_plain, batched_anchored = gas(jobs, False), gas(jobs, True)
     single_plain, single_anchored = gas(jobs[:1], False), gas(jobs[:1], True)
@@ -171,10 +190,16 @@ def run_production(parts: Any, stack: Any, args: argparse.Namespace, count: int)
     loops = []
     for _ in range(args.workers):
         worker = parts.worker()
-        loops.append(WorkerLoop(
-            stack.aws_endpoint, parts.settings.jobs_queue_name, retry_after_s=1, batch_size=args.batch_size,
-            batch_window_s=args.batch_window, handler=lambda event, context, worker=worker: process_jobs(worker, event["Records"], context),
-        ))
+        loops.append(
+            WorkerLoop(
+                stack.aws_endpoint,
+                parts.settings.jobs_queue_name,
+                retry_after_s=1,
+                batch_size=args.batch_size,
+                batch_window_s=args.batch_window,
+                handler=lambda event, context, worker=worker: process_jobs(worker, event["Records"], context),
+            )
+        )
     done = threading.Event()
     confirmed = 0
     errors: list[BaseException] = []
@@ -182,7 +207,7 @@ def run_production(parts: Any, stack: Any, args: argparse.Namespace, count: int)
     def poll(loop: Any) -> None:
         try:
             loop.run_pipelined(done)
-        except BaseException as exc:  # noqa: BLE001 (reported by the main thread)
+        except BaseException as exc:
             errors.append(exc)
             done.set()
 

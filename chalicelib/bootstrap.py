@@ -3,6 +3,7 @@
 The use cases' modules are imported when first built, not when app.py imports this module: a Lambda container
 imports app.py once before it answers anything, so what is left out there shortens every cold start (bench/api.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -64,7 +65,10 @@ def transparency_log(config: Settings) -> TransparencyLog:
     from chalicelib.adapters.dynamo import dynamodb_table
     from chalicelib.adapters.translog import TransparencyLog
 
-    return TransparencyLog(dynamodb_table(config.log_table, config.aws_endpoint_url), anchor_single_after_s=config.log_anchor_single_after_s)
+    return TransparencyLog(
+        dynamodb_table(config.log_table, config.aws_endpoint_url),
+        anchor_single_after_s=config.log_anchor_single_after_s,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -87,8 +91,11 @@ def quotas() -> Quotas:
     config = settings()
     table = dynamodb_table(config.quotas_table, config.aws_endpoint_url)
     return Quotas(
-        table, config.wallet_writes_per_day, config.source_requests_per_minute,
-        writes_per_day=config.writes_per_day, source_writes_per_day=config.source_writes_per_day,
+        table,
+        config.wallet_writes_per_day,
+        config.source_requests_per_minute,
+        writes_per_day=config.writes_per_day,
+        source_writes_per_day=config.source_writes_per_day,
         on_budget_exhausted=write_budget_exhausted,
     )
 
@@ -133,8 +140,13 @@ def chain_worker() -> Any:
     config = settings()
     parts = _chain_parts()
     return ChainWorker(
-        records=parts["records"], nonces=parts["nonces"], txs=parts["txs"],
-        chain=parts["chain"], signer=parts["signer"], queue=parts["queue"], policy=WorkerPolicy.from_settings(config),
+        records=parts["records"],
+        nonces=parts["nonces"],
+        txs=parts["txs"],
+        chain=parts["chain"],
+        signer=parts["signer"],
+        queue=parts["queue"],
+        policy=WorkerPolicy.from_settings(config),
         control=parts["control"],
     )
 
@@ -150,21 +162,28 @@ def tx_monitor() -> Any:
     parts = _chain_parts()
     telemetry = Telemetry()  # the sweeper's metrics go out with the monitor's
     return TxMonitor(
-        records=parts["records"], nonces=parts["nonces"], txs=parts["txs"], chain=parts["chain"],
-        signer=parts["signer"], queue=parts["queue"], policy=MonitorPolicy.from_settings(config), telemetry=telemetry,
-        control=parts["control"], log=parts["records"].log,
+        records=parts["records"],
+        nonces=parts["nonces"],
+        txs=parts["txs"],
+        chain=parts["chain"],
+        signer=parts["signer"],
+        queue=parts["queue"],
+        policy=MonitorPolicy.from_settings(config),
+        telemetry=telemetry,
+        control=parts["control"],
+        log=parts["records"].log,
         sweeper=Sweeper(parts["records"], parts["txs"], parts["queue"], control=parts["control"], telemetry=telemetry),
     )
 
 
 @lru_cache(maxsize=1)
 def _chain_parts() -> dict[str, Any]:
+    from chalicelib.adapters.control import WorkerControl
     from chalicelib.adapters.dynamo import dynamodb_table
     from chalicelib.adapters.ethereum import RegistryChain
     from chalicelib.adapters.jobs import JobQueue
     from chalicelib.adapters.kms_signer import KmsSigner
     from chalicelib.adapters.nonces import NonceManager
-    from chalicelib.adapters.control import WorkerControl
     from chalicelib.adapters.transactions import TxStore
 
     config = settings()
@@ -178,8 +197,11 @@ def _chain_parts() -> dict[str, Any]:
         # Read once per container here: web3's provider keeps its URL (a rotated RPC secret reaches the worker
         # and monitor with their next cold start; the API reads it on use).
         "chain": RegistryChain(
-            secret_source("RPC_URL", os.environ, config.secret_max_age_s)(), config.registry_address, config.chain_id,
-            l1_fee_oracle=config.l1_fee_oracle, log_head=records.log.head_to_anchor if records.log else None,
+            secret_source("RPC_URL", os.environ, config.secret_max_age_s)(),
+            config.registry_address,
+            config.chain_id,
+            l1_fee_oracle=config.l1_fee_oracle,
+            log_head=records.log.head_to_anchor if records.log else None,
         ),
         "signer": signer,
         "queue": JobQueue(_aws_client("sqs", config), config.jobs_queue_name),

@@ -5,9 +5,10 @@ No I/O, and no import of any other chalicelib module: every layer may import thi
 Registration, Domain and the like, lives in dmtp_protocol.messages). Every class is a frozen dataclass or an
 exception; what reads and writes them is in chalicelib/adapters, what decides about them in chalicelib/chain.
 """
+
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from dmtp_protocol import merkle
 
@@ -35,15 +36,15 @@ class Record:
     status: str
     created_at: int
     updated_at: int
-    tx_hash: Optional[str] = None
-    nonce: Optional[int] = None
-    block_number: Optional[int] = None
-    error: Optional[str] = None
+    tx_hash: str | None = None
+    nonce: int | None = None
+    block_number: int | None = None
+    error: str | None = None
     kind: str = KIND_KEY
-    revokes_cid: Optional[str] = None  # revocation records: the CID of the key they revoke
-    signer_check: Optional[str] = None  # JSON: how the signature was verified (ERC-1271: chain id and block)
-    next_version: Optional[int] = None  # set when the wallet's next version is written
-    log_index: Optional[int] = None  # its leaf in the transparency log (translog.py), written with it
+    revokes_cid: str | None = None  # revocation records: the CID of the key they revoke
+    signer_check: str | None = None  # JSON: how the signature was verified (ERC-1271: chain id and block)
+    next_version: int | None = None  # set when the wallet's next version is written
+    log_index: int | None = None  # its leaf in the transparency log (translog.py), written with it
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,10 @@ class StatusChange:
     status: str
     only_from: tuple[str, ...]
     changes: tuple[tuple[str, Any], ...] = ()
-    expect_nonce: Optional[int] = None
-    expect: tuple[tuple[str, Any], ...] = ()  # further attributes that must hold these values (kind: a missing one is "key")
+    expect_nonce: int | None = None
+    expect: tuple[
+        tuple[str, Any], ...
+    ] = ()  # further attributes that must hold these values (kind: a missing one is "key")
     absent: tuple[str, ...] = ()  # attributes the record must not have (next_version: it is still the latest)
 
 
@@ -70,8 +73,8 @@ class Head:
     key_version: int
     cid: str
     document: str
-    revocation: Optional[str]  # JSON of the revocation record's document, when the current key is revoked
-    key_log_index: Optional[int] = None  # the current key's leaf in the transparency log
+    revocation: str | None  # JSON of the revocation record's document, when the current key is revoked
+    key_log_index: int | None = None  # the current key's leaf in the transparency log
 
 
 class VersionTaken(Exception):
@@ -81,9 +84,9 @@ class VersionTaken(Exception):
 @dataclass(frozen=True)
 class SignerCheck:
     method: str  # "ecdsa", "erc1271" or "erc6492"
-    chain_id: Optional[int] = None  # for erc1271/erc6492: where and when the check said yes
-    block_number: Optional[int] = None
-    factory: Optional[str] = None  # for erc6492: the factory the wrapped signature names (EIP-55)
+    chain_id: int | None = None  # for erc1271/erc6492: where and when the check said yes
+    block_number: int | None = None
+    factory: str | None = None  # for erc6492: the factory the wrapped signature names (EIP-55)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"method": self.method, "chainId": self.chain_id, "blockNumber": self.block_number}
@@ -171,17 +174,17 @@ class TxItem:
     reserved_at: float = 0.0
     candidates: tuple[Job, ...] = ()  # what the reserving worker meant to send (re-queued if it never signs)
     entries: tuple[Job, ...] = ()  # what the signed transaction carries
-    to: Optional[str] = None
-    data: Optional[str] = None
+    to: str | None = None
+    data: str | None = None
     gas: int = 0
-    raw: Optional[str] = None  # the newest attempt's signed bytes
+    raw: str | None = None  # the newest attempt's signed bytes
     attempts: tuple[Attempt, ...] = ()  # every hash ever signed for this nonce, oldest first
-    mined_hash: Optional[str] = None
-    block_number: Optional[int] = None
-    block_hash: Optional[str] = None
-    gas_used: Optional[int] = None
-    fee_paid_wei: Optional[int] = None
-    error: Optional[str] = None
+    mined_hash: str | None = None
+    block_number: int | None = None
+    block_hash: str | None = None
+    gas_used: int | None = None
+    fee_paid_wei: int | None = None
+    error: str | None = None
     updated_at: float = field(default=0.0, compare=False)
 
     @property
@@ -234,7 +237,7 @@ class Receipt:
     block_hash: str
     gas_used: int
     effective_gas_price: int
-    log_anchor: Optional[tuple[int, bytes]] = None  # (size, root) of the LogAnchored event it emitted, if any
+    log_anchor: tuple[int, bytes] | None = None  # (size, root) of the LogAnchored event it emitted, if any
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,7 @@ class SignedTx:
 @dataclass(frozen=True)
 class SendResult:
     accepted: bool
-    error: Optional[str] = None  # the node's words, for the logs only
+    error: str | None = None  # the node's words, for the logs only
 
     @property
     def benign(self) -> bool:
@@ -267,6 +270,7 @@ class WriteRefused(Exception):
 
 
 # ---------------------------------------------------------------- the transparency log (adapters/translog.py)
+
 
 @dataclass(frozen=True)
 class LogHead:
@@ -294,16 +298,22 @@ class Anchor:
     recorded_at: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"size": self.size, "root": "0x" + self.root.hex(), "txHash": self.tx_hash, "blockNumber": self.block_number}
+        return {
+            "size": self.size,
+            "root": "0x" + self.root.hex(),
+            "txHash": self.tx_hash,
+            "blockNumber": self.block_number,
+        }
 
 
 # ---------------------------------------------------------------- the worker's pause switch (adapters/control.py)
+
 
 @dataclass(frozen=True)
 class PauseState:
     paused: bool
     reason: str
-    since: Optional[int]  # epoch seconds of the pause (None when running)
+    since: int | None  # epoch seconds of the pause (None when running)
     by: str  # who paused or resumed it last ("worker", an operator's name); "" when never touched
 
 

@@ -9,16 +9,18 @@ to a client as a 4xx.
 To add a setting, add one field with `setting(...)` below and, if a stage needs another value, the variable
 to that stage in .chalice/config.json (tests/unit/test_config.py checks every variable there is one of these).
 """
+
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from chalicelib.adapters.secrets import secret_setting
 
 Parse = Callable[[str], Any]
-Check = Callable[[Any], Optional[str]]  # None when the value is fine, else what is wrong with it
+Check = Callable[[Any], str | None]  # None when the value is fine, else what is wrong with it
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9._/:-]{1,256}$")
@@ -36,50 +38,56 @@ def _eth(text: str) -> int:
     return int(Decimal(text) * 10**18)
 
 
-def _optional(text: str) -> Optional[str]:
+def _optional(text: str) -> str | None:
     return text or None
 
 
-def _positive(value: Any) -> Optional[str]:
+def _positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
-def _not_negative(value: Any) -> Optional[str]:
+def _not_negative(value: Any) -> str | None:
     return None if value >= 0 else "must be 0 or more"
 
 
-def _address_or_empty(value: str) -> Optional[str]:
-    return None if value == "" or _ADDRESS.match(value) else "must be a 0x-prefixed 20-byte hex address (or empty before the contract is deployed)"
+def _address_or_empty(value: str) -> str | None:
+    return (
+        None
+        if value == "" or _ADDRESS.match(value)
+        else "must be a 0x-prefixed 20-byte hex address (or empty before the contract is deployed)"
+    )
 
 
-def _resource_name(value: str) -> Optional[str]:
+def _resource_name(value: str) -> str | None:
     return None if _RESOURCE_NAME.match(value) else "must be a resource name (letters, digits, . _ / : -)"
 
 
-def _url(value: str) -> Optional[str]:
+def _url(value: str) -> str | None:
     return None if value.startswith(("http://", "https://")) else "must be an http(s) URL"
 
 
-def _batch_size(value: int) -> Optional[str]:
+def _batch_size(value: int) -> str | None:
     return None if 1 <= value <= 10_000 else "must be 1..10000 (Lambda's SQS batch size)"
 
 
-def _batch_window(value: int) -> Optional[str]:
+def _batch_window(value: int) -> str | None:
     return None if 0 <= value <= 300 else "must be 0..300 seconds (Lambda's batching window)"
 
 
-def _concurrency(value: int) -> Optional[str]:
+def _concurrency(value: int) -> str | None:
     return None if 2 <= value <= 1000 else "must be 2..1000 (Lambda's SQS maximum concurrency)"
 
 
-def _l1_fee_oracle(value: str) -> Optional[str]:
+def _l1_fee_oracle(value: str) -> str | None:
     return None if value in ("none", "op-stack") else "must be none or op-stack"
 
 
-def setting(env: str, default: str, parse: Parse = str, check: Optional[Check] = None, secret: bool = False) -> Any:
+def setting(env: str, default: str, parse: Parse = str, check: Check | None = None, secret: bool = False) -> Any:
     """A Settings field read from `env`; `default` is the text used when the variable is unset or empty."""
     value: Any = "" if secret else parse(default)
-    return field(default=value, metadata={"env": env, "default": default, "parse": parse, "check": check, "secret": secret})
+    return field(
+        default=value, metadata={"env": env, "default": default, "parse": parse, "check": check, "secret": secret}
+    )
 
 
 DEFAULT_JOBS_QUEUE_NAME = "dmtp-registry-local-jobs"
@@ -102,33 +110,63 @@ class Settings:
     pinning_api_url: str = setting("PINNING_API_URL", "https://api.pinata.cloud", check=_url)
     pinning_jwt: str = setting("PINNING_JWT", "", secret=True)
     max_body_bytes: int = setting("MAX_BODY_BYTES", "16384", int, _positive)
-    aws_endpoint_url: Optional[str] = setting("AWS_ENDPOINT_URL", "", _optional)
+    aws_endpoint_url: str | None = setting("AWS_ENDPOINT_URL", "", _optional)
     quotas_table: str = setting("QUOTAS_TABLE", "dmtp-registry-local-quotas", check=_resource_name)
     wallet_writes_per_day: int = setting("WALLET_WRITES_PER_DAY", "20", int, _not_negative)  # 0: no quota
-    source_requests_per_minute: int = setting("SOURCE_REQUESTS_PER_MINUTE", "300", int, _not_negative)  # writes only; 0: no limit
+    source_requests_per_minute: int = setting(
+        "SOURCE_REQUESTS_PER_MINUTE", "300", int, _not_negative
+    )  # writes only; 0: no limit
     signature_max_age_s: int = setting("SIGNATURE_MAX_AGE_S", "900", int, _positive)
     clock_skew_s: int = setting("CLOCK_SKEW_S", "120", int, _not_negative)
     # The chain worker and its monitor (issue 4).
     transactions_table: str = setting("TRANSACTIONS_TABLE", "dmtp-registry-local-transactions", check=_resource_name)
     job_batch_size: int = setting("JOB_BATCH_SIZE", "100", int, _batch_size)  # SQS messages per worker invocation
-    job_batch_window_s: int = setting("JOB_BATCH_WINDOW_S", "5", int, _batch_window)  # how long Lambda's poller gathers a batch
+    job_batch_window_s: int = setting(
+        "JOB_BATCH_WINDOW_S", "5", int, _batch_window
+    )  # how long Lambda's poller gathers a batch
     # Lambda's SQS poller invokes the worker at most this many times at once (on_sqs_message maximum_concurrency);
     # equal to the worker's reserved_concurrency in .chalice/config.json, so no invocation is ever throttled.
     worker_max_concurrency: int = setting("WORKER_MAX_CONCURRENCY", "2", int, _concurrency)
-    confirmations: int = setting("CONFIRMATIONS", "3", int, _positive)  # blocks on top of a tx's block before it counts as final
-    gas_cap_per_tx: int = setting("GAS_CAP_PER_TX", "3000000", int, _positive)  # a larger batch is split into several transactions
-    max_fee_cap_wei: int = setting("MAX_FEE_CAP_GWEI", "100", _gwei, _positive)  # never offer more per gas, however stuck a tx is
-    bump_after_s: float = setting("BUMP_AFTER_S", "90", float, _positive)  # a pending tx this old is replaced with 10%+ higher fees
-    owner_min_balance_wei: int = setting("OWNER_MIN_BALANCE_ETH", "0.05", _eth, _not_negative)  # below this the balance is logged as an alarm
-    max_receive_count: int = setting("MAX_RECEIVE_COUNT", "5", int, _positive)  # the template's MaxReceiveCount: the last delivery before the DLQ
-    nonce_lease_s: float = setting("NONCE_LEASE_S", "180", float, _positive)  # a reserved nonce unsigned for this long is filled with a no-op
-    monitor_run_s: float = setting("MONITOR_RUN_S", "50", float, _not_negative)  # how long one scheduled monitor invocation keeps watching
-    monitor_interval_s: float = setting("MONITOR_INTERVAL_S", "5", float, _not_negative)  # pause between monitor passes within one invocation
+    confirmations: int = setting(
+        "CONFIRMATIONS", "3", int, _positive
+    )  # blocks on top of a tx's block before it counts as final
+    gas_cap_per_tx: int = setting(
+        "GAS_CAP_PER_TX", "3000000", int, _positive
+    )  # a larger batch is split into several transactions
+    max_fee_cap_wei: int = setting(
+        "MAX_FEE_CAP_GWEI", "100", _gwei, _positive
+    )  # never offer more per gas, however stuck a tx is
+    bump_after_s: float = setting(
+        "BUMP_AFTER_S", "90", float, _positive
+    )  # a pending tx this old is replaced with 10%+ higher fees
+    owner_min_balance_wei: int = setting(
+        "OWNER_MIN_BALANCE_ETH", "0.05", _eth, _not_negative
+    )  # below this the balance is logged as an alarm
+    max_receive_count: int = setting(
+        "MAX_RECEIVE_COUNT", "5", int, _positive
+    )  # the template's MaxReceiveCount: the last delivery before the DLQ
+    nonce_lease_s: float = setting(
+        "NONCE_LEASE_S", "180", float, _positive
+    )  # a reserved nonce unsigned for this long is filled with a no-op
+    monitor_run_s: float = setting(
+        "MONITOR_RUN_S", "50", float, _not_negative
+    )  # how long one scheduled monitor invocation keeps watching
+    monitor_interval_s: float = setting(
+        "MONITOR_INTERVAL_S", "5", float, _not_negative
+    )  # pause between monitor passes within one invocation
     # Bounds on what strangers can make the owner spend (issue 11; README "What a stranger can make the owner spend").
-    writes_per_day: int = setting("WRITES_PER_DAY", "2000", int, _not_negative)  # new on-chain writes per UTC day, all sources; 0: none
-    source_writes_per_day: int = setting("SOURCE_WRITES_PER_DAY", "20", int, _not_negative)  # per source IP per UTC day; 0: no limit
-    l1_fee_oracle: str = setting("L1_FEE_ORACLE", "none", check=_l1_fee_oracle)  # "op-stack": count the L1 data fee (GasPriceOracle predeploy)
-    max_tx_cost_wei: int = setting("MAX_TX_COST_ETH", "0.05", _eth, _positive)  # gas * maxFeePerGas + L1 data fee of one transaction, at most
+    writes_per_day: int = setting(
+        "WRITES_PER_DAY", "2000", int, _not_negative
+    )  # new on-chain writes per UTC day, all sources; 0: none
+    source_writes_per_day: int = setting(
+        "SOURCE_WRITES_PER_DAY", "20", int, _not_negative
+    )  # per source IP per UTC day; 0: no limit
+    l1_fee_oracle: str = setting(
+        "L1_FEE_ORACLE", "none", check=_l1_fee_oracle
+    )  # "op-stack": count the L1 data fee (GasPriceOracle predeploy)
+    max_tx_cost_wei: int = setting(
+        "MAX_TX_COST_ETH", "0.05", _eth, _positive
+    )  # gas * maxFeePerGas + L1 data fee of one transaction, at most
     # Browsers on this origin may read the API's answers (CORS); `*` is safe: the API uses no cookies or credentials.
     cors_allow_origin: str = setting("CORS_ALLOW_ORIGIN", DEFAULT_CORS_ALLOW_ORIGIN)
     # Secrets (RPC_URL_SECRET_ID, PINNING_JWT_SECRET_ID) are read again once a cached value is this old, so a
@@ -162,12 +200,18 @@ class Settings:
         for spec in fields(cls):
             if spec.metadata["secret"]:
                 name = spec.metadata["env"]
-                values[spec.name] = secret_setting(name, env, max_age_s=values["secret_max_age_s"]) if read_secrets else ""
+                values[spec.name] = (
+                    secret_setting(name, env, max_age_s=values["secret_max_age_s"]) if read_secrets else ""
+                )
         return cls(**values)
 
     def require_deployment(self) -> "Settings":
         """The settings without which no request can be checked: the chain and the contract (EIP-712 domain)."""
-        missing = [name for name, unset in (("CHAIN_ID", self.chain_id == 0), ("REGISTRY_ADDRESS", self.registry_address == "")) if unset]
+        missing = [
+            name
+            for name, unset in (("CHAIN_ID", self.chain_id == 0), ("REGISTRY_ADDRESS", self.registry_address == ""))
+            if unset
+        ]
         if missing:
             raise ConfigError(
                 f"{' and '.join(missing)} not set: deploy the contract (python -m infra.deploy_contract) and set "

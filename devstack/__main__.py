@@ -1,7 +1,9 @@
 """`python -m devstack run`: the whole registry on this machine, with one demo registration, until Ctrl-C.
 `python -m devstack demo`: the same, non-interactive: register, wait for the chain, print one JSON line, stop.
 """
+
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
@@ -35,13 +37,17 @@ def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, 
     pinned = api.checked_config(int(stack.anvil.rpc("eth_chainId", []), 16), stack.registry_address)
     config = {"chainId": pinned.chain_id, "registry": pinned.registry}
     version = api.next_version(wallet_address(wallet_key))  # 1 for a fresh wallet
-    body, dmtp = build_registration(wallet_key, config["chainId"], config["registry"], version=version, signature_type="eip712")
+    body, dmtp = build_registration(
+        wallet_key, config["chainId"], config["registry"], version=version, signature_type="eip712"
+    )
     accepted = api.register(body)
     final = api.wait_for_status(body["address"], timeout=timeout_s)
     onchain_cid = RegistryChain(stack.anvil.url, stack.registry_address, config["chainId"]).get_key(body["address"])
     content = requests.get(f"{stack.pinning.url}/ipfs/{accepted['cid']}", timeout=5).content
     try:
-        verify(final, stack.anvil.url, wallet=body["address"], chain_id=pinned.chain_id, registry=pinned.registry, log=api)
+        verify(
+            final, stack.anvil.url, wallet=body["address"], chain_id=pinned.chain_id, registry=pinned.registry, log=api
+        )
         verified, verify_error = True, None
     except VerificationFailed as failure:
         verified, verify_error = False, str(failure)
@@ -65,7 +71,12 @@ def demo(block_time: float | None) -> int:
         print("server logs: " + ", ".join(str(path) for path in stack.log_paths.values()), file=sys.stderr, flush=True)
         result = register_demo_wallet(stack)
     print(json.dumps(result), flush=True)
-    ok = result["status"] == "confirmed" and result["onchain_cid"] == result["cid"] and result["ipfs_ok"] and result["verified"]
+    ok = (
+        result["status"] == "confirmed"
+        and result["onchain_cid"] == result["cid"]
+        and result["ipfs_ok"]
+        and result["verified"]
+    )
     return 0 if ok else 1
 
 
@@ -89,15 +100,19 @@ def run(block_time: float | None) -> int:
         print("\nRegistering a demo wallet through the reference client...")
         result = register_demo_wallet(stack)
         print(f"  wallet       {result['address']}\n  CID          {result['cid']}\n  tx hash      {result['tx_hash']}")
-        print(f"  status       {result['status']}\n  getKey()     {result['onchain_cid']}\n  IPFS bytes hash to the CID: {result['ipfs_ok']}")
-        print(f"  verified     {result['verified']}" + (f" ({result['verify_error']})" if result["verify_error"] else ""))
+        print(
+            f"  status       {result['status']}\n  getKey()     {result['onchain_cid']}\n  IPFS bytes hash to the CID: {result['ipfs_ok']}"
+        )
+        print(
+            f"  verified     {result['verified']}" + (f" ({result['verify_error']})" if result["verify_error"] else "")
+        )
         print(f"\nTry: python -m dmtp_key_registry_client lookup --api {stack.api_url} {result['address']}")
-        print(f"     python -m dmtp_key_registry_client verify --api {stack.api_url} --rpc {stack.anvil.url} {result['address']}")
+        print(
+            f"     python -m dmtp_key_registry_client verify --api {stack.api_url} --rpc {stack.anvil.url} {result['address']}"
+        )
         print("Press Ctrl-C to stop everything.", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
-        except KeyboardInterrupt:
-            pass
         print("\nStopping...", flush=True)
     return 0
 
@@ -105,10 +120,14 @@ def run(block_time: float | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("command", choices=("run", "demo"))
-    parser.add_argument("--block-time", type=float, default=None, help="Anvil seconds per block (default: mine on every tx)")
+    parser.add_argument(
+        "--block-time", type=float, default=None, help="Anvil seconds per block (default: mine on every tx)"
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s %(levelname)s %(message)s"
+    )
     if not args.verbose:
         os.environ["LOG_LEVEL"] = "WARNING"  # the app's own logger, in the worker loop and chalice local
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the worker's EMF metrics would print on stdout

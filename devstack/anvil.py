@@ -10,12 +10,13 @@ Independent of chalicelib: stdlib + requests only.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import requests
 
@@ -94,9 +95,12 @@ class Anvil:
     def command(self) -> list[str]:
         cmd = [
             str(anvil_binary()),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--chain-id", str(self.chain_id),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
         ]
         if self.block_time is not None:
             # anvil accepts fractional seconds here (e.g. 0.5)
@@ -106,7 +110,7 @@ class Anvil:
         cmd += ["--quiet", *self.extra_args]
         return cmd
 
-    def start(self) -> "Anvil":
+    def start(self) -> Anvil:
         if self.process is not None:
             raise RuntimeError("Anvil already started")
         if self.port is None:
@@ -191,7 +195,7 @@ class Anvil:
             self._stderr.close()
             self._stderr = None
 
-    def restart(self) -> "Anvil":
+    def restart(self) -> Anvil:
         """Stop (SIGTERM: the node writes its state file) and start again on the same port from that state.
         Without a state file the chain starts over from genesis."""
         self.stop()
@@ -201,17 +205,15 @@ class Anvil:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def __enter__(self) -> "Anvil":
+    def __enter__(self) -> Anvil:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
     def __del__(self) -> None:  # last-resort cleanup; stop() is the real API
-        try:
+        with contextlib.suppress(Exception):
             self.stop()
-        except Exception:
-            pass
 
 
 if __name__ == "__main__":  # `python -m devstack.anvil [port]`: run a node in the foreground
@@ -219,8 +221,7 @@ if __name__ == "__main__":  # `python -m devstack.anvil [port]`: run a node in t
 
     node = Anvil(port=int(sys.argv[1]) if len(sys.argv) > 1 else 8545)
     with node:
-        print(f"anvil listening on {node.url} (chain id {node.chain_id}); Ctrl-C to stop",
-              flush=True)
+        print(f"anvil listening on {node.url} (chain id {node.chain_id}); Ctrl-C to stop", flush=True)
         for addr, _key in DEV_ACCOUNTS:
             print(f"  dev account {addr}", flush=True)
         try:

@@ -5,6 +5,7 @@ kept-alive connection Nagle's algorithm holds the body back until the client ack
 client delays (up to 40 ms on Linux): every request took ~50 ms. TCP_NODELAY (the handler's
 disable_nagle_algorithm) sends both at once. Nothing else differs from the `chalice` command.
 """
+
 import sys
 
 from chalice import local

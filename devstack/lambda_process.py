@@ -11,9 +11,11 @@ SIGKILL is what a crashed container looks like (a batch in flight comes back whe
 
 `LambdaProcess` starts one of them from the parent, with its output appended to a log file (never a pipe).
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -21,8 +23,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Mapping, Optional
+from typing import IO
 
 ROLE_WORKER = "worker"
 ROLE_MONITOR = "monitor"
@@ -43,19 +46,19 @@ class LambdaProcess:
         self.role = role
         self.env = dict(env)
         self.log_path = log_path
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
         self.starts = 0
-        self._log: Optional[IO[bytes]] = None
+        self._log: IO[bytes] | None = None
 
     @property
-    def pid(self) -> Optional[int]:
+    def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def start(self) -> "LambdaProcess":
+    def start(self) -> LambdaProcess:
         if self.running:
             raise RuntimeError(f"{self.role} process already running")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,17 +131,21 @@ def run_monitor(stopping: threading.Event) -> None:
             log.exception("monitor pass")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devstack.lambda_process", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack.lambda_process",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("role", choices=ROLES)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         (run_worker if args.role == ROLE_WORKER else run_monitor)(stopping)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -5,6 +5,7 @@ it. We add the two our template uses, each creating the resource through moto's 
 AWS::SecretsManager::Secret (Ref = ARN, as in AWS) and AWS::CloudWatch::Alarm (Ref = alarm name; metric math
 alarms and extended statistics such as p99 included).
 """
+
 from typing import Any
 
 from moto.cloudformation import parsing
@@ -129,11 +130,18 @@ def _query(query: dict[str, Any]) -> MetricDataQuery:
     if stat:
         metric = stat["Metric"]
         dimensions = [Dimension(name=d["Name"], value=d["Value"]) for d in metric.get("Dimensions", [])]
-        metric_stat = MetricStat(Metric(metric["MetricName"], metric["Namespace"], dimensions), stat.get("Period"), stat.get("Stat"), stat.get("Unit"))
+        metric_stat = MetricStat(
+            Metric(metric["MetricName"], metric["Namespace"], dimensions),
+            stat.get("Period"),
+            stat.get("Stat"),
+            stat.get("Unit"),
+        )
     return_data = query.get("ReturnData")
     if isinstance(return_data, bool):
         return_data = str(return_data).lower()
-    return MetricDataQuery(query["Id"], query.get("Label"), query.get("Period"), return_data, query.get("Expression"), metric_stat)
+    return MetricDataQuery(
+        query["Id"], query.get("Label"), query.get("Period"), return_data, query.get("Expression"), metric_stat
+    )
 
 
 def register() -> None:

@@ -22,11 +22,12 @@
    every other DynamoDB request waiting under the lock of item 1; in-process, 2.2-2.7 s before, 1.6-1.9 s after). It is given the items sorted once by their keys' plain values (the order moto's own
    comparisons give: they compare those values) and starting after the start key; the page itself is moto's.
 """
+
 import bisect
 import re
 import threading
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -116,11 +117,10 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
             touched.add(marker)
 
             current = self.get_item(table_name, key)
-            if condition is not None:
-                if not kept_filter_expression(condition, names, values).expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original_item = current.to_json()["Attributes"]
-                    raise ConditionalCheckFailed(item=original_item)
+            if condition is not None and not kept_filter_expression(condition, names, values).expr(current):
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    original_item = current.to_json()["Attributes"]
+                raise ConditionalCheckFailed(item=original_item)
             if op_type != "ConditionCheck":
                 snapshots.append((table_name, key, current.to_json()["Attributes"] if current else None))
             # The condition held just above, under the lock: the write itself need not parse it again.
@@ -129,8 +129,13 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
             elif op_type == "Delete":
                 self.delete_item(table_name, key)
             elif op_type == "Update" and not _assign(self, table_name, current, op["UpdateExpression"], names, values):
-                self.update_item(table_name, key, update_expression=op["UpdateExpression"],
-                                 expression_attribute_names=names, expression_attribute_values=values)
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
             errors.append((None, None, None))
         except (MultipleTransactionsException, MockValidationException):
             restore()
@@ -172,19 +177,26 @@ def _plain(key: DynamoType) -> Any:
     return Decimal(key.value) if key.type == "N" else key.value
 
 
-def _after_start_key(table: Table, exclusive_start_key: Any) -> Optional[list[Any]]:
+def _after_start_key(table: Table, exclusive_start_key: Any) -> list[Any] | None:
     """The table's items in moto's order (hash key, then range key), from the first after `exclusive_start_key`;
     None when that key does not name both of the table's key attributes (moto's own scan then decides)."""
     names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
-    start: Optional[tuple[Any, ...]] = None
+    start: tuple[Any, ...] | None = None
     if exclusive_start_key:
         if any(not isinstance(exclusive_start_key.get(name), dict) for name in names):
             return None
         start = tuple(_plain(DynamoType(exclusive_start_key[name])) for name in names)
     keyed = []
     for partition in table.items.values():
-        for item in (partition.values() if table.range_key_attr else (partition,)):
-            keyed.append(((_plain(item.hash_key), _plain(item.range_key)) if table.range_key_attr else (_plain(item.hash_key),), item))
+        for item in partition.values() if table.range_key_attr else (partition,):
+            keyed.append(
+                (
+                    (_plain(item.hash_key), _plain(item.range_key))
+                    if table.range_key_attr
+                    else (_plain(item.hash_key),),
+                    item,
+                )
+            )
     keyed.sort(key=lambda pair: pair[0])
     first = 0 if start is None else bisect.bisect_right(keyed, start, key=lambda pair: pair[0])
     return [item for _, item in keyed[first:]]
@@ -197,12 +209,30 @@ def _query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
     return original_query(_TableView(self, _one_partition(self, hash_key)), hash_key, *args, **kwargs)  # type: ignore[arg-type]
 
 
-def _scan(self: Table, filters: Any, limit: Any, exclusive_start_key: Any, filter_expression: Any = None, index_name: Optional[str] = None,
-          consistent_read: bool = False, projection_expression: Any = None, segments: Any = (None, None)) -> Any:
+def _scan(
+    self: Table,
+    filters: Any,
+    limit: Any,
+    exclusive_start_key: Any,
+    filter_expression: Any = None,
+    index_name: str | None = None,
+    consistent_read: bool = False,
+    projection_expression: Any = None,
+    segments: Any = (None, None),
+) -> Any:
     items = None if index_name else _after_start_key(self, exclusive_start_key)
     table = self if items is None else _TableView(self, items)
-    return original_scan(table, filters, limit, exclusive_start_key, filter_expression, index_name, consistent_read,  # type: ignore[arg-type]
-                         projection_expression, segments=segments)
+    return original_scan(
+        table,
+        filters,
+        limit,
+        exclusive_start_key,
+        filter_expression,
+        index_name,
+        consistent_read,  # type: ignore[arg-type]
+        projection_expression,
+        segments=segments,
+    )
 
 
 def register() -> None:

@@ -11,7 +11,9 @@ we keep it, and build the operators from it for each use with that request's val
 Evaluation is therefore exactly moto's. An expression that fails to parse is never kept, so it fails as before.
 An UpdateExpression's tree is kept for the handler's validation, which only reads it.
 """
-from typing import Any, Hashable, Optional
+
+from collections.abc import Hashable
+from typing import Any
 
 from moto.dynamodb import comparisons, models, responses
 from moto.dynamodb.comparisons import AttributeValue, ConditionExpressionParser
@@ -25,8 +27,10 @@ _update_trees: dict[str, Any] = {}
 original_parser = comparisons.create_condition_expression_parser
 
 
-def _key(expression: str, names: Optional[dict[str, str]], values: Optional[dict[str, Any]]) -> Hashable:
-    types = tuple(sorted((placeholder, tuple(value)) for placeholder, value in (values or {}).items() if isinstance(value, dict)))
+def _key(expression: str, names: dict[str, str] | None, values: dict[str, Any] | None) -> Hashable:
+    types = tuple(
+        sorted((placeholder, tuple(value)) for placeholder, value in (values or {}).items() if isinstance(value, dict))
+    )
     return expression, tuple(sorted((names or {}).items())), types
 
 
@@ -67,11 +71,13 @@ class KeptConditionParser(ConditionExpressionParser):
         return super()._make_operand(node)
 
 
-def kept_parser(expression: Optional[str], names: Optional[dict[str, str]], values: Optional[dict[str, Any]]) -> ConditionExpressionParser:
+def kept_parser(
+    expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None
+) -> ConditionExpressionParser:
     return KeptConditionParser(expression, names, values)
 
 
-def kept_filter_expression(expression: Optional[str], names: Optional[dict[str, str]], values: Optional[dict[str, Any]]) -> Any:
+def kept_filter_expression(expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None) -> Any:
     return KeptConditionParser(expression, names, values).parse()
 
 

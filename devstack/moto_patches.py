@@ -17,6 +17,7 @@
 8. DynamoDB parses every condition expression twice per use, character by character
    (devstack/moto_expressions.py).
 """
+
 import base64
 import json
 from typing import Any
@@ -30,7 +31,11 @@ from moto.kms import models as kms_models
 from moto.kms import responses as kms_responses
 from moto.kms.exceptions import ValidationException
 
-_DIGEST_HASHES = {"ECDSA_SHA_256": (hashes.SHA256(), 32), "ECDSA_SHA_384": (hashes.SHA384(), 48), "ECDSA_SHA_512": (hashes.SHA512(), 64)}
+_DIGEST_HASHES = {
+    "ECDSA_SHA_256": (hashes.SHA256(), 32),
+    "ECDSA_SHA_384": (hashes.SHA384(), 48),
+    "ECDSA_SHA_512": (hashes.SHA512(), 64),
+}
 _applied = False
 original_sign_response = kms_responses.KmsResponse.sign
 original_table_from_cloudformation = Table.create_from_cloudformation_json
@@ -51,7 +56,9 @@ def _sign_honouring_digest(self: Any) -> str:
     if len(digest) != length:
         raise ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
     signature = private_key.sign(digest, ec.ECDSA(Prehashed(hash_algorithm)))
-    return json.dumps({"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm})
+    return json.dumps(
+        {"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm}
+    )
 
 
 def _without_no_value(value: Any) -> Any:
@@ -63,7 +70,9 @@ def _without_no_value(value: Any) -> Any:
     return value
 
 
-def _key_from_cloudformation(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
+def _key_from_cloudformation(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Any:
     properties = cloudformation_json["Properties"]
     backend = kms_models.kms_backends[account_id][region_name]
     policy = properties.get("KeyPolicy")
@@ -78,11 +87,17 @@ def _key_from_cloudformation(cls: Any, resource_name: str, cloudformation_json: 
     return key
 
 
-def _table_from_cloudformation(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
+def _table_from_cloudformation(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Any:
     properties = dict(cloudformation_json["Properties"])
     sse = properties.get("SSESpecification")
     if sse and "SSEEnabled" in sse:  # CloudFormation's spelling; moto's table expects the API's
-        api_sse = {"Enabled": sse["SSEEnabled"], "SSEType": sse.get("SSEType"), "KMSMasterKeyId": sse.get("KMSMasterKeyId")}
+        api_sse = {
+            "Enabled": sse["SSEEnabled"],
+            "SSEType": sse.get("SSEType"),
+            "KMSMasterKeyId": sse.get("KMSMasterKeyId"),
+        }
         properties["SSESpecification"] = {key: value for key, value in api_sse.items() if value is not None}
     cloudformation_json = {**cloudformation_json, "Properties": properties}
     table = original_table_from_cloudformation(resource_name, cloudformation_json, account_id, region_name, **kwargs)

@@ -3,6 +3,7 @@
 In the caller's process, moto's request handling shares one GIL with the caller's own threads; a benchmark
 that drives the worker hard measures that contention rather than the worker. Stops on SIGTERM or SIGINT.
 """
+
 import logging
 import signal
 import sys

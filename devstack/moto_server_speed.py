@@ -11,7 +11,9 @@
    connection (boto3 keeps them) Nagle's algorithm holds the body until the client's delayed ACK, ~40 ms per
    request. TCP_NODELAY (disable_nagle_algorithm) sends at once.
 """
-from typing import Any, Iterable
+
+from collections.abc import Iterable
+from typing import Any
 
 from moto import backends
 from moto.core.serialize import XFormedAttributePicker

@@ -4,11 +4,11 @@ It computes CIDs the way Kubo does for a single-chunk file with --cid-version=1.
 on purpose (answer `status`, a CID of other bytes, or only after `delay_s`, longer than a client's timeout) so
 tests can show how the registry reacts.
 """
+
 import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -18,7 +18,7 @@ from dmtp_protocol.cid import cid_for_bytes
 
 @dataclass
 class Fault:
-    status: Optional[int] = None
+    status: int | None = None
     wrong_cid: bool = False
     delay_s: float = 0.0  # answer a pin only after this long (a service timing out)
 

@@ -2,6 +2,7 @@
 `chalice local` and a worker loop standing in for Lambda's SQS trigger. Every server binds a free loopback
 port, and stop() ends all of them.
 """
+
 import json
 import logging
 import os
@@ -10,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 import requests
@@ -45,14 +46,14 @@ def stage_environment(stage: str) -> dict[str, str]:
 @dataclass
 class LocalStack:
     stage: str = "local"
-    block_time: Optional[float] = None
+    block_time: float | None = None
     with_api: bool = True
     with_worker: bool = True
     moto_in_process: bool = True  # False: a process of its own (devstack/moto_process.py), for benchmarks
     # > 0: the worker (this many concurrent Lambda slots, each a process) and the monitor run as processes of
     # their own (devstack/lambda_process.py, output in log_dir) instead of threads of this one.
     worker_processes: int = 0
-    anvil_state_path: Optional[Path] = None  # Anvil dumps its chain here on stop and loads it on start
+    anvil_state_path: Path | None = None  # Anvil dumps its chain here on stop and loads it on start
     env: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)  # settings on top of the stage's (tests, the fuzzer)
     log_dir: Path = LOG_DIR
@@ -75,7 +76,9 @@ class LocalStack:
         self.outputs = deploy_template(self.aws_endpoint, self.stage)
         self.log_paths["anvil"] = self.log_dir / "anvil.log"
         self.anvil = Anvil(
-            chain_id=int(names["CHAIN_ID"]), block_time=self.block_time, log_path=self.log_paths["anvil"],
+            chain_id=int(names["CHAIN_ID"]),
+            block_time=self.block_time,
+            log_path=self.log_paths["anvil"],
             state_path=self.anvil_state_path,
         ).start()
         self._stoppers.append(self.anvil.stop)
@@ -111,7 +114,10 @@ class LocalStack:
         from devstack.lambda_process import ROLE_MONITOR, ROLE_WORKER, LambdaProcess
 
         env = {**os.environ, **self.env}
-        self.workers = [LambdaProcess(ROLE_WORKER, env, self.log_dir / f"worker-{slot}.log") for slot in range(self.worker_processes)]
+        self.workers = [
+            LambdaProcess(ROLE_WORKER, env, self.log_dir / f"worker-{slot}.log")
+            for slot in range(self.worker_processes)
+        ]
         self.monitor_process = LambdaProcess(ROLE_MONITOR, env, self.log_dir / "monitor.log")
         for process in (*self.workers, self.monitor_process):
             self._stoppers.append(process.stop)
@@ -139,7 +145,19 @@ class LocalStack:
 
     def _start_chalice_local(self) -> str:
         port = free_port()
-        command = [sys.executable, "-m", "devstack.chalice_local", "local", "--no-autoreload", "--stage", self.stage, "--host", "127.0.0.1", "--port", str(port)]
+        command = [
+            sys.executable,
+            "-m",
+            "devstack.chalice_local",
+            "local",
+            "--no-autoreload",
+            "--stage",
+            self.stage,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
         process = self._spawn("chalice-local", command, {**os.environ, **self.env})
         url = f"http://127.0.0.1:{port}"
         self._wait_answering("chalice-local", process, url + "/config")
@@ -153,7 +171,9 @@ class LocalStack:
         # when it is read, and must not be lost when the server is stopped or killed.
         env = {**env, "PYTHONUNBUFFERED": "1"}
         with open(path, "wb") as output:  # the child keeps its own descriptor
-            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+            )
         self._stoppers.append(lambda: _terminate(process))
         return process
 
@@ -175,7 +195,7 @@ class LocalStack:
         """Stops every server, last started first. Invariant: every stopper runs, even when one raises or an
         interrupt (SIGTERM turned KeyboardInterrupt, a second Ctrl-C) lands inside it; the first interrupt is
         raised again once all have run, so no child is left running behind a half-done stop."""
-        interrupted: Optional[BaseException] = None
+        interrupted: BaseException | None = None
         while self._stoppers:
             stopper = self._stoppers.pop()
             try:
@@ -203,14 +223,17 @@ def _terminate(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def deploy_template(aws_endpoint: str, stage: str, parameters: Optional[dict[str, str]] = None) -> dict[str, str]:
+def deploy_template(aws_endpoint: str, stage: str, parameters: dict[str, str] | None = None) -> dict[str, str]:
     """Creates the stack from infra/template.yaml in moto; returns its outputs."""
     cloudformation = boto3.client("cloudformation", endpoint_url=aws_endpoint)
     name = f"dmtp-registry-{stage}"
     cloudformation.create_stack(
         StackName=name,
         TemplateBody=TEMPLATE_PATH.read_text(),
-        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in {"Stage": stage, **(parameters or {})}.items()],
+        Parameters=[
+            {"ParameterKey": key, "ParameterValue": value}
+            for key, value in {"Stage": stage, **(parameters or {})}.items()
+        ],
     )
     stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     if stack["StackStatus"] != "CREATE_COMPLETE":
@@ -227,9 +250,3 @@ def deploy_registry(anvil: Anvil, owner: str) -> str:
     transfer_ownership(anvil.url, address, deployer_key, owner)
     anvil.rpc("anvil_setBalance", [owner, hex(OWNER_FUNDING_WEI)])
     return address
-
-
-
-
-
-

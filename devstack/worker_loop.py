@@ -3,12 +3,13 @@
 Used by the local stack (devstack/stack.py), by the Lambda stand-in processes (devstack/lambda_process.py), by the
 benchmarks and by tests; it imports neither of the first two, so they do not import each other.
 """
+
 import logging
 import os
 import queue
 import threading
 import time
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 
@@ -31,10 +32,10 @@ class WorkerLoop:
         aws_endpoint: str,
         queue_name: str,
         retry_after_s: int = 2,
-        batch_size: Optional[int] = None,
-        batch_window_s: Optional[float] = None,
-        handler: Optional[Any] = None,
-        monitor: Optional[Any] = None,
+        batch_size: int | None = None,
+        batch_window_s: float | None = None,
+        handler: Any | None = None,
+        monitor: Any | None = None,
         monitor_interval_s: float = 0.5,
     ) -> None:
         self._sqs = boto3.client("sqs", endpoint_url=aws_endpoint)
@@ -44,7 +45,9 @@ class WorkerLoop:
         ]["QueueArn"]
         self._retry_after_s = retry_after_s
         self.batch_size = batch_size or int(os.environ.get("JOB_BATCH_SIZE", "10"))
-        self.batch_window_s = batch_window_s if batch_window_s is not None else float(os.environ.get("JOB_BATCH_WINDOW_S", "1"))
+        self.batch_window_s = (
+            batch_window_s if batch_window_s is not None else float(os.environ.get("JOB_BATCH_WINDOW_S", "1"))
+        )
         self._handler = handler
         self._monitor = monitor
         self._monitor_interval_s = monitor_interval_s
@@ -99,7 +102,7 @@ class WorkerLoop:
     def monitor_once(self) -> Any:
         return self.monitor(scheduled_event(self._queue_arn), None)
 
-    def poll_once(self, handler: Optional[Any] = None, wait_s: int = 1, then_monitor: bool = True) -> int:
+    def poll_once(self, handler: Any | None = None, wait_s: int = 1, then_monitor: bool = True) -> int:
         """One batch through the handler (and then one monitor pass); the number of messages received."""
         messages = self._gather(wait_s)
         if not messages:
@@ -109,7 +112,7 @@ class WorkerLoop:
             self.monitor_once()
         return len(messages)
 
-    def run_pipelined(self, stopping: threading.Event, handler: Optional[Any] = None) -> None:
+    def run_pipelined(self, stopping: threading.Event, handler: Any | None = None) -> None:
         """One concurrency slot of Lambda's SQS trigger at full load, until `stopping` is set.
 
         Lambda's pollers receive and delete messages outside the function: while one batch is in the handler the
@@ -117,8 +120,8 @@ class WorkerLoop:
         ready and a settler thread settles finished ones; the handler runs on the caller's thread, and its
         exceptions propagate (poll_once instead logs them and redelivers the batch).
         """
-        ready: "queue.Queue[list[dict[str, Any]]]" = queue.Queue(maxsize=1)
-        finished: "queue.Queue[Optional[tuple[list[dict[str, Any]], list[dict[str, Any]]]]]" = queue.Queue()
+        ready: queue.Queue[list[dict[str, Any]]] = queue.Queue(maxsize=1)
+        finished: queue.Queue[tuple[list[dict[str, Any]], list[dict[str, Any]]] | None] = queue.Queue()
 
         def gather() -> None:
             while not stopping.is_set():
@@ -154,7 +157,7 @@ class WorkerLoop:
                 helper.join(timeout=30)
 
     def _invoke(
-        self, messages: list[dict[str, Any]], handler: Optional[Any] = None, raise_errors: bool = False
+        self, messages: list[dict[str, Any]], handler: Any | None = None, raise_errors: bool = False
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The handler on one batch; (messages to delete, messages to deliver again)."""
         ids = {message["MessageId"] for message in messages}
@@ -188,7 +191,9 @@ class WorkerLoop:
 
     def _settle(self, done: list[dict[str, Any]], failed: list[dict[str, Any]]) -> None:
         for start in range(0, len(done), 10):
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])]
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+            ]
             self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
         for start in range(0, len(failed), 10):
             entries = [

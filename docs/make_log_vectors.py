@@ -4,6 +4,7 @@ its root at every size, one inclusion and one consistency proof. docs/make_proto
 
 Run alone (`python -m docs.make_log_vectors`) to print them.
 """
+
 import hashlib
 import json
 from typing import Any
@@ -33,23 +34,35 @@ def build() -> dict[str, Any]:
     hashes = [merkle.leaf_hash(leaf) for leaf in leaves]
     index, size = INCLUSION
     old, new = CONSISTENCY
-    hexed = lambda value: "0x" + value.hex()  # noqa: E731
+
+    def hexed(value):
+        return "0x" + value.hex()
+
     return {
         "leaves": [
             {
-                "index": i, "kind": "revocation" if leaf[0] == LEAF_KIND_REVOCATION else "key",
-                "wallet": to_checksum_address("0x" + leaf[1:21].hex()), "version": int.from_bytes(leaf[21:29], "big"),
-                "documentHash": hexed(leaf[29:]), "leaf": hexed(leaf), "leafHash": hexed(hashes[i]),
+                "index": i,
+                "kind": "revocation" if leaf[0] == LEAF_KIND_REVOCATION else "key",
+                "wallet": to_checksum_address("0x" + leaf[1:21].hex()),
+                "version": int.from_bytes(leaf[21:29], "big"),
+                "documentHash": hexed(leaf[29:]),
+                "leaf": hexed(leaf),
+                "leafHash": hexed(hashes[i]),
             }
             for i, leaf in enumerate(leaves)
         ],
         "roots": {str(n): hexed(merkle.root(hashes[:n])) for n in range(SIZE + 1)},
         "inclusion": {
-            "leafIndex": index, "treeSize": size, "root": hexed(merkle.root(hashes[:size])),
+            "leafIndex": index,
+            "treeSize": size,
+            "root": hexed(merkle.root(hashes[:size])),
             "auditPath": [hexed(h) for h in merkle.inclusion_proof(index, hashes[:size])],
         },
         "consistency": {
-            "from": old, "to": new, "fromRoot": hexed(merkle.root(hashes[:old])), "toRoot": hexed(merkle.root(hashes[:new])),
+            "from": old,
+            "to": new,
+            "fromRoot": hexed(merkle.root(hashes[:old])),
+            "toRoot": hexed(merkle.root(hashes[:new])),
             "proof": [hexed(h) for h in merkle.consistency_proof(old, hashes[:new])],
         },
     }

@@ -6,6 +6,7 @@ Every input is fixed (a well-known test wallet key, and byte strings derived fro
 signs deterministically (RFC 6979), so running this again writes the same file. tests/unit/test_protocol_vectors.py
 recomputes every output and checks that PROTOCOL.md shows the same values.
 """
+
 import hashlib
 import json
 import sys
@@ -16,18 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # noqa: E402
-from eth_account import Account  # noqa: E402
-from eth_account.messages import encode_defunct, encode_typed_data  # noqa: E402
-from nacl.public import Box, PrivateKey, PublicKey  # noqa: E402
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from eth_account import Account
+from eth_account.messages import encode_defunct, encode_typed_data
+from nacl.public import Box, PrivateKey, PublicKey
 
-from dmtp_protocol import eip712  # noqa: E402
+from dmtp_protocol import eip712
 from dmtp_protocol.canonical import canonical_json
-from dmtp_protocol.cid import cid_for_bytes  # noqa: E402
-from dmtp_protocol.envelopes import EIP191_AES256GCM_HKDF, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305  # noqa: E402
+from dmtp_protocol.cid import cid_for_bytes
+from dmtp_protocol.envelopes import EIP191_AES256GCM_HKDF, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305
 from dmtp_protocol.messages import (
     REGISTRATION_FIELDS,
     REGISTRATION_TYPE,
@@ -44,8 +45,8 @@ from dmtp_protocol.messages import (
     signing_digest,
     typed_data,
 )
-from dmtp_protocol.smart_wallets import erc6492_calldata, validator_bytecode, wrap_erc6492  # noqa: E402
-from docs.make_log_vectors import build as log_vectors  # noqa: E402
+from dmtp_protocol.smart_wallets import erc6492_calldata, validator_bytecode, wrap_erc6492
+from docs.make_log_vectors import build as log_vectors
 
 OUT = ROOT / "docs" / "protocol-vectors.json"
 DOC = ROOT / "docs" / "PROTOCOL.md"
@@ -123,7 +124,9 @@ def aes_envelope(plaintext: str, wallet: str) -> dict[str, Any]:
     text = unlock_text(pre_key, CHAIN_ID, REGISTRY, wallet)
     unlock_signature = personal_sign(text)
     info = EIP191_AES256GCM_HKDF.encode("ascii")
-    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(bytes.fromhex(unlock_signature[2:]))
+    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(
+        bytes.fromhex(unlock_signature[2:])
+    )
     ciphertext = AESGCM(aes_key).encrypt(nonce, plaintext.encode("utf-8"), None)  # encrypted bytes || 16-byte tag
     envelope = {
         "version": EIP191_AES256GCM_HKDF,
@@ -134,7 +137,9 @@ def aes_envelope(plaintext: str, wallet: str) -> dict[str, Any]:
     }
     other_text = unlock_text(pre_key, OTHER_CHAIN_ID, REGISTRY, wallet)
     other_signature = personal_sign(other_text)
-    other_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(bytes.fromhex(other_signature[2:]))
+    other_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(
+        bytes.fromhex(other_signature[2:])
+    )
     return {
         "unlockText": text,
         "unlockSignature": unlock_signature,
@@ -188,13 +193,19 @@ def eip712_parts(domain: Domain, primary: str, fields: eip712.Fields, message: d
     return {
         "encodedType": eip712.encode_type(primary, fields),
         "typeHash": "0x" + eip712.type_hash(primary, fields).hex(),
-        "domainSeparator": "0x" + eip712.hash_struct("EIP712Domain", eip712.EIP712_DOMAIN_FIELDS, domain.as_eip712()).hex(),
+        "domainSeparator": "0x"
+        + eip712.hash_struct("EIP712Domain", eip712.EIP712_DOMAIN_FIELDS, domain.as_eip712()).hex(),
         "structHash": "0x" + eip712.hash_struct(primary, fields, message).hex(),
     }
 
 
 def registration_vector(
-    domain: Domain, wallet: str, public_key: str, envelope: dict[str, Any], signature_type: str, key_type: str = "x25519"
+    domain: Domain,
+    wallet: str,
+    public_key: str,
+    envelope: dict[str, Any],
+    signature_type: str,
+    key_type: str = "x25519",
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "address": wallet,
@@ -310,7 +321,9 @@ def build_vectors() -> dict[str, Any]:
     aes = aes_envelope(dmtp_private, wallet)
     secp = uncompressed_key()
     scrypt = passphrase_envelope(secp["privateKey"])
-    uncompressed = registration_vector(domain, wallet, secp["publicKeyUncompressed"], scrypt["envelope"], "eip712", "secp256k1")
+    uncompressed = registration_vector(
+        domain, wallet, secp["publicKeyUncompressed"], scrypt["envelope"], "eip712", "secp256k1"
+    )
     return {
         "about": "Test vectors of docs/PROTOCOL.md; written by docs/make_protocol_vectors.py, checked by tests/unit/test_protocol_vectors.py.",
         "inputs": {
@@ -362,70 +375,182 @@ def markdown(v: dict[str, Any]) -> str:
     i, x, a = v["inputs"], v["envelopes"][X25519_XSALSA20_POLY1305], v["envelopes"][EIP191_AES256GCM_HKDF]
     pw, secp, w = v["envelopes"][SCRYPT_AES256GCM], v["secp256k1Uncompressed"], v["erc6492"]
     r712, r191, rev = v["registrations"]["eip712"], v["registrations"]["eip191"], v["revocation"]
-    out = ["### Inputs\n\n", _values([
-        ("wallet private key", i["walletPrivateKey"]), ("wallet", i["wallet"]),
-        ("DMTP private key (the plaintext of the x25519 and signature-derived envelopes)", i["dmtpPrivateKey"]),
-        ("DMTP public key (X25519)", i["dmtpPublicKey"]),
-    ])]
-    out += ["\n### Envelope `x25519-xsalsa20-poly1305`\n\n", _values([
-        ("wallet encryption public key (`eth_getEncryptionPublicKey`)", x["walletEncryptionPublicKey"]),
-        ("ephemeral X25519 private key", x["ephemeralPrivateKey"]),
-    ]), "\n", _block("json", x["envelope"]), "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n",
-        _block("text", x["canonicalJson"]), "\n", _values([("keccak256", x["encryptedPrivateKeyHash"])])]
+    out = [
+        "### Inputs\n\n",
+        _values(
+            [
+                ("wallet private key", i["walletPrivateKey"]),
+                ("wallet", i["wallet"]),
+                ("DMTP private key (the plaintext of the x25519 and signature-derived envelopes)", i["dmtpPrivateKey"]),
+                ("DMTP public key (X25519)", i["dmtpPublicKey"]),
+            ]
+        ),
+    ]
+    out += [
+        "\n### Envelope `x25519-xsalsa20-poly1305`\n\n",
+        _values(
+            [
+                ("wallet encryption public key (`eth_getEncryptionPublicKey`)", x["walletEncryptionPublicKey"]),
+                ("ephemeral X25519 private key", x["ephemeralPrivateKey"]),
+            ]
+        ),
+        "\n",
+        _block("json", x["envelope"]),
+        "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n",
+        _block("text", x["canonicalJson"]),
+        "\n",
+        _values([("keccak256", x["encryptedPrivateKeyHash"])]),
+    ]
     o = a["otherChain"]
-    out += [f"\n### Envelope `{EIP191_AES256GCM_HKDF}`\n\nUnlock text (personal_sign) for chain {i['chainId']}, the registry and "
-        "the wallet above:\n\n", _block("text", a["unlockText"]),
-        "\n", _values([("unlock signature (HKDF input keying material)", a["unlockSignature"]), ("HKDF info (UTF-8)", a["hkdfInfo"]),
-                        ("HKDF-SHA256 output (AES-256 key)", a["aesKey"])]), "\n", _block("json", a["envelope"]),
-        "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n", _block("text", a["canonicalJson"]), "\n",
+    out += [
+        f"\n### Envelope `{EIP191_AES256GCM_HKDF}`\n\nUnlock text (personal_sign) for chain {i['chainId']}, the registry and "
+        "the wallet above:\n\n",
+        _block("text", a["unlockText"]),
+        "\n",
+        _values(
+            [
+                ("unlock signature (HKDF input keying material)", a["unlockSignature"]),
+                ("HKDF info (UTF-8)", a["hkdfInfo"]),
+                ("HKDF-SHA256 output (AES-256 key)", a["aesKey"]),
+            ]
+        ),
+        "\n",
+        _block("json", a["envelope"]),
+        "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n",
+        _block("text", a["canonicalJson"]),
+        "\n",
         _values([("keccak256", a["encryptedPrivateKeyHash"])]),
         f"\nThe same `preKey` signed for chain {o['chainId']} (another deployment) gives another key, and the envelope does not "
-        "open with it (the GCM tag fails):\n\n", _block("text", o["unlockText"]), "\n",
-        _values([("signature", o["unlockSignature"]), ("HKDF-SHA256 output", o["aesKey"])])]
-    out += [f"\n### Envelope `{SCRYPT_AES256GCM}`\n\n", _values([
-        ("passphrase", pw["passphrase"]),
-        ("the same, JSON-escaped (NFKC composes `e` + U+0301 into U+00E9 and maps U+2460 to `1`)", json.dumps(pw["passphrase"])),
-        ("NFKC-normalised passphrase, UTF-8", pw["passphraseUtf8Hex"]),
-        ("plaintext (the secp256k1 DMTP private key below)", pw["plaintext"]),
-        ("scrypt output (AES-256 key)", pw["scryptKey"]),
-    ]), "\n", _block("json", pw["envelope"]), "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n",
-        _block("text", pw["canonicalJson"]), "\n", _values([("keccak256", pw["encryptedPrivateKeyHash"])])]
+        "open with it (the GCM tag fails):\n\n",
+        _block("text", o["unlockText"]),
+        "\n",
+        _values([("signature", o["unlockSignature"]), ("HKDF-SHA256 output", o["aesKey"])]),
+    ]
+    out += [
+        f"\n### Envelope `{SCRYPT_AES256GCM}`\n\n",
+        _values(
+            [
+                ("passphrase", pw["passphrase"]),
+                (
+                    "the same, JSON-escaped (NFKC composes `e` + U+0301 into U+00E9 and maps U+2460 to `1`)",
+                    json.dumps(pw["passphrase"]),
+                ),
+                ("NFKC-normalised passphrase, UTF-8", pw["passphraseUtf8Hex"]),
+                ("plaintext (the secp256k1 DMTP private key below)", pw["plaintext"]),
+                ("scrypt output (AES-256 key)", pw["scryptKey"]),
+            ]
+        ),
+        "\n",
+        _block("json", pw["envelope"]),
+        "\nIts canonical JSON and `encryptedPrivateKeyHash`:\n\n",
+        _block("text", pw["canonicalJson"]),
+        "\n",
+        _values([("keccak256", pw["encryptedPrivateKeyHash"])]),
+    ]
     ru = secp["registration"]
-    out += ["\n### Registration of an uncompressed secp256k1 key (`eip712`, passphrase envelope)\n\n", _values([
-        ("secp256k1 DMTP private key", secp["privateKey"]),
-        ("its public key, uncompressed (registered and signed as is)", secp["publicKeyUncompressed"]),
-        ("the same point compressed (a different `DMTPpubKey`, so a different registration)", secp["publicKeyCompressed"]),
-    ]), "\nTyped data:\n\n", _block("json", ru["typedData"]), "\n",
-        _values([("struct hash", ru["eip712"]["structHash"]), ("digest", ru["digest"]), ("signature", ru["signature"])]),
-        "\nRequest body:\n\n", _block("json", ru["body"]), "\nDocument bytes:\n\n", _block("text", ru["document"]), "\n",
-        _values([("sha256", ru["documentSha256"]), ("CID", ru["cid"])])]
-    out += ["\n### ERC-6492: a smart account that is not deployed yet\n\n", _values([
-        ("wallet (the account's counterfactual address)", w["wallet"]), ("its owner (the test wallet)", w["owner"]),
-        ("factory", w["factory"]), ("factory calldata (`createAccount(owner, 0)`)", w["factoryCalldata"]),
-        ("digest (EIP-712 `KeyRegistration` of the x25519 key for this wallet)", w["digest"]),
-        ("the owner's signature (what the account's ERC-1271 accepts)", w["innerSignature"]),
-        ("magic suffix", w["magicSuffix"]),
-        ("wrapped signature: abi.encode(factory, calldata, signature) ++ suffix", w["wrappedSignature"]),
-        ("validator arguments: abi.encode(wallet, digest, wrapped signature), appended to the validator's creation code",
-         w["validatorArguments"]),
-        ("keccak256 of the validator's creation code (`packages/dmtp-protocol/src/dmtp_protocol/contracts/ValidateSigOffchain.json`)", w["validatorBytecodeKeccak256"]),
-    ]), "\nRequest body:\n\n", _block("json", w["body"])]
-    out += ["\n### Registration, `eip712` (x25519 envelope)\n\nTyped data (`eth_signTypedData_v4`):\n\n", _block("json", r712["typedData"]),
-        "\n", _values([("encoded type", r712["eip712"]["encodedType"]), ("type hash", r712["eip712"]["typeHash"]),
-                        ("domain separator", r712["eip712"]["domainSeparator"]), ("struct hash", r712["eip712"]["structHash"]),
-                        ("digest", r712["digest"]), ("signature", r712["signature"])]),
-        "\nRequest body:\n\n", _block("json", r712["body"]), "\nDocument bytes (one line, no trailing newline):\n\n",
-        _block("text", r712["document"]), "\n", _values([("sha256", r712["documentSha256"]), ("CID", r712["cid"])])]
-    out += ["\n### Registration, `eip191` (AES envelope)\n\nText (`personal_sign`):\n\n", _block("text", r191["text"]), "\n",
+    out += [
+        "\n### Registration of an uncompressed secp256k1 key (`eip712`, passphrase envelope)\n\n",
+        _values(
+            [
+                ("secp256k1 DMTP private key", secp["privateKey"]),
+                ("its public key, uncompressed (registered and signed as is)", secp["publicKeyUncompressed"]),
+                (
+                    "the same point compressed (a different `DMTPpubKey`, so a different registration)",
+                    secp["publicKeyCompressed"],
+                ),
+            ]
+        ),
+        "\nTyped data:\n\n",
+        _block("json", ru["typedData"]),
+        "\n",
+        _values(
+            [("struct hash", ru["eip712"]["structHash"]), ("digest", ru["digest"]), ("signature", ru["signature"])]
+        ),
+        "\nRequest body:\n\n",
+        _block("json", ru["body"]),
+        "\nDocument bytes:\n\n",
+        _block("text", ru["document"]),
+        "\n",
+        _values([("sha256", ru["documentSha256"]), ("CID", ru["cid"])]),
+    ]
+    out += [
+        "\n### ERC-6492: a smart account that is not deployed yet\n\n",
+        _values(
+            [
+                ("wallet (the account's counterfactual address)", w["wallet"]),
+                ("its owner (the test wallet)", w["owner"]),
+                ("factory", w["factory"]),
+                ("factory calldata (`createAccount(owner, 0)`)", w["factoryCalldata"]),
+                ("digest (EIP-712 `KeyRegistration` of the x25519 key for this wallet)", w["digest"]),
+                ("the owner's signature (what the account's ERC-1271 accepts)", w["innerSignature"]),
+                ("magic suffix", w["magicSuffix"]),
+                ("wrapped signature: abi.encode(factory, calldata, signature) ++ suffix", w["wrappedSignature"]),
+                (
+                    "validator arguments: abi.encode(wallet, digest, wrapped signature), appended to the validator's creation code",
+                    w["validatorArguments"],
+                ),
+                (
+                    "keccak256 of the validator's creation code (`packages/dmtp-protocol/src/dmtp_protocol/contracts/ValidateSigOffchain.json`)",
+                    w["validatorBytecodeKeccak256"],
+                ),
+            ]
+        ),
+        "\nRequest body:\n\n",
+        _block("json", w["body"]),
+    ]
+    out += [
+        "\n### Registration, `eip712` (x25519 envelope)\n\nTyped data (`eth_signTypedData_v4`):\n\n",
+        _block("json", r712["typedData"]),
+        "\n",
+        _values(
+            [
+                ("encoded type", r712["eip712"]["encodedType"]),
+                ("type hash", r712["eip712"]["typeHash"]),
+                ("domain separator", r712["eip712"]["domainSeparator"]),
+                ("struct hash", r712["eip712"]["structHash"]),
+                ("digest", r712["digest"]),
+                ("signature", r712["signature"]),
+            ]
+        ),
+        "\nRequest body:\n\n",
+        _block("json", r712["body"]),
+        "\nDocument bytes (one line, no trailing newline):\n\n",
+        _block("text", r712["document"]),
+        "\n",
+        _values([("sha256", r712["documentSha256"]), ("CID", r712["cid"])]),
+    ]
+    out += [
+        "\n### Registration, `eip191` (AES envelope)\n\nText (`personal_sign`):\n\n",
+        _block("text", r191["text"]),
+        "\n",
         _values([("digest", r191["digest"]), ("signature", r191["signature"])]),
-        "\nRequest body:\n\n", _block("json", r191["body"]), "\nDocument bytes (one line, no trailing newline):\n\n",
-        _block("text", r191["document"]), "\n", _values([("sha256", r191["documentSha256"]), ("CID", r191["cid"])])]
-    out += ["\n### Revocation of version 1 (version 2, `issuedAt` 1800000600)\n\nTyped data:\n\n", _block("json", rev["typedData"]),
-        "\n", _values([("encoded type", rev["eip712"]["encodedType"]), ("type hash", rev["eip712"]["typeHash"]),
-                        ("struct hash", rev["eip712"]["structHash"]), ("digest", rev["digest"]), ("signature", rev["signature"])]),
-        "\nRequest body (`POST /keys/0x2c7536E3605D9C16a7a3D7b1898e529396a65c23/revocation`):\n\n", _block("json", rev["body"]),
-        "\nThe same revocation signed as `eip191` (`signatureType: \"eip191\"`), text:\n\n", _block("text", rev["eip191"]["text"]),
-        "\n", _values([("digest", rev["eip191"]["digest"]), ("signature", rev["eip191"]["signature"])])]
+        "\nRequest body:\n\n",
+        _block("json", r191["body"]),
+        "\nDocument bytes (one line, no trailing newline):\n\n",
+        _block("text", r191["document"]),
+        "\n",
+        _values([("sha256", r191["documentSha256"]), ("CID", r191["cid"])]),
+    ]
+    out += [
+        "\n### Revocation of version 1 (version 2, `issuedAt` 1800000600)\n\nTyped data:\n\n",
+        _block("json", rev["typedData"]),
+        "\n",
+        _values(
+            [
+                ("encoded type", rev["eip712"]["encodedType"]),
+                ("type hash", rev["eip712"]["typeHash"]),
+                ("struct hash", rev["eip712"]["structHash"]),
+                ("digest", rev["digest"]),
+                ("signature", rev["signature"]),
+            ]
+        ),
+        "\nRequest body (`POST /keys/0x2c7536E3605D9C16a7a3D7b1898e529396a65c23/revocation`):\n\n",
+        _block("json", rev["body"]),
+        '\nThe same revocation signed as `eip191` (`signatureType: "eip191"`), text:\n\n',
+        _block("text", rev["eip191"]["text"]),
+        "\n",
+        _values([("digest", rev["eip191"]["digest"]), ("signature", rev["eip191"]["signature"])]),
+    ]
     return "".join(out)
 
 

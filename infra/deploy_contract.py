@@ -85,9 +85,7 @@ def deploy(rpc_url: str, deployer_key: str) -> str:
     return w3.to_checksum_address(address)
 
 
-def transfer_ownership(
-    rpc_url: str, contract_address: str, current_owner_key: str, new_owner: str
-) -> str:
+def transfer_ownership(rpc_url: str, contract_address: str, current_owner_key: str, new_owner: str) -> str:
     """Transfer ownership to `new_owner`, verify via owner(); return the tx hash (0x hex)."""
     w3 = _web3(rpc_url)
     contract = _contract(w3, contract_address)
@@ -124,7 +122,9 @@ REFUSED = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m infra.deploy_contract", description="Deploy the DMTPKeys registry.")
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.deploy_contract", description="Deploy the DMTPKeys registry."
+    )
     parser.add_argument("--rpc-url", required=True, help="JSON-RPC endpoint")
     parser.add_argument(
         "--deployer-key",
@@ -134,7 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stage", help="Chalice stage: its CHAIN_ID, KMS_KEY_ID and REGISTRY_ADDRESS apply")
     parser.add_argument("--config", type=Path, default=CHALICE_CONFIG_PATH, help=argparse.SUPPRESS)
     owner = parser.add_mutually_exclusive_group()
-    owner.add_argument("--kms-key-id", help="hand ownership to this KMS key's address (e.g. alias/dmtp-registry-prod-owner-blue)")
+    owner.add_argument(
+        "--kms-key-id", help="hand ownership to this KMS key's address (e.g. alias/dmtp-registry-prod-owner-blue)"
+    )
     owner.add_argument("--new-owner", help="hand ownership to this address")
     parser.add_argument("--existing", help="address of an already deployed registry; if it is live, refuse to deploy")
     return parser
@@ -146,7 +148,9 @@ def _refuse_over_live_registry(rpc_url: str, existing: str, owner: str | None) -
             print(f"note: no live registry at {existing}; deploying a new one", file=sys.stderr)
         return False
     current = _owner_of(rpc_url, existing)
-    held = "" if owner is None else (" (the intended owner)" if current == owner else f" (not the intended owner {owner})")
+    held = (
+        "" if owner is None else (" (the intended owner)" if current == owner else f" (not the intended owner {owner})")
+    )
     print(
         f"refusing to deploy: a live DMTPKeys registry already exists at {existing}, owner {current}{held}; "
         "clear REGISTRY_ADDRESS (or drop --existing) to deploy anew",
@@ -164,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     w3 = _web3(args.rpc_url)
     chain_id = w3.eth.chain_id
     if stage and stage.chain_id and chain_id != stage.chain_id:
-        print(f"refusing to deploy: the RPC serves chain {chain_id}, stage {stage.stage} is chain {stage.chain_id}", file=sys.stderr)
+        print(
+            f"refusing to deploy: the RPC serves chain {chain_id}, stage {stage.stage} is chain {stage.chain_id}",
+            file=sys.stderr,
+        )
         return REFUSED
     new_owner = kms_address(kms_key_id) if kms_key_id else args.new_owner
     if new_owner:
@@ -180,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         transfer_ownership(args.rpc_url, address, args.deployer_key, new_owner)  # checks owner() afterwards
         print(f"ownership moved to {new_owner}" + (f" ({kms_key_id})" if kms_key_id else ""), file=sys.stderr)
     if stage:
-        print(f"next: set stages.{stage.stage}.environment_variables.REGISTRY_ADDRESS to {address} in {args.config}", file=sys.stderr)
+        print(
+            f"next: set stages.{stage.stage}.environment_variables.REGISTRY_ADDRESS to {address} in {args.config}",
+            file=sys.stderr,
+        )
     print(json.dumps({"address": address, "owner": _owner_of(args.rpc_url, address), "chainId": chain_id}))
     return 0
 

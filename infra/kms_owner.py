@@ -5,6 +5,7 @@ infra/template.yaml lets operators read the public key; signing needs the Rotati
 
 CLI: ``python -m infra.kms_owner alias/dmtp-registry-prod-owner-blue`` prints the key's Ethereum address.
 """
+
 from __future__ import annotations
 
 import os

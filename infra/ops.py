@@ -15,6 +15,7 @@ runway in days at the last 24 hours' spend; whether the worker is paused, since 
 `status` reads: it scans the records table (projection of three attributes; about one read unit per 4 KB of
 that projection, so on a very large table run it sparingly) and queries the transactions table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Key
@@ -49,7 +50,7 @@ class QueueStatus:
     in_flight: int
     delayed: int
     dead_letters: int
-    oldest_message_age_s: Optional[float]  # CloudWatch's ApproximateAgeOfOldestMessage (None: no datapoint yet)
+    oldest_message_age_s: float | None  # CloudWatch's ApproximateAgeOfOldestMessage (None: no datapoint yet)
 
 
 @dataclass
@@ -58,7 +59,7 @@ class RecordStatus:
     open: int
     stranded: int  # open and untouched for stranded_after_s
     stranded_after_s: int
-    oldest_open_age_s: Optional[float]
+    oldest_open_age_s: float | None
 
 
 @dataclass
@@ -67,30 +68,30 @@ class PendingTx:
     state: str
     kind: str
     age_s: float  # since it was first signed (or reserved, when never signed)
-    max_fee_gwei: Optional[float]
-    tip_gwei: Optional[float]
+    max_fee_gwei: float | None
+    tip_gwei: float | None
     replacements: int
-    tx_hash: Optional[str]
+    tx_hash: str | None
     jobs: int
 
 
 @dataclass
 class NonceStatus:
     signer: str
-    counter_next: Optional[int]  # None: the worker never reserved a nonce for this signer
-    counter_floor: Optional[int]
-    chain_latest: Optional[int]
-    chain_pending: Optional[int]
-    drift: Optional[int]  # counter_next - chain_pending: > 0 while transactions are stored but unsent or unmined
+    counter_next: int | None  # None: the worker never reserved a nonce for this signer
+    counter_floor: int | None
+    chain_latest: int | None
+    chain_pending: int | None
+    drift: int | None  # counter_next - chain_pending: > 0 while transactions are stored but unsent or unmined
 
 
 @dataclass
 class OwnerStatus:
     address: str
-    balance_eth: Optional[float]
+    balance_eth: float | None
     spent_24h_eth: float
     transactions_24h: int
-    runway_days: Optional[float]  # None when nothing was spent in 24 hours
+    runway_days: float | None  # None when nothing was spent in 24 hours
 
 
 @dataclass
@@ -114,7 +115,7 @@ def stage_environment(stage: str, config_path: Path = CHALICE_CONFIG_PATH) -> di
 
 
 class Ops:
-    def __init__(self, stage: str, env: dict[str, str], rpc_url: Optional[str], endpoint_url: Optional[str] = None) -> None:
+    def __init__(self, stage: str, env: dict[str, str], rpc_url: str | None, endpoint_url: str | None = None) -> None:
         self.stage = stage
         self.env = env
         self._endpoint = endpoint_url
@@ -130,7 +131,7 @@ class Ops:
 
     # ------------------------------------------------------------ status
 
-    def status(self, stranded_after_s: int, now: Optional[float] = None) -> Status:
+    def status(self, stranded_after_s: int, now: float | None = None) -> Status:
         now = time.time() if now is None else now
         problems: list[str] = []
         signer = self._signer_address()
@@ -155,25 +156,38 @@ class Ops:
 
     def _queue(self, problems: list[str]) -> QueueStatus:
         name = self.env["JOBS_QUEUE_NAME"]
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
-        jobs = self.sqs.get_queue_attributes(QueueUrl=self.sqs.get_queue_url(QueueName=name)["QueueUrl"], AttributeNames=names)["Attributes"]
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        jobs = self.sqs.get_queue_attributes(
+            QueueUrl=self.sqs.get_queue_url(QueueName=name)["QueueUrl"], AttributeNames=names
+        )["Attributes"]
         dlq_url = self.sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"]  # infra/template.yaml's name
         dlq = self.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=names[:1])["Attributes"]
         return QueueStatus(
-            visible=int(jobs.get(names[0], 0)), in_flight=int(jobs.get(names[1], 0)), delayed=int(jobs.get(names[2], 0)),
-            dead_letters=int(dlq.get(names[0], 0)), oldest_message_age_s=self._oldest_message_age(name, problems),
+            visible=int(jobs.get(names[0], 0)),
+            in_flight=int(jobs.get(names[1], 0)),
+            delayed=int(jobs.get(names[2], 0)),
+            dead_letters=int(dlq.get(names[0], 0)),
+            oldest_message_age_s=self._oldest_message_age(name, problems),
         )
 
-    def _oldest_message_age(self, queue_name: str, problems: list[str]) -> Optional[float]:
+    def _oldest_message_age(self, queue_name: str, problems: list[str]) -> float | None:
         """SQS gives no age through its API without receiving (which would count toward the DLQ): CloudWatch's."""
         try:
             now = time.time()
             answer = self.client("cloudwatch").get_metric_statistics(
-                Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
+                Namespace="AWS/SQS",
+                MetricName="ApproximateAgeOfOldestMessage",
                 Dimensions=[{"Name": "QueueName", "Value": queue_name}],
-                StartTime=now - 600, EndTime=now, Period=60, Statistics=["Maximum"],
+                StartTime=now - 600,
+                EndTime=now,
+                Period=60,
+                Statistics=["Maximum"],
             )
-        except Exception as exc:  # noqa: BLE001 - a status report shows what it could not read
+        except Exception as exc:
             problems.append(f"oldest message age: {exc}")
             return None
         points = sorted(answer.get("Datapoints", []), key=lambda point: point["Timestamp"])
@@ -182,8 +196,11 @@ class Ops:
     def _records(self, stranded_after_s: int, now: float) -> RecordStatus:
         by_status: dict[str, int] = {}
         open_count = stranded = 0
-        oldest: Optional[float] = None
-        kwargs: dict[str, Any] = {"ProjectionExpression": "#v, #s, updatedAt", "ExpressionAttributeNames": {"#v": "version", "#s": "status"}}
+        oldest: float | None = None
+        kwargs: dict[str, Any] = {
+            "ProjectionExpression": "#v, #s, updatedAt",
+            "ExpressionAttributeNames": {"#v": "version", "#s": "status"},
+        }
         while True:
             page = self.records.scan(**kwargs)
             for item in page.get("Items", []):
@@ -212,35 +229,44 @@ class Ops:
             try:
                 latest = int(self.rpc.call("eth_getTransactionCount", [signer, "latest"]), 16)
                 pending = int(self.rpc.call("eth_getTransactionCount", [signer, "pending"]), 16)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 problems.append(f"chain nonces: {exc}")
         else:
             problems.append("no RPC URL: chain nonces and balance not read (--rpc-url)")
         drift = counter.next - pending if counter is not None and pending is not None else None
-        return NonceStatus(signer, counter.next if counter else None, counter.floor if counter else None, latest, pending, drift)
+        return NonceStatus(
+            signer, counter.next if counter else None, counter.floor if counter else None, latest, pending, drift
+        )
 
-    def _pending(self, signer: str, floor: Optional[int], now: float) -> list[PendingTx]:
+    def _pending(self, signer: str, floor: int | None, now: float) -> list[PendingTx]:
         pending = []
         for item in TxStore(self.transactions, signer).from_nonce(floor or 0):
             if item.state in FINAL_STATES:
                 continue
             started = item.attempts[0].signed_at if item.attempts else item.reserved_at
             latest = item.attempts[-1] if item.attempts else None
-            pending.append(PendingTx(
-                nonce=item.nonce, state=item.state, kind=item.kind, age_s=round(max(0.0, now - started), 1),
-                max_fee_gwei=latest.max_fee / 1e9 if latest else None, tip_gwei=latest.tip / 1e9 if latest else None,
-                replacements=max(0, len(item.attempts) - 1), tx_hash=latest.tx_hash if latest and item.state != STATE_RESERVED else None,
-                jobs=len(item.entries or item.candidates),
-            ))
+            pending.append(
+                PendingTx(
+                    nonce=item.nonce,
+                    state=item.state,
+                    kind=item.kind,
+                    age_s=round(max(0.0, now - started), 1),
+                    max_fee_gwei=latest.max_fee / 1e9 if latest else None,
+                    tip_gwei=latest.tip / 1e9 if latest else None,
+                    replacements=max(0, len(item.attempts) - 1),
+                    tx_hash=latest.tx_hash if latest and item.state != STATE_RESERVED else None,
+                    jobs=len(item.entries or item.candidates),
+                )
+            )
         return pending
 
     def _owner(self, signer: str, now: float, problems: list[str]) -> OwnerStatus:
         spent, count = self._spent_since(signer, now - DAY_S)
-        balance: Optional[float] = None
+        balance: float | None = None
         if self.rpc is not None:
             try:
                 balance = int(self.rpc.call("eth_getBalance", [signer, "latest"]), 16) / 1e18
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 problems.append(f"owner balance: {exc}")
         runway = round(balance / (spent / 1e18), 2) if balance is not None and spent > 0 else None
         return OwnerStatus(signer, balance, spent / 1e18, count, runway)
@@ -249,7 +275,8 @@ class Ops:
         """Fees (wei) of the transactions mined since `since`: the newest items first, a projection only."""
         kwargs: dict[str, Any] = {
             "KeyConditionExpression": Key("signer").eq(signer.lower()) & Key("nonce").gte(0),
-            "ScanIndexForward": False, "ProjectionExpression": "feePaidWei, updatedAt",
+            "ScanIndexForward": False,
+            "ProjectionExpression": "feePaidWei, updatedAt",
         }
         spent = count = seen = 0
         while seen < SPEND_LOOKBACK_ITEMS:
@@ -268,7 +295,7 @@ class Ops:
 # ---------------------------------------------------------------- output
 
 
-def _age(seconds: Optional[float]) -> str:
+def _age(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
     if seconds < 120:
@@ -286,7 +313,7 @@ def render(status: Status) -> str:
         f"Worker      {'PAUSED since ' + time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(w['since'])) + ' by ' + w['by'] + ': ' + w['reason'] if w['paused'] else 'running'}",
         f"Queue       {q.visible} waiting, {q.in_flight} being processed, {q.delayed} delayed; oldest job {_age(q.oldest_message_age_s)}",
         f"Dead letter {q.dead_letters} job(s){'  <- redrive or inspect (python -m infra.recovery)' if q.dead_letters else ''}",
-        f"Records     " + (", ".join(f"{name} {count}" for name, count in r.by_status.items()) or "none"),
+        "Records     " + (", ".join(f"{name} {count}" for name, count in r.by_status.items()) or "none"),
         f"            {r.open} open, {r.stranded} stranded (open and untouched for {_age(r.stranded_after_s)}); oldest open {_age(r.oldest_open_age_s)}",
         f"Nonces      signer {n.signer}: counter next {n.counter_next} (floor {n.counter_floor}); chain latest {n.chain_latest}, pending {n.chain_pending}"
         + (f"; counter ahead of the chain's pending by {n.drift}" if n.drift else ""),
@@ -295,8 +322,12 @@ def render(status: Status) -> str:
         f"Pending     {len(status.pending)} transaction(s)",
     ]
     for tx in status.pending:
-        fees = "unsigned" if tx.max_fee_gwei is None else f"max fee {tx.max_fee_gwei:.3f} gwei, tip {tx.tip_gwei:.3f} gwei"
-        lines.append(f"  nonce {tx.nonce}: {tx.state} {tx.kind}, {tx.jobs} job(s), age {_age(tx.age_s)}, {fees}, replaced {tx.replacements}x {tx.tx_hash or ''}".rstrip())
+        fees = (
+            "unsigned" if tx.max_fee_gwei is None else f"max fee {tx.max_fee_gwei:.3f} gwei, tip {tx.tip_gwei:.3f} gwei"
+        )
+        lines.append(
+            f"  nonce {tx.nonce}: {tx.state} {tx.kind}, {tx.jobs} job(s), age {_age(tx.age_s)}, {fees}, replaced {tx.replacements}x {tx.tx_hash or ''}".rstrip()
+        )
     for problem in status.problems:
         lines.append(f"Not read    {problem}")
     return "\n".join(lines)
@@ -311,15 +342,21 @@ def _json_default(value: Any) -> Any:
 # ---------------------------------------------------------------- command line
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.ops", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stage", required=True)
-    parser.add_argument("--config", type=Path, default=CHALICE_CONFIG_PATH, help="Chalice config naming the stage's resources")
+    parser.add_argument(
+        "--config", type=Path, default=CHALICE_CONFIG_PATH, help="Chalice config naming the stage's resources"
+    )
     parser.add_argument("--rpc-url", help="JSON-RPC endpoint (default: RPC_URL, else the stage's RPC secret)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     commands = parser.add_subparsers(dest="command", required=True)
-    status_parser = commands.add_parser("status", help="queue, records, nonces, pending transactions, owner runway, pause state")
-    status_parser.add_argument("--stranded-after", type=int, default=900, help="seconds an open record may go untouched (default 900)")
+    status_parser = commands.add_parser(
+        "status", help="queue, records, nonces, pending transactions, owner runway, pause state"
+    )
+    status_parser.add_argument(
+        "--stranded-after", type=int, default=900, help="seconds an open record may go untouched (default 900)"
+    )
     pause_parser = commands.add_parser("pause", help="stop the worker sending transactions (jobs stay queued)")
     pause_parser.add_argument("--reason", required=True)
     pause_parser.add_argument("--by", default=getpass.getuser())

@@ -21,6 +21,7 @@ Names come from the stage's environment in .chalice/config.json (RECORDS_TABLE, 
 queue is the template's "<jobs queue>-dlq"); AWS_ENDPOINT_URL points boto3 at a local stack. Prints one JSON
 object: what was re-queued or moved.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from chalicelib.adapters.jobs import JobQueue
 from chalicelib.adapters.records import RecordStore
@@ -45,7 +46,7 @@ class RecoveryNames:
     dead_letter_queue: str
 
     @classmethod
-    def for_stage(cls, stage: str, path: Path = CHALICE_CONFIG_PATH) -> "RecoveryNames":
+    def for_stage(cls, stage: str, path: Path = CHALICE_CONFIG_PATH) -> RecoveryNames:
         config = json.loads(Path(path).read_text(encoding="utf-8"))
         if stage not in config.get("stages", {}):
             raise KeyError(f"{path} has no stage {stage!r}")
@@ -61,17 +62,27 @@ class Recovery:
         self._sqs = sqs
         self._dead_letter_queue = dead_letter_queue
 
-    def requeue_failed(self, wallet: Optional[str] = None, reason: Optional[str] = None) -> list[tuple[str, int]]:
+    def requeue_failed(self, wallet: str | None = None, reason: str | None = None) -> list[tuple[str, int]]:
         """Failed records (of `wallet`, or whose error contains `reason`, or all) back to the queue."""
         failed = self._records.failed(wallet)
         if reason is not None:
             failed = [r for r in failed if reason.lower() in (r.error or "").lower()]
-        return [(r.wallet, r.version) for r in sorted(failed, key=lambda r: (r.wallet.lower(), r.version)) if self._requeue(r)]
+        return [
+            (r.wallet, r.version)
+            for r in sorted(failed, key=lambda r: (r.wallet.lower(), r.version))
+            if self._requeue(r)
+        ]
 
     def _requeue(self, record: Record) -> bool:
         error = f"re-queued by an operator: {record.error or ''}"[:1000]
-        change = StatusChange(record.wallet, record.version, STATUS_QUEUED, (STATUS_FAILED,), (("error", error),),
-                              expect=(("cid", record.cid), ("kind", record.kind)))
+        change = StatusChange(
+            record.wallet,
+            record.version,
+            STATUS_QUEUED,
+            (STATUS_FAILED,),
+            (("error", error),),
+            expect=(("cid", record.cid), ("kind", record.kind)),
+        )
         if self._records.set_statuses([change]):
             return False  # no longer failed (someone re-queued it meanwhile)
         self._queue.enqueue(job_of(record))
@@ -82,7 +93,9 @@ class Recovery:
         url = self._sqs.get_queue_url(QueueName=self._dead_letter_queue)["QueueUrl"]
         moved, requeued, left = 0, [], []
         while True:
-            answer = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=60)
+            answer = self._sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=60
+            )
             messages = answer.get("Messages", [])
             if not messages:
                 break
@@ -93,7 +106,12 @@ class Recovery:
                     left.append(message["MessageId"])  # not a job: stays for a human to read (visible again in 60 s)
                     continue
                 record = self._records.get(job.wallet, job.version)
-                if record is not None and record.status == STATUS_FAILED and record.cid == job.cid and self._requeue(record):
+                if (
+                    record is not None
+                    and record.status == STATUS_FAILED
+                    and record.cid == job.cid
+                    and self._requeue(record)
+                ):
                     requeued.append([record.wallet, record.version])  # _requeue sent the job
                 else:
                     self._queue.enqueue(job)  # its record is open (or final, and the worker will say so)
@@ -103,7 +121,10 @@ class Recovery:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.recovery", description="Send failed registrations and dead letters through the worker again.")
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.recovery",
+        description="Send failed registrations and dead letters through the worker again.",
+    )
     parser.add_argument("--stage", required=True)
     parser.add_argument("--config", type=Path, default=CHALICE_CONFIG_PATH, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True)

@@ -14,6 +14,7 @@ and the stage's transactions table holds none of its transactions unfinished: on
 would stay `submitted` for good. Let the monitor settle those first.
 Prints {"registry", "from", "to", "txHash"} as JSON once owner() returns the incoming address.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,15 +44,23 @@ def unfinished_nonces(transactions_table: str, signer: str) -> list[int]:
     from chalicelib.adapters.transactions import TxStore
     from chalicelib.model import FINAL_STATES
 
-    table = boto3.resource("dynamodb", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None).Table(transactions_table)
+    table = boto3.resource("dynamodb", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None).Table(
+        transactions_table
+    )
     counter = NonceManager(table, signer).counter()
     if counter is None:
         return []
     return [item.nonce for item in TxStore(table, signer).from_nonce(counter.floor) if item.state not in FINAL_STATES]
 
 
-def rotate(rpc_url: str, registry: str, outgoing: KmsSigner, incoming: str, incoming_pays_gas: bool = True,
-           unfinished: tuple[int, ...] = ()) -> dict[str, str]:
+def rotate(
+    rpc_url: str,
+    registry: str,
+    outgoing: KmsSigner,
+    incoming: str,
+    incoming_pays_gas: bool = True,
+    unfinished: tuple[int, ...] = (),
+) -> dict[str, str]:
     """transferOwnership(incoming), signed by the outgoing KMS key; checked with owner()."""
     if unfinished:
         raise RotationRefused(
@@ -67,7 +76,9 @@ def rotate(rpc_url: str, registry: str, outgoing: KmsSigner, incoming: str, inco
         raise RotationRefused(f"{registry} is owned by {owner}, not by the outgoing key ({outgoing.address})")
     if incoming_pays_gas and w3.eth.get_balance(incoming) == 0:
         raise RotationRefused(f"fund {incoming} before it takes over: it pays the registry's gas")
-    pending = w3.eth.get_transaction_count(outgoing.address, "pending") - w3.eth.get_transaction_count(outgoing.address, "latest")
+    pending = w3.eth.get_transaction_count(outgoing.address, "pending") - w3.eth.get_transaction_count(
+        outgoing.address, "latest"
+    )
     if pending:
         raise RotationRefused(
             f"{outgoing.address} has {pending} transaction(s) in the mempool: pause the worker and the monitor "
@@ -77,12 +88,18 @@ def rotate(rpc_url: str, registry: str, outgoing: KmsSigner, incoming: str, inco
     now = _owner_of(rpc_url, registry)
     if now != incoming:
         raise RuntimeError(f"owner() is {now} after the transfer, expected {incoming}")
-    return {"registry": w3.to_checksum_address(registry), "from": outgoing.address, "to": incoming,
-            "txHash": receipt["transactionHash"].to_0x_hex()}
+    return {
+        "registry": w3.to_checksum_address(registry),
+        "from": outgoing.address,
+        "to": incoming,
+        "txHash": receipt["transactionHash"].to_0x_hex(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.rotate_owner", description="Hand the registry to another owner.")
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.rotate_owner", description="Hand the registry to another owner."
+    )
     parser.add_argument("--rpc-url", required=True)
     parser.add_argument("--stage", required=True, help="Chalice stage: its REGISTRY_ADDRESS and KMS_KEY_ID apply")
     parser.add_argument("--config", type=Path, default=CHALICE_CONFIG_PATH, help=argparse.SUPPRESS)
@@ -97,15 +114,23 @@ def main(argv: list[str] | None = None) -> int:
     outgoing = kms_signer(args.from_kms_key_id or stage.kms_key_id)
     to_kms = bool(args.to_kms_key_id)
     try:
-        result = rotate(args.rpc_url, stage.registry_address, outgoing,
-                        kms_signer(args.to_kms_key_id).address if to_kms else args.to_address, incoming_pays_gas=to_kms,
-                        unfinished=tuple(unfinished_nonces(stage.transactions_table, outgoing.address)))
+        result = rotate(
+            args.rpc_url,
+            stage.registry_address,
+            outgoing,
+            kms_signer(args.to_kms_key_id).address if to_kms else args.to_address,
+            incoming_pays_gas=to_kms,
+            unfinished=tuple(unfinished_nonces(stage.transactions_table, outgoing.address)),
+        )
     except RotationRefused as refused:
         print(f"refusing to rotate: {refused}", file=sys.stderr)
         return REFUSED
     if to_kms:
-        print(f"next: set stages.{stage.stage}.environment_variables.KMS_KEY_ID to {args.to_kms_key_id}, deploy the app, "
-              "then resume the worker and the monitor", file=sys.stderr)
+        print(
+            f"next: set stages.{stage.stage}.environment_variables.KMS_KEY_ID to {args.to_kms_key_id}, deploy the app, "
+            "then resume the worker and the monitor",
+            file=sys.stderr,
+        )
     print(json.dumps(result))
     return 0
 

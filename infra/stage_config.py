@@ -1,4 +1,5 @@
 """What .chalice/config.json says about a stage: the single place a deployed registry's address is recorded."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ class StageConfig:
     transactions_table: str
 
     @classmethod
-    def load(cls, stage: str, path: Path = CHALICE_CONFIG_PATH) -> "StageConfig":
+    def load(cls, stage: str, path: Path = CHALICE_CONFIG_PATH) -> StageConfig:
         config = json.loads(Path(path).read_text(encoding="utf-8"))
         if stage not in config.get("stages", {}):
             raise KeyError(f"{path} has no stage {stage!r}")
@@ -27,5 +28,7 @@ class StageConfig:
             chain_id=int(env.get("CHAIN_ID", "0")),
             registry_address=env.get("REGISTRY_ADDRESS", ""),
             kms_key_id=env.get("KMS_KEY_ID", ""),
-            transactions_table=env.get("TRANSACTIONS_TABLE", f"dmtp-registry-{stage}-transactions"),  # the template's name
+            transactions_table=env.get(
+                "TRANSACTIONS_TABLE", f"dmtp-registry-{stage}-transactions"
+            ),  # the template's name
         )

@@ -1,8 +1,10 @@
 """Shared fixtures: one local stack of real parts (moto server with our KMS correction, the CloudFormation
 template deployed into it, Anvil with the contract, the local pinning service) for the whole session."""
+
 import os
 import secrets
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chalice.test import Client

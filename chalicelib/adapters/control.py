@@ -18,9 +18,7 @@ from chalicelib.model import RUNNING, PauseState
 CONTROL_SIGNER = "worker-control"
 
 
-
 CONTROL_NONCE = 0
-
 
 
 class WorkerControl:
@@ -28,7 +26,9 @@ class WorkerControl:
         self._table = table
 
     def state(self) -> PauseState:
-        item = self._table.get_item(Key={"signer": CONTROL_SIGNER, "nonce": CONTROL_NONCE}, ConsistentRead=True).get("Item")
+        item = self._table.get_item(Key={"signer": CONTROL_SIGNER, "nonce": CONTROL_NONCE}, ConsistentRead=True).get(
+            "Item"
+        )
         if item is None:
             return RUNNING
         since = item.get("since")
@@ -44,7 +44,13 @@ class WorkerControl:
         self._table.update_item(
             Key={"signer": CONTROL_SIGNER, "nonce": CONTROL_NONCE},
             UpdateExpression="SET #paused = :true, #reason = :reason, #by = :by, #since = if_not_exists(#since, :now), #updatedAt = :now",
-            ExpressionAttributeNames={"#paused": "paused", "#reason": "reason", "#by": "by", "#since": "since", "#updatedAt": "updatedAt"},
+            ExpressionAttributeNames={
+                "#paused": "paused",
+                "#reason": "reason",
+                "#by": "by",
+                "#since": "since",
+                "#updatedAt": "updatedAt",
+            },
             ExpressionAttributeValues={":true": True, ":reason": reason, ":by": by, ":now": int(now)},
         )
 
@@ -52,6 +58,12 @@ class WorkerControl:
         self._table.update_item(
             Key={"signer": CONTROL_SIGNER, "nonce": CONTROL_NONCE},
             UpdateExpression="SET #paused = :false, #reason = :empty, #by = :by, #updatedAt = :now REMOVE #since",
-            ExpressionAttributeNames={"#paused": "paused", "#reason": "reason", "#by": "by", "#since": "since", "#updatedAt": "updatedAt"},
+            ExpressionAttributeNames={
+                "#paused": "paused",
+                "#reason": "reason",
+                "#by": "by",
+                "#since": "since",
+                "#updatedAt": "updatedAt",
+            },
             ExpressionAttributeValues={":false": False, ":empty": "", ":by": by, ":now": int(now)},
         )

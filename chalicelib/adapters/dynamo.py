@@ -1,7 +1,8 @@
 """What the DynamoDB modules share: telling a failed condition apart from every other error, and tables that
 several threads may use at once."""
+
 import threading
-from typing import Any, Optional
+from typing import Any
 
 from boto3.dynamodb.conditions import ConditionExpressionBuilder
 from boto3.dynamodb.transform import TransformationInjector
@@ -46,7 +47,7 @@ class PerThreadConditionBuilder(ConditionExpressionBuilder):
         self._counts.values = value
 
 
-def dynamodb_table(name: str, endpoint_url: Optional[str] = None, resource: Any = None) -> Any:
+def dynamodb_table(name: str, endpoint_url: str | None = None, resource: Any = None) -> Any:
     """The table `name` (of `resource`, or of a new DynamoDB resource), safe to use from several threads at once:
     its client builds Key/Attr conditions with a PerThreadConditionBuilder."""
     if resource is None:

@@ -8,7 +8,8 @@ the transaction and passes the text on for the logs; the worker and monitor deci
 nonces, and whether the node knows a hash.
 """
 
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from chalicelib.adapters.kms_signer import KmsSigner
 from chalicelib.model import JOB_REVOKE_KEY, Job, Market, Receipt, SendResult, SignedTx, WriteRefused
@@ -21,37 +22,35 @@ from dmtp_protocol.ethsig import keccak256
 GAS_PRICE_ORACLE = "0x420000000000000000000000000000000000000F"
 
 
-
 GET_L1_FEE = "getL1Fee(bytes)"
-
 
 
 L1_FEE_ORACLE_NONE = "none"
 
 
-
 L1_FEE_ORACLE_OP_STACK = "op-stack"
 
 
-
 L1_FEE_ORACLES = (L1_FEE_ORACLE_NONE, L1_FEE_ORACLE_OP_STACK)
-
 
 
 # The nonce is not known when the fee is estimated (before reserving); 4 non-zero bytes cover any nonce we reach.
 ESTIMATE_NONCE = 0xFFFFFFFF
 
 
-
 def load_artifact() -> dict[str, Any]:
     return contracts.artifact(contracts.DMTP_KEYS)
 
 
-
 class RegistryChain:
     def __init__(
-        self, rpc_url: str, registry_address: str, chain_id: int, rpc_timeout_s: float = 10.0, l1_fee_oracle: str = L1_FEE_ORACLE_NONE,
-        log_head: Optional[Callable[[int], Optional[tuple[int, bytes]]]] = None,
+        self,
+        rpc_url: str,
+        registry_address: str,
+        chain_id: int,
+        rpc_timeout_s: float = 10.0,
+        l1_fee_oracle: str = L1_FEE_ORACLE_NONE,
+        log_head: Callable[[int], tuple[int, bytes] | None] | None = None,
     ) -> None:
         """`log_head(keys)`, when given, returns the transparency log's (size, root) a transaction setting `keys` keys
         should anchor, or None (translog.TransparencyLog.head_to_anchor): setKeys calldata built then carries it
@@ -123,7 +122,9 @@ class RegistryChain:
         """The L1 data fee of a transaction to the registry with this calldata, gas and fees (any nonce)."""
         if self.l1_fee_oracle == L1_FEE_ORACLE_NONE:
             return 0
-        return self.l1_fee(self.unsigned(nonce=ESTIMATE_NONCE, to=self.address, data=data, gas=gas, max_fee=max_fee, tip=tip))
+        return self.l1_fee(
+            self.unsigned(nonce=ESTIMATE_NONCE, to=self.address, data=data, gas=gas, max_fee=max_fee, tip=tip)
+        )
 
     def unsigned(self, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> bytes:
         """The EIP-1559 transaction's unsigned encoding: 0x02 || rlp([chainId, nonce, ..., accessList])."""
@@ -131,12 +132,16 @@ class RegistryChain:
         from eth_account._utils.legacy_transactions import serializable_unsigned_transaction_from_dict
         from eth_account._utils.transaction_utils import transaction_rpc_to_rlp_structure
 
-        typed = serializable_unsigned_transaction_from_dict(self._tx_fields(nonce, to, data, gas, max_fee, tip)).transaction
-        fields = transaction_rpc_to_rlp_structure({k: v for k, v in typed.dictionary.items() if k not in ("v", "r", "s")})
+        typed = serializable_unsigned_transaction_from_dict(
+            self._tx_fields(nonce, to, data, gas, max_fee, tip)
+        ).transaction
+        fields = transaction_rpc_to_rlp_structure(
+            {k: v for k, v in typed.dictionary.items() if k not in ("v", "r", "s")}
+        )
         encoded = rlp.encode(type(typed)._unsigned_transaction_serializer.from_dict(fields))
         return bytes([typed.transaction_type]) + encoded  # what the signature's hash covers (see sign())
 
-    def receipt(self, tx_hash: str) -> Optional[Receipt]:
+    def receipt(self, tx_hash: str) -> Receipt | None:
         # Raw JSON-RPC: web3's formatters checksum every address of every log (100 events per batch receipt).
         found = self._raw("eth_getTransactionReceipt", [tx_hash])
         if not found or found.get("blockNumber") is None:
@@ -151,7 +156,7 @@ class RegistryChain:
             log_anchor=self._log_anchor(found.get("logs") or []),
         )
 
-    def _log_anchor(self, logs: list[dict[str, Any]]) -> Optional[tuple[int, bytes]]:
+    def _log_anchor(self, logs: list[dict[str, Any]]) -> tuple[int, bytes] | None:
         """(size, root) of the registry's LogAnchored event among a receipt's logs (at most one per transaction)."""
         topic = "0x" + keccak256(LOG_ANCHORED.encode()).hex()
         for entry in logs:
@@ -175,13 +180,13 @@ class RegistryChain:
         """Whether the node has this transaction, mined or in its pool."""
         return self._raw("eth_getTransactionByHash", [tx_hash]) is not None
 
-    def block_hash(self, number: int) -> Optional[str]:
+    def block_hash(self, number: int) -> str | None:
         block = self._raw("eth_getBlockByNumber", [hex(number), False])
         return block["hash"] if block else None
 
     # ------------------------------------------------------------ writes
 
-    def set_keys_data(self, jobs: list[Job], head: Optional[tuple[int, bytes]] = None, anchor: bool = True) -> str:
+    def set_keys_data(self, jobs: list[Job], head: tuple[int, bytes] | None = None, anchor: bool = True) -> str:
         """Calldata writing every job's digest: setKey for one (cheaper alone), setKeys for several; with a log head
         (given, or read from `log_head`; never with anchor=False), setKeysAnchored, which also anchors that head
         (issue 13).
@@ -197,7 +202,13 @@ class RegistryChain:
         if head is not None and head[0] > 0:
             args = encode(
                 ["address[]", "bytes32[]", "uint64[]", "uint64", "bytes32"],
-                [[j.wallet for j in jobs], [digest_from_cid(j.cid) for j in jobs], [j.version for j in jobs], head[0], head[1]],
+                [
+                    [j.wallet for j in jobs],
+                    [digest_from_cid(j.cid) for j in jobs],
+                    [j.version for j in jobs],
+                    head[0],
+                    head[1],
+                ],
             )
             return "0x" + (_selector(SET_KEYS_ANCHORED) + args).hex()
         if len(jobs) == 1:
@@ -297,7 +308,9 @@ class RegistryChain:
             return self.explain_revert(exc.data)
         return "reverted, but replaying it does not (state changed earlier in its block)"
 
-    def key_updated_events(self, from_block: int = 0, wallets: Optional[Iterable[str]] = None) -> list[tuple[str, bytes, int]]:
+    def key_updated_events(
+        self, from_block: int = 0, wallets: Iterable[str] | None = None
+    ) -> list[tuple[str, bytes, int]]:
         """(wallet, digest, version) of every KeyUpdated event, oldest first (tests and the benchmark count them)."""
         logs = self.contract.events.KeyUpdated().get_logs(from_block=from_block)
         wanted = {w.lower() for w in wallets} if wallets is not None else None
@@ -305,30 +318,23 @@ class RegistryChain:
         return [event for event in found if wanted is None or event[0].lower() in wanted]
 
 
-
 SET_KEY = "setKey(address,bytes32,uint64)"
-
 
 
 SET_KEYS = "setKeys(address[],bytes32[],uint64[])"
 
 
-
 SET_KEYS_ANCHORED = "setKeysAnchored(address[],bytes32[],uint64[],uint64,bytes32)"
-
 
 
 LOG_ANCHORED = "LogAnchored(uint64,bytes32)"
 
 
-
 REVOKE_KEY = "revokeKey(address,bytes32,uint64)"
-
 
 
 def _selector(signature: str) -> bytes:
     return keccak256(signature.encode())[:4]
-
 
 
 def _plain(value: Any) -> str:

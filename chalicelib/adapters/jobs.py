@@ -1,6 +1,6 @@
 """SQS: the queue of on-chain jobs (model.Job) the worker turns into transactions."""
 
-from typing import Any, Optional
+from typing import Any
 
 from chalicelib.model import Job
 
@@ -9,7 +9,7 @@ class JobQueue:
     def __init__(self, sqs: Any, queue_name: str) -> None:
         self._sqs = sqs
         self._queue_name = queue_name
-        self._url: Optional[str] = None
+        self._url: str | None = None
 
     @property
     def url(self) -> str:

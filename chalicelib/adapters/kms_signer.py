@@ -3,7 +3,8 @@
 KMS returns a DER ECDSA signature over the digest we send (MessageType=DIGEST) with no recovery id and
 any s; Ethereum wants low s (EIP-2) and v, which we find by trying both recovery ids against our address.
 """
-from typing import Any, Optional
+
+from typing import Any
 
 from coincurve import PublicKey
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,7 +22,7 @@ class KmsSigner:
     def __init__(self, kms: Any, key_id: str) -> None:
         self._kms = kms
         self._key_id = key_id
-        self._address: Optional[str] = None
+        self._address: str | None = None
 
     @property
     def address(self) -> str:

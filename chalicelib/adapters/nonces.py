@@ -12,7 +12,8 @@ A hole below items that exist is filled by the monitor with a no-op self-transfe
 
 import random
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -27,8 +28,10 @@ class NonceManager:
         self.signer = signer.lower()
         self._clock = clock
 
-    def counter(self) -> Optional[Counter]:
-        item = self._table.get_item(Key={"signer": self.signer, "nonce": COUNTER_NONCE}, ConsistentRead=True).get("Item")
+    def counter(self) -> Counter | None:
+        item = self._table.get_item(Key={"signer": self.signer, "nonce": COUNTER_NONCE}, ConsistentRead=True).get(
+            "Item"
+        )
         if item is None:
             return None
         return Counter(next=int(item["next"]), floor=int(item.get("floor", 0)))
@@ -56,7 +59,13 @@ class NonceManager:
             items = [reservation_item(self.signer, first + i, owner, batch, now) for i, batch in enumerate(batches)]
             actions: list[dict[str, Any]] = [self._move_counter(first, first + len(batches))]
             actions += [
-                {"Put": {"TableName": self._table.name, "Item": item, "ConditionExpression": "attribute_not_exists(nonce)"}}
+                {
+                    "Put": {
+                        "TableName": self._table.name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(nonce)",
+                    }
+                }
                 for item in items
             ]
             try:
@@ -103,7 +112,9 @@ class NonceManager:
         for _ in range(10):
             counter = self.counter() or self.initialise(chain_pending)
             newest = self._newest()
-            items = {item.nonce for item in self._items(min(counter.floor, chain_latest), max(counter.next, newest + 1) - 1)}
+            items = {
+                item.nonce for item in self._items(min(counter.floor, chain_latest), max(counter.next, newest + 1) - 1)
+            }
             top = max(items, default=chain_latest - 1)
             # Below the chain's pending nonce every nonce is taken (by us or by another sender of this key), and
             # above the top item nothing was ever reserved: the counter belongs right after both.
@@ -120,7 +131,7 @@ class NonceManager:
             return Reconciliation(counter.next, wanted, holes, changed)
         raise NonceReservationFailed(f"could not reconcile the nonce counter of {self.signer}")
 
-    def reserve_hole(self, nonce: int, owner: str) -> Optional[TxItem]:
+    def reserve_hole(self, nonce: int, owner: str) -> TxItem | None:
         """Claim a nonce that has no item (for a no-op); None if someone created it meanwhile."""
         item = reservation_item(self.signer, nonce, owner, (), self._clock())
         try:
@@ -167,7 +178,7 @@ class NonceManager:
             }
         }
 
-    def _set_counter(self, value: int, only_if_below: bool = False, only_if_equal: Optional[int] = None) -> bool:
+    def _set_counter(self, value: int, only_if_below: bool = False, only_if_equal: int | None = None) -> bool:
         condition, values = "#next < :value", {":value": value}
         if only_if_equal is not None:
             condition, values = "#next = :expected", {":value": value, ":expected": only_if_equal}

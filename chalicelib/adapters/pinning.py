@@ -5,13 +5,16 @@ stack change the endpoint, not the code.
 """
 
 import json
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 from dmtp_protocol.errors import PinningFailed
 
 
 class PinataPinner:
-    def __init__(self, api_url: str, jwt: Union[str, Callable[[], str]], timeout_s: float = 10.0, session: Any = None) -> None:
+    def __init__(
+        self, api_url: str, jwt: str | Callable[[], str], timeout_s: float = 10.0, session: Any = None
+    ) -> None:
         """`jwt`: the token, or what gives its current value (a secret re-read every SECRET_MAX_AGE_S)."""
         self._endpoint = api_url.rstrip("/") + "/pinning/pinFileToIPFS"
         self._jwt: Callable[[], str] = jwt if callable(jwt) else (lambda: jwt)

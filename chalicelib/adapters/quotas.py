@@ -6,7 +6,9 @@ transaction, against three daily counters: its wallet's, its source's (the calle
 Either all three are counted or none is, so a write refused by one budget uses up nothing of the others. Reads
 write nothing here beyond the per-source rate limit.
 """
-from typing import Any, Callable, Optional
+
+from collections.abc import Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -27,18 +29,28 @@ class Quotas:
         source_requests_per_minute: int,
         writes_per_day: int = 0,
         source_writes_per_day: int = 0,
-        on_budget_exhausted: Optional[Callable[[str], None]] = None,
+        on_budget_exhausted: Callable[[str], None] | None = None,
     ) -> None:
         """A limit of 0 (or less) is no limit. `on_budget_exhausted(budget)` is called when the source or global
         budget refuses a write (the API publishes a metric that raises an alarm)."""
         self._table = table
         self._wallet_limit = wallet_writes_per_day
         self._source_limit = source_requests_per_minute
-        self._write_limits = {BUDGET_WALLET: wallet_writes_per_day, BUDGET_SOURCE: source_writes_per_day, BUDGET_GLOBAL: writes_per_day}
+        self._write_limits = {
+            BUDGET_WALLET: wallet_writes_per_day,
+            BUDGET_SOURCE: source_writes_per_day,
+            BUDGET_GLOBAL: writes_per_day,
+        }
         self._on_budget_exhausted = on_budget_exhausted
 
     def charge_wallet(self, wallet: str, now: int) -> None:
-        self._charge(f"wallet#{wallet.lower()}", self._wallet_limit, DAY_S, now, "registrations and revocations per wallet per day")
+        self._charge(
+            f"wallet#{wallet.lower()}",
+            self._wallet_limit,
+            DAY_S,
+            now,
+            "registrations and revocations per wallet per day",
+        )
 
     def charge_source(self, source: str, now: int) -> None:
         self._charge(f"source#{source}", self._source_limit, 60, now, "requests per source per minute")
@@ -63,7 +75,11 @@ class Quotas:
                     "UpdateExpression": "ADD #count :one SET expiresAt = :expires",
                     "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
                     "ExpressionAttributeNames": {"#count": "count"},
-                    "ExpressionAttributeValues": {":one": 1, ":limit": self._write_limits[budget], ":expires": window_start + 2 * DAY_S},
+                    "ExpressionAttributeValues": {
+                        ":one": 1,
+                        ":limit": self._write_limits[budget],
+                        ":expires": window_start + 2 * DAY_S,
+                    },
                 }
             }
             for budget, subject in charged
@@ -74,7 +90,11 @@ class Quotas:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons = exc.response.get("CancellationReasons") or []
-            refused = [budget for (budget, _), reason in zip(charged, reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+            refused = [
+                budget
+                for (budget, _), reason in zip(charged, reasons)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            ]
             if not refused:
                 raise
             # The wallet's own quota first: it is the one its owner can do something about.
@@ -106,5 +126,7 @@ class Quotas:
             )
         except ClientError as exc:
             if condition_failed(exc):
-                raise QuotaExceeded(f"limit of {limit} {what} reached; retry in {retry_after} s", retry_after, limit=limit) from exc
+                raise QuotaExceeded(
+                    f"limit of {limit} {what} reached; retry in {retry_after} s", retry_after, limit=limit
+                ) from exc
             raise

@@ -8,8 +8,9 @@ record having no `nextVersion` holds only while that record is the wallet's late
 """
 
 import time
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
@@ -31,9 +32,7 @@ from dmtp_protocol.leaves import LEAF_KIND_KEY, LEAF_KIND_REVOCATION, document_h
 HEAD_VERSION = 0
 
 
-
 MAX_BATCH_GET = 100
-
 
 
 _ATTRIBUTES = {
@@ -54,7 +53,6 @@ _ATTRIBUTES = {
 }
 
 
-
 def _to_item(record: Record) -> dict[str, Any]:
     item: dict[str, Any] = {"wallet": record.wallet.lower(), "version": record.version, "walletEip55": record.wallet}
     for name, attribute in _ATTRIBUTES.items():
@@ -64,7 +62,6 @@ def _to_item(record: Record) -> dict[str, Any]:
     return item
 
 
-
 def _from_item(item: dict[str, Any]) -> Record:
     values = {name: item.get(attribute) for name, attribute in _ATTRIBUTES.items()}
     values["kind"] = values["kind"] or KIND_KEY
@@ -72,7 +69,6 @@ def _from_item(item: dict[str, Any]) -> Record:
         if values[numeric] is not None:
             values[numeric] = int(values[numeric])
     return Record(wallet=item["walletEip55"], version=int(item["version"]), **values)
-
 
 
 def leaf_of(record: Record) -> bytes:
@@ -85,14 +81,13 @@ def leaf_of(record: Record) -> bytes:
     return leaf_bytes(LEAF_KIND_REVOCATION, record.wallet, record.version, document_hash(record.document))
 
 
-
 class RecordStore:
-    def __init__(self, table: Any, log: Optional[TransparencyLog] = None) -> None:
+    def __init__(self, table: Any, log: TransparencyLog | None = None) -> None:
         """With `log`, every record created is appended to it in the same transaction (issue 13)."""
         self._table = table
         self.log = log
 
-    def latest(self, wallet: str) -> Optional[Record]:
+    def latest(self, wallet: str) -> Record | None:
         found = self.newest(wallet, 1)
         return found[0] if found else None
 
@@ -106,19 +101,21 @@ class RecordStore:
         )
         return [_from_item(item) for item in answer.get("Items", [])]
 
-    def history(self, wallet: str, limit: int, before_version: Optional[int] = None) -> list[Record]:
+    def history(self, wallet: str, limit: int, before_version: int | None = None) -> list[Record]:
         """Versions newest first, at most `limit`, only those below `before_version` when given."""
         condition = Key("wallet").eq(wallet.lower())
         if before_version is None:
             condition = condition & Key("version").gt(HEAD_VERSION)
         else:
             condition = condition & Key("version").between(HEAD_VERSION + 1, before_version - 1)
-        answer = self._table.query(KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit, ConsistentRead=True)
+        answer = self._table.query(
+            KeyConditionExpression=condition, ScanIndexForward=False, Limit=limit, ConsistentRead=True
+        )
         return [_from_item(item) for item in answer.get("Items", [])]
 
     def all_versions(self, wallet: str) -> Iterator[Record]:
         """Every version, newest first, page by page."""
-        before: Optional[int] = None
+        before: int | None = None
         while True:
             page = self.history(wallet, 100, before)
             yield from page
@@ -126,7 +123,7 @@ class RecordStore:
                 return
             before = page[-1].version
 
-    def get(self, wallet: str, version: int) -> Optional[Record]:
+    def get(self, wallet: str, version: int) -> Record | None:
         item = self._table.get_item(Key={"wallet": wallet.lower(), "version": version}, ConsistentRead=True).get("Item")
         return _from_item(item) if item else None
 
@@ -145,7 +142,7 @@ class RecordStore:
                 raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
             raise
 
-    def _create_items(self, record: Record, log_index: Optional[int]) -> list[dict[str, Any]]:
+    def _create_items(self, record: Record, log_index: int | None) -> list[dict[str, Any]]:
         """The record's put, the wallet head's conditional update and the previous version's mark."""
         head_changes: dict[str, Any] = {"latestVersion": record.version, "walletEip55": record.wallet}
         if record.kind == KIND_KEY:
@@ -264,7 +261,7 @@ class RecordStore:
         documents. A Scan: the sweeper runs it every few minutes, off the request path."""
         return list(self._scan(Attr("status").is_in(list(OPEN_STATUSES)) & Attr("updatedAt").lt(before)))
 
-    def failed(self, wallet: Optional[str] = None) -> list[Record]:
+    def failed(self, wallet: str | None = None) -> list[Record]:
         """Failed records (of one wallet: a Query; of all: a Scan), without documents."""
         if wallet is not None:
             return [r for r in self.all_versions(wallet) if r.status == STATUS_FAILED]

@@ -1,12 +1,14 @@
 """A few JSON-RPC calls over requests, for the API path (web3 costs ~1 s of cold start there)."""
+
 import itertools
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.model import RpcError, RpcTimeout, RpcUnavailable
 
 
 class JsonRpc:
-    def __init__(self, url: Union[str, Callable[[], str]], timeout_s: float = 5.0, session: Any = None) -> None:
+    def __init__(self, url: str | Callable[[], str], timeout_s: float = 5.0, session: Any = None) -> None:
         """`url`: the endpoint, or what gives its current value (a secret re-read every SECRET_MAX_AGE_S)."""
         self._url: Callable[[], str] = url if callable(url) else (lambda: url)
         self._timeout_s = timeout_s

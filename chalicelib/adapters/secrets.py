@@ -6,33 +6,39 @@ its value is read through Powertools' parameters utility, which keeps it for SEC
 it again: a rotated RPC key or pinning token reaches running containers within that time, with no redeploy.
 The API's pinner and RPC client ask `secret_source(...)` for the value on each use (a cached read).
 """
+
 import os
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 # What infra/template.yaml puts in a secret until the operator stores the real value.
 UNSET = "UNSET"
 
-Fetch = Callable[[str, Optional[str]], str]
+Fetch = Callable[[str, str | None], str]
 
 
 class SecretNotSet(RuntimeError):
     """The secret still holds the placeholder the stack created it with."""
 
 
-_providers: dict[Optional[str], Any] = {}  # one Powertools provider (and cache) per endpoint
+_providers: dict[str | None, Any] = {}  # one Powertools provider (and cache) per endpoint
 
 
-def _from_secrets_manager(secret_id: str, endpoint_url: Optional[str], max_age_s: int) -> str:
+def _from_secrets_manager(secret_id: str, endpoint_url: str | None, max_age_s: int) -> str:
     provider = _providers.get(endpoint_url)
     if provider is None:
         import boto3
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-        provider = _providers[endpoint_url] = SecretsProvider(boto3_client=boto3.client("secretsmanager", endpoint_url=endpoint_url))
+        provider = _providers[endpoint_url] = SecretsProvider(
+            boto3_client=boto3.client("secretsmanager", endpoint_url=endpoint_url)
+        )
     return str(provider.get(secret_id, max_age=max_age_s))
 
 
-def secret_setting(name: str, env: Mapping[str, str] = os.environ, fetch: Optional[Fetch] = None, max_age_s: int = 0) -> str:
+def secret_setting(
+    name: str, env: Mapping[str, str] = os.environ, fetch: Fetch | None = None, max_age_s: int = 0
+) -> str:
     """`env[name]` if set, else the value of the secret `env[name + "_SECRET_ID"]` (a read at most `max_age_s`
     old: Settings.secret_max_age_s), else ""."""
     value = env.get(name)

@@ -15,8 +15,9 @@ whichever of its hashes is mined, the on-chain effect is the same, exactly once.
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
@@ -38,15 +39,12 @@ from chalicelib.model import (
 COUNTER_NONCE = -1  # the signer's nonce counter lives at this sort key (nonces.py)
 
 
-
 def jobs_to_json(jobs: tuple[Job, ...]) -> str:
     return json.dumps([[j.wallet, j.version, j.cid, j.kind] for j in jobs], separators=(",", ":"))
 
 
-
-def jobs_from_json(text: Optional[str]) -> tuple[Job, ...]:
+def jobs_from_json(text: str | None) -> tuple[Job, ...]:
     return tuple(Job(w, int(v), c, k) for w, v, c, k in json.loads(text or "[]"))
-
 
 
 def _from_item(item: dict[str, Any]) -> TxItem:
@@ -77,7 +75,6 @@ def _from_item(item: dict[str, Any]) -> TxItem:
     )
 
 
-
 def reservation_item(signer: str, nonce: int, owner: str, candidates: tuple[Job, ...], now: float) -> dict[str, Any]:
     """The item a nonce reservation creates (nonces.py writes it in the same transaction as the counter)."""
     return {
@@ -92,12 +89,10 @@ def reservation_item(signer: str, nonce: int, owner: str, candidates: tuple[Job,
     }
 
 
-
 def _decimal(value: float) -> Any:
     from decimal import Decimal
 
     return Decimal(str(round(value, 3)))
-
 
 
 class TxStore:
@@ -109,7 +104,7 @@ class TxStore:
     def table(self) -> Any:
         return self._table
 
-    def get(self, nonce: int) -> Optional[TxItem]:
+    def get(self, nonce: int) -> TxItem | None:
         item = self._table.get_item(Key={"signer": self.signer, "nonce": nonce}, ConsistentRead=True).get("Item")
         return _from_item(item) if item else None
 
@@ -123,7 +118,7 @@ class TxStore:
         """Items with nonce >= low, by nonce."""
         return list(self._query(Key("signer").eq(self.signer) & Key("nonce").gte(max(low, 0))))
 
-    def newest(self) -> Optional[TxItem]:
+    def newest(self) -> TxItem | None:
         answer = self._table.query(
             KeyConditionExpression=Key("signer").eq(self.signer) & Key("nonce").gte(0),
             ScanIndexForward=False,
@@ -146,8 +141,18 @@ class TxStore:
     # ------------------------------------------------------------ transitions (each conditional)
 
     def sign_reserved(
-        self, item: TxItem, *, kind: str, entries: tuple[Job, ...], to: str, data: str, gas: int, raw: str, attempt: Attempt,
-        owner: Optional[str] = None, reserved_at: Optional[float] = None,
+        self,
+        item: TxItem,
+        *,
+        kind: str,
+        entries: tuple[Job, ...],
+        to: str,
+        data: str,
+        gas: int,
+        raw: str,
+        attempt: Attempt,
+        owner: str | None = None,
+        reserved_at: float | None = None,
     ) -> TxItem:
         """reserved -> signed, only while the reservation is the one we hold (same owner and time).
 
@@ -173,16 +178,34 @@ class TxStore:
             & Attr("reservedAt").eq(_decimal(reserved_at if reserved_at is not None else item.reserved_at))
         )
         self._update(item.nonce, changes, condition)
-        return replace(item, state=STATE_SIGNED, kind=kind, entries=entries, to=to, data=data, gas=gas, raw=raw, attempts=(attempt,), updated_at=now)
+        return replace(
+            item,
+            state=STATE_SIGNED,
+            kind=kind,
+            entries=entries,
+            to=to,
+            data=data,
+            gas=gas,
+            raw=raw,
+            attempts=(attempt,),
+            updated_at=now,
+        )
 
     def add_attempt(self, item: TxItem, raw: str, attempt: Attempt) -> TxItem:
         """A replacement for the same nonce and payload, stored before it is broadcast."""
         attempts = (*item.attempts, attempt)
-        changes = {"raw": raw, "attempts": json.dumps([a.to_json() for a in attempts]), "attemptCount": len(attempts), "updatedAt": _decimal(time.time())}
+        changes = {
+            "raw": raw,
+            "attempts": json.dumps([a.to_json() for a in attempts]),
+            "attemptCount": len(attempts),
+            "updatedAt": _decimal(time.time()),
+        }
         self._update(item.nonce, changes, Attr("attemptCount").eq(len(item.attempts)) & Attr("state").eq(STATE_SIGNED))
         return replace(item, raw=raw, attempts=attempts)
 
-    def mark_mined(self, item: TxItem, *, tx_hash: str, block_number: int, block_hash: str, gas_used: int, fee_paid_wei: int) -> TxItem:
+    def mark_mined(
+        self, item: TxItem, *, tx_hash: str, block_number: int, block_hash: str, gas_used: int, fee_paid_wei: int
+    ) -> TxItem:
         changes = {
             "state": STATE_MINED,
             "minedHash": tx_hash,
@@ -193,7 +216,15 @@ class TxStore:
             "updatedAt": _decimal(time.time()),
         }
         self._update(item.nonce, changes, Attr("state").is_in(list(IN_FLIGHT_STATES)))
-        return replace(item, state=STATE_MINED, mined_hash=tx_hash, block_number=block_number, block_hash=block_hash, gas_used=gas_used, fee_paid_wei=fee_paid_wei)
+        return replace(
+            item,
+            state=STATE_MINED,
+            mined_hash=tx_hash,
+            block_number=block_number,
+            block_hash=block_hash,
+            gas_used=gas_used,
+            fee_paid_wei=fee_paid_wei,
+        )
 
     def mark_unmined(self, item: TxItem) -> TxItem:
         """Its block left the canonical chain: in flight again."""
@@ -201,7 +232,9 @@ class TxStore:
         self._update(item.nonce, changes, Attr("state").eq(STATE_MINED) & Attr("blockHash").eq(item.block_hash))
         return replace(item, state=STATE_SIGNED, mined_hash=None, block_number=None, block_hash=None)
 
-    def mark_final(self, item: TxItem, state: str, error: Optional[str] = None, receipt: Optional[dict[str, Any]] = None) -> TxItem:
+    def mark_final(
+        self, item: TxItem, state: str, error: str | None = None, receipt: dict[str, Any] | None = None
+    ) -> TxItem:
         """In flight -> final; with `receipt` (minedHash, blockNumber, ...) when it was never marked mined."""
         assert state in FINAL_STATES
         changes: dict[str, Any] = {"state": state, "updatedAt": _decimal(time.time()), **(receipt or {})}

@@ -41,7 +41,8 @@ Residual limits:
 
 import random
 import time
-from typing import Any, Callable, Iterable, Optional, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -53,18 +54,14 @@ from dmtp_protocol.leaves import LEAF_LENGTH
 APPEND_ATTEMPTS = 30
 
 
-
 MAX_BATCH_GET = 100
-
 
 
 HEAD = ("head", 0)
 
 
-
 class CallerConditionFailed(Exception):
     """One of the caller's own items' conditions did not hold (nothing was written)."""
-
 
 
 def perfect_pieces(start: int, end: int) -> list[tuple[int, int]]:
@@ -80,7 +77,6 @@ def perfect_pieces(start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-
 class _Size(Sequence[bytes]):
     """Stands for a list of `n` leaf hashes that merkle.py never reads (it is given `subtree`)."""
 
@@ -94,15 +90,17 @@ class _Size(Sequence[bytes]):
         raise AssertionError("merkle.py reads leaves only through the subtree callback here")
 
 
-
 def _bytes(value: Any) -> bytes:
     return bytes(value.value) if hasattr(value, "value") else bytes(value)
 
 
-
 class TransparencyLog:
     def __init__(
-        self, table: Any, clock: Callable[[], float] = time.time, anchor_single_after_s: float = 300.0, attempts: int = APPEND_ATTEMPTS
+        self,
+        table: Any,
+        clock: Callable[[], float] = time.time,
+        anchor_single_after_s: float = 300.0,
+        attempts: int = APPEND_ATTEMPTS,
     ) -> None:
         self._table = table
         self._attempts = attempts
@@ -151,36 +149,61 @@ class TransparencyLog:
         if index == 0:
             items.append(self._put(new_head))
         else:
-            items.append({"Put": {
-                "TableName": self._table.name, "Item": new_head, "ConditionExpression": "#size = :size",
-                "ExpressionAttributeNames": {"#size": "size"}, "ExpressionAttributeValues": {":size": index},
-            }})
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table.name,
+                        "Item": new_head,
+                        "ConditionExpression": "#size = :size",
+                        "ExpressionAttributeNames": {"#size": "size"},
+                        "ExpressionAttributeValues": {":size": index},
+                    }
+                }
+            )
         return items
 
     def _put(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {"Put": {"TableName": self._table.name, "Item": item, "ConditionExpression": "attribute_not_exists(part)"}}
+        return {
+            "Put": {"TableName": self._table.name, "Item": item, "ConditionExpression": "attribute_not_exists(part)"}
+        }
 
     # ------------------------------------------------------------ anchors (the monitor, once a transaction is final)
 
     def record_anchor(self, size: int, root: bytes, tx_hash: str, block_number: int) -> None:
         """Remember a head the chain confirmed (idempotent: the same size is written with the same values)."""
-        self._table.put_item(Item={
-            "part": "anchor", "pos": size, "root": root, "txHash": tx_hash, "blockNumber": block_number,
-            "recordedAt": int(self._clock()),
-        })
+        self._table.put_item(
+            Item={
+                "part": "anchor",
+                "pos": size,
+                "root": root,
+                "txHash": tx_hash,
+                "blockNumber": block_number,
+                "recordedAt": int(self._clock()),
+            }
+        )
 
-    def latest_anchor(self) -> Optional[Anchor]:
+    def latest_anchor(self) -> Anchor | None:
         answer = self._table.query(
-            KeyConditionExpression="#part = :anchor", ExpressionAttributeNames={"#part": "part"},
-            ExpressionAttributeValues={":anchor": "anchor"}, ScanIndexForward=False, Limit=1, ConsistentRead=True,
+            KeyConditionExpression="#part = :anchor",
+            ExpressionAttributeNames={"#part": "part"},
+            ExpressionAttributeValues={":anchor": "anchor"},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
         )
         items = answer.get("Items") or []
         if not items:
             return None
         item = items[0]
-        return Anchor(int(item["pos"]), _bytes(item["root"]), item["txHash"], int(item["blockNumber"]), int(item.get("recordedAt", 0)))
+        return Anchor(
+            int(item["pos"]),
+            _bytes(item["root"]),
+            item["txHash"],
+            int(item["blockNumber"]),
+            int(item.get("recordedAt", 0)),
+        )
 
-    def head_to_anchor(self, keys: int) -> Optional[tuple[int, bytes]]:
+    def head_to_anchor(self, keys: int) -> tuple[int, bytes] | None:
         """The (size, root) a transaction setting `keys` keys should anchor, or None. Several keys always carry the
         head (~100 gas per key at 100); a lone key only when the last anchor is older than anchor_single_after_s."""
         head = self.head()
@@ -188,7 +211,9 @@ class TransparencyLog:
             return None
         if keys < 2:
             latest = self.latest_anchor()
-            if latest is not None and (latest.size >= head.size or self._clock() - latest.recorded_at < self.anchor_single_after_s):
+            if latest is not None and (
+                latest.size >= head.size or self._clock() - latest.recorded_at < self.anchor_single_after_s
+            ):
                 return None
         return head.size, head.root
 
@@ -216,7 +241,7 @@ class TransparencyLog:
                 return found
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def leaf(self, index: int) -> Optional[bytes]:
+    def leaf(self, index: int) -> bytes | None:
         item = self._table.get_item(Key={"part": "leaf", "pos": index}, ConsistentRead=True).get("Item")
         return _bytes(item["leaf"]) if item else None
 
@@ -235,7 +260,9 @@ class TransparencyLog:
         proof = merkle.consistency_proof(old_size, _Size(new_size), lambda s, e: hashes[(s, e)])
         return hashes[(0, old_size)], hashes[(0, new_size)], proof
 
-    def _with_root(self, size: int, compute: Callable[[Callable[[int, int], bytes]], list[bytes]]) -> tuple[bytes, list[bytes]]:
+    def _with_root(
+        self, size: int, compute: Callable[[Callable[[int, int], bytes]], list[bytes]]
+    ) -> tuple[bytes, list[bytes]]:
         ranges: list[tuple[int, int]] = [(0, size)]
         compute(lambda s, e: ranges.append((s, e)) or merkle.EMPTY_ROOT)  # first pass: which ranges, not their hashes
         hashes = self._ranges(ranges)
@@ -257,7 +284,9 @@ class TransparencyLog:
         keys = [{"part": "leaf" if level == 0 else f"node/{level}", "pos": index} for level, index in sorted(pieces)]
         found: dict[tuple[int, int], bytes] = {}
         for start in range(0, len(keys), MAX_BATCH_GET):
-            pending: dict[str, Any] = {self._table.name: {"Keys": keys[start : start + MAX_BATCH_GET], "ConsistentRead": True}}
+            pending: dict[str, Any] = {
+                self._table.name: {"Keys": keys[start : start + MAX_BATCH_GET], "ConsistentRead": True}
+            }
             delay = 0.05
             while pending:
                 answer = self._client.batch_get_item(RequestItems=pending)

@@ -3,8 +3,9 @@
 Every answer is computed from the stored log (translog.py) and writes nothing. Bounds are checked here, each
 failure a 400 problem naming the parameter; sizes are bounded by the log's current size, read once per request.
 """
+
 import re
-from typing import Any, Optional
+from typing import Any
 
 from chalicelib.api.ports import LogReader, Records
 from dmtp_protocol.errors import InvalidField, NotAnchored, NotFound
@@ -19,7 +20,7 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def _integer(value: Optional[str], name: str, low: int, high: int) -> int:
+def _integer(value: str | None, name: str, low: int, high: int) -> int:
     """A required decimal query parameter within [low, high] (high < low: no value can do)."""
     if value is None:
         raise InvalidField(f"{name} is required", field=name)
@@ -27,7 +28,10 @@ def _integer(value: Optional[str], name: str, low: int, high: int) -> int:
         raise InvalidField(f"{name} must be a decimal integer", field=name)
     number = int(value)
     if not low <= number <= high:
-        raise InvalidField(f"{name} must be from {low} to {high}" if high >= low else f"no {name} fits: the log is too short", field=name)
+        raise InvalidField(
+            f"{name} must be from {low} to {high}" if high >= low else f"no {name} fits: the log is too short",
+            field=name,
+        )
     return number
 
 
@@ -41,7 +45,7 @@ class LogQueries:
         anchor = self._log.latest_anchor()
         return {"size": head.size, "root": _hex(head.root), "anchored": anchor.as_dict() if anchor else None}
 
-    def inclusion(self, address: Optional[str], version: Optional[str], tree_size: Optional[str]) -> dict[str, Any]:
+    def inclusion(self, address: str | None, version: str | None, tree_size: str | None) -> dict[str, Any]:
         if address is None:
             raise InvalidField("wallet is required", field="wallet")
         wallet = parse_address(address)
@@ -53,7 +57,9 @@ class LogQueries:
         anchor = self._log.latest_anchor()
         if tree_size is None:
             if anchor is None or anchor.size <= index:
-                raise NotAnchored(f"leaf {index} ({wallet} version {number}) is not under an anchored head yet", leafIndex=index)
+                raise NotAnchored(
+                    f"leaf {index} ({wallet} version {number}) is not under an anchored head yet", leafIndex=index
+                )
             size = anchor.size
         else:
             current = self._log.head().size
@@ -63,19 +69,28 @@ class LogQueries:
         if leaf is None:  # a record exists only with its leaf (one transaction): the store was changed behind our back
             raise LookupError(f"the log has no leaf {index}, though {wallet} version {number} names it")
         return {
-            "leafIndex": index, "treeSize": size, "root": _hex(root), "leaf": _hex(leaf),
+            "leafIndex": index,
+            "treeSize": size,
+            "root": _hex(root),
+            "leaf": _hex(leaf),
             "auditPath": [_hex(h) for h in path],
             "anchored": anchor.as_dict() if anchor is not None and anchor.size == size else None,
         }
 
-    def consistency(self, first: Optional[str], second: Optional[str]) -> dict[str, Any]:
+    def consistency(self, first: str | None, second: str | None) -> dict[str, Any]:
         current = self._log.head().size
         old = _integer(first, "from", 1, current)
         new = _integer(second, "to", old, current)
         old_root, new_root, proof = self._log.consistency(old, new)
-        return {"from": old, "to": new, "fromRoot": _hex(old_root), "toRoot": _hex(new_root), "proof": [_hex(h) for h in proof]}
+        return {
+            "from": old,
+            "to": new,
+            "fromRoot": _hex(old_root),
+            "toRoot": _hex(new_root),
+            "proof": [_hex(h) for h in proof],
+        }
 
-    def leaves(self, first: Optional[str], last: Optional[str]) -> dict[str, Any]:
+    def leaves(self, first: str | None, last: str | None) -> dict[str, Any]:
         from dmtp_protocol.ethsig import to_checksum_address
 
         current = self._log.head().size
@@ -85,12 +100,14 @@ class LogQueries:
         entries = []
         for index, raw in found:
             leaf = Leaf.parse(raw)
-            entries.append({
-                "index": index,
-                "kind": "key" if leaf.kind == LEAF_KIND_KEY else "revocation",
-                "wallet": to_checksum_address(leaf.wallet),
-                "version": leaf.version,
-                "documentHash": _hex(leaf.document_hash),
-                "leaf": _hex(raw),
-            })
+            entries.append(
+                {
+                    "index": index,
+                    "kind": "key" if leaf.kind == LEAF_KIND_KEY else "revocation",
+                    "wallet": to_checksum_address(leaf.wallet),
+                    "version": leaf.version,
+                    "documentHash": _hex(leaf.document_hash),
+                    "leaf": _hex(raw),
+                }
+            )
         return {"start": start, "end": end, "leaves": entries}

@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 description of the API, served at /openapi.json (kept in openapi.json beside this file)."""
+
 import json
 from functools import lru_cache
 from importlib import resources

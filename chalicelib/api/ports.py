@@ -3,7 +3,9 @@
 chalicelib/adapters implements each (named beside it); tests/support/api_fakes.py has an in-memory fake of each, so
 the use cases are tested in milliseconds (tests/unit/test_registry_use_cases.py) as well as on the real parts.
 """
-from typing import Any, Iterable, Optional, Protocol
+
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from chalicelib.model import Anchor, Head, Job, LogHead, Record, SignerCheck
 
@@ -14,17 +16,17 @@ class Records(Protocol):
     Invariant the use cases rely on: `create` stores version n only while the wallet's newest version is n - 1
     (VersionTaken otherwise), so of two racing writers exactly one wins."""
 
-    def latest(self, wallet: str) -> Optional[Record]: ...
+    def latest(self, wallet: str) -> Record | None: ...
 
     def newest(self, wallet: str, count: int) -> list[Record]:
         """The wallet's `count` newest versions, newest first (a consistent read)."""
         ...
 
-    def history(self, wallet: str, limit: int, before_version: Optional[int] = None) -> list[Record]: ...
+    def history(self, wallet: str, limit: int, before_version: int | None = None) -> list[Record]: ...
 
     def all_versions(self, wallet: str) -> Iterable[Record]: ...
 
-    def get(self, wallet: str, version: int) -> Optional[Record]: ...
+    def get(self, wallet: str, version: int) -> Record | None: ...
 
     def create(self, record: Record) -> None: ...
 
@@ -38,7 +40,7 @@ class Records(Protocol):
 class Anchors(Protocol):
     """The newest log head the chain confirmed (adapters/translog.py, TransparencyLog)."""
 
-    def latest_anchor(self) -> Optional[Anchor]: ...
+    def latest_anchor(self) -> Anchor | None: ...
 
 
 class LogReader(Anchors, Protocol):
@@ -48,7 +50,7 @@ class LogReader(Anchors, Protocol):
 
     def leaves(self, start: int, end: int) -> list[tuple[int, bytes]]: ...
 
-    def leaf(self, index: int) -> Optional[bytes]: ...
+    def leaf(self, index: int) -> bytes | None: ...
 
     def inclusion(self, index: int, size: int) -> tuple[bytes, list[bytes]]: ...
 

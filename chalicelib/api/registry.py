@@ -1,9 +1,11 @@
 """Use cases of the API: register, revoke, look up (single, as of a time, batch) and list history."""
+
 import json
 import logging
 import re
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.api.ports import Anchors, JobQueue, Pinner, Records, SignatureChecker, WriteBudgets
 from chalicelib.model import (
@@ -68,7 +70,7 @@ class Registry:
         quotas: WriteBudgets,
         clock: ClockRules = ClockRules(),
         now: Callable[[], float] = time.time,
-        log: Optional[Anchors] = None,
+        log: Anchors | None = None,
     ) -> None:
         """`log`: the transparency log's anchors, shown with each record (None: a registry without a log)."""
         self._records = records
@@ -112,8 +114,15 @@ class Registry:
         if pinned_cid != cid:
             raise PinningFailed(f"pinning service computed {pinned_cid}, expected {cid}", expected=cid, got=pinned_cid)
         record = Record(
-            registration.wallet, registration.version, cid, document.decode("utf-8"), STATUS_PINNED, now, now,
-            kind=KIND_KEY, signer_check=json.dumps(signer.as_dict()),
+            registration.wallet,
+            registration.version,
+            cid,
+            document.decode("utf-8"),
+            STATUS_PINNED,
+            now,
+            now,
+            kind=KIND_KEY,
+            signer_check=json.dumps(signer.as_dict()),
         )
         self._create(record)
         record = self._enqueue(record, Job(record.wallet, record.version, cid, JOB_SET_KEY))
@@ -145,8 +154,16 @@ class Registry:
             "registry": self._domain.registry,
         }
         record = Record(
-            revocation.wallet, revocation.version, key.cid, canonical_json(document).decode("utf-8"), STATUS_PINNED,
-            now, now, kind=KIND_REVOCATION, revokes_cid=key.cid, signer_check=json.dumps(signer.as_dict()),
+            revocation.wallet,
+            revocation.version,
+            key.cid,
+            canonical_json(document).decode("utf-8"),
+            STATUS_PINNED,
+            now,
+            now,
+            kind=KIND_REVOCATION,
+            revokes_cid=key.cid,
+            signer_check=json.dumps(signer.as_dict()),
         )
         self._create(record)
         record = self._enqueue(record, Job(record.wallet, record.version, key.cid, JOB_REVOKE_KEY))
@@ -183,7 +200,7 @@ class Registry:
 
     # ------------------------------------------------------------ reads
 
-    def lookup(self, address: str, as_of: Optional[str] = None) -> dict[str, Any]:
+    def lookup(self, address: str, as_of: str | None = None) -> dict[str, Any]:
         wallet = parse_address(address)
         if as_of is None:
             newest = self._records.newest(wallet, 2)
@@ -198,7 +215,7 @@ class Registry:
             raise NotFound(f"{wallet} had no DMTP key at {moment}")
         return self._view(key, versions)
 
-    def history(self, address: str, limit: Optional[str], cursor: Optional[str]) -> dict[str, Any]:
+    def history(self, address: str, limit: str | None, cursor: str | None) -> dict[str, Any]:
         wallet = parse_address(address)
         size = _bounded_int(limit, "limit", 1, MAX_HISTORY_PAGE, default=20)
         before = _bounded_int(cursor, "cursor", 2, MAX_SAFE_INTEGER, default=None)
@@ -221,7 +238,9 @@ class Registry:
         wallets = [parse_address(a) for a in raw]
         duplicates = sorted({w for w in wallets if wallets.count(w) > 1})
         if duplicates:
-            raise InvalidField(f"duplicate address(es): {', '.join(duplicates)}", field="addresses", duplicates=duplicates)
+            raise InvalidField(
+                f"duplicate address(es): {', '.join(duplicates)}", field="addresses", duplicates=duplicates
+            )
         heads = self._records.heads(wallets)
         anchor = self._latest_anchor()  # one read for the whole batch
         results = [self._head_view(wallet, heads.get(wallet.lower()), anchor) for wallet in wallets]
@@ -274,7 +293,7 @@ class Registry:
             "log": self._log_view(key.log_index, anchor),
         }
 
-    def _history_item(self, record: Record, anchor: Optional[Anchor]) -> dict[str, Any]:
+    def _history_item(self, record: Record, anchor: Anchor | None) -> dict[str, Any]:
         base = {
             "version": record.version,
             "kind": record.kind,
@@ -292,7 +311,7 @@ class Registry:
 
     _NO_ANCHOR_READ: Any = object()
 
-    def _log_view(self, index: Optional[int], anchor: Any = _NO_ANCHOR_READ) -> Optional[dict[str, Any]]:
+    def _log_view(self, index: int | None, anchor: Any = _NO_ANCHOR_READ) -> dict[str, Any] | None:
         """The record's transparency-log leaf and the latest anchored head that covers it (null until one does).
         Null for a record stored without a log (before the log existed)."""
         if index is None or self._log is None:
@@ -302,10 +321,10 @@ class Registry:
         covered = anchor is not None and anchor.size > index
         return {"leafIndex": index, "anchoredHead": anchor.as_dict() if covered else None}
 
-    def _latest_anchor(self) -> Optional[Anchor]:
+    def _latest_anchor(self) -> Anchor | None:
         return self._log.latest_anchor() if self._log is not None else None
 
-    def _head_view(self, wallet: str, head: Optional[Head], anchor: Optional[Anchor] = None) -> dict[str, Any]:
+    def _head_view(self, wallet: str, head: Head | None, anchor: Anchor | None = None) -> dict[str, Any]:
         if head is None:
             return {"address": wallet, "found": False}
         document = json.loads(head.document)
@@ -342,7 +361,7 @@ def _unix_seconds(value: str) -> int:
     return int(value)
 
 
-def _bounded_int(value: Optional[str], name: str, low: int, high: int, default: Optional[int]) -> Optional[int]:
+def _bounded_int(value: str | None, name: str, low: int, high: int, default: int | None) -> int | None:
     if value is None:
         return default
     if not _DECIMAL.fullmatch(value):

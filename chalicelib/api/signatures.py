@@ -1,8 +1,6 @@
 """Who signed: an EOA by ecrecover, a deployed smart-contract wallet by ERC-1271 `isValidSignature` via eth_call,
 or a smart wallet that is not deployed yet by ERC-6492 (its signature names the factory call that deploys it)."""
 
-from typing import Optional
-
 from chalicelib.api.ports import EthRpc
 from chalicelib.model import RpcError, RpcTimeout, RpcUnavailable, SignerCheck
 from dmtp_protocol.errors import DependencyUnavailable, InvalidSignature
@@ -20,11 +18,10 @@ from dmtp_protocol.smart_wallets import (
 ERC6492_TIMEOUT_S = 5.0
 
 
-
 class SignatureVerifier:
     def __init__(
         self,
-        rpc: Optional[EthRpc],
+        rpc: EthRpc | None,
         chain_id: int,
         erc6492_gas_limit: int = ERC6492_GAS_LIMIT,
         erc6492_timeout_s: float = ERC6492_TIMEOUT_S,
@@ -50,7 +47,7 @@ class SignatureVerifier:
             raise InvalidSignature(ecdsa_error)
         return contract_check
 
-    def _erc1271(self, wallet: str, digest: bytes, signature: bytes) -> Optional[SignerCheck]:
+    def _erc1271(self, wallet: str, digest: bytes, signature: bytes) -> SignerCheck | None:
         if self._rpc is None:
             return None
         try:
@@ -88,7 +85,10 @@ class SignatureVerifier:
             raise DependencyUnavailable(f"could not read the chain to check the signature: {exc}") from exc
         try:
             answer = self._rpc.eth_call_code(
-                erc6492_calldata(wallet, digest, signature), hex(block), self._erc6492_gas_limit, self._erc6492_timeout_s
+                erc6492_calldata(wallet, digest, signature),
+                hex(block),
+                self._erc6492_gas_limit,
+                self._erc6492_timeout_s,
             )
         except RpcTimeout as exc:  # the node answered eth_blockNumber just now: this call itself is too expensive
             raise InvalidSignature(f"ERC-6492 validation did not finish within {self._erc6492_timeout_s:g} s") from exc

@@ -5,6 +5,7 @@ system with a name it chose. Every byte the page loads comes from these files (n
 the page's Content-Security-Policy holds it to that: scripts, styles and images only from our own origin;
 fetches may go anywhere over http(s), because the user names the chain RPC URL the page verifies against.
 """
+
 from dataclasses import dataclass
 from pathlib import Path
 

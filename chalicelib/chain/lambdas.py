@@ -1,5 +1,6 @@
 """The worker's and the monitor's Lambda entry points (app.py imports this lazily, off the API path)."""
-from typing import Any, Optional
+
+from typing import Any
 
 from chalicelib.chain.worker import ChainWorker, QueueMessage
 from chalicelib.observability.telemetry import logger
@@ -32,7 +33,7 @@ def monitor_transactions(monitor: Any, context: Any, run_s: float, interval_s: f
     return {"passes": passes}
 
 
-def _request_id(context: Optional[Any]) -> None:
+def _request_id(context: Any | None) -> None:
     request_id = getattr(context, "aws_request_id", None)
     if request_id:
         logger.append_keys(function_request_id=request_id)

@@ -19,10 +19,12 @@ This class is the orchestration: it reads through its ports, asks a pure decisio
 decisions live apart, over plain data: receipts.py (when a receipt is final, what its records and its item become)
 and bumping.py (when to replace a transaction and with which fees, when one is lost, when a lease ran out).
 """
+
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from chalicelib.chain.decisions import bumping, receipts
 from chalicelib.chain.decisions.fees import Fees, first_offer
@@ -81,7 +83,11 @@ class MonitorPolicy:
     @classmethod
     def from_settings(cls, settings: Any) -> "MonitorPolicy":
         return cls(
-            settings.confirmations, settings.bump_after_s, settings.max_fee_cap_wei, settings.owner_min_balance_wei, settings.nonce_lease_s,
+            settings.confirmations,
+            settings.bump_after_s,
+            settings.max_fee_cap_wei,
+            settings.owner_min_balance_wei,
+            settings.nonce_lease_s,
             max_tx_cost_wei=settings.max_tx_cost_wei,
         )
 
@@ -109,13 +115,13 @@ class TxMonitor:
         signer: Signer,
         queue: JobQueue,
         policy: MonitorPolicy = MonitorPolicy(),
-        telemetry: Optional[Telemetry] = None,
-        monitor_id: Optional[str] = None,
+        telemetry: Telemetry | None = None,
+        monitor_id: str | None = None,
         clock: Callable[[], float] = time.time,
         *,
         control: Control,
-        sweeper: Optional[Sweeper] = None,
-        log: Optional[AnchorLog] = None,  # learns the heads the chain anchored
+        sweeper: Sweeper | None = None,
+        log: AnchorLog | None = None,  # learns the heads the chain anchored
     ) -> None:
         self._records = records
         self._nonces = nonces
@@ -130,12 +136,12 @@ class TxMonitor:
         self._control = control
         self._log = log
         self.sweeper = sweeper  # sweeper.py: run every policy.sweep_every_s, after the pass
-        self._swept_at: Optional[float] = None
-        self._market: Optional[Market] = None
-        self._floor: Optional[int] = None  # every nonce below is final (as the counter item records it)
+        self._swept_at: float | None = None
+        self._market: Market | None = None
+        self._floor: int | None = None  # every nonce below is final (as the counter item records it)
         self._reconciled_at = 0.0
 
-    def run(self, seconds: float, interval_s: float, remaining_ms: Optional[Callable[[], int]] = None) -> int:
+    def run(self, seconds: float, interval_s: float, remaining_ms: Callable[[], int] | None = None) -> int:
         """Passes until `seconds` have gone by (or the Lambda has < 10 s left); at least one. Returns the count."""
         deadline = time.monotonic() + seconds
         passes, failures, last_error = 0, 0, None
@@ -146,7 +152,9 @@ class TxMonitor:
                 failures, last_error = failures + 1, exc
                 logger.exception("monitor pass failed")
             passes += 1
-            if time.monotonic() + interval_s >= deadline or (remaining_ms is not None and remaining_ms() < 10_000 + interval_s * 1000):
+            if time.monotonic() + interval_s >= deadline or (
+                remaining_ms is not None and remaining_ms() < 10_000 + interval_s * 1000
+            ):
                 break
             time.sleep(interval_s)
         if failures == passes and last_error is not None:
@@ -163,20 +171,29 @@ class TxMonitor:
         balance = self._chain.balance(address)
         self.telemetry.gauge(OWNER_BALANCE_ETH, "None", balance / 10**18)
         if balance < self.policy.owner_min_balance_wei:
-            logger.error("owner balance low: fund the owner address", extra=log_extra(signer=address, balance_wei=balance, minimum_wei=self.policy.owner_min_balance_wei))
+            logger.error(
+                "owner balance low: fund the owner address",
+                extra=log_extra(signer=address, balance_wei=balance, minimum_wei=self.policy.owner_min_balance_wei),
+            )
         if self._floor is None or self._clock() - self._reconciled_at >= self.policy.reconcile_every_s:
             self._reconcile(latest, pending, report)
 
         self.telemetry.count(MONITOR_PASSES)
         floor = self._floor
         items = self._txs.from_nonce(floor)
-        in_flight_since = [item.attempts[0].signed_at for item in items if item.attempts and item.state not in FINAL_STATES]
-        self.telemetry.gauge(OLDEST_PENDING_TX_AGE, "Seconds", max(0.0, self._clock() - min(in_flight_since, default=self._clock())))
+        in_flight_since = [
+            item.attempts[0].signed_at for item in items if item.attempts and item.state not in FINAL_STATES
+        ]
+        self.telemetry.gauge(
+            OLDEST_PENDING_TX_AGE, "Seconds", max(0.0, self._clock() - min(in_flight_since, default=self._clock()))
+        )
         if items:
             floor = items[-1].nonce + 1
         for item in items:
             if item.state == STATE_RESERVED:
-                if bumping.lease_expired(self._clock(), item.reserved_at, self.policy.nonce_lease_s) and self._fill(item, reason="its worker never signed it"):
+                if bumping.lease_expired(self._clock(), item.reserved_at, self.policy.nonce_lease_s) and self._fill(
+                    item, reason="its worker never signed it"
+                ):
                     report.filled += 1
                 floor = min(floor, item.nonce)
                 continue
@@ -189,7 +206,9 @@ class TxMonitor:
         if floor > self._floor:
             self._nonces.advance_floor(floor)
             self._floor = floor
-        if self.sweeper is not None and (self._swept_at is None or self._clock() - self._swept_at >= self.policy.sweep_every_s):
+        if self.sweeper is not None and (
+            self._swept_at is None or self._clock() - self._swept_at >= self.policy.sweep_every_s
+        ):
             self.sweeper.run_once()
             self._swept_at = self._clock()
         return report
@@ -198,7 +217,10 @@ class TxMonitor:
         """The counter against the chain and the table, and a no-op for every hole (every few seconds)."""
         reconciliation = self._nonces.reconcile(latest, pending)
         if reconciliation.changed:
-            logger.warning("nonce counter reconciled with the chain", extra=log_extra(before=reconciliation.before, after=reconciliation.after))
+            logger.warning(
+                "nonce counter reconciled with the chain",
+                extra=log_extra(before=reconciliation.before, after=reconciliation.after),
+            )
         for nonce in reconciliation.holes:
             hole = self._nonces.reserve_hole(nonce, self.monitor_id)
             if hole is not None and self._fill(hole, reason="a hole in the nonce sequence"):
@@ -222,7 +244,10 @@ class TxMonitor:
         if item.state == STATE_MINED:  # mined before, gone now: its block was reorganised away
             report.reorged += 1
             self.telemetry.count(TRANSACTIONS_REORGED)
-            logger.warning("transaction left the chain in a reorg; sending it again", extra=log_extra(nonce=item.nonce, tx_hash=item.mined_hash, block=item.block_number))
+            logger.warning(
+                "transaction left the chain in a reorg; sending it again",
+                extra=log_extra(nonce=item.nonce, tx_hash=item.mined_hash, block=item.block_number),
+            )
             try:
                 item = self._txs.mark_unmined(item)
             except StaleItem:
@@ -236,15 +261,27 @@ class TxMonitor:
             if result.accepted or result.benign:
                 report.rebroadcast += 1
                 self.telemetry.count(TRANSACTIONS_REBROADCAST)
-                logger.warning("transaction was not in the node's pool; rebroadcast the stored bytes", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash))
+                logger.warning(
+                    "transaction was not in the node's pool; rebroadcast the stored bytes",
+                    extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash),
+                )
                 return item
-            logger.warning("node refuses the stored transaction", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error))
+            logger.warning(
+                "node refuses the stored transaction",
+                extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error),
+            )
         waited = self._clock() - item.latest.signed_at
-        if bumping.bump_due(waited, self.policy.bump_after_s, item.nonce == latest, known, lambda: item.latest.max_fee < self.market().base_fee):
+        if bumping.bump_due(
+            waited,
+            self.policy.bump_after_s,
+            item.nonce == latest,
+            known,
+            lambda: item.latest.max_fee < self.market().base_fee,
+        ):
             item = self._replace(item, report)
         return item
 
-    def _find_receipt(self, item: TxItem) -> Optional[Receipt]:
+    def _find_receipt(self, item: TxItem) -> Receipt | None:
         """Any of the nonce's hashes may be the mined one (a node may have mined an older attempt)."""
         for tx_hash in reversed(item.hashes):
             receipt = self._chain.receipt(tx_hash)
@@ -255,13 +292,20 @@ class TxMonitor:
     def _mined(self, item: TxItem, receipt: Receipt) -> TxItem:
         try:
             item = self._txs.mark_mined(
-                item, tx_hash=receipt.tx_hash, block_number=receipt.block_number, block_hash=receipt.block_hash,
-                gas_used=receipt.gas_used, fee_paid_wei=receipt.gas_used * receipt.effective_gas_price,
+                item,
+                tx_hash=receipt.tx_hash,
+                block_number=receipt.block_number,
+                block_hash=receipt.block_hash,
+                gas_used=receipt.gas_used,
+                fee_paid_wei=receipt.gas_used * receipt.effective_gas_price,
             )
         except StaleItem:
             return item
         if receipt.tx_hash != item.latest.tx_hash:
-            logger.info("an earlier attempt was mined", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, attempts=len(item.attempts)))
+            logger.info(
+                "an earlier attempt was mined",
+                extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, attempts=len(item.attempts)),
+            )
         # The records learn the block when it is final (one write per registration, not two).
         return item
 
@@ -270,9 +314,17 @@ class TxMonitor:
         only for a revert)."""
         if self._chain.block_hash(receipt.block_number) != receipt.block_hash:
             return item  # reorganised between the two reads: look again next pass
-        revert_reason = self._chain.revert_reason(receipt.tx_hash, receipt.block_number) if receipt.status != 1 else None
+        revert_reason = (
+            self._chain.revert_reason(receipt.tx_hash, receipt.block_number) if receipt.status != 1 else None
+        )
         verdict = receipts.settlement(
-            receipt, item.nonce, item.latest.tx_hash, revert_reason, item.kind, item.entries, lambda job: self._records.get(job.wallet, job.version - 1),
+            receipt,
+            item.nonce,
+            item.latest.tx_hash,
+            revert_reason,
+            item.kind,
+            item.entries,
+            lambda job: self._records.get(job.wallet, job.version - 1),
         )
         state, status, error = verdict.state, verdict.status, verdict.error
         # The records first, then the item: a final item is never looked at again, so a crash between the two
@@ -292,7 +344,10 @@ class TxMonitor:
         self.telemetry.add(GAS_USED, "Count", receipt.gas_used)
         self.telemetry.add(FEE_PAID_GWEI, "Count", receipt.gas_used * receipt.effective_gas_price / 10**9)
         if verdict.requeue is not None:
-            logger.warning("transaction reverted; its jobs are queued again", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error))
+            logger.warning(
+                "transaction reverted; its jobs are queued again",
+                extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error),
+            )
             return item
         if status == STATUS_CONFIRMED:
             report.confirmed += len(item.entries)
@@ -300,18 +355,36 @@ class TxMonitor:
         else:
             report.failed += len(item.entries)
             self.telemetry.count(REGISTRATIONS_FAILED, len(item.entries))
-            logger.error("transaction reverted; its jobs failed and are not retried", extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error))
+            logger.error(
+                "transaction reverted; its jobs failed and are not retried",
+                extra=log_extra(nonce=item.nonce, tx_hash=receipt.tx_hash, error=error),
+            )
         for job in item.entries:
-            logger.info(status, extra=log_extra(wallet=job.wallet, version=job.version, nonce=item.nonce, tx_hash=receipt.tx_hash, block=receipt.block_number))
+            logger.info(
+                status,
+                extra=log_extra(
+                    wallet=job.wallet,
+                    version=job.version,
+                    nonce=item.nonce,
+                    tx_hash=receipt.tx_hash,
+                    block=receipt.block_number,
+                ),
+            )
         return item
 
     def _maybe_lost(self, item: TxItem, head: int, report: PassReport) -> None:
         """Its nonce is used, by none of its hashes. Once that is N blocks deep, ours can never land."""
-        if not bumping.lost(item.nonce, self._chain.nonce(self._signer.address, bumping.lost_check_block(head, self.policy.confirmations))):
+        if not bumping.lost(
+            item.nonce,
+            self._chain.nonce(self._signer.address, bumping.lost_check_block(head, self.policy.confirmations)),
+        ):
             return
         # Re-queue first, then mark lost: the jobs' messages were acknowledged long ago, and a lost item is never
         # looked at again. A crash between the two re-queues them again next pass (the worker drops duplicates).
-        logger.error("nonce taken by a transaction we did not send; re-queuing its jobs", extra=log_extra(nonce=item.nonce, jobs=len(item.entries)))
+        logger.error(
+            "nonce taken by a transaction we did not send; re-queuing its jobs",
+            extra=log_extra(nonce=item.nonce, jobs=len(item.entries)),
+        )
         self._requeue(item, "its transaction lost its nonce; sent again")
         try:
             self._txs.mark_final(item, STATE_LOST, error="another transaction took this nonce")
@@ -329,7 +402,10 @@ class TxMonitor:
     def _pause(self, reason: str) -> None:
         self._control.pause(reason, by="monitor", now=int(self._clock()))
         self.telemetry.count(WORKER_PAUSED)
-        logger.error("worker paused: the owner key does not own the contract", extra=log_extra(signer=self._signer.address, reason=reason))
+        logger.error(
+            "worker paused: the owner key does not own the contract",
+            extra=log_extra(signer=self._signer.address, reason=reason),
+        )
 
     def _replace(self, item: TxItem, report: PassReport) -> TxItem:
         market = self.market()
@@ -337,29 +413,63 @@ class TxMonitor:
         # The L1 data fee (OP-stack) is that of the replacement the fee cap alone allows: a lower maxFeePerGas
         # encodes in no more bytes, so the replacement sent within the cost cap pays no more L1 fee than that.
         wanted = bumping.bump(previous, market, self.policy.max_fee_cap_wei).fees
-        l1_fee = None if wanted is None else self._chain.l1_fee_of(data=item.data, gas=item.gas, max_fee=wanted.max_fee, tip=wanted.tip)
+        l1_fee = (
+            None
+            if wanted is None
+            else self._chain.l1_fee_of(data=item.data, gas=item.gas, max_fee=wanted.max_fee, tip=wanted.tip)
+        )
         cap = bumping.max_fee_cap(self.policy.max_fee_cap_wei, self.policy.max_tx_cost_wei, item.gas, l1_fee)
         offer = bumping.bump(previous, market, cap)
         if offer.cap_reached:
             report.fee_capped += 1
             self.telemetry.count(FEE_CAP_REACHED)
-            logger.warning("fee cap reached: a stuck transaction cannot be priced higher", extra=log_extra(
-                nonce=item.nonce, tx_hash=item.latest.tx_hash, max_fee=previous.max_fee, cap=cap, base_fee=market.base_fee,
-                fee_cap=self.policy.max_fee_cap_wei, cost_cap_wei=self.policy.max_tx_cost_wei))
+            logger.warning(
+                "fee cap reached: a stuck transaction cannot be priced higher",
+                extra=log_extra(
+                    nonce=item.nonce,
+                    tx_hash=item.latest.tx_hash,
+                    max_fee=previous.max_fee,
+                    cap=cap,
+                    base_fee=market.base_fee,
+                    fee_cap=self.policy.max_fee_cap_wei,
+                    cost_cap_wei=self.policy.max_tx_cost_wei,
+                ),
+            )
         if offer.fees is None:
             return item
-        signed = self._chain.sign(self._signer, nonce=item.nonce, to=item.to, data=item.data, gas=item.gas, max_fee=offer.fees.max_fee, tip=offer.fees.tip)
+        signed = self._chain.sign(
+            self._signer,
+            nonce=item.nonce,
+            to=item.to,
+            data=item.data,
+            gas=item.gas,
+            max_fee=offer.fees.max_fee,
+            tip=offer.fees.tip,
+        )
         try:
-            item = self._txs.add_attempt(item, signed.raw, Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock()))
+            item = self._txs.add_attempt(
+                item, signed.raw, Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock())
+            )
         except StaleItem:
             return item
         report.replaced += 1
         self.telemetry.count(TRANSACTIONS_REPLACED)
-        logger.warning("replaced a stuck transaction", extra=log_extra(
-            nonce=item.nonce, tx_hash=signed.tx_hash, replaces=item.attempts[-2].tx_hash, max_fee=offer.fees.max_fee, tip=offer.fees.tip))
+        logger.warning(
+            "replaced a stuck transaction",
+            extra=log_extra(
+                nonce=item.nonce,
+                tx_hash=signed.tx_hash,
+                replaces=item.attempts[-2].tx_hash,
+                max_fee=offer.fees.max_fee,
+                tip=offer.fees.tip,
+            ),
+        )
         result = self._chain.send(signed.raw)
         if not (result.accepted or result.benign):  # stored: the next pass rebroadcasts or replaces it
-            logger.warning("node refused the replacement", extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash, error=result.error))
+            logger.warning(
+                "node refused the replacement",
+                extra=log_extra(nonce=item.nonce, tx_hash=signed.tx_hash, error=result.error),
+            )
         self._update_records(item, STATUS_SUBMITTED, OPEN_STATUSES, tx_hash=signed.tx_hash)
         return item
 
@@ -374,7 +484,12 @@ class TxMonitor:
         except StaleItem:
             return False
         self.telemetry.count(NONCES_FILLED)
-        logger.warning("filled a nonce with a no-op self-transfer", extra=log_extra(nonce=item.nonce, tx_hash=filled.latest.tx_hash, reason=reason, requeued=len(item.candidates)))
+        logger.warning(
+            "filled a nonce with a no-op self-transfer",
+            extra=log_extra(
+                nonce=item.nonce, tx_hash=filled.latest.tx_hash, reason=reason, requeued=len(item.candidates)
+            ),
+        )
         self._chain.send(filled.raw)  # stored: if the node refuses it, the next pass rebroadcasts it
         return True
 
@@ -388,4 +503,6 @@ class TxMonitor:
         if not item.entries:
             return
         pairs = tuple(changes.items())
-        self._records.set_statuses([StatusChange(job.wallet, job.version, status, only_from, pairs, item.nonce) for job in item.entries])
+        self._records.set_statuses(
+            [StatusChange(job.wallet, job.version, status, only_from, pairs, item.nonce) for job in item.entries]
+        )

@@ -1,6 +1,5 @@
 """Filling a nonce nobody will use with a 0-value self-transfer (the worker's and the monitor's one no-op)."""
 
-
 from chalicelib.chain.decisions.fees import Fees
 from chalicelib.chain.ports import Chain, Signer, Transactions
 from chalicelib.model import TxItem
@@ -15,6 +14,16 @@ def fill_with_noop(txs: Transactions, chain: Chain, signer: Signer, item: TxItem
     """
     from chalicelib.model import KIND_NOOP, NOOP_GAS, Attempt
 
-    signed = chain.sign(signer, nonce=item.nonce, to=signer.address, data="0x", gas=NOOP_GAS, max_fee=fees.max_fee, tip=fees.tip)
-    return txs.sign_reserved(item, kind=KIND_NOOP, entries=(), to=signer.address, data="0x", gas=NOOP_GAS, raw=signed.raw,
-                             attempt=Attempt(signed.tx_hash, fees.max_fee, fees.tip, now))
+    signed = chain.sign(
+        signer, nonce=item.nonce, to=signer.address, data="0x", gas=NOOP_GAS, max_fee=fees.max_fee, tip=fees.tip
+    )
+    return txs.sign_reserved(
+        item,
+        kind=KIND_NOOP,
+        entries=(),
+        to=signer.address,
+        data="0x",
+        gas=NOOP_GAS,
+        raw=signed.raw,
+        attempt=Attempt(signed.tx_hash, fees.max_fee, fees.tip, now),
+    )

@@ -18,9 +18,10 @@ sweeper never races a worker or the monitor into a wrong state; its re-queued jo
 worker recognises. A record it touches has its updatedAt refreshed, so it is looked at again only after another
 threshold.
 """
+
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from chalicelib.chain.decisions.receipts import is_owner_mismatch
 from chalicelib.chain.ports import Control, JobQueue, Records, Transactions
@@ -72,7 +73,7 @@ class Sweeper:
         policy: SweeperPolicy = SweeperPolicy(),
         *,
         control: Control,
-        telemetry: Optional[Telemetry] = None,
+        telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._records = records
@@ -86,7 +87,7 @@ class Sweeper:
     def run_once(self) -> SweepReport:
         report = SweepReport()
         stale = self._records.open_since(int(self._clock() - self.policy.stale_after_s))
-        paused: Optional[bool] = None
+        paused: bool | None = None
         for record in sorted(stale, key=lambda r: (r.wallet.lower(), r.version)):
             report.found += 1
             if record.status in (STATUS_PINNED, STATUS_QUEUED):
@@ -95,12 +96,23 @@ class Sweeper:
                 if paused:  # its message waits in the queue for the resume; another one would only pile up
                     report.left += 1
                     continue
-                self._requeue(record, (record.status,), None, "the sweeper queued it again: it waited past the threshold", report)
+                self._requeue(
+                    record, (record.status,), None, "the sweeper queued it again: it waited past the threshold", report
+                )
             elif record.status == STATUS_SUBMITTED:
                 self._submitted(record, report)
         if report.found:
             self.telemetry.count(RECORDS_SWEPT, report.requeued + report.confirmed + report.failed)
-            logger.warning("sweeper pass", extra=log_extra(found=report.found, requeued=report.requeued, confirmed=report.confirmed, failed=report.failed, left=report.left))
+            logger.warning(
+                "sweeper pass",
+                extra=log_extra(
+                    found=report.found,
+                    requeued=report.requeued,
+                    confirmed=report.confirmed,
+                    failed=report.failed,
+                    left=report.left,
+                ),
+            )
         return report
 
     def _submitted(self, record: Record, report: SweepReport) -> None:
@@ -108,33 +120,60 @@ class Sweeper:
         item = self._txs.get(nonce) if nonce is not None else None
         carries = item is not None and item.kind != KIND_NOOP and item.carries(record.wallet, record.version)
         if item is not None and carries and item.state == STATE_CONFIRMED:
-            changes = (("block_number", item.block_number),) + ((("tx_hash", item.mined_hash),) if item.mined_hash else ())
-            if self._write(StatusChange(record.wallet, record.version, STATUS_CONFIRMED, (STATUS_SUBMITTED,), changes, nonce)):
+            changes = (("block_number", item.block_number),) + (
+                (("tx_hash", item.mined_hash),) if item.mined_hash else ()
+            )
+            if self._write(
+                StatusChange(record.wallet, record.version, STATUS_CONFIRMED, (STATUS_SUBMITTED,), changes, nonce)
+            ):
                 report.confirmed += 1
             return
         if item is not None and carries and item.state == STATE_FAILED and not is_owner_mismatch(item.error or ""):
             error = item.error or "its transaction reverted"
-            if self._write(StatusChange(record.wallet, record.version, STATUS_FAILED, (STATUS_SUBMITTED,), (("error", error),), nonce)):
+            if self._write(
+                StatusChange(
+                    record.wallet, record.version, STATUS_FAILED, (STATUS_SUBMITTED,), (("error", error),), nonce
+                )
+            ):
                 report.failed += 1
             return
         if item is not None and carries and item.state not in (STATE_LOST, STATE_FAILED):
             report.left += 1  # in flight or reserved: the monitor's
             return
-        if item is not None and item.state not in (STATE_LOST, STATE_FAILED, STATE_CONFIRMED) and item.kind != KIND_NOOP and not item.entries:
+        if (
+            item is not None
+            and item.state not in (STATE_LOST, STATE_FAILED, STATE_CONFIRMED)
+            and item.kind != KIND_NOOP
+            and not item.entries
+        ):
             report.left += 1  # a reservation not signed yet: its worker or the monitor decides
             return
-        self._requeue(record, (STATUS_SUBMITTED,), nonce, f"the sweeper queued it again: nonce {nonce} does not carry it", report)
+        self._requeue(
+            record, (STATUS_SUBMITTED,), nonce, f"the sweeper queued it again: nonce {nonce} does not carry it", report
+        )
 
-    def _requeue(self, record: Record, only_from: tuple[str, ...], nonce: Optional[int], reason: str, report: SweepReport) -> None:
+    def _requeue(
+        self, record: Record, only_from: tuple[str, ...], nonce: int | None, reason: str, report: SweepReport
+    ) -> None:
         """The record to queued (touching updatedAt), then its job on the queue: a crash between leaves it queued
         and stale, so the next sweep sends it."""
-        change = StatusChange(record.wallet, record.version, STATUS_QUEUED, only_from, (("error", reason),), nonce,
-                              (("cid", record.cid), ("kind", record.kind)))
+        change = StatusChange(
+            record.wallet,
+            record.version,
+            STATUS_QUEUED,
+            only_from,
+            (("error", reason),),
+            nonce,
+            (("cid", record.cid), ("kind", record.kind)),
+        )
         if not self._write(change):
             return
         self._queue.enqueue(job_of(record))
         report.requeued += 1
-        logger.warning("sweeper re-queued a stranded registration", extra=log_extra(wallet=record.wallet, version=record.version, status=record.status, nonce=nonce))
+        logger.warning(
+            "sweeper re-queued a stranded registration",
+            extra=log_extra(wallet=record.wallet, version=record.version, status=record.status, nonce=nonce),
+        )
 
     def _write(self, change: StatusChange) -> bool:
         return not self._records.set_statuses([change])

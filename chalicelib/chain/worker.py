@@ -25,10 +25,12 @@ queue, clock), asks a pure decision, and writes the answer. The decisions live a
 claims.py (what a delivered job means, what a claim that failed means, whether a claim is in order, what a job
 going back to the queue writes) and packing.py (the setKeys chunks and gas limits, whether the owner can pay).
 """
+
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from chalicelib.chain.decisions import claims, packing
 from chalicelib.chain.decisions.claims import RETRY_ERROR, RETRY_PAUSED, RETRY_WAIT, Key, Outcome, key_of
@@ -81,7 +83,7 @@ class QueueMessage:
     message_id: str
     body: str
     receive_count: int = 1
-    sent_at: Optional[float] = None  # epoch seconds
+    sent_at: float | None = None  # epoch seconds
 
     @classmethod
     def from_lambda_record(cls, record: dict[str, Any]) -> "QueueMessage":
@@ -105,7 +107,12 @@ class WorkerPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WorkerPolicy":
-        return cls(settings.gas_cap_per_tx, settings.max_fee_cap_wei, settings.max_receive_count, max_tx_cost_wei=settings.max_tx_cost_wei)
+        return cls(
+            settings.gas_cap_per_tx,
+            settings.max_fee_cap_wei,
+            settings.max_receive_count,
+            max_tx_cost_wei=settings.max_tx_cost_wei,
+        )
 
 
 class OwnerMismatch(Exception):
@@ -118,8 +125,8 @@ class PlannedTx:
     jobs: list[Job]
     gas: int
     data: str  # calldata for `jobs`
-    item: Optional[TxItem] = None  # once reserved
-    signed: Optional[SignedTx] = None
+    item: TxItem | None = None  # once reserved
+    signed: SignedTx | None = None
     claimed: list[Job] = field(default_factory=list)
 
 
@@ -132,7 +139,9 @@ class Batch:
     reclaim_from: dict[Key, int] = field(default_factory=dict)  # claimed at a nonce that will never carry it
     malformed: list[QueueMessage] = field(default_factory=list)
     txs: list[PlannedTx] = field(default_factory=list)
-    rebroadcast: dict[int, TxItem] = field(default_factory=dict)  # duplicates' transactions, to make sure a node has them
+    rebroadcast: dict[int, TxItem] = field(
+        default_factory=dict
+    )  # duplicates' transactions, to make sure a node has them
     claimed_as_latest: set[Key] = field(default_factory=set)  # claimed only while no newer version existed
 
     def open_jobs(self) -> list[Job]:
@@ -156,8 +165,8 @@ class ChainWorker:
         signer: Signer,
         queue: JobQueue,
         policy: WorkerPolicy = WorkerPolicy(),
-        telemetry: Optional[Telemetry] = None,
-        worker_id: Optional[str] = None,
+        telemetry: Telemetry | None = None,
+        worker_id: str | None = None,
         *,
         control: Control,
         clock: Callable[[], float] = time.time,
@@ -181,7 +190,9 @@ class ChainWorker:
     def handle(self, messages: list[QueueMessage]) -> list[str]:
         """Process one SQS batch; returns the message ids to deliver again (Lambda's batchItemFailures)."""
         if not self._reconciled:  # start-up: never reserve from a counter that drifted from the chain
-            self._nonces.reconcile(self._chain.mined_nonce(self._signer.address), self._chain.pending_nonce(self._signer.address))
+            self._nonces.reconcile(
+                self._chain.mined_nonce(self._signer.address), self._chain.pending_nonce(self._signer.address)
+            )
             self._check_owner()
             self._reconciled = True
         pause = self._control.state()  # once per batch
@@ -200,12 +211,17 @@ class ChainWorker:
         """At start: a signer that is not the contract's owner would see every write revert NotOwner. Pause."""
         owner = self._chain.owner()
         if owner.lower() != self._signer.address.lower():
-            self._pause(f"NotOwner: the contract's owner is {owner}, this worker signs as {self._signer.address} (check KMS_KEY_ID and the rotation)")
+            self._pause(
+                f"NotOwner: the contract's owner is {owner}, this worker signs as {self._signer.address} (check KMS_KEY_ID and the rotation)"
+            )
 
     def _pause(self, reason: str) -> None:
         self._control.pause(reason, by="worker", now=int(self._clock()))
         self.telemetry.count(WORKER_PAUSED)
-        logger.error("worker paused: jobs stay queued until an operator resumes it", extra=log_extra(signer=self._signer.address, reason=reason))
+        logger.error(
+            "worker paused: jobs stay queued until an operator resumes it",
+            extra=log_extra(signer=self._signer.address, reason=reason),
+        )
 
     def _hold(self, batch: Batch, pause: PauseState) -> Batch:
         """Every job of a paused worker's batch goes back to the queue (on its last delivery, as a new message)."""
@@ -221,7 +237,11 @@ class ChainWorker:
         duplicates) and for revocations (their key's state): a first delivery goes straight to its claim, whose
         condition checks the record, and a claim that fails is read and explained then."""
         batch = self._parse(messages)
-        wanted = [key for key, job in batch.jobs.items() if job.kind == JOB_REVOKE_KEY or max(m.receive_count for m in batch.messages[key]) > 1]
+        wanted = [
+            key
+            for key, job in batch.jobs.items()
+            if job.kind == JOB_REVOKE_KEY or max(m.receive_count for m in batch.messages[key]) > 1
+        ]
         return self._plan_rest(batch, wanted)
 
     def _parse(self, messages: list[QueueMessage]) -> Batch:
@@ -233,7 +253,10 @@ class ChainWorker:
             try:
                 job = Job.from_body(message.body)
             except MalformedJob as exc:
-                logger.error("not a job; it goes to the dead-letter queue after its last delivery", extra=log_extra(message_id=message.message_id, error=str(exc)))
+                logger.error(
+                    "not a job; it goes to the dead-letter queue after its last delivery",
+                    extra=log_extra(message_id=message.message_id, error=str(exc)),
+                )
                 batch.malformed.append(message)
                 continue
             batch.messages.setdefault(key_of(job), []).append(message)
@@ -261,13 +284,17 @@ class ChainWorker:
 
     def _hold_open(self, batch: Batch, pause: PauseState) -> None:
         for job in batch.open_jobs():
-            batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=f"paused by {pause.by}: {pause.reason}")
+            batch.outcomes[key_of(job)] = Outcome(
+                False, retry=RETRY_PAUSED, reason=f"paused by {pause.by}: {pause.reason}"
+            )
 
-    def _settled(self, job: Job, batch: Batch, newest_key_here: int) -> Optional[Outcome]:
+    def _settled(self, job: Job, batch: Batch, newest_key_here: int) -> Outcome | None:
         """An outcome for a job that needs no transaction (or must wait), or None when it should go out (claims.py
         decides; this reads the nonce item or the wallet's versions only where that decision asks for them)."""
         key = key_of(job)
-        verdict = claims.delivered(job, batch.records, newest_key_here, batch.jobs, self._txs.get, lambda: self._records.newest(job.wallet, 20))
+        verdict = claims.delivered(
+            job, batch.records, newest_key_here, batch.jobs, self._txs.get, lambda: self._records.newest(job.wallet, 20)
+        )
         if verdict.reclaim_from is not None:
             batch.reclaim_from[key] = verdict.reclaim_from
         if verdict.rebroadcast is not None:
@@ -278,7 +305,11 @@ class ChainWorker:
         """setKeys calls under the gas cap (refused keys fail now, with the contract's reason), then revocations
         (packing.py decides the chunks and gas limits; this builds the calldata and asks the node)."""
         sets = [job for job in batch.open_jobs() if job.kind == JOB_SET_KEY]
-        chunks = packing.Chunks(sets, packing.keys_per_tx(self.policy.gas_cap_per_tx, self.policy.max_keys_per_tx), self.policy.gas_cap_per_tx)
+        chunks = packing.Chunks(
+            sets,
+            packing.keys_per_tx(self.policy.gas_cap_per_tx, self.policy.max_keys_per_tx),
+            self.policy.gas_cap_per_tx,
+        )
         while (chunk := chunks.next()) is not None:
             data = self._chain.set_keys_data(chunk)
             try:
@@ -309,7 +340,9 @@ class ChainWorker:
     def _without_refused(self, chunk: list[Job], refused: WriteRefused, batch: Batch) -> list[list[Job]]:
         """Simulate each key alone; those the contract refuses fail, the rest are tried again together."""
         if len(chunk) == 1:
-            batch.outcomes[key_of(chunk[0])] = claims.refused(chunk[0], str(refused), batch.reclaim_from.get(key_of(chunk[0])))
+            batch.outcomes[key_of(chunk[0])] = claims.refused(
+                chunk[0], str(refused), batch.reclaim_from.get(key_of(chunk[0]))
+            )
             return []
         kept = []
         for job in chunk:
@@ -332,10 +365,17 @@ class ChainWorker:
         offer = first_offer(market, self.policy.max_fee_cap_wei)
         if offer.capped:
             self.telemetry.count(FEE_CAP_REACHED)
-            logger.warning("fee cap reached: offering the cap", extra=log_extra(base_fee=market.base_fee, cap=self.policy.max_fee_cap_wei))
+            logger.warning(
+                "fee cap reached: offering the cap",
+                extra=log_extra(base_fee=market.base_fee, cap=self.policy.max_fee_cap_wei),
+            )
         if not self._can_pay(batch, offer.fees):
             return
-        reserved = self._nonces.reserve([tuple(tx.jobs) for tx in batch.txs], self.worker_id, lambda: self._chain.pending_nonce(self._signer.address))
+        reserved = self._nonces.reserve(
+            [tuple(tx.jobs) for tx in batch.txs],
+            self.worker_id,
+            lambda: self._chain.pending_nonce(self._signer.address),
+        )
         for tx, item in zip(batch.txs, reserved):
             tx.item = item
             tx.signed = self._sign(tx, offer.fees)
@@ -356,16 +396,25 @@ class ChainWorker:
         and no transaction costs more than the per-transaction cost cap (packing.payable decides)."""
         balance = self._chain.balance(self._signer.address)
         self.telemetry.gauge(OWNER_BALANCE_ETH, "None", balance / 10**18)
-        costs = [tx.gas * fees.max_fee + self._chain.l1_fee_of(data=tx.data, gas=tx.gas, max_fee=fees.max_fee, tip=fees.tip) for tx in batch.txs]
+        costs = [
+            tx.gas * fees.max_fee + self._chain.l1_fee_of(data=tx.data, gas=tx.gas, max_fee=fees.max_fee, tip=fees.tip)
+            for tx in batch.txs
+        ]
         unpayable = packing.payable(balance, costs, self.policy.max_tx_cost_wei)
         if unpayable is None:
             return True
         if unpayable.cost_cap:
             self.telemetry.count(FEE_CAP_REACHED)
-            logger.error("transaction cost cap reached; jobs stay queued", extra=log_extra(cost_wei=max(costs), cap_wei=self.policy.max_tx_cost_wei))
+            logger.error(
+                "transaction cost cap reached; jobs stay queued",
+                extra=log_extra(cost_wei=max(costs), cap_wei=self.policy.max_tx_cost_wei),
+            )
         else:
             self.telemetry.count(WORKER_PAUSED)
-            logger.error("owner cannot pay; jobs stay queued", extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=sum(costs)))
+            logger.error(
+                "owner cannot pay; jobs stay queued",
+                extra=log_extra(signer=self._signer.address, balance_wei=balance, needed_wei=sum(costs)),
+            )
         for tx in batch.txs:
             for job in tx.jobs:
                 batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_PAUSED, reason=unpayable.reason)
@@ -374,7 +423,15 @@ class ChainWorker:
 
     def _sign(self, tx: PlannedTx, fees: Fees) -> SignedTx:
         assert tx.item is not None
-        return self._chain.sign(self._signer, nonce=tx.item.nonce, to=self._chain.address, data=tx.data, gas=tx.gas, max_fee=fees.max_fee, tip=fees.tip)
+        return self._chain.sign(
+            self._signer,
+            nonce=tx.item.nonce,
+            to=self._chain.address,
+            data=tx.data,
+            gas=tx.gas,
+            max_fee=fees.max_fee,
+            tip=fees.tip,
+        )
 
     def _claim(self, batch: Batch) -> None:
         """Each job's record moves to submitted at its nonce, unless another nonce holds it already (claims.py
@@ -383,8 +440,14 @@ class ChainWorker:
         for tx in batch.txs:
             assert tx.item is not None and tx.signed is not None
             for job in tx.jobs:
-                claimed[key_of(job)] = (tx, claims.claim(job, tx.signed.tx_hash, tx.item.nonce, batch.reclaim_from.get(key_of(job))))
-        lost = {(c.wallet.lower(), c.version) for c in self._records.set_statuses([change for _, change in claimed.values()])}
+                claimed[key_of(job)] = (
+                    tx,
+                    claims.claim(job, tx.signed.tx_hash, tx.item.nonce, batch.reclaim_from.get(key_of(job))),
+                )
+        lost = {
+            (c.wallet.lower(), c.version)
+            for c in self._records.set_statuses([change for _, change in claimed.values()])
+        }
         for key, (tx, change) in claimed.items():
             if key not in lost:
                 tx.claimed.append(batch.jobs[key])
@@ -434,26 +497,60 @@ class ChainWorker:
         if len(tx.claimed) != len(tx.jobs):  # the payload shrank: sign it again, and name the new hash
             order = {key_of(job): i for i, job in enumerate(tx.jobs)}
             tx.claimed.sort(key=lambda job: order[key_of(job)])
-            tx.data = self._chain.set_keys_data(tx.claimed) if tx.kind == KIND_SET else self._chain.revoke_data(tx.claimed[0])
+            tx.data = (
+                self._chain.set_keys_data(tx.claimed) if tx.kind == KIND_SET else self._chain.revoke_data(tx.claimed[0])
+            )
             tx.signed = self._sign(tx, fees)
-            self._records.set_statuses([
-                StatusChange(j.wallet, j.version, STATUS_SUBMITTED, (STATUS_SUBMITTED,), (("tx_hash", tx.signed.tx_hash),), tx.item.nonce)
-                for j in tx.claimed
-            ])
+            self._records.set_statuses(
+                [
+                    StatusChange(
+                        j.wallet,
+                        j.version,
+                        STATUS_SUBMITTED,
+                        (STATUS_SUBMITTED,),
+                        (("tx_hash", tx.signed.tx_hash),),
+                        tx.item.nonce,
+                    )
+                    for j in tx.claimed
+                ]
+            )
         attempt = Attempt(tx.signed.tx_hash, fees.max_fee, fees.tip, self._clock())
         try:
-            tx.item = self._txs.sign_reserved(tx.item, kind=tx.kind, entries=tuple(tx.claimed), to=self._chain.address, data=tx.data, gas=tx.gas, raw=tx.signed.raw, attempt=attempt)
+            tx.item = self._txs.sign_reserved(
+                tx.item,
+                kind=tx.kind,
+                entries=tuple(tx.claimed),
+                to=self._chain.address,
+                data=tx.data,
+                gas=tx.gas,
+                raw=tx.signed.raw,
+                attempt=attempt,
+            )
         except StaleItem:
             # The monitor took this reservation over (our lease ran out) and filled it with a no-op; these
             # jobs' records still name that nonce, so they can be claimed again when they come back.
-            logger.warning("reservation taken over before it was stored; jobs go back to the queue", extra=log_extra(nonce=tx.item.nonce))
+            logger.warning(
+                "reservation taken over before it was stored; jobs go back to the queue",
+                extra=log_extra(nonce=tx.item.nonce),
+            )
             for job in tx.claimed:
-                batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_ERROR, reason=f"nonce {tx.item.nonce} was taken over before it was stored")
+                batch.outcomes[key_of(job)] = Outcome(
+                    False, retry=RETRY_ERROR, reason=f"nonce {tx.item.nonce} was taken over before it was stored"
+                )
             tx.item = None
             return
         for job in tx.claimed:
             batch.outcomes[key_of(job)] = Outcome(True)
-            logger.info("submitted", extra=log_extra(wallet=job.wallet, version=job.version, kind=job.kind, nonce=tx.item.nonce, tx_hash=tx.signed.tx_hash))
+            logger.info(
+                "submitted",
+                extra=log_extra(
+                    wallet=job.wallet,
+                    version=job.version,
+                    kind=job.kind,
+                    nonce=tx.item.nonce,
+                    tx_hash=tx.signed.tx_hash,
+                ),
+            )
         self.telemetry.count(REGISTRATIONS_SUBMITTED, len(tx.claimed))
 
     def _give_back(self, item: TxItem, fees: Fees) -> None:
@@ -464,7 +561,9 @@ class ChainWorker:
             filled = fill_with_noop(self._txs, self._chain, self._signer, item, fees, self._clock())
         except StaleItem:
             return
-        logger.info("filled an unused nonce with a no-op", extra=log_extra(nonce=item.nonce, tx_hash=filled.latest.tx_hash))
+        logger.info(
+            "filled an unused nonce with a no-op", extra=log_extra(nonce=item.nonce, tx_hash=filled.latest.tx_hash)
+        )
         self._broadcast(filled)
 
     def _broadcast(self, item: TxItem) -> None:
@@ -472,7 +571,10 @@ class ChainWorker:
         if result.accepted or result.benign:
             self.telemetry.count(TRANSACTIONS_SENT)
         else:  # stored: the monitor rebroadcasts or replaces it
-            logger.warning("node refused a transaction; the monitor takes it from here", extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error))
+            logger.warning(
+                "node refused a transaction; the monitor takes it from here",
+                extra=log_extra(nonce=item.nonce, tx_hash=item.latest.tx_hash, error=result.error),
+            )
 
     def _rebroadcast_duplicates(self, batch: Batch) -> None:
         """A job delivered again whose transaction may never have reached a node (its worker died): send the stored bytes."""
@@ -508,18 +610,26 @@ class ChainWorker:
         job = batch.jobs[key]
         self.telemetry.count(JOBS_RETRIED)
         last = max(m.receive_count for m in batch.messages[key]) >= self.policy.max_receive_count
-        logger.warning("job goes back to the queue", extra=log_extra(wallet=job.wallet, version=job.version, reason=outcome.reason, last_delivery=last))
+        logger.warning(
+            "job goes back to the queue",
+            extra=log_extra(wallet=job.wallet, version=job.version, reason=outcome.reason, last_delivery=last),
+        )
         dead_nonce = batch.reclaim_from.get(key)
 
         def in_vain() -> bool:
             revoked = batch.records.get((job.wallet.lower(), job.version - 1))
             return claims.waits_in_vain(job, revoked, lambda: self._records.newest(job.wallet, 20), dead_nonce)
 
-        back = claims.give_back(job, outcome, batch.records.get(key), dead_nonce, last, self.policy.max_receive_count, in_vain)
+        back = claims.give_back(
+            job, outcome, batch.records.get(key), dead_nonce, last, self.policy.max_receive_count, in_vain
+        )
         if back.requeue:
             self._queue.enqueue(job)  # a fresh message: waiting must not push the job into the DLQ
             outcome.ack = True
         if back.error is not None:
             self.telemetry.count(REGISTRATIONS_FAILED)
-            logger.error("poison job: record failed, message goes to the dead-letter queue", extra=log_extra(wallet=job.wallet, version=job.version, error=back.error))
+            logger.error(
+                "poison job: record failed, message goes to the dead-letter queue",
+                extra=log_extra(wallet=job.wallet, version=job.version, error=back.error),
+            )
         return back.changes

@@ -6,6 +6,7 @@ observability.py, so the template's alarms find them: namespace POWERTOOLS_METRI
 service=POWERTOOLS_SERVICE_NAME and stage=STAGE. POWERTOOLS_METRICS_DISABLED=true silences them, as it does
 Powertools'.
 """
+
 import json
 import os
 import sys
@@ -21,7 +22,11 @@ def emf_line(name: str, value: float, unit: str = "Count", **properties: Any) ->
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [
-                {"Namespace": namespace, "Dimensions": [["service", "stage"]], "Metrics": [{"Name": name, "Unit": unit}]}
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [["service", "stage"]],
+                    "Metrics": [{"Name": name, "Unit": unit}],
+                }
             ],
         },
         "service": os.environ.get("POWERTOOLS_SERVICE_NAME", "dmtp-key-registry"),

@@ -9,6 +9,7 @@ hits EMF's 100-values limit) and the Lambda handler flushes it once at the end.
 Logs are Powertools JSON lines on stderr (Lambda keeps both streams; the local stack keeps stdout for its own
 output), each carrying the correlation ids it is about: wallet, version, nonce, tx_hash.
 """
+
 import logging
 import os
 import sys
@@ -41,7 +42,9 @@ MONITOR_PASSES = "MonitorPasses"  # the monitor's heartbeat: its alarm treats mi
 OLDEST_PENDING_TX_AGE = "OldestPendingTxAgeSeconds"  # since the first signing of the oldest tx not yet final
 RECORDS_SWEPT = "RecordsSwept"  # stranded records the sweeper drove on (sweeper.py)
 
-logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"), logger_handler=logging.StreamHandler(sys.stderr))
+logger = Logger(
+    service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"), logger_handler=logging.StreamHandler(sys.stderr)
+)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer(service=SERVICE)
 

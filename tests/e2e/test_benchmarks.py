@@ -1,5 +1,6 @@
 """The benchmarks still run end to end and print the figures their issues name (tiny sizes: the figures
 themselves are quoted from full runs, never asserted as timings here)."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,14 @@ from tests.support.cfn import REPO_ROOT
 
 
 def bench(name: str, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--json", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", "--json", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -18,7 +26,9 @@ def bench(name: str, *args: str) -> dict:
 def test_bench_api_prints_the_four_ratios_and_a_get_that_writes_nothing():
     figures = bench("api", "--imports", "1", "--colds", "1", "--warm", "2")
 
-    assert all(figures[name] > 0 for name in ("import_ratio", "cold_request_ratio", "warm_post_ratio", "warm_get_ratio"))
+    assert all(
+        figures[name] > 0 for name in ("import_ratio", "cold_request_ratio", "warm_post_ratio", "warm_get_ratio")
+    )
     assert figures["get_dynamodb_requests"] == {"Query": 1}  # reads do not write (no rate-limit counter)
 
 

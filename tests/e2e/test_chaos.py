@@ -7,6 +7,7 @@ from its state file, the pinning service answering 5xx and timing out in bursts,
 itself (events and contract state) is reconciled against what the API accepted. The soak runs as a process of
 its own (it starts a whole stack with its own environment); its logs stay in the test's temporary directory.
 """
+
 import json
 import os
 import signal
@@ -34,7 +35,11 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with open(log_dir / "soak.err", "wb") as progress:
         process = subprocess.Popen(
             [sys.executable, "-m", "bench.chaos", "--short", "--seed", str(SEED), "--json", "--log-dir", str(log_dir)],
-            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=progress, start_new_session=True,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=progress,
+            start_new_session=True,
         )
         try:
             stdout, _ = process.communicate(timeout=420)

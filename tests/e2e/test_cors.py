@@ -2,14 +2,15 @@
 included, and their preflights are answered (here by Chalice's local gateway, in API Gateway by the OPTIONS
 methods `chalice package` generates: tests/infra/test_infra.py). The real browser's view is
 tests/e2e/test_explorer_browser.py."""
+
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -39,7 +40,9 @@ def test_every_route_carries_the_cors_configuration():
         for method, entry in methods.items():
             assert entry.cors is not None, f"{method} {path} has no CORS"
             headers = entry.cors.get_access_control_headers()
-            assert headers["Access-Control-Allow-Origin"] == os.environ.get("CORS_ALLOW_ORIGIN", DEFAULT_CORS_ALLOW_ORIGIN)
+            assert headers["Access-Control-Allow-Origin"] == os.environ.get(
+                "CORS_ALLOW_ORIGIN", DEFAULT_CORS_ALLOW_ORIGIN
+            )
             assert "Content-Type" in headers["Access-Control-Allow-Headers"].split(",")
             assert headers["Access-Control-Expose-Headers"] == "Location,Retry-After"
 
@@ -55,7 +58,9 @@ def test_the_allowed_origin_follows_the_stage_environment_at_import_time():
     route allows exactly that origin."""
     code = "import app, json; print(json.dumps(sorted({e.cors.allow_origin for m in app.app.routes.values() for e in m.values()})))"
     env = {**os.environ, "CORS_ALLOW_ORIGIN": "https://dapp.example"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
 
     assert json.loads(result.stdout) == ["https://dapp.example"]
 
@@ -111,8 +116,21 @@ def chalice_local(stack) -> Iterator[str]:
     chalice = Path(sys.executable).with_name("chalice")
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [str(chalice), "local", "--no-autoreload", "--stage", stack.stage, "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO_ROOT, env={**os.environ, **stack.env}, stdout=log, stderr=log,
+            [
+                str(chalice),
+                "local",
+                "--no-autoreload",
+                "--stage",
+                stack.stage,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=REPO_ROOT,
+            env={**os.environ, **stack.env},
+            stdout=log,
+            stderr=log,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -141,7 +159,11 @@ def test_chalice_local_answers_the_preflight_of_every_route_without_calling_the_
         for method in methods:
             response = requests.options(
                 chalice_local + path,
-                headers={"Origin": ORIGIN, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": "content-type"},
+                headers={
+                    "Origin": ORIGIN,
+                    "Access-Control-Request-Method": method,
+                    "Access-Control-Request-Headers": "content-type",
+                },
                 timeout=10,
             )
 

@@ -2,6 +2,7 @@
 API under `chalice local`, the worker loop, Anvil and the local pinning service. The wallet is an EIP-1193
 provider injected into the page and backed by a key this test holds, so the page runs the code a MetaMask user
 runs. Each test saves a screenshot of its final state and prints the path."""
+
 from __future__ import annotations
 
 import os
@@ -10,9 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import boto3
@@ -72,14 +74,29 @@ def explorer_api(stack: Any) -> Iterator[ExplorerApi]:
         log_path = Path(scratch) / "chalice-local.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [str(chalice), "local", "--no-autoreload", "--stage", stack.stage, "--host", "127.0.0.1", "--port", str(port)],
-                cwd=REPO_ROOT, env={**os.environ, **stack.env, "LOG_LEVEL": "WARNING"}, stdout=log, stderr=log,
+                [
+                    str(chalice),
+                    "local",
+                    "--no-autoreload",
+                    "--stage",
+                    stack.stage,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=REPO_ROOT,
+                env={**os.environ, **stack.env, "LOG_LEVEL": "WARNING"},
+                stdout=log,
+                stderr=log,
             )
         worker = None
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_for(url + "/config", process)
-            worker = WorkerLoop(stack.aws_endpoint, stack.env["JOBS_QUEUE_NAME"], batch_window_s=0.5, monitor_interval_s=0.5).start()
+            worker = WorkerLoop(
+                stack.aws_endpoint, stack.env["JOBS_QUEUE_NAME"], batch_window_s=0.5, monitor_interval_s=0.5
+            ).start()
             yield ExplorerApi(url, log_path, stack.anvil.url, stack.registry_address)
         finally:
             if worker is not None:
@@ -131,7 +148,9 @@ def fits_the_width(page: Any, width: int) -> bool:
 # ---------------------------------------------------------------- register through the page
 
 
-def test_a_wallet_registers_through_the_page_and_sees_its_key_confirmed_and_verified_green(chromium, explorer_api, wallet):
+def test_a_wallet_registers_through_the_page_and_sees_its_key_confirmed_and_verified_green(
+    chromium, explorer_api, wallet
+):
     """Given a MetaMask-like wallet in the page, when its user registers a DMTP key sealed with MetaMask's envelope,
     then the page follows it to `confirmed`, verifies it in the browser against the chain, and shows it green."""
     from dmtp_key_registry_client.keys import DmtpKeyPair
@@ -216,7 +235,9 @@ def test_the_same_key_answered_untouched_is_green_and_found_by_the_batch_lookup(
     screenshot(page, "explorer-green-and-batch-phone")
     rows = page.locator("#batch-results tbody tr")
     assert rows.count() == 2
-    cells = [[cell.get_attribute("title") or cell.inner_text() for cell in rows.nth(i).locator("td").all()] for i in range(2)]
+    cells = [
+        [cell.get_attribute("title") or cell.inner_text() for cell in rows.nth(i).locator("td").all()] for i in range(2)
+    ]
     assert cells[0][:4] == [wallet.address, "yes", str(record["version"]), record["DMTPpubKey"]]
     assert cells[1][:2] == [unknown, "no"]
     assert page.inner_text("#batch-status") == "1 found, 1 not found."
@@ -280,7 +301,16 @@ def test_a_page_on_another_origin_calls_the_api_through_a_cors_preflight(chromiu
     assert results["register"]["status"] == 202
     assert results["register"]["location"] == f"/keys/{wallet.address}"
     assert results["problem"]["status"] == 400
-    assert results["problem"]["type"] == "application/problem+json" and results["problem"]["body"]["code"] == "invalid-address"
-    assert results["control"].startswith("blocked"), "the browser read an answer without CORS headers: the test proves nothing"
-    preflights = [line for line in explorer_api.access_log().splitlines() if '"OPTIONS /batch-lookup' in line or '"OPTIONS /keys ' in line]
+    assert (
+        results["problem"]["type"] == "application/problem+json"
+        and results["problem"]["body"]["code"] == "invalid-address"
+    )
+    assert results["control"].startswith("blocked"), (
+        "the browser read an answer without CORS headers: the test proves nothing"
+    )
+    preflights = [
+        line
+        for line in explorer_api.access_log().splitlines()
+        if '"OPTIONS /batch-lookup' in line or '"OPTIONS /keys ' in line
+    ]
     assert len(preflights) >= 2 and all('" 200 ' in line for line in preflights), preflights

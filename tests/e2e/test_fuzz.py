@@ -1,10 +1,12 @@
 """The HTTP API through `chalice local` on the local stack: no input gets a 5xx, every error is problem+json, the
 document says what the API accepts (a bounded schemathesis run with every check), and the server keeps answering
 after tens of thousands of requests (its output goes to a log file, not a pipe)."""
+
 import json
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -17,7 +19,12 @@ BUNDLE = {
     "address": ZERO,
     "keyType": "x25519",
     "DMTPpubKey": "0x" + "11" * 32,
-    "DMTPpriKey": {"version": "x25519-xsalsa20-poly1305", "nonce": "A" * 32, "ephemPublicKey": "A" * 43 + "=", "ciphertext": "A" * 110 + "=="},
+    "DMTPpriKey": {
+        "version": "x25519-xsalsa20-poly1305",
+        "nonce": "A" * 32,
+        "ephemPublicKey": "A" * 43 + "=",
+        "ciphertext": "A" * 110 + "==",
+    },
     "version": 1,
     "issuedAt": 1,
     "signatureType": "eip712",
@@ -42,7 +49,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         bootstrap.reset()
 
 
-def send(served: LocalStack, method: str, path: str, body: Any = None, raw: bytes | None = None, **headers: str) -> requests.Response:
+def send(
+    served: LocalStack, method: str, path: str, body: Any = None, raw: bytes | None = None, **headers: str
+) -> requests.Response:
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
     if data is not None:
         headers.setdefault("Content-Type", "application/json")
@@ -68,7 +77,18 @@ def assert_problem(response: requests.Response, status: int) -> dict[str, Any]:
         ({"address": ZERO + "\n"}, None),
         ({"Signature": "0x" + "11" * 65 + "\n"}, "Signature"),
         ({"DMTPpubKey": "0x" + "11" * 32 + "\n"}, "DMTPpubKey"),
-        ({"DMTPpriKey": {"version": "eip191-aes256-gcm-hkdf-sha256", "salt": "ab" * 32 + "\n", "nonce": "ab" * 12, "preKey": "ab" * 32, "ciphertext": "ab" * 82}}, "DMTPpriKey"),
+        (
+            {
+                "DMTPpriKey": {
+                    "version": "eip191-aes256-gcm-hkdf-sha256",
+                    "salt": "ab" * 32 + "\n",
+                    "nonce": "ab" * 12,
+                    "preKey": "ab" * 32,
+                    "ciphertext": "ab" * 82,
+                }
+            },
+            "DMTPpriKey",
+        ),
     ],
 )
 def test_a_malformed_member_is_a_400_problem_never_a_500(served, changes, field):
@@ -95,11 +115,22 @@ def test_a_malformed_path_or_query_is_a_400_problem(served, path):
 
 
 def test_a_revocation_issued_far_in_the_future_is_a_401_problem(served):
-    body = {"address": ZERO, "revokedVersion": 1, "version": 2, "issuedAt": 2**53 - 1, "signatureType": "eip712", "Signature": "0x11"}
-    assert assert_problem(send(served, "POST", f"/keys/{ZERO}/revocation", body), 401)["code"] == "signature-not-yet-valid"
+    body = {
+        "address": ZERO,
+        "revokedVersion": 1,
+        "version": 2,
+        "issuedAt": 2**53 - 1,
+        "signatureType": "eip712",
+        "Signature": "0x11",
+    }
+    assert (
+        assert_problem(send(served, "POST", f"/keys/{ZERO}/revocation", body), 401)["code"] == "signature-not-yet-valid"
+    )
 
 
-@pytest.mark.parametrize(("path", "allowed"), [("/keys", "POST"), (f"/keys/{ZERO}", "GET"), ("/config", "GET"), ("/batch-lookup", "POST")])
+@pytest.mark.parametrize(
+    ("path", "allowed"), [("/keys", "POST"), (f"/keys/{ZERO}", "GET"), ("/config", "GET"), ("/batch-lookup", "POST")]
+)
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_a_method_no_route_has_is_405_problem_with_allow(served, path, allowed, method):
     response = send(served, method, path)
@@ -135,4 +166,7 @@ def test_chalice_local_still_answers_after_20000_requests_and_logs_them_to_a_fil
 
     assert len(statuses) == 20_000 and set(statuses) == {405}
     assert requests.get(served.api_url + "/config", timeout=10).status_code == 200
-    assert log_path.parent == served.log_dir and log_path.read_text(errors="replace").count('"PUT /config') - before == 20_000
+    assert (
+        log_path.parent == served.log_dir
+        and log_path.read_text(errors="replace").count('"PUT /config') - before == 20_000
+    )

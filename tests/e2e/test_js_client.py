@@ -6,6 +6,7 @@
 * register → confirmed → verify against the running local stack (chalice local + worker + Anvil + moto);
 * the committed bundle recomputing protocol vectors in headless Chromium (WebCrypto, noble, no imports).
 """
+
 from __future__ import annotations
 
 import functools
@@ -52,7 +53,9 @@ JS_DOMAIN_OPTIONS = {"chainId": CHAIN_ID, "registry": REGISTRY, "passphrase": PA
 UNIT_TEST_FILES = ("vectors", "envelopes", "client", "verify")
 
 pytestmark = pytest.mark.skipif(
-    NODE is None or not (JS_DIR / "node_modules" / "@noble" / "curves").is_dir() or not (REPO_ROOT / "node_modules" / "ethers").is_dir(),
+    NODE is None
+    or not (JS_DIR / "node_modules" / "@noble" / "curves").is_dir()
+    or not (REPO_ROOT / "node_modules" / "ethers").is_dir(),
     reason="needs node, `npm ci` and `npm ci --prefix clients/js` (make setup)",
 )
 
@@ -72,7 +75,12 @@ def node_test(path: str, runner: list[str] | None = None, timeout: int = 120) ->
 
 def js(request: dict[str, Any]) -> dict[str, Any]:
     done = subprocess.run(
-        [NODE, "clients/js/test/interop-cli.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
+        [NODE, "clients/js/test/interop-cli.js"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
     )
     assert done.returncode == 0, f"interop-cli {request['op']} failed: {done.stdout} {done.stderr}"
     return json.loads(done.stdout)
@@ -89,7 +97,11 @@ def test_node_unit_tests_pass(name: str) -> None:
 
 def test_type_declarations_check_with_tsc_no_emit() -> None:
     done = subprocess.run(
-        [str(JS_DIR / "node_modules" / ".bin" / "tsc"), "--noEmit", "-p", "tsconfig.json"], cwd=JS_DIR, capture_output=True, text=True, timeout=120
+        [str(JS_DIR / "node_modules" / ".bin" / "tsc"), "--noEmit", "-p", "tsconfig.json"],
+        cwd=JS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -97,13 +109,21 @@ def test_type_declarations_check_with_tsc_no_emit() -> None:
 def test_committed_browser_bundle_is_a_fresh_build_within_the_size_budget(tmp_path: Path) -> None:
     fresh = tmp_path / "dmtp-client.js"
     done = subprocess.run(
-        [NODE, "scripts/build.js", "--outfile", str(fresh), "--json"], cwd=JS_DIR, capture_output=True, text=True, timeout=120
+        [NODE, "scripts/build.js", "--outfile", str(fresh), "--json"],
+        cwd=JS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(done.stdout)
-    assert fresh.read_bytes() == BUNDLE.read_bytes(), "chalicelib/api/static/dmtp-client.js is stale: run `npm run build` in clients/js"
+    assert fresh.read_bytes() == BUNDLE.read_bytes(), (
+        "chalicelib/api/static/dmtp-client.js is stale: run `npm run build` in clients/js"
+    )
     assert 0 < figures["gzipBytes"] <= BUDGET_GZIP_BYTES, figures
-    assert not re.search(rb"""(?:^|[;}])\s*import\s*[{*"']|\bimport\s*\(""", BUNDLE.read_bytes()), "the bundle must not import anything"
+    assert not re.search(rb"""(?:^|[;}])\s*import\s*[{*"']|\bimport\s*\(""", BUNDLE.read_bytes()), (
+        "the bundle must not import anything"
+    )
 
 
 # ---------------------------------------------------------------- envelopes: Python ↔ JS
@@ -122,7 +142,15 @@ def test_python_made_envelope_opens_in_js(envelope: str) -> None:
 @pytest.mark.parametrize("envelope", ENVELOPES)
 def test_js_made_envelope_opens_in_python(envelope: str) -> None:
     dmtp = DmtpKeyPair.generate("secp256k1")
-    sealed = js({"op": "seal", "walletPrivateKey": WALLET_KEY, "privateKey": dmtp.private_key_hex, "envelope": envelope, **JS_DOMAIN_OPTIONS})["envelope"]
+    sealed = js(
+        {
+            "op": "seal",
+            "walletPrivateKey": WALLET_KEY,
+            "privateKey": dmtp.private_key_hex,
+            "envelope": envelope,
+            **JS_DOMAIN_OPTIONS,
+        }
+    )["envelope"]
 
     assert sealed["version"] == envelope
     assert open_envelope(sealed, bytes.fromhex(WALLET_KEY[2:]), **DOMAIN_OPTIONS) == dmtp.private_key_hex
@@ -130,9 +158,14 @@ def test_js_made_envelope_opens_in_python(envelope: str) -> None:
 
 @pytest.mark.parametrize("envelope", ENVELOPES)
 def test_python_registration_body_opens_in_js_against_its_public_key(envelope: str) -> None:
-    body, dmtp = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, envelope=envelope, key_type="secp256k1", passphrase=PASSPHRASE)
+    body, dmtp = build_registration(
+        WALLET_KEY, CHAIN_ID, REGISTRY, envelope=envelope, key_type="secp256k1", passphrase=PASSPHRASE
+    )
 
-    assert js({"op": "open", "walletPrivateKey": WALLET_KEY, "source": body, **JS_DOMAIN_OPTIONS})["privateKey"] == dmtp.private_key_hex
+    assert (
+        js({"op": "open", "walletPrivateKey": WALLET_KEY, "source": body, **JS_DOMAIN_OPTIONS})["privateKey"]
+        == dmtp.private_key_hex
+    )
 
 
 def test_passphrase_envelope_made_in_js_opens_in_python_and_one_made_in_python_opens_in_js() -> None:
@@ -140,15 +173,31 @@ def test_passphrase_envelope_made_in_js_opens_in_python_and_one_made_in_python_o
     from dmtp_key_registry_client import passphrase_envelope
 
     from_js = DmtpKeyPair.generate("secp256k1")
-    sealed_in_js = js({"op": "seal", "privateKey": from_js.private_key_hex, "envelope": "dmtp-scrypt-aes256gcm-v1", "passphrase": "cafe\u0301 " + PASSPHRASE})
-    assert passphrase_envelope.decrypt(sealed_in_js["envelope"], "caf\u00e9 " + PASSPHRASE) == from_js.private_key_hex  # NFKC both sides
+    sealed_in_js = js(
+        {
+            "op": "seal",
+            "privateKey": from_js.private_key_hex,
+            "envelope": "dmtp-scrypt-aes256gcm-v1",
+            "passphrase": "cafe\u0301 " + PASSPHRASE,
+        }
+    )
+    assert (
+        passphrase_envelope.decrypt(sealed_in_js["envelope"], "caf\u00e9 " + PASSPHRASE) == from_js.private_key_hex
+    )  # NFKC both sides
 
     from_python = DmtpKeyPair.generate()
     sealed_in_python = passphrase_envelope.encrypt(PASSPHRASE, from_python.private_key_hex)
-    assert js({"op": "open", "source": sealed_in_python, "passphrase": PASSPHRASE})["privateKey"] == from_python.private_key_hex
+    assert (
+        js({"op": "open", "source": sealed_in_python, "passphrase": PASSPHRASE})["privateKey"]
+        == from_python.private_key_hex
+    )
     done = subprocess.run(
-        [NODE, "clients/js/test/interop-cli.js"], input=json.dumps({"op": "open", "source": sealed_in_python, "passphrase": PASSPHRASE + "!"}),
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=60,
+        [NODE, "clients/js/test/interop-cli.js"],
+        input=json.dumps({"op": "open", "source": sealed_in_python, "passphrase": PASSPHRASE + "!"}),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
     )
     assert done.returncode == 1 and "decryption failed" in json.loads(done.stdout)["error"]
 
@@ -156,8 +205,15 @@ def test_passphrase_envelope_made_in_js_opens_in_python_and_one_made_in_python_o
 def test_js_registration_of_an_uncompressed_secp256k1_key_passes_the_server_parser_as_signed() -> None:
     made = js(
         {
-            "op": "registration", "walletPrivateKey": WALLET_KEY, "chainId": CHAIN_ID, "registry": REGISTRY, "version": 1,
-            "envelope": "dmtp-scrypt-aes256gcm-v1", "passphrase": PASSPHRASE, "signatureType": "eip712", "keyType": "secp256k1",
+            "op": "registration",
+            "walletPrivateKey": WALLET_KEY,
+            "chainId": CHAIN_ID,
+            "registry": REGISTRY,
+            "version": 1,
+            "envelope": "dmtp-scrypt-aes256gcm-v1",
+            "passphrase": PASSPHRASE,
+            "signatureType": "eip712",
+            "keyType": "secp256k1",
             "compressed": False,
         }
     )
@@ -172,7 +228,9 @@ def test_js_registration_of_an_uncompressed_secp256k1_key_passes_the_server_pars
 
 @pytest.mark.parametrize("signature_type", ("eip712", "eip191"))
 @pytest.mark.parametrize("envelope", ENVELOPES)
-def test_js_registration_body_passes_the_server_parser_and_recovers_to_the_wallet(signature_type: str, envelope: str) -> None:
+def test_js_registration_body_passes_the_server_parser_and_recovers_to_the_wallet(
+    signature_type: str, envelope: str
+) -> None:
     made = js(
         {
             "op": "registration",
@@ -188,11 +246,16 @@ def test_js_registration_body_passes_the_server_parser_and_recovers_to_the_walle
         }
     )
     registration = parse_registration(made["body"])
-    digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), Domain(CHAIN_ID, REGISTRY), signature_type)
+    digest = signing_digest(
+        REGISTRATION_TYPE, registration_message(registration), Domain(CHAIN_ID, REGISTRY), signature_type
+    )
 
     assert recover_address(digest, registration.signature) == wallet_address(WALLET_KEY)
     assert registration.public_key == made["key"]["publicKey"]
-    assert open_envelope(made["body"]["DMTPpriKey"], bytes.fromhex(WALLET_KEY[2:]), **DOMAIN_OPTIONS) == made["key"]["privateKey"]
+    assert (
+        open_envelope(made["body"]["DMTPpriKey"], bytes.fromhex(WALLET_KEY[2:]), **DOMAIN_OPTIONS)
+        == made["key"]["privateKey"]
+    )
 
 
 @pytest.mark.parametrize("signature_type", ("eip712", "eip191"))
@@ -210,7 +273,9 @@ def test_js_revocation_body_recovers_to_the_wallet_through_the_server_digest(sig
         }
     )["body"]
     revocation = parse_revocation(made)
-    digest = signing_digest(REVOCATION_TYPE, revocation_message(revocation, public_key), Domain(CHAIN_ID, REGISTRY), signature_type)
+    digest = signing_digest(
+        REVOCATION_TYPE, revocation_message(revocation, public_key), Domain(CHAIN_ID, REGISTRY), signature_type
+    )
 
     assert recover_address(digest, revocation.signature) == wallet_address(WALLET_KEY)
 
@@ -222,18 +287,25 @@ def test_python_signed_bodies_recover_to_the_wallet_in_js(signature_type: str) -
     revocation = build_revocation(WALLET_KEY, CHAIN_ID, REGISTRY, 1, public_key, signature_type=signature_type)
 
     registration_signer = js({"op": "signer", "body": body, "chainId": CHAIN_ID, "registry": REGISTRY})
-    revocation_signer = js({"op": "signer", "body": revocation, "chainId": CHAIN_ID, "registry": REGISTRY, "revokedPublicKey": public_key})
+    revocation_signer = js(
+        {"op": "signer", "body": revocation, "chainId": CHAIN_ID, "registry": REGISTRY, "revokedPublicKey": public_key}
+    )
 
     assert registration_signer["signer"] == revocation_signer["signer"] == wallet_address(WALLET_KEY)
     message = registration_message(parse_registration(body))
-    assert registration_signer["digest"] == "0x" + signing_digest(REGISTRATION_TYPE, message, Domain(CHAIN_ID, REGISTRY), signature_type).hex()
+    assert (
+        registration_signer["digest"]
+        == "0x" + signing_digest(REGISTRATION_TYPE, message, Domain(CHAIN_ID, REGISTRY), signature_type).hex()
+    )
 
 
 # ---------------------------------------------------------------- the real local stack
 
 
 def test_register_confirm_verify_revoke_against_the_running_local_stack() -> None:
-    counts = node_test("clients/js/test/stack.test.js", runner=[sys.executable, "-m", "tests.support.js_stack_runner"], timeout=400)
+    counts = node_test(
+        "clients/js/test/stack.test.js", runner=[sys.executable, "-m", "tests.support.js_stack_runner"], timeout=400
+    )
 
     assert counts["pass"] == counts["tests"] >= 8 and counts["skipped"] == 0, counts
 
@@ -253,7 +325,9 @@ def test_committed_bundle_recomputes_the_vectors_in_headless_chromium() -> None:
         url = f"http://127.0.0.1:{server.server_address[1]}/clients/js/test/browser-smoke.html"
         done = subprocess.run(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=30000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         server.shutdown()
@@ -263,8 +337,15 @@ def test_committed_bundle_recomputes_the_vectors_in_headless_chromium() -> None:
     result = json.loads(html.unescape(found.group(1)))
 
     assert result == {
-        "typedDataDigest": True, "recover": True, "document": True, "cid": True, "openAes": True, "openPassphrase": True,
-        "sealX25519": True, "generate": True, "verifyWithoutRpc": True,
+        "typedDataDigest": True,
+        "recover": True,
+        "document": True,
+        "cid": True,
+        "openAes": True,
+        "openPassphrase": True,
+        "sealX25519": True,
+        "generate": True,
+        "verifyWithoutRpc": True,
     }, result
 
 

@@ -1,4 +1,5 @@
 """The README's local stack, end to end: `python -m devstack demo` as a user runs it."""
+
 import json
 import os
 import subprocess
@@ -26,7 +27,12 @@ def processes_in_group(group: int) -> list[str]:
 def test_demo_registers_a_wallet_on_chain_and_on_ipfs_then_stops_everything():
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "demo"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        [sys.executable, "-m", "devstack", "demo"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr.decode()[-3000:]
@@ -44,11 +50,16 @@ def test_local_stage_names_are_the_ones_the_template_creates():
     class Loader(yaml.SafeLoader):
         pass
 
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None)
+    Loader.add_multi_constructor(
+        "!", lambda loader, suffix, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    )
     resources = yaml.load(TEMPLATE_PATH.read_text(), Loader=Loader)["Resources"]
     names = stage_environment("local")
     assert resources["RecordsTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["RECORDS_TABLE"]
-    assert resources["TransactionsTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["TRANSACTIONS_TABLE"]
+    assert (
+        resources["TransactionsTable"]["Properties"]["TableName"].replace("${Stage}", "local")
+        == names["TRANSACTIONS_TABLE"]
+    )
     assert resources["QuotasTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["QUOTAS_TABLE"]
     assert resources["LogTable"]["Properties"]["TableName"].replace("${Stage}", "local") == names["LOG_TABLE"]
     assert resources["JobsQueue"]["Properties"]["QueueName"].replace("${Stage}", "local") == names["JOBS_QUEUE_NAME"]

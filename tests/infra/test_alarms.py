@@ -1,6 +1,7 @@
 """Every alarm and dashboard metric in infra/template.yaml is one the code really emits, under the same name,
 namespace and dimensions: the custom ones as a real monitor pass (and the Telemetry flush every component uses)
 publishes them in EMF, the AWS ones under the names of the resources the templates create."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.support.cfn import CLOUD_STAGES, MERGE_TEMPLATE_PATH, REPO_ROOT, TEMPLATE_PATH, chalice_config, load_yaml, stage_env
+from tests.support.cfn import (
+    CLOUD_STAGES,
+    MERGE_TEMPLATE_PATH,
+    REPO_ROOT,
+    TEMPLATE_PATH,
+    chalice_config,
+    load_yaml,
+    stage_env,
+)
 
 TEMPLATE = load_yaml(TEMPLATE_PATH)
 ALARMS = {name: r["Properties"] for name, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
@@ -80,19 +89,30 @@ def test_the_monitor_emits_the_custom_metrics_its_alarms_watch_under_their_names
         assert published[metric["MetricName"]] == (metric["Namespace"], dimensions), logical_id
 
 
-def test_every_custom_metric_an_alarm_or_the_dashboard_names_is_published_by_the_code_under_the_same_dimensions(stack, capsys):
+def test_every_custom_metric_an_alarm_or_the_dashboard_names_is_published_by_the_code_under_the_same_dimensions(
+    stack, capsys
+):
     """Metrics a quiet pass does not raise (FeeCapReached, the worker's) go out through the same Telemetry
     flush; each must be a name chalicelib counts or gauges somewhere."""
     import os
 
     from chalicelib.observability import telemetry
 
-    names = {value for key, value in vars(telemetry).items() if key.isupper() and isinstance(value, str) and key not in ("NAMESPACE", "SERVICE")}
+    names = {
+        value
+        for key, value in vars(telemetry).items()
+        if key.isupper() and isinstance(value, str) and key not in ("NAMESPACE", "SERVICE")
+    }
     source = "\n".join(path.read_text() for path in (REPO_ROOT / "chalicelib").glob("**/*.py"))
     constants = {value: key for key, value in vars(telemetry).items() if key.isupper() and isinstance(value, str)}
     dashboard = json.dumps(TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"])
-    named = {m["MetricName"] for a in ALARMS.values() for m in watched_metrics(a) if m["Namespace"] == "DMTPKeyRegistry"}
-    named |= set(re.findall(r'\\"DMTPKeyRegistry\\", \\"(\w+)\\"', dashboard)) | set(re.findall(r'\[\\"\.\\", \\"(\w+)\\"', dashboard)) & names
+    named = {
+        m["MetricName"] for a in ALARMS.values() for m in watched_metrics(a) if m["Namespace"] == "DMTPKeyRegistry"
+    }
+    named |= (
+        set(re.findall(r'\\"DMTPKeyRegistry\\", \\"(\w+)\\"', dashboard))
+        | set(re.findall(r'\[\\"\.\\", \\"(\w+)\\"', dashboard)) & names
+    )
     named -= api_path_metrics()  # published by chalicelib/observability/emf.py, checked in the test below
 
     telemetry = telemetry.Telemetry()
@@ -100,7 +120,9 @@ def test_every_custom_metric_an_alarm_or_the_dashboard_names_is_published_by_the
     try:
         for name in named:
             assert name in names, f"{name}: no such metric in chalicelib/observability/telemetry.py"
-            assert re.search(rf"telemetry\.(count|add|gauge|maximum)\({constants[name]}\b", source), f"{name} is never emitted"
+            assert re.search(rf"telemetry\.(count|add|gauge|maximum)\({constants[name]}\b", source), (
+                f"{name} is never emitted"
+            )
             telemetry.count(name)
         capsys.readouterr()
         telemetry.flush()
@@ -124,7 +146,9 @@ def test_every_api_path_metric_an_alarm_watches_is_published_by_emf_under_the_al
 
     from chalicelib.observability import emf
 
-    watched = {m["MetricName"]: m for a in ALARMS.values() for m in watched_metrics(a) if m["Namespace"] == "DMTPKeyRegistry"}
+    watched = {
+        m["MetricName"]: m for a in ALARMS.values() for m in watched_metrics(a) if m["Namespace"] == "DMTPKeyRegistry"
+    }
     api_metrics = api_path_metrics() & set(watched)
     assert emf.WRITE_BUDGET_EXHAUSTED in api_metrics
     source = "\n".join(path.read_text() for path in (REPO_ROOT / "chalicelib").glob("**/*.py"))
@@ -150,13 +174,22 @@ def name_of(module: Any, value: str) -> str:
 def test_the_stage_publishes_under_the_namespace_and_service_the_alarms_name():
     for stage in ("local", *CLOUD_STAGES):
         env = stage_env(stage)
-        assert (env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"]) == ("DMTPKeyRegistry", "dmtp-key-registry")
+        assert (env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"]) == (
+            "DMTPKeyRegistry",
+            "dmtp-key-registry",
+        )
 
 
 def test_aws_metric_alarms_name_resources_the_templates_create():
     merge = load_yaml(MERGE_TEMPLATE_PATH)["Resources"]
-    functions = {r["Properties"]["FunctionName"]["Fn::Sub"] for r in merge.values() if "FunctionName" in r.get("Properties", {})}
-    queues = {r["Properties"]["QueueName"]["Fn::Sub"] for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::SQS::Queue"}
+    functions = {
+        r["Properties"]["FunctionName"]["Fn::Sub"] for r in merge.values() if "FunctionName" in r.get("Properties", {})
+    }
+    queues = {
+        r["Properties"]["QueueName"]["Fn::Sub"]
+        for r in TEMPLATE["Resources"].values()
+        if r["Type"] == "AWS::SQS::Queue"
+    }
     api_name = merge["RestAPI"]["Properties"]["Name"]["Fn::Sub"]
     api_stages = {chalice_config()["stages"][stage]["api_gateway_stage"] for stage in CLOUD_STAGES}
     for logical_id, alarm in ALARMS.items():
@@ -166,7 +199,10 @@ def test_aws_metric_alarms_name_resources_the_templates_create():
                 assert dimensions["FunctionName"]["Fn::Sub"] in functions, logical_id
             elif metric["Namespace"] == "AWS/SQS":
                 (queue_id, attribute) = dimensions["QueueName"]["Fn::GetAtt"]
-                assert attribute == "QueueName" and TEMPLATE["Resources"][queue_id]["Properties"]["QueueName"]["Fn::Sub"] in queues, logical_id
+                assert (
+                    attribute == "QueueName"
+                    and TEMPLATE["Resources"][queue_id]["Properties"]["QueueName"]["Fn::Sub"] in queues
+                ), logical_id
             elif metric["Namespace"] == "AWS/ApiGateway":
                 assert dimensions["ApiName"] == {"Fn::Sub": api_name}, logical_id
                 assert {TEMPLATE["Parameters"]["ApiStageName"]["Default"]} == api_stages, logical_id
@@ -177,7 +213,14 @@ def test_aws_metric_alarms_name_resources_the_templates_create():
 def test_the_alarms_the_issue_asks_for_exist_and_missing_data_breaches_where_silence_is_failure():
     watched = {m["MetricName"]: a for a in ALARMS.values() for m in watched_metrics(a)}
 
-    for metric in ("5XXError", "Latency", "MonitorPasses", "OldestPendingTxAgeSeconds", "ApproximateNumberOfMessagesVisible", "OwnerBalanceEth"):
+    for metric in (
+        "5XXError",
+        "Latency",
+        "MonitorPasses",
+        "OldestPendingTxAgeSeconds",
+        "ApproximateNumberOfMessagesVisible",
+        "OwnerBalanceEth",
+    ):
         assert metric in watched, metric
     assert watched["Latency"]["ExtendedStatistic"] == "p99"
     assert watched["MonitorPasses"]["TreatMissingData"] == "breaching"
@@ -190,4 +233,6 @@ def test_owner_key_disable_or_deletion_reaches_the_alarm_topic():
     assert rule["EventPattern"]["detail"]["eventName"] == ["DisableKey", "ScheduleKeyDeletion"]
     assert rule["Targets"][0]["Arn"] == {"Ref": "AlarmTopic"}
     statements = TEMPLATE["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert any(s["Principal"] == {"Service": "events.amazonaws.com"} and s["Action"] == "sns:Publish" for s in statements)
+    assert any(
+        s["Principal"] == {"Service": "events.amazonaws.com"} and s["Action"] == "sns:Publish" for s in statements
+    )

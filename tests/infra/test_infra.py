@@ -1,5 +1,6 @@
 """Infrastructure as code: the CloudFormation template, the Chalice stages and policies, the packaged app
 template, and the operator scripts that deploy the contract and rotate its KMS owner key."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,12 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     started = time.monotonic()
     result = subprocess.run(
         [str(CHALICE), "package", "--stage", "prod", "--merge-template", str(MERGE_TEMPLATE_PATH), str(out)],
-        cwd=REPO_ROOT, env={**env, "AWS_DEFAULT_REGION": "us-east-1"}, capture_output=True, text=True, timeout=300, check=False,
+        cwd=REPO_ROOT,
+        env={**env, "AWS_DEFAULT_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     print(f"\nchalice package took {time.monotonic() - started:.1f} s")
@@ -94,8 +100,15 @@ def test_the_lambda_package_carries_the_protocol_package_beside_the_app_and_no_c
     with zipfile.ZipFile(packaged["zip"]) as bundle:
         names = set(bundle.namelist())
         protocol = {name for name in names if name.startswith("dmtp_protocol/")}
-        assert {"dmtp_protocol/__init__.py", "dmtp_protocol/messages.py", "dmtp_protocol/contracts/DMTPKeys.json"} <= protocol
-        assert bundle.read("dmtp_protocol/messages.py") == (REPO_ROOT / "vendor" / "dmtp_protocol" / "messages.py").read_bytes()
+        assert {
+            "dmtp_protocol/__init__.py",
+            "dmtp_protocol/messages.py",
+            "dmtp_protocol/contracts/DMTPKeys.json",
+        } <= protocol
+        assert (
+            bundle.read("dmtp_protocol/messages.py")
+            == (REPO_ROOT / "vendor" / "dmtp_protocol" / "messages.py").read_bytes()
+        )
     assert {"app.py", "chalicelib/api/registry.py", "chalicelib/api/static/dmtp-client.js"} <= names
     assert not any(name.startswith(("dmtp_key_registry_client/", "tests/", "clients/", "packages/")) for name in names)
 
@@ -122,12 +135,16 @@ def test_packaged_functions_keep_their_logs_for_the_stages_retention(packaged):
     template = packaged["template"]
     groups = {
         resource["Properties"]["LogGroupName"]["Fn::Sub"]: resource["Properties"]["RetentionInDays"]
-        for resource in template["Resources"].values() if resource["Type"] == "AWS::Logs::LogGroup"
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Logs::LogGroup"
     }
     logical_ids = {id(resource): name for name, resource in template["Resources"].items()}
 
     for resource in _functions(template).values():
-        assert groups[f"/aws/lambda/${{{logical_ids[id(resource)]}}}"] == chalice_config()["stages"]["prod"]["log_retention_in_days"]
+        assert (
+            groups[f"/aws/lambda/${{{logical_ids[id(resource)]}}}"]
+            == chalice_config()["stages"]["prod"]["log_retention_in_days"]
+        )
 
 
 def test_packaged_functions_and_roles_carry_the_names_the_key_policy_and_alarms_use(packaged):
@@ -136,8 +153,12 @@ def test_packaged_functions_and_roles_carry_the_names_the_key_policy_and_alarms_
         expected = {"Fn::Sub": f"dmtp-key-registry-${{Stage}}-{function}"}
         role = template["Resources"][resource["Properties"]["Role"]["Fn::GetAtt"][0]]
 
-        assert resource["Properties"].get("FunctionName") == expected, f"{function}: add it to {MERGE_TEMPLATE_PATH.name}"
-        assert role["Properties"].get("RoleName") == expected, f"{function}'s role: add it to {MERGE_TEMPLATE_PATH.name}"
+        assert resource["Properties"].get("FunctionName") == expected, (
+            f"{function}: add it to {MERGE_TEMPLATE_PATH.name}"
+        )
+        assert role["Properties"].get("RoleName") == expected, (
+            f"{function}'s role: add it to {MERGE_TEMPLATE_PATH.name}"
+        )
 
 
 def test_packaged_roles_carry_the_stage_policy_files(packaged):
@@ -164,7 +185,10 @@ def test_every_cloud_stage_names_the_resources_the_template_creates_for_it():
         assert env["QUOTAS_TABLE"] == name("QuotasTable", "TableName", stage)
         assert env["LOG_TABLE"] == name("LogTable", "TableName", stage)
         assert env["JOBS_QUEUE_NAME"] == name("JobsQueue", "QueueName", stage)
-        assert env["KMS_KEY_ID"] in (name("OwnerKeyBlueAlias", "AliasName", stage), name("OwnerKeyGreenAlias", "AliasName", stage))
+        assert env["KMS_KEY_ID"] in (
+            name("OwnerKeyBlueAlias", "AliasName", stage),
+            name("OwnerKeyGreenAlias", "AliasName", stage),
+        )
         assert env["PINNING_JWT_SECRET_ID"] == name("PinningJwtSecret", "Name", stage)
         assert env["RPC_URL_SECRET_ID"] == name("RpcUrlSecret", "Name", stage)
         assert "PINNING_JWT" not in env and "RPC_URL" not in env
@@ -198,8 +222,14 @@ def test_signing_roles_get_sign_and_public_key_on_the_owner_key_aliases_only():
 
             assert sorted(action for action, _, _ in kms) == ["kms:GetPublicKey", "kms:Sign"]
             for _, _, condition in kms:
-                assert condition == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [
-                    f"alias/dmtp-registry-{stage}-owner-blue", f"alias/dmtp-registry-{stage}-owner-green"]}}
+                assert condition == {
+                    "ForAnyValue:StringEquals": {
+                        "kms:ResourceAliases": [
+                            f"alias/dmtp-registry-{stage}-owner-blue",
+                            f"alias/dmtp-registry-{stage}-owner-green",
+                        ]
+                    }
+                }
 
 
 def test_no_policy_grants_dynamodb_sqs_or_secrets_on_a_wildcard_resource_name():
@@ -215,7 +245,11 @@ def test_no_policy_grants_dynamodb_sqs_or_secrets_on_a_wildcard_resource_name():
 def test_worker_updates_records_but_cannot_create_or_delete_them():
     for stage in CLOUD_STAGES:
         for function in SIGNING_FUNCTIONS:
-            on_records = {a for a, r, _ in allowed_actions(policy_file(stage, function)) if r.endswith(f"dmtp-registry-{stage}-records")}
+            on_records = {
+                a
+                for a, r, _ in allowed_actions(policy_file(stage, function))
+                if r.endswith(f"dmtp-registry-{stage}-records")
+            }
 
             assert "dynamodb:UpdateItem" in on_records
             assert not on_records & {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
@@ -224,7 +258,9 @@ def test_worker_updates_records_but_cannot_create_or_delete_them():
 def test_only_the_api_reads_the_pinning_jwt():
     for stage in CLOUD_STAGES:
         for function in FUNCTIONS:
-            reads = [r for a, r, _ in allowed_actions(policy_file(stage, function)) if a == "secretsmanager:GetSecretValue"]
+            reads = [
+                r for a, r, _ in allowed_actions(policy_file(stage, function)) if a == "secretsmanager:GetSecretValue"
+            ]
 
             assert any("pinning-jwt" in r for r in reads) == (function == "api_handler")
 
@@ -244,7 +280,13 @@ def test_the_worker_knows_which_delivery_is_the_last_before_the_dead_letter_queu
 
 def test_alarm_metrics_are_the_ones_powertools_publishes_under():
     env = stage_env("prod")
-    for logical_id in ("OwnerBalanceLowAlarm", "FeeCapReachedAlarm", "WriteBudgetExhaustedAlarm", "WorkerPausedAlarm", "RecordsSweptAlarm"):
+    for logical_id in (
+        "OwnerBalanceLowAlarm",
+        "FeeCapReachedAlarm",
+        "WriteBudgetExhaustedAlarm",
+        "WorkerPausedAlarm",
+        "RecordsSweptAlarm",
+    ):
         alarm = load_yaml(TEMPLATE_PATH)["Resources"][logical_id]["Properties"]
 
         assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
@@ -256,7 +298,9 @@ def test_alarm_metrics_are_the_ones_powertools_publishes_under():
 
 def test_the_poller_concurrency_equals_the_workers_reserved_concurrency_in_every_stage():
     for stage in ("local", *CLOUD_STAGES):
-        assert int(stage_env(stage)["WORKER_MAX_CONCURRENCY"]) == function_setting(stage, "process_jobs", "reserved_concurrency")
+        assert int(stage_env(stage)["WORKER_MAX_CONCURRENCY"]) == function_setting(
+            stage, "process_jobs", "reserved_concurrency"
+        )
 
 
 def test_packaged_monitor_runs_one_at_a_time_and_every_function_is_traced(packaged):
@@ -265,7 +309,9 @@ def test_packaged_monitor_runs_one_at_a_time_and_every_function_is_traced(packag
     assert functions["monitor_transactions"]["Properties"]["ReservedConcurrentExecutions"] == 1
     for function, resource in functions.items():
         assert resource["Properties"]["Tracing"] == "Active", function
-        assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= {a for a, _, _ in allowed_actions(policy_file("prod", function))}
+        assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= {
+            a for a, _, _ in allowed_actions(policy_file("prod", function))
+        }
 
 
 def test_packaged_api_is_named_per_stage_throttled_and_optionally_behind_a_per_source_read_rule(packaged):
@@ -308,7 +354,10 @@ def test_transactions_are_keyed_by_signer_and_nonce(aws, stack):
     table = aws("dynamodb").describe_table(TableName=stack.env["TRANSACTIONS_TABLE"])["Table"]
 
     assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"signer": "HASH", "nonce": "RANGE"}
-    assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {"signer": "S", "nonce": "N"}
+    assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {
+        "signer": "S",
+        "nonce": "N",
+    }
 
 
 def test_quotas_expire_by_ttl(aws, stack):
@@ -335,9 +384,15 @@ def test_owner_key_is_a_secp256k1_signing_key(aws, stack):
 
 
 def test_alarms_watch_dead_letters_worker_errors_job_age_owner_balance_and_fee_cap(aws, stack):
-    alarms = {a["AlarmName"].removeprefix("dmtp-registry-local-"): a for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]
-              if a["AlarmName"].startswith("dmtp-registry-local-")}
-    watched = {name: (a.get("Namespace"), a.get("MetricName"), a["ComparisonOperator"], a["Threshold"]) for name, a in alarms.items()}
+    alarms = {
+        a["AlarmName"].removeprefix("dmtp-registry-local-"): a
+        for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]
+        if a["AlarmName"].startswith("dmtp-registry-local-")
+    }
+    watched = {
+        name: (a.get("Namespace"), a.get("MetricName"), a["ComparisonOperator"], a["Threshold"])
+        for name, a in alarms.items()
+    }
 
     assert watched == {
         "dead-letter-jobs": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0),
@@ -355,7 +410,9 @@ def test_alarms_watch_dead_letters_worker_errors_job_age_owner_balance_and_fee_c
         "records-swept": ("DMTPKeyRegistry", "RecordsSwept", "GreaterThanOrEqualToThreshold", 1),
     }
     assert {a["AlarmActions"][0] for a in alarms.values()} == {stack.outputs["AlarmTopicArn"]}
-    assert alarms["worker-errors"]["Dimensions"] == [{"Name": "FunctionName", "Value": "dmtp-key-registry-local-process_jobs"}]
+    assert alarms["worker-errors"]["Dimensions"] == [
+        {"Name": "FunctionName", "Value": "dmtp-key-registry-local-process_jobs"}
+    ]
 
 
 # ---------------------------------------------------------------- the owner key policy
@@ -379,8 +436,13 @@ def test_only_the_worker_and_monitor_roles_may_sign_with_the_owner_key(aws, stac
 
     for function in SIGNING_FUNCTIONS:
         assert key_policy_allows(policy, role_arn("local", function), "kms:Sign")
-    for outsider in (role_arn("local", "api_handler"), f"arn:aws:iam::{ACCOUNT}:role/Admin", f"arn:aws:iam::{ACCOUNT}:root",
-                     ROTATION_SIGNER, role_arn("prod", "process_jobs")):
+    for outsider in (
+        role_arn("local", "api_handler"),
+        f"arn:aws:iam::{ACCOUNT}:role/Admin",
+        f"arn:aws:iam::{ACCOUNT}:root",
+        ROTATION_SIGNER,
+        role_arn("prod", "process_jobs"),
+    ):
         assert not key_policy_allows(policy, outsider, "kms:Sign"), outsider
 
 
@@ -394,7 +456,13 @@ def test_nobody_may_create_grants_on_the_owner_key(aws, stack):
 def test_account_administrators_manage_the_key_and_read_its_address(aws, stack):
     policy = _key_policy(aws, stack.env["KMS_KEY_ID"])
 
-    for action in ("kms:PutKeyPolicy", "kms:DescribeKey", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:GetPublicKey"):
+    for action in (
+        "kms:PutKeyPolicy",
+        "kms:DescribeKey",
+        "kms:ScheduleKeyDeletion",
+        "kms:DisableKey",
+        "kms:GetPublicKey",
+    ):
         assert key_policy_allows(policy, f"arn:aws:iam::{ACCOUNT}:role/Admin", action), action
 
 
@@ -435,12 +503,27 @@ def test_deploy_script_hands_a_new_registry_to_the_stage_kms_key(stack, tmp_path
     from infra import deploy_contract
 
     config = _stage_config_file(tmp_path, "local", REGISTRY_ADDRESS="")
-    code, out, err = _run(deploy_contract, ["--stage", "local", "--rpc-url", stack.anvil.url,
-                                            "--deployer-key", DEV_ACCOUNTS[2][1], "--config", str(config)], capsys)
+    code, out, err = _run(
+        deploy_contract,
+        [
+            "--stage",
+            "local",
+            "--rpc-url",
+            stack.anvil.url,
+            "--deployer-key",
+            DEV_ACCOUNTS[2][1],
+            "--config",
+            str(config),
+        ],
+        capsys,
+    )
     result = json.loads(out)
 
     assert code == 0, err
-    assert result["owner"] == KmsSigner(boto3.client("kms", endpoint_url=stack.aws_endpoint), stack.env["KMS_KEY_ID"]).address
+    assert (
+        result["owner"]
+        == KmsSigner(boto3.client("kms", endpoint_url=stack.aws_endpoint), stack.env["KMS_KEY_ID"]).address
+    )
     assert deploy_contract._owner_of(stack.anvil.url, result["address"]) == result["owner"]
     assert f"REGISTRY_ADDRESS to {result['address']}" in err
 
@@ -453,8 +536,11 @@ def test_deploy_script_refuses_when_the_stage_config_names_a_live_registry(stack
     deployer, key = DEV_ACCOUNTS[2]
     nonce = Web3(Web3.HTTPProvider(stack.anvil.url)).eth.get_transaction_count(deployer)
     config = _stage_config_file(tmp_path, "local", REGISTRY_ADDRESS=stack.registry_address)
-    code, out, err = _run(deploy_contract, ["--stage", "local", "--rpc-url", stack.anvil.url, "--deployer-key", key,
-                                            "--config", str(config)], capsys)
+    code, out, err = _run(
+        deploy_contract,
+        ["--stage", "local", "--rpc-url", stack.anvil.url, "--deployer-key", key, "--config", str(config)],
+        capsys,
+    )
 
     assert (code, out) == (deploy_contract.REFUSED, "")
     assert f"already exists at {stack.registry_address}" in err and "(the intended owner)" in err
@@ -465,8 +551,20 @@ def test_deploy_script_refuses_a_chain_other_than_the_stages(stack, tmp_path, ca
     from infra import deploy_contract
 
     config = _stage_config_file(tmp_path, "local", REGISTRY_ADDRESS="", CHAIN_ID="8453")
-    code, out, err = _run(deploy_contract, ["--stage", "local", "--rpc-url", stack.anvil.url,
-                                            "--deployer-key", DEV_ACCOUNTS[2][1], "--config", str(config)], capsys)
+    code, out, err = _run(
+        deploy_contract,
+        [
+            "--stage",
+            "local",
+            "--rpc-url",
+            stack.anvil.url,
+            "--deployer-key",
+            DEV_ACCOUNTS[2][1],
+            "--config",
+            str(config),
+        ],
+        capsys,
+    )
 
     assert (code, out) == (deploy_contract.REFUSED, "")
     assert "serves chain 31337, stage local is chain 8453" in err
@@ -484,14 +582,21 @@ def blue_owned_registry(stack: LocalStack, rotation_stage: str) -> str:
 
 def _rotation_config(tmp_path: Path, registry: str, stage: str) -> Path:
     config = chalice_config()
-    config["stages"][stage] = {"environment_variables": {
-        "CHAIN_ID": "31337", "REGISTRY_ADDRESS": registry, "KMS_KEY_ID": f"alias/dmtp-registry-{stage}-owner-blue"}}
+    config["stages"][stage] = {
+        "environment_variables": {
+            "CHAIN_ID": "31337",
+            "REGISTRY_ADDRESS": registry,
+            "KMS_KEY_ID": f"alias/dmtp-registry-{stage}-owner-blue",
+        }
+    }
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     return path
 
 
-def test_rotation_moves_ownership_from_the_blue_to_the_green_key(stack, rotation_stage, blue_owned_registry, tmp_path, capsys):
+def test_rotation_moves_ownership_from_the_blue_to_the_green_key(
+    stack, rotation_stage, blue_owned_registry, tmp_path, capsys
+):
     from infra import rotate_owner
     from infra.deploy_contract import _owner_of
     from infra.kms_owner import kms_address
@@ -499,15 +604,20 @@ def test_rotation_moves_ownership_from_the_blue_to_the_green_key(stack, rotation
     green = f"alias/dmtp-registry-{rotation_stage}-owner-green"
     stack.anvil.rpc("anvil_setBalance", [kms_address(green), hex(10**18)])
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
-    code, out, err = _run(rotate_owner, ["--stage", rotation_stage, "--rpc-url", stack.anvil.url,
-                                         "--to-kms-key-id", green, "--config", str(config)], capsys)
+    code, out, err = _run(
+        rotate_owner,
+        ["--stage", rotation_stage, "--rpc-url", stack.anvil.url, "--to-kms-key-id", green, "--config", str(config)],
+        capsys,
+    )
 
     assert code == 0, err
     assert json.loads(out)["to"] == kms_address(green) == _owner_of(stack.anvil.url, blue_owned_registry)
     assert f"KMS_KEY_ID to {green}" in err
 
 
-def test_rotation_refuses_an_incoming_key_without_eth_for_gas(stack, rotation_stage, blue_owned_registry, tmp_path, capsys):
+def test_rotation_refuses_an_incoming_key_without_eth_for_gas(
+    stack, rotation_stage, blue_owned_registry, tmp_path, capsys
+):
     from infra import rotate_owner
     from infra.deploy_contract import _owner_of
     from infra.kms_owner import kms_address
@@ -515,21 +625,37 @@ def test_rotation_refuses_an_incoming_key_without_eth_for_gas(stack, rotation_st
     green = f"alias/dmtp-registry-{rotation_stage}-owner-green"
     stack.anvil.rpc("anvil_setBalance", [kms_address(green), "0x0"])
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
-    code, _, err = _run(rotate_owner, ["--stage", rotation_stage, "--rpc-url", stack.anvil.url,
-                                       "--to-kms-key-id", green, "--config", str(config)], capsys)
+    code, _, err = _run(
+        rotate_owner,
+        ["--stage", rotation_stage, "--rpc-url", stack.anvil.url, "--to-kms-key-id", green, "--config", str(config)],
+        capsys,
+    )
 
     assert code == rotate_owner.REFUSED
     assert f"fund {kms_address(green)}" in err
-    assert _owner_of(stack.anvil.url, blue_owned_registry) == kms_address(f"alias/dmtp-registry-{rotation_stage}-owner-blue")
+    assert _owner_of(stack.anvil.url, blue_owned_registry) == kms_address(
+        f"alias/dmtp-registry-{rotation_stage}-owner-blue"
+    )
 
 
 def test_rotation_refuses_when_the_outgoing_key_does_not_own_the_registry(stack, rotation_stage, tmp_path, capsys):
     from infra import rotate_owner
 
     config = _rotation_config(tmp_path, stack.registry_address, rotation_stage)  # owned by the local stage's key
-    code, _, err = _run(rotate_owner, ["--stage", rotation_stage, "--rpc-url", stack.anvil.url,
-                                       "--to-kms-key-id", f"alias/dmtp-registry-{rotation_stage}-owner-green",
-                                       "--config", str(config)], capsys)
+    code, _, err = _run(
+        rotate_owner,
+        [
+            "--stage",
+            rotation_stage,
+            "--rpc-url",
+            stack.anvil.url,
+            "--to-kms-key-id",
+            f"alias/dmtp-registry-{rotation_stage}-owner-green",
+            "--config",
+            str(config),
+        ],
+        capsys,
+    )
 
     assert code == rotate_owner.REFUSED
     assert f"is owned by {stack.owner_address}" in err
@@ -549,15 +675,37 @@ def test_rotation_refuses_while_the_outgoing_key_has_a_stored_transaction_never_
 
     blue, green = (kms_address(f"alias/dmtp-registry-{rotation_stage}-owner-{colour}") for colour in ("blue", "green"))
     stack.anvil.rpc("anvil_setBalance", [green, hex(10**18)])
-    table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).Table(f"dmtp-registry-{rotation_stage}-transactions")
+    table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).Table(
+        f"dmtp-registry-{rotation_stage}-transactions"
+    )
     job = Job("0x" + "ab" * 20, 1, "bafkreie24lfx47igs3qfcsen6le34p2uqdlhssbr3gvniht5ck2uljeyju", JOB_SET_KEY)
     (reserved,) = NonceManager(table, blue).reserve([(job,)], "a-worker-that-died", lambda: 0)
-    TxStore(table, blue).sign_reserved(reserved, kind="set", entries=(job,), to=blue_owned_registry, data="0x", gas=60_000,
-                                       raw="0x02", attempt=Attempt("0x" + "cd" * 32, 10**9, 10**9, 0.0))  # stored, never sent
+    TxStore(table, blue).sign_reserved(
+        reserved,
+        kind="set",
+        entries=(job,),
+        to=blue_owned_registry,
+        data="0x",
+        gas=60_000,
+        raw="0x02",
+        attempt=Attempt("0x" + "cd" * 32, 10**9, 10**9, 0.0),
+    )  # stored, never sent
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
     try:
-        code, _, err = _run(rotate_owner, ["--stage", rotation_stage, "--rpc-url", stack.anvil.url, "--to-kms-key-id",
-                                           f"alias/dmtp-registry-{rotation_stage}-owner-green", "--config", str(config)], capsys)
+        code, _, err = _run(
+            rotate_owner,
+            [
+                "--stage",
+                rotation_stage,
+                "--rpc-url",
+                stack.anvil.url,
+                "--to-kms-key-id",
+                f"alias/dmtp-registry-{rotation_stage}-owner-green",
+                "--config",
+                str(config),
+            ],
+            capsys,
+        )
     finally:  # the rotation stage's table outlives this test; the other rotation tests use the same blue key
         for nonce in (reserved.nonce, COUNTER_NONCE):
             table.delete_item(Key={"signer": blue.lower(), "nonce": nonce})
@@ -567,14 +715,19 @@ def test_rotation_refuses_while_the_outgoing_key_has_a_stored_transaction_never_
     assert _owner_of(stack.anvil.url, blue_owned_registry) == blue
 
 
-def test_teardown_hands_the_registry_to_a_plain_address_with_no_eth(stack, rotation_stage, blue_owned_registry, tmp_path, capsys):
+def test_teardown_hands_the_registry_to_a_plain_address_with_no_eth(
+    stack, rotation_stage, blue_owned_registry, tmp_path, capsys
+):
     from infra import rotate_owner
     from infra.deploy_contract import _owner_of
 
     cold_wallet = "0x" + "c0" * 20
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
-    code, out, err = _run(rotate_owner, ["--stage", rotation_stage, "--rpc-url", stack.anvil.url,
-                                         "--to-address", cold_wallet, "--config", str(config)], capsys)
+    code, _out, err = _run(
+        rotate_owner,
+        ["--stage", rotation_stage, "--rpc-url", stack.anvil.url, "--to-address", cold_wallet, "--config", str(config)],
+        capsys,
+    )
 
     assert code == 0, err
     assert _owner_of(stack.anvil.url, blue_owned_registry).lower() == cold_wallet
@@ -610,7 +763,11 @@ def test_packaged_api_gateways_own_errors_carry_the_stages_cors_headers(packaged
     mapping = packaged["template"]["Mappings"]["CorsAllowOrigin"]
     for stage in CLOUD_STAGES:
         assert mapping[stage]["Value"] == stage_env(stage)["CORS_ALLOW_ORIGIN"], stage
-    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
 
     assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
     for properties in responses.values():

@@ -1,11 +1,12 @@
 """POST /keys and GET /keys/{address} through the Chalice app, on moto and the local pinning service."""
+
 import json
 
 from dmtp_protocol.cid import cid_for_bytes
 from dmtp_protocol.ethsig import SECP256K1_N
 from dmtp_protocol.messages import Domain
-from tests.support.bundles import registration_body
 from tests.conftest import CHAIN_ID
+from tests.support.bundles import registration_body
 
 JSON = {"Content-Type": "application/json"}
 

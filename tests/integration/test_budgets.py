@@ -1,5 +1,6 @@
 """The daily budgets of new on-chain writes: per source and for everyone, all three counters or none, 429 with
 Retry-After, a metric the template's alarm watches. Each test counts in a quotas table of its own (moto)."""
+
 import json
 import uuid
 from typing import Any
@@ -13,9 +14,9 @@ from chalicelib.adapters.quotas import Quotas
 from chalicelib.observability import emf
 from chalicelib.observability.emf import WRITE_BUDGET_EXHAUSTED
 from dmtp_protocol.errors import QuotaExceeded
+from tests.integration.test_registry import registry_with
 from tests.support.bundles import registration_body, revocation_body
 from tests.support.cfn import TEMPLATE_PATH, load_yaml
-from tests.integration.test_registry import registry_with
 
 
 @pytest.fixture()
@@ -32,10 +33,16 @@ def fresh_table(stack: Any) -> Any:
     table.delete()
 
 
-def budgets(table: Any, *, per_source: int = 0, everyone: int = 0, per_wallet: int = 0, exhausted: list | None = None) -> Quotas:
+def budgets(
+    table: Any, *, per_source: int = 0, everyone: int = 0, per_wallet: int = 0, exhausted: list | None = None
+) -> Quotas:
     return Quotas(
-        table, wallet_writes_per_day=per_wallet, source_requests_per_minute=0, writes_per_day=everyone,
-        source_writes_per_day=per_source, on_budget_exhausted=None if exhausted is None else exhausted.append,
+        table,
+        wallet_writes_per_day=per_wallet,
+        source_requests_per_minute=0,
+        writes_per_day=everyone,
+        source_writes_per_day=per_source,
+        on_budget_exhausted=None if exhausted is None else exhausted.append,
     )
 
 
@@ -92,20 +99,29 @@ def test_a_revocation_is_a_new_write_and_counts(stack, domain, fresh_table):
         registry.revoke(wallet.address, revocation_body(wallet, domain, 1, record["DMTPpubKey"]), source="a")
 
 
-def test_the_api_answers_a_spent_budget_with_429_problem_json_and_retry_after(api, stack, domain, fresh_table, monkeypatch, capsys):
+def test_the_api_answers_a_spent_budget_with_429_problem_json_and_retry_after(
+    api, stack, domain, fresh_table, monkeypatch, capsys
+):
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     bootstrap.reset()
-    quotas = Quotas(fresh_table, 0, 0, writes_per_day=1, source_writes_per_day=0, on_budget_exhausted=emf.write_budget_exhausted)
+    quotas = Quotas(
+        fresh_table, 0, 0, writes_per_day=1, source_writes_per_day=0, on_budget_exhausted=emf.write_budget_exhausted
+    )
     monkeypatch.setattr(bootstrap, "quotas", lambda: quotas)
     monkeypatch.setattr(bootstrap.registry(), "_quotas", quotas)
-    post = lambda body: api.http.post("/keys", headers={"Content-Type": "application/json"}, body=json.dumps(body))  # noqa: E731
+
+    def post(body):
+        return api.http.post("/keys", headers={"Content-Type": "application/json"}, body=json.dumps(body))
+
     assert post(registration_body(Account.create(), domain)).status_code == 202
 
     refused = post(registration_body(Account.create(), domain))
 
     problem = json.loads(refused.body)
     assert refused.status_code == 429 and refused.headers["Content-Type"] == "application/problem+json"
-    assert 0 < int(refused.headers["Retry-After"]) <= 86400 and problem["retryAfter"] == int(refused.headers["Retry-After"])
+    assert 0 < int(refused.headers["Retry-After"]) <= 86400 and problem["retryAfter"] == int(
+        refused.headers["Retry-After"]
+    )
     assert (problem["code"], problem["budget"], problem["limit"]) == ("quota-exceeded", "global", 1)
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if WRITE_BUDGET_EXHAUSTED in line]
     assert len(metrics) == 1 and metrics[0][WRITE_BUDGET_EXHAUSTED] == 1 and metrics[0]["budget"] == "global"

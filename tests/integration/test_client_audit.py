@@ -6,6 +6,7 @@ a deleted leaf, a rewritten record or leaf, two leaves swapped, a revocation hid
 
 Every test gets its own world: a fresh log table and a freshly deployed contract (owned by the stack's KMS key), so
 the log and the chain hold exactly this test's records and events."""
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,10 @@ from dmtp_key_registry_client.registry_client import (
     wallet_address,
 )
 from dmtp_key_registry_client.verify import VerificationFailed, read_log_head, verify
-from tests.support import log_tamper
 from tests.conftest import CHAIN_ID
-from tests.support.queues import empty_queue
 from tests.integration.test_client_verify import drain_queue, new_wallet_key
+from tests.support import log_tamper
+from tests.support.queues import empty_queue
 
 JSON = {"Content-Type": "application/json"}
 
@@ -61,7 +62,10 @@ class InProcessApi:
         return self._get(f"/log/leaves?start={start}&end={end}")
 
     def log_inclusion(self, wallet: str, version: int, tree_size: int | None = None) -> dict[str, Any]:
-        return self._get(f"/log/inclusion?wallet={wallet}&version={version}" + ("" if tree_size is None else f"&treeSize={tree_size}"))
+        return self._get(
+            f"/log/inclusion?wallet={wallet}&version={version}"
+            + ("" if tree_size is None else f"&treeSize={tree_size}")
+        )
 
     def log_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
         return self._get(f"/log/consistency?from={old_size}&to={new_size}")
@@ -85,7 +89,9 @@ class LogWorld:
 
     def revoke(self, wallet_key: str, version: int, public_key: str) -> dict[str, Any]:
         body = build_revocation(wallet_key, CHAIN_ID, self.registry, version, public_key)
-        response = self.api.http.post(f"/keys/{wallet_address(wallet_key)}/revocation", headers=JSON, body=json.dumps(body))
+        response = self.api.http.post(
+            f"/keys/{wallet_address(wallet_key)}/revocation", headers=JSON, body=json.dumps(body)
+        )
         assert response.status_code == 202, response.body
         return json.loads(response.body)
 
@@ -96,7 +102,14 @@ class LogWorld:
         return Auditor(self.stack.anvil.url, self.registry, self.reader, from_block=self.from_block).run()  # type: ignore[arg-type]
 
     def verify(self, wallet: str) -> Any:
-        return verify(self.reader.lookup(wallet), self.stack.anvil.url, wallet=wallet, chain_id=CHAIN_ID, registry=self.registry, log=self.reader)
+        return verify(
+            self.reader.lookup(wallet),
+            self.stack.anvil.url,
+            wallet=wallet,
+            chain_id=CHAIN_ID,
+            registry=self.registry,
+            log=self.reader,
+        )
 
     def refused(self, wallet: str) -> VerificationFailed:
         with pytest.raises(VerificationFailed) as excinfo:
@@ -113,7 +126,9 @@ def world(api: Any, stack: Any, monkeypatch: Any) -> Any:
     monkeypatch.setenv("LOG_TABLE", table.name)
     monkeypatch.setenv("REGISTRY_ADDRESS", registry)
     bootstrap.reset()
-    records_table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).Table(bootstrap.settings().records_table)
+    records_table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).Table(
+        bootstrap.settings().records_table
+    )
     yield LogWorld(api, stack, registry, max(0, from_block - 5), table, records_table, InProcessApi(api))
     drain_queue(stack)
     bootstrap.reset()
@@ -145,7 +160,9 @@ def named(result: AuditResult, wallet: str) -> list[Any]:
 # ---------------------------------------------------------------- honest
 
 
-def test_the_auditor_passes_an_honest_registry_and_verify_proves_inclusion_against_the_chain(world, capsys, monkeypatch):
+def test_the_auditor_passes_an_honest_registry_and_verify_proves_inclusion_against_the_chain(
+    world, capsys, monkeypatch
+):
     made = populated(world)
     result = world.audit()
     assert result.ok, result.discrepancies
@@ -163,21 +180,56 @@ def test_the_auditor_passes_an_honest_registry_and_verify_proves_inclusion_again
     before = read_log_head(world.stack.anvil.url, world.registry, CHAIN_ID)
     world.register(new_wallet_key())
     world.settle()
-    after = verify(world.reader.lookup(made["wallets"][2]), world.stack.anvil.url, wallet=made["wallets"][2], chain_id=CHAIN_ID,
-                   registry=world.registry, log=world.reader, previous_head=before)
+    after = verify(
+        world.reader.lookup(made["wallets"][2]),
+        world.stack.anvil.url,
+        wallet=made["wallets"][2],
+        chain_id=CHAIN_ID,
+        registry=world.registry,
+        log=world.reader,
+        previous_head=before,
+    )
     assert after.log_head.size == before.size + 1 and after.usable()
 
     # the CLI: exit 0 and the summary on stdout, progress on stderr
     for name in ("log_head", "log_leaves", "log_inclusion", "log_consistency"):
-        monkeypatch.setattr(cli.RegistryClient, name, lambda self, *args, _name=name: getattr(world.reader, _name)(*args))
+        monkeypatch.setattr(
+            cli.RegistryClient, name, lambda self, *args, _name=name: getattr(world.reader, _name)(*args)
+        )
     capsys.readouterr()
-    status = cli.main(["audit", "--rpc", world.stack.anvil.url, "--registry", world.registry, "--api", "http://registry.invalid",
-                       "--from-block", str(world.from_block)])
+    status = cli.main(
+        [
+            "audit",
+            "--rpc",
+            world.stack.anvil.url,
+            "--registry",
+            world.registry,
+            "--api",
+            "http://registry.invalid",
+            "--from-block",
+            str(world.from_block),
+        ]
+    )
     printed = capsys.readouterr()
     assert status == 0, printed
     assert printed.out.startswith("OK: ") and "6 leaves" in printed.out and "audit: leaves 6 of 6" in printed.err
-    assert cli.main(["audit", "--rpc", world.stack.anvil.url, "--registry", world.registry, "--api", "http://registry.invalid",
-                     "--from-block", str(world.from_block), "--json"]) == 0
+    assert (
+        cli.main(
+            [
+                "audit",
+                "--rpc",
+                world.stack.anvil.url,
+                "--registry",
+                world.registry,
+                "--api",
+                "http://registry.invalid",
+                "--from-block",
+                str(world.from_block),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["ok"] is True
 
 
@@ -186,8 +238,10 @@ def test_a_registration_that_never_reached_the_chain_is_a_warning_not_a_failure(
     keys = new_wallet_key(), new_wallet_key()
     failed = world.register(keys[0])  # accepted (a leaf), then the registry never sends it
     world.records_table.update_item(
-        Key={"wallet": failed["wallet"].lower(), "version": 1}, UpdateExpression="SET #s = :s",
-        ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": "failed"},
+        Key={"wallet": failed["wallet"].lower(), "version": 1},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": "failed"},
     )
     sqs = boto3.client("sqs", endpoint_url=world.stack.aws_endpoint)
     empty_queue(sqs, sqs.get_queue_url(QueueName=world.stack.env["JOBS_QUEUE_NAME"])["QueueUrl"])
@@ -195,7 +249,9 @@ def test_a_registration_that_never_reached_the_chain_is_a_warning_not_a_failure(
     world.settle()  # anchors a head covering the failed one's leaf
     result = world.audit()
     assert result.ok, result.discrepancies
-    assert any(failed["wallet"] in warning and f"leaf {failed['log']['leafIndex']}" in warning for warning in result.warnings), result.warnings
+    assert any(
+        failed["wallet"] in warning and f"leaf {failed['log']['leafIndex']}" in warning for warning in result.warnings
+    ), result.warnings
 
 
 # ---------------------------------------------------------------- tampered
@@ -221,7 +277,9 @@ def test_a_rewritten_record_document_fails_verify_naming_the_wallet_and_index(wo
     stored = world.records_table.get_item(Key={"wallet": wallet.lower(), "version": 1})["Item"]
     document = json.loads(stored["document"])
     document["DMTPpubKey"] = "0x" + "42" * 32  # another key, as if the registry swapped it in
-    log_tamper.rewrite_record(world.records_table, wallet, 1, document=json.dumps(document, sort_keys=True, separators=(",", ":")))
+    log_tamper.rewrite_record(
+        world.records_table, wallet, 1, document=json.dumps(document, sort_keys=True, separators=(",", ":"))
+    )
 
     reason = world.refused(wallet)
     assert reason.code == "cid-mismatch" and wallet in reason.reason and f"log leaf {index}" in reason.reason
@@ -233,10 +291,14 @@ def test_a_rewritten_leaf_fails_the_audit_and_verify_naming_the_wallet_version_a
     wallet = made["wallets"][1]
     index = made["answers"][1]["log"]["leafIndex"]
     old = log_tamper.leaf_at(world.log_table, index)
-    log_tamper.rewrite_leaf(world.log_table, index, old[:29] + b"\x42" * 32)  # same wallet and version, another document
+    log_tamper.rewrite_leaf(
+        world.log_table, index, old[:29] + b"\x42" * 32
+    )  # same wallet and version, another document
 
     result = world.audit()
-    assert (first(result).wallet, first(result).version, first(result).leaf_index) == (wallet, 1, index), result.discrepancies
+    assert (first(result).wallet, first(result).version, first(result).leaf_index) == (wallet, 1, index), (
+        result.discrepancies
+    )
     assert any(d.code == "leaf-mismatch" and d.leaf_index == index for d in result.discrepancies)
     reason = world.refused(wallet)
     assert reason.code == "log-leaf-mismatch" and wallet in reason.reason and f"leaf {index}" in reason.reason
@@ -249,7 +311,11 @@ def test_two_swapped_leaves_fail_the_audit_and_verify_naming_a_wallet_and_index(
 
     result = world.audit()
     bad = first(result)
-    assert bad.code == "root-mismatch" and bad.leaf_index == min(a, b) and bad.wallet in (made["wallets"][1], made["wallets"][2])
+    assert (
+        bad.code == "root-mismatch"
+        and bad.leaf_index == min(a, b)
+        and bad.wallet in (made["wallets"][1], made["wallets"][2])
+    )
     assert f"leaf {min(a, b)}" in bad.detail
     reason = world.refused(made["wallets"][1])
     assert reason.code == "log-leaf-mismatch" and made["wallets"][1] in reason.reason and f"leaf {a}" in reason.reason

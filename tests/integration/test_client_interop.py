@@ -4,6 +4,7 @@ ethers v6 (EIP-712 typed data, personal_sign) and @metamask/eth-sig-util (x25519
 
 Each JS call is one short `node tests/support/js/<script>` process fed a JSON request on stdin (npm devDependencies).
 """
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,8 @@ PASSPHRASE = "tulip ladder ochre gravity 42 zeppelin"
 SIGNATURE_TYPES = ("eip712", "eip191")
 
 pytestmark = pytest.mark.skipif(
-    NODE is None or not (REPO_ROOT / "node_modules" / "ethers").is_dir()
+    NODE is None
+    or not (REPO_ROOT / "node_modules" / "ethers").is_dir()
     or not (REPO_ROOT / "node_modules" / "@metamask" / "eth-sig-util").is_dir(),
     reason="needs node and `npm ci` (ethers, @metamask/eth-sig-util)",
 )
@@ -66,7 +68,12 @@ pytestmark = pytest.mark.skipif(
 def node(script: str, request: dict[str, Any]) -> dict[str, Any]:
     """Run tests/support/js/<script> with `request` on stdin; its JSON answer, or AssertionError with its error."""
     done = subprocess.run(
-        [NODE, f"tests/support/js/{script}"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=30
+        [NODE, f"tests/support/js/{script}"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=30,
     )
     assert done.returncode == 0, f"{script} failed ({done.returncode}): {done.stdout} {done.stderr}"
     return json.loads(done.stdout)
@@ -98,7 +105,10 @@ def test_ethers_sign_typed_data_over_a_registration_recovers_the_wallet_through_
 
     digest = signing_digest(REGISTRATION_TYPE, message, DOMAIN, "eip712")
     assert theirs["hash"] == "0x" + digest.hex()
-    assert theirs["hash"] == "0x" + eip712.typed_data_digest(DOMAIN.as_eip712(), REGISTRATION_TYPE, REGISTRATION_FIELDS, message).hex()
+    assert (
+        theirs["hash"]
+        == "0x" + eip712.typed_data_digest(DOMAIN.as_eip712(), REGISTRATION_TYPE, REGISTRATION_FIELDS, message).hex()
+    )
     assert recover_address(digest, theirs["signature"]) == WALLET
     # RFC 6979 on both sides: ethers' signature is byte for byte the one the Python client made.
     assert theirs["signature"] == body["Signature"]
@@ -113,7 +123,9 @@ def test_ethers_typed_data_hash_of_a_revocation_equals_ours_and_its_signature_re
     theirs = node("ethers_wallet.js", {"op": "signTypedData", "privateKey": WALLET_KEY, "typedData": typed})
 
     digest = eip712.typed_data_digest(DOMAIN.as_eip712(), REVOCATION_TYPE, REVOCATION_FIELDS, message)
-    assert theirs["hash"] == "0x" + digest.hex() == "0x" + signing_digest(REVOCATION_TYPE, message, DOMAIN, "eip712").hex()
+    assert (
+        theirs["hash"] == "0x" + digest.hex() == "0x" + signing_digest(REVOCATION_TYPE, message, DOMAIN, "eip712").hex()
+    )
     assert recover_address(digest, theirs["signature"]) == WALLET
     assert theirs["signature"] == body["Signature"]
 
@@ -169,7 +181,9 @@ def test_envelope_from_our_encrypt_opens_with_eth_sig_util_decrypt():
 
 def test_eip191_envelope_sealed_by_the_node_implementation_opens_in_python():
     dmtp_key = DmtpKeyPair.generate("secp256k1").private_key_hex
-    envelope = node("eip191_envelope.js", {"op": "seal", "privateKey": WALLET_KEY, "plaintext": dmtp_key, **JS_UNLOCK})["envelope"]
+    envelope = node("eip191_envelope.js", {"op": "seal", "privateKey": WALLET_KEY, "plaintext": dmtp_key, **JS_UNLOCK})[
+        "envelope"
+    ]
 
     assert parse_envelope(envelope) == dict(sorted(envelope.items()))
     assert wallet_envelope.decrypt(envelope, WALLET_KEY, **UNLOCK) == dmtp_key
@@ -182,7 +196,12 @@ def test_eip191_envelope_sealed_in_python_opens_in_the_node_implementation():
     dmtp_key = DmtpKeyPair.generate().private_key_hex
     envelope = wallet_envelope.encrypt(WALLET_KEY, dmtp_key, **UNLOCK)
 
-    assert node("eip191_envelope.js", {"op": "open", "privateKey": WALLET_KEY, "envelope": envelope, **JS_UNLOCK})["plaintext"] == dmtp_key
+    assert (
+        node("eip191_envelope.js", {"op": "open", "privateKey": WALLET_KEY, "envelope": envelope, **JS_UNLOCK})[
+            "plaintext"
+        ]
+        == dmtp_key
+    )
 
 
 def test_the_unlock_text_names_the_wallet_chain_and_registry_and_its_signature_is_the_one_ethers_makes():
@@ -213,7 +232,9 @@ def test_eip191_envelope_does_not_open_with_a_signature_made_for_another_deploym
 
 def test_a_signature_of_the_old_unbound_unlock_text_does_not_open_the_envelope():
     envelope = wallet_envelope.encrypt(WALLET_KEY, DmtpKeyPair.generate().private_key_hex, **UNLOCK)
-    old_text = "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x" + envelope["preKey"]  # the same text Push-style
+    old_text = (
+        "DMTP Key Registry: unlock my DMTP private key.\n\nKey: 0x" + envelope["preKey"]
+    )  # the same text Push-style
 
     def signs_the_old_text(_text: str) -> bytes:
         return wallet_envelope.personal_sign(WALLET_KEY, old_text)
@@ -227,7 +248,9 @@ def test_a_signature_of_the_old_unbound_unlock_text_does_not_open_the_envelope()
 
 def test_passphrase_envelope_sealed_by_the_node_implementation_opens_in_python():
     dmtp_key = DmtpKeyPair.generate("secp256k1").private_key_hex
-    envelope = node("passphrase_envelope.js", {"op": "seal", "passphrase": PASSPHRASE, "plaintext": dmtp_key})["envelope"]
+    envelope = node("passphrase_envelope.js", {"op": "seal", "passphrase": PASSPHRASE, "plaintext": dmtp_key})[
+        "envelope"
+    ]
 
     assert parse_envelope(envelope) == dict(sorted(envelope.items()))
     assert passphrase_envelope.decrypt(envelope, PASSPHRASE) == dmtp_key
@@ -238,9 +261,16 @@ def test_passphrase_envelope_sealed_by_the_node_implementation_opens_in_python()
 
 def test_passphrase_envelope_sealed_in_python_opens_in_the_node_implementation():
     dmtp_key = DmtpKeyPair.generate().private_key_hex
-    envelope = passphrase_envelope.encrypt("caf\u00e9 " + PASSPHRASE, dmtp_key)  # composed é; Node is given it decomposed
+    envelope = passphrase_envelope.encrypt(
+        "caf\u00e9 " + PASSPHRASE, dmtp_key
+    )  # composed é; Node is given it decomposed
 
-    assert node("passphrase_envelope.js", {"op": "open", "passphrase": "cafe\u0301 " + PASSPHRASE, "envelope": envelope})["plaintext"] == dmtp_key
+    assert (
+        node("passphrase_envelope.js", {"op": "open", "passphrase": "cafe\u0301 " + PASSPHRASE, "envelope": envelope})[
+            "plaintext"
+        ]
+        == dmtp_key
+    )
 
 
 def test_passphrase_envelope_refuses_costs_beyond_its_bounds_before_any_work():
@@ -261,12 +291,24 @@ def test_passphrase_envelope_refuses_a_short_passphrase_when_sealing():
 @pytest.mark.parametrize("version", ENVELOPES)
 def test_our_envelopes_pass_the_server_checks_and_only_open_for_the_wallet(version):
     dmtp_key = DmtpKeyPair.generate().private_key_hex
-    envelope = seal(version, wallet_bytes(WALLET_KEY), dmtp_key, chain_id=CHAIN_ID, registry=REGISTRY, passphrase=PASSPHRASE)
+    envelope = seal(
+        version, wallet_bytes(WALLET_KEY), dmtp_key, chain_id=CHAIN_ID, registry=REGISTRY, passphrase=PASSPHRASE
+    )
 
     assert parse_envelope(envelope) == dict(sorted(envelope.items()))
-    assert open_envelope(envelope, wallet_bytes(WALLET_KEY), chain_id=CHAIN_ID, registry=REGISTRY, passphrase=PASSPHRASE) == dmtp_key
+    assert (
+        open_envelope(envelope, wallet_bytes(WALLET_KEY), chain_id=CHAIN_ID, registry=REGISTRY, passphrase=PASSPHRASE)
+        == dmtp_key
+    )
     with pytest.raises(ValueError, match="decryption failed"):
-        open_envelope(envelope, wallet_bytes(OTHER_KEY), chain_id=CHAIN_ID, registry=REGISTRY, wallet=WALLET, passphrase=PASSPHRASE + "?")
+        open_envelope(
+            envelope,
+            wallet_bytes(OTHER_KEY),
+            chain_id=CHAIN_ID,
+            registry=REGISTRY,
+            wallet=WALLET,
+            passphrase=PASSPHRASE + "?",
+        )
 
 
 def test_a_tampered_eip191_envelope_does_not_open():
@@ -283,17 +325,32 @@ def test_a_tampered_eip191_envelope_does_not_open():
 @pytest.mark.parametrize("signature_type", SIGNATURE_TYPES)
 @pytest.mark.parametrize("envelope", ENVELOPES)
 @pytest.mark.parametrize("key_type", ("x25519", "secp256k1"))
-def test_build_registration_passes_the_server_checks_and_round_trips_the_private_key(signature_type, envelope, key_type):
+def test_build_registration_passes_the_server_checks_and_round_trips_the_private_key(
+    signature_type, envelope, key_type
+):
     body, dmtp = build_registration(
-        WALLET_KEY, CHAIN_ID, REGISTRY, version=1, signature_type=signature_type, envelope=envelope, key_type=key_type,
+        WALLET_KEY,
+        CHAIN_ID,
+        REGISTRY,
+        version=1,
+        signature_type=signature_type,
+        envelope=envelope,
+        key_type=key_type,
         passphrase=PASSPHRASE,
     )
     assert server_accepts(body) == "ecdsa"
     assert body["address"] == WALLET and body["keyType"] == key_type and body["signatureType"] == signature_type
-    assert body["Signature"].startswith("0x") and body["Signature"] == body["Signature"].lower() and len(body["Signature"]) == 132
+    assert (
+        body["Signature"].startswith("0x")
+        and body["Signature"] == body["Signature"].lower()
+        and len(body["Signature"]) == 132
+    )
     assert len(body["DMTPpubKey"]) == {"x25519": 66, "secp256k1": 68}[key_type]
     document = json.loads(pinned_document(parse_registration(body), DOMAIN))
-    assert open_private_key({"status": "confirmed", "bundle": document}, WALLET_KEY, passphrase=PASSPHRASE) == dmtp.private_key_hex
+    assert (
+        open_private_key({"status": "confirmed", "bundle": document}, WALLET_KEY, passphrase=PASSPHRASE)
+        == dmtp.private_key_hex
+    )
 
 
 def test_build_registration_of_an_uncompressed_secp256k1_key_signs_and_pins_the_65_byte_form():
@@ -301,14 +358,20 @@ def test_build_registration_of_an_uncompressed_secp256k1_key_signs_and_pins_the_
     body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, dmtp=dmtp, key_type="secp256k1")
 
     assert server_accepts(body) == "ecdsa"
-    assert body["DMTPpubKey"] == dmtp.public_key_hex and len(body["DMTPpubKey"]) == 2 + 130 and body["DMTPpubKey"].startswith("0x04")
+    assert (
+        body["DMTPpubKey"] == dmtp.public_key_hex
+        and len(body["DMTPpubKey"]) == 2 + 130
+        and body["DMTPpubKey"].startswith("0x04")
+    )
     document = json.loads(pinned_document(parse_registration(body), DOMAIN))
     assert document["DMTPpubKey"] == dmtp.public_key_hex
     assert open_private_key(document, WALLET_KEY) == dmtp.private_key_hex
 
 
 @pytest.mark.parametrize("signature_type", SIGNATURE_TYPES)
-@pytest.mark.parametrize("other", [Domain(CHAIN_ID + 1, REGISTRY), Domain(CHAIN_ID, "0x" + "11" * 20)], ids=["chain", "registry"])
+@pytest.mark.parametrize(
+    "other", [Domain(CHAIN_ID + 1, REGISTRY), Domain(CHAIN_ID, "0x" + "11" * 20)], ids=["chain", "registry"]
+)
 def test_build_registration_is_refused_for_another_chain_or_registry(signature_type, other):
     body, _ = build_registration(WALLET_KEY, CHAIN_ID, REGISTRY, signature_type=signature_type)
 

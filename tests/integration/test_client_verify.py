@@ -4,6 +4,7 @@ ERC-1271 smart-contract wallets end to end (tests/support/contracts/SmartWallet.
 Contract state that the registry would never write (another digest, a revocation the API does not know) is
 forged in the contract's storage with anvil_setStorageAt, so the owner key's nonces (the worker's) stay untouched.
 """
+
 from __future__ import annotations
 
 import copy
@@ -122,7 +123,10 @@ class ApiLog:
         return json.loads(response.body)
 
     def log_inclusion(self, wallet: str, version: int, tree_size: int | None = None) -> dict[str, Any]:
-        return self._get(f"/log/inclusion?wallet={wallet}&version={version}" + ("" if tree_size is None else f"&treeSize={tree_size}"))
+        return self._get(
+            f"/log/inclusion?wallet={wallet}&version={version}"
+            + ("" if tree_size is None else f"&treeSize={tree_size}")
+        )
 
     def log_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
         return self._get(f"/log/consistency?from={old_size}&to={new_size}")
@@ -130,7 +134,12 @@ class ApiLog:
 
 def pins(stack, wallet: str, api=None) -> dict[str, Any]:
     """What the caller trusts: the wallet it asked about, the chain and the registry of its own configuration."""
-    return {"wallet": wallet, "chain_id": CHAIN_ID, "registry": stack.registry_address, **({"log": ApiLog(api)} if api else {})}
+    return {
+        "wallet": wallet,
+        "chain_id": CHAIN_ID,
+        "registry": stack.registry_address,
+        **({"log": ApiLog(api)} if api else {}),
+    }
 
 
 def failure(answer: dict[str, Any], rpc_url: str | None, **options: Any) -> VerificationFailed:
@@ -159,9 +168,18 @@ def test_verify_accepts_a_confirmed_registration_and_its_batch_entry(api, stack,
     answer = confirmed(api, stack, accepted["wallet"])
 
     key = verify(answer, stack.anvil.url, **pins(stack, accepted["wallet"], api))
-    assert (key.wallet, key.public_key, key.key_type, key.version) == (accepted["wallet"], dmtp.public_key_hex, options["key_type"], 1)
+    assert (key.wallet, key.public_key, key.key_type, key.version) == (
+        accepted["wallet"],
+        dmtp.public_key_hex,
+        options["key_type"],
+        1,
+    )
     assert (key.cid, key.onchain, key.revoked, key.signer_method, key.signature_type) == (
-        accepted["cid"], True, False, "ecdsa", options["signature_type"],
+        accepted["cid"],
+        True,
+        False,
+        "ecdsa",
+        options["signature_type"],
     )
     assert key.usable()
     assert open_private_key(answer, wallet_key) == dmtp.private_key_hex
@@ -178,7 +196,18 @@ def test_without_an_rpc_an_authentic_answer_is_never_usable(api, stack):
     confirmed_key = verify(confirmed(api, stack, accepted["wallet"]), None, **pins(stack, accepted["wallet"]))
     assert (confirmed_key.onchain, confirmed_key.revoked, confirmed_key.usable()) == (None, False, False)
     with pytest.raises(SystemExit) as refused:  # the CLI will not even look the wallet up without an RPC
-        cli.main(["verify", "--api", "http://registry.invalid", "--chain-id", str(CHAIN_ID), "--registry", stack.registry_address, accepted["wallet"]])
+        cli.main(
+            [
+                "verify",
+                "--api",
+                "http://registry.invalid",
+                "--chain-id",
+                str(CHAIN_ID),
+                "--registry",
+                stack.registry_address,
+                accepted["wallet"],
+            ]
+        )
     assert refused.value.code == 2
 
 
@@ -193,7 +222,12 @@ def test_a_record_not_yet_on_chain_fails_and_is_never_usable_even_when_pending_i
     entry = json.loads(post(api, "/batch-lookup", {"addresses": [accepted["wallet"]]}).body)["results"][0]
     with pytest.raises(VerificationFailed, match="not-onchain"):
         verify_batch_entry(entry, stack.anvil.url, **pins(stack, accepted["wallet"], api))
-    assert verify_batch_entry(entry, stack.anvil.url, require_onchain=False, **pins(stack, accepted["wallet"], api)).usable() is False
+    assert (
+        verify_batch_entry(
+            entry, stack.anvil.url, require_onchain=False, **pins(stack, accepted["wallet"], api)
+        ).usable()
+        is False
+    )
 
 
 VECTORS_PATH = REPO_ROOT / "docs" / "protocol-vectors.json"
@@ -206,19 +240,37 @@ def test_the_client_verifies_and_opens_the_documented_protocol_vectors():
     for signature_type, vector in vectors["registrations"].items():
         document = json.loads(vector["document"])
         entry = {"address": inputs["wallet"], "found": True, "bundle": document, "cid": vector["cid"], "revoked": False}
-        key = verify_batch_entry(entry, None, wallet=inputs["wallet"], chain_id=inputs["chainId"], registry=inputs["registry"])
+        key = verify_batch_entry(
+            entry, None, wallet=inputs["wallet"], chain_id=inputs["chainId"], registry=inputs["registry"]
+        )
         assert (key.signature_type, key.public_key, key.cid) == (signature_type, inputs["dmtpPublicKey"], vector["cid"])
         assert not key.usable()  # authentic, but no RPC read the contract
         assert open_private_key(document, inputs["walletPrivateKey"]) == inputs["dmtpPrivateKey"]
     secp = vectors["secp256k1Uncompressed"]
     document = json.loads(secp["registration"]["document"])
-    entry = {"address": inputs["wallet"], "found": True, "bundle": document, "cid": secp["registration"]["cid"], "revoked": False}
-    assert verify_batch_entry(entry, None, wallet=inputs["wallet"], chain_id=inputs["chainId"], registry=inputs["registry"]).public_key == secp["publicKeyUncompressed"]
+    entry = {
+        "address": inputs["wallet"],
+        "found": True,
+        "bundle": document,
+        "cid": secp["registration"]["cid"],
+        "revoked": False,
+    }
+    assert (
+        verify_batch_entry(
+            entry, None, wallet=inputs["wallet"], chain_id=inputs["chainId"], registry=inputs["registry"]
+        ).public_key
+        == secp["publicKeyUncompressed"]
+    )
     passphrase = vectors["envelopes"]["dmtp-scrypt-aes256gcm-v1"]["passphrase"]
     assert open_private_key(document, passphrase=passphrase) == secp["privateKey"]
     domain = {"chain_id": inputs["chainId"], "registry": inputs["registry"]}
     for version, vector in vectors["envelopes"].items():
-        opened = open_private_key({"DMTPpriKey": vector["envelope"], "wallet": inputs["wallet"]}, inputs["walletPrivateKey"], passphrase=passphrase, **domain)
+        opened = open_private_key(
+            {"DMTPpriKey": vector["envelope"], "wallet": inputs["wallet"]},
+            inputs["walletPrivateKey"],
+            passphrase=passphrase,
+            **domain,
+        )
         assert opened == vector["plaintext"], version
 
 
@@ -308,14 +360,33 @@ def test_cli_verify_prints_the_key_or_the_reason(api, stack, monkeypatch, capsys
     log = ApiLog(api)
     monkeypatch.setattr(cli.RegistryClient, "log_inclusion", lambda self, *args: log.log_inclusion(*args))
     capsys.readouterr()  # drop what the worker logged to stdout while confirming
-    flags = ["verify", "--api", "http://registry.invalid", "--rpc", stack.anvil.url, "--chain-id", str(CHAIN_ID), "--registry", stack.registry_address]
+    flags = [
+        "verify",
+        "--api",
+        "http://registry.invalid",
+        "--rpc",
+        stack.anvil.url,
+        "--chain-id",
+        str(CHAIN_ID),
+        "--registry",
+        stack.registry_address,
+    ]
 
     assert cli.main([*flags, accepted["wallet"]]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert (printed["verified"], printed["cid"], printed["onchain"], printed["usable"]) == (True, accepted["cid"], True, True)
+    assert (printed["verified"], printed["cid"], printed["onchain"], printed["usable"]) == (
+        True,
+        accepted["cid"],
+        True,
+        True,
+    )
     served["answer"] = {**answer, "cid": OTHER_CID}
     assert cli.main([*flags, accepted["wallet"]]) == 1
-    assert json.loads(capsys.readouterr().out) == {"verified": False, "code": "cid-mismatch", "reason": failure(served["answer"], None).reason}
+    assert json.loads(capsys.readouterr().out) == {
+        "verified": False,
+        "code": "cid-mismatch",
+        "reason": failure(served["answer"], None).reason,
+    }
 
 
 # ---------------------------------------------------------------- the caller's pins, never the server's word
@@ -336,7 +407,9 @@ def test_a_document_for_another_registry_or_chain_than_the_pinned_one_is_refused
     answer = confirmed(api, stack, accepted["wallet"])
     other_registry = wallet_address(new_wallet_key())
     reason = failure(answer, stack.anvil.url, **{**pins(stack, accepted["wallet"], api), "registry": other_registry})
-    assert reason.code == "registry-mismatch" and other_registry in reason.reason and accepted["wallet"] in reason.reason
+    assert (
+        reason.code == "registry-mismatch" and other_registry in reason.reason and accepted["wallet"] in reason.reason
+    )
     reason = failure(answer, stack.anvil.url, **{**pins(stack, accepted["wallet"], api), "chain_id": CHAIN_ID + 1})
     assert reason.code == "chain-mismatch" and str(CHAIN_ID + 1) in reason.reason
 
@@ -353,7 +426,9 @@ def test_a_batch_entry_is_checked_against_the_wallet_the_caller_asked_about_not_
     assert reason.code in ("answer-mismatch", "wallet-mismatch") and asked["wallet"] in reason.reason
     # ... or relabelled with the asked-about address: still the other wallet's document.
     with pytest.raises(VerificationFailed) as excinfo:
-        verify_batch_entry({**entries[0], "address": asked["wallet"]}, stack.anvil.url, **pins(stack, asked["wallet"], api))
+        verify_batch_entry(
+            {**entries[0], "address": asked["wallet"]}, stack.anvil.url, **pins(stack, asked["wallet"], api)
+        )
     assert excinfo.value.code in ("answer-mismatch", "wallet-mismatch")
 
 
@@ -373,7 +448,11 @@ def test_the_cli_refuses_to_register_unless_config_is_what_the_user_pinned(stack
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(cli.RegistryClient, "config", lambda self: dict(served_config))
     monkeypatch.setattr(cli.RegistryClient, "next_version", lambda self, address: 1)
-    monkeypatch.setattr(cli.RegistryClient, "register", lambda self, body: sent.append(body) or {"wallet": body["address"], "status": "queued"})
+    monkeypatch.setattr(
+        cli.RegistryClient,
+        "register",
+        lambda self, body: sent.append(body) or {"wallet": body["address"], "status": "queued"},
+    )
     wallet_key = new_wallet_key()
 
     with pytest.raises(SystemExit):  # nothing pinned: refused before any request
@@ -383,10 +462,32 @@ def test_the_cli_refuses_to_register_unless_config_is_what_the_user_pinned(stack
     assert sent == []
 
     served_config["registry"] = wallet_address(new_wallet_key())  # the registry now names another contract
-    assert _cli_register(stack, "http://registry.invalid", wallet_key, "--chain-id", str(CHAIN_ID), "--registry", stack.registry_address) == 1
+    assert (
+        _cli_register(
+            stack,
+            "http://registry.invalid",
+            wallet_key,
+            "--chain-id",
+            str(CHAIN_ID),
+            "--registry",
+            stack.registry_address,
+        )
+        == 1
+    )
     assert "refusing to sign" in capsys.readouterr().err and sent == []
     served_config.update(registry=stack.registry_address, chainId=CHAIN_ID + 1)  # ... or another chain
-    assert _cli_register(stack, "http://registry.invalid", wallet_key, "--chain-id", str(CHAIN_ID), "--registry", stack.registry_address) == 1
+    assert (
+        _cli_register(
+            stack,
+            "http://registry.invalid",
+            wallet_key,
+            "--chain-id",
+            str(CHAIN_ID),
+            "--registry",
+            stack.registry_address,
+        )
+        == 1
+    )
     assert sent == []
 
     served_config["chainId"] = CHAIN_ID  # /config matches the pins, given in the client's configuration file
@@ -398,7 +499,18 @@ def test_the_cli_refuses_to_register_unless_config_is_what_the_user_pinned(stack
 
 def test_cli_verify_has_no_registry_default_from_the_document(stack):
     with pytest.raises(SystemExit):
-        cli.main(["verify", "--api", "http://registry.invalid", "--rpc", stack.anvil.url, "--chain-id", str(CHAIN_ID), wallet_address(new_wallet_key())])
+        cli.main(
+            [
+                "verify",
+                "--api",
+                "http://registry.invalid",
+                "--rpc",
+                stack.anvil.url,
+                "--chain-id",
+                str(CHAIN_ID),
+                wallet_address(new_wallet_key()),
+            ]
+        )
 
 
 # ---------------------------------------------------------------- ERC-1271 smart-contract wallets
@@ -410,7 +522,14 @@ def compiled() -> dict[str, Any]:
     if node is None or not (REPO_ROOT / "node_modules" / "solc").is_dir():
         pytest.skip("needs node and `npm ci` (solc)")
     request = {"path": "tests/support/contracts/SmartWallet.sol", "contracts": ["SmartWallet", "EchoFallback"]}
-    done = subprocess.run([node, "tests/support/js/compile_solidity.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
+    done = subprocess.run(
+        [node, "tests/support/js/compile_solidity.js"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
 
@@ -429,7 +548,9 @@ def deploy(stack, bytecode: str, constructor: bytes = b"") -> str:
 
 def test_a_smart_contract_wallet_registers_through_erc1271_and_verifies(api, stack, compiled):
     owner_key = new_wallet_key()
-    contract_wallet = deploy(stack, compiled["SmartWallet"]["bytecode"], encode(["address"], [wallet_address(owner_key)]))
+    contract_wallet = deploy(
+        stack, compiled["SmartWallet"]["bytecode"], encode(["address"], [wallet_address(owner_key)])
+    )
 
     accepted, dmtp = register(api, stack, owner_key, wallet=contract_wallet, signature_type="eip712")
     assert accepted["wallet"] == contract_wallet
@@ -444,12 +565,16 @@ def test_a_smart_contract_wallet_registers_through_erc1271_and_verifies(api, sta
     assert offline.code == "bad-signature" and "ERC-1271" in offline.reason
     assert open_private_key(answer, owner_key) == dmtp.private_key_hex  # sealed for the owner key that signed
 
-    personal = build_registration(owner_key, CHAIN_ID, stack.registry_address, version=2, wallet=contract_wallet, signature_type="eip191")[0]
+    personal = build_registration(
+        owner_key, CHAIN_ID, stack.registry_address, version=2, wallet=contract_wallet, signature_type="eip191"
+    )[0]
     assert post(api, "/keys", personal).status_code == 202
 
 
 def test_a_smart_contract_wallet_refuses_a_signature_by_another_eoa(api, stack, compiled):
-    contract_wallet = deploy(stack, compiled["SmartWallet"]["bytecode"], encode(["address"], [wallet_address(new_wallet_key())]))
+    contract_wallet = deploy(
+        stack, compiled["SmartWallet"]["bytecode"], encode(["address"], [wallet_address(new_wallet_key())])
+    )
     body, _ = build_registration(new_wallet_key(), CHAIN_ID, stack.registry_address, wallet=contract_wallet)
 
     response = post(api, "/keys", body)

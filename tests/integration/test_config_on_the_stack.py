@@ -1,5 +1,6 @@
 """A bad setting met by a request on the local stack is a logged 500, never a 4xx (the unit tier checks the rest
 of Settings: tests/unit/test_config.py)."""
+
 import json
 
 import pytest

@@ -1,4 +1,5 @@
 """The worker's pause switch (chalicelib/adapters/control.py), on the transactions table of a stage deployed into moto."""
+
 import uuid
 from typing import Any
 

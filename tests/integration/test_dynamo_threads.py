@@ -6,6 +6,7 @@ condition missed key schema element: wallet"). boto3 builds a Key/Attr condition
 with counters kept on the resource and reset at the start of every call; a call from another thread in the middle
 of a build reset them, the build gave two attributes the same placeholder, and the query named only one of them.
 Here the other thread's call is made at exactly that moment, so the race happens every time."""
+
 import threading
 from typing import Any
 

@@ -8,6 +8,7 @@ validator (infra/contracts/ValidateSigOffchain.sol) through eth_call at a pinned
 The last tests take the other new wallet-facing forms through the same stack: the passphrase envelope (what such a
 wallet seals its key in), the signature-derived envelope bound to its registration, and uncompressed secp256k1 keys.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,10 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from eth_abi import encode
@@ -47,9 +49,17 @@ def compiled() -> dict[str, Any]:
     node = shutil.which("node")
     if node is None or not (REPO_ROOT / "node_modules" / "solc").is_dir():
         pytest.skip("needs node and `npm ci` (solc)")
-    request = {"path": "tests/support/contracts/SmartAccounts.sol", "contracts": ["OwnedAccount", "OwnedAccountFactory", "GasBurnerFactory"]}
+    request = {
+        "path": "tests/support/contracts/SmartAccounts.sol",
+        "contracts": ["OwnedAccount", "OwnedAccountFactory", "GasBurnerFactory"],
+    }
     done = subprocess.run(
-        [node, "tests/support/js/compile_solidity.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
+        [node, "tests/support/js/compile_solidity.js"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
@@ -97,7 +107,9 @@ def code_at(stack, address: str) -> str:
     return stack.anvil.rpc("eth_getCode", [address, "latest"])
 
 
-def wrapped_registration(stack, signer_key: str, wallet: str, factory: str, calldata: bytes, **options: Any) -> dict[str, Any]:
+def wrapped_registration(
+    stack, signer_key: str, wallet: str, factory: str, calldata: bytes, **options: Any
+) -> dict[str, Any]:
     """A registration for `wallet` signed by `signer_key` (its owner, or not), the signature ERC-6492-wrapped
     with the factory call that deploys the wallet: what Coinbase Smart Wallet returns before its deployment."""
     body, _ = build_registration(signer_key, CHAIN_ID, stack.registry_address, wallet=wallet, **options)
@@ -126,10 +138,16 @@ def test_the_committed_validator_artifact_matches_a_fresh_compile():
     if node is None or not (REPO_ROOT / "node_modules" / "solc").is_dir():
         pytest.skip("needs node and `npm ci` (solc)")
     fresh = subprocess.run(
-        [node, "infra/compile_contract.js", "ValidateSigOffchain", "--stdout"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+        [node, "infra/compile_contract.js", "ValidateSigOffchain", "--stdout"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert fresh.returncode == 0, fresh.stderr
-    committed = (REPO_ROOT / "packages" / "dmtp-protocol" / "src" / "dmtp_protocol" / "contracts" / "ValidateSigOffchain.json").read_text()
+    committed = (
+        REPO_ROOT / "packages" / "dmtp-protocol" / "src" / "dmtp_protocol" / "contracts" / "ValidateSigOffchain.json"
+    ).read_text()
     assert json.loads(fresh.stdout) == json.loads(committed)
     source = (REPO_ROOT / "infra" / "contracts" / "ValidateSigOffchain.sol").read_bytes()
     assert json.loads(committed)["sourceSha256"] == hashlib.sha256(source).hexdigest()
@@ -156,13 +174,17 @@ def test_an_undeployed_smart_wallet_registers_and_after_deployment_registers_its
     drain_queue(stack)
     answer = json.loads(api.http.get(f"/keys/{account}").body)
     assert answer["status"] == "confirmed", answer
-    key = verify(answer, stack.anvil.url, wallet=account, chain_id=CHAIN_ID, registry=stack.registry_address, log=ApiLog(api))
+    key = verify(
+        answer, stack.anvil.url, wallet=account, chain_id=CHAIN_ID, registry=stack.registry_address, log=ApiLog(api)
+    )
     assert (key.signer_method, key.onchain) == ("erc6492", True)
 
     # When the wallet is then deployed, its next versions register: a plain ERC-1271 signature, and a still-wrapped one
     send(stack, factory, calldata)
     assert code_at(stack, account) != "0x"
-    second, _ = build_registration(owner_key, CHAIN_ID, stack.registry_address, version=2, wallet=account, signature_type="eip191")
+    second, _ = build_registration(
+        owner_key, CHAIN_ID, stack.registry_address, version=2, wallet=account, signature_type="eip191"
+    )
     response = post(api, second)
     assert response.status_code == 202, response.body
     assert json.loads(response.body)["signerCheck"]["method"] == "erc1271"
@@ -170,7 +192,12 @@ def test_an_undeployed_smart_wallet_registers_and_after_deployment_registers_its
     assert third.status_code == 202, third.body
     assert json.loads(third.body)["signerCheck"]["method"] == "erc6492"
     # and the first registration, checked again now that the wallet exists, still verifies
-    assert verify(answer, stack.anvil.url, wallet=account, chain_id=CHAIN_ID, registry=stack.registry_address, log=ApiLog(api)).signer_method == "erc6492"
+    assert (
+        verify(
+            answer, stack.anvil.url, wallet=account, chain_id=CHAIN_ID, registry=stack.registry_address, log=ApiLog(api)
+        ).signer_method
+        == "erc6492"
+    )
 
 
 def test_a_wrapped_signature_by_a_key_that_does_not_own_the_account_is_refused(api, stack, factory):
@@ -178,7 +205,9 @@ def test_a_wrapped_signature_by_a_key_that_does_not_own_the_account_is_refused(a
     salt = secrets.randbits(64)
     account = counterfactual_address(stack, factory, owner, salt)
 
-    body = wrapped_registration(stack, "0x" + secrets.token_hex(32), account, factory, create_account_calldata(owner, salt))
+    body = wrapped_registration(
+        stack, "0x" + secrets.token_hex(32), account, factory, create_account_calldata(owner, salt)
+    )
     response = post(api, body)
     assert (response.status_code, json.loads(response.body)["code"]) == (401, "invalid-signature")
 
@@ -189,7 +218,9 @@ def test_a_factory_call_that_deploys_an_account_with_another_owner_is_refused(ap
     attacker_key = "0x" + secrets.token_hex(32)
 
     # the attacker's factory call deploys an account they own, elsewhere: the claimed wallet stays empty
-    body = wrapped_registration(stack, attacker_key, account, factory, create_account_calldata(wallet_address(attacker_key), salt))
+    body = wrapped_registration(
+        stack, attacker_key, account, factory, create_account_calldata(wallet_address(attacker_key), salt)
+    )
     response = post(api, body)
     assert (response.status_code, json.loads(response.body)["code"]) == (401, "invalid-signature")
     assert "ERC-6492" in json.loads(response.body)["detail"]
@@ -212,7 +243,10 @@ def test_a_factory_that_burns_gas_is_stopped_by_the_gas_limit_and_refused(api, s
         rpc.call("eth_call", [{"to": burner, "data": "0x" + calldata.hex(), "gas": hex(ERC6492_GAS_LIMIT)}, "latest"])
     assert "oog" in str(excinfo.value).lower() or "out of gas" in str(excinfo.value).lower()  # e.g. ReentrancySentryOOG
     signature = bytes.fromhex(body["Signature"][2:])
-    assert rpc.eth_call_code(erc6492_calldata(wallet, secrets.token_bytes(32), signature), "latest", ERC6492_GAS_LIMIT, 10) == b"\x00"
+    assert (
+        rpc.eth_call_code(erc6492_calldata(wallet, secrets.token_bytes(32), signature), "latest", ERC6492_GAS_LIMIT, 10)
+        == b"\x00"
+    )
 
 
 def test_without_a_chain_rpc_a_wrapped_signature_is_refused_not_an_error():
@@ -229,7 +263,7 @@ class _StallingNode(BaseHTTPRequestHandler):
 
     stall_s = 1.5
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if request["method"] == "eth_call":
             time.sleep(self.stall_s)
@@ -284,7 +318,13 @@ def test_an_undeployed_smart_wallet_keeps_its_key_in_a_passphrase_envelope(api, 
     owner, salt = wallet_address(owner_key), secrets.randbits(64)
     account = counterfactual_address(stack, factory, owner, salt)
     body = wrapped_registration(
-        stack, owner_key, account, factory, create_account_calldata(owner, salt), envelope="dmtp-scrypt-aes256gcm-v1", passphrase=passphrase
+        stack,
+        owner_key,
+        account,
+        factory,
+        create_account_calldata(owner, salt),
+        envelope="dmtp-scrypt-aes256gcm-v1",
+        passphrase=passphrase,
     )
     assert post(api, body).status_code == 202
 
@@ -295,12 +335,16 @@ def test_an_undeployed_smart_wallet_keeps_its_key_in_a_passphrase_envelope(api, 
         open_private_key(answer, passphrase=passphrase + "x")
 
 
-def test_the_signature_derived_envelope_opens_for_its_registration_and_not_with_a_signature_for_another_chain(api, stack):
+def test_the_signature_derived_envelope_opens_for_its_registration_and_not_with_a_signature_for_another_chain(
+    api, stack
+):
     from dmtp_key_registry_client import wallet_envelope
     from dmtp_key_registry_client.registry_client import open_private_key
 
     wallet_key = "0x" + secrets.token_hex(32)
-    body, dmtp = build_registration(wallet_key, CHAIN_ID, stack.registry_address, envelope="dmtp-eip191-aes256gcm-hkdf-v1")
+    body, dmtp = build_registration(
+        wallet_key, CHAIN_ID, stack.registry_address, envelope="dmtp-eip191-aes256gcm-hkdf-v1"
+    )
     assert post(api, body).status_code == 202
     answer = confirmed_answer(api, stack, body["address"])
     envelope = answer["bundle"]["DMTPpriKey"]
@@ -308,7 +352,11 @@ def test_the_signature_derived_envelope_opens_for_its_registration_and_not_with_
     assert open_private_key(answer, wallet_key) == dmtp.private_key_hex  # chain id, registry, wallet from the document
     for other in ({"chain_id": CHAIN_ID + 1}, {"chain_id": 1}):
         with pytest.raises(ValueError, match="decryption failed"):
-            wallet_envelope.decrypt(envelope, wallet_key, **{"chain_id": CHAIN_ID, "registry": stack.registry_address, "wallet": body["address"], **other})
+            wallet_envelope.decrypt(
+                envelope,
+                wallet_key,
+                **{"chain_id": CHAIN_ID, "registry": stack.registry_address, "wallet": body["address"], **other},
+            )
 
 
 def test_an_uncompressed_secp256k1_key_registers_confirms_and_verifies_as_signed(api, stack):
@@ -323,7 +371,14 @@ def test_an_uncompressed_secp256k1_key_registers_confirms_and_verifies_as_signed
     assert json.loads(response.body)["DMTPpubKey"] == dmtp.public_key_hex and len(dmtp.public_key_bytes) == 65
 
     answer = confirmed_answer(api, stack, body["address"])
-    key = verify(answer, stack.anvil.url, wallet=body["address"], chain_id=CHAIN_ID, registry=stack.registry_address, log=ApiLog(api))
+    key = verify(
+        answer,
+        stack.anvil.url,
+        wallet=body["address"],
+        chain_id=CHAIN_ID,
+        registry=stack.registry_address,
+        log=ApiLog(api),
+    )
     assert (key.public_key, key.key_type, key.onchain) == (dmtp.public_key_hex, "secp256k1", True)
     assert answer["bundle"]["DMTPpubKey"] == dmtp.public_key_hex  # pinned exactly as signed
     assert open_private_key(answer, wallet_key) == dmtp.private_key_hex
@@ -336,16 +391,37 @@ def test_the_js_clients_verify_accepts_an_undeployed_wallets_erc6492_registratio
     owner_key = "0x" + secrets.token_hex(32)
     owner, salt = wallet_address(owner_key), secrets.randbits(64)
     account = counterfactual_address(stack, factory, owner, salt)
-    assert post(api, wrapped_registration(stack, owner_key, account, factory, create_account_calldata(owner, salt))).status_code == 202
+    assert (
+        post(
+            api, wrapped_registration(stack, owner_key, account, factory, create_account_calldata(owner, salt))
+        ).status_code
+        == 202
+    )
     answer = confirmed_answer(api, stack, account)
 
-    head = read_log_head(stack.anvil.url, stack.registry_address, CHAIN_ID)  # the proof the JS side will ask for, fetched here
+    head = read_log_head(
+        stack.anvil.url, stack.registry_address, CHAIN_ID
+    )  # the proof the JS side will ask for, fetched here
     inclusion = {f"{account.lower()}/1/{head.size}": ApiLog(api).log_inclusion(account, 1, head.size)}
 
     def js_verify(served: dict[str, Any]) -> dict[str, Any]:
-        request = {"op": "verify", "answer": served, "rpcUrl": stack.anvil.url, "wallet": account, "chainId": CHAIN_ID,
-                   "registry": stack.registry_address, "inclusion": inclusion}
-        done = subprocess.run([node, "clients/js/test/interop-cli.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
+        request = {
+            "op": "verify",
+            "answer": served,
+            "rpcUrl": stack.anvil.url,
+            "wallet": account,
+            "chainId": CHAIN_ID,
+            "registry": stack.registry_address,
+            "inclusion": inclusion,
+        }
+        done = subprocess.run(
+            [node, "clients/js/test/interop-cli.js"],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return json.loads(done.stdout)
 
@@ -354,7 +430,10 @@ def test_the_js_clients_verify_accepts_an_undeployed_wallets_erc6492_registratio
     # the same document with the wrapped signature of a key that does not own the account: refused
     forged = json.loads(json.dumps(answer))
     stranger = build_registration("0x" + secrets.token_hex(32), CHAIN_ID, stack.registry_address, wallet=account)[0]
-    forged["bundle"]["Signature"] = "0x" + wrap_erc6492(factory, create_account_calldata(owner, salt), bytes.fromhex(stranger["Signature"][2:])).hex()
+    forged["bundle"]["Signature"] = (
+        "0x"
+        + wrap_erc6492(factory, create_account_calldata(owner, salt), bytes.fromhex(stranger["Signature"][2:])).hex()
+    )
     forged.pop("cid")
     forged.pop("proof")  # a consistent liar: nothing left to compare but the signature itself
     refused = js_verify(forged)

@@ -1,5 +1,6 @@
 """The key explorer ships with the API: GET / is the page and GET /static/{name} its files, from a fixed list,
 each with its content type and a Content-Security-Policy that keeps every byte on our own origin."""
+
 import re
 
 import pytest

@@ -1,4 +1,5 @@
 """The owner key in (moto) KMS signs Ethereum digests: the moto DIGEST correction, low s, recovery id."""
+
 import hashlib
 import os
 
@@ -26,7 +27,9 @@ def signer(kms, stack):
 def recover(digest: bytes, r: int, s: int, recovery_id: int) -> str:
     from coincurve import PublicKey
 
-    key = PublicKey.from_signature_and_message(r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([recovery_id]), digest, hasher=None)
+    key = PublicKey.from_signature_and_message(
+        r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([recovery_id]), digest, hasher=None
+    )
     return address_from_public_key(key.format(compressed=False))
 
 
@@ -42,7 +45,9 @@ def test_signatures_come_back_with_low_s(signer):
 
 def test_kms_digest_signature_verifies_as_a_prehashed_digest(kms, stack):
     digest = os.urandom(32)
-    der = kms.sign(KeyId=stack.env["KMS_KEY_ID"], Message=digest, MessageType="DIGEST", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    der = kms.sign(
+        KeyId=stack.env["KMS_KEY_ID"], Message=digest, MessageType="DIGEST", SigningAlgorithm="ECDSA_SHA_256"
+    )["Signature"]
     public_key = kms.get_public_key(KeyId=stack.env["KMS_KEY_ID"])["PublicKey"]
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
@@ -64,7 +69,9 @@ def test_uncorrected_moto_hashes_the_digest_again(kms, stack):
 
 def test_a_digest_of_the_wrong_length_is_refused(kms, stack):
     with pytest.raises(kms.exceptions.ClientError if hasattr(kms.exceptions, "ClientError") else Exception):
-        kms.sign(KeyId=stack.env["KMS_KEY_ID"], Message=b"short", MessageType="DIGEST", SigningAlgorithm="ECDSA_SHA_256")
+        kms.sign(
+            KeyId=stack.env["KMS_KEY_ID"], Message=b"short", MessageType="DIGEST", SigningAlgorithm="ECDSA_SHA_256"
+        )
 
 
 def test_high_s_from_kms_is_normalised_and_still_recovers(signer, monkeypatch):

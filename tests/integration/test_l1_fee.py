@@ -1,6 +1,7 @@
 """The L1 data fee of OP-stack chains (Base): read from the GasPriceOracle predeploy, counted when the worker checks
 that the owner can pay and against the per-transaction cost cap. On Anvil, with a stand-in of the predeploy
 (tests/support/contracts/GasPriceOracle.sol: the predeploy's Ecotone formula) placed at its address with anvil_setCode."""
+
 import json
 import shutil
 import subprocess
@@ -14,7 +15,6 @@ from devstack.anvil import DEV_ACCOUNTS
 from devstack.stack import REPO_ROOT
 from dmtp_protocol.ethsig import keccak256
 from tests.conftest import CHAIN_ID
-from tests.support.worlds import worlds  # noqa: F401  (fixture)
 
 # Base mainnet's Ecotone scalars (the L1Block predeploy's baseFeeScalar and blobBaseFeeScalar).
 BASE_FEE_SCALAR = 2269
@@ -27,7 +27,14 @@ def oracle_runtime_source() -> dict[str, Any]:
     if node is None or not (REPO_ROOT / "node_modules" / "solc").is_dir():
         pytest.skip("needs node and `npm ci` (solc)")
     request = {"path": "tests/support/contracts/GasPriceOracle.sol", "contracts": ["GasPriceOracle"]}
-    done = subprocess.run([node, "tests/support/js/compile_solidity.js"], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
+    done = subprocess.run(
+        [node, "tests/support/js/compile_solidity.js"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)["GasPriceOracle"]
 
@@ -42,7 +49,9 @@ def transact(anvil: Any, call: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_fees(anvil: Any, l1_base_fee: int, blob_base_fee: int) -> None:
-    args = b"".join(value.to_bytes(32, "big") for value in (l1_base_fee, blob_base_fee, BASE_FEE_SCALAR, BLOB_BASE_FEE_SCALAR))
+    args = b"".join(
+        value.to_bytes(32, "big") for value in (l1_base_fee, blob_base_fee, BASE_FEE_SCALAR, BLOB_BASE_FEE_SCALAR)
+    )
     selector = keccak256(b"setFees(uint256,uint256,uint32,uint32)")[:4]
     transact(anvil, {"to": GAS_PRICE_ORACLE, "data": "0x" + (selector + args).hex()})
 
@@ -62,14 +71,16 @@ def with_oracle(world: Any, oracle_runtime_source: dict[str, Any]) -> Any:
 
 
 @pytest.fixture()
-def op_world(worlds, oracle_runtime_source):  # noqa: F811
+def op_world(worlds, oracle_runtime_source):
     return with_oracle(worlds(), oracle_runtime_source)
 
 
 def test_the_l1_fee_is_the_predeploys_answer_for_the_unsigned_transaction(op_world):
     set_fees(op_world.anvil, l1_base_fee=12 * 10**9, blob_base_fee=3)
     data = op_world.chain.set_keys_data([op_world.new_key(enqueue=False) for _ in range(5)])
-    unsigned = op_world.chain.unsigned(nonce=7, to=op_world.registry_address, data=data, gas=200_000, max_fee=10**9, tip=10**6)
+    unsigned = op_world.chain.unsigned(
+        nonce=7, to=op_world.registry_address, data=data, gas=200_000, max_fee=10**9, tip=10**6
+    )
 
     fee = op_world.chain.l1_fee(unsigned)
 
@@ -119,7 +130,7 @@ def test_a_transaction_whose_gas_and_l1_fee_exceed_the_cost_cap_waits_and_raises
 
 
 @pytest.fixture()
-def stuck_op_world(worlds, oracle_runtime_source):  # noqa: F811
+def stuck_op_world(worlds, oracle_runtime_source):
     """An OP-stack world (normal L1 fees) whose one registration was sent and sits unmined (no automining)."""
     world = with_oracle(worlds(), oracle_runtime_source)
     set_fees(world.anvil, l1_base_fee=10**9, blob_base_fee=1)
@@ -139,7 +150,9 @@ def set_fees_unmined(world: Any, l1_base_fee: int, blob_base_fee: int) -> None:
     world.anvil.rpc("eth_sendRawTransaction", [world.item.raw])  # back in the pool, unmined
 
 
-def test_a_replacement_whose_gas_and_l1_fee_exceed_the_cost_cap_is_not_sent_and_raises_the_fee_cap_alarm(stuck_op_world):
+def test_a_replacement_whose_gas_and_l1_fee_exceed_the_cost_cap_is_not_sent_and_raises_the_fee_cap_alarm(
+    stuck_op_world,
+):
     world = stuck_op_world
     set_fees_unmined(world, l1_base_fee=10**16, blob_base_fee=0)  # ~0.06 ETH of L1 fee; the L2 gas costs ~0.0001 ETH
     gas_only = world.item.gas * world.item.latest.max_fee * 2  # more than a +10% bump's gas
@@ -161,8 +174,17 @@ def test_a_replacement_within_the_cost_cap_counting_the_l1_fee_is_sent(stuck_op_
 
     assert (report.replaced, report.fee_capped) == (1, 0)
     first, second = world.txs.get(world.item.nonce).attempts
-    l1_fee = world.chain.l1_fee(world.chain.unsigned(nonce=world.item.nonce, to=world.registry_address, data=world.item.data, gas=world.item.gas, max_fee=second.max_fee, tip=second.tip))
-    assert second.max_fee * 10 >= first.max_fee * 11 and 0 < l1_fee
+    l1_fee = world.chain.l1_fee(
+        world.chain.unsigned(
+            nonce=world.item.nonce,
+            to=world.registry_address,
+            data=world.item.data,
+            gas=world.item.gas,
+            max_fee=second.max_fee,
+            tip=second.tip,
+        )
+    )
+    assert second.max_fee * 10 >= first.max_fee * 11 and l1_fee > 0
     assert world.item.gas * second.max_fee + l1_fee <= 10**16
     world.mine()
     world.monitor().run_once()
@@ -172,7 +194,9 @@ def test_a_replacement_within_the_cost_cap_counting_the_l1_fee_is_sent(stuck_op_
 def test_the_cost_cap_lowers_a_replacements_max_fee_to_what_the_l1_fee_leaves_room_for(stuck_op_world):
     world = stuck_op_world
     first = world.item.latest
-    l1_fee = world.chain.l1_fee_of(data=world.item.data, gas=world.item.gas, max_fee=first.max_fee * 10, tip=first.tip * 10)
+    l1_fee = world.chain.l1_fee_of(
+        data=world.item.data, gas=world.item.gas, max_fee=first.max_fee * 10, tip=first.tip * 10
+    )
     room = world.item.gas * (first.max_fee * 12 // 10)  # room for +20% per gas, not for the market's 2 * base fee + tip
     monitor = world.monitor(bump_after_s=0, max_tx_cost_wei=room + l1_fee, max_fee_cap_wei=first.max_fee * 100)
     world.anvil.rpc("anvil_setNextBlockBaseFeePerGas", [hex(first.max_fee * 2)])  # the market asks for far more
@@ -183,5 +207,7 @@ def test_the_cost_cap_lowers_a_replacements_max_fee_to_what_the_l1_fee_leaves_ro
     second = world.txs.get(world.item.nonce).attempts[-1]
     assert report.replaced == 1 and report.fee_capped == 1
     assert first.max_fee * 11 <= second.max_fee * 10 < first.max_fee * 2 * 10  # +10% at least, under the market's ask
-    second_l1_fee = world.chain.l1_fee_of(data=world.item.data, gas=world.item.gas, max_fee=second.max_fee, tip=second.tip)
+    second_l1_fee = world.chain.l1_fee_of(
+        data=world.item.data, gas=world.item.gas, max_fee=second.max_fee, tip=second.tip
+    )
     assert world.item.gas * second.max_fee + second_l1_fee <= monitor.policy.max_tx_cost_wei

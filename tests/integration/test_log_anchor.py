@@ -1,13 +1,13 @@
 """Anchoring the transparency log on chain (issue 13): the worker's setKeys transaction carries the log head read
 when it packs, the contract stores it, and the monitor records the anchored head once the transaction is final.
 Real parts: the template's tables in moto, a real Anvil node, the compiled contract owned by the KMS key."""
+
 from typing import Any
 
 from web3.logs import DISCARD
 
 from chalicelib.model import STATUS_CONFIRMED
 from dmtp_protocol import merkle
-from tests.support.worlds import worlds  # noqa: F401 (fixture)
 
 
 def anchored_events(world: Any) -> list[tuple[int, bytes]]:

@@ -1,6 +1,7 @@
 """GET /log/head, /log/inclusion, /log/consistency, /log/leaves and the `log` object of record views, through the
 Chalice app on the session's local stack (moto). Every answer is checked against chalicelib/api/openapi.json, and every
 proof with packages/dmtp-protocol/src/dmtp_protocol/merkle.py's verifiers against the roots the API serves."""
+
 import hashlib
 import json
 from typing import Any
@@ -12,9 +13,9 @@ from chalicelib import bootstrap
 from chalicelib.adapters.records import leaf_of
 from dmtp_protocol import merkle
 from dmtp_protocol.canonical import canonical_json
+from tests.integration.test_openapi import check
 from tests.support.bundles import registration_body, revocation_body
 from tests.support.log_tamper import fresh_log_table
-from tests.integration.test_openapi import check
 
 JSON = {"Content-Type": "application/json"}
 
@@ -27,7 +28,9 @@ def get(api: Any, path: str, status: int = 200) -> Any:
 
 
 def register(api: Any, domain: Any, account: Any, version: int = 1) -> dict[str, Any]:
-    response = api.http.post("/keys", headers=JSON, body=json.dumps(registration_body(account, domain, version=version)))
+    response = api.http.post(
+        "/keys", headers=JSON, body=json.dumps(registration_body(account, domain, version=version))
+    )
     assert response.status_code == 202, response.body
     return json.loads(response.body)
 
@@ -88,13 +91,19 @@ def test_a_consistency_proof_verifies_between_two_served_roots(api, domain):
 
     assert (answer["fromRoot"], answer["toRoot"]) == (old["root"], new["root"])
     proof = [bytes.fromhex(h[2:]) for h in answer["proof"]]
-    assert merkle.verify_consistency(old["size"], new["size"], bytes.fromhex(old["root"][2:]), bytes.fromhex(new["root"][2:]), proof)
+    assert merkle.verify_consistency(
+        old["size"], new["size"], bytes.fromhex(old["root"][2:]), bytes.fromhex(new["root"][2:]), proof
+    )
 
 
 def test_a_revocation_is_a_leaf_of_its_own_after_its_key(api, domain):
     account = Account.create()
     key = register(api, domain, account)
-    response = api.http.post(f"/keys/{account.address}/revocation", headers=JSON, body=json.dumps(revocation_body(account, domain, 1, key["DMTPpubKey"])))
+    response = api.http.post(
+        f"/keys/{account.address}/revocation",
+        headers=JSON,
+        body=json.dumps(revocation_body(account, domain, 1, key["DMTPpubKey"])),
+    )
     assert response.status_code == 202, response.body
     revocation = json.loads(response.body)["revocation"]
 
@@ -137,9 +146,15 @@ def test_once_a_head_is_anchored_lookups_name_it_and_inclusion_defaults_to_it(ap
     assert get(api, "/log/head")["anchored"] == anchored
     assert get(api, f"/keys/{account.address}")["log"] == {"leafIndex": index, "anchoredHead": anchored}
     batch = api.http.post("/batch-lookup", headers=JSON, body=json.dumps({"addresses": [account.address]}))
-    assert check(batch, "/batch-lookup", "post", 200)["results"][0]["log"] == {"leafIndex": index, "anchoredHead": anchored}
+    assert check(batch, "/batch-lookup", "post", 200)["results"][0]["log"] == {
+        "leafIndex": index,
+        "anchoredHead": anchored,
+    }
     history = api.http.get(f"/keys/{account.address}/history")
-    assert check(history, "/keys/{address}/history", "get", 200)["items"][0]["log"] == {"leafIndex": index, "anchoredHead": anchored}
+    assert check(history, "/keys/{address}/history", "get", 200)["items"][0]["log"] == {
+        "leafIndex": index,
+        "anchoredHead": anchored,
+    }
     proof = get(api, f"/log/inclusion?wallet={account.address}&version=1")
     assert (proof["treeSize"], proof["root"], proof["anchored"]) == (head["size"], head["root"], anchored)
 

@@ -1,5 +1,6 @@
 """The transaction monitor on moto and a real Anvil: confirmations, dropped and stuck transactions, the fee cap,
 reorgs, reverts, and a nonce counter kept in line with the chain. Each test gets its own world."""
+
 import pytest
 
 from chalicelib.adapters.control import WorkerControl
@@ -7,7 +8,6 @@ from chalicelib.chain.decisions.fees import first_offer
 from chalicelib.chain.monitor import MonitorPolicy
 from chalicelib.chain.worker import WorkerPolicy
 from devstack.anvil import DEV_ACCOUNTS
-from tests.support.worlds import worlds  # noqa: F401 (fixture)
 
 
 def send_one(world, worker=None):
@@ -138,7 +138,11 @@ def test_a_transaction_reorganised_out_of_the_chain_is_sent_again_and_confirmed_
     monitor.run_once()
     record = world.record(job)
     receipt = world.chain.receipt(item.latest.tx_hash)
-    assert (record.status, record.tx_hash, record.block_number) == ("confirmed", item.latest.tx_hash, receipt.block_number)
+    assert (record.status, record.tx_hash, record.block_number) == (
+        "confirmed",
+        item.latest.tx_hash,
+        receipt.block_number,
+    )
     assert receipt.block_hash != mined.block_hash
     assert [version for _, _, version in world.key_updates(job.wallet)] == [1]
 
@@ -161,7 +165,9 @@ def test_a_not_owner_revert_queues_its_jobs_again_and_pauses_the_worker_instead_
     assert world.queued() == 1
 
     # the operator gives the contract back to the key and resumes the worker: the job goes on chain once
-    world.anvil.rpc("anvil_setStorageAt", [world.registry_address, "0x0", "0x" + world.owner[2:].lower().rjust(64, "0")])
+    world.anvil.rpc(
+        "anvil_setStorageAt", [world.registry_address, "0x0", "0x" + world.owner[2:].lower().rjust(64, "0")]
+    )
     WorkerControl(world.table).resume(by="ops", now=0)
     world.anvil.rpc("evm_setAutomine", [True])
     world.settle(world.worker(), world.monitor())
@@ -207,7 +213,9 @@ def test_a_monitor_that_dies_while_re_queuing_a_lost_transaction_re_queues_it_on
     world.anvil.rpc("anvil_dropTransaction", [item.latest.tx_hash])
     market = world.chain.market()
     fees = first_offer(market, 100 * 10**9).fees
-    other = world.chain.sign(world.signer, nonce=0, to=world.owner, data="0x", gas=21_000, max_fee=fees.max_fee, tip=fees.tip)
+    other = world.chain.sign(
+        world.signer, nonce=0, to=world.owner, data="0x", gas=21_000, max_fee=fees.max_fee, tip=fees.tip
+    )
     assert world.chain.send(other.raw).accepted
     world.mine(2)
     # When the monitor dies as it sends the job back to the queue

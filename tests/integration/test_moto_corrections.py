@@ -3,6 +3,7 @@ decides exactly as moto's own parser does, with each request's values, and still
 serializer's kept member names (devstack/moto_server_speed.py) give back every kind of attribute as stored; and
 SQS requests one at a time (devstack/moto_sqs.py) hand each message to one receiver, without errors; and a Query on a
 table's own key (devstack/moto_dynamodb.py) reads its one partition and answers as moto's own Query does, as a paged Scan does that starts after its start key."""
+
 import random
 import sys
 import threading
@@ -66,7 +67,7 @@ def verdict(parser: ConditionExpressionParser, item: Item) -> object:
     """True or False, or the error moto raises (size() of a missing attribute, say)."""
     try:
         return bool(parser.parse().expr(item))
-    except Exception as exc:  # noqa: BLE001 (compared, not hidden)
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
 
 
@@ -129,12 +130,16 @@ def test_the_server_checks_a_repeated_condition_against_each_requests_values(tab
     client = table.meta.client
     table.put_item(Item={"id": "a", "status": "queued"})
     table.put_item(Item={"id": "b", "status": "submitted"})
-    client.transact_write_items(TransactItems=[update(table, "a", "queued", "submitted"), update(table, "b", "submitted", "confirmed")])
+    client.transact_write_items(
+        TransactItems=[update(table, "a", "queued", "submitted"), update(table, "b", "submitted", "confirmed")]
+    )
     assert table.get_item(Key={"id": "a"})["Item"]["status"] == "submitted"
     assert table.get_item(Key={"id": "b"})["Item"]["status"] == "confirmed"
 
     with pytest.raises(ClientError) as refused:  # the same expression, now with a value that does not hold
-        client.transact_write_items(TransactItems=[update(table, "a", "submitted", "confirmed"), update(table, "b", "queued", "x")])
+        client.transact_write_items(
+            TransactItems=[update(table, "a", "submitted", "confirmed"), update(table, "b", "queued", "x")]
+        )
     reasons = [reason["Code"] for reason in refused.value.response["CancellationReasons"]]
     assert reasons == ["None", "ConditionalCheckFailed"]
     assert table.get_item(Key={"id": "a"})["Item"]["status"] == "submitted"  # all or nothing
@@ -177,7 +182,9 @@ def queue_url(stack):
 def test_concurrent_receivers_and_deleters_never_share_a_message_or_fail(stack, queue_url):
     sqs = boto3.client("sqs", endpoint_url=stack.aws_endpoint, config=Config(retries={"max_attempts": 1}))
     for start in range(0, 600, 10):
-        sqs.send_message_batch(QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": str(start + i)} for i in range(10)])
+        sqs.send_message_batch(
+            QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": str(start + i)} for i in range(10)]
+        )
     received: list[str] = []
     errors: list[BaseException] = []
     # The server runs in this process (tests/conftest.py): switching threads every microsecond, instead of every
@@ -190,15 +197,20 @@ def test_concurrent_receivers_and_deleters_never_share_a_message_or_fail(stack, 
         taken = []
         try:
             while True:  # keep every message in flight until the queue is empty, then delete them
-                messages = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=120).get("Messages", [])
+                messages = client.receive_message(
+                    QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=120
+                ).get("Messages", [])
                 if not messages:
                     break
                 received.extend(m["Body"] for m in messages)
                 taken += messages
                 if len(taken) >= 50:
-                    client.delete_message_batch(QueueUrl=queue_url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(taken[:10])])
+                    client.delete_message_batch(
+                        QueueUrl=queue_url,
+                        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(taken[:10])],
+                    )
                     taken = taken[10:]
-        except BaseException as exc:  # noqa: BLE001 (asserted below)
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=drain) for _ in range(8)]
@@ -233,12 +245,17 @@ def versions_table(stack):
     created = dynamodb.create_table(
         TableName=f"partitions-{uuid.uuid4().hex[:8]}",
         KeySchema=[{"AttributeName": "wallet", "KeyType": "HASH"}, {"AttributeName": "version", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "wallet", "AttributeType": "S"}, {"AttributeName": "version", "AttributeType": "N"}],
+        AttributeDefinitions=[
+            {"AttributeName": "wallet", "AttributeType": "S"},
+            {"AttributeName": "version", "AttributeType": "N"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     for wallet in ("0xa", "0xb", "0xc"):
         for version in range(1, 8):
-            created.put_item(Item={"wallet": wallet, "version": version, "status": "confirmed" if version % 2 else "queued"})
+            created.put_item(
+                Item={"wallet": wallet, "version": version, "status": "confirmed" if version % 2 else "queued"}
+            )
     yield created
     created.delete()
 
@@ -249,8 +266,16 @@ QUERIES = [
     {"KeyConditionExpression": "wallet = :w AND version BETWEEN :v AND :u"},
     {"KeyConditionExpression": "wallet = :w", "ScanIndexForward": False, "Limit": 3},
     {"KeyConditionExpression": "wallet = :w", "Limit": 2, "ExclusiveStartKey": {"wallet": "0xb", "version": 3}},
-    {"KeyConditionExpression": "wallet = :w", "ScanIndexForward": False, "ExclusiveStartKey": {"wallet": "0xb", "version": 5}},
-    {"KeyConditionExpression": "wallet = :w", "FilterExpression": "#s = :s", "ExpressionAttributeNames": {"#s": "status"}},
+    {
+        "KeyConditionExpression": "wallet = :w",
+        "ScanIndexForward": False,
+        "ExclusiveStartKey": {"wallet": "0xb", "version": 5},
+    },
+    {
+        "KeyConditionExpression": "wallet = :w",
+        "FilterExpression": "#s = :s",
+        "ExpressionAttributeNames": {"#s": "status"},
+    },
     {"KeyConditionExpression": "wallet = :w", "ProjectionExpression": "version"},
 ]
 
@@ -276,7 +301,7 @@ def test_a_query_on_the_tables_key_answers_as_moto_does(versions_table, monkeypa
     by_moto = all_answers(versions_table)
     monkeypatch.setattr(Table, "query", mine)
     assert all_answers(versions_table) == by_moto
-    assert [len(a["Items"]) for a in by_moto[:len(QUERIES)]] == [7, 4, 4, 3, 2, 4, 3, 7]
+    assert [len(a["Items"]) for a in by_moto[: len(QUERIES)]] == [7, 4, 4, 3, 2, 4, 3, 7]
 
 
 def test_a_query_on_the_tables_key_never_lists_the_whole_table(versions_table, monkeypatch):
@@ -290,7 +315,9 @@ def test_a_query_on_the_tables_key_never_lists_the_whole_table(versions_table, m
         raise AssertionError("the whole table was listed for a query of one partition")
 
     monkeypatch.setattr(Table, "all_items", whole_table)
-    answer = versions_table.query(KeyConditionExpression="wallet = :w", ExpressionAttributeValues={":w": "0xc"}, ConsistentRead=True)
+    answer = versions_table.query(
+        KeyConditionExpression="wallet = :w", ExpressionAttributeValues={":w": "0xc"}, ConsistentRead=True
+    )
     assert [int(item["version"]) for item in answer["Items"]] == list(range(1, 8))
 
 
@@ -306,7 +333,12 @@ def scan_pages(table, **query) -> list:
 
 SCANS = [
     {"Limit": 4},
-    {"Limit": 5, "FilterExpression": "#s = :s", "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":s": "queued"}},
+    {
+        "Limit": 5,
+        "FilterExpression": "#s = :s",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":s": "queued"},
+    },
     {"Limit": 6, "ProjectionExpression": "wallet, version"},
     {"ExclusiveStartKey": {"wallet": "0xb", "version": 2}},
     {"ExclusiveStartKey": {"wallet": "0xa", "version": 99}, "Limit": 3},  # a start key no item has
@@ -318,7 +350,9 @@ def test_a_paged_scan_answers_as_moto_does(versions_table, monkeypatch):
 
     from devstack import moto_dynamodb
 
-    versions_table.put_item(Item={"wallet": "0xa", "version": 100, "status": "queued"})  # 100 > 99 > 7 as numbers, not as text
+    versions_table.put_item(
+        Item={"wallet": "0xa", "version": 100, "status": "queued"}
+    )  # 100 > 99 > 7 as numbers, not as text
     monkeypatch.setattr(Table, "scan", moto_dynamodb.original_scan)
     by_moto = [scan_pages(versions_table, **dict(scan)) for scan in SCANS]
     monkeypatch.setattr(Table, "scan", moto_dynamodb._scan)
@@ -334,7 +368,9 @@ def test_a_scan_page_starts_after_its_start_key_without_walking_the_items_before
     monkeypatch.setattr(Table, "scan", moto_dynamodb._scan)
     compared = []
     original = Table._item_comes_before_dct
-    monkeypatch.setattr(Table, "_item_comes_before_dct", lambda self, *args: compared.append(1) or original(self, *args))
+    monkeypatch.setattr(
+        Table, "_item_comes_before_dct", lambda self, *args: compared.append(1) or original(self, *args)
+    )
     answer = versions_table.scan(ExclusiveStartKey={"wallet": "0xc", "version": 5}, ConsistentRead=True)
     assert [(item["wallet"], int(item["version"])) for item in answer["Items"]] == [("0xc", 6), ("0xc", 7)]
     assert len(compared) <= 1  # moto checks the first item it is given; the 19 before the key are never visited

@@ -1,11 +1,12 @@
 """chalicelib/api/openapi.json is a valid OpenAPI 3.1 document, names exactly the app's routes, and describes what
 the running app answers: real requests through the Chalice test client, each response checked against the
 documented schema for its status and media type (JSON Schema 2020-12, $refs resolved into the document)."""
+
 import base64
 import json
 import os
 import time
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -48,7 +49,7 @@ def schema_errors(pointer: str, instance: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(pointer).iter_errors(instance)]
 
 
-def check(response: Any, path: str, method: str, status: Optional[int] = None) -> Any:
+def check(response: Any, path: str, method: str, status: int | None = None) -> Any:
     """Assert that `response` is documented for (path, method) and matches its schema; return the parsed body."""
     if status is not None:
         assert response.status_code == status, response.body
@@ -57,7 +58,9 @@ def check(response: Any, path: str, method: str, status: Optional[int] = None) -
     assert code in responses, f"{method.upper()} {path} answered {code}, which is not documented"
     pointer, documented = _resolve(_pointer("paths", path, method, "responses", code))
     media_type = response.headers["Content-Type"].split(";")[0].strip()
-    assert media_type in documented["content"], f"{code} answered {media_type}, documented {list(documented['content'])}"
+    assert media_type in documented["content"], (
+        f"{code} answered {media_type}, documented {list(documented['content'])}"
+    )
     body = json.loads(response.body)
     assert schema_errors(f"{pointer}/content/{media_type.replace('/', '~1')}/schema", body) == []
     for header in documented.get("headers", {}):
@@ -96,7 +99,9 @@ def aes_secp256k1_body(account: Any, domain: Any) -> dict[str, Any]:
         "signatureType": "eip191",
         "Signature": "0x00",
     }
-    body["Signature"] = sign(account, REGISTRATION_TYPE, registration_message(parse_registration(body)), domain, "eip191")
+    body["Signature"] = sign(
+        account, REGISTRATION_TYPE, registration_message(parse_registration(body)), domain, "eip191"
+    )
     return body
 
 
@@ -120,9 +125,13 @@ def test_the_document_names_exactly_the_routes_the_app_registers():
         (path, method.lower())
         for path, methods in app.app.routes.items()
         for method, entry in methods.items()
-        if not entry.view_name.startswith("method_not_allowed")  # 405 answers for undeclared methods (tests/e2e/test_fuzz.py)
+        if not entry.view_name.startswith(
+            "method_not_allowed"
+        )  # 405 answers for undeclared methods (tests/e2e/test_fuzz.py)
     }
-    documented = {(path, method) for path, item in DOCUMENT["paths"].items() for method in item if method in HTTP_METHODS}
+    documented = {
+        (path, method) for path, item in DOCUMENT["paths"].items() for method in item if method in HTTP_METHODS
+    }
     assert documented == registered
 
 
@@ -131,7 +140,10 @@ def test_every_operation_documents_429_with_retry_after_and_500():
         for method in HTTP_METHODS & item.keys():
             _, limited = _resolve(_pointer("paths", path, method, "responses", "429"))
             assert "Retry-After" in limited["headers"]
-            assert "application/problem+json" in _resolve(_pointer("paths", path, method, "responses", "500"))[1]["content"]
+            assert (
+                "application/problem+json"
+                in _resolve(_pointer("paths", path, method, "responses", "500"))[1]["content"]
+            )
 
 
 def test_every_error_response_is_problem_json():
@@ -150,7 +162,14 @@ def test_valid_requests_match_the_request_schemas(domain, wallet):
     from eth_account import Account
 
     assert request_errors("/keys", "post", registration_body(wallet, domain)) == []
-    assert request_errors("/keys", "post", registration_body(wallet, domain, signature_type="eip191", expires_at=int(time.time()) + 60)) == []
+    assert (
+        request_errors(
+            "/keys",
+            "post",
+            registration_body(wallet, domain, signature_type="eip191", expires_at=int(time.time()) + 60),
+        )
+        == []
+    )
     assert request_errors("/keys", "post", aes_secp256k1_body(Account.create(), domain)) == []
     revocation = revocation_body(wallet, domain, 1, "0x" + "11" * 32)
     assert request_errors("/keys/{address}/revocation", "post", revocation) == []
@@ -162,7 +181,11 @@ def test_the_protocol_vectors_new_forms_match_the_request_schema():
     from pathlib import Path
 
     vectors = json.loads((Path(__file__).resolve().parents[2] / "docs" / "protocol-vectors.json").read_text())
-    for body in (vectors["secp256k1Uncompressed"]["registration"]["body"], vectors["erc6492"]["body"], vectors["registrations"]["eip191"]["body"]):
+    for body in (
+        vectors["secp256k1Uncompressed"]["registration"]["body"],
+        vectors["erc6492"]["body"],
+        vectors["registrations"]["eip191"]["body"],
+    ):
         assert request_errors("/keys", "post", body) == []
     envelope = vectors["envelopes"]["dmtp-scrypt-aes256gcm-v1"]["envelope"]
     for change in ({"n": 2**16}, {"r": 1}, {"p": 5}, {"version": "eip191-aes256-gcm-hkdf-sha256"}):
@@ -218,7 +241,9 @@ def test_register_and_lookup_responses(api, domain, wallet):
 def test_lookup_errors(api, wallet):
     check(api.http.get(f"/keys/{wallet.address}"), "/keys/{address}", "get", 404)
     assert check(api.http.get("/keys/0x12345"), "/keys/{address}", "get", 400)["code"] == "invalid-address"
-    assert check(api.http.get(f"/keys/{wallet.address}?asOf=yesterday"), "/keys/{address}", "get", 400)["field"] == "asOf"
+    assert (
+        check(api.http.get(f"/keys/{wallet.address}?asOf=yesterday"), "/keys/{address}", "get", 400)["field"] == "asOf"
+    )
 
 
 def test_register_errors(api, domain, wallet):
@@ -228,7 +253,12 @@ def test_register_errors(api, domain, wallet):
     incomplete = registration_body(wallet, domain)
     del incomplete["Signature"]
     assert check(post(api, "/keys", incomplete), "/keys", "post", 400)["fields"] == ["Signature"]
-    assert check(post(api, "/keys", {**registration_body(wallet, domain), "keyType": "rsa"}), "/keys", "post", 400)["field"] == "keyType"
+    assert (
+        check(post(api, "/keys", {**registration_body(wallet, domain), "keyType": "rsa"}), "/keys", "post", 400)[
+            "field"
+        ]
+        == "keyType"
+    )
     forged = registration_body(wallet, domain, signer=Account.create())
     assert check(post(api, "/keys", forged), "/keys", "post", 401)["code"] == "invalid-signature"
     stale = registration_body(wallet, domain, issued_at=int(time.time()) - 3600)
@@ -254,14 +284,21 @@ def test_revocation_history_and_batch_responses(api, domain, wallet):
     check(post(api, revoke_path, wrong_key), "/keys/{address}/revocation", "post", 401)
     old = revocation_body(wallet, domain, 1, first["DMTPpubKey"])
     assert check(post(api, revoke_path, old), "/keys/{address}/revocation", "post", 409)["currentVersion"] == 2
-    revoked = check(post(api, revoke_path, revocation_body(wallet, domain, 2, second["DMTPpubKey"])), "/keys/{address}/revocation", "post", 202)
+    revoked = check(
+        post(api, revoke_path, revocation_body(wallet, domain, 2, second["DMTPpubKey"])),
+        "/keys/{address}/revocation",
+        "post",
+        202,
+    )
     assert revoked["revoked"] is True and revoked["revocation"]["document"]["kind"] == "revocation"
     assert check(api.http.get(f"/keys/{wallet.address}"), "/keys/{address}", "get", 200)["revoked"] is True
 
     history_path = f"/keys/{wallet.address}/history"
     page = check(api.http.get(f"{history_path}?limit=2"), "/keys/{address}/history", "get", 200)
     assert [item["version"] for item in page["items"]] == [3, 2] and page["nextCursor"] == "2"
-    rest = check(api.http.get(f"{history_path}?limit=2&cursor={page['nextCursor']}"), "/keys/{address}/history", "get", 200)
+    rest = check(
+        api.http.get(f"{history_path}?limit=2&cursor={page['nextCursor']}"), "/keys/{address}/history", "get", 200
+    )
     assert rest["nextCursor"] is None
     check(api.http.get(f"{history_path}?limit=1000"), "/keys/{address}/history", "get", 400)
     check(api.http.get(f"/keys/{Account.create().address}/history"), "/keys/{address}/history", "get", 404)
@@ -269,10 +306,17 @@ def test_revocation_history_and_batch_responses(api, domain, wallet):
     stranger = Account.create().address
     batch = check(post(api, "/batch-lookup", {"addresses": [wallet.address, stranger]}), "/batch-lookup", "post", 200)
     assert [r["found"] for r in batch["results"]] == [True, False] and batch["results"][0]["revoked"] is True
-    duplicated = check(post(api, "/batch-lookup", {"addresses": [stranger, stranger.lower()]}), "/batch-lookup", "post", 400)
+    duplicated = check(
+        post(api, "/batch-lookup", {"addresses": [stranger, stranger.lower()]}), "/batch-lookup", "post", 400
+    )
     assert duplicated["duplicates"] == [stranger]
     check(post(api, "/batch-lookup", {"addresses": []}), "/batch-lookup", "post", 400)
-    check(post(api, "/batch-lookup", {"addresses": [stranger]}, headers={"Content-Type": "text/plain"}), "/batch-lookup", "post", 415)
+    check(
+        post(api, "/batch-lookup", {"addresses": [stranger]}, headers={"Content-Type": "text/plain"}),
+        "/batch-lookup",
+        "post",
+        415,
+    )
 
 
 def test_a_pin_with_another_cid_answers_502_with_expected_and_got(api, domain, pinning, wallet):
@@ -312,11 +356,21 @@ def test_rate_limited_response(api, monkeypatch):
 def test_the_required_statuses_were_exercised():
     """Runs last in this module: the cases the brief asks for were all checked against the document."""
     required = {
-        ("/keys", "post", "202"), ("/keys", "post", "200"), ("/keys", "post", "400"), ("/keys", "post", "401"),
-        ("/keys", "post", "409"), ("/keys", "post", "413"), ("/keys", "post", "415"),
-        ("/keys/{address}", "get", "200"), ("/keys/{address}", "get", "404"), ("/keys/{address}", "get", "400"),
-        ("/keys/{address}/history", "get", "200"), ("/batch-lookup", "post", "200"),
-        ("/keys/{address}/revocation", "post", "202"), ("/config", "get", "200"), ("/openapi.json", "get", "200"),
+        ("/keys", "post", "202"),
+        ("/keys", "post", "200"),
+        ("/keys", "post", "400"),
+        ("/keys", "post", "401"),
+        ("/keys", "post", "409"),
+        ("/keys", "post", "413"),
+        ("/keys", "post", "415"),
+        ("/keys/{address}", "get", "200"),
+        ("/keys/{address}", "get", "404"),
+        ("/keys/{address}", "get", "400"),
+        ("/keys/{address}/history", "get", "200"),
+        ("/batch-lookup", "post", "200"),
+        ("/keys/{address}/revocation", "post", "202"),
+        ("/config", "get", "200"),
+        ("/openapi.json", "get", "200"),
         ("/keys", "post", "429"),
     }
     if not EXERCISED:

@@ -1,5 +1,6 @@
 """The operator's console (python -m infra.ops) against the local stack: a stage of its own deployed from
 infra/template.yaml into moto, its owner key's address funded on Anvil."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,10 @@ def ops_stage(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> di
 
     deploy_template(stack.aws_endpoint, STAGE)
     names = {
-        "RECORDS_TABLE": f"dmtp-registry-{STAGE}-records", "TRANSACTIONS_TABLE": f"dmtp-registry-{STAGE}-transactions",
-        "JOBS_QUEUE_NAME": f"dmtp-registry-{STAGE}-jobs", "KMS_KEY_ID": f"alias/dmtp-registry-{STAGE}-owner-blue",
+        "RECORDS_TABLE": f"dmtp-registry-{STAGE}-records",
+        "TRANSACTIONS_TABLE": f"dmtp-registry-{STAGE}-transactions",
+        "JOBS_QUEUE_NAME": f"dmtp-registry-{STAGE}-jobs",
+        "KMS_KEY_ID": f"alias/dmtp-registry-{STAGE}-owner-blue",
     }
     config = chalice_config()
     config["stages"][STAGE] = {"environment_variables": names}
@@ -43,19 +46,55 @@ def ops_stage(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> di
     dynamodb = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint)
     now = int(time.time())
     records = dynamodb.Table(names["RECORDS_TABLE"])
-    for wallet, status, updated in (("0x" + "a1" * 20, "confirmed", now - 7200), ("0x" + "b2" * 20, "queued", now - 3600),
-                                    ("0x" + "c3" * 20, "pinned", now)):
-        records.put_item(Item={"wallet": wallet, "version": 1, "walletEip55": wallet, "status": status, "updatedAt": updated, "createdAt": updated})
-        records.put_item(Item={"wallet": wallet, "version": 0, "walletEip55": wallet, "latest": 1})  # head: not a record
+    for wallet, status, updated in (
+        ("0x" + "a1" * 20, "confirmed", now - 7200),
+        ("0x" + "b2" * 20, "queued", now - 3600),
+        ("0x" + "c3" * 20, "pinned", now),
+    ):
+        records.put_item(
+            Item={
+                "wallet": wallet,
+                "version": 1,
+                "walletEip55": wallet,
+                "status": status,
+                "updatedAt": updated,
+                "createdAt": updated,
+            }
+        )
+        records.put_item(
+            Item={"wallet": wallet, "version": 0, "walletEip55": wallet, "latest": 1}
+        )  # head: not a record
     txs = dynamodb.Table(names["TRANSACTIONS_TABLE"])
     owner = signer.lower()
-    attempt = lambda tx_hash, fee, at: {"hash": tx_hash, "maxFee": fee, "tip": fee // 10, "at": at}  # noqa: E731
+
+    def attempt(tx_hash, fee, at):
+        return {"hash": tx_hash, "maxFee": fee, "tip": fee // 10, "at": at}
+
     txs.put_item(Item={"signer": owner, "nonce": -1, "next": 2, "floor": 1})
-    txs.put_item(Item={"signer": owner, "nonce": 0, "state": "confirmed", "kind": "set", "feePaidWei": ONE_ETH // 100,
-                       "updatedAt": now - 100, "attempts": json.dumps([attempt("0x" + "01" * 32, 10**9, now - 200)])})
-    txs.put_item(Item={"signer": owner, "nonce": 1, "state": "signed", "kind": "set", "updatedAt": now - 60,
-                       "entries": json.dumps([["0x" + "b2" * 20, 1, "bafy", "set"]]),
-                       "attempts": json.dumps([attempt("0x" + "02" * 32, 2 * 10**9, now - 300), attempt("0x" + "03" * 32, 3 * 10**9, now - 60)])})
+    txs.put_item(
+        Item={
+            "signer": owner,
+            "nonce": 0,
+            "state": "confirmed",
+            "kind": "set",
+            "feePaidWei": ONE_ETH // 100,
+            "updatedAt": now - 100,
+            "attempts": json.dumps([attempt("0x" + "01" * 32, 10**9, now - 200)]),
+        }
+    )
+    txs.put_item(
+        Item={
+            "signer": owner,
+            "nonce": 1,
+            "state": "signed",
+            "kind": "set",
+            "updatedAt": now - 60,
+            "entries": json.dumps([["0x" + "b2" * 20, 1, "bafy", "set"]]),
+            "attempts": json.dumps(
+                [attempt("0x" + "02" * 32, 2 * 10**9, now - 300), attempt("0x" + "03" * 32, 3 * 10**9, now - 60)]
+            ),
+        }
+    )
     return {"config": path, "signer": signer, "anvil": stack.anvil.url}
 
 
@@ -71,13 +110,29 @@ def run_ops(ops_stage: dict[str, Any], capsys: pytest.CaptureFixture, *args: str
 def test_status_reports_queue_records_nonces_pending_transactions_and_runway(ops_stage, capsys):
     status = json.loads(run_ops(ops_stage, capsys, "--json", "status", "--stranded-after", "900"))
 
-    assert {k: status["queue"][k] for k in ("visible", "in_flight", "dead_letters")} == {"visible": 2, "in_flight": 0, "dead_letters": 1}
+    assert {k: status["queue"][k] for k in ("visible", "in_flight", "dead_letters")} == {
+        "visible": 2,
+        "in_flight": 0,
+        "dead_letters": 1,
+    }
     assert status["records"]["by_status"] == {"confirmed": 1, "pinned": 1, "queued": 1}
     assert (status["records"]["open"], status["records"]["stranded"]) == (2, 1)
-    assert status["nonces"] == {"signer": ops_stage["signer"], "counter_next": 2, "counter_floor": 1,
-                                "chain_latest": 0, "chain_pending": 0, "drift": 2}
+    assert status["nonces"] == {
+        "signer": ops_stage["signer"],
+        "counter_next": 2,
+        "counter_floor": 1,
+        "chain_latest": 0,
+        "chain_pending": 0,
+        "drift": 2,
+    }
     (pending,) = status["pending"]
-    assert (pending["nonce"], pending["state"], pending["replacements"], pending["max_fee_gwei"], pending["jobs"]) == (1, "signed", 1, 3.0, 1)
+    assert (pending["nonce"], pending["state"], pending["replacements"], pending["max_fee_gwei"], pending["jobs"]) == (
+        1,
+        "signed",
+        1,
+        3.0,
+        1,
+    )
     assert 295 <= pending["age_s"] <= 400
     assert status["owner"]["balance_eth"] == 1.0 and status["owner"]["spent_24h_eth"] == 0.01
     assert status["owner"]["runway_days"] == 100.0
@@ -88,7 +143,9 @@ def test_pause_and_resume_flip_the_switch_the_worker_reads_and_status_says_why(o
     from chalicelib.adapters.control import WorkerControl
 
     table = boto3.resource("dynamodb").Table(f"dmtp-registry-{STAGE}-transactions")
-    paused = json.loads(run_ops(ops_stage, capsys, "--json", "pause", "--reason", "RPC provider incident", "--by", "alice"))
+    paused = json.loads(
+        run_ops(ops_stage, capsys, "--json", "pause", "--reason", "RPC provider incident", "--by", "alice")
+    )
     shown = run_ops(ops_stage, capsys, "status")
 
     assert paused["paused"] is True and WorkerControl(table).state().reason == "RPC provider incident"
@@ -104,6 +161,13 @@ def test_pause_and_resume_flip_the_switch_the_worker_reads_and_status_says_why(o
 def test_status_for_a_person_names_every_part(ops_stage, capsys):
     shown = run_ops(ops_stage, capsys, "status")
 
-    for part in ("Queue       2 waiting", "Dead letter 1 job(s)", "1 stranded", "counter next 2", "runway 100.0 days",
-                 "nonce 1: signed set, 1 job(s)", "replaced 1x"):
+    for part in (
+        "Queue       2 waiting",
+        "Dead letter 1 job(s)",
+        "1 stranded",
+        "counter next 2",
+        "runway 100.0 days",
+        "nonce 1: signed set, 1 job(s)",
+        "replaced 1x",
+    ):
         assert part in shown, part

@@ -1,10 +1,10 @@
 """Operators' recovery commands (infra/recovery.py) and the sweeper (chalicelib/chain/sweeper.py) on moto and Anvil."""
+
 import json
 
 from chalicelib.chain.sweeper import Sweeper, SweeperPolicy
 from chalicelib.model import STATUS_FAILED, STATUS_QUEUED, StatusChange
 from infra.recovery import Recovery, RecoveryNames, main
-from tests.support.worlds import worlds  # noqa: F401 (fixture)
 
 
 def recovery_for(world):
@@ -13,7 +13,16 @@ def recovery_for(world):
 
 def fail(world, job, error):
     """As the worker's last delivery (or an old NotOwner revert) leaves a record."""
-    assert world.records.set_statuses([StatusChange(job.wallet, job.version, STATUS_FAILED, ("pinned", "queued", "submitted"), (("error", error),))]) == []
+    assert (
+        world.records.set_statuses(
+            [
+                StatusChange(
+                    job.wallet, job.version, STATUS_FAILED, ("pinned", "queued", "submitted"), (("error", error),)
+                )
+            ]
+        )
+        == []
+    )
 
 
 def test_requeue_failed_by_reason_sends_those_registrations_on_chain_and_leaves_the_others(worlds):
@@ -26,7 +35,9 @@ def test_requeue_failed_by_reason_sends_those_registrations_on_chain_and_leaves_
     done = recovery_for(world).requeue_failed(reason="notowner")
 
     assert done == [(stranded.wallet, 1)]
-    assert world.record(stranded).status == STATUS_QUEUED and world.record(stranded).error.startswith("re-queued by an operator: contract refused")
+    assert world.record(stranded).status == STATUS_QUEUED and world.record(stranded).error.startswith(
+        "re-queued by an operator: contract refused"
+    )
     world.settle(world.worker(), world.monitor())
     assert world.record(stranded).status == "confirmed" and world.chain.get_key(stranded.wallet) == stranded.cid
     assert world.record(other).status == STATUS_FAILED
@@ -62,7 +73,9 @@ def test_redrive_dlq_processes_the_dead_letters_again_instead_of_only_acknowledg
 
 def test_the_recovery_command_line_uses_the_stages_names(stack, capsys, monkeypatch):
     names = RecoveryNames.for_stage("local")
-    assert names == RecoveryNames("dmtp-registry-local-records", "dmtp-registry-local-jobs", "dmtp-registry-local-jobs-dlq")
+    assert names == RecoveryNames(
+        "dmtp-registry-local-records", "dmtp-registry-local-jobs", "dmtp-registry-local-jobs-dlq"
+    )
     monkeypatch.setenv("AWS_ENDPOINT_URL", stack.aws_endpoint)
     assert main(["--stage", "local", "requeue-failed", "--wallet", "0x" + "9f" * 20]) == 0
     assert json.loads(capsys.readouterr().out) == {"requeued": []}
@@ -89,6 +102,8 @@ def test_the_sweeper_leaves_a_transaction_in_flight_to_the_monitor(worlds):
     job = world.new_key()
     world.deliver(world.worker())
 
-    report = Sweeper(world.records, world.txs, world.queue, SweeperPolicy(stale_after_s=-5), control=world.control).run_once()
+    report = Sweeper(
+        world.records, world.txs, world.queue, SweeperPolicy(stale_after_s=-5), control=world.control
+    ).run_once()
 
     assert report.left >= 1 and world.record(job).status == "submitted" and world.queued() == 0

@@ -1,4 +1,5 @@
 """Registry use cases beyond single requests: versions and races, revocation, history, as-of, batch, quotas."""
+
 import json
 import threading
 import time
@@ -14,8 +15,8 @@ from chalicelib.api.registry import Registry
 from chalicelib.api.signatures import SignatureVerifier
 from chalicelib.model import STATUS_PINNED, STATUS_QUEUED
 from dmtp_protocol.errors import DependencyUnavailable, QuotaExceeded
-from tests.support.bundles import registration_body, revocation_body
 from tests.conftest import CHAIN_ID
+from tests.support.bundles import registration_body, revocation_body
 
 JSON = {"Content-Type": "application/json"}
 
@@ -122,7 +123,9 @@ def test_a_record_left_pinned_is_queued_by_resubmitting_it_long_after_the_clock_
 def test_a_new_bundle_outside_the_clock_window_is_still_rejected_after_the_resubmission_check(stack, domain, wallet):
     registry_with(stack, domain).register(registration_body(wallet, domain))
     with pytest.raises(Exception) as excinfo:
-        registry_with(stack, domain, now=lambda: time.time() + 3600).register(registration_body(wallet, domain, version=2))
+        registry_with(stack, domain, now=lambda: time.time() + 3600).register(
+            registration_body(wallet, domain, version=2)
+        )
     assert excinfo.value.code == "signature-expired"
 
 
@@ -234,9 +237,15 @@ def test_reads_write_nothing_and_are_never_limited_by_the_registry(api, monkeypa
     bootstrap.reset()
     monkeypatch.setattr(app, "_source", lambda: f"reader-{time.time_ns()}")
     writes = []
-    bootstrap.quotas()._table.meta.client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **kwargs: writes.append(1))
+    bootstrap.quotas()._table.meta.client.meta.events.register(
+        "before-call.dynamodb.UpdateItem", lambda **kwargs: writes.append(1)
+    )
     address = "0x" + "22" * 20
-    statuses = {api.http.get(path).status_code for path in ("/config", "/openapi.json", f"/keys/{address}", f"/keys/{address}/history") for _ in range(3)}
+    statuses = {
+        api.http.get(path).status_code
+        for path in ("/config", "/openapi.json", f"/keys/{address}", f"/keys/{address}/history")
+        for _ in range(3)
+    }
     statuses.add(post(api, "/batch-lookup", {"addresses": [address]}).status_code)
 
     assert statuses == {200, 404}

@@ -1,6 +1,7 @@
 """Credentials in settings: the plain variable locally, the stage's Secrets Manager secret in AWS."""
+
 import time
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 import pytest
@@ -25,12 +26,17 @@ def secrets(stack: LocalStack) -> Any:
 def cloud_like_env(stack: LocalStack) -> dict[str, str]:
     """The stage's environment as in AWS: secret ids instead of the plain values the local stack sets."""
     env = {key: value for key, value in stack.env.items() if key not in ("PINNING_JWT", "RPC_URL")}
-    return {**env, "PINNING_JWT_SECRET_ID": f"dmtp-registry/{stack.stage}/pinning-jwt",
-            "RPC_URL_SECRET_ID": f"dmtp-registry/{stack.stage}/rpc-url"}
+    return {
+        **env,
+        "PINNING_JWT_SECRET_ID": f"dmtp-registry/{stack.stage}/pinning-jwt",
+        "RPC_URL_SECRET_ID": f"dmtp-registry/{stack.stage}/rpc-url",
+    }
 
 
 def test_settings_read_the_stage_secret_when_the_plain_variable_is_absent(stack, secrets):
-    secrets.put_secret_value(SecretId=f"dmtp-registry/{stack.stage}/pinning-jwt", SecretString="jwt-from-secrets-manager")
+    secrets.put_secret_value(
+        SecretId=f"dmtp-registry/{stack.stage}/pinning-jwt", SecretString="jwt-from-secrets-manager"
+    )
     secrets.put_secret_value(SecretId=f"dmtp-registry/{stack.stage}/rpc-url", SecretString="https://rpc.example/v1/key")
 
     settings = Settings.from_env(cloud_like_env(stack))
@@ -45,7 +51,7 @@ def test_a_secret_still_holding_the_placeholder_is_refused_with_the_command_that
 
 
 def test_the_plain_variable_wins_without_reading_the_secret():
-    def fetch(secret_id: str, endpoint_url: Optional[str]) -> str:
+    def fetch(secret_id: str, endpoint_url: str | None) -> str:
         raise AssertionError("read a secret although the variable is set")
 
     assert secret_setting("PINNING_JWT", {"PINNING_JWT": "local", "PINNING_JWT_SECRET_ID": "x"}, fetch) == "local"

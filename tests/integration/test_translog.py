@@ -1,13 +1,16 @@
 """The transparency log's store (chalicelib/adapters/translog.py) on moto's DynamoDB: RFC 9162 roots and proofs from stored
 subtrees agree with packages/dmtp-protocol/src/dmtp_protocol/merkle.py, appends ride in the record's own transaction (one order, no gaps, no
 leaf without its record), and reads write nothing."""
+
+import itertools
 import json
 import os
 import random
 import secrets
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -35,15 +38,22 @@ def log_table(stack: Any) -> Iterator[Any]:
 def records_table(stack: Any) -> Iterator[Any]:
     properties = load_yaml(TEMPLATE_PATH)["Resources"]["RecordsTable"]["Properties"]
     table = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint).create_table(
-        TableName=f"records-{secrets.token_hex(6)}", KeySchema=properties["KeySchema"],
-        AttributeDefinitions=properties["AttributeDefinitions"], BillingMode="PAY_PER_REQUEST",
+        TableName=f"records-{secrets.token_hex(6)}",
+        KeySchema=properties["KeySchema"],
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
     )
     yield table
     table.delete()
 
 
 def random_leaf() -> bytes:
-    return leaf_bytes(random.choice((LEAF_KIND_KEY, LEAF_KIND_REVOCATION)), "0x" + os.urandom(20).hex(), random.randrange(1, 2**40), os.urandom(32))
+    return leaf_bytes(
+        random.choice((LEAF_KIND_KEY, LEAF_KIND_REVOCATION)),
+        "0x" + os.urandom(20).hex(),
+        random.randrange(1, 2**40),
+        os.urandom(32),
+    )
 
 
 def append_all(log: TransparencyLog, leaves: list[bytes]) -> None:
@@ -71,11 +81,15 @@ def test_a_leaf_is_kind_wallet_version_and_document_hash_in_61_bytes():
 def test_a_key_leaf_names_its_cid_digest_and_a_revocation_leaf_its_document_hash():
     wallet = Account.create().address
     key = key_record(wallet)
-    revocation = Record(wallet, 2, key.cid, '{"kind":"revocation"}', STATUS_QUEUED, 1, 1, kind=KIND_REVOCATION, revokes_cid=key.cid)
+    revocation = Record(
+        wallet, 2, key.cid, '{"kind":"revocation"}', STATUS_QUEUED, 1, 1, kind=KIND_REVOCATION, revokes_cid=key.cid
+    )
 
     assert Leaf.parse(leaf_of(key)) == Leaf(LEAF_KIND_KEY, wallet.lower(), 1, digest_from_cid(key.cid))
     assert digest_from_cid(key.cid) == document_hash(key.document)
-    assert Leaf.parse(leaf_of(revocation)) == Leaf(LEAF_KIND_REVOCATION, wallet.lower(), 2, document_hash(revocation.document))
+    assert Leaf.parse(leaf_of(revocation)) == Leaf(
+        LEAF_KIND_REVOCATION, wallet.lower(), 2, document_hash(revocation.document)
+    )
 
 
 @pytest.mark.parametrize("start,end", [(0, 1), (0, 7), (8, 13), (16, 17), (0, 1000), (512, 999)])
@@ -84,7 +98,7 @@ def test_a_range_splits_into_aligned_perfect_subtrees(start, end):
 
     covered = [(index << level, (index + 1) << level) for level, index in pieces]
     assert covered[0][0] == start and covered[-1][1] == end
-    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(covered))
     assert [level for level, _ in pieces] == sorted((level for level, _ in pieces), reverse=True)
 
 
@@ -122,7 +136,9 @@ def test_only_completed_perfect_subtrees_are_stored(log_table):
     log = TransparencyLog(log_table)
     append_all(log, [random_leaf() for _ in range(6)])
 
-    nodes = sorted((item["part"], int(item["pos"])) for item in log_table.scan()["Items"] if item["part"].startswith("node/"))
+    nodes = sorted(
+        (item["part"], int(item["pos"])) for item in log_table.scan()["Items"] if item["part"].startswith("node/")
+    )
     assert nodes == [("node/1", 0), ("node/1", 1), ("node/1", 2), ("node/2", 0)]
 
 
@@ -131,7 +147,10 @@ def test_reading_roots_and_proofs_writes_nothing(log_table):
     append_all(log, [random_leaf() for _ in range(9)])
     writes: list[str] = []
     log_table.meta.client.meta.events.register(
-        "before-call.dynamodb.*", lambda model, **_: writes.append(model.name) if model.name not in ("GetItem", "Query", "BatchGetItem") else None
+        "before-call.dynamodb.*",
+        lambda model, **_: (
+            writes.append(model.name) if model.name not in ("GetItem", "Query", "BatchGetItem") else None
+        ),
     )
 
     log.head(), log.root(5), log.inclusion(3, 9), log.consistency(4, 9), log.leaves(0, 9), log.latest_anchor()
@@ -196,7 +215,7 @@ def test_concurrent_registrations_get_one_order_and_no_gaps(log_table, records_t
         try:
             for version in (1, 2, 3, 4):
                 store.create(key_record(wallet, version))
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=register, args=(wallet,)) for wallet in wallets]
@@ -239,7 +258,12 @@ def test_several_keys_always_anchor_the_head_and_a_lone_key_only_once_the_last_a
     log.record_anchor(3, head.root, "0x" + "22" * 32, 8)
     now[0] += 1000
     assert log.head_to_anchor(1) is None  # the anchored head is the current one
-    assert log.latest_anchor().as_dict() == {"size": 3, "root": "0x" + head.root.hex(), "txHash": "0x" + "22" * 32, "blockNumber": 8}
+    assert log.latest_anchor().as_dict() == {
+        "size": 3,
+        "root": "0x" + head.root.hex(),
+        "txHash": "0x" + "22" * 32,
+        "blockNumber": 8,
+    }
 
 
 # ---------------------------------------------------------------- the tamper helpers (tests/log_tamper.py) do what they say
@@ -273,5 +297,7 @@ def test_tampering_helpers_change_exactly_what_an_auditor_rebuilding_the_roots_w
     dropped = rebuild_without(log_table, 2, records_table)
 
     assert dropped == leaves[2]
-    assert log.head().size == 4 and log.root(4) == merkle.root([merkle.leaf_hash(leaf) for leaf in leaves[:2] + leaves[3:]])
+    assert log.head().size == 4 and log.root(4) == merkle.root(
+        [merkle.leaf_hash(leaf) for leaf in leaves[:2] + leaves[3:]]
+    )
     assert store.get(wallets[2], 1) is None and store.get(wallets[3], 1).log_index == 2

@@ -1,5 +1,6 @@
 """The chain worker on moto and a real Anvil: batched compact writes, per-wallet order, exactly once per
 (wallet, version), partial batch failures, pauses, poison jobs. Each test gets its own world (tests/support/worlds.py)."""
+
 import json
 import subprocess
 import sys
@@ -12,7 +13,6 @@ from devstack.anvil import DEV_ACCOUNTS
 from devstack.stack import REPO_ROOT
 from devstack.worker_loop import lambda_sqs_event
 from dmtp_protocol.cid import cid_for_bytes
-from tests.support.worlds import worlds  # noqa: F401 (fixture)
 
 
 def mined_receipts(world):
@@ -127,7 +127,10 @@ def test_a_first_key_whose_newer_version_failed_still_goes_on_chain(worlds):
     world = worlds()
     v1 = world.new_key(enqueue=False)
     v2 = world.new_key(v1.wallet, 2, enqueue=False)
-    assert world.records.set_statuses([StatusChange(v2.wallet, 2, "failed", (STATUS_QUEUED,), (("error", "gave up"),))]) == []
+    assert (
+        world.records.set_statuses([StatusChange(v2.wallet, 2, "failed", (STATUS_QUEUED,), (("error", "gave up"),))])
+        == []
+    )
     world.queue.enqueue(v1)
 
     world.settle(world.worker(), world.monitor())
@@ -239,7 +242,10 @@ def test_a_key_the_contract_refuses_fails_at_once_with_the_reason_and_the_rest_o
     world.monitor().run_once()
 
     assert failed == []
-    assert (world.record(bad).status, world.record(bad).error) == ("failed", "contract refused the write: ZeroAddress()")
+    assert (world.record(bad).status, world.record(bad).error) == (
+        "failed",
+        "contract refused the write: ZeroAddress()",
+    )
     assert world.record(good).status == "confirmed"
 
 
@@ -404,7 +410,9 @@ def test_worker_metrics_are_published_as_emf_under_the_registry_namespace(worlds
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     (emf,) = documents
     (directive,) = emf["_aws"]["CloudWatchMetrics"]
-    assert directive["Namespace"] == "DMTPKeyRegistry" and [sorted(d) for d in directive["Dimensions"]] == [["service", "stage"]]
+    assert directive["Namespace"] == "DMTPKeyRegistry" and [sorted(d) for d in directive["Dimensions"]] == [
+        ["service", "stage"]
+    ]
     assert (emf["service"], emf["stage"]) == ("dmtp-key-registry", "local")
     assert {"RegistrationsSubmitted", "OwnerBalanceEth", "QueueAgeSeconds"} <= {m["Name"] for m in directive["Metrics"]}
     assert emf["RegistrationsSubmitted"] == [1.0]
@@ -412,7 +420,9 @@ def test_worker_metrics_are_published_as_emf_under_the_registry_namespace(worlds
 
 def test_importing_the_app_loads_neither_web3_nor_eth_account():
     code = "import sys, app; print(sorted(m for m in ('web3', 'eth_account', 'aws_lambda_powertools') if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
 
     assert result.stdout.strip() == "[]"
 
@@ -427,14 +437,24 @@ def test_a_message_also_held_by_a_worker_that_reserved_a_nonce_for_its_job_is_no
     (held_by_b,) = world.receive()
     (reserved,) = world.nonces.reserve([(job,)], "worker-b", lambda: world.chain.pending_nonce(world.owner))
     claim = (("nonce", reserved.nonce), ("tx_hash", "0x" + "00" * 32))
-    assert world.records.set_statuses([StatusChange(job.wallet, job.version, "submitted", ("pinned", "queued"), claim)]) == []
-    world.sqs.change_message_visibility(QueueUrl=world.queue.url, ReceiptHandle=held_by_b["ReceiptHandle"], VisibilityTimeout=0)
+    assert (
+        world.records.set_statuses([StatusChange(job.wallet, job.version, "submitted", ("pinned", "queued"), claim)])
+        == []
+    )
+    world.sqs.change_message_visibility(
+        QueueUrl=world.queue.url, ReceiptHandle=held_by_b["ReceiptHandle"], VisibilityTimeout=0
+    )
 
     failed = world.deliver(world.worker())  # worker A, the same message
 
     assert failed == [held_by_b["MessageId"]] and world.queued() == 1
     # Worker B steps back: the record is released and the nonce given back; only that message brings the job back.
-    assert world.records.set_statuses([StatusChange(job.wallet, job.version, STATUS_QUEUED, ("submitted",), (), reserved.nonce)]) == []
+    assert (
+        world.records.set_statuses(
+            [StatusChange(job.wallet, job.version, STATUS_QUEUED, ("submitted",), (), reserved.nonce)]
+        )
+        == []
+    )
     assert world.nonces.release(reserved)
     world.settle(world.worker(), world.monitor())
     assert world.record(job).status == "confirmed" and len(world.key_updates(job.wallet)) == 1

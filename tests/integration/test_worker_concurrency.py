@@ -1,9 +1,9 @@
 """Two workers at once (threads), one owner key: every (wallet, version) on chain exactly once, a wallet's versions
 in order, and no nonce left as a hole."""
+
 import threading
 
 from chalicelib.chain.worker import QueueMessage
-from tests.support.worlds import worlds  # noqa: F401 (fixture)
 
 
 def run_together(*calls):
@@ -14,7 +14,7 @@ def run_together(*calls):
         barrier.wait()
         try:
             call()
-        except BaseException as exc:  # noqa: BLE001 (re-raised below)
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(call,)) for call in calls]

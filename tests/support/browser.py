@@ -1,6 +1,7 @@
 """Real headless Chromium for page tests: Debian's /usr/bin/chromium driven by Python playwright (no browser
 download), an EIP-1193 wallet injected into the page and backed by a key this process holds, small loopback
 HTTP servers (a page on another origin, a tampering proxy), and screenshots under .devstack/screenshots/."""
+
 from __future__ import annotations
 
 import http.client
@@ -10,10 +11,11 @@ import shutil
 import tempfile
 import threading
 import urllib.parse
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from devstack.stack import REPO_ROOT
 
@@ -42,7 +44,10 @@ class Chromium:
         self._playwright = sync_playwright().start()
         try:
             self.context = self._playwright.chromium.launch_persistent_context(
-                self._profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+                self._profile,
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
                 viewport={"width": 1100, "height": 900},
             )
         except BaseException:
@@ -50,7 +55,7 @@ class Chromium:
             shutil.rmtree(self._profile, ignore_errors=True)
             raise
 
-    def new_page(self, wallet: Optional["InjectedWallet"] = None, width: int = 1100, height: int = 900) -> Any:
+    def new_page(self, wallet: InjectedWallet | None = None, width: int = 1100, height: int = 900) -> Any:
         page = self.context.new_page()
         page.set_viewport_size({"width": width, "height": height})
         page.set_default_timeout(30_000)
@@ -137,7 +142,9 @@ class InjectedWallet:
         if method == "eth_signTypedData_v4":
             self._own(params[0])
             data = params[1] if isinstance(params[1], dict) else json.loads(params[1])
-            return "0x" + Account.sign_typed_data(self.private_key, full_message=data).signature.hex().removeprefix("0x")
+            return "0x" + Account.sign_typed_data(self.private_key, full_message=data).signature.hex().removeprefix(
+                "0x"
+            )
         if method == "personal_sign":
             self._own(params[1])
             message = params[0]
@@ -187,7 +194,7 @@ def static_page_server(html: str) -> LoopbackServer:
     body = html.encode("utf-8")
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -200,14 +207,22 @@ def static_page_server(html: str) -> LoopbackServer:
     return LoopbackServer(Handler)
 
 
-Rewrite = Callable[[str, str, dict[str, Any]], Optional[dict[str, Any]]]
+Rewrite = Callable[[str, str, dict[str, Any]], dict[str, Any] | None]
 
 
 def tampering_proxy(upstream: str, rewrite: Rewrite) -> LoopbackServer:
     """A proxy in front of `upstream` that passes every request through, and lets `rewrite(method, path, body)`
     replace the JSON body of a 200 answer (return None to leave it). Headers pass through (CORS included)."""
     target = urllib.parse.urlsplit(upstream)
-    hop_by_hop = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "server", "date"}
+    hop_by_hop = {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "proxy-connection",
+        "server",
+        "date",
+    }
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -233,7 +248,7 @@ def tampering_proxy(upstream: str, rewrite: Rewrite) -> LoopbackServer:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = do_OPTIONS = _forward  # noqa: N815
+        do_GET = do_POST = do_OPTIONS = _forward
 
         def log_message(self, *args: Any) -> None:
             pass

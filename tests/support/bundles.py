@@ -1,8 +1,9 @@
 """Builds request bodies the way a wallet would: eth_account signs EIP-712 typed data or personal_sign text."""
+
 import base64
 import os
 import time
-from typing import Any, Optional
+from typing import Any
 
 from eth_account.messages import encode_defunct, encode_typed_data
 
@@ -43,11 +44,11 @@ def registration_body(
     domain: Domain,
     version: int = 1,
     signature_type: str = "eip712",
-    signer: Optional[Any] = None,
-    issued_at: Optional[int] = None,
-    expires_at: Optional[int] = None,
+    signer: Any | None = None,
+    issued_at: int | None = None,
+    expires_at: int | None = None,
     key_type: str = "x25519",
-    public_key: Optional[str] = None,
+    public_key: str | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "address": account.address,
@@ -66,7 +67,9 @@ def registration_body(
     return body
 
 
-def revocation_body(account: Any, domain: Domain, revoked_version: int, public_key: str, signature_type: str = "eip712") -> dict[str, Any]:
+def revocation_body(
+    account: Any, domain: Domain, revoked_version: int, public_key: str, signature_type: str = "eip712"
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "address": account.address,
         "revokedVersion": revoked_version,

@@ -1,4 +1,5 @@
 """Reading CloudFormation templates and IAM policies in tests: YAML short-form tags, a tiny policy evaluator."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -52,8 +53,12 @@ def function_setting(stage: str, function: str, name: str) -> Any:
     """A per-function Chalice setting, looked up in Chalice's order (stage function, stage, function, top)."""
     config = chalice_config()
     stage_config = config["stages"][stage]
-    for scope in (stage_config.get("lambda_functions", {}).get(function, {}), stage_config,
-                  config.get("lambda_functions", {}).get(function, {}), config):
+    for scope in (
+        stage_config.get("lambda_functions", {}).get(function, {}),
+        stage_config,
+        config.get("lambda_functions", {}).get(function, {}),
+        config,
+    ):
         if name in scope:
             return scope[name]
     return None
@@ -82,10 +87,9 @@ def _principal_matches(principal: Any, principal_arn: str) -> bool:
     if principal == "*":
         return True
     account = principal_arn.split(":")[4]
-    for entry in as_list(principal.get("AWS", [])):
-        if entry in ("*", principal_arn, f"arn:aws:iam::{account}:root"):
-            return True
-    return False
+    return any(
+        entry in ("*", principal_arn, f"arn:aws:iam::{account}:root") for entry in as_list(principal.get("AWS", []))
+    )
 
 
 def _conditions_hold(condition: dict[str, Any], principal_arn: str) -> bool:

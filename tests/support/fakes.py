@@ -6,10 +6,12 @@ EVM stand-in: one sender's nonces, a mempool, blocks, reorgs, drops, reverts (No
 ZeroAddress), the owner's balance. The real adapters keep their tests on moto and Anvil; these fakes only make
 thousands of schedules per minute possible.
 """
+
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Optional
+from typing import Any
 
 from chalicelib.model import (
     IN_FLIGHT_STATES,
@@ -55,14 +57,14 @@ class FakeRecords:
         self.items: dict[tuple[str, int], Record] = {}
         self._clock = clock
 
-    def get(self, wallet: str, version: int) -> Optional[Record]:
+    def get(self, wallet: str, version: int) -> Record | None:
         return self.items.get((wallet.lower(), version))
 
     def newest(self, wallet: str, count: int) -> list[Record]:
         mine = sorted((r for (w, _), r in self.items.items() if w == wallet.lower()), key=lambda r: -r.version)
         return mine[:count]
 
-    def latest(self, wallet: str) -> Optional[Record]:
+    def latest(self, wallet: str) -> Record | None:
         found = self.newest(wallet, 1)
         return found[0] if found else None
 
@@ -104,7 +106,9 @@ class FakeRecords:
     def open_since(self, before: int) -> list[Record]:
         from chalicelib.model import OPEN_STATUSES
 
-        return [replace(r, document="") for r in self.items.values() if r.status in OPEN_STATUSES and r.updated_at < before]
+        return [
+            replace(r, document="") for r in self.items.values() if r.status in OPEN_STATUSES and r.updated_at < before
+        ]
 
     def failed(self) -> list[Record]:
         return [replace(r, document="") for r in self.items.values() if r.status == "failed"]
@@ -136,7 +140,7 @@ class TxTable:
     def __init__(self, signer: str, clock: Clock) -> None:
         self.signer = signer.lower()
         self.items: dict[int, TxItem] = {}
-        self.counter: Optional[Counter] = None
+        self.counter: Counter | None = None
         self.clock = clock
         self.control: dict[str, Any] = {}
 
@@ -147,7 +151,7 @@ class FakeTxStore:
         self.signer = table.signer
         self.table = table
 
-    def get(self, nonce: int) -> Optional[TxItem]:
+    def get(self, nonce: int) -> TxItem | None:
         return self._t.items.get(nonce)
 
     def between(self, low: int, high: int) -> list[TxItem]:
@@ -156,7 +160,7 @@ class FakeTxStore:
     def from_nonce(self, low: int) -> list[TxItem]:
         return [self._t.items[n] for n in sorted(self._t.items) if n >= max(low, 0)]
 
-    def newest(self) -> Optional[TxItem]:
+    def newest(self) -> TxItem | None:
         return self._t.items[max(self._t.items)] if self._t.items else None
 
     def _expect(self, nonce: int, ok: Callable[[TxItem], bool]) -> TxItem:
@@ -165,14 +169,40 @@ class FakeTxStore:
             raise StaleItem(f"nonce {nonce} changed underneath")
         return now
 
-    def sign_reserved(self, item: TxItem, *, kind: str, entries: tuple[Job, ...], to: str, data: str, gas: int, raw: str,
-                      attempt: Attempt, owner: Optional[str] = None, reserved_at: Optional[float] = None) -> TxItem:
+    def sign_reserved(
+        self,
+        item: TxItem,
+        *,
+        kind: str,
+        entries: tuple[Job, ...],
+        to: str,
+        data: str,
+        gas: int,
+        raw: str,
+        attempt: Attempt,
+        owner: str | None = None,
+        reserved_at: float | None = None,
+    ) -> TxItem:
         owner = owner if owner is not None else item.owner
         at = round(reserved_at if reserved_at is not None else item.reserved_at, 3)
-        now = self._expect(item.nonce, lambda i: i.state == STATE_RESERVED and i.owner == owner and round(i.reserved_at, 3) == at)
-        signed = replace(now, state=STATE_SIGNED, kind=kind, entries=entries, to=to, data=data, gas=gas, raw=raw, attempts=(attempt,))
+        now = self._expect(
+            item.nonce, lambda i: i.state == STATE_RESERVED and i.owner == owner and round(i.reserved_at, 3) == at
+        )
+        signed = replace(
+            now, state=STATE_SIGNED, kind=kind, entries=entries, to=to, data=data, gas=gas, raw=raw, attempts=(attempt,)
+        )
         self._t.items[item.nonce] = signed
-        return replace(item, state=STATE_SIGNED, kind=kind, entries=entries, to=to, data=data, gas=gas, raw=raw, attempts=(attempt,))
+        return replace(
+            item,
+            state=STATE_SIGNED,
+            kind=kind,
+            entries=entries,
+            to=to,
+            data=data,
+            gas=gas,
+            raw=raw,
+            attempts=(attempt,),
+        )
 
     def add_attempt(self, item: TxItem, raw: str, attempt: Attempt) -> TxItem:
         now = self._expect(item.nonce, lambda i: len(i.attempts) == len(item.attempts) and i.state == STATE_SIGNED)
@@ -180,9 +210,18 @@ class FakeTxStore:
         self._t.items[item.nonce] = replace(now, raw=raw, attempts=attempts)
         return replace(item, raw=raw, attempts=attempts)
 
-    def mark_mined(self, item: TxItem, *, tx_hash: str, block_number: int, block_hash: str, gas_used: int, fee_paid_wei: int) -> TxItem:
+    def mark_mined(
+        self, item: TxItem, *, tx_hash: str, block_number: int, block_hash: str, gas_used: int, fee_paid_wei: int
+    ) -> TxItem:
         now = self._expect(item.nonce, lambda i: i.state in IN_FLIGHT_STATES)
-        fields = dict(state=STATE_MINED, mined_hash=tx_hash, block_number=block_number, block_hash=block_hash, gas_used=gas_used, fee_paid_wei=fee_paid_wei)
+        fields = dict(
+            state=STATE_MINED,
+            mined_hash=tx_hash,
+            block_number=block_number,
+            block_hash=block_hash,
+            gas_used=gas_used,
+            fee_paid_wei=fee_paid_wei,
+        )
         self._t.items[item.nonce] = replace(now, **fields)
         return replace(item, **fields)
 
@@ -191,13 +230,17 @@ class FakeTxStore:
         self._t.items[item.nonce] = replace(now, state=STATE_SIGNED)
         return replace(item, state=STATE_SIGNED, mined_hash=None, block_number=None, block_hash=None)
 
-    def mark_final(self, item: TxItem, state: str, error: Optional[str] = None, receipt: Optional[dict[str, Any]] = None) -> TxItem:
+    def mark_final(
+        self, item: TxItem, state: str, error: str | None = None, receipt: dict[str, Any] | None = None
+    ) -> TxItem:
         now = self._expect(item.nonce, lambda i: i.state == item.state)
         fields: dict[str, Any] = {"state": state}
         if error is not None:
             fields["error"] = error
         if receipt:
-            fields.update(mined_hash=receipt["minedHash"], block_number=receipt["blockNumber"], block_hash=receipt["blockHash"])
+            fields.update(
+                mined_hash=receipt["minedHash"], block_number=receipt["blockNumber"], block_hash=receipt["blockHash"]
+            )
         self._t.items[item.nonce] = replace(now, **fields)
         return replace(item, state=state, error=error)
 
@@ -209,7 +252,7 @@ class FakeNonces:
         self._t = table
         self.signer = table.signer
 
-    def counter(self) -> Optional[Counter]:
+    def counter(self) -> Counter | None:
         return self._t.counter
 
     def initialise(self, chain_pending: int) -> Counter:
@@ -225,8 +268,12 @@ class FakeNonces:
         while any(first + i in self._t.items for i in range(len(batches))):
             first = max(self._t.items) + 1  # items above the counter: skip past them (as _raise_above_items)
         now = self._t.clock()
-        items = [TxItem(self.signer, first + i, STATE_RESERVED, "set", owner=owner, reserved_at=round(now, 3), candidates=batch)
-                 for i, batch in enumerate(batches)]
+        items = [
+            TxItem(
+                self.signer, first + i, STATE_RESERVED, "set", owner=owner, reserved_at=round(now, 3), candidates=batch
+            )
+            for i, batch in enumerate(batches)
+        ]
         for item in items:
             self._t.items[item.nonce] = item
         self._t.counter = replace(counter, next=first + len(batches))
@@ -235,7 +282,13 @@ class FakeNonces:
     def release(self, item: TxItem) -> bool:
         now = self._t.items.get(item.nonce)
         counter = self._t.counter
-        if now is None or now.state != STATE_RESERVED or now.owner != item.owner or counter is None or counter.next != item.nonce + 1:
+        if (
+            now is None
+            or now.state != STATE_RESERVED
+            or now.owner != item.owner
+            or counter is None
+            or counter.next != item.nonce + 1
+        ):
             return False
         del self._t.items[item.nonce]
         self._t.counter = replace(counter, next=item.nonce)
@@ -253,7 +306,7 @@ class FakeNonces:
         holes = tuple(n for n in range(max(chain_pending, counter.floor), top) if n not in items)
         return Reconciliation(counter.next, wanted, holes, changed)
 
-    def reserve_hole(self, nonce: int, owner: str) -> Optional[TxItem]:
+    def reserve_hole(self, nonce: int, owner: str) -> TxItem | None:
         if nonce in self._t.items:
             return None
         item = TxItem(self.signer, nonce, STATE_RESERVED, "set", owner=owner, reserved_at=round(self._t.clock(), 3))
@@ -284,7 +337,12 @@ class FakeControl:
 
     def pause(self, reason: str, by: str, now: int) -> None:
         since = self._t.control.get("since") if self._t.control.get("paused") else None
-        self._t.control = {"paused": True, "reason": reason, "by": by, "since": since if since is not None else int(now)}
+        self._t.control = {
+            "paused": True,
+            "reason": reason,
+            "by": by,
+            "since": since if since is not None else int(now),
+        }
 
     def resume(self, by: str, now: int) -> None:
         self._t.control = {"paused": False, "reason": "", "by": by, "since": None}
@@ -396,7 +454,7 @@ class Included:
     tx: FakeTx
     status: int
     gas_used: int
-    error: Optional[str]
+    error: str | None
 
 
 @dataclass
@@ -416,7 +474,9 @@ class ContractState:
     writes: list[tuple[str, int, str]] = field(default_factory=list)  # (wallet, version, "set"/"revoke") in chain order
 
     def copy(self) -> "ContractState":
-        return ContractState(self.owner, dict(self.keys), dict(self.revoked), dict(self.nonces), dict(self.balances), list(self.writes))
+        return ContractState(
+            self.owner, dict(self.keys), dict(self.revoked), dict(self.nonces), dict(self.balances), list(self.writes)
+        )
 
 
 GAS_PER_KEY = 25_000
@@ -457,7 +517,9 @@ class FakeChain:
         self.forced.append((self.blocks[-1].hash, change))
         change(self._state)
 
-    def _execute(self, state: ContractState, tx: FakeTx) -> tuple[int, Optional[str], list[tuple[str, int, str]], Callable[[ContractState], None]]:
+    def _execute(
+        self, state: ContractState, tx: FakeTx
+    ) -> tuple[int, str | None, list[tuple[str, int, str]], Callable[[ContractState], None]]:
         """(status, error, writes, effect) of `tx` on `state`, without applying it."""
         if tx.to.lower() != self.address.lower():
             return 1, None, [], lambda s: None
@@ -583,14 +645,14 @@ class FakeChain:
     def market(self) -> Market:
         return Market(self.base_fee, self.tip)
 
-    def _where(self, tx_hash: str) -> Optional[tuple[Block, Included]]:
+    def _where(self, tx_hash: str) -> tuple[Block, Included] | None:
         for block in self.blocks[1:]:
             for included in block.txs:
                 if included.tx.tx_hash == tx_hash:
                     return block, included
         return None
 
-    def receipt(self, tx_hash: str) -> Optional[Receipt]:
+    def receipt(self, tx_hash: str) -> Receipt | None:
         found = self._where(tx_hash)
         if found is None:
             return None
@@ -600,7 +662,7 @@ class FakeChain:
     def known(self, tx_hash: str) -> bool:
         return tx_hash in self.mempool or self._where(tx_hash) is not None
 
-    def block_hash(self, number: int) -> Optional[str]:
+    def block_hash(self, number: int) -> str | None:
         return self.blocks[number].hash if 0 <= number < len(self.blocks) else None
 
     def set_keys_data(self, jobs: list[Job]) -> str:

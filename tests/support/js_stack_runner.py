@@ -1,6 +1,7 @@
 """`python -m tests.support.js_stack_runner CMD...`: start the local stack (chalice local API + worker loop + Anvil + moto +
 pinning service), run CMD with DMTP_API_URL, DMTP_RPC_URL, DMTP_CHAIN_ID and DMTP_REGISTRY in its environment, stop
 the stack, exit with CMD's status. A process of its own, so the stack's environment never leaks into pytest's."""
+
 from __future__ import annotations
 
 import os

@@ -4,8 +4,9 @@ registry could: for the tests that show the auditor and `verify` catch it. Nothi
 Log table layout (chalicelib/adapters/translog.py): part/pos keys; "head"/0 {size, frontier}, "leaf"/i {leaf},
 "node/L"/j {hash}, "anchor"/size {root, txHash, blockNumber, recordedAt}.
 """
+
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 
@@ -24,7 +25,7 @@ def fresh_log_table(endpoint: str) -> Any:
     )
 
 
-def leaf_at(log_table: Any, index: int) -> Optional[bytes]:
+def leaf_at(log_table: Any, index: int) -> bytes | None:
     item = log_table.get_item(Key={"part": "leaf", "pos": index}, ConsistentRead=True).get("Item")
     return bytes(item["leaf"].value) if item else None
 
@@ -37,7 +38,7 @@ def delete_leaf(log_table: Any, index: int) -> bytes:
     return leaf
 
 
-def rewrite_leaf(log_table: Any, index: int, leaf: bytes) -> Optional[bytes]:
+def rewrite_leaf(log_table: Any, index: int, leaf: bytes) -> bytes | None:
     """Write leaf `index`'s bytes (also where a leaf was deleted); returns the old ones (None when there were none)."""
     old = leaf_at(log_table, index)
     log_table.put_item(Item={"part": "leaf", "pos": index, "leaf": leaf})
@@ -59,7 +60,8 @@ def rewrite_record(records_table: Any, wallet: str, version: int, **attributes: 
     records_table.update_item(
         Key={"wallet": wallet.lower(), "version": version},
         UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(attributes))),
-        ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
     )
 
 
@@ -67,7 +69,7 @@ def delete_record(records_table: Any, wallet: str, version: int) -> None:
     records_table.delete_item(Key={"wallet": wallet.lower(), "version": version})
 
 
-def rebuild_without(log_table: Any, index: int, records_table: Optional[Any] = None) -> bytes:
+def rebuild_without(log_table: Any, index: int, records_table: Any | None = None) -> bytes:
     """A consistent lie: the log rebuilt from scratch without leaf `index` (later leaves move down one, every node
     and the head recomputed; the anchors stay). With `records_table`, records' logIndex follow their leaves and the
     record of the dropped leaf is deleted, as a registry hiding that record (e.g. a revocation) would do.
@@ -86,7 +88,9 @@ def rebuild_without(log_table: Any, index: int, records_table: Optional[Any] = N
         wallet, version = "0x" + dropped[1:21].hex(), int.from_bytes(dropped[21:29], "big")
         delete_record(records_table, wallet, version)
         for new_index, leaf in enumerate(leaves[index:], start=index):
-            rewrite_record(records_table, "0x" + leaf[1:21].hex(), int.from_bytes(leaf[21:29], "big"), logIndex=new_index)
+            rewrite_record(
+                records_table, "0x" + leaf[1:21].hex(), int.from_bytes(leaf[21:29], "big"), logIndex=new_index
+            )
     return dropped
 
 

@@ -2,15 +2,16 @@
 server (its own tables, queue with dead-letter queue, and KMS owner key), its own Anvil node (automine or
 not, block time), the DMTPKeys contract owned by that KMS key, and records created the way the API creates
 them (RecordStore.create: record and head item in one transaction)."""
+
 import json
 import secrets
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import boto3
-import pytest
 
 from chalicelib.adapters.control import WorkerControl
 from chalicelib.adapters.ethereum import RegistryChain
@@ -45,9 +46,11 @@ class World:
     sqs: Any
     table: Any  # transactions
     records_table: Any
-    log: Optional[TransparencyLog] = None  # the transparency log (make_world(with_log=True)): records append to it
+    log: TransparencyLog | None = None  # the transparency log (make_world(with_log=True)): records append to it
     worker_policy: WorkerPolicy = field(default_factory=WorkerPolicy)
-    monitor_policy: MonitorPolicy = field(default_factory=lambda: MonitorPolicy(confirmations=1, bump_after_s=3600, nonce_lease_s=30))
+    monitor_policy: MonitorPolicy = field(
+        default_factory=lambda: MonitorPolicy(confirmations=1, bump_after_s=3600, nonce_lease_s=30)
+    )
 
     @property
     def owner(self) -> str:
@@ -67,17 +70,32 @@ class World:
 
     def worker(self, **policy: Any) -> ChainWorker:
         return ChainWorker(
-            self.records, self.nonces, self.txs, self.chain, self.signer, self.queue,
-            _replace(self.worker_policy, policy), control=self.control,
+            self.records,
+            self.nonces,
+            self.txs,
+            self.chain,
+            self.signer,
+            self.queue,
+            _replace(self.worker_policy, policy),
+            control=self.control,
         )
 
     def monitor(self, **policy: Any) -> TxMonitor:
-        return TxMonitor(self.records, self.nonces, self.txs, self.chain, self.signer, self.queue, _replace(self.monitor_policy, policy),
-                         control=self.control, log=self.log)
+        return TxMonitor(
+            self.records,
+            self.nonces,
+            self.txs,
+            self.chain,
+            self.signer,
+            self.queue,
+            _replace(self.monitor_policy, policy),
+            control=self.control,
+            log=self.log,
+        )
 
     # ------------------------------------------------------------ records and jobs, as the API makes them
 
-    def new_key(self, wallet: Optional[str] = None, version: int = 1, enqueue: bool = True) -> Job:
+    def new_key(self, wallet: str | None = None, version: int = 1, enqueue: bool = True) -> Job:
         wallet = wallet or _random_wallet()
         document = json.dumps({"wallet": wallet, "version": version, "nonce": secrets.token_hex(8)}, sort_keys=True)
         cid = cid_for_bytes(document.encode())
@@ -92,7 +110,19 @@ class World:
         version = key.version + 1
         now = int(time.time())
         document = json.dumps({"kind": "revocation", "wallet": key.wallet, "revokes": key.version}, sort_keys=True)
-        self.records.create(Record(key.wallet, version, key.cid, document, STATUS_QUEUED, now, now, kind=KIND_REVOCATION, revokes_cid=key.cid))
+        self.records.create(
+            Record(
+                key.wallet,
+                version,
+                key.cid,
+                document,
+                STATUS_QUEUED,
+                now,
+                now,
+                kind=KIND_REVOCATION,
+                revokes_cid=key.cid,
+            )
+        )
         job = Job(key.wallet, version, key.cid, JOB_REVOKE_KEY)
         if enqueue:
             self.queue.enqueue(job)
@@ -109,20 +139,29 @@ class World:
         """Raw SQS messages (visibility 30 s), like Lambda's poller receives them."""
         received: list[dict[str, Any]] = []
         while len(received) < max_messages:
-            answer = self.sqs.receive_message(QueueUrl=self.queue.url, MaxNumberOfMessages=min(10, max_messages - len(received)),
-                                              WaitTimeSeconds=wait_s, AttributeNames=["All"], VisibilityTimeout=30)
+            answer = self.sqs.receive_message(
+                QueueUrl=self.queue.url,
+                MaxNumberOfMessages=min(10, max_messages - len(received)),
+                WaitTimeSeconds=wait_s,
+                AttributeNames=["All"],
+                VisibilityTimeout=30,
+            )
             if not answer.get("Messages"):
                 break
             received += answer["Messages"]
         return received
 
     def messages(self, raw: list[dict[str, Any]]) -> list[QueueMessage]:
-        return [QueueMessage.from_lambda_record(r) for r in lambda_sqs_event(raw, self.outputs["JobsQueueArn"])["Records"]]
+        return [
+            QueueMessage.from_lambda_record(r) for r in lambda_sqs_event(raw, self.outputs["JobsQueueArn"])["Records"]
+        ]
 
     def ack(self, raw: list[dict[str, Any]], failed_ids: list[str]) -> None:
         for message in raw:
             if message["MessageId"] in failed_ids:
-                self.sqs.change_message_visibility(QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
             else:
                 self.sqs.delete_message(QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -136,19 +175,30 @@ class World:
         return failed
 
     def queued(self) -> int:
-        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue.url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
     def dead_letters(self) -> list[dict[str, Any]]:
         url = self.outputs["JobsDeadLetterQueueUrl"]
-        return self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+        return self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+            "Messages", []
+        )
 
-    def loop(self, worker: ChainWorker, monitor: TxMonitor, retry_after_s: int = 0, batch_window_s: float = 0.2) -> WorkerLoop:
+    def loop(
+        self, worker: ChainWorker, monitor: TxMonitor, retry_after_s: int = 0, batch_window_s: float = 0.2
+    ) -> WorkerLoop:
         """The local stack's stand-in for Lambda, driving this world's worker and monitor."""
         from chalicelib.chain.lambdas import monitor_transactions, process_jobs
 
         return WorkerLoop(
-            self.endpoint, self.outputs["JobsQueueName"], retry_after_s=retry_after_s, batch_size=100, batch_window_s=batch_window_s,
+            self.endpoint,
+            self.outputs["JobsQueueName"],
+            retry_after_s=retry_after_s,
+            batch_size=100,
+            batch_window_s=batch_window_s,
             handler=lambda event, context: process_jobs(worker, event["Records"], context),
             monitor=lambda event, context: monitor_transactions(monitor, context, 0, 0),
         )
@@ -164,7 +214,7 @@ class World:
                 return
         raise AssertionError("the world did not settle")
 
-    def key_updates(self, wallet: Optional[str] = None) -> list[tuple[str, bytes, int]]:
+    def key_updates(self, wallet: str | None = None) -> list[tuple[str, bytes, int]]:
         return self.chain.key_updated_events(0, [wallet] if wallet else None)
 
     def digest(self, job: Job) -> bytes:
@@ -179,8 +229,14 @@ class World:
 
 
 def make_world(
-    stack: Any, *, automine: bool = True, block_time: Optional[float] = None, max_receive_count: int = 5,
-    worker_policy: Optional[WorkerPolicy] = None, monitor_policy: Optional[MonitorPolicy] = None, with_log: bool = False,
+    stack: Any,
+    *,
+    automine: bool = True,
+    block_time: float | None = None,
+    max_receive_count: int = 5,
+    worker_policy: WorkerPolicy | None = None,
+    monitor_policy: MonitorPolicy | None = None,
+    with_log: bool = False,
 ) -> World:
     stage = "w" + uuid.uuid4().hex[:10]
     endpoint = stack.aws_endpoint
@@ -231,8 +287,7 @@ def _random_wallet() -> str:
     return Account.create().address
 
 
-@pytest.fixture()
-def worlds(stack: Any) -> Iterator[Callable[..., World]]:
+def worlds_on(stack: Any) -> Iterator[Callable[..., World]]:
     """make(**options) -> a new World; every world made is stopped after the test."""
     made: list[World] = []
 

@@ -1,4 +1,5 @@
 """The unit tier starts no server of any kind: the session's local stack (tests/conftest.py) is refused here."""
+
 import pytest
 
 

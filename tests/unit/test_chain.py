@@ -1,4 +1,5 @@
 """The worker's calldata, encoded with eth_abi directly, equals web3's ABI encoding of the same calls."""
+
 import os
 
 from chalicelib.adapters.ethereum import RegistryChain
@@ -19,11 +20,15 @@ def test_set_keys_calldata_matches_web3s_abi_encoding():
         "setKeys", args=[[j.wallet for j in jobs], [digest_from_cid(j.cid) for j in jobs], [j.version for j in jobs]]
     )
     (one,) = jobs[:1]
-    assert chain.set_keys_data([one]) == chain.contract.encode_abi("setKey", args=[one.wallet, digest_from_cid(one.cid), 1])
+    assert chain.set_keys_data([one]) == chain.contract.encode_abi(
+        "setKey", args=[one.wallet, digest_from_cid(one.cid), 1]
+    )
 
 
 def test_revoke_calldata_matches_web3s_abi_encoding():
     chain = RegistryChain("http://127.0.0.1:9", "0x" + "11" * 20, 31337)
     job = random_job(3, JOB_REVOKE_KEY)
 
-    assert chain.revoke_data(job) == chain.contract.encode_abi("revokeKey", args=[job.wallet, digest_from_cid(job.cid), 3])
+    assert chain.revoke_data(job) == chain.contract.encode_abi(
+        "revokeKey", args=[job.wallet, digest_from_cid(job.cid), 3]
+    )

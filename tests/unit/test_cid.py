@@ -1,4 +1,5 @@
 """CIDs agree with Kubo: `ipfs add --cid-version=1` of a single-chunk file is CIDv1 raw sha2-256 base32."""
+
 import os
 
 import pytest

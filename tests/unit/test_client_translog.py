@@ -5,6 +5,7 @@ random trees of 1 to 2,000 leaves. Neither client imports the server's packages/
 Roots and inclusion paths are pymerkle's own (its path minus its first element, the leaf's hash, is the RFC 9162
 audit path). pymerkle's consistency proofs use another layout than RFC 9162's, so RFC proofs are assembled here
 by the RFC's own SUBPROOF recursion (section 2.1.4.1), every subtree hash taken from pymerkle."""
+
 from __future__ import annotations
 
 import ast
@@ -40,8 +41,8 @@ def rfc_consistency_proof(tree: InmemoryTree, old: int, new: int) -> list[bytes]
             return [] if complete else [tree._get_root(start, end)]
         k = _split(n)
         if m <= k:
-            return subproof(m, start, start + k, complete) + [tree._get_root(start + k, end)]
-        return subproof(m - k, start + k, end, False) + [tree._get_root(start, start + k)]
+            return [*subproof(m, start, start + k, complete), tree._get_root(start + k, end)]
+        return [*subproof(m - k, start + k, end, False), tree._get_root(start, start + k)]
 
     return [] if old in (0, new) else subproof(old, 0, new, True)
 
@@ -82,7 +83,13 @@ def test_a_leaf_is_kind_wallet_version_and_document_hash_in_61_bytes():
     leaf = translog.leaf_bytes(translog.KIND_REVOCATION, "0x" + "Ab" * 20, 258, digest)
     assert leaf == b"\x02" + b"\xab" * 20 + (258).to_bytes(8, "big") + digest and len(leaf) == 61
     assert translog.parse_leaf(leaf) == translog.Leaf(2, "0x" + "ab" * 20, 258, digest)
-    for bad in (dict(kind=3), dict(version=-1), dict(version=1 << 64), dict(document_hash=b"\0" * 31), dict(wallet="0x12")):
+    for bad in (
+        dict(kind=3),
+        dict(version=-1),
+        dict(version=1 << 64),
+        dict(document_hash=b"\0" * 31),
+        dict(wallet="0x12"),
+    ):
         args = {"kind": 1, "wallet": "0x" + "11" * 20, "version": 1, "document_hash": digest, **bad}
         with pytest.raises(ValueError):
             translog.leaf_bytes(**args)
@@ -99,7 +106,9 @@ def test_hashing_uses_the_rfc_9162_prefixes_and_the_empty_root():
 def test_the_incremental_builder_gives_the_reference_root_at_every_size(trees):
     for leaves, tree in trees:
         builder = translog.TreeBuilder()
-        checkpoints = {1, len(leaves), len(leaves) // 3 or 1, (len(leaves) * 2) // 3 or 1} | {s for s in range(1, 70) if s <= len(leaves)}
+        checkpoints = {1, len(leaves), len(leaves) // 3 or 1, (len(leaves) * 2) // 3 or 1} | {
+            s for s in range(1, 70) if s <= len(leaves)
+        }
         for position, leaf in enumerate(leaves, start=1):
             builder.append(translog.leaf_hash(leaf))
             if position in checkpoints:
@@ -123,7 +132,7 @@ def test_reference_inclusion_paths_verify_and_tampered_ones_fail(trees):
                 tampered[position] = hashlib.sha256(tampered[position]).digest()
                 assert not translog.verify_inclusion(hashed, index, size, tampered, root)
                 assert not translog.verify_inclusion(hashed, index, size, path[:-1], root)
-            assert not translog.verify_inclusion(hashed, index, size, path + [root], root)
+            assert not translog.verify_inclusion(hashed, index, size, [*path, root], root)
             assert not translog.verify_inclusion(hashed, size, size, path, root)
 
 
@@ -132,7 +141,7 @@ def test_rfc_consistency_proofs_verify_against_the_reference_roots_and_tampered_
     for leaves, tree in trees:
         size = len(leaves)
         new_root = reference_root(tree, size)
-        for old in {1, size, rng.randint(1, size), size // 2 or 1, 1 << ((size.bit_length() - 1))}:
+        for old in {1, size, rng.randint(1, size), size // 2 or 1, 1 << (size.bit_length() - 1)}:
             proof = rfc_consistency_proof(tree, old, size)
             old_root = reference_root(tree, old)
             assert translog.verify_consistency(old, size, old_root, new_root, proof), (old, size)
@@ -157,18 +166,24 @@ def test_the_js_verifiers_agree_on_vectors_from_the_reference(trees, tmp_path):
         size = len(leaves)
         index = rng.randrange(size)
         old = rng.randint(1, size)
-        vectors.append({
-            "size": size,
-            "leaves": [leaf.hex() for leaf in leaves],
-            "roots": {str(s): reference_root(tree, s).hex() for s in {1, old, size}},
-            "inclusion": {"index": index, "path": [h.hex() for h in reference_path(tree, index, size)]},
-            "consistency": {"old": old, "proof": [h.hex() for h in rfc_consistency_proof(tree, old, size)]},
-        })
+        vectors.append(
+            {
+                "size": size,
+                "leaves": [leaf.hex() for leaf in leaves],
+                "roots": {str(s): reference_root(tree, s).hex() for s in {1, old, size}},
+                "inclusion": {"index": index, "path": [h.hex() for h in reference_path(tree, index, size)]},
+                "consistency": {"old": old, "proof": [h.hex() for h in rfc_consistency_proof(tree, old, size)]},
+            }
+        )
     path = tmp_path / "log-vectors.json"
     path.write_text(json.dumps(vectors))
     done = subprocess.run(
         [NODE, "--test", "--test-reporter=tap", "clients/js/test/log.test.js"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, env={**os.environ, "DMTP_LOG_VECTORS": str(path)},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "DMTP_LOG_VECTORS": str(path)},
     )
     assert done.returncode == 0 and "# fail 0" in done.stdout, done.stdout[-4000:] + done.stderr[-2000:]
     assert "# skipped 0" in done.stdout and "ok 4 - reference vectors" in done.stdout and "# pass 5" in done.stdout
@@ -178,14 +193,26 @@ def test_the_client_reproduces_the_documented_log_vectors():
     vectors = json.loads((REPO_ROOT / "docs" / "protocol-vectors.json").read_text())["transparencyLog"]
     builder = translog.TreeBuilder()
     for entry in vectors["leaves"]:
-        leaf = translog.leaf_bytes(translog.KINDS_BY_NAME[entry["kind"]], entry["wallet"], entry["version"], bytes.fromhex(entry["documentHash"][2:]))
+        leaf = translog.leaf_bytes(
+            translog.KINDS_BY_NAME[entry["kind"]],
+            entry["wallet"],
+            entry["version"],
+            bytes.fromhex(entry["documentHash"][2:]),
+        )
         assert "0x" + leaf.hex() == entry["leaf"] and "0x" + translog.leaf_hash(leaf).hex() == entry["leafHash"]
         builder.append(translog.leaf_hash(leaf))
         assert "0x" + builder.root().hex() == vectors["roots"][str(builder.size)]
     inclusion, consistency = vectors["inclusion"], vectors["consistency"]
     leaf_hash = bytes.fromhex(vectors["leaves"][inclusion["leafIndex"]]["leafHash"][2:])
     path = [bytes.fromhex(h[2:]) for h in inclusion["auditPath"]]
-    assert translog.verify_inclusion(leaf_hash, inclusion["leafIndex"], inclusion["treeSize"], path, bytes.fromhex(inclusion["root"][2:]))
+    assert translog.verify_inclusion(
+        leaf_hash, inclusion["leafIndex"], inclusion["treeSize"], path, bytes.fromhex(inclusion["root"][2:])
+    )
     proof = [bytes.fromhex(h[2:]) for h in consistency["proof"]]
-    assert translog.verify_consistency(consistency["from"], consistency["to"], bytes.fromhex(consistency["fromRoot"][2:]),
-                                       bytes.fromhex(consistency["toRoot"][2:]), proof)
+    assert translog.verify_consistency(
+        consistency["from"],
+        consistency["to"],
+        bytes.fromhex(consistency["fromRoot"][2:]),
+        bytes.fromhex(consistency["toRoot"][2:]),
+        proof,
+    )

@@ -1,7 +1,6 @@
 """The worker's and monitor's decisions, each alone over plain data (claims, packing, receipts, bumping): no ports,
 no fakes, milliseconds. The orchestration around them is specified by test_worker.py, test_monitor.py (real moto and
 Anvil) and test_simulation.py."""
-from typing import Optional
 
 import pytest
 
@@ -40,17 +39,31 @@ def revoke_job(version: int = 2, cid: str = CID) -> Job:
     return Job(WALLET, version, cid, JOB_REVOKE_KEY)
 
 
-def record(version: int, status: str, kind: str = KIND_KEY, cid: str = CID, nonce: Optional[int] = None) -> Record:
+def record(version: int, status: str, kind: str = KIND_KEY, cid: str = CID, nonce: int | None = None) -> Record:
     return Record(WALLET, version, cid, "", status, 0, 0, kind=kind, nonce=nonce)
 
 
-def item(nonce: int, state: str = STATE_SIGNED, entries: tuple[Job, ...] = (), kind: str = KIND_SET, candidates: tuple[Job, ...] = (),
-         block_number: Optional[int] = None) -> TxItem:
-    return TxItem(signer="0x" + "5a" * 20, nonce=nonce, state=state, kind=kind, entries=entries, candidates=candidates, block_number=block_number,
-                  attempts=(Attempt("0x" + "11" * 32, 100, 10, 0.0),) if state != STATE_RESERVED else ())
+def item(
+    nonce: int,
+    state: str = STATE_SIGNED,
+    entries: tuple[Job, ...] = (),
+    kind: str = KIND_SET,
+    candidates: tuple[Job, ...] = (),
+    block_number: int | None = None,
+) -> TxItem:
+    return TxItem(
+        signer="0x" + "5a" * 20,
+        nonce=nonce,
+        state=state,
+        kind=kind,
+        entries=entries,
+        candidates=candidates,
+        block_number=block_number,
+        attempts=(Attempt("0x" + "11" * 32, 100, 10, 0.0),) if state != STATE_RESERVED else (),
+    )
 
 
-def nothing(nonce: int) -> Optional[TxItem]:
+def nothing(nonce: int) -> TxItem | None:
     raise AssertionError(f"read the item at nonce {nonce} though the decision does not need it")
 
 
@@ -58,7 +71,7 @@ def no_versions() -> list[Record]:
     raise AssertionError("read the wallet's versions though the decision does not need them")
 
 
-def no_revoked_key(job: Job) -> Optional[Record]:
+def no_revoked_key(job: Job) -> Record | None:
     raise AssertionError(f"read the key {job.wallet} v{job.version - 1} though the decision does not need it")
 
 
@@ -77,17 +90,30 @@ def test_a_duplicate_whose_record_is_final_is_acknowledged() -> None:
 
 def test_a_job_naming_another_document_than_its_record_goes_back_with_the_mismatch() -> None:
     verdict = claims.delivered(key_job(cid=CID2), {(WALLET, 1): record(1, "queued")}, 1, set(), nothing, no_versions)
-    assert not verdict.outcome.ack and verdict.outcome.retry == claims.RETRY_ERROR and "does not match" in verdict.outcome.reason
+    assert (
+        not verdict.outcome.ack
+        and verdict.outcome.retry == claims.RETRY_ERROR
+        and "does not match" in verdict.outcome.reason
+    )
 
 
 def test_a_duplicate_carried_by_an_unmined_transaction_is_acknowledged_and_its_bytes_sent_again() -> None:
     carrier = item(7, entries=(key_job(),))
-    verdict = claims.delivered(key_job(), {(WALLET, 1): record(1, "submitted", nonce=7)}, 1, set(), {7: carrier}.get, no_versions)
+    verdict = claims.delivered(
+        key_job(), {(WALLET, 1): record(1, "submitted", nonce=7)}, 1, set(), {7: carrier}.get, no_versions
+    )
     assert verdict.outcome == claims.Outcome(True) and verdict.rebroadcast == carrier
 
 
 def test_a_job_claimed_at_a_nonce_filled_with_a_no_op_is_claimed_again_from_there() -> None:
-    verdict = claims.delivered(key_job(), {(WALLET, 1): record(1, "submitted", nonce=7)}, 1, set(), {7: item(7, kind=KIND_NOOP)}.get, no_versions)
+    verdict = claims.delivered(
+        key_job(),
+        {(WALLET, 1): record(1, "submitted", nonce=7)},
+        1,
+        set(),
+        {7: item(7, kind=KIND_NOOP)}.get,
+        no_versions,
+    )
     assert verdict.outcome is None and verdict.reclaim_from == 7
 
 
@@ -116,22 +142,32 @@ def test_a_revocation_waits_while_its_key_is_not_on_its_way() -> None:
 
 def test_a_wallets_first_key_is_claimed_only_while_no_newer_version_exists() -> None:
     change = claims.claim(key_job(1), "0xhash", 5, None)
-    assert change.absent == ("next_version",) and change.only_from == claims.UNCLAIMED and ("nonce", 5) in change.changes
+    assert (
+        change.absent == ("next_version",) and change.only_from == claims.UNCLAIMED and ("nonce", 5) in change.changes
+    )
 
 
 def test_a_duplicate_whose_nonce_another_worker_reserved_for_it_but_has_not_stored_is_delivered_again() -> None:
     # Given its record claimed at nonce 4, which a worker reserved for this job and has not signed yet
     reserved = item(4, state=STATE_RESERVED, candidates=(key_job(),))
     # When the job is delivered to another worker (one SQS message held by two workers)
-    verdict = claims.delivered(key_job(), {(WALLET, 1): record(1, "submitted", nonce=4)}, 1, set(), {4: reserved}.get, no_versions)
+    verdict = claims.delivered(
+        key_job(), {(WALLET, 1): record(1, "submitted", nonce=4)}, 1, set(), {4: reserved}.get, no_versions
+    )
     # Then it is not acknowledged (that would delete the message the reserving worker may count on): it waits
-    assert not verdict.outcome.ack and verdict.outcome.retry == claims.RETRY_WAIT and "nonce 4 is reserved" in verdict.outcome.reason
+    assert (
+        not verdict.outcome.ack
+        and verdict.outcome.retry == claims.RETRY_WAIT
+        and "nonce 4 is reserved" in verdict.outcome.reason
+    )
     assert verdict.outcome.change is None and verdict.reclaim_from is None and verdict.rebroadcast is None
 
 
 def test_a_duplicate_whose_nonce_is_reserved_for_other_jobs_is_claimed_again_from_that_nonce() -> None:
     reserved = item(4, state=STATE_RESERVED, candidates=(key_job(2, CID2),))
-    verdict = claims.delivered(key_job(), {(WALLET, 1): record(1, "submitted", nonce=4)}, 1, set(), {4: reserved}.get, no_versions)
+    verdict = claims.delivered(
+        key_job(), {(WALLET, 1): record(1, "submitted", nonce=4)}, 1, set(), {4: reserved}.get, no_versions
+    )
     assert verdict == claims.Verdict(None, reclaim_from=4)
 
 
@@ -144,11 +180,17 @@ def test_a_lost_claim_on_a_record_held_by_a_reservation_for_it_is_delivered_agai
 
 def test_a_job_delivered_again_while_its_nonce_is_reserved_leaves_that_claim_alone_until_its_last_delivery() -> None:
     # Given the outcome for a job whose record is claimed at reserved nonce 4
-    waiting = claims.Outcome(False, retry=claims.RETRY_WAIT, reason="nonce 4 is reserved for it by a worker that has not stored it yet")
+    waiting = claims.Outcome(
+        False, retry=claims.RETRY_WAIT, reason="nonce 4 is reserved for it by a worker that has not stored it yet"
+    )
     claimed = record(1, "submitted", nonce=4)
     # When it goes back before its last delivery: only the reason is written, and only while nonce 4 still holds it
-    back = claims.give_back(key_job(), waiting, claimed, None, False, 5, lambda: pytest.fail("asked whether it waits in vain"))
-    assert [(c.status, c.expect_nonce, c.changes) for c in back.changes] == [("submitted", 4, (("error", waiting.reason),))] and not back.requeue
+    back = claims.give_back(
+        key_job(), waiting, claimed, None, False, 5, lambda: pytest.fail("asked whether it waits in vain")
+    )
+    assert [(c.status, c.expect_nonce, c.changes) for c in back.changes] == [
+        ("submitted", 4, (("error", waiting.reason),))
+    ] and not back.requeue
     # And on its last delivery it is queued anew as a fresh message (it only waits), with no record write
     last = claims.give_back(key_job(), waiting, claimed, None, True, 5, lambda: False)
     assert last.requeue and last.changes == [] and last.error is None
@@ -162,12 +204,16 @@ def test_a_lost_claim_of_a_first_key_that_now_has_a_second_version_is_taken_over
 
 
 def test_a_key_claimed_below_a_live_newer_key_is_superseded() -> None:
-    outcome = claims.order_verdict(key_job(1), 5, [record(2, "submitted", cid=CID2, nonce=9), record(1, "submitted", nonce=5)], nothing)
+    outcome = claims.order_verdict(
+        key_job(1), 5, [record(2, "submitted", cid=CID2, nonce=9), record(1, "submitted", nonce=5)], nothing
+    )
     assert outcome.ack and outcome.change.status == "superseded"
 
 
 def test_a_key_claimed_below_an_older_version_in_flight_at_a_later_nonce_releases_its_claim() -> None:
-    outcome = claims.order_verdict(key_job(2, CID2), 5, [record(2, "submitted", cid=CID2, nonce=5), record(1, "submitted", nonce=8)], nothing)
+    outcome = claims.order_verdict(
+        key_job(2, CID2), 5, [record(2, "submitted", cid=CID2, nonce=5), record(1, "submitted", nonce=8)], nothing
+    )
     assert not outcome.ack and outcome.change.status == "queued" and outcome.change.expect_nonce == 5
 
 
@@ -190,9 +236,16 @@ def test_a_waiting_job_on_its_last_delivery_is_queued_anew_instead_of_failed() -
 
 def test_a_failing_job_on_its_last_delivery_fails_only_while_unclaimed_and_still_its_own_record() -> None:
     outcome = claims.Outcome(False, retry=claims.RETRY_ERROR, reason="boom")
-    back = claims.give_back(key_job(), outcome, None, None, True, 5, lambda: pytest.fail("asked whether it waits in vain"))
+    back = claims.give_back(
+        key_job(), outcome, None, None, True, 5, lambda: pytest.fail("asked whether it waits in vain")
+    )
     (change,) = back.changes
-    assert change.status == "failed" and change.only_from == claims.UNCLAIMED and ("cid", CID) in change.expect and "boom" in back.error
+    assert (
+        change.status == "failed"
+        and change.only_from == claims.UNCLAIMED
+        and ("cid", CID) in change.expect
+        and "boom" in back.error
+    )
 
 
 # ---------------------------------------------------------------- packing
@@ -201,7 +254,12 @@ def test_a_failing_job_on_its_last_delivery_fails_only_while_unclaimed_and_still
 def test_keys_are_chunked_in_order_at_the_size_the_cap_holds() -> None:
     per_tx = packing.keys_per_tx(gas_cap_per_tx=60_000 + 3 * packing.GAS_PER_BATCHED_KEY, max_keys_per_tx=200)
     chunks = packing.Chunks(list(range(7)), per_tx, 10**6)
-    assert per_tx == 3 and [chunks.next(), chunks.next(), chunks.next(), chunks.next()] == [[0, 1, 2], [3, 4, 5], [6], None]
+    assert per_tx == 3 and [chunks.next(), chunks.next(), chunks.next(), chunks.next()] == [
+        [0, 1, 2],
+        [3, 4, 5],
+        [6],
+        None,
+    ]
 
 
 def test_a_chunk_over_the_cap_is_split_in_halves_tried_before_the_rest() -> None:
@@ -237,7 +295,9 @@ def test_the_owner_pays_only_what_the_balance_and_the_per_transaction_cap_allow(
 
 
 def receipt(status: int = 1, tx_hash: str = "0xaa") -> Receipt:
-    return Receipt(tx_hash=tx_hash, status=status, block_number=10, block_hash="0xbb", gas_used=50_000, effective_gas_price=2)
+    return Receipt(
+        tx_hash=tx_hash, status=status, block_number=10, block_hash="0xbb", gas_used=50_000, effective_gas_price=2
+    )
 
 
 def test_a_receipt_is_final_once_its_block_has_the_confirmations_counting_itself() -> None:
@@ -247,16 +307,27 @@ def test_a_receipt_is_final_once_its_block_has_the_confirmations_counting_itself
 
 def test_a_successful_receipt_confirms_the_records_at_its_block() -> None:
     verdict = receipts.settlement(receipt(), 3, "0xaa", None, KIND_SET, (key_job(),), no_revoked_key)
-    assert (verdict.state, verdict.status, verdict.requeue) == ("confirmed", "confirmed", None) and verdict.record_changes == {"block_number": 10}
+    assert (verdict.state, verdict.status, verdict.requeue) == (
+        "confirmed",
+        "confirmed",
+        None,
+    ) and verdict.record_changes == {"block_number": 10}
     assert verdict.anchor is None
 
 
 def test_an_older_attempt_mined_is_named_on_the_records() -> None:
-    assert receipts.settlement(receipt(tx_hash="0xold"), 3, "0xnew", None, KIND_SET, (key_job(),), no_revoked_key).record_changes["tx_hash"] == "0xold"
+    assert (
+        receipts.settlement(
+            receipt(tx_hash="0xold"), 3, "0xnew", None, KIND_SET, (key_job(),), no_revoked_key
+        ).record_changes["tx_hash"]
+        == "0xold"
+    )
 
 
 def test_a_revert_fails_the_records_with_its_reason() -> None:
-    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey()", KIND_SET, (key_job(),), no_revoked_key)
+    verdict = receipts.settlement(
+        receipt(status=0), 3, "0xaa", "NotCurrentKey()", KIND_SET, (key_job(),), no_revoked_key
+    )
     assert (verdict.state, verdict.status, verdict.record_changes["error"]) == ("failed", "failed", "NotCurrentKey()")
 
 
@@ -269,28 +340,58 @@ def test_a_revocation_reverted_not_current_key_while_its_key_is_still_on_its_way
     # Given a revocation at nonce 3 whose key (v1) is still claimed, waiting at another nonce (its transaction reverted)
     keys = {1: record(1, "queued")}
     # When its receipt reverted NotCurrentKey
-    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: keys.get(job.version - 1))
+    verdict = receipts.settlement(
+        receipt(status=0),
+        3,
+        "0xaa",
+        "NotCurrentKey(0)",
+        KIND_REVOKE,
+        (revoke_job(2),),
+        lambda job: keys.get(job.version - 1),
+    )
     # Then its jobs go back to the queue (no record fails, the worker is not paused), and no anchor is recorded
-    assert "before its key reached the chain" in verdict.requeue and verdict.pause is None and verdict.record_changes == {}
+    assert (
+        "before its key reached the chain" in verdict.requeue and verdict.pause is None and verdict.record_changes == {}
+    )
     assert verdict.state == "failed" and verdict.error == "NotCurrentKey(0)" and verdict.anchor is None
 
 
 def test_a_revocation_reverted_not_current_key_whose_key_landed_only_at_a_later_nonce_is_queued_again() -> None:
     keys = {1: record(1, "confirmed", nonce=5)}
-    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: keys.get(job.version - 1))
+    verdict = receipts.settlement(
+        receipt(status=0),
+        3,
+        "0xaa",
+        "NotCurrentKey(0)",
+        KIND_REVOKE,
+        (revoke_job(2),),
+        lambda job: keys.get(job.version - 1),
+    )
     assert verdict.requeue is not None and verdict.pause is None
 
 
 def test_a_revocation_reverted_not_current_key_whose_key_was_confirmed_before_it_fails_with_the_reason() -> None:
     # The chain holds another key than the one it revokes: the revocation is at fault
     keys = {1: record(1, "confirmed", nonce=2)}
-    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: keys.get(job.version - 1))
-    assert verdict.requeue is None and verdict.status == "failed" and verdict.record_changes["error"] == "NotCurrentKey(0)"
+    verdict = receipts.settlement(
+        receipt(status=0),
+        3,
+        "0xaa",
+        "NotCurrentKey(0)",
+        KIND_REVOKE,
+        (revoke_job(2),),
+        lambda job: keys.get(job.version - 1),
+    )
+    assert (
+        verdict.requeue is None and verdict.status == "failed" and verdict.record_changes["error"] == "NotCurrentKey(0)"
+    )
 
 
 def test_a_revocation_whose_key_record_is_missing_or_not_a_key_fails_with_the_reason() -> None:
     for found in (None, record(1, "queued", kind=KIND_REVOCATION)):
-        verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: found)
+        verdict = receipts.settlement(
+            receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: found
+        )
         assert verdict.requeue is None and verdict.status == "failed"
 
 
@@ -299,7 +400,7 @@ def test_whether_a_revoked_key_is_still_coming_reads_no_further_than_the_first_k
     jobs = (revoke_job(2), Job(other, 2, CID, JOB_REVOKE_KEY))
     read: list[str] = []
 
-    def revoked_key(job: Job) -> Optional[Record]:
+    def revoked_key(job: Job) -> Record | None:
         read.append(job.wallet)
         return record(1, "failed")
 
@@ -308,14 +409,35 @@ def test_whether_a_revoked_key_is_still_coming_reads_no_further_than_the_first_k
 
 
 def test_another_revert_than_not_current_key_fails_a_revocation_without_reading_its_key() -> None:
-    verdict = receipts.settlement(receipt(status=0), 3, "0xaa", "InvalidVersion()", KIND_REVOKE, (revoke_job(2),), no_revoked_key)
+    verdict = receipts.settlement(
+        receipt(status=0), 3, "0xaa", "InvalidVersion()", KIND_REVOKE, (revoke_job(2),), no_revoked_key
+    )
     assert verdict.requeue is None and verdict.status == "failed"
 
 
 def test_a_confirmed_receipt_that_anchored_the_log_names_the_head_to_record() -> None:
-    anchored = Receipt(tx_hash="0xaa", status=1, block_number=10, block_hash="0xbb", gas_used=50_000, effective_gas_price=2, log_anchor=(7, b"\x01" * 32))
-    assert receipts.settlement(anchored, 3, "0xaa", None, KIND_SET, (key_job(),), no_revoked_key).anchor == (7, b"\x01" * 32)
-    reverted = Receipt(tx_hash="0xaa", status=0, block_number=10, block_hash="0xbb", gas_used=50_000, effective_gas_price=2, log_anchor=(7, b"\x01" * 32))
+    anchored = Receipt(
+        tx_hash="0xaa",
+        status=1,
+        block_number=10,
+        block_hash="0xbb",
+        gas_used=50_000,
+        effective_gas_price=2,
+        log_anchor=(7, b"\x01" * 32),
+    )
+    assert receipts.settlement(anchored, 3, "0xaa", None, KIND_SET, (key_job(),), no_revoked_key).anchor == (
+        7,
+        b"\x01" * 32,
+    )
+    reverted = Receipt(
+        tx_hash="0xaa",
+        status=0,
+        block_number=10,
+        block_hash="0xbb",
+        gas_used=50_000,
+        effective_gas_price=2,
+        log_anchor=(7, b"\x01" * 32),
+    )
     assert receipts.settlement(reverted, 3, "0xaa", "NotOwner()", KIND_SET, (key_job(),), no_revoked_key).anchor is None
 
 
@@ -362,11 +484,16 @@ def test_a_stuck_transaction_whose_bump_would_pass_the_cost_cap_with_its_l1_fee_
     # When it is bumped, the +10% (110) does not fit: it waits, and the fee cap alarm fires
     assert cap == 104 and bumping.bump(Fees(100, 10), Market(base_fee=1, tip=1), cap) == bumping.Bump(None, True)
     # And with room for 200 per gas it is replaced at +10%, well within it
-    assert bumping.bump(Fees(100, 10), Market(base_fee=1, tip=1), bumping.max_fee_cap(10**9, 50 * 200 + 1_000, 50, 1_000)) == bumping.Bump(Fees(110, 11), False)
+    assert bumping.bump(
+        Fees(100, 10), Market(base_fee=1, tip=1), bumping.max_fee_cap(10**9, 50 * 200 + 1_000, 50, 1_000)
+    ) == bumping.Bump(Fees(110, 11), False)
 
 
 def test_a_transaction_is_lost_only_once_its_nonce_is_used_confirmations_deep() -> None:
-    assert bumping.lost_check_block(head=20, confirmations=3) == 18 and bumping.lost_check_block(head=1, confirmations=3) == 0
+    assert (
+        bumping.lost_check_block(head=20, confirmations=3) == 18
+        and bumping.lost_check_block(head=1, confirmations=3) == 0
+    )
     assert bumping.lost(5, 6) and not bumping.lost(5, 5)
 
 

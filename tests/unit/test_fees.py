@@ -1,4 +1,5 @@
 """What the owner offers per gas: first offers, 10% replacements, and the cap."""
+
 from chalicelib.chain.decisions.fees import Fees, at_least_ten_percent_more, first_offer, replacement
 from chalicelib.model import Market
 

@@ -1,6 +1,7 @@
 """The transparency log's vectors (docs/protocol-vectors.json "transparencyLog", docs/PROTOCOL.md §15): what the
 registry's code computes, what a spec-literal RFC 9162 implementation written here from the RFC's definitions
 (hashlib only, recursive) computes, and what PROTOCOL.md shows."""
+
 import hashlib
 import json
 from pathlib import Path
@@ -40,8 +41,8 @@ def path(m: int, leaves: list[bytes]) -> list[bytes]:
         return []
     k = k_of(len(leaves))
     if m < k:
-        return path(m, leaves[:k]) + [mth(leaves[k:])]
-    return path(m - k, leaves[k:]) + [mth(leaves[:k])]
+        return [*path(m, leaves[:k]), mth(leaves[k:])]
+    return [*path(m - k, leaves[k:]), mth(leaves[:k])]
 
 
 def subproof(m: int, leaves: list[bytes], complete: bool) -> list[bytes]:
@@ -51,8 +52,8 @@ def subproof(m: int, leaves: list[bytes], complete: bool) -> list[bytes]:
         return [] if complete else [mth(leaves)]
     k = k_of(n)
     if m <= k:
-        return subproof(m, leaves[:k], complete) + [mth(leaves[k:])]
-    return subproof(m - k, leaves[k:], False) + [mth(leaves[:k])]
+        return [*subproof(m, leaves[:k], complete), mth(leaves[k:])]
+    return [*subproof(m - k, leaves[k:], False), mth(leaves[:k])]
 
 
 def raw(hexed: str) -> bytes:
@@ -87,11 +88,25 @@ def test_roots_and_proofs_match_a_spec_literal_rfc_9162_implementation():
 def test_the_proofs_verify_with_the_rfc_verification_algorithms():
     inclusion, consistency = VECTORS["inclusion"], VECTORS["consistency"]
     leaf_hash = raw(VECTORS["leaves"][inclusion["leafIndex"]]["leafHash"])
-    assert merkle.verify_inclusion(leaf_hash, inclusion["leafIndex"], inclusion["treeSize"], [raw(h) for h in inclusion["auditPath"]], raw(inclusion["root"]))
-    assert merkle.verify_consistency(consistency["from"], consistency["to"], raw(consistency["fromRoot"]), raw(consistency["toRoot"]), [raw(h) for h in consistency["proof"]])
+    assert merkle.verify_inclusion(
+        leaf_hash,
+        inclusion["leafIndex"],
+        inclusion["treeSize"],
+        [raw(h) for h in inclusion["auditPath"]],
+        raw(inclusion["root"]),
+    )
+    assert merkle.verify_consistency(
+        consistency["from"],
+        consistency["to"],
+        raw(consistency["fromRoot"]),
+        raw(consistency["toRoot"]),
+        [raw(h) for h in consistency["proof"]],
+    )
     tampered = [raw(h) for h in consistency["proof"]]
     tampered[0] = sha256(tampered[0])
-    assert not merkle.verify_consistency(consistency["from"], consistency["to"], raw(consistency["fromRoot"]), raw(consistency["toRoot"]), tampered)
+    assert not merkle.verify_consistency(
+        consistency["from"], consistency["to"], raw(consistency["fromRoot"]), raw(consistency["toRoot"]), tampered
+    )
 
 
 def test_protocol_md_shows_every_vector():

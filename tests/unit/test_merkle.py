@@ -1,5 +1,6 @@
 """The transparency log's tree hashing and both proof kinds follow RFC 9162, checked against pymerkle (an
 implementation nobody here wrote, in its RFC 9162 'security' mode: leaf prefix 0x00, node prefix 0x01)."""
+
 import hashlib
 import random
 import warnings
@@ -99,7 +100,7 @@ def test_every_tampered_consistency_proof_fails() -> None:
         assert not merkle.verify_consistency(6, 21, old_root, new_root, tampered), position
     assert not merkle.verify_consistency(6, 21, old_root, new_root, proof[:-1])
     # A history rewritten below the old head: the same sizes, another old root.
-    rewritten = merkle.root([merkle.leaf_hash(b"other")] + leaf_hashes[1:6])
+    rewritten = merkle.root([merkle.leaf_hash(b"other"), *leaf_hashes[1:6]])
     assert not merkle.verify_consistency(6, 21, rewritten, new_root, proof)
 
 

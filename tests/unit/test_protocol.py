@@ -1,4 +1,5 @@
 """The pure rules of docs/PROTOCOL.md, one behaviour a test (no network, no AWS, no chain)."""
+
 import base64
 import copy
 import json
@@ -113,7 +114,11 @@ def test_a_high_s_signature_is_rejected():
 def test_v_may_be_27_28_or_0_1():
     digest, raw = _vector_signature()
     as_0_1 = raw[:64] + bytes([raw[64] - 27])
-    assert recover_address(digest, "0x" + raw.hex()) == recover_address(digest, "0x" + as_0_1.hex()) == VECTORS["inputs"]["wallet"]
+    assert (
+        recover_address(digest, "0x" + raw.hex())
+        == recover_address(digest, "0x" + as_0_1.hex())
+        == VECTORS["inputs"]["wallet"]
+    )
 
 
 @pytest.mark.parametrize("v", [2, 26, 29, 35])
@@ -139,7 +144,12 @@ def test_a_secp256k1_key_that_is_not_on_the_curve_is_rejected():
 
 def test_a_secp256k1_key_with_another_prefix_is_rejected():
     compressed = Secp256k1Key().public_key.format(compressed=True)
-    assert field_error(parse_registration, body(keyType="secp256k1", DMTPpubKey="0x04" + compressed[1:].hex())).extra["field"] == "DMTPpubKey"
+    assert (
+        field_error(parse_registration, body(keyType="secp256k1", DMTPpubKey="0x04" + compressed[1:].hex())).extra[
+            "field"
+        ]
+        == "DMTPpubKey"
+    )
 
 
 def test_an_uncompressed_secp256k1_key_on_the_curve_is_accepted_exactly_as_submitted():
@@ -160,7 +170,10 @@ def test_an_uncompressed_secp256k1_key_that_is_not_on_the_curve_is_rejected():
 @pytest.mark.parametrize("prefix", ["02", "03", "06", "07"])
 def test_a_65_byte_secp256k1_key_must_have_the_uncompressed_prefix(prefix):
     point = Secp256k1Key().public_key.format(compressed=False)
-    assert "prefix 04" in field_error(parse_registration, body(keyType="secp256k1", DMTPpubKey="0x" + prefix + point[1:].hex())).detail
+    assert (
+        "prefix 04"
+        in field_error(parse_registration, body(keyType="secp256k1", DMTPpubKey="0x" + prefix + point[1:].hex())).detail
+    )
 
 
 @pytest.mark.parametrize("length", [32, 34, 64, 66])
@@ -183,10 +196,18 @@ def test_an_unknown_key_type_is_rejected():
 
 def test_public_key_and_signature_are_normalised_to_lowercase_and_the_address_to_eip55():
     vector = body()
-    upper = {**vector, "address": vector["address"].lower(), "DMTPpubKey": "0x" + vector["DMTPpubKey"][2:].upper(),
-             "Signature": "0x" + vector["Signature"][2:].upper()}
+    upper = {
+        **vector,
+        "address": vector["address"].lower(),
+        "DMTPpubKey": "0x" + vector["DMTPpubKey"][2:].upper(),
+        "Signature": "0x" + vector["Signature"][2:].upper(),
+    }
     parsed = parse_registration(upper)
-    assert (parsed.wallet, parsed.public_key, parsed.signature) == (vector["address"], vector["DMTPpubKey"], vector["Signature"])
+    assert (parsed.wallet, parsed.public_key, parsed.signature) == (
+        vector["address"],
+        vector["DMTPpubKey"],
+        vector["Signature"],
+    )
 
 
 # ---------------------------------------------------------------- envelopes
@@ -224,7 +245,9 @@ def test_an_envelope_member_of_the_exact_length_is_accepted(form, member, length
     assert parse_envelope(value)[member] == value[member]
 
 
-@pytest.mark.parametrize("version", ["x25519-xsalsa20-poly1305-v2", "aes-256-gcm", "eip191-aes256-gcm-hkdf-sha256", "", None])
+@pytest.mark.parametrize(
+    "version", ["x25519-xsalsa20-poly1305-v2", "aes-256-gcm", "eip191-aes256-gcm-hkdf-sha256", "", None]
+)
 def test_an_unknown_envelope_version_is_rejected(version):
     value = envelope(X25519_XSALSA20_POLY1305)
     value["version"] = version
@@ -246,8 +269,20 @@ def test_aes_envelope_hex_must_be_lowercase_without_0x():
 
 @pytest.mark.parametrize(
     ("member", "value"),
-    [("n", 2**16), ("n", 2**21), ("n", 131073), ("n", 3 * 2**17), ("n", "131072"), ("n", 131072.5), ("n", True),
-     ("r", 1), ("r", 16), ("p", 0), ("p", 5), ("p", None)],
+    [
+        ("n", 2**16),
+        ("n", 2**21),
+        ("n", 131073),
+        ("n", 3 * 2**17),
+        ("n", "131072"),
+        ("n", 131072.5),
+        ("n", True),
+        ("r", 1),
+        ("r", 16),
+        ("p", 0),
+        ("p", 5),
+        ("p", None),
+    ],
 )
 def test_passphrase_envelope_scrypt_costs_outside_the_stated_bounds_are_rejected(member, value):
     bad = envelope(SCRYPT_AES256GCM)
@@ -287,7 +322,13 @@ def test_x25519_envelope_base64_must_be_padded():
 
 @pytest.mark.parametrize("name", ["version", "issuedAt", "expiresAt"])
 def test_uint64_fields_are_bounded_to_2_53_minus_1(name):
-    assert getattr(parse_registration(body(**{name: MAX_SAFE_INTEGER})), {"version": "version", "issuedAt": "issued_at", "expiresAt": "expires_at"}[name]) == 2**53 - 1
+    assert (
+        getattr(
+            parse_registration(body(**{name: MAX_SAFE_INTEGER})),
+            {"version": "version", "issuedAt": "issued_at", "expiresAt": "expires_at"}[name],
+        )
+        == 2**53 - 1
+    )
     assert field_error(parse_registration, body(**{name: MAX_SAFE_INTEGER + 1})).extra["field"] == name
 
 
@@ -299,7 +340,9 @@ def test_revocation_integers_are_bounded_to_2_53_minus_1(name):
     field_error(parse_revocation, revocation(**changes))
 
 
-@pytest.mark.parametrize(("name", "value"), [("version", True), ("issuedAt", True), ("expiresAt", False), ("expiresAt", True)])
+@pytest.mark.parametrize(
+    ("name", "value"), [("version", True), ("issuedAt", True), ("expiresAt", False), ("expiresAt", True)]
+)
 def test_booleans_are_not_integers(name, value):
     assert field_error(parse_registration, body(**{name: value})).extra["field"] == name
 
@@ -325,7 +368,7 @@ def test_canonical_json_is_sorted_compact_and_independent_of_insertion_order():
 
 
 def test_canonical_json_writes_non_ascii_as_utf8():
-    assert canonical_json({"k": "é"}) == '{"k":"é"}'.encode("utf-8")
+    assert canonical_json({"k": "é"}) == '{"k":"é"}'.encode()
 
 
 def test_canonical_json_of_a_document_round_trips_to_the_same_bytes():
@@ -389,7 +432,9 @@ def test_a_signature_for_another_chain_does_not_verify():
     vector = VECTORS["registrations"]["eip712"]
     other = Domain(DOMAIN.chain_id + 1, DOMAIN.registry)
     digest = signing_digest(REGISTRATION_TYPE, vector["message"], other, "eip712")
-    signed = Account.from_key(WALLET_KEY).sign_message(encode_typed_data(full_message=typed_data(REGISTRATION_TYPE, vector["message"], DOMAIN)))
+    signed = Account.from_key(WALLET_KEY).sign_message(
+        encode_typed_data(full_message=typed_data(REGISTRATION_TYPE, vector["message"], DOMAIN))
+    )
     assert recover_address(digest, "0x" + bytes(signed.signature).hex()) != VECTORS["inputs"]["wallet"]
 
 

@@ -4,6 +4,7 @@ Every output is recomputed here from the vector's inputs, with the protocol code
 eth_account (EIP-712 / EIP-191 hashing and RFC 6979 signing), PyNaCl and `cryptography`; then the Markdown is
 checked to show the same values. The last test has ethers v6 and @metamask/eth-sig-util recompute them too.
 """
+
 import base64
 import copy
 import hashlib
@@ -13,8 +14,9 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from coincurve import PrivateKey as CoincurvePrivateKey
@@ -133,11 +135,18 @@ def test_aes_envelope_is_aes_gcm_under_hkdf_of_the_wallets_unlock_signature_for_
     assert AES["unlockText"] == UNLOCK_TEXT.format(
         wallet=INPUTS["wallet"], chain_id=INPUTS["chainId"], registry=INPUTS["registry"], pre_key=envelope["preKey"]
     )
-    assert wallet_envelope.unlock_text(bytes.fromhex(envelope["preKey"]), INPUTS["chainId"], INPUTS["registry"], INPUTS["wallet"].lower()) == AES["unlockText"]
+    assert (
+        wallet_envelope.unlock_text(
+            bytes.fromhex(envelope["preKey"]), INPUTS["chainId"], INPUTS["registry"], INPUTS["wallet"].lower()
+        )
+        == AES["unlockText"]
+    )
     signature = hex0x(ACCOUNT.sign_message(encode_defunct(text=AES["unlockText"])).signature)
     assert signature == AES["unlockSignature"]
     assert AES["hkdfInfo"] == envelope["version"] == "dmtp-eip191-aes256gcm-hkdf-v1"
-    key = HKDF(hashes.SHA256(), 32, bytes.fromhex(envelope["salt"]), AES["hkdfInfo"].encode()).derive(bytes.fromhex(signature[2:]))
+    key = HKDF(hashes.SHA256(), 32, bytes.fromhex(envelope["salt"]), AES["hkdfInfo"].encode()).derive(
+        bytes.fromhex(signature[2:])
+    )
     assert hex0x(key) == AES["aesKey"]
     sealed = AESGCM(key).encrypt(bytes.fromhex(envelope["nonce"]), INPUTS["dmtpPrivateKey"].encode(), None)
     assert sealed.hex() == envelope["ciphertext"]
@@ -152,12 +161,20 @@ def test_aes_envelope_does_not_open_with_the_unlock_signature_made_for_another_c
         wallet=INPUTS["wallet"], chain_id=other["chainId"], registry=INPUTS["registry"], pre_key=envelope["preKey"]
     )
     assert hex0x(ACCOUNT.sign_message(encode_defunct(text=other["unlockText"])).signature) == other["unlockSignature"]
-    key = HKDF(hashes.SHA256(), 32, bytes.fromhex(envelope["salt"]), AES["hkdfInfo"].encode()).derive(bytes.fromhex(other["unlockSignature"][2:]))
+    key = HKDF(hashes.SHA256(), 32, bytes.fromhex(envelope["salt"]), AES["hkdfInfo"].encode()).derive(
+        bytes.fromhex(other["unlockSignature"][2:])
+    )
     assert hex0x(key) == other["aesKey"] != AES["aesKey"]
     with pytest.raises(InvalidTag):
         AESGCM(key).decrypt(bytes.fromhex(envelope["nonce"]), bytes.fromhex(envelope["ciphertext"]), None)
     with pytest.raises(ValueError, match="decryption failed"):
-        wallet_envelope.decrypt(envelope, INPUTS["walletPrivateKey"], chain_id=other["chainId"], registry=INPUTS["registry"], wallet=INPUTS["wallet"])
+        wallet_envelope.decrypt(
+            envelope,
+            INPUTS["walletPrivateKey"],
+            chain_id=other["chainId"],
+            registry=INPUTS["registry"],
+            wallet=INPUTS["wallet"],
+        )
     assert other["opens"] is False
 
 
@@ -166,13 +183,20 @@ def test_passphrase_envelope_is_aes_gcm_under_scrypt_of_the_nfkc_passphrase():
     assert (envelope["n"], envelope["r"], envelope["p"]) == (2**17, 8, 1)
     password = unicodedata.normalize("NFKC", PASSPHRASE["passphrase"]).encode()
     assert hex0x(password) == PASSPHRASE["passphraseUtf8Hex"] and password.endswith("café 1".encode())
-    key = Scrypt(salt=bytes.fromhex(envelope["salt"]), length=32, n=envelope["n"], r=envelope["r"], p=envelope["p"]).derive(password)
+    key = Scrypt(
+        salt=bytes.fromhex(envelope["salt"]), length=32, n=envelope["n"], r=envelope["r"], p=envelope["p"]
+    ).derive(password)
     assert hex0x(key) == PASSPHRASE["scryptKey"]
     sealed = AESGCM(key).encrypt(bytes.fromhex(envelope["nonce"]), PASSPHRASE["plaintext"].encode(), None)
     assert sealed.hex() == envelope["ciphertext"]
-    assert passphrase_envelope.decrypt(envelope, PASSPHRASE["passphrase"]) == PASSPHRASE["plaintext"] == SECP["privateKey"]
+    assert (
+        passphrase_envelope.decrypt(envelope, PASSPHRASE["passphrase"]) == PASSPHRASE["plaintext"] == SECP["privateKey"]
+    )
     composed = unicodedata.normalize("NFC", PASSPHRASE["passphrase"])  # the same text typed another way opens it too
-    assert composed != PASSPHRASE["passphrase"] and passphrase_envelope.decrypt(envelope, composed) == PASSPHRASE["plaintext"]
+    assert (
+        composed != PASSPHRASE["passphrase"]
+        and passphrase_envelope.decrypt(envelope, composed) == PASSPHRASE["plaintext"]
+    )
 
 
 @pytest.mark.parametrize("vector", [X25519, AES, PASSPHRASE], ids=["x25519", "aes", "passphrase"])
@@ -187,13 +211,18 @@ def test_envelope_passes_the_servers_checks_and_hashes_to_its_encrypted_private_
 
 def test_the_uncompressed_secp256k1_key_is_the_private_keys_point_and_registers_exactly_as_signed():
     public = CoincurvePrivateKey(bytes.fromhex(SECP["privateKey"][2:])).public_key
-    assert SECP["publicKeyUncompressed"] == hex0x(public.format(compressed=False)) and SECP["publicKeyUncompressed"].startswith("0x04")
+    assert SECP["publicKeyUncompressed"] == hex0x(public.format(compressed=False)) and SECP[
+        "publicKeyUncompressed"
+    ].startswith("0x04")
     assert SECP["publicKeyCompressed"] == hex0x(public.format(compressed=True))
     vector = SECP["registration"]
     registration = parse_registration(copy.deepcopy(vector["body"]))
     assert registration.public_key == vector["message"]["publicKey"] == SECP["publicKeyUncompressed"]
     digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), DOMAIN, "eip712")
-    assert hex0x(digest) == vector["digest"] and eth_account_digest("eip712", REGISTRATION_TYPE, vector["message"]) == digest
+    assert (
+        hex0x(digest) == vector["digest"]
+        and eth_account_digest("eip712", REGISTRATION_TYPE, vector["message"]) == digest
+    )
     assert eth_account_sign("eip712", REGISTRATION_TYPE, vector["message"]) == vector["signature"]
     document = pinned_document(registration, DOMAIN)
     assert document.decode() == vector["document"] and cid_for_bytes(document) == vector["cid"]
@@ -203,8 +232,12 @@ def test_the_uncompressed_secp256k1_key_is_the_private_keys_point_and_registers_
 def test_the_erc6492_signature_is_the_abi_encoded_wrapping_and_the_validator_arguments_follow_it():
     inner = bytes.fromhex(ERC6492["innerSignature"][2:])
     calldata = bytes.fromhex(ERC6492["factoryCalldata"][2:])
-    assert calldata == keccak(b"createAccount(address,uint256)")[:4] + encode(["address", "uint256"], [ERC6492["owner"], 0])
-    wrapped = encode(["address", "bytes", "bytes"], [ERC6492["factory"], calldata, inner]) + bytes.fromhex(ERC6492["magicSuffix"][2:])
+    assert calldata == keccak(b"createAccount(address,uint256)")[:4] + encode(
+        ["address", "uint256"], [ERC6492["owner"], 0]
+    )
+    wrapped = encode(["address", "bytes", "bytes"], [ERC6492["factory"], calldata, inner]) + bytes.fromhex(
+        ERC6492["magicSuffix"][2:]
+    )
     assert hex0x(wrapped) == ERC6492["wrappedSignature"] == ERC6492["body"]["Signature"]
     assert ERC6492["magicSuffix"] == "0x" + "6492" * 16
     registration = parse_registration(copy.deepcopy(ERC6492["body"]))
@@ -228,7 +261,11 @@ def test_registration_message_digest_and_signature(signature_type):
     digest = signing_digest(REGISTRATION_TYPE, message, DOMAIN, signature_type)
     assert hex0x(digest) == vector["digest"]
     assert eth_account_digest(signature_type, REGISTRATION_TYPE, message) == digest
-    assert eth_account_sign(signature_type, REGISTRATION_TYPE, message) == vector["signature"] == vector["body"]["Signature"]
+    assert (
+        eth_account_sign(signature_type, REGISTRATION_TYPE, message)
+        == vector["signature"]
+        == vector["body"]["Signature"]
+    )
     assert recover_address(digest, vector["signature"]) == INPUTS["wallet"]
 
 
@@ -239,7 +276,10 @@ def test_registration_typed_data_and_its_intermediate_hashes():
     parts = vector["eip712"]
     assert eip712.encode_type(REGISTRATION_TYPE, REGISTRATION_FIELDS) == parts["encodedType"]
     assert hex0x(eip712.type_hash(REGISTRATION_TYPE, REGISTRATION_FIELDS)) == parts["typeHash"]
-    assert hex0x(eip712.hash_struct("EIP712Domain", eip712.EIP712_DOMAIN_FIELDS, DOMAIN.as_eip712())) == parts["domainSeparator"]
+    assert (
+        hex0x(eip712.hash_struct("EIP712Domain", eip712.EIP712_DOMAIN_FIELDS, DOMAIN.as_eip712()))
+        == parts["domainSeparator"]
+    )
     assert hex0x(eip712.hash_struct(REGISTRATION_TYPE, REGISTRATION_FIELDS, message)) == parts["structHash"]
 
 
@@ -266,7 +306,10 @@ def test_the_servers_verification_path_accepts_the_vector_at_its_issued_at(signa
     registration = parse_registration(copy.deepcopy(vector["body"]))
     check_clock(registration.issued_at, registration.expires_at, INPUTS["issuedAt"], ClockRules())
     digest = signing_digest(REGISTRATION_TYPE, registration_message(registration), DOMAIN, signature_type)
-    assert SignatureVerifier(None, INPUTS["chainId"]).verify(INPUTS["wallet"], digest, registration.signature).method == "ecdsa"
+    assert (
+        SignatureVerifier(None, INPUTS["chainId"]).verify(INPUTS["wallet"], digest, registration.signature).method
+        == "ecdsa"
+    )
 
 
 def test_revocation_vector():
@@ -285,7 +328,9 @@ def test_revocation_vector():
     text = vector["eip191"]
     assert signed_text(REVOCATION_TYPE, message, DOMAIN) == text["text"]
     text_digest = signing_digest(REVOCATION_TYPE, message, DOMAIN, "eip191")
-    assert hex0x(text_digest) == text["digest"] and eth_account_digest("eip191", REVOCATION_TYPE, message) == text_digest
+    assert (
+        hex0x(text_digest) == text["digest"] and eth_account_digest("eip191", REVOCATION_TYPE, message) == text_digest
+    )
     assert eth_account_sign("eip191", REVOCATION_TYPE, message) == text["signature"]
     assert recover_address(text_digest, text["signature"]) == INPUTS["wallet"]
 
@@ -327,7 +372,13 @@ def test_the_markdown_shows_every_vector_value():
 def test_the_markdown_shows_every_typed_data_body_and_envelope_as_json():
     blocks = _json_blocks()
     registrations = VECTORS["registrations"].values()
-    expected = [X25519["envelope"], AES["envelope"], PASSPHRASE["envelope"], VECTORS["revocation"]["typedData"], VECTORS["revocation"]["body"]]
+    expected = [
+        X25519["envelope"],
+        AES["envelope"],
+        PASSPHRASE["envelope"],
+        VECTORS["revocation"]["typedData"],
+        VECTORS["revocation"]["body"],
+    ]
     expected += [SECP["registration"]["typedData"], SECP["registration"]["body"], ERC6492["body"]]
     expected += [vector["body"] for vector in registrations] + [VECTORS["registrations"]["eip712"]["typedData"]]
     assert [value for value in expected if value not in blocks] == []
@@ -345,11 +396,15 @@ NODE = shutil.which("node")
 
 
 @pytest.mark.skipif(
-    NODE is None or not (ROOT / "node_modules" / "ethers").is_dir() or not (ROOT / "node_modules" / "@metamask" / "eth-sig-util").is_dir(),
+    NODE is None
+    or not (ROOT / "node_modules" / "ethers").is_dir()
+    or not (ROOT / "node_modules" / "@metamask" / "eth-sig-util").is_dir(),
     reason="needs node and `npm ci` (ethers, @metamask/eth-sig-util)",
 )
 def test_javascript_libraries_reproduce_the_vectors():
-    done = subprocess.run([NODE, str(DOCS / "verify_protocol_vectors.js")], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = subprocess.run(
+        [NODE, str(DOCS / "verify_protocol_vectors.js")], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     answer = json.loads(done.stdout or "{}")
     assert done.returncode == 0 and answer.get("ok"), answer.get("error") or done.stderr
     assert answer["checked"] >= 74

@@ -14,10 +14,13 @@ A failing example prints its schedule as the steps Hypothesis ran (`state.run_wo
 with a note of what each step did; `--hypothesis-seed=N` replays a seed. Profiles: "ci" (the default: 2,000
 examples in about a minute), "dev" (200), "deep" (20,000): HYPOTHESIS_PROFILE=deep.
 """
+
+import contextlib
 import json
 import logging
 import os
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -52,11 +55,31 @@ from tests.support.fakes import (
     TxTable,
 )
 
-settings.register_profile("ci", max_examples=2000, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-settings.register_profile("demo", max_examples=300, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-settings.register_profile("smoke", max_examples=20, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck))
-settings.register_profile("dev", max_examples=200, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck))
-settings.register_profile("deep", max_examples=20_000, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile(
+    "ci",
+    max_examples=2000,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+settings.register_profile(
+    "demo",
+    max_examples=300,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+settings.register_profile(
+    "smoke", max_examples=20, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+)
+settings.register_profile(
+    "dev", max_examples=200, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+)
+settings.register_profile(
+    "deep", max_examples=20_000, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck)
+)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
 SIGNER = "0x" + "5a" * 20
@@ -71,10 +94,8 @@ SWEEPER_ON = True
 
 def note(text: str) -> None:
     """A line of the schedule a failing example prints (nothing outside Hypothesis: the fixed schedules below)."""
-    try:
+    with contextlib.suppress(Exception):
         hypothesis_note(text)
-    except Exception:
-        pass
 
 
 class Crash(BaseException):
@@ -82,9 +103,21 @@ class Crash(BaseException):
 
 
 # The outside calls that change something: a crash right before or right after one of them is where a window opens.
-WRITES = ("records.set_statuses", "records.set_status", "txs.sign_reserved", "txs.add_attempt", "txs.mark_mined",
-          "txs.mark_unmined", "txs.mark_final", "nonces.reserve", "nonces.release", "nonces.reserve_hole", "queue.enqueue",
-          "chain.send", "control.pause")
+WRITES = (
+    "records.set_statuses",
+    "records.set_status",
+    "txs.sign_reserved",
+    "txs.add_attempt",
+    "txs.mark_mined",
+    "txs.mark_unmined",
+    "txs.mark_final",
+    "nonces.reserve",
+    "nonces.release",
+    "nonces.reserve_hole",
+    "queue.enqueue",
+    "chain.send",
+    "control.pause",
+)
 CrashAt = Optional[Any]  # None, n (before the n-th outside call), (call, k, after): before/after the k-th such call,
 #                          or ("write", k): right after the k-th write of the run, whichever write that is
 
@@ -181,9 +214,9 @@ class Registry(RuleBasedStateMachine):
         self.control = FakeControl(self.table)
         self.faults = Faults()
         self.signer = FakeSigner(SIGNER)
-        self.workers: list[Optional[ChainWorker]] = [None, None]
-        self.monitor: Optional[TxMonitor] = None
-        self.sweeper: Optional[Sweeper] = None
+        self.workers: list[ChainWorker | None] = [None, None]
+        self.monitor: TxMonitor | None = None
+        self.sweeper: Sweeper | None = None
         self.documents = 0
         self.foreign: set[str] = set()  # transactions of the owner key sent outside the registry (by hand)
         if busy != "quiet":
@@ -199,30 +232,62 @@ class Registry(RuleBasedStateMachine):
 
     def _ports(self) -> dict[str, Any]:
         f = self.faults
-        return dict(records=Port(self.records, f, "records"), nonces=Port(FakeNonces(self.table), f, "nonces"),
-                    txs=Port(FakeTxStore(self.table), f, "txs"), chain=Port(self.chain, f, "chain"), queue=Port(self.queue, f, "queue"))
+        return dict(
+            records=Port(self.records, f, "records"),
+            nonces=Port(FakeNonces(self.table), f, "nonces"),
+            txs=Port(FakeTxStore(self.table), f, "txs"),
+            chain=Port(self.chain, f, "chain"),
+            queue=Port(self.queue, f, "queue"),
+        )
 
     def _worker(self, which: int) -> ChainWorker:
         if self.workers[which] is None:
             p = self._ports()
-            self.workers[which] = ChainWorker(p["records"], p["nonces"], p["txs"], p["chain"], self.signer, p["queue"],
-                                              WorkerPolicy(max_receive_count=MAX_RECEIVE_COUNT, max_keys_per_tx=4), worker_id=f"w{which}",
-                                              control=Port(self.control, self.faults, "control"), clock=self.clock)
+            self.workers[which] = ChainWorker(
+                p["records"],
+                p["nonces"],
+                p["txs"],
+                p["chain"],
+                self.signer,
+                p["queue"],
+                WorkerPolicy(max_receive_count=MAX_RECEIVE_COUNT, max_keys_per_tx=4),
+                worker_id=f"w{which}",
+                control=Port(self.control, self.faults, "control"),
+                clock=self.clock,
+            )
         return self.workers[which]
 
     def _monitor(self) -> TxMonitor:
         if self.monitor is None:
             p = self._ports()
-            policy = MonitorPolicy(confirmations=CONFIRMATIONS, bump_after_s=100, nonce_lease_s=200, reconcile_every_s=0)
-            self.monitor = TxMonitor(p["records"], p["nonces"], p["txs"], p["chain"], self.signer, p["queue"], policy,
-                                     monitor_id="monitor", clock=self.clock, control=Port(self.control, self.faults, "control"))
+            policy = MonitorPolicy(
+                confirmations=CONFIRMATIONS, bump_after_s=100, nonce_lease_s=200, reconcile_every_s=0
+            )
+            self.monitor = TxMonitor(
+                p["records"],
+                p["nonces"],
+                p["txs"],
+                p["chain"],
+                self.signer,
+                p["queue"],
+                policy,
+                monitor_id="monitor",
+                clock=self.clock,
+                control=Port(self.control, self.faults, "control"),
+            )
         return self.monitor
 
     def _sweeper(self) -> Sweeper:
         if self.sweeper is None:
             p = self._ports()
-            self.sweeper = Sweeper(p["records"], p["txs"], p["queue"], SweeperPolicy(stale_after_s=900),
-                                   control=Port(self.control, self.faults, "control"), clock=self.clock)
+            self.sweeper = Sweeper(
+                p["records"],
+                p["txs"],
+                p["queue"],
+                SweeperPolicy(stale_after_s=900),
+                control=Port(self.control, self.faults, "control"),
+                clock=self.clock,
+            )
         return self.sweeper
 
     def _run(self, name: str, crash_at: CrashAt, act: Callable[[], Any]) -> bool:
@@ -260,7 +325,10 @@ class Registry(RuleBasedStateMachine):
         version = latest.version + 1 if latest else 1
         document, cid = self._document(wallet)
         now = int(self.clock())
-        self._accept(Record(wallet, version, cid, document, STATUS_PINNED, now, now, kind=KIND_KEY), queue_down and self.documents % 3 == 0)
+        self._accept(
+            Record(wallet, version, cid, document, STATUS_PINNED, now, now, kind=KIND_KEY),
+            queue_down and self.documents % 3 == 0,
+        )
 
     @rule(wallet=st.sampled_from(WALLETS))
     def revoke_key(self, wallet: str) -> None:
@@ -268,8 +336,17 @@ class Registry(RuleBasedStateMachine):
         if latest is None or latest.kind != KIND_KEY:
             return
         now = int(self.clock())
-        record = Record(wallet, latest.version + 1, latest.cid, json.dumps({"revokes": latest.version}), STATUS_PINNED, now, now,
-                        kind=KIND_REVOCATION, revokes_cid=latest.cid)
+        record = Record(
+            wallet,
+            latest.version + 1,
+            latest.cid,
+            json.dumps({"revokes": latest.version}),
+            STATUS_PINNED,
+            now,
+            now,
+            kind=KIND_REVOCATION,
+            revokes_cid=latest.cid,
+        )
         self._accept(record, False)
 
     @precondition(lambda self: self.records.latest(ZERO) is None)
@@ -342,7 +419,11 @@ class Registry(RuleBasedStateMachine):
     def an_outside_transaction_takes_our_nonce(self, data: st.DataObject) -> None:
         """Another sender of the owner key (an operator's manual send, a second deployment) takes the nonce of one
         of our transactions still in the mempool; it is mined deep, ours can never land."""
-        ours = sorted((t.nonce, t.tx_hash) for t in self.chain.mempool.values() if t.sender.lower() == SIGNER.lower() and t.tx_hash not in self.foreign)
+        ours = sorted(
+            (t.nonce, t.tx_hash)
+            for t in self.chain.mempool.values()
+            if t.sender.lower() == SIGNER.lower() and t.tx_hash not in self.foreign
+        )
         if not ours:
             return
         taken = self.chain.mempool[data.draw(st.sampled_from(ours))[1]]
@@ -352,7 +433,9 @@ class Registry(RuleBasedStateMachine):
     def _send_foreign_at(self, nonce: int, max_fee: int, tip: int) -> None:
         from tests.support.fakes import FakeTx
 
-        for tx_hash in [h for h, t in self.chain.mempool.items() if t.sender.lower() == SIGNER.lower() and t.nonce == nonce]:
+        for tx_hash in [
+            h for h, t in self.chain.mempool.items() if t.sender.lower() == SIGNER.lower() and t.nonce == nonce
+        ]:
             self.chain.drop(tx_hash)
         stranger = FakeTx(SIGNER, nonce, SIGNER, "0x", 21_000, max_fee, tip)
         self.foreign.add(stranger.tx_hash)
@@ -386,7 +469,9 @@ class Registry(RuleBasedStateMachine):
         if not hasattr(self, "chain"):
             return
         writes = self.chain.state.writes
-        assert len(writes) == len(set(writes)), f"a registration landed twice: {sorted(w for w in writes if writes.count(w) > 1)}"
+        assert len(writes) == len(set(writes)), (
+            f"a registration landed twice: {sorted(w for w in writes if writes.count(w) > 1)}"
+        )
 
     @invariant()
     def every_landed_transaction_was_stored_first(self) -> None:
@@ -397,7 +482,9 @@ class Registry(RuleBasedStateMachine):
                 if included.tx.tx_hash in self.foreign:
                     continue
                 item = self.table.items.get(included.tx.nonce)
-                assert item is not None and included.tx.tx_hash in item.hashes, f"nonce {included.tx.nonce} landed a transaction the table never stored"
+                assert item is not None and included.tx.tx_hash in item.hashes, (
+                    f"nonce {included.tx.nonce} landed a transaction the table never stored"
+                )
 
     @invariant()
     def a_final_transactions_registrations_have_moved_on(self) -> None:
@@ -410,7 +497,8 @@ class Registry(RuleBasedStateMachine):
             for job in item.entries:
                 record = self.records.get(job.wallet, job.version)
                 assert not (record is not None and record.status == "submitted" and record.nonce == item.nonce), (
-                    f"nonce {item.nonce} is {item.state} but {job.wallet[:6]} v{job.version} is still submitted there: stranded")
+                    f"nonce {item.nonce} is {item.state} but {job.wallet[:6]} v{job.version} is still submitted there: stranded"
+                )
 
     @invariant()
     def a_revocation_is_superseded_only_by_a_confirmed_newer_key(self) -> None:
@@ -418,8 +506,14 @@ class Registry(RuleBasedStateMachine):
             return
         for record in self.records.items.values():
             if record.kind == KIND_REVOCATION and record.status == "superseded":
-                newer = [r for r in self.records.items.values() if r.wallet == record.wallet and r.version > record.version and r.kind == KIND_KEY]
-                assert any(r.status == "confirmed" for r in newer), f"{record.wallet[:6]} v{record.version} (a revocation) superseded by a key not confirmed"
+                newer = [
+                    r
+                    for r in self.records.items.values()
+                    if r.wallet == record.wallet and r.version > record.version and r.kind == KIND_KEY
+                ]
+                assert any(r.status == "confirmed" for r in newer), (
+                    f"{record.wallet[:6]} v{record.version} (a revocation) superseded by a key not confirmed"
+                )
 
     # ------------------------------------------------------------ at quiescence
 
@@ -466,22 +560,36 @@ class Registry(RuleBasedStateMachine):
         return not open_records and not open_items and not self.chain.mempool and not self.queue.messages
 
     def _check_quiet_world(self) -> None:
-        stuck = sorted((r.wallet[:6], r.version, r.status, r.error) for r in self.records.items.values() if r.status not in FINAL_STATUSES)
+        stuck = sorted(
+            (r.wallet[:6], r.version, r.status, r.error)
+            for r in self.records.items.values()
+            if r.status not in FINAL_STATUSES
+        )
         assert not stuck, f"records never settled: {stuck}"
         writes = self.chain.state.writes
         for record in self.records.items.values():
             write = (record.wallet.lower(), record.version, "set" if record.kind == KIND_KEY else "revoke")
             if record.status == "confirmed":
-                assert writes.count(write) == 1, f"{record.wallet[:6]} v{record.version} confirmed but on chain {writes.count(write)} times"
+                assert writes.count(write) == 1, (
+                    f"{record.wallet[:6]} v{record.version} confirmed but on chain {writes.count(write)} times"
+                )
             if record.status == "failed":
                 assert record.error, f"{record.wallet[:6]} v{record.version} failed without a reason"
                 assert record.wallet == ZERO, f"{record.wallet[:6]} v{record.version} failed: {record.error}"
             if record.status == "superseded":
-                newer = [r for r in self.records.items.values() if r.wallet == record.wallet and r.version > record.version and r.kind == KIND_KEY]
-                assert any(r.status == "confirmed" for r in newer), f"{record.wallet[:6]} v{record.version} superseded, but no newer key is confirmed"
+                newer = [
+                    r
+                    for r in self.records.items.values()
+                    if r.wallet == record.wallet and r.version > record.version and r.kind == KIND_KEY
+                ]
+                assert any(r.status == "confirmed" for r in newer), (
+                    f"{record.wallet[:6]} v{record.version} superseded, but no newer key is confirmed"
+                )
         for wallet in WALLETS:
             expected_key, expected_revoked = b"\0" * 32, False
-            for record in sorted((r for r in self.records.items.values() if r.wallet == wallet), key=lambda r: r.version):
+            for record in sorted(
+                (r for r in self.records.items.values() if r.wallet == wallet), key=lambda r: r.version
+            ):
                 if record.status == "failed":
                     continue
                 if record.kind == KIND_KEY:
@@ -490,9 +598,12 @@ class Registry(RuleBasedStateMachine):
                     expected_revoked = True
             assert self.chain.key_of(wallet) == (expected_key, expected_revoked), (
                 f"{wallet[:6]}: on chain {self.chain.key_of(wallet)[0].hex()[:8]} revoked={self.chain.key_of(wallet)[1]}, "
-                f"expected {expected_key.hex()[:8]} revoked={expected_revoked}")
+                f"expected {expected_key.hex()[:8]} revoked={expected_revoked}"
+            )
         mined = self.chain.mined_nonce(SIGNER)
-        assert all(n < mined for n in self.table.items), f"a nonce hole stays open: chain at {mined}, items up to {max(self.table.items)}"
+        assert all(n < mined for n in self.table.items), (
+            f"a nonce hole stays open: chain at {mined}, items up to {max(self.table.items)}"
+        )
 
 
 Registry.TestCase.settings = settings.get_profile(PROFILE)
@@ -525,13 +636,23 @@ def replay(*steps: Callable[["Registry"], Any]) -> "Registry":
 
 
 def test_window_1_the_monitor_dies_right_after_marking_a_transaction_final() -> None:
-    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, None, 10), lambda m: m.mine(3),
-           lambda m: m.run_monitor(("txs.mark_final", 0, True)), lambda m: m.run_monitor(None))
+    replay(
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.run_worker(0, None, 10),
+        lambda m: m.mine(3),
+        lambda m: m.run_monitor(("txs.mark_final", 0, True)),
+        lambda m: m.run_monitor(None),
+    )
 
 
 def test_window_1_the_monitor_dies_right_after_updating_the_records() -> None:
-    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, None, 10), lambda m: m.mine(3),
-           lambda m: m.run_monitor(("records.set_statuses", 0, True)), lambda m: m.run_monitor(None))
+    replay(
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.run_worker(0, None, 10),
+        lambda m: m.mine(3),
+        lambda m: m.run_monitor(("records.set_statuses", 0, True)),
+        lambda m: m.run_monitor(None),
+    )
 
 
 def _lose_the_nonce(m: "Registry") -> None:
@@ -547,23 +668,47 @@ def _lose_the_nonce(m: "Registry") -> None:
 
 
 def test_window_2_the_monitor_dies_right_after_marking_a_transaction_lost() -> None:
-    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, None, 10), _lose_the_nonce,
-           lambda m: m.run_monitor(("txs.mark_final", 0, True)), lambda m: m.run_monitor(None))
+    replay(
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.run_worker(0, None, 10),
+        _lose_the_nonce,
+        lambda m: m.run_monitor(("txs.mark_final", 0, True)),
+        lambda m: m.run_monitor(None),
+    )
 
 
 def test_window_2_the_monitor_dies_while_re_queuing_a_lost_transactions_job() -> None:
-    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, None, 10), _lose_the_nonce,
-           lambda m: m.run_monitor(("queue.enqueue", 0, False)), lambda m: m.run_monitor(None))
+    replay(
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.run_worker(0, None, 10),
+        _lose_the_nonce,
+        lambda m: m.run_monitor(("queue.enqueue", 0, False)),
+        lambda m: m.run_monitor(None),
+    )
 
 
 def test_window_3_a_revocation_waits_for_a_newer_key_in_flight_instead_of_being_superseded_by_it() -> None:
-    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, None, 10), lambda m: m.mine(3), lambda m: m.run_monitor(None),
-           lambda m: m.revoke_key(WALLETS[0]), lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, None, 10))
+    replay(
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.run_worker(0, None, 10),
+        lambda m: m.mine(3),
+        lambda m: m.run_monitor(None),
+        lambda m: m.revoke_key(WALLETS[0]),
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.run_worker(0, None, 10),
+    )
 
 
 def test_window_4_a_not_owner_refusal_pauses_instead_of_failing_the_batch() -> None:
-    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, None, 10), lambda m: m.mine(3), lambda m: m.run_monitor(None),
-           lambda m: m.register_key(WALLETS[1], False), lambda m: m.ownership_moves_away(), lambda m: m.run_worker(0, None, 10))
+    replay(
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.run_worker(0, None, 10),
+        lambda m: m.mine(3),
+        lambda m: m.run_monitor(None),
+        lambda m: m.register_key(WALLETS[1], False),
+        lambda m: m.ownership_moves_away(),
+        lambda m: m.run_worker(0, None, 10),
+    )
 
 
 def test_window_7_a_record_left_pinned_by_a_queue_outage_is_swept_on() -> None:
@@ -578,12 +723,20 @@ def test_window_7_a_record_left_pinned_by_a_queue_outage_is_swept_on() -> None:
 def test_found_by_the_simulation_a_revocation_waits_while_its_key_is_claimed_at_a_nonce_that_never_carries_it() -> None:
     # Found by the ci profile: the worker died right after claiming a key (its nonce stays a bare reservation, later
     # filled with a no-op); the revocation, trusting that claim, went out first and reverted NotCurrentKey.
-    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.run_worker(0, ("records.set_statuses", 0, True), 1),
-           lambda m: m.revoke_key(WALLETS[0]))
+    replay(
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.run_worker(0, ("records.set_statuses", 0, True), 1),
+        lambda m: m.revoke_key(WALLETS[0]),
+    )
 
 
 def test_found_by_the_simulation_a_key_sent_while_ownership_moves_away_is_not_overtaken_by_its_revocation() -> None:
     # Found by a full-suite run (another test's Hypothesis profile changed the examples): the worker took one of
     # the two messages, ownership moved away, a block was mined; at quiescence the revocation failed NotCurrentKey(0).
-    replay(lambda m: m.register_key(WALLETS[0], False), lambda m: m.revoke_key(WALLETS[0]), lambda m: m.run_worker(0, None, 1),
-           lambda m: m.ownership_moves_away(), lambda m: m.mine(1))
+    replay(
+        lambda m: m.register_key(WALLETS[0], False),
+        lambda m: m.revoke_key(WALLETS[0]),
+        lambda m: m.run_worker(0, None, 1),
+        lambda m: m.ownership_moves_away(),
+        lambda m: m.mine(1),
+    )

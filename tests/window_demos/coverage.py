@@ -6,6 +6,7 @@ landed on chain before the quiet phase, and the nonce items marked final (by sta
 quiet phase (where no crash is injected). A window that needs a crash around settling a transaction can only be
 found in the steps.
 """
+
 import argparse
 import collections
 import json
@@ -33,7 +34,9 @@ def count(machine: type, examples: int) -> dict[str, int]:
                 return
             stats["examples"] += 1
             stats["examples with a registration"] += bool(self.records.items)
-            stats["examples with a transaction landed before the quiet phase"] += any(block.txs for block in self.chain.blocks[1:])
+            stats["examples with a transaction landed before the quiet phase"] += any(
+                block.txs for block in self.chain.blocks[1:]
+            )
             phase["quiet"] = True
             try:
                 super().teardown()
@@ -42,8 +45,16 @@ def count(machine: type, examples: int) -> dict[str, int]:
 
     fakes.FakeTxStore.mark_final = mark_final
     try:
-        run_state_machine_as_test(Probe, settings=settings(max_examples=examples, stateful_step_count=25, deadline=None,
-                                                           suppress_health_check=list(HealthCheck), database=None))
+        run_state_machine_as_test(
+            Probe,
+            settings=settings(
+                max_examples=examples,
+                stateful_step_count=25,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                database=None,
+            ),
+        )
     finally:
         fakes.FakeTxStore.mark_final = original
     return dict(sorted(stats.items()))
@@ -53,7 +64,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.window_demos.coverage", description=__doc__)
     parser.add_argument("--examples", type=int, default=300)
     args = parser.parse_args()
-    print(json.dumps({"simulation": count(Registry, args.examples), "targeted": count(TargetedRegistry, args.examples)}, indent=2))
+    print(
+        json.dumps(
+            {"simulation": count(Registry, args.examples), "targeted": count(TargetedRegistry, args.examples)}, indent=2
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ example (report_multiple_bugs=False), so that Hypothesis' statistics count the e
 - window-deep: the deep profile's budget (WINDOW_DEMO_DEEP_EXAMPLES, default 20,000, of 40 steps), from the seed.
 Stopping at the first failure changes nothing before it: the same examples run in the same order.
 """
+
 import os
 
 from hypothesis import HealthCheck, settings
@@ -13,4 +14,9 @@ from hypothesis import HealthCheck, settings
 _COMMON = dict(deadline=None, suppress_health_check=list(HealthCheck), report_multiple_bugs=False, database=None)
 settings.register_profile("window-ci", max_examples=2000, stateful_step_count=25, derandomize=True, **_COMMON)
 settings.register_profile("window-random", max_examples=2000, stateful_step_count=25, **_COMMON)
-settings.register_profile("window-deep", max_examples=int(os.environ.get("WINDOW_DEMO_DEEP_EXAMPLES", "20000")), stateful_step_count=40, **_COMMON)
+settings.register_profile(
+    "window-deep",
+    max_examples=int(os.environ.get("WINDOW_DEMO_DEEP_EXAMPLES", "20000")),
+    stateful_step_count=40,
+    **_COMMON,
+)

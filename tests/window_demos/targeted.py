@@ -13,6 +13,7 @@ same rules, same invariants, same quiet-phase checks):
 Run by `python -m tests.window_demos` as `pytest tests/window_demos/targeted.py` (not collected otherwise: the
 file is not named test_*.py).
 """
+
 import os
 from typing import Any
 

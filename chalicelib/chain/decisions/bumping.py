@@ -18,14 +18,17 @@ Residual race: a worker whose lease ran out may still be storing its signed byte
 nonce; the conditional store (transactions.py: reserved -> signed) lets exactly one of them sign that nonce, and the
 loser's jobs go back to the queue.
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from chalicelib.chain.decisions.fees import Fees, replacement
 from chalicelib.model import Market
 
 
-def bump_due(waited_s: float, bump_after_s: float, at_next_nonce: bool, known: bool, underpriced: Callable[[], bool]) -> bool:
+def bump_due(
+    waited_s: float, bump_after_s: float, at_next_nonce: bool, known: bool, underpriced: Callable[[], bool]
+) -> bool:
     """Whether to replace a transaction that has waited `waited_s` since its last attempt: only after `bump_after_s`,
     and only if it blocks the queue (at the chain's next nonce, unknown to the node, or priced under the base fee).
     `underpriced` (it reads the market) is asked only when the other two do not decide it."""
@@ -37,7 +40,7 @@ class Bump:
     """A replacement's fees (None: the cap leaves no room for +10%, the transaction waits), and whether the cap
     held them down (the FeeCapReached alarm)."""
 
-    fees: Optional[Fees]
+    fees: Fees | None
     cap_reached: bool
 
 
@@ -49,7 +52,7 @@ def bump(previous: Fees, market: Market, max_fee_cap_wei: int) -> Bump:
     return Bump(offer.fees, offer.capped)
 
 
-def max_fee_cap(max_fee_cap_wei: int, max_tx_cost_wei: int, gas: int, l1_fee_wei: Optional[int]) -> int:
+def max_fee_cap(max_fee_cap_wei: int, max_tx_cost_wei: int, gas: int, l1_fee_wei: int | None) -> int:
     """The highest maxFeePerGas a replacement with gas limit `gas` may offer: MAX_FEE_CAP_GWEI, lowered so that
     gas * maxFeePerGas + `l1_fee_wei` stays within `max_tx_cost_wei`. `l1_fee_wei` is the L1 data fee of the
     replacement the fee cap alone allows (None: there is none, and the fee cap stands)."""

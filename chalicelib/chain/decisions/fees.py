@@ -5,8 +5,8 @@ default price bump). Anvil takes a 1-wei bump, so this module enforces the 10% i
 offer; a transaction that would need more waits at the cap (and raises the FeeCapReached alarm) rather than
 stopping the worker: when fees fall it is mined, and everything behind it with it.
 """
+
 from dataclasses import dataclass
-from typing import Optional
 
 from chalicelib.model import Market
 
@@ -38,7 +38,7 @@ def first_offer(market: Market, cap: int) -> Offer:
     return Offer(Fees(max_fee=max_fee, tip=min(tip, max_fee)), capped)
 
 
-def replacement(previous: Fees, market: Market, cap: int) -> Optional[Offer]:
+def replacement(previous: Fees, market: Market, cap: int) -> Offer | None:
     """Fees for a replacement of a tx sent with `previous`, or None when the cap leaves no room for +10%."""
     tip = max(at_least_ten_percent_more(previous.tip), market.tip)
     floor = at_least_ten_percent_more(previous.max_fee)

@@ -16,8 +16,9 @@ at least 10,000 gas) covers a key that was an overwrite when estimated and is fr
 reorg); the contract refusing a key between estimate and mining costs that transaction's gas, and the monitor
 fails its jobs with the revert reason.
 """
+
 from dataclasses import dataclass
-from typing import Generic, Optional, TypeVar
+from typing import Generic, TypeVar
 
 GAS_PER_BATCHED_KEY = 27_000  # measured 25.8k per new key at 100 per setKeys; sizes the first try of a chunk
 SETKEYS_BASE_GAS = 60_000  # the transaction and the call, before its first key
@@ -49,10 +50,10 @@ class Chunks(Generic[T]):
         self._todo = [jobs[i : i + per_tx] for i in range(0, len(jobs), per_tx)]
         self._cap = gas_cap_per_tx
 
-    def next(self) -> Optional[list[T]]:
+    def next(self) -> list[T] | None:
         return self._todo.pop(0) if self._todo else None
 
-    def fits(self, chunk: list[T], estimate: int) -> Optional[int]:
+    def fits(self, chunk: list[T], estimate: int) -> int | None:
         if estimate > self._cap and len(chunk) > 1:
             half = len(chunk) // 2
             self._todo[:0] = [chunk[:half], chunk[half:]]
@@ -79,12 +80,18 @@ class Unpayable:
     reason: str
 
 
-def payable(balance_wei: int, costs_wei: list[int], max_tx_cost_wei: int) -> Optional[Unpayable]:
+def payable(balance_wei: int, costs_wei: list[int], max_tx_cost_wei: int) -> Unpayable | None:
     """None when the owner can pay every transaction (gas * maxFeePerGas plus its L1 data fee) and none costs more
     than the per-transaction cap; else why not (the cap first: funding the owner would not help)."""
     needed = sum(costs_wei)
     if balance_wei >= needed and max(costs_wei) <= max_tx_cost_wei:
         return None
     if max(costs_wei) > max_tx_cost_wei:
-        return Unpayable(True, f"paused: a transaction may cost {max(costs_wei)} wei (gas and L1 data fee), over the cap of {max_tx_cost_wei} wei")
-    return Unpayable(False, f"paused: the owner holds {balance_wei} wei, these transactions may cost up to {needed} wei (gas and L1 data fee)")
+        return Unpayable(
+            True,
+            f"paused: a transaction may cost {max(costs_wei)} wei (gas and L1 data fee), over the cap of {max_tx_cost_wei} wei",
+        )
+    return Unpayable(
+        False,
+        f"paused: the owner holds {balance_wei} wei, these transactions may cost up to {needed} wei (gas and L1 data fee)",
+    )

@@ -19,8 +19,10 @@ Invariants:
 Residual race: a reorg deeper than CONFIRMATIONS after settling is not undone (the records stay confirmed); the
 depth is the operator's choice per chain (config.py).
 """
+
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 from chalicelib.model import (
     KIND_KEY,
@@ -37,7 +39,7 @@ from chalicelib.model import (
     TxItem,
 )
 
-RevokedKey = Callable[[Job], Optional[Record]]  # a revocation job's key record (version - 1): RecordStore.get
+RevokedKey = Callable[[Job], Record | None]  # a revocation job's key record (version - 1): RecordStore.get
 
 
 def deep_enough(head: int, block_number: int, confirmations: int) -> bool:
@@ -59,15 +61,21 @@ class Settlement:
 
     state: str
     status: str
-    error: Optional[str]
+    error: str | None
     record_changes: dict[str, Any] = field(default_factory=dict)
-    requeue: Optional[str] = None
-    pause: Optional[str] = None
-    anchor: Optional[tuple[int, bytes]] = None
+    requeue: str | None = None
+    pause: str | None = None
+    anchor: tuple[int, bytes] | None = None
 
 
 def settlement(
-    receipt: Receipt, nonce: int, latest_hash: str, revert_reason: Optional[str], kind: str, entries: Sequence[Job], revoked_key: RevokedKey,
+    receipt: Receipt,
+    nonce: int,
+    latest_hash: str,
+    revert_reason: str | None,
+    kind: str,
+    entries: Sequence[Job],
+    revoked_key: RevokedKey,
 ) -> Settlement:
     """What a final receipt means for the item at `nonce` (of `kind`, carrying `entries`; newest attempt
     `latest_hash`). `revert_reason` is read only for a reverted receipt (status 0), None for a successful one.
@@ -78,12 +86,27 @@ def settlement(
         state, status, error = STATE_FAILED, STATUS_FAILED, revert_reason
     if error is not None and is_owner_mismatch(error):
         # Signed by a key that is not (or no longer) the owner: the registrations are not at fault.
-        return Settlement(state, status, error, requeue=f"its transaction reverted {error}; queued again, the worker is paused",
-                          pause=f"transaction at nonce {nonce} reverted {error}")
-    if error is not None and kind == KIND_REVOKE and error.startswith("NotCurrentKey") and key_still_coming(nonce, entries, revoked_key):
+        return Settlement(
+            state,
+            status,
+            error,
+            requeue=f"its transaction reverted {error}; queued again, the worker is paused",
+            pause=f"transaction at nonce {nonce} reverted {error}",
+        )
+    if (
+        error is not None
+        and kind == KIND_REVOKE
+        and error.startswith("NotCurrentKey")
+        and key_still_coming(nonce, entries, revoked_key)
+    ):
         # The revocation went out trusting an earlier nonce to carry its key, and that transaction did not
         # land it (it reverted, say NotOwner, and was queued again): the revocation is not at fault either.
-        return Settlement(state, status, error, requeue=f"its transaction reverted {error} before its key reached the chain; queued again")
+        return Settlement(
+            state,
+            status,
+            error,
+            requeue=f"its transaction reverted {error} before its key reached the chain; queued again",
+        )
     changes: dict[str, Any] = {"block_number": receipt.block_number}
     if receipt.tx_hash != latest_hash:  # the records name the newest attempt; an older one was mined
         changes["tx_hash"] = receipt.tx_hash
@@ -113,8 +136,11 @@ def key_still_coming(nonce: int, entries: Sequence[Job], revoked_key: RevokedKey
 def mined_fields(receipt: Receipt) -> dict[str, Any]:
     """What the final item keeps of its receipt."""
     return {
-        "minedHash": receipt.tx_hash, "blockNumber": receipt.block_number, "blockHash": receipt.block_hash,
-        "gasUsed": receipt.gas_used, "feePaidWei": receipt.gas_used * receipt.effective_gas_price,
+        "minedHash": receipt.tx_hash,
+        "blockNumber": receipt.block_number,
+        "blockHash": receipt.block_hash,
+        "gasUsed": receipt.gas_used,
+        "feePaidWei": receipt.gas_used * receipt.effective_gas_price,
     }
 
 

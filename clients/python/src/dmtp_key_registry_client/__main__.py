@@ -22,13 +22,15 @@ Answers go to stdout as JSON; API errors go to stderr as the problem+json body, 
 `{"verified": false, "code", "reason"}` (or, with --allow-pending, a verified key that is not usable) and exits 1
 (0 for --allow-pending's verified-but-pending). `audit` exits 0 only when the log and the chain agree.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from dmtp_key_registry_client.keys import KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
 from dmtp_key_registry_client.pins import Pins, load_pins
@@ -62,30 +64,52 @@ def _api_options(parser: argparse.ArgumentParser) -> None:
 
 def _pin_options(parser: argparse.ArgumentParser, rpc: bool = False) -> None:
     parser.add_argument("--chain-id", type=int, help="the chain id you trust (or `chainId` in the configuration file)")
-    parser.add_argument("--registry", help="the DMTPKeys contract you trust (or `registry` in the configuration file); never the registry's word")
+    parser.add_argument(
+        "--registry",
+        help="the DMTPKeys contract you trust (or `registry` in the configuration file); never the registry's word",
+    )
     if rpc:
         parser.add_argument("--rpc", help="JSON-RPC URL of the chain, yours (or `rpc` in the configuration file)")
 
 
 def _wallet_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--wallet-key", default=os.environ.get(WALLET_KEY_ENV), help=f"wallet private key hex (default: ${WALLET_KEY_ENV})"
+        "--wallet-key",
+        default=os.environ.get(WALLET_KEY_ENV),
+        help=f"wallet private key hex (default: ${WALLET_KEY_ENV})",
     )
-    parser.add_argument("--signature-type", choices=SIGNATURE_TYPES, default="eip712", help="eip712 (default) or eip191 (personal_sign)")
+    parser.add_argument(
+        "--signature-type", choices=SIGNATURE_TYPES, default="eip712", help="eip712 (default) or eip191 (personal_sign)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dmtp_key_registry_client", description="DMTP Key Registry reference client")
+    parser = argparse.ArgumentParser(
+        prog="python -m dmtp_key_registry_client", description="DMTP Key Registry reference client"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     register = commands.add_parser("register", help="register a fresh (or given) DMTP key for a wallet")
     _api_options(register)
     _pin_options(register)
     _wallet_option(register)
-    register.add_argument("--envelope", choices=ENVELOPE_VERSIONS, default=X25519_XSALSA20_POLY1305, help="how the private key is sealed for the wallet")
-    register.add_argument("--key-type", choices=KEY_TYPES, default=KEY_TYPE_X25519, help="DMTP key type (default x25519)")
-    register.add_argument("--uncompressed", action="store_true", help="secp256k1: register the 65-byte uncompressed point (as dmtp-sdk-react makes it)")
-    register.add_argument("--version", type=int, help="key version (default: the wallet's current version + 1, from the API)")
+    register.add_argument(
+        "--envelope",
+        choices=ENVELOPE_VERSIONS,
+        default=X25519_XSALSA20_POLY1305,
+        help="how the private key is sealed for the wallet",
+    )
+    register.add_argument(
+        "--key-type", choices=KEY_TYPES, default=KEY_TYPE_X25519, help="DMTP key type (default x25519)"
+    )
+    register.add_argument(
+        "--uncompressed",
+        action="store_true",
+        help="secp256k1: register the 65-byte uncompressed point (as dmtp-sdk-react makes it)",
+    )
+    register.add_argument(
+        "--version", type=int, help="key version (default: the wallet's current version + 1, from the API)"
+    )
     register.add_argument("--expires-at", type=int, help="unix time after which the signature is void")
     register.add_argument("--dmtp-key", help="register this DMTP private key hex instead of a new one (see keygen)")
     register.add_argument("--wait", action="store_true", help="poll until the record is confirmed or failed")
@@ -110,8 +134,15 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("verify", help="look a wallet up and verify the answer (CID, signature, contract, log)")
     _api_options(check)
     _pin_options(check, rpc=True)
-    check.add_argument("--allow-pending", action="store_true", help="report a signed record that is not on chain yet (never usable) instead of failing")
-    check.add_argument("--log-state", help="a file remembering the last on-chain log head seen: the new one must extend it (consistency)")
+    check.add_argument(
+        "--allow-pending",
+        action="store_true",
+        help="report a signed record that is not on chain yet (never usable) instead of failing",
+    )
+    check.add_argument(
+        "--log-state",
+        help="a file remembering the last on-chain log head seen: the new one must extend it (consistency)",
+    )
     check.add_argument("address")
 
     audit = commands.add_parser("audit", help="audit the registry's transparency log against the chain")
@@ -119,7 +150,9 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--registry", help="the DMTPKeys contract (or `registry` in the configuration file)")
     audit.add_argument("--api", help="base URL of the registry API (or `api` in the configuration file)")
     audit.add_argument("--config", help="the client's configuration file (JSON: chainId, registry, rpc, api)")
-    audit.add_argument("--from-block", type=int, default=0, help="first block to read events from (the contract's deployment block)")
+    audit.add_argument(
+        "--from-block", type=int, default=0, help="first block to read events from (the contract's deployment block)"
+    )
     audit.add_argument("--json", action="store_true", help="print the result as JSON")
     audit.add_argument("--timeout", type=float, default=30, help="HTTP/RPC timeout in seconds (default 30)")
 
@@ -137,15 +170,25 @@ def _pins(args: argparse.Namespace, parser: argparse.ArgumentParser, *needed: st
     """The user's pins (flags over the configuration file); a usage error naming what is missing."""
     try:
         pins = load_pins(
-            getattr(args, "config", None), chain_id=getattr(args, "chain_id", None), registry=getattr(args, "registry", None),
-            rpc_url=getattr(args, "rpc", None), api_url=getattr(args, "api", None),
+            getattr(args, "config", None),
+            chain_id=getattr(args, "chain_id", None),
+            registry=getattr(args, "registry", None),
+            rpc_url=getattr(args, "rpc", None),
+            api_url=getattr(args, "api", None),
         )
     except ValueError as exc:
         parser.error(str(exc))
-    flags = {"chain_id": "--chain-id (chainId)", "registry": "--registry (registry)", "rpc_url": "--rpc (rpc)", "api_url": "--api (api)"}
+    flags = {
+        "chain_id": "--chain-id (chainId)",
+        "registry": "--registry (registry)",
+        "rpc_url": "--rpc (rpc)",
+        "api_url": "--api (api)",
+    }
     missing = [flags[name] for name in needed if getattr(pins, name) is None]
     if missing:
-        parser.error(f"{args.command} needs {', '.join(missing)}: pin them by flag or in the configuration file; they are never taken from the registry")
+        parser.error(
+            f"{args.command} needs {', '.join(missing)}: pin them by flag or in the configuration file; they are never taken from the registry"
+        )
     return pins
 
 
@@ -199,7 +242,12 @@ def _revoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"error: {wallet}'s key version {current['version']} is already revoked", file=sys.stderr)
         return 1
     body = build_revocation(
-        args.wallet_key, domain.chain_id, domain.registry, current["version"], current["DMTPpubKey"], signature_type=args.signature_type
+        args.wallet_key,
+        domain.chain_id,
+        domain.registry,
+        current["version"],
+        current["DMTPpubKey"],
+        signature_type=args.signature_type,
     )
     _print(client.revoke(wallet, body))
     return 0
@@ -212,8 +260,14 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     answer = client.lookup(args.address)
     try:
         verified = verify(
-            answer, pins.rpc_url, wallet=args.address, chain_id=pins.chain_id, registry=pins.registry, log=client,
-            previous_head=previous, require_onchain=not args.allow_pending,
+            answer,
+            pins.rpc_url,
+            wallet=args.address,
+            chain_id=pins.chain_id,
+            registry=pins.registry,
+            log=client,
+            previous_head=previous,
+            require_onchain=not args.allow_pending,
         )
     except VerificationFailed as failure:
         _print({"verified": False, "code": failure.code, "reason": failure.reason})
@@ -242,7 +296,9 @@ def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dmtp_key_registry_client.audit import run_audit
 
     pins = _pins(args, parser, "api_url", "rpc_url", "registry")
-    return run_audit(pins.rpc_url, pins.registry, pins.api_url, from_block=args.from_block, as_json=args.json, timeout=args.timeout)
+    return run_audit(
+        pins.rpc_url, pins.registry, pins.api_url, from_block=args.from_block, as_json=args.json, timeout=args.timeout
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -276,7 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:  # the request we were about to send breaks a protocol rule
         _print(exc.to_problem(), sys.stderr)
         return 1
-    except (ValueError, TimeoutError, OSError) as exc:  # bad key, timeout, connection refused (requests' errors are OSErrors)
+    except (
+        ValueError,
+        TimeoutError,
+        OSError,
+    ) as exc:  # bad key, timeout, connection refused (requests' errors are OSErrors)
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -14,13 +14,16 @@
 Exit status 0 when nothing is wrong, 1 with the first discrepancy (naming wallet, version and leaf index where
 there is one); progress goes to stderr. `--json` prints the whole result as one JSON object on stdout.
 """
+
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from dmtp_key_registry_client import translog
 from dmtp_key_registry_client.registry_client import RegistryClient, RegistryClientError
@@ -58,16 +61,16 @@ class KeyEvent:
 class Discrepancy:
     code: str
     detail: str
-    wallet: Optional[str] = None
-    version: Optional[int] = None
-    leaf_index: Optional[int] = None
+    wallet: str | None = None
+    version: int | None = None
+    leaf_index: int | None = None
 
 
 @dataclass
 class AuditResult:
     ok: bool = True
-    chain_id: Optional[int] = None
-    latest_block: Optional[int] = None
+    chain_id: int | None = None
+    latest_block: int | None = None
     anchors: int = 0
     anchored_size: int = 0
     leaves: int = 0
@@ -85,8 +88,16 @@ class _Stop(Exception):
 
 
 class Auditor:
-    def __init__(self, rpc_url: str, registry: str, api: RegistryClient, *, from_block: int = 0,
-                 progress: Callable[[str], None] | None = None, timeout: float = 30) -> None:
+    def __init__(
+        self,
+        rpc_url: str,
+        registry: str,
+        api: RegistryClient,
+        *,
+        from_block: int = 0,
+        progress: Callable[[str], None] | None = None,
+        timeout: float = 30,
+    ) -> None:
         from dmtp_key_registry_client.rpc import JsonRpc
 
         self.rpc = JsonRpc(rpc_url, timeout_s=timeout)
@@ -98,8 +109,14 @@ class Auditor:
 
     # ------------------------------------------------------------ reporting
 
-    def _fail(self, code: str, detail: str, wallet: Optional[str] = None, version: Optional[int] = None,
-              leaf_index: Optional[int] = None) -> None:
+    def _fail(
+        self,
+        code: str,
+        detail: str,
+        wallet: str | None = None,
+        version: int | None = None,
+        leaf_index: int | None = None,
+    ) -> None:
         self.result.ok = False
         self.result.discrepancies.append(Discrepancy(code, detail, wallet, version, leaf_index))
         if len(self.result.discrepancies) >= MAX_DISCREPANCIES:
@@ -145,8 +162,11 @@ class Auditor:
         # Events first: a leaf that disagrees with the chain is named exactly; a root mismatch only narrows.
         self._check_events(key_events, leaves, anchored, anchors)
         if served_size < anchored:
-            self._fail("log-shrunk", f"the registry's log has {served_size} leaves, but the chain anchored a head of {anchored}",
-                       leaf_index=served_size)
+            self._fail(
+                "log-shrunk",
+                f"the registry's log has {served_size} leaves, but the chain anchored a head of {anchored}",
+                leaf_index=served_size,
+            )
         self._check_roots(anchors, leaves)
         self._check_consistency(anchors)
 
@@ -161,10 +181,17 @@ class Auditor:
         while start <= latest:
             end = min(latest, start + chunk - 1)
             try:
-                found = self.rpc.call("eth_getLogs", [{
-                    "address": self.registry, "fromBlock": hex(start), "toBlock": hex(end),
-                    "topics": [[LOG_ANCHORED, KEY_UPDATED, KEY_REVOKED]],
-                }])
+                found = self.rpc.call(
+                    "eth_getLogs",
+                    [
+                        {
+                            "address": self.registry,
+                            "fromBlock": hex(start),
+                            "toBlock": hex(end),
+                            "topics": [[LOG_ANCHORED, KEY_UPDATED, KEY_REVOKED]],
+                        }
+                    ],
+                )
             except Exception:  # a provider's result limit: smaller chunks
                 if chunk == 1:
                     raise
@@ -183,7 +210,11 @@ class Auditor:
             else:
                 wallet = parse_address("0x" + entry["topics"][1][-40:])
                 kind = "KeyUpdated" if topic == KEY_UPDATED else "KeyRevoked"
-                key_events.append(KeyEvent(kind, wallet, data[:32], int.from_bytes(data[32:64], "big"), block, entry["transactionHash"]))
+                key_events.append(
+                    KeyEvent(
+                        kind, wallet, data[:32], int.from_bytes(data[32:64], "big"), block, entry["transactionHash"]
+                    )
+                )
         return anchors, key_events
 
     def _check_anchor_order(self, anchors: list[Anchor]) -> list[Anchor]:
@@ -191,8 +222,12 @@ class Auditor:
         kept: list[Anchor] = []
         for anchor in anchors:
             if kept and anchor.size <= kept[-1].size:
-                self._fail("anchor-order", f"LogAnchored of size {anchor.size} at block {anchor.block} (tx {anchor.tx_hash}) "
-                           f"does not grow the log past the anchored size {kept[-1].size}", leaf_index=anchor.size)
+                self._fail(
+                    "anchor-order",
+                    f"LogAnchored of size {anchor.size} at block {anchor.block} (tx {anchor.tx_hash}) "
+                    f"does not grow the log past the anchored size {kept[-1].size}",
+                    leaf_index=anchor.size,
+                )
                 continue
             kept.append(anchor)
         return kept
@@ -204,17 +239,22 @@ class Auditor:
         try:
             size, root = decode(["uint64", "bytes32"], raw)
         except Exception:
-            self._fail("contract-unreadable", f"logHead() on {self.registry} did not answer as DMTPKeys ({len(raw)} bytes)")
+            self._fail(
+                "contract-unreadable", f"logHead() on {self.registry} did not answer as DMTPKeys ({len(raw)} bytes)"
+            )
             return
         expected = (anchors[-1].size, anchors[-1].root) if anchors else (0, b"\0" * 32)
         if (size, bytes(root)) != expected:
-            self._fail("head-mismatch", f"logHead() holds size {size} root 0x{bytes(root).hex()}, but the last LogAnchored "
-                       f"event says size {expected[0]} root 0x{expected[1].hex()}")
+            self._fail(
+                "head-mismatch",
+                f"logHead() holds size {size} root 0x{bytes(root).hex()}, but the last LogAnchored "
+                f"event says size {expected[0]} root 0x{expected[1].hex()}",
+            )
 
     # ------------------------------------------------------------ leaves and roots
 
-    def _leaves(self, total: int) -> list[Optional[translog.Leaf]]:
-        leaves: list[Optional[translog.Leaf]] = [None] * total
+    def _leaves(self, total: int) -> list[translog.Leaf | None]:
+        leaves: list[translog.Leaf | None] = [None] * total
         start = 0
         while start < total:
             end = min(total, start + LEAVES_PAGE)
@@ -237,8 +277,12 @@ class Auditor:
             for entry in entries:
                 index = entry.get("index") if isinstance(entry, dict) else None
                 if index != expected:
-                    self._fail("leaf-missing", f"/log/leaves from {start} served index {index} where index {expected} belongs: "
-                               f"leaf {expected} is missing or out of place", leaf_index=expected)
+                    self._fail(
+                        "leaf-missing",
+                        f"/log/leaves from {start} served index {index} where index {expected} belongs: "
+                        f"leaf {expected} is missing or out of place",
+                        leaf_index=expected,
+                    )
                     if not isinstance(index, int) or not expected <= index < total:
                         break
                     expected = index
@@ -248,7 +292,7 @@ class Auditor:
             self.progress(f"audit: leaves {min(start, total)} of {total}")
         return leaves
 
-    def _one_leaf(self, index: int, leaves: list[Optional[translog.Leaf]]) -> None:
+    def _one_leaf(self, index: int, leaves: list[translog.Leaf | None]) -> None:
         try:
             entries = self.api.log_leaves(index, index + 1).get("leaves") or []
         except (RegistryClientError, OSError, ValueError) as exc:
@@ -259,23 +303,31 @@ class Auditor:
             return
         leaves[index] = self._parse_leaf(entries[0], index)
 
-    def _parse_leaf(self, entry: dict[str, Any], index: int) -> Optional[translog.Leaf]:
+    def _parse_leaf(self, entry: dict[str, Any], index: int) -> translog.Leaf | None:
         try:
             raw = bytes.fromhex(str(entry["leaf"])[2:])
             leaf = translog.parse_leaf(raw)
             declared = translog.Leaf(
-                translog.KINDS_BY_NAME[entry["kind"]], str(entry["wallet"]).lower(), int(entry["version"]),
+                translog.KINDS_BY_NAME[entry["kind"]],
+                str(entry["wallet"]).lower(),
+                int(entry["version"]),
                 translog.hex32(entry["documentHash"]) or b"",
             )
         except (KeyError, TypeError, ValueError) as exc:
             self._fail("leaf-malformed", f"leaf {index} is malformed: {exc}", leaf_index=index)
             return None
         if declared != leaf:
-            self._fail("leaf-malformed", f"leaf {index}'s fields ({entry.get('kind')} {entry.get('wallet')} v{entry.get('version')}) "
-                       "are not its leaf bytes", wallet=_eip55(leaf.wallet), version=leaf.version, leaf_index=index)
+            self._fail(
+                "leaf-malformed",
+                f"leaf {index}'s fields ({entry.get('kind')} {entry.get('wallet')} v{entry.get('version')}) "
+                "are not its leaf bytes",
+                wallet=_eip55(leaf.wallet),
+                version=leaf.version,
+                leaf_index=index,
+            )
         return leaf
 
-    def _check_roots(self, anchors: list[Anchor], leaves: list[Optional[translog.Leaf]]) -> None:
+    def _check_roots(self, anchors: list[Anchor], leaves: list[translog.Leaf | None]) -> None:
         builder = translog.TreeBuilder()
         previous_good = 0
         pending = list(anchors)
@@ -284,8 +336,12 @@ class Auditor:
                 break
             if leaf is None:  # already reported; no root at or after it can be rebuilt
                 for anchor in pending:
-                    self._fail("root-mismatch", f"the anchored root of size {anchor.size} (block {anchor.block}) cannot be "
-                               f"rebuilt: leaf {index} is missing", leaf_index=index)
+                    self._fail(
+                        "root-mismatch",
+                        f"the anchored root of size {anchor.size} (block {anchor.block}) cannot be "
+                        f"rebuilt: leaf {index} is missing",
+                        leaf_index=index,
+                    )
                 return
             builder.append(translog.leaf_hash(leaf.to_bytes()))
             while pending and pending[0].size == builder.size:
@@ -296,10 +352,14 @@ class Auditor:
                 previous_good = anchor.size
                 self.progress(f"audit: anchored root of size {anchor.size} (block {anchor.block}) rebuilt")
         for anchor in pending:
-            self._fail("root-mismatch", f"the chain anchored size {anchor.size} at block {anchor.block}, but the registry "
-                       f"serves only {len(leaves)} leaves", leaf_index=len(leaves))
+            self._fail(
+                "root-mismatch",
+                f"the chain anchored size {anchor.size} at block {anchor.block}, but the registry "
+                f"serves only {len(leaves)} leaves",
+                leaf_index=len(leaves),
+            )
 
-    def _root_mismatch(self, anchor: Anchor, good: int, leaves: list[Optional[translog.Leaf]]) -> None:
+    def _root_mismatch(self, anchor: Anchor, good: int, leaves: list[translog.Leaf | None]) -> None:
         """Leaves [good, anchor.size) hold the change. Narrowed to the first leaf whose inclusion proof, as the
         registry gives it, does not hold at its index against the on-chain root; a leaf the registry itself proves
         at another index (moved) is named first, since its neighbours' proofs fail through it."""
@@ -313,9 +373,15 @@ class Auditor:
                 proofs[index] = exc
                 continue
             if proofs[index].get("leafIndex") != index:
-                self._fail("root-mismatch", f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
-                           f"the leaves served; leaf {index} ({leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version}) is proven at "
-                           f"index {proofs[index].get('leafIndex')} instead", _eip55(leaf.wallet), leaf.version, index)
+                self._fail(
+                    "root-mismatch",
+                    f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
+                    f"the leaves served; leaf {index} ({leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version}) is proven at "
+                    f"index {proofs[index].get('leafIndex')} instead",
+                    _eip55(leaf.wallet),
+                    leaf.version,
+                    index,
+                )
                 return
         for index in range(good, min(anchor.size, good + MAX_PROBES)):
             leaf = leaves[index]
@@ -325,47 +391,85 @@ class Auditor:
             proof = proofs[index]
             if isinstance(proof, Exception):
                 exc = proof
-                self._fail("root-mismatch", f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
-                           f"the leaves served; {where} has no inclusion proof: {exc}", wallet, leaf.version, index)
+                self._fail(
+                    "root-mismatch",
+                    f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
+                    f"the leaves served; {where} has no inclusion proof: {exc}",
+                    wallet,
+                    leaf.version,
+                    index,
+                )
                 return
             path = [translog.hex32(h) for h in proof.get("auditPath") or []]
             if proof.get("leafIndex") != index:
-                self._fail("root-mismatch", f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
-                           f"the leaves served; {where} is proven at index {proof.get('leafIndex')} instead", wallet, leaf.version, index)
+                self._fail(
+                    "root-mismatch",
+                    f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
+                    f"the leaves served; {where} is proven at index {proof.get('leafIndex')} instead",
+                    wallet,
+                    leaf.version,
+                    index,
+                )
                 return
-            if None in path or not translog.verify_inclusion(translog.leaf_hash(leaf.to_bytes()), index, anchor.size, path, anchor.root):  # type: ignore[arg-type]
-                self._fail("root-mismatch", f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
-                           f"the leaves served; {where} is not under the on-chain root", wallet, leaf.version, index)
+            if None in path or not translog.verify_inclusion(
+                translog.leaf_hash(leaf.to_bytes()), index, anchor.size, path, anchor.root
+            ):  # type: ignore[arg-type]
+                self._fail(
+                    "root-mismatch",
+                    f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
+                    f"the leaves served; {where} is not under the on-chain root",
+                    wallet,
+                    leaf.version,
+                    index,
+                )
                 return
-        self._fail("root-mismatch", f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of the "
-                   f"leaves served from index {good} on", leaf_index=good)
+        self._fail(
+            "root-mismatch",
+            f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of the "
+            f"leaves served from index {good} on",
+            leaf_index=good,
+        )
 
     def _check_consistency(self, anchors: list[Anchor]) -> None:
-        for older, newer in zip(anchors, anchors[1:]):
+        for older, newer in itertools.pairwise(anchors):
             try:
                 answer = self.api.log_consistency(older.size, newer.size)
                 proof = [translog.hex32(h) for h in answer.get("proof") or []]
             except (RegistryClientError, OSError, ValueError, AttributeError) as exc:
-                self._fail("log-inconsistent", f"no consistency proof from anchored size {older.size} to {newer.size}: {exc}",
-                           leaf_index=older.size)
+                self._fail(
+                    "log-inconsistent",
+                    f"no consistency proof from anchored size {older.size} to {newer.size}: {exc}",
+                    leaf_index=older.size,
+                )
                 continue
             if None in proof or not translog.verify_consistency(older.size, newer.size, older.root, newer.root, proof):  # type: ignore[arg-type]
-                self._fail("log-inconsistent", f"the anchored head of size {newer.size} (block {newer.block}) is not proven to "
-                           f"extend the one of size {older.size} (block {older.block})", leaf_index=older.size)
+                self._fail(
+                    "log-inconsistent",
+                    f"the anchored head of size {newer.size} (block {newer.block}) is not proven to "
+                    f"extend the one of size {older.size} (block {older.block})",
+                    leaf_index=older.size,
+                )
         if len(anchors) > 1:
             self.progress(f"audit: {len(anchors) - 1} consecutive anchored heads proven consistent")
 
     # ------------------------------------------------------------ events against leaves
 
-    def _check_events(self, events: list[KeyEvent], leaves: list[Optional[translog.Leaf]], anchored: int, anchors: list[Anchor]) -> None:
+    def _check_events(
+        self, events: list[KeyEvent], leaves: list[translog.Leaf | None], anchored: int, anchors: list[Anchor]
+    ) -> None:
         by_key: dict[tuple[int, str, int], int] = {}
         for index, leaf in enumerate(leaves):
             if leaf is None:
                 continue
             key = (leaf.kind, leaf.wallet, leaf.version)
             if key in by_key:
-                self._fail("leaf-duplicate", f"{leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version} is at leaves "
-                           f"{by_key[key]} and {index}", _eip55(leaf.wallet), leaf.version, index)
+                self._fail(
+                    "leaf-duplicate",
+                    f"{leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version} is at leaves {by_key[key]} and {index}",
+                    _eip55(leaf.wallet),
+                    leaf.version,
+                    index,
+                )
             by_key.setdefault(key, index)
         gaps = [index for index, leaf in enumerate(leaves) if leaf is None]
         gap_note = f" (the log is missing index {gaps[0]})" if gaps else ""
@@ -383,28 +487,56 @@ class Auditor:
                 what = "key" if kind == translog.KIND_KEY else "revocation"
                 hidden = "; the registry hides a revocation" if kind == translog.KIND_REVOCATION else ""
                 covering = next((a.size for a in anchors if a.block >= event.block), None)
-                bound = f" (its leaf belongs below index {covering}, the first head anchored after it)" if covering else ""
-                self._fail(f"{what}-leaf-missing", f"{where} has no {what} leaf in the log{gap_note}{bound}{hidden}",
-                           event.wallet, event.version, gaps[0] if gaps else None)
+                bound = (
+                    f" (its leaf belongs below index {covering}, the first head anchored after it)" if covering else ""
+                )
+                self._fail(
+                    f"{what}-leaf-missing",
+                    f"{where} has no {what} leaf in the log{gap_note}{bound}{hidden}",
+                    event.wallet,
+                    event.version,
+                    gaps[0] if gaps else None,
+                )
                 continue
             leaf = leaves[index]
             assert leaf is not None
             if kind == translog.KIND_KEY and leaf.document_hash != event.digest:
-                self._fail("leaf-mismatch", f"leaf {index} gives {event.wallet} v{event.version} the document hash "
-                           f"0x{leaf.document_hash.hex()}; {where} says 0x{event.digest.hex()}", event.wallet, event.version, index)
+                self._fail(
+                    "leaf-mismatch",
+                    f"leaf {index} gives {event.wallet} v{event.version} the document hash "
+                    f"0x{leaf.document_hash.hex()}; {where} says 0x{event.digest.hex()}",
+                    event.wallet,
+                    event.version,
+                    index,
+                )
             if kind == translog.KIND_REVOCATION:
-                revoked = [i for (k, w, v), i in by_key.items() if k == translog.KIND_KEY and w == wallet and v < event.version
-                           and leaves[i] is not None and leaves[i].document_hash == event.digest]  # type: ignore[union-attr]
+                revoked = [
+                    i
+                    for (k, w, v), i in by_key.items()
+                    if k == translog.KIND_KEY
+                    and w == wallet
+                    and v < event.version
+                    and leaves[i] is not None
+                    and leaves[i].document_hash == event.digest
+                ]  # type: ignore[union-attr]
                 if not revoked:
-                    self._fail("leaf-mismatch", f"{where} revokes 0x{event.digest.hex()}, which no earlier key leaf of the wallet "
-                               f"holds (revocation leaf {index})", event.wallet, event.version, index)
+                    self._fail(
+                        "leaf-mismatch",
+                        f"{where} revokes 0x{event.digest.hex()}, which no earlier key leaf of the wallet "
+                        f"holds (revocation leaf {index})",
+                        event.wallet,
+                        event.version,
+                        index,
+                    )
         for index, leaf in enumerate(leaves[:anchored]):
             if leaf is None or (leaf.kind, leaf.wallet, leaf.version) in seen:
                 continue
             if newest_onchain.get(leaf.wallet, -1) > leaf.version:
                 continue  # superseded or failed, followed by a later on-chain version: fine
-            self._warn(f"leaf {index}: {leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version} was accepted but has no "
-                       f"{'KeyUpdated' if leaf.kind == translog.KIND_KEY else 'KeyRevoked'} event (not on chain, or not yet)")
+            self._warn(
+                f"leaf {index}: {leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version} was accepted but has no "
+                f"{'KeyUpdated' if leaf.kind == translog.KIND_KEY else 'KeyRevoked'} event (not on chain, or not yet)"
+            )
 
 
 def _eip55(wallet: str) -> str:
@@ -414,8 +546,17 @@ def _eip55(wallet: str) -> str:
         return wallet
 
 
-def run_audit(rpc_url: str, registry: str, api_url: str, *, from_block: int = 0, as_json: bool = False, timeout: float = 30,
-              stdout: Any = None, stderr: Any = None) -> int:
+def run_audit(
+    rpc_url: str,
+    registry: str,
+    api_url: str,
+    *,
+    from_block: int = 0,
+    as_json: bool = False,
+    timeout: float = 30,
+    stdout: Any = None,
+    stderr: Any = None,
+) -> int:
     """The CLI: prints the outcome, returns the exit status (0 clean, 1 a discrepancy)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     started = time.monotonic()
@@ -427,16 +568,26 @@ def run_audit(rpc_url: str, registry: str, api_url: str, *, from_block: int = 0,
             print(message, file=err, flush=True)
             last[0] = now
 
-    auditor = Auditor(rpc_url, registry, RegistryClient(api_url, timeout=timeout), from_block=from_block, progress=progress, timeout=timeout)
+    auditor = Auditor(
+        rpc_url,
+        registry,
+        RegistryClient(api_url, timeout=timeout),
+        from_block=from_block,
+        progress=progress,
+        timeout=timeout,
+    )
     result = auditor.run()
     for warning in result.warnings:
         print(f"WARNING: {warning}", file=err)
     if as_json:
         print(json.dumps(result.to_json(), indent=2), file=out)
     elif result.ok:
-        print(f"OK: {result.anchors} anchored heads (last size {result.anchored_size}), {result.leaves} leaves, "
-              f"{result.key_updated} KeyUpdated and {result.key_revoked} KeyRevoked events agree; "
-              f"{len(result.warnings)} warnings ({time.monotonic() - started:.1f}s)", file=out)
+        print(
+            f"OK: {result.anchors} anchored heads (last size {result.anchored_size}), {result.leaves} leaves, "
+            f"{result.key_updated} KeyUpdated and {result.key_revoked} KeyRevoked events agree; "
+            f"{len(result.warnings)} warnings ({time.monotonic() - started:.1f}s)",
+            file=out,
+        )
     else:
         first = result.discrepancies[0]
         print(f"FAIL {first.code}: {first.detail}", file=out)

@@ -14,6 +14,7 @@ eth-sig-util's `getEncryptionPublicKey`, `encrypt` and `decrypt` do:
 
 Not `encryptSafely`: there is no length-hiding padding and no JSON wrapper around the plaintext.
 """
+
 from __future__ import annotations
 
 import base64
@@ -136,7 +137,9 @@ def seal(
     if version == wallet_envelope.VERSION:
         key = _secret_key_bytes(wallet_private_key)
         return wallet_envelope.encrypt(key, plaintext, **_unlock_domain(chain_id, registry, wallet, key))
-    raise ValueError(f"unknown envelope {version!r}; expected {VERSION!r}, {wallet_envelope.VERSION!r} or {passphrase_envelope.VERSION!r}")
+    raise ValueError(
+        f"unknown envelope {version!r}; expected {VERSION!r}, {wallet_envelope.VERSION!r} or {passphrase_envelope.VERSION!r}"
+    )
 
 
 def open_envelope(

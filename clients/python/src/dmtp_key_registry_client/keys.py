@@ -5,6 +5,7 @@ The private key is 32 bytes for both types; its "0x" + 64 lowercase hex form is 
 `compressed=False` the 65-byte uncompressed point (04 || x || y) that DMTP's SDK (dmtp-sdk-react) makes. The registry
 keeps and pins exactly the form that was signed.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,7 @@ class DmtpKeyPair:
         return f"DmtpKeyPair(key_type={self.key_type!r}, public_key={self.public_key_hex!r})"
 
     @classmethod
-    def generate(cls, key_type: str = KEY_TYPE_X25519, compressed: bool = True) -> "DmtpKeyPair":
+    def generate(cls, key_type: str = KEY_TYPE_X25519, compressed: bool = True) -> DmtpKeyPair:
         _check_key_type(key_type)
         if key_type == KEY_TYPE_SECP256K1:
             from coincurve import PrivateKey as Secp256k1PrivateKey
@@ -59,7 +60,9 @@ class DmtpKeyPair:
         return cls(bytes(X25519PrivateKey.generate()), key_type)
 
     @classmethod
-    def from_private_key_hex(cls, private_key_hex: str, key_type: str = KEY_TYPE_X25519, compressed: bool = True) -> "DmtpKeyPair":
+    def from_private_key_hex(
+        cls, private_key_hex: str, key_type: str = KEY_TYPE_X25519, compressed: bool = True
+    ) -> DmtpKeyPair:
         """From 64 hex digits, with or without 0x (e.g. a DMTP SDK user's existing private key)."""
         if not isinstance(private_key_hex, str) or not _HEX_32.match(private_key_hex):
             raise ValueError("DMTP private key must be 32 bytes as 64 hex digits (0x optional)")

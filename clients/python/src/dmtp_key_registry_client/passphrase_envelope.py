@@ -14,6 +14,7 @@ The envelope is public (pinned to IPFS): its strength is the passphrase's. scryp
 128 MiB and a memory-hard computation (2.9 s measured once in Python on the loaded 2-core test machine), which stops
 guessing of a strong passphrase, not of a weak one.
 """
+
 from __future__ import annotations
 
 import os
@@ -71,7 +72,15 @@ def encrypt(passphrase: str, plaintext: str, *, n: int = DEFAULT_N, p: int = DEF
     salt, nonce = os.urandom(SALT_BYTES), os.urandom(NONCE_BYTES)
     key = derive_key(passphrase, salt, n, DEFAULT_R, p)
     sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), None)
-    return {"version": VERSION, "n": n, "r": DEFAULT_R, "p": p, "salt": salt.hex(), "nonce": nonce.hex(), "ciphertext": sealed.hex()}
+    return {
+        "version": VERSION,
+        "n": n,
+        "r": DEFAULT_R,
+        "p": p,
+        "salt": salt.hex(),
+        "nonce": nonce.hex(),
+        "ciphertext": sealed.hex(),
+    }
 
 
 def decrypt(envelope: dict[str, Any], passphrase: str) -> str:

@@ -6,13 +6,14 @@ The configuration file is JSON: `{"chainId": 8453, "registry": "0x…", "rpc": "
 (every member optional). It is read from `--config PATH`, else `$DMTP_CLIENT_CONFIG`, else
 `$XDG_CONFIG_HOME/dmtp/client.json` (default `~/.config/dmtp/client.json`) when that file exists.
 """
+
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 CONFIG_ENV = "DMTP_CLIENT_CONFIG"
 MEMBERS = {"chainId": "chain_id", "registry": "registry", "rpc": "rpc_url", "api": "api_url"}
@@ -20,14 +21,14 @@ MEMBERS = {"chainId": "chain_id", "registry": "registry", "rpc": "rpc_url", "api
 
 @dataclass(frozen=True)
 class Pins:
-    chain_id: Optional[int] = None
-    registry: Optional[str] = None
-    rpc_url: Optional[str] = None
-    api_url: Optional[str] = None
+    chain_id: int | None = None
+    registry: str | None = None
+    rpc_url: str | None = None
+    api_url: str | None = None
     source: str = "flags"  # where the file part came from, for messages
 
 
-def default_config_path() -> Optional[Path]:
+def default_config_path() -> Path | None:
     explicit = os.environ.get(CONFIG_ENV)
     if explicit:
         return Path(explicit)
@@ -36,7 +37,7 @@ def default_config_path() -> Optional[Path]:
     return candidate if candidate.is_file() else None
 
 
-def load_pins(path: Optional[str | Path] = None, **flags: Any) -> Pins:
+def load_pins(path: str | Path | None = None, **flags: Any) -> Pins:
     """Flags (chain_id, registry, rpc_url, api_url; None: not given) over the configuration file's members.
     ValueError when the file cannot be read or holds something else than the members above."""
     file_path = Path(path) if path else default_config_path()

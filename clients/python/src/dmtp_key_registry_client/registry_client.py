@@ -12,10 +12,12 @@ Registering a key takes three steps, all in `build_registration`:
 
 `build_revocation` signs a `KeyRevocation` of the current key; `client.verify` checks a lookup answer.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -94,10 +96,10 @@ def build_registration(
     signature_type: str = SIGNATURE_EIP712,
     envelope: str = X25519_ENVELOPE,
     key_type: str = KEY_TYPE_X25519,
-    issued_at: Optional[int] = None,
-    expires_at: Optional[int] = None,
-    wallet: Optional[str] = None,
-    passphrase: Optional[str] = None,
+    issued_at: int | None = None,
+    expires_at: int | None = None,
+    wallet: str | None = None,
+    passphrase: str | None = None,
 ) -> tuple[dict[str, Any], DmtpKeyPair]:
     """The POST /keys body registering `dmtp` (default: a fresh pair of `key_type`) as the wallet's key
     `version`, and that key pair. `chain_id`/`registry` come from GET /config.
@@ -113,7 +115,13 @@ def build_registration(
     domain = Domain(int(chain_id), parse_address(registry))
     address = _wallet_address(wallet_key) if wallet is None else parse_address(wallet)
     sealed = seal(
-        envelope, wallet_key, dmtp.private_key_hex, chain_id=domain.chain_id, registry=domain.registry, wallet=address, passphrase=passphrase
+        envelope,
+        wallet_key,
+        dmtp.private_key_hex,
+        chain_id=domain.chain_id,
+        registry=domain.registry,
+        wallet=address,
+        passphrase=passphrase,
     )
     body: dict[str, Any] = {
         "address": address,
@@ -140,8 +148,8 @@ def build_revocation(
     revoked_version: int,
     revoked_public_key: str,
     signature_type: str = SIGNATURE_EIP712,
-    issued_at: Optional[int] = None,
-    wallet: Optional[str] = None,
+    issued_at: int | None = None,
+    wallet: str | None = None,
 ) -> dict[str, Any]:
     """The POST /keys/{address}/revocation body revoking the wallet's key `revoked_version` (its current key),
     whose public key is `revoked_public_key`; the revocation takes version `revoked_version + 1`.
@@ -163,11 +171,11 @@ def build_revocation(
 
 def open_private_key(
     record_or_bundle: dict[str, Any],
-    wallet_private_key_hex: Optional[str] = None,
+    wallet_private_key_hex: str | None = None,
     *,
-    passphrase: Optional[str] = None,
-    chain_id: Optional[int] = None,
-    registry: Optional[str] = None,
+    passphrase: str | None = None,
+    chain_id: int | None = None,
+    registry: str | None = None,
 ) -> str:
     """The DMTP private key hex sealed in a lookup answer (`answer["bundle"]["DMTPpriKey"]`), a pinned
     document, or a POST body, in any envelope form (the wallet key, or `passphrase` for the passphrase form).
@@ -206,7 +214,9 @@ class RegistryClientError(Exception):
         self.status = status
         self.problem = problem
         self.code = problem.get("code")
-        super().__init__(f"HTTP {status}: {problem.get('code') or problem.get('title') or ''} {problem.get('detail') or ''}".strip())
+        super().__init__(
+            f"HTTP {status}: {problem.get('code') or problem.get('title') or ''} {problem.get('detail') or ''}".strip()
+        )
 
 
 class PinMismatch(ValueError):
@@ -227,10 +237,16 @@ class RegistryClient:
         except ValueError:
             payload = None
         if not 200 <= response.status_code < 300:
-            problem = payload if isinstance(payload, dict) else {"status": response.status_code, "detail": response.text[:2000]}
+            problem = (
+                payload
+                if isinstance(payload, dict)
+                else {"status": response.status_code, "detail": response.text[:2000]}
+            )
             raise RegistryClientError(response.status_code, problem)
         if not isinstance(payload, dict):
-            raise RegistryClientError(response.status_code, {"detail": "expected a JSON object", "body": response.text[:2000]})
+            raise RegistryClientError(
+                response.status_code, {"detail": "expected a JSON object", "body": response.text[:2000]}
+            )
         return payload
 
     def config(self) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The few JSON-RPC calls verification makes on the caller's own node, over requests (no web3: it costs ~1 s to import)."""
+
 import itertools
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 
 class RpcError(RuntimeError):
@@ -16,7 +18,7 @@ class RpcTimeout(RpcUnavailable):
 
 
 class JsonRpc:
-    def __init__(self, url: Union[str, Callable[[], str]], timeout_s: float = 5.0, session: Any = None) -> None:
+    def __init__(self, url: str | Callable[[], str], timeout_s: float = 5.0, session: Any = None) -> None:
         """`url`: the endpoint, or what gives its current value (a secret re-read every SECRET_MAX_AGE_S)."""
         self._url: Callable[[], str] = url if callable(url) else (lambda: url)
         self._timeout_s = timeout_s

@@ -10,11 +10,12 @@ trusts is this file and the RFC, not the registry it checks.
 The verifiers return False for any bad proof (never raise on what the registry sent), so callers fail closed
 with their own reason. `TreeBuilder` rebuilds roots incrementally (O(log n) state) for the auditor.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
 
 KIND_KEY = 0x01
 KIND_REVOCATION = 0x02
@@ -113,7 +114,7 @@ def root(leaf_hashes: Iterable[bytes]) -> bytes:
     return builder.root()
 
 
-def root_from_inclusion(leaf_hash_: bytes, index: int, size: int, path: Sequence[bytes]) -> Optional[bytes]:
+def root_from_inclusion(leaf_hash_: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
     """The root an inclusion proof leads to (RFC 9162 section 2.1.3.2), or None when the proof cannot be one
     for leaf `index` of a tree of `size` (wrong length, index out of range)."""
     if not (isinstance(index, int) and isinstance(size, int)) or not 0 <= index < size:
@@ -176,7 +177,7 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
     return sn == 0 and old_node == old_root and new_node == new_root
 
 
-def hex32(value: object) -> Optional[bytes]:
+def hex32(value: object) -> bytes | None:
     """`0x` + 64 hex digits as 32 bytes, else None (a hash field of a log answer)."""
     if not isinstance(value, str) or len(value) != 66 or value[:2] != "0x":
         return None

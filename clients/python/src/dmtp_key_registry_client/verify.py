@@ -30,12 +30,14 @@ A revoked or expired key still verifies (the answer is authentic); `VerifiedKey.
 to it. ERC-1271 is asked at the latest block ("does the wallet accept this signature now"), not at the block in the
 answer's `signerCheck`, so a pruned node suffices.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator, Mapping, Optional, Protocol
+from typing import Any, Protocol
 
 from dmtp_key_registry_client import translog
 from dmtp_protocol import contracts
@@ -83,7 +85,7 @@ class LogSource(Protocol):
     """Where proofs come from (the registry API; RegistryClient implements it). Nothing it says is trusted: every
     answer is checked against heads read from the chain."""
 
-    def log_inclusion(self, wallet: str, version: int, tree_size: Optional[int] = None) -> Mapping[str, Any]: ...
+    def log_inclusion(self, wallet: str, version: int, tree_size: int | None = None) -> Mapping[str, Any]: ...
 
     def log_consistency(self, old_size: int, new_size: int) -> Mapping[str, Any]: ...
 
@@ -102,22 +104,22 @@ class VerifiedKey:
     issued_at: int
     expires_at: int  # 0: never
     revoked: bool
-    onchain: Optional[bool]  # None: not checked (no RPC); False: the record is not on chain yet
-    status: Optional[str]  # the API's status (None for batch entries)
-    signer_block: Optional[int] = None  # ERC-1271/ERC-6492: the block the check answered at
-    log_index: Optional[int] = None  # the record's leaf index, as the answer says
-    log_head: Optional[LogHead] = None  # the on-chain head read (remember it: pass it as previous_head next time)
-    log_included: Optional[bool] = None  # True: proven under log_head; False: not under it yet; None: not checked
+    onchain: bool | None  # None: not checked (no RPC); False: the record is not on chain yet
+    status: str | None  # the API's status (None for batch entries)
+    signer_block: int | None = None  # ERC-1271/ERC-6492: the block the check answered at
+    log_index: int | None = None  # the record's leaf index, as the answer says
+    log_head: LogHead | None = None  # the on-chain head read (remember it: pass it as previous_head next time)
+    log_included: bool | None = None  # True: proven under log_head; False: not under it yet; None: not checked
     document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def expired(self, now: Optional[float] = None) -> bool:
+    def expired(self, now: float | None = None) -> bool:
         """Whether the registration's `expiresAt` has passed (0: it never expires). Not a verification failure:
         the answer is authentic, but a sender should not encrypt to an expired key."""
         import time
 
         return bool(self.expires_at) and self.expires_at <= (time.time() if now is None else now)
 
-    def usable(self, now: Optional[float] = None) -> bool:
+    def usable(self, now: float | None = None) -> bool:
         """Whether to encrypt to this key: the contract, read through the caller's RPC, holds it (`onchain` is True,
         never None or False), and it is neither revoked nor expired (docs/PROTOCOL.md §11)."""
         return self.onchain is True and not self.revoked and not self.expired(now)
@@ -132,13 +134,13 @@ class VerifiedKey:
 
 def verify(
     answer: Mapping[str, Any],
-    rpc_url: Optional[str],
+    rpc_url: str | None,
     *,
     wallet: str,
     chain_id: int,
     registry: str,
-    log: Optional[LogSource] = None,
-    previous_head: Optional[LogHead] = None,
+    log: LogSource | None = None,
+    previous_head: LogHead | None = None,
     require_onchain: bool = True,
     rpc_timeout_s: float = 10.0,
 ) -> VerifiedKey:
@@ -153,18 +155,20 @@ def verify(
         raise VerificationFailed("missing-proof", "the answer has no proof object")
     pins = _pins(wallet, chain_id, registry)
     with _naming(pins[0], answer):
-        return _verify(answer, proof, rpc_url, pins, log, previous_head, require_onchain, rpc_timeout_s, answer.get("status"))
+        return _verify(
+            answer, proof, rpc_url, pins, log, previous_head, require_onchain, rpc_timeout_s, answer.get("status")
+        )
 
 
 def verify_batch_entry(
     entry: Mapping[str, Any],
-    rpc_url: Optional[str],
+    rpc_url: str | None,
     *,
     wallet: str,
     chain_id: int,
     registry: str,
-    log: Optional[LogSource] = None,
-    previous_head: Optional[LogHead] = None,
+    log: LogSource | None = None,
+    previous_head: LogHead | None = None,
     require_onchain: bool = True,
     rpc_timeout_s: float = 10.0,
 ) -> VerifiedKey:
@@ -197,7 +201,9 @@ def check_log_consistency(log: LogSource, previous: LogHead, current: LogHead) -
     """Both heads read from the chain: the registry must prove `current` extends `previous` (RFC 9162 consistency),
     else VerificationFailed `log-inconsistent`. A head that shrank is inconsistent by itself."""
     if current.size < previous.size:
-        raise VerificationFailed("log-inconsistent", f"the on-chain log head went back from size {previous.size} to {current.size}")
+        raise VerificationFailed(
+            "log-inconsistent", f"the on-chain log head went back from size {previous.size} to {current.size}"
+        )
     if previous.size == 0 or previous.size == current.size:
         if previous.size == current.size and previous.root != current.root:
             raise VerificationFailed("log-inconsistent", f"two different on-chain roots for log size {current.size}")
@@ -205,11 +211,16 @@ def check_log_consistency(log: LogSource, previous: LogHead, current: LogHead) -
     try:
         answer = log.log_consistency(previous.size, current.size)
     except Exception as exc:  # the registry could not or would not prove it: fail closed
-        raise VerificationFailed("log-unavailable", f"no consistency proof from {previous.size} to {current.size}: {exc}") from exc
-    proof = _hashes(answer.get("proof") if isinstance(answer, Mapping) else None)
-    if proof is None or not translog.verify_consistency(previous.size, current.size, previous.root, current.root, proof):
         raise VerificationFailed(
-            "log-inconsistent", f"the registry cannot prove the on-chain log head of size {current.size} extends the one of size {previous.size}"
+            "log-unavailable", f"no consistency proof from {previous.size} to {current.size}: {exc}"
+        ) from exc
+    proof = _hashes(answer.get("proof") if isinstance(answer, Mapping) else None)
+    if proof is None or not translog.verify_consistency(
+        previous.size, current.size, previous.root, current.root, proof
+    ):
+        raise VerificationFailed(
+            "log-inconsistent",
+            f"the registry cannot prove the on-chain log head of size {current.size} extends the one of size {previous.size}",
         )
 
 
@@ -241,14 +252,14 @@ def _pins(wallet: Any, chain_id: Any, registry: Any) -> tuple[str, int, str]:
 
 def _verify(
     answer: Mapping[str, Any],
-    proof: Optional[Mapping[str, Any]],
-    rpc_url: Optional[str],
+    proof: Mapping[str, Any] | None,
+    rpc_url: str | None,
     pins: tuple[str, int, str],
-    log: Optional[LogSource],
-    previous_head: Optional[LogHead],
+    log: LogSource | None,
+    previous_head: LogHead | None,
     require_onchain: bool,
     rpc_timeout_s: float,
-    status: Optional[str],
+    status: str | None,
 ) -> VerifiedKey:
     wallet, chain_id, registry = pins
     document = answer.get("bundle")
@@ -262,17 +273,25 @@ def _verify(
     try:
         registration, domain = registration_from_document(document)
     except (RegistryError, KeyError, TypeError, ValueError) as exc:
-        raise VerificationFailed("malformed-document", f"the bundle is not a valid key document: {_detail(exc)}") from exc
+        raise VerificationFailed(
+            "malformed-document", f"the bundle is not a valid key document: {_detail(exc)}"
+        ) from exc
     if pinned_document(registration, domain) != canonical_json(document):
-        raise VerificationFailed("non-canonical-document", "the bundle has fields beyond, or in another form than, the protocol's")
+        raise VerificationFailed(
+            "non-canonical-document", "the bundle has fields beyond, or in another form than, the protocol's"
+        )
 
     # 2. the document is about what the caller pinned, and the answer says what the document says
     if registration.wallet != wallet:
         raise VerificationFailed("wallet-mismatch", f"the document is for {registration.wallet}, not {wallet}")
     if domain.chain_id != chain_id:
-        raise VerificationFailed("chain-mismatch", f"the document is signed for chain {domain.chain_id}, not the pinned chain {chain_id}")
+        raise VerificationFailed(
+            "chain-mismatch", f"the document is signed for chain {domain.chain_id}, not the pinned chain {chain_id}"
+        )
     if domain.registry != registry:
-        raise VerificationFailed("registry-mismatch", f"the document is signed for registry {domain.registry}, not {registry}")
+        raise VerificationFailed(
+            "registry-mismatch", f"the document is signed for registry {domain.registry}, not {registry}"
+        )
     _check_answer_fields(answer, registration)
     message = registration_message(registration)
     digest = signing_digest(REGISTRATION_TYPE, message, domain, registration.signature_type)
@@ -296,10 +315,10 @@ def _verify(
     revoked = answer.get("revoked")
     if not isinstance(revoked, bool):
         raise VerificationFailed("malformed-answer", "the answer has no boolean 'revoked'")
-    onchain: Optional[bool] = None
+    onchain: bool | None = None
     log_index = _log_index(answer)
-    log_head: Optional[LogHead] = None
-    log_included: Optional[bool] = None
+    log_head: LogHead | None = None
+    log_included: bool | None = None
     if rpc is not None:
         contract = _Contract(rpc, registry)
         onchain = _check_contract(contract, answer, registry, wallet, cid, revoked, status, require_onchain)
@@ -307,7 +326,9 @@ def _verify(
         log_head = contract.log_head()
         if previous_head is not None:
             if log is None:
-                raise VerificationFailed("log-unavailable", "checking consistency with a previous head needs the registry API (log=)")
+                raise VerificationFailed(
+                    "log-unavailable", "checking consistency with a previous head needs the registry API (log=)"
+                )
             check_log_consistency(log, previous_head, log_head)
         leaf = translog.leaf_bytes(translog.KIND_KEY, wallet, registration.version, digest_from_cid(cid))
         log_included = _check_inclusion(log, log_head, answer, log_index, wallet, registration.version, leaf)
@@ -335,7 +356,7 @@ def _verify(
     )
 
 
-def _log_index(answer: Mapping[str, Any]) -> Optional[int]:
+def _log_index(answer: Mapping[str, Any]) -> int | None:
     entry = answer.get("log")
     if entry is None:
         return None
@@ -346,19 +367,30 @@ def _log_index(answer: Mapping[str, Any]) -> Optional[int]:
 
 
 def _check_inclusion(
-    log: Optional[LogSource], head: LogHead, answer: Mapping[str, Any], index: Optional[int], wallet: str, version: int, leaf: bytes
-) -> Optional[bool]:
+    log: LogSource | None,
+    head: LogHead,
+    answer: Mapping[str, Any],
+    index: int | None,
+    wallet: str,
+    version: int,
+    leaf: bytes,
+) -> bool | None:
     """True when the record's leaf is proven under the on-chain head, False when it is not under it yet, None when
     the contract anchors nothing. A registry that anchors a log must say where every record is in it."""
     if head.size == 0:
         return None
     if index is None:
-        raise VerificationFailed("log-missing", f"the contract anchors a log of {head.size} leaves, but the answer for {wallet} v{version} names no leaf index")
+        raise VerificationFailed(
+            "log-missing",
+            f"the contract anchors a log of {head.size} leaves, but the answer for {wallet} v{version} names no leaf index",
+        )
     if index >= head.size:
         return False  # accepted after the latest anchored head: the next anchor will cover it
     where = f"{wallet} v{version} (leaf {index}, on-chain tree size {head.size})"
     if log is None:
-        raise VerificationFailed("log-unavailable", f"{where} is under the on-chain log head: checking it needs the registry API (log=)")
+        raise VerificationFailed(
+            "log-unavailable", f"{where} is under the on-chain log head: checking it needs the registry API (log=)"
+        )
     try:
         proof = log.log_inclusion(wallet, version, head.size)
     except Exception as exc:  # not found, refused, unreachable: not proven
@@ -367,16 +399,22 @@ def _check_inclusion(
         raise VerificationFailed("log-inclusion-failed", f"the inclusion proof for {where} is not a JSON object")
     served_leaf = proof.get("leaf")
     if not isinstance(served_leaf, str) or served_leaf.lower() != "0x" + leaf.hex():
-        raise VerificationFailed("log-leaf-mismatch", f"the log's leaf for {where} is not the one built from the document")
+        raise VerificationFailed(
+            "log-leaf-mismatch", f"the log's leaf for {where} is not the one built from the document"
+        )
     path = _hashes(proof.get("auditPath"))
     if proof.get("leafIndex") != index or proof.get("treeSize") != head.size or path is None:
-        raise VerificationFailed("log-inclusion-failed", f"the inclusion proof for {where} is for another leaf index or tree size")
+        raise VerificationFailed(
+            "log-inclusion-failed", f"the inclusion proof for {where} is for another leaf index or tree size"
+        )
     if not translog.verify_inclusion(translog.leaf_hash(leaf), index, head.size, path, head.root):
-        raise VerificationFailed("log-inclusion-failed", f"the audit path of {where} does not lead to the on-chain root 0x{head.root.hex()}")
+        raise VerificationFailed(
+            "log-inclusion-failed", f"the audit path of {where} does not lead to the on-chain root 0x{head.root.hex()}"
+        )
     return True
 
 
-def _hashes(values: Any) -> Optional[list[bytes]]:
+def _hashes(values: Any) -> list[bytes] | None:
     if not isinstance(values, list):
         return None
     out = [translog.hex32(value) for value in values]
@@ -393,10 +431,14 @@ def _check_answer_fields(answer: Mapping[str, Any], registration: Any) -> None:
     }
     for name, value in expected.items():
         if name in answer and answer[name] != value:
-            raise VerificationFailed("answer-mismatch", f"the answer's {name} ({answer[name]!r}) is not the document's ({value!r})")
+            raise VerificationFailed(
+                "answer-mismatch", f"the answer's {name} ({answer[name]!r}) is not the document's ({value!r})"
+            )
 
 
-def _check_proof(proof: Mapping[str, Any], registration: Any, domain: Any, message: dict[str, Any], digest: bytes) -> None:
+def _check_proof(
+    proof: Mapping[str, Any], registration: Any, domain: Any, message: dict[str, Any], digest: bytes
+) -> None:
     expected: dict[str, Any] = {
         "chainId": domain.chain_id,
         "registry": domain.registry,
@@ -414,18 +456,22 @@ def _check_proof(proof: Mapping[str, Any], registration: Any, domain: Any, messa
             raise VerificationFailed("proof-mismatch", f"the proof's {name} is not the one rebuilt from the document")
 
 
-def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tuple[str, Optional[int]]:
+def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tuple[str, int | None]:
     from dmtp_protocol.smart_wallets import ERC6492_GAS_LIMIT, erc6492_answer_is_yes, erc6492_calldata, is_erc6492
 
     raw = bytes.fromhex(signature[2:])
     if is_erc6492(raw):
         if rpc is None:
-            raise VerificationFailed("bad-signature", "an ERC-6492 signature (a counterfactual smart wallet) needs an RPC to check")
+            raise VerificationFailed(
+                "bad-signature", "an ERC-6492 signature (a counterfactual smart wallet) needs an RPC to check"
+            )
         block = _rpc(lambda: rpc.block_number(), "eth_blockNumber")
         from dmtp_key_registry_client.rpc import RpcError, RpcUnavailable
 
         try:
-            answer = rpc.eth_call_code(erc6492_calldata(wallet, digest, raw), hex(block), ERC6492_GAS_LIMIT, rpc.timeout_s)
+            answer = rpc.eth_call_code(
+                erc6492_calldata(wallet, digest, raw), hex(block), ERC6492_GAS_LIMIT, rpc.timeout_s
+            )
         except RpcUnavailable as exc:
             raise VerificationFailed("rpc-unavailable", f"ERC-6492 validation: {exc}") from exc
         except RpcError:  # reverted or out of gas: no
@@ -463,13 +509,13 @@ def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tu
 
 
 def _check_contract(
-    contract: "_Contract",
+    contract: _Contract,
     answer: Mapping[str, Any],
     registry: str,
     wallet: str,
     cid: str,
     revoked: bool,
-    status: Optional[str],
+    status: str | None,
     require_onchain: bool,
 ) -> bool:
     if status is not None and status != STATUS_CONFIRMED and require_onchain:
@@ -481,12 +527,16 @@ def _check_contract(
         if require_onchain or status == STATUS_CONFIRMED:
             if onchain_cid == "":
                 raise VerificationFailed("not-onchain", f"the contract {registry} holds no key for {wallet}")
-            raise VerificationFailed("contract-mismatch", f"the contract holds {onchain_cid} for {wallet}, the API {cid}")
+            raise VerificationFailed(
+                "contract-mismatch", f"the contract holds {onchain_cid} for {wallet}, the API {cid}"
+            )
         return False  # pending, and the caller accepts that
     onchain_revoked = contract.call("isRevoked", wallet)
     if onchain_revoked != revoked:
         if onchain_revoked:
-            raise VerificationFailed("revocation-mismatch", "the contract says this key is revoked; the API says it is not")
+            raise VerificationFailed(
+                "revocation-mismatch", "the contract says this key is revoked; the API says it is not"
+            )
         revocation = answer.get("revocation") or {}
         if revocation.get("status") == STATUS_CONFIRMED or require_onchain:
             raise VerificationFailed(
@@ -499,7 +549,7 @@ def _check_contract(
 class _Contract:
     """eth_call of DMTPKeys view functions, with the ABI the protocol package carries (dmtp_protocol.contracts)."""
 
-    _abi: Optional[list[dict[str, Any]]] = None
+    _abi: list[dict[str, Any]] | None = None
 
     def __init__(self, rpc: Any, address: str) -> None:
         self._rpc = rpc
@@ -530,11 +580,15 @@ class _Contract:
         """`logHead()`: (uint64 size, bytes32 root); a contract without it cannot vouch for a log: fail closed."""
         from eth_abi import decode
 
-        raw = _rpc(lambda: self._rpc.eth_call(self._address, keccak256(b"logHead()")[:4]), f"logHead on {self._address}")
+        raw = _rpc(
+            lambda: self._rpc.eth_call(self._address, keccak256(b"logHead()")[:4]), f"logHead on {self._address}"
+        )
         try:
             size, root = decode(["uint64", "bytes32"], raw)
         except Exception as exc:
-            raise VerificationFailed("contract-unreadable", f"logHead on {self._address} did not answer as DMTPKeys ({len(raw)} bytes)") from exc
+            raise VerificationFailed(
+                "contract-unreadable", f"logHead on {self._address} did not answer as DMTPKeys ({len(raw)} bytes)"
+            ) from exc
         return LogHead(size, bytes(root))
 
 

@@ -19,11 +19,13 @@ text again; the chain id, registry and wallet come from the registration documen
 Smart-contract wallets (ERC-1271, ERC-6492, passkeys) do not sign deterministically: they cannot use it
 (`passphrase_envelope` serves them).
 """
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any, Union
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -48,7 +50,7 @@ HKDF_INFO = VERSION.encode("ascii")
 _LOWER_HEX = re.compile(r"^([0-9a-f]{2})*$")
 
 # A signer is a wallet private key (32 bytes or hex) or a callable doing personal_sign: text -> signature (0x hex or bytes).
-Signer = Union[bytes, bytearray, str, Callable[[str], Union[str, bytes]]]
+Signer = Union[bytes, bytearray, str, Callable[[str], str | bytes]]
 
 
 def unlock_text(pre_key: bytes, chain_id: int, registry: str, wallet: str) -> str:
@@ -65,18 +67,20 @@ def unlock_text(pre_key: bytes, chain_id: int, registry: str, wallet: str) -> st
     )
 
 
-def personal_sign(wallet_private_key: Union[bytes, bytearray, str], text: str) -> bytes:
+def personal_sign(wallet_private_key: bytes | bytearray | str, text: str) -> bytes:
     """EIP-191 personal_sign of a UTF-8 text by an EOA key: r || s || v with v in {27, 28}, low s, RFC 6979
     nonces (libsecp256k1), i.e. the same 65 bytes ethers' `signMessage` and MetaMask return."""
     from coincurve import PrivateKey
 
     from dmtp_protocol.ethsig import personal_sign_digest
 
-    compact = PrivateKey(_key_bytes(wallet_private_key)).sign_recoverable(personal_sign_digest(text.encode("utf-8")), hasher=None)
+    compact = PrivateKey(_key_bytes(wallet_private_key)).sign_recoverable(
+        personal_sign_digest(text.encode("utf-8")), hasher=None
+    )
     return compact[:64] + bytes([compact[64] + 27])
 
 
-def _key_bytes(key: Union[bytes, bytearray, str]) -> bytes:
+def _key_bytes(key: bytes | bytearray | str) -> bytes:
     if isinstance(key, str):
         try:
             key = bytes.fromhex(key.removeprefix("0x").removeprefix("0X"))
@@ -119,7 +123,13 @@ def encrypt(signer: Signer, plaintext: str, *, chain_id: int, registry: str, wal
     pre_key, salt, nonce = os.urandom(PRE_KEY_BYTES), os.urandom(SALT_BYTES), os.urandom(NONCE_BYTES)
     key = aes_key(_signature(signer, unlock_text(pre_key, chain_id, registry, wallet)), salt)
     sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), None)
-    return {"version": VERSION, "salt": salt.hex(), "nonce": nonce.hex(), "preKey": pre_key.hex(), "ciphertext": sealed.hex()}
+    return {
+        "version": VERSION,
+        "salt": salt.hex(),
+        "nonce": nonce.hex(),
+        "preKey": pre_key.hex(),
+        "ciphertext": sealed.hex(),
+    }
 
 
 def hex_field(envelope: dict[str, Any], name: str, length: int | None) -> bytes:

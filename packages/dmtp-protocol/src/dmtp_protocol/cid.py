@@ -3,6 +3,7 @@
 Kubo chunks files at 256 KiB by default; a larger file would become a dag-pb tree with another CID,
 so this module refuses anything bigger rather than returning a CID that Kubo would not.
 """
+
 import base64
 import hashlib
 

@@ -2,7 +2,9 @@
 
 Supports the member types the protocol uses: address, bool, bytes, bytes32, string, uint64, uint256.
 """
-from typing import Any, Mapping, Sequence
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from dmtp_protocol.ethsig import keccak256
 
@@ -66,7 +68,9 @@ def typed_data_digest(domain: Mapping[str, Any], primary: str, fields: Fields, m
     return keccak256(b"\x19\x01" + separator + hash_struct(primary, fields, message))
 
 
-def typed_data_json(domain: Mapping[str, Any], primary: str, fields: Fields, message: Mapping[str, Any]) -> dict[str, Any]:
+def typed_data_json(
+    domain: Mapping[str, Any], primary: str, fields: Fields, message: Mapping[str, Any]
+) -> dict[str, Any]:
     """The eth_signTypedData_v4 / ethers signTypedData payload (integers as decimal strings are accepted by both;
     we keep JSON numbers for uint64 and chainId, which fit in 2^53 here)."""
     return {

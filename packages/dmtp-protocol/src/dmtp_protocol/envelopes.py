@@ -12,10 +12,12 @@ The scrypt cost is bounded on both sides: at least Web3 Secret Storage's n = 2^1
 envelope is never cheap to guess, and at most n = 2^20, p = 4, so an envelope cannot make a client that opens it
 spend more than 1 GiB (128 * n * r bytes) or a few seconds.
 """
+
 import base64
 import binascii
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dmtp_protocol.errors import InvalidField
 

@@ -1,4 +1,5 @@
 """Every error a client can see: a stable machine-readable code and an RFC 9457 problem+json body."""
+
 from typing import Any
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"

@@ -3,6 +3,7 @@
 coincurve (~0.15 s: cffi parses its C declarations) and pycryptodome's keccak load on first use, not at import,
 so a Lambda cold start pays for them only on the request that needs them (bench/api.py measures it).
 """
+
 import re
 from functools import lru_cache
 from typing import Any

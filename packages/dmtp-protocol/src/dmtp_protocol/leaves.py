@@ -8,13 +8,10 @@ from dataclasses import dataclass
 LEAF_KIND_KEY = 0x01
 
 
-
 LEAF_KIND_REVOCATION = 0x02
 
 
-
 LEAF_LENGTH = 61
-
 
 
 def leaf_bytes(kind: int, wallet: str, version: int, document_hash: bytes) -> bytes:
@@ -23,7 +20,6 @@ def leaf_bytes(kind: int, wallet: str, version: int, document_hash: bytes) -> by
     if kind not in (LEAF_KIND_KEY, LEAF_KIND_REVOCATION) or len(address) != 20 or len(document_hash) != 32:
         raise ValueError("a leaf needs kind 1 or 2, a 20-byte wallet and a 32-byte document hash")
     return bytes([kind]) + address + version.to_bytes(8, "big") + document_hash
-
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,6 @@ class Leaf:
         if len(leaf) != LEAF_LENGTH:
             raise ValueError(f"a leaf is {LEAF_LENGTH} bytes, not {len(leaf)}")
         return cls(leaf[0], "0x" + leaf[1:21].hex(), int.from_bytes(leaf[21:29], "big"), leaf[29:61])
-
 
 
 def document_hash(document: str) -> bytes:

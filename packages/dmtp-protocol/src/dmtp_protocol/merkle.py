@@ -14,8 +14,9 @@ Invariants the callers rely on:
   else; `consistency_proof(m, leaf_hashes)` proves `root(leaf_hashes[:m])` is a prefix of `root(leaf_hashes)`.
 - The verifiers never raise on a bad proof: they return False, so a caller can fail closed with a reason.
 """
+
 import hashlib
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
@@ -55,8 +56,9 @@ def _subtree(leaf_hashes: Sequence[bytes], start: int, end: int, memo: Callable[
     return root(leaf_hashes[start:end])
 
 
-def inclusion_proof(index: int, leaf_hashes: Sequence[bytes],
-                    subtree: Callable[[int, int], bytes] | None = None) -> list[bytes]:
+def inclusion_proof(
+    index: int, leaf_hashes: Sequence[bytes], subtree: Callable[[int, int], bytes] | None = None
+) -> list[bytes]:
     """PATH(m, D[n]) of RFC 9162 section 2.1.3.1: the audit path of leaf `index` in a tree of len(leaf_hashes).
 
     `subtree(start, end)` may supply the hash of any complete range (a store of precomputed nodes); by default
@@ -79,8 +81,9 @@ def inclusion_proof(index: int, leaf_hashes: Sequence[bytes],
     return path
 
 
-def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes],
-                      subtree: Callable[[int, int], bytes] | None = None) -> list[bytes]:
+def consistency_proof(
+    old_size: int, leaf_hashes: Sequence[bytes], subtree: Callable[[int, int], bytes] | None = None
+) -> list[bytes]:
     """PROOF(m, D[n]) of RFC 9162 section 2.1.4.1: proves the first `old_size` leaves' tree is a prefix."""
     size = len(leaf_hashes)
     if not 0 <= old_size <= size:
@@ -90,17 +93,27 @@ def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes],
     return _subproof(old_size, 0, size, True, leaf_hashes, subtree)
 
 
-def _subproof(m: int, start: int, end: int, complete: bool, leaf_hashes: Sequence[bytes],
-              subtree: Callable[[int, int], bytes] | None) -> list[bytes]:
+def _subproof(
+    m: int,
+    start: int,
+    end: int,
+    complete: bool,
+    leaf_hashes: Sequence[bytes],
+    subtree: Callable[[int, int], bytes] | None,
+) -> list[bytes]:
     n = end - start
     if m == n:
         return [] if complete else [_subtree(leaf_hashes, start, end, subtree)]
     k = _split(n)
     if m <= k:
-        return _subproof(m, start, start + k, complete, leaf_hashes, subtree) + [
-            _subtree(leaf_hashes, start + k, end, subtree)]
-    return _subproof(m - k, start + k, end, False, leaf_hashes, subtree) + [
-        _subtree(leaf_hashes, start, start + k, subtree)]
+        return [
+            *_subproof(m, start, start + k, complete, leaf_hashes, subtree),
+            _subtree(leaf_hashes, start + k, end, subtree),
+        ]
+    return [
+        *_subproof(m - k, start + k, end, False, leaf_hashes, subtree),
+        _subtree(leaf_hashes, start, start + k, subtree),
+    ]
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes], expected_root: bytes) -> bool:
@@ -125,8 +138,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes], 
     return sn == 0 and r == expected_root
 
 
-def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes,
-                       proof: Sequence[bytes]) -> bool:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
     """RFC 9162 section 2.1.4.2."""
     if not 0 <= old_size <= new_size:
         return False

@@ -6,8 +6,9 @@ Every check fails closed: anything not explicitly allowed is a 4xx.
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from dmtp_protocol import eip712
 from dmtp_protocol.canonical import canonical_json
@@ -18,53 +19,43 @@ from dmtp_protocol.ethsig import BadAddress, keccak256, personal_sign_digest, to
 DOCUMENT_FORMAT = "dmtp-key-bundle/2"
 
 
-
 DOMAIN_NAME = "DMTP Key Registry"
-
 
 
 DOMAIN_VERSION = "1"
 
 
-
 SIGNATURE_EIP712 = "eip712"
-
 
 
 SIGNATURE_EIP191 = "eip191"
 
 
-
 SIGNATURE_TYPES = (SIGNATURE_EIP712, SIGNATURE_EIP191)
-
 
 
 KEY_TYPE_X25519 = "x25519"
 
 
-
 KEY_TYPE_SECP256K1 = "secp256k1"
 
 
-
-KEY_LENGTHS = {KEY_TYPE_X25519: (32,), KEY_TYPE_SECP256K1: (33, 65)}  # secp256k1: compressed (02/03) or uncompressed (04)
-
+KEY_LENGTHS = {
+    KEY_TYPE_X25519: (32,),
+    KEY_TYPE_SECP256K1: (33, 65),
+}  # secp256k1: compressed (02/03) or uncompressed (04)
 
 
 MAX_SAFE_INTEGER = 2**53 - 1  # uint64 fields travel as JSON numbers: keep them exact in JavaScript
 
 
-
 MAX_SIGNATURE_BYTES = 2048  # ERC-1271 wallets may return long signatures; EOAs sign 65 bytes
-
 
 
 _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")  # always fullmatch: "$" lets a trailing newline through
 
 
-
 REGISTRATION_TYPE = "KeyRegistration"
-
 
 
 REGISTRATION_FIELDS: eip712.Fields = (
@@ -78,9 +69,7 @@ REGISTRATION_FIELDS: eip712.Fields = (
 )
 
 
-
 REVOCATION_TYPE = "KeyRevocation"
-
 
 
 REVOCATION_FIELDS: eip712.Fields = (
@@ -92,17 +81,22 @@ REVOCATION_FIELDS: eip712.Fields = (
 )
 
 
-
-REGISTRATION_BODY = {"address", "keyType", "DMTPpubKey", "DMTPpriKey", "version", "issuedAt", "signatureType", "Signature"}
-
+REGISTRATION_BODY = {
+    "address",
+    "keyType",
+    "DMTPpubKey",
+    "DMTPpriKey",
+    "version",
+    "issuedAt",
+    "signatureType",
+    "Signature",
+}
 
 
 REGISTRATION_OPTIONAL = {"expiresAt"}
 
 
-
 REVOCATION_BODY = {"address", "revokedVersion", "version", "issuedAt", "signatureType", "Signature"}
-
 
 
 @dataclass(frozen=True)
@@ -118,7 +112,6 @@ class Registration:
     signature: str  # 0x + lowercase hex
 
 
-
 @dataclass(frozen=True)
 class Revocation:
     wallet: str
@@ -129,22 +122,24 @@ class Revocation:
     signature: str
 
 
-
 @dataclass(frozen=True)
 class Domain:
     chain_id: int
     registry: str  # EIP-55 contract address
 
     def as_eip712(self) -> dict[str, Any]:
-        return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": self.chain_id, "verifyingContract": self.registry}
-
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": self.registry,
+        }
 
 
 @dataclass(frozen=True)
 class ClockRules:
     max_age_s: int = 900
     max_skew_s: int = 120
-
 
 
 def parse_registration(body: Any) -> Registration:
@@ -165,7 +160,6 @@ def parse_registration(body: Any) -> Registration:
     )
 
 
-
 def parse_revocation(body: Any) -> Revocation:
     fields = _check_keys(body, REVOCATION_BODY, set())
     revocation = Revocation(
@@ -179,12 +173,10 @@ def parse_revocation(body: Any) -> Revocation:
     return revocation
 
 
-
 def check_revocation_version(revocation: Revocation) -> None:
     """version = revokedVersion + 1: a rule between two members, checked once the revoked key is known to exist."""
     if revocation.version != revocation.revoked_version + 1:
         raise InvalidField("a revocation's version must be revokedVersion + 1", field="version")
-
 
 
 def _check_keys(body: Any, required: set[str], optional: set[str]) -> dict[str, Any]:
@@ -199,13 +191,11 @@ def _check_keys(body: Any, required: set[str], optional: set[str]) -> dict[str, 
     return body
 
 
-
 def parse_address(value: Any) -> str:
     try:
         return to_checksum_address(value)
     except BadAddress as exc:
         raise InvalidAddress(str(exc)) from exc
-
 
 
 def parse_public_key(key_type: str, value: Any) -> str:
@@ -220,11 +210,12 @@ def parse_public_key(key_type: str, value: Any) -> str:
         raise InvalidField("DMTPpubKey is a small-order X25519 point (no shared secret possible)", field="DMTPpubKey")
     if key_type == KEY_TYPE_SECP256K1:
         if len(raw) == 33 and raw[0] not in (2, 3):
-            raise InvalidField("a 33-byte secp256k1 DMTPpubKey must be compressed (prefix 02 or 03)", field="DMTPpubKey")
+            raise InvalidField(
+                "a 33-byte secp256k1 DMTPpubKey must be compressed (prefix 02 or 03)", field="DMTPpubKey"
+            )
         if len(raw) == 65 and raw[0] != 4:
             raise InvalidField("a 65-byte secp256k1 DMTPpubKey must be uncompressed (prefix 04)", field="DMTPpubKey")
     return value.lower()
-
 
 
 def check_point(registration: Registration) -> None:
@@ -240,7 +231,6 @@ def check_point(registration: Registration) -> None:
         raise InvalidField("DMTPpubKey is not a point on secp256k1", field="DMTPpubKey") from exc
 
 
-
 def _is_small_order_x25519(raw: bytes) -> bool:
     """RFC 7748 section 6.1: a small-order point gives the all-zero shared secret, which cryptography refuses."""
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -252,15 +242,18 @@ def _is_small_order_x25519(raw: bytes) -> bool:
     return False
 
 
-
 def _positive_int(fields: Mapping[str, Any], name: str, allow_zero: bool = False) -> int:
     value = fields[name]
     if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
         value = int(value)  # JSON (and JSON Schema's "integer") does not tell 7 from 7.0
-    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1) or value > MAX_SAFE_INTEGER:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < (0 if allow_zero else 1)
+        or value > MAX_SAFE_INTEGER
+    ):
         raise InvalidField(f"{name} must be an integer from {0 if allow_zero else 1} to 2^53-1", field=name)
     return value
-
 
 
 def _signature_type(value: Any) -> str:
@@ -269,32 +262,32 @@ def _signature_type(value: Any) -> str:
     return value
 
 
-
 def _signature_hex(value: Any) -> str:
     if not isinstance(value, str) or not _HEX.fullmatch(value) or not 2 < len(value) <= 2 + 2 * MAX_SIGNATURE_BYTES:
         raise InvalidField(f"Signature must be 0x + hex, 1 to {MAX_SIGNATURE_BYTES} bytes", field="Signature")
     return value.lower()
 
 
-
 def check_clock(issued_at: int, expires_at: int, now: int, rules: ClockRules) -> None:
     """The signature's validity window. Every failure is a 401 (like a bad signature): the schema of the request
     cannot state rules relative to the server's clock, so they belong with the signature checks."""
     if issued_at > now + rules.max_skew_s:
-        raise SignatureNotYetValid(f"issuedAt is more than {rules.max_skew_s} s in the future; check the clock", field="issuedAt")
+        raise SignatureNotYetValid(
+            f"issuedAt is more than {rules.max_skew_s} s in the future; check the clock", field="issuedAt"
+        )
     if issued_at < now - rules.max_age_s:
         raise SignatureExpired(f"issuedAt is older than {rules.max_age_s} s; sign again", field="issuedAt")
     if expires_at:
         if expires_at <= issued_at:
-            raise SignatureExpired("expiresAt must be after issuedAt (the signature was never valid)", field="expiresAt")
+            raise SignatureExpired(
+                "expiresAt must be after issuedAt (the signature was never valid)", field="expiresAt"
+            )
         if expires_at <= now:
             raise SignatureExpired("the signature has expired (expiresAt is in the past)", field="expiresAt")
 
 
-
 def envelope_hash(envelope: Mapping[str, Any]) -> str:
     return "0x" + keccak256(canonical_json(envelope)).hex()
-
 
 
 def registration_message(registration: Registration) -> dict[str, Any]:
@@ -310,7 +303,6 @@ def registration_message(registration: Registration) -> dict[str, Any]:
     }
 
 
-
 def revocation_message(revocation: Revocation, revoked_public_key: str) -> dict[str, Any]:
     return {
         "wallet": revocation.wallet,
@@ -321,10 +313,8 @@ def revocation_message(revocation: Revocation, revoked_public_key: str) -> dict[
     }
 
 
-
 def _iso(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
-
 
 
 def registration_text(message: Mapping[str, Any], domain: Domain) -> str:
@@ -345,7 +335,6 @@ def registration_text(message: Mapping[str, Any], domain: Domain) -> str:
     )
 
 
-
 def revocation_text(message: Mapping[str, Any], domain: Domain) -> str:
     return (
         "DMTP Key Registry: revoke this DMTP messaging key of my wallet.\n"
@@ -360,22 +349,18 @@ def revocation_text(message: Mapping[str, Any], domain: Domain) -> str:
     )
 
 
-
 _KINDS = {
     REGISTRATION_TYPE: (REGISTRATION_FIELDS, registration_text),
     REVOCATION_TYPE: (REVOCATION_FIELDS, revocation_text),
 }
 
 
-
 def typed_data(primary: str, message: Mapping[str, Any], domain: Domain) -> dict[str, Any]:
     return eip712.typed_data_json(domain.as_eip712(), primary, _KINDS[primary][0], message)
 
 
-
 def signed_text(primary: str, message: Mapping[str, Any], domain: Domain) -> str:
     return _KINDS[primary][1](message, domain)
-
 
 
 def signing_digest(primary: str, message: Mapping[str, Any], domain: Domain, signature_type: str) -> bytes:
@@ -385,7 +370,6 @@ def signing_digest(primary: str, message: Mapping[str, Any], domain: Domain, sig
     if signature_type == SIGNATURE_EIP191:
         return personal_sign_digest(signed_text(primary, message, domain).encode("utf-8"))
     raise InvalidField(f"signatureType must be one of {', '.join(SIGNATURE_TYPES)}", field="signatureType")
-
 
 
 def pinned_document(registration: Registration, domain: Domain) -> bytes:
@@ -406,7 +390,6 @@ def pinned_document(registration: Registration, domain: Domain) -> bytes:
             "registry": domain.registry,
         }
     )
-
 
 
 def registration_from_document(document: Mapping[str, Any]) -> tuple[Registration, Domain]:

@@ -5,7 +5,6 @@ Pure encoding only: the server (chalicelib/api/signatures.py) and the clients ma
 """
 
 from functools import lru_cache
-from typing import Optional
 
 from dmtp_protocol import contracts
 from dmtp_protocol.ethsig import to_checksum_address
@@ -13,9 +12,7 @@ from dmtp_protocol.ethsig import to_checksum_address
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
 
 
-
 ERC6492_SUFFIX = bytes.fromhex("6492" * 16)
-
 
 
 # ERC-6492 validation runs a factory the signer chose: bound what it may cost us. 3M gas covers deploying a smart
@@ -24,28 +21,18 @@ ERC6492_SUFFIX = bytes.fromhex("6492" * 16)
 ERC6492_GAS_LIMIT = 3_000_000
 
 
-
 def erc1271_calldata(digest: bytes, signature: bytes) -> bytes:
     """abi.encodeWithSelector(isValidSignature.selector, digest, signature)."""
     padded = signature + b"\0" * (-len(signature) % 32)
-    return (
-        ERC1271_MAGIC
-        + digest
-        + (64).to_bytes(32, "big")
-        + len(signature).to_bytes(32, "big")
-        + padded
-    )
-
+    return ERC1271_MAGIC + digest + (64).to_bytes(32, "big") + len(signature).to_bytes(32, "big") + padded
 
 
 def _abi_bytes(data: bytes) -> bytes:
     return len(data).to_bytes(32, "big") + data + b"\0" * (-len(data) % 32)
 
 
-
 def _address_word(address: str) -> bytes:
     return bytes.fromhex(address[2:]).rjust(32, b"\0")
-
 
 
 def is_erc6492(signature: bytes) -> bool:
@@ -53,20 +40,19 @@ def is_erc6492(signature: bytes) -> bool:
     return len(signature) >= 32 and signature[-32:] == ERC6492_SUFFIX
 
 
-
 def wrap_erc6492(factory: str, factory_calldata: bytes, signature: bytes) -> bytes:
     """abi.encode(address factory, bytes factoryCalldata, bytes signature) ++ magic suffix (ERC-6492)."""
-    head = _address_word(factory) + (96).to_bytes(32, "big") + (96 + len(_abi_bytes(factory_calldata))).to_bytes(32, "big")
+    head = (
+        _address_word(factory) + (96).to_bytes(32, "big") + (96 + len(_abi_bytes(factory_calldata))).to_bytes(32, "big")
+    )
     return head + _abi_bytes(factory_calldata) + _abi_bytes(signature) + ERC6492_SUFFIX
 
 
-
-def erc6492_factory(signature: bytes) -> Optional[str]:
+def erc6492_factory(signature: bytes) -> str | None:
     """The factory a wrapped signature names (EIP-55), or None when the wrapping is not even that well formed."""
     if not is_erc6492(signature) or len(signature) < 64 or any(signature[:12]):
         return None
     return to_checksum_address("0x" + signature[12:32].hex())
-
 
 
 @lru_cache(maxsize=1)
@@ -75,11 +61,9 @@ def validator_bytecode() -> bytes:
     return bytes.fromhex(contracts.artifact(contracts.VALIDATE_SIG_OFFCHAIN)["bytecode"].removeprefix("0x"))
 
 
-
 def erc6492_calldata(signer: str, digest: bytes, signature: bytes) -> bytes:
     """The deployless call: creation code ++ abi.encode(address signer, bytes32 hash, bytes signature)."""
     return validator_bytecode() + _address_word(signer) + digest + (96).to_bytes(32, "big") + _abi_bytes(signature)
-
 
 
 def erc6492_answer_is_yes(answer: bytes) -> bool:

@@ -1,6 +1,7 @@
 """The registry's contracts as compiled by infra/compile_contract.js (solc-js): ABI and bytecode, checked by a test."""
+
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -8,7 +9,7 @@ DMTP_KEYS = "DMTPKeys"
 VALIDATE_SIG_OFFCHAIN = "ValidateSigOffchain"
 
 
-@lru_cache(maxsize=None)
+@cache
 def artifact(name: str) -> dict[str, Any]:
     """The compiled artifact {"abi", "bytecode", ...} of contract `name` (DMTP_KEYS, VALIDATE_SIG_OFFCHAIN)."""
     loaded: dict[str, Any] = json.loads(resources.files(__name__).joinpath(f"{name}.json").read_text())

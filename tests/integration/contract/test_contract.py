@@ -8,66 +8,29 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from eth_abi import encode
-from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
-from devstack.anvil import DEV_ACCOUNTS, Anvil
 from dmtp_protocol.cid import cid_from_digest
-from infra.deploy_contract import deploy, load_artifact, transfer_ownership
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACT = REPO_ROOT / "packages" / "dmtp-protocol" / "src" / "dmtp_protocol" / "contracts" / "DMTPKeys.json"
-SOURCE = REPO_ROOT / "infra" / "contracts" / "DMTPKeys.sol"
-
-# A realistic CIDv1 (raw codec, sha2-256, base32): 59 characters.
-CID = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
-
-(OWNER, OWNER_KEY), (ALICE, ALICE_KEY), (BOB, BOB_KEY) = DEV_ACCOUNTS
-
-
-def selector(signature: str) -> str:
-    return "0x" + keccak(text=signature)[:4].hex()
-
-
-# ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def anvil():
-    with Anvil() as node:
-        yield node
-
-
-@pytest.fixture(scope="module")
-def w3(anvil):
-    return Web3(Web3.HTTPProvider(anvil.url))
-
-
-@pytest.fixture
-def registry(anvil, w3):
-    """A freshly deployed DMTPKeys owned by OWNER."""
-    address = deploy(anvil.url, OWNER_KEY)
-    return w3.eth.contract(address=address, abi=load_artifact()["abi"])
-
-
-def transact(w3, fn, key: str):
-    """Sign and send a contract call with `key`; return the mined receipt."""
-    sender = w3.eth.account.from_key(key).address
-    tx = fn.build_transaction({"from": sender, "nonce": w3.eth.get_transaction_count(sender)})
-    signed = w3.eth.account.sign_transaction(tx, key)
-    return w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
-
-
-def assert_custom_error(excinfo, expected: str) -> None:
-    data = excinfo.value.data
-    assert isinstance(data, str) and data.startswith("0x"), data
-    assert data == expected, (data, expected)
-
+from infra.deploy_contract import transfer_ownership
+from tests.support.contract import (
+    ALICE,
+    ALICE_KEY,
+    ARTIFACT,
+    BOB,
+    BOB_KEY,
+    CID,
+    OWNER,
+    OWNER_KEY,
+    REPO_ROOT,
+    SOURCE,
+    assert_custom_error,
+    selector,
+    transact,
+)
 
 # ---------------------------------------------------------------- artifact
 
@@ -78,7 +41,11 @@ def test_committed_artifact_matches_a_fresh_compile():
         pytest.skip("node is not installed")
     fresh = subprocess.run(
         [node, "infra/compile_contract.js", "--stdout"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert fresh.returncode == 0, fresh.stderr
     committed = ARTIFACT.read_text(encoding="utf-8")
@@ -213,12 +180,22 @@ def test_deploy_script_refuses_to_redeploy_over_a_live_registry(anvil, w3, regis
     env = {k: v for k, v in os.environ.items() if k != "DEPLOYER_PRIVATE_KEY"}
     result = subprocess.run(
         [
-            sys.executable, "-m", "infra.deploy_contract",
-            "--rpc-url", anvil.url,
-            "--deployer-key", OWNER_KEY,
-            "--existing", registry.address,
+            sys.executable,
+            "-m",
+            "infra.deploy_contract",
+            "--rpc-url",
+            anvil.url,
+            "--deployer-key",
+            OWNER_KEY,
+            "--existing",
+            registry.address,
         ],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
     assert result.returncode == 2, (result.stdout, result.stderr)

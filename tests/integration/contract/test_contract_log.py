@@ -1,4 +1,5 @@
 """DMTPKeys' transparency-log anchor (issue 13): setKeysAnchored, logHead and LogAnchored, on a real Anvil node."""
+
 from __future__ import annotations
 
 import os
@@ -9,18 +10,7 @@ from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
 from dmtp_protocol.cid import cid_from_digest
-from tests.integration.test_contract import (  # noqa: F401
-    ALICE,
-    ALICE_KEY,
-    BOB,
-    OWNER_KEY,
-    anvil,
-    assert_custom_error,
-    registry,
-    selector,
-    transact,
-    w3,
-)
+from tests.support.contract import ALICE, ALICE_KEY, BOB, OWNER_KEY, assert_custom_error, selector, transact
 
 ROOT_A = bytes.fromhex("aa" * 32)
 ROOT_B = bytes.fromhex("bb" * 32)
@@ -72,7 +62,7 @@ def test_an_equal_or_smaller_head_is_ignored_without_reverting_and_the_keys_stil
 
 
 def test_a_single_key_can_carry_a_head(w3, registry):
-    receipt, (user,), (digest,) = anchor(w3, registry, 1, ROOT_A, users=wallets(1))
+    _receipt, (user,), (digest,) = anchor(w3, registry, 1, ROOT_A, users=wallets(1))
 
     assert tuple(registry.functions.logHead().call()) == (1, ROOT_A)
     assert registry.functions.getKey(user).call() == cid_from_digest(digest)
@@ -93,7 +83,7 @@ def test_mismatched_lengths_revert_like_set_keys(w3, registry):
 
 def test_the_anchored_size_shares_the_owner_slot_without_disturbing_it(anvil, w3, registry):
     """The size is packed beside `owner`: a transfer keeps the head, and the head never changes the owner."""
-    from tests.integration.test_contract import BOB_KEY
+    from tests.support.contract import BOB_KEY
 
     anchor(w3, registry, 7, ROOT_A)
     transact(w3, registry.functions.transferOwnership(BOB), OWNER_KEY)
