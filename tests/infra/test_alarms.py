@@ -96,15 +96,17 @@ def test_every_custom_metric_an_alarm_or_the_dashboard_names_is_published_by_the
     flush; each must be a name chalicelib counts or gauges somewhere."""
     import os
 
-    from chalicelib.observability import telemetry
+    from chalicelib.observability import telemetry as telemetry_module
 
     names = {
         value
-        for key, value in vars(telemetry).items()
+        for key, value in vars(telemetry_module).items()
         if key.isupper() and isinstance(value, str) and key not in ("NAMESPACE", "SERVICE")
     }
     source = "\n".join(path.read_text() for path in (REPO_ROOT / "chalicelib").glob("**/*.py"))
-    constants = {value: key for key, value in vars(telemetry).items() if key.isupper() and isinstance(value, str)}
+    constants = {
+        value: key for key, value in vars(telemetry_module).items() if key.isupper() and isinstance(value, str)
+    }
     dashboard = json.dumps(TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"])
     named = {
         m["MetricName"] for a in ALARMS.values() for m in watched_metrics(a) if m["Namespace"] == "DMTPKeyRegistry"
@@ -115,12 +117,12 @@ def test_every_custom_metric_an_alarm_or_the_dashboard_names_is_published_by_the
     )
     named -= api_path_metrics()  # published by chalicelib/observability/emf.py, checked in the test below
 
-    telemetry = telemetry.Telemetry()
+    telemetry = telemetry_module.Telemetry()
     saved = os.environ.pop("POWERTOOLS_METRICS_DISABLED", None)
     try:
         for name in named:
             assert name in names, f"{name}: no such metric in chalicelib/observability/telemetry.py"
-            assert re.search(rf"telemetry\.(count|add|gauge|maximum)\({constants[name]}\b", source), (
+            assert re.search(rf"telemetry\.(count|add|gauge|maximum)\(\s*{constants[name]}\b", source), (
                 f"{name} is never emitted"
             )
             telemetry.count(name)
