@@ -1,0 +1,494 @@
+"""In-memory fakes of the API's ports (chalicelib/api/ports.py), for the use cases' unit tests
+(tests/unit/test_registry_use_cases.py, tests/unit/test_log_queries.py).
+
+Each fake keeps what the real adapter keeps and the port's docstring states, and refuses what the real one refuses:
+
+- FakeRecords (adapters/records.py, RecordStore): `create` stores version n only while the wallet's head says n - 1
+  (a revocation also only while the head's key is version n - 1 and not yet revoked), else model.VersionTaken and
+  nothing is written; it marks version n - 1 with `next_version`, keeps the head (keyed by lowercase wallet) and,
+  with a log, appends the record's leaf in the same step (the record carries its `log_index`). `set_status` moves
+  a record only while its status is one of `only_from`. `heads` takes at most 100 wallets.
+- FakeLog (adapters/translog.py, TransparencyLog): an append-only list of 61-byte leaves; roots and proofs are
+  dmtp_protocol.merkle's (RFC 9162), computed from the leaves; anchors are the heads the chain confirmed.
+- FakeJobQueue (adapters/jobs.py over SQS): keeps each job as the worker would read it back (Job.from_body of its
+  body, which refuses an unknown kind); `down` makes it raise as an unreachable queue does.
+- FakePinner (adapters/pinning.py, PinataPinner): answers the CIDv1 (raw, sha2-256) of the exact bytes, as Pinata's
+  pinFileToIPFS with cidVersion 1 does for a single-chunk file; PinningFailed on an outage, and, told to, a CID of
+  other bytes (the local pinning service's `wrong_cid` fault).
+- FakeSignatureChecker (api/signatures.py, SignatureVerifier, EOA path): says yes only when ecrecover of the digest
+  is the wallet itself (InvalidSignature otherwise); `unavailable` stands for a chain node that cannot be reached.
+- FakeEthRpc (adapters/rpc.py, JsonRpc), for the real SignatureVerifier: deployed ERC-1271 wallets whose
+  `isValidSignature` says yes only to their owner EOA's signature; no code anywhere else.
+- FakeWriteBudgets (adapters/quotas.py, Quotas.charge_write): the wallet's, the source's and everyone's daily
+  counters; all three counted or none, QuotaExceeded (the wallet's budget named first) once one is spent.
+
+Wallet is not a port: it is the client side, an EOA that signs request bodies like eth_account does, on coincurve
+(eth_account takes 1-2 s to import; tests/unit/test_protocol_vectors.py ties signing_digest to eth_account).
+
+Every fake records the calls it received (`calls`), so a test can say what a use case did and did not do.
+"""
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from chalicelib.model import (
+    KIND_KEY,
+    KIND_REVOCATION,
+    Anchor,
+    Head,
+    Job,
+    LogHead,
+    Record,
+    RpcError,
+    RpcUnavailable,
+    SignerCheck,
+    VersionTaken,
+)
+from dmtp_protocol import merkle
+from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
+from dmtp_protocol.envelopes import CIPHERTEXT_BYTES, X25519_XSALSA20_POLY1305
+from dmtp_protocol.errors import DependencyUnavailable, InvalidSignature, PinningFailed, QuotaExceeded
+from dmtp_protocol.ethsig import BadSignature, address_from_public_key, recover_address
+from dmtp_protocol.leaves import LEAF_KIND_KEY, LEAF_KIND_REVOCATION, LEAF_LENGTH, document_hash, leaf_bytes
+from dmtp_protocol.messages import (
+    REGISTRATION_TYPE,
+    REVOCATION_TYPE,
+    Domain,
+    parse_registration,
+    parse_revocation,
+    registration_message,
+    revocation_message,
+    signing_digest,
+)
+from dmtp_protocol.smart_wallets import ERC1271_MAGIC
+from tests.support.fakes import Clock
+
+__all__ = [
+    "Clock",
+    "FakeEthRpc",
+    "FakeJobQueue",
+    "FakeLog",
+    "FakePinner",
+    "FakeRecords",
+    "FakeSignatureChecker",
+    "FakeWriteBudgets",
+    "Wallet",
+]
+
+MAX_HEADS = 100  # adapters/records.py MAX_BATCH_GET: one BatchGetItem
+
+
+# ---------------------------------------------------------------------------------------------- transparency log
+
+
+class FakeLog:
+    """TransparencyLog in memory: leaves in order of acceptance, no gaps, never changed; anchors by size."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._leaves: list[bytes] = []
+        self._anchors: dict[int, Anchor] = {}
+        self.calls: list[str] = []
+
+    def append(self, leaf: bytes) -> int:
+        """Append one leaf; its index (records.py appends in the record's own transaction)."""
+        if len(leaf) != LEAF_LENGTH:
+            raise ValueError(f"a leaf is {LEAF_LENGTH} bytes")
+        self._leaves.append(bytes(leaf))
+        return len(self._leaves) - 1
+
+    def record_anchor(self, size: int, root: bytes, tx_hash: str, block_number: int) -> None:
+        """A head the chain confirmed (the monitor records it; the same size again overwrites with the same values)."""
+        self._anchors[size] = Anchor(size, root, tx_hash, block_number, int(self._clock()))
+
+    def latest_anchor(self) -> Anchor | None:
+        self.calls.append("latest_anchor")
+        return self._anchors[max(self._anchors)] if self._anchors else None
+
+    def head(self) -> LogHead:
+        self.calls.append("head")
+        size = len(self._leaves)
+        frontier, start = [], 0
+        for bit in reversed(range(size.bit_length())):  # one perfect subtree per set bit of size, largest first
+            if size >> bit & 1:
+                frontier.append(self._root(start, start + (1 << bit)))
+                start += 1 << bit
+        return LogHead(size, tuple(frontier))
+
+    def leaves(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        self.calls.append("leaves")
+        return [(index, self._leaves[index]) for index in range(max(start, 0), min(end, len(self._leaves)))]
+
+    def leaf(self, index: int) -> bytes | None:
+        self.calls.append("leaf")
+        return self._leaves[index] if 0 <= index < len(self._leaves) else None
+
+    def inclusion(self, index: int, size: int) -> tuple[bytes, list[bytes]]:
+        self.calls.append("inclusion")
+        hashes = self._hashes(size)
+        return merkle.root(hashes), merkle.inclusion_proof(index, hashes)
+
+    def consistency(self, old_size: int, new_size: int) -> tuple[bytes, bytes, list[bytes]]:
+        self.calls.append("consistency")
+        hashes = self._hashes(new_size)
+        return merkle.root(hashes[:old_size]), merkle.root(hashes), merkle.consistency_proof(old_size, hashes)
+
+    def _hashes(self, size: int) -> list[bytes]:
+        if size > len(self._leaves):  # what the real log says when a size's subtrees are not stored
+            raise LookupError(f"the log has {len(self._leaves)} leaves, not {size}")
+        return [merkle.leaf_hash(leaf) for leaf in self._leaves[:size]]
+
+    def _root(self, start: int, end: int) -> bytes:
+        return merkle.root([merkle.leaf_hash(leaf) for leaf in self._leaves[start:end]])
+
+
+def leaf_of(record: Record) -> bytes:
+    """The record's leaf, by the rule of adapters/records.py leaf_of (docs/PROTOCOL.md section 15): a key's
+    documentHash is the digest in its CID, a revocation's the SHA-256 of its stored canonical JSON."""
+    if record.kind == KIND_KEY:
+        return leaf_bytes(LEAF_KIND_KEY, record.wallet, record.version, digest_from_cid(record.cid))
+    return leaf_bytes(LEAF_KIND_REVOCATION, record.wallet, record.version, document_hash(record.document))
+
+
+# ---------------------------------------------------------------------------------------------- records
+
+
+class FakeRecords:
+    """RecordStore in memory: one record per (lowercase wallet, version) and one head per lowercase wallet."""
+
+    def __init__(self, clock: Clock, log: FakeLog | None = None) -> None:
+        self._clock = clock
+        self.log = log
+        self._items: dict[tuple[str, int], Record] = {}
+        self._heads: dict[str, Head] = {}
+        self._before_next_create: Any = None
+        self.statuses: dict[tuple[str, int], list[str]] = {}  # every status each record has had, in order
+        self.calls: list[str] = []
+
+    # ------------------------------------------------------------ reads
+
+    def latest(self, wallet: str) -> Record | None:
+        found = self.newest(wallet, 1)
+        return found[0] if found else None
+
+    def newest(self, wallet: str, count: int) -> list[Record]:
+        self.calls.append("newest")
+        return self._versions(wallet)[:count]
+
+    def history(self, wallet: str, limit: int, before_version: int | None = None) -> list[Record]:
+        self.calls.append("history")
+        versions = self._versions(wallet)
+        if before_version is not None:
+            versions = [r for r in versions if r.version < before_version]
+        return versions[:limit]
+
+    def all_versions(self, wallet: str) -> list[Record]:
+        self.calls.append("all_versions")
+        return self._versions(wallet)
+
+    def get(self, wallet: str, version: int) -> Record | None:
+        self.calls.append("get")
+        return self._items.get((wallet.lower(), version))
+
+    def heads(self, wallets: list[str]) -> dict[str, Head]:
+        self.calls.append("heads")
+        if len(wallets) > MAX_HEADS:
+            raise ValueError(f"at most {MAX_HEADS} wallets per batch")
+        return {w.lower(): self._heads[w.lower()] for w in wallets if w.lower() in self._heads}
+
+    def _versions(self, wallet: str) -> list[Record]:
+        mine = [r for (w, _), r in self._items.items() if w == wallet.lower()]
+        return sorted(mine, key=lambda r: -r.version)
+
+    # ------------------------------------------------------------ writes
+
+    def before_next_create(self, action: Any) -> None:
+        """Run `action()` once, just before the next `create` checks its condition: a concurrent writer that gets
+        to the wallet's head first (the race records.py's conditional transaction settles)."""
+        self._before_next_create = action
+
+    def create(self, record: Record) -> None:
+        self.calls.append("create")
+        action, self._before_next_create = self._before_next_create, None
+        if action is not None:
+            action()
+        wallet = record.wallet.lower()
+        previous = record.version - 1
+        head = self._heads.get(wallet)
+        # records.py: the head must not exist (version 1) or must say version - 1
+        holds = head is None if previous == 0 else head is not None and head.latest_version == previous
+        if record.kind == KIND_REVOCATION:
+            holds = holds and head is not None and head.key_version == previous and head.revocation is None
+        if not holds or (wallet, record.version) in self._items:
+            raise VersionTaken(f"{record.wallet} version {record.version} is not the next version")
+        index = self.log.append(leaf_of(record)) if self.log is not None else None
+        stored = replace(record, log_index=index)
+        self._items[(wallet, record.version)] = stored
+        self.statuses[(wallet, record.version)] = [record.status]
+        if previous:
+            self._items[(wallet, previous)] = replace(self._items[(wallet, previous)], next_version=record.version)
+        if record.kind == KIND_KEY:
+            self._heads[wallet] = Head(
+                record.wallet, record.version, record.version, record.cid, record.document, None, index
+            )
+        else:
+            assert head is not None
+            self._heads[wallet] = replace(
+                head, wallet=record.wallet, latest_version=record.version, revocation=record.document
+            )
+
+    def set_status(self, record: Record, status: str, only_from: tuple[str, ...] = (), **changes: Any) -> bool:
+        self.calls.append("set_status")
+        key = (record.wallet.lower(), record.version)
+        current = self._items.get(key)
+        if current is None or (only_from and current.status not in only_from):
+            return False
+        self._items[key] = replace(current, status=status, updated_at=int(self._clock()), **changes)
+        self.statuses[key].append(status)
+        return True
+
+    # ------------------------------------------------------------ for tests
+
+    def count(self) -> int:
+        """How many records (of every wallet) are stored."""
+        return len(self._items)
+
+    def statuses_of(self, wallet: str, version: int) -> list[str]:
+        """Every status the record has had, from the one it was created with."""
+        return self.statuses.get((wallet.lower(), version), [])
+
+
+# ---------------------------------------------------------------------------------------------- queue, pinning
+
+
+class FakeJobQueue:
+    """The SQS queue of on-chain jobs: `jobs` holds what the worker would receive, in order."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+        self.down = False
+        self.calls: list[Job] = []
+
+    def enqueue(self, job: Job) -> str:
+        self.calls.append(job)
+        if self.down:
+            raise ConnectionError("Could not connect to the endpoint URL (SQS unreachable)")
+        self.jobs.append(Job.from_body(job.to_body()))  # what the worker parses (MalformedJob for an unknown kind)
+        return f"message-{len(self.jobs)}"
+
+
+class FakePinner:
+    """Pinata's pinFileToIPFS: `pins` maps each CID to the exact bytes pinned under it."""
+
+    def __init__(self) -> None:
+        self.pins: dict[str, bytes] = {}
+        self.wrong_cid = False  # answer the CID of other bytes (a service that changed the file)
+        self.outage_status: int | None = None  # answer this HTTP status instead of pinning
+        self.calls: list[str] = []  # the names pinned
+
+    def pin(self, data: bytes, name: str) -> str:
+        self.calls.append(name)
+        if self.outage_status is not None:
+            raise PinningFailed(f"pinning service answered {self.outage_status}")
+        stored = data + b"\n" if self.wrong_cid else bytes(data)
+        cid = cid_for_bytes(stored)
+        self.pins[cid] = stored
+        return cid
+
+
+# ---------------------------------------------------------------------------------------------- signatures
+
+
+class FakeSignatureChecker:
+    """Yes only for a 65-byte low-s signature that recovers to the wallet itself (an EOA), as SignatureVerifier
+    without a chain RPC answers; InvalidSignature otherwise. `unavailable`: the chain node cannot be reached."""
+
+    def __init__(self) -> None:
+        self.unavailable = False
+        self.calls: list[tuple[str, bytes]] = []
+
+    def verify(self, wallet: str, digest: bytes, signature: str) -> SignerCheck:
+        self.calls.append((wallet, digest))
+        if self.unavailable:
+            raise DependencyUnavailable("could not check the wallet's code on chain: node unreachable")
+        try:
+            signer = recover_address(digest, signature)
+        except BadSignature as exc:
+            raise InvalidSignature(str(exc)) from exc
+        if signer != wallet:
+            raise InvalidSignature("signature was not made by this wallet over this message")
+        return SignerCheck("ecdsa")
+
+
+@dataclass
+class FakeEthRpc:
+    """The JSON-RPC node SignatureVerifier asks: `contract_wallets` maps a deployed smart wallet (EIP-55) to its
+    owner EOA, and its ERC-1271 isValidSignature(hash, signature) returns the magic value only for a signature by
+    that owner; every other address has no code. State does not change between blocks. `unreachable`: every call
+    raises RpcUnavailable."""
+
+    block: int = 4242
+    contract_wallets: dict[str, str] = field(default_factory=dict)
+    unreachable: bool = False
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def block_number(self) -> int:
+        self._call("eth_blockNumber")
+        return self.block
+
+    def code(self, address: str, block: str = "latest") -> bytes:
+        self._call("eth_getCode", address, block)
+        return b"\x60\x80\x60\x40" if address in self.contract_wallets else b""
+
+    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
+        self._call("eth_call", to, block)
+        owner = self.contract_wallets.get(to)
+        if owner is None:
+            return b""  # a call to an address without code succeeds with no data
+        if data[:4] != ERC1271_MAGIC:
+            raise RpcError("execution reverted")  # the wallet has no other function this fake knows
+        digest, length = data[4:36], int.from_bytes(data[68:100], "big")
+        signature = data[100 : 100 + length]
+        try:
+            valid = length == 65 and recover_address(digest, "0x" + signature.hex()) == owner
+        except BadSignature:
+            valid = False
+        return (ERC1271_MAGIC if valid else b"\xff\xff\xff\xff").ljust(32, b"\0")
+
+    def eth_call_code(self, data: bytes, block: str, gas: int, timeout_s: float) -> bytes:
+        raise NotImplementedError(
+            "the ERC-6492 deployless validator is not modelled here (tests/integration/test_erc6492.py runs it)"
+        )
+
+    def _call(self, method: str, *args: str) -> None:
+        self.calls.append((method, *args))
+        if self.unreachable:
+            raise RpcUnavailable(f"{method}: connection refused")
+
+
+# ---------------------------------------------------------------------------------------------- write budgets
+
+DAY_S = 86400
+BUDGET_WALLET, BUDGET_SOURCE, BUDGET_GLOBAL = "wallet", "source", "global"  # adapters/quotas.py's names
+
+
+class FakeWriteBudgets:
+    """Quotas.charge_write in memory: fixed UTC-day windows; a limit of 0 (or less) is no limit."""
+
+    def __init__(self, wallet_per_day: int = 0, source_per_day: int = 0, global_per_day: int = 0) -> None:
+        self.limits = {BUDGET_WALLET: wallet_per_day, BUDGET_SOURCE: source_per_day, BUDGET_GLOBAL: global_per_day}
+        self._counts: dict[str, int] = {}
+        self.calls: list[tuple[str, str, int]] = []
+
+    def charge_write(self, wallet: str, source: str, now: int) -> None:
+        self.calls.append((wallet, source, now))
+        window_start = now - now % DAY_S
+        subjects = self._subjects(wallet, source, window_start)
+        charged = {budget: subject for budget, subject in subjects.items() if self.limits[budget] > 0}
+        refused = [budget for budget, subject in charged.items() if self._counts.get(subject, 0) >= self.limits[budget]]
+        if refused:  # one transaction: nothing is counted
+            budget = BUDGET_WALLET if BUDGET_WALLET in refused else refused[0]
+            retry_after = window_start + DAY_S - now
+            raise QuotaExceeded(
+                f"limit of {self.limits[budget]} {budget} writes per day reached; retry in {retry_after} s",
+                retry_after,
+                limit=self.limits[budget],
+                budget=budget,
+            )
+        for subject in charged.values():
+            self._counts[subject] = self._counts.get(subject, 0) + 1
+
+    def used(self, budget: str, who: str, now: int) -> int:
+        """How much of `budget` (BUDGET_WALLET: `who` a wallet; BUDGET_SOURCE: a source; BUDGET_GLOBAL: ignored)
+        is used in the day of `now`."""
+        window_start = now - now % DAY_S
+        return self._counts.get(self._subjects(who, who, window_start)[budget], 0)
+
+    @staticmethod
+    def _subjects(wallet: str, source: str, window_start: int) -> dict[str, str]:
+        return {
+            BUDGET_WALLET: f"wallet#{wallet.lower()}#{window_start}",
+            BUDGET_SOURCE: f"writes#source#{source}#{window_start}",
+            BUDGET_GLOBAL: f"writes#global#{window_start}",
+        }
+
+
+# ---------------------------------------------------------------------------------------------- the client side
+
+
+def random_envelope() -> dict[str, str]:
+    """An eth-sig-util envelope of the right shape (the server cannot open it, and must not need to)."""
+    return {
+        "version": X25519_XSALSA20_POLY1305,
+        "nonce": base64.b64encode(os.urandom(24)).decode(),
+        "ephemPublicKey": base64.b64encode(os.urandom(32)).decode(),
+        "ciphertext": base64.b64encode(os.urandom(CIPHERTEXT_BYTES)).decode(),
+    }
+
+
+class Wallet:
+    """An EOA: a secp256k1 key (coincurve) signing the protocol's digests as eth_signTypedData_v4 / personal_sign
+    do (r || s || v with v 27 or 28, low s, RFC 6979), and building request bodies like tests/support/bundles.py."""
+
+    def __init__(self, seed: str | None = None) -> None:
+        from coincurve import PrivateKey
+
+        secret = hashlib.sha256(seed.encode()).digest() if seed is not None else os.urandom(32)
+        self._key = PrivateKey(secret)
+        self.address = address_from_public_key(self._key.public_key.format(compressed=False))
+
+    def sign_digest(self, digest: bytes) -> str:
+        signature = self._key.sign_recoverable(digest, hasher=None)
+        return "0x" + (signature[:64] + bytes([signature[64] + 27])).hex()
+
+    def registration(
+        self,
+        domain: Domain,
+        issued_at: int,
+        version: int = 1,
+        signature_type: str = "eip712",
+        expires_at: int | None = None,
+        public_key: str | None = None,
+        address: str | None = None,
+    ) -> dict[str, Any]:
+        """A POST /keys body for `address` (default: this wallet's own; another one for a smart wallet it owns)."""
+        body: dict[str, Any] = {
+            "address": address or self.address,
+            "keyType": "x25519",
+            "DMTPpubKey": public_key or "0x" + os.urandom(32).hex(),
+            "DMTPpriKey": random_envelope(),
+            "version": version,
+            "issuedAt": issued_at,
+            "signatureType": signature_type,
+            "Signature": "0x00",
+        }
+        if expires_at is not None:
+            body["expiresAt"] = expires_at
+        message = registration_message(parse_registration(body))
+        body["Signature"] = self.sign_digest(signing_digest(REGISTRATION_TYPE, message, domain, signature_type))
+        return body
+
+    def revocation(
+        self,
+        domain: Domain,
+        revoked_version: int,
+        public_key: str,
+        issued_at: int,
+        signature_type: str = "eip712",
+        address: str | None = None,
+    ) -> dict[str, Any]:
+        """A POST /keys/{address}/revocation body revoking key `revoked_version` whose DMTPpubKey is `public_key`."""
+        body: dict[str, Any] = {
+            "address": address or self.address,
+            "revokedVersion": revoked_version,
+            "version": revoked_version + 1,
+            "issuedAt": issued_at,
+            "signatureType": signature_type,
+            "Signature": "0x00",
+        }
+        message = revocation_message(parse_revocation(body), public_key)
+        body["Signature"] = self.sign_digest(signing_digest(REVOCATION_TYPE, message, domain, signature_type))
+        return body
