@@ -129,10 +129,13 @@ class Registry:
         return True, self._view(record, [record])
 
     def revoke(self, address: str, body: Any, source: str = "unknown") -> dict[str, Any]:
+        """Verify, store and queue a wallet-signed revocation of its current key, sent from `source`.
+
+        The same revocation sent again (its record is the wallet's newest, byte for byte) stores nothing new and
+        queues a record left pinned, however long ago it was signed: what the 503 of a failed enqueue asks for."""
         wallet = parse_address(address)
         revocation = parse_revocation(body)
         now = int(self._now())
-        check_clock(revocation.issued_at, 0, now, self._clock)
         key = self._records.get(wallet, revocation.revoked_version)
         if key is None or key.kind != KIND_KEY:
             raise NotFound(f"{wallet} has no key version {revocation.revoked_version}")
@@ -141,23 +144,32 @@ class Registry:
         check_revocation_version(revocation)
         public_key = json.loads(key.document)["DMTPpubKey"]
         message = revocation_message(revocation, public_key)
+        document = canonical_json(
+            {
+                "kind": KIND_REVOCATION,
+                **message,
+                "signatureType": revocation.signature_type,
+                "Signature": revocation.signature,
+                "chainId": self._domain.chain_id,
+                "registry": self._domain.registry,
+            }
+        ).decode("utf-8")
+        newest = self._records.newest(revocation.wallet, 1)
+        stored = newest[0] if newest and newest[0].kind == KIND_REVOCATION and newest[0].document == document else None
+        if stored is not None:
+            if stored.status == STATUS_PINNED:
+                stored = self._enqueue(stored, Job(stored.wallet, stored.version, key.cid, JOB_REVOKE_KEY))
+            return self._view(key, [stored, key])
+        check_clock(revocation.issued_at, 0, now, self._clock)
         digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
         signer = self._verifier.verify(revocation.wallet, digest, revocation.signature)
-        self._expect_next_version(revocation.wallet, revocation.version, self._records.newest(revocation.wallet, 1))
+        self._expect_next_version(revocation.wallet, revocation.version, newest)
         self._quotas.charge_write(revocation.wallet, source, now)
-        document = {
-            "kind": KIND_REVOCATION,
-            **message,
-            "signatureType": revocation.signature_type,
-            "Signature": revocation.signature,
-            "chainId": self._domain.chain_id,
-            "registry": self._domain.registry,
-        }
         record = Record(
             revocation.wallet,
             revocation.version,
             key.cid,
-            canonical_json(document).decode("utf-8"),
+            document,
             STATUS_PINNED,
             now,
             now,

@@ -525,14 +525,6 @@ def test_a_revocation_left_pinned_when_the_queue_was_down_answers_503_with_the_k
     assert world.records.statuses_of(wallet.address, 2) == ["pinned"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Registry.revoke has no resubmission check: after a 503 that says 'submit the same request again', the "
-        "same revocation gets 409 version-conflict (its own record is now the newest version), so the record "
-        "stays pinned until the sweeper re-queues it. register() recognises its stored bundle; revoke() does not."
-    ),
-)
 def test_a_revocation_left_pinned_is_queued_by_sending_the_same_revocation_again(world, wallet):
     key = registered(world, wallet)
     body = wallet.revocation(DOMAIN, 1, key["DMTPpubKey"], NOW)
@@ -544,6 +536,20 @@ def test_a_revocation_left_pinned_is_queued_by_sending_the_same_revocation_again
 
     assert (view["revoked"], view["revocation"]["status"]) == (True, "queued")
     assert world.queue.jobs[-1] == Job(wallet.address, 2, key["cid"], JOB_REVOKE_KEY)
+
+
+def test_a_revocation_left_pinned_is_queued_by_sending_it_again_long_after_the_clock_window_closed(world, wallet):
+    key = registered(world, wallet)
+    body = wallet.revocation(DOMAIN, 1, key["DMTPpubKey"], NOW)
+    world.queue.down = True
+    refused(world.revoke, wallet.address, body)
+    world.queue.down = False
+    world.clock.now += 3600  # the signature is an hour old: a new revocation would be 401
+
+    view = world.revoke(wallet.address, body)
+
+    assert (view["revoked"], view["revocation"]["status"]) == (True, "queued")
+    assert [job.kind for job in world.queue.jobs] == [JOB_SET_KEY, JOB_REVOKE_KEY]
 
 
 # ==================================================================================================== lookup
