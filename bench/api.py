@@ -231,7 +231,10 @@ class BareIo:
                     "Update": {
                         "TableName": self.records,
                         "Key": {"wallet": {"S": key}, "version": {"N": "0"}},
-                        "UpdateExpression": "SET #latestVersion = :latestVersion, #walletEip55 = :walletEip55, #keyVersion = :keyVersion, #cid = :cid, #document = :document REMOVE #revocation",
+                        "UpdateExpression": (
+                            "SET #latestVersion = :latestVersion, #walletEip55 = :walletEip55,"
+                            " #keyVersion = :keyVersion, #cid = :cid, #document = :document REMOVE #revocation"
+                        ),
                         "ConditionExpression": "attribute_not_exists(wallet)",
                         "ExpressionAttributeNames": {
                             f"#{n}": n

@@ -451,7 +451,7 @@ class FaultInjector(threading.Thread):
         # Points spread over 5%..85% of the input, so the last faults still meet traffic and recovery shows.
         points = sorted(rng.uniform(0.05, 0.85) for _ in kinds)
         rng.shuffle(kinds)
-        self.schedule = [(int(point * config.n), kind) for point, kind in zip(points, kinds)]
+        self.schedule = [(int(point * config.n), kind) for point, kind in zip(points, kinds, strict=True)]
 
     def run(self) -> None:
         try:
@@ -612,7 +612,7 @@ class ChainReader:
             for w in wallets
         ]
         states = {}
-        for wallet, result in zip(wallets, self.batch(calls)):
+        for wallet, result in zip(wallets, self.batch(calls), strict=True):  # one answer per call
             raw = bytes.fromhex(result[2:])
             states[wallet.lower()] = (raw[:32], raw[63] == 1)
         return states

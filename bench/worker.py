@@ -168,7 +168,9 @@ def anchor_gas(parts: Any, keys: int) -> dict[str, Any]:
         "gas_per_registration_anchored_estimate": round(batched_anchored / keys, 1),
         "gas_single_anchored": single_anchored,
         "log_anchor_gas_single": single_anchored - single_plain,
-        "log_anchor_measured": "eth_estimateGas of setKeysAnchored minus setKeys (setKey for one) on the same state, a head already anchored",
+        "log_anchor_measured": (
+            "eth_estimateGas of setKeysAnchored minus setKeys (setKey for one) on the same state, a head already anchored"
+        ),
     }
 
 

@@ -119,9 +119,10 @@ class Anvil:
         # Output goes to a file (never a pipe) so a chatty node can never block.
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._stderr = open(self.log_path, "w+b")
+            # The node writes here for as long as it runs; stop() closes it, so no `with` block fits.
+            self._stderr = open(self.log_path, "w+b")  # noqa: SIM115
         else:
-            self._stderr = tempfile.TemporaryFile()
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (the same: closed by stop())
         self.process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,

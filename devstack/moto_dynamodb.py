@@ -19,8 +19,9 @@
 5. A Scan page sorts every item of the table by comparing DynamoType objects, then walks past every item before
    its ExclusiveStartKey: O(table log table) per 1 MB page, so a Scan of the whole table grows as its square (the
    sweeper's Scan of 8,000 records took 72-86% of the moto server's samples for over a minute of the chaos soak,
-   every other DynamoDB request waiting under the lock of item 1; in-process, 2.2-2.7 s before, 1.6-1.9 s after). It is given the items sorted once by their keys' plain values (the order moto's own
-   comparisons give: they compare those values) and starting after the start key; the page itself is moto's.
+   every other DynamoDB request waiting under the lock of item 1; in-process, 2.2-2.7 s before, 1.6-1.9 s after).
+   It is given the items sorted once by their keys' plain values (the order moto's own comparisons give: they
+   compare those values) and starting after the start key; the page itself is moto's.
 """
 
 import bisect

@@ -307,18 +307,30 @@ def _age(seconds: float | None) -> str:
 
 def render(status: Status) -> str:
     q, r, n, o, w = status.queue, status.records, status.nonces, status.owner, status.worker
+    at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(status.at))
+    if w["paused"]:
+        since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(w["since"]))
+        worker = f"PAUSED since {since} by {w['by']}: {w['reason']}"
+    else:
+        worker = "running"
+    dead_letter_hint = "  <- redrive or inspect (python -m infra.recovery)" if q.dead_letters else ""
+    balance = "n/a" if o.balance_eth is None else f"{o.balance_eth:.6f} ETH"
+    runway = "n/a (nothing spent in 24 h)" if o.runway_days is None else f"{o.runway_days:.1f} days"
     lines = [
-        f"DMTP Key Registry, stage {status.stage}, at {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(status.at))}",
+        f"DMTP Key Registry, stage {status.stage}, at {at}",
         "",
-        f"Worker      {'PAUSED since ' + time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(w['since'])) + ' by ' + w['by'] + ': ' + w['reason'] if w['paused'] else 'running'}",
-        f"Queue       {q.visible} waiting, {q.in_flight} being processed, {q.delayed} delayed; oldest job {_age(q.oldest_message_age_s)}",
-        f"Dead letter {q.dead_letters} job(s){'  <- redrive or inspect (python -m infra.recovery)' if q.dead_letters else ''}",
+        f"Worker      {worker}",
+        f"Queue       {q.visible} waiting, {q.in_flight} being processed, {q.delayed} delayed;"
+        f" oldest job {_age(q.oldest_message_age_s)}",
+        f"Dead letter {q.dead_letters} job(s){dead_letter_hint}",
         "Records     " + (", ".join(f"{name} {count}" for name, count in r.by_status.items()) or "none"),
-        f"            {r.open} open, {r.stranded} stranded (open and untouched for {_age(r.stranded_after_s)}); oldest open {_age(r.oldest_open_age_s)}",
-        f"Nonces      signer {n.signer}: counter next {n.counter_next} (floor {n.counter_floor}); chain latest {n.chain_latest}, pending {n.chain_pending}"
+        f"            {r.open} open, {r.stranded} stranded (open and untouched for {_age(r.stranded_after_s)});"
+        f" oldest open {_age(r.oldest_open_age_s)}",
+        f"Nonces      signer {n.signer}: counter next {n.counter_next} (floor {n.counter_floor});"
+        f" chain latest {n.chain_latest}, pending {n.chain_pending}"
         + (f"; counter ahead of the chain's pending by {n.drift}" if n.drift else ""),
-        f"Owner       balance {'n/a' if o.balance_eth is None else f'{o.balance_eth:.6f} ETH'}; spent {o.spent_24h_eth:.6f} ETH on {o.transactions_24h} tx in 24 h; "
-        f"runway {'n/a (nothing spent in 24 h)' if o.runway_days is None else f'{o.runway_days:.1f} days'}",
+        f"Owner       balance {balance}; spent {o.spent_24h_eth:.6f} ETH on {o.transactions_24h} tx in 24 h;"
+        f" runway {runway}",
         f"Pending     {len(status.pending)} transaction(s)",
     ]
     for tx in status.pending:
@@ -326,7 +338,10 @@ def render(status: Status) -> str:
             "unsigned" if tx.max_fee_gwei is None else f"max fee {tx.max_fee_gwei:.3f} gwei, tip {tx.tip_gwei:.3f} gwei"
         )
         lines.append(
-            f"  nonce {tx.nonce}: {tx.state} {tx.kind}, {tx.jobs} job(s), age {_age(tx.age_s)}, {fees}, replaced {tx.replacements}x {tx.tx_hash or ''}".rstrip()
+            (
+                f"  nonce {tx.nonce}: {tx.state} {tx.kind}, {tx.jobs} job(s), age {_age(tx.age_s)}, {fees},"
+                f" replaced {tx.replacements}x {tx.tx_hash or ''}"
+            ).rstrip()
         )
     for problem in status.problems:
         lines.append(f"Not read    {problem}")

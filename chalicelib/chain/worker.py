@@ -212,7 +212,8 @@ class ChainWorker:
         owner = self._chain.owner()
         if owner.lower() != self._signer.address.lower():
             self._pause(
-                f"NotOwner: the contract's owner is {owner}, this worker signs as {self._signer.address} (check KMS_KEY_ID and the rotation)"
+                f"NotOwner: the contract's owner is {owner}, this worker signs as {self._signer.address}"
+                " (check KMS_KEY_ID and the rotation)"
             )
 
     def _pause(self, reason: str) -> None:
@@ -376,7 +377,7 @@ class ChainWorker:
             self.worker_id,
             lambda: self._chain.pending_nonce(self._signer.address),
         )
-        for tx, item in zip(batch.txs, reserved):
+        for tx, item in zip(batch.txs, reserved, strict=True):  # Nonces.reserve: one item per batch, in order
             tx.item = item
             tx.signed = self._sign(tx, offer.fees)
         self._claim(batch)

@@ -573,7 +573,7 @@ class FakeChain:
         progressed = True
         while progressed and len(block.txs) < max_txs:
             progressed = False
-            for tx_hash, tx in sorted(self.mempool.items(), key=lambda kv: (kv[1].nonce, -kv[1].tip)):
+            for tx in sorted(self.mempool.values(), key=lambda tx: (tx.nonce, -tx.tip)):
                 sender = tx.sender.lower()
                 if tx.nonce != state.nonces.get(sender, 0):
                     continue

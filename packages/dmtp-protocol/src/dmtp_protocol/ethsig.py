@@ -39,7 +39,8 @@ def to_checksum_address(address: str) -> str:
     body = address[2:]
     lower = body.lower()
     hashed = keccak256(lower.encode("ascii")).hex()
-    checksummed = "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, hashed))
+    # strict=False: the 40 hex digits take the first 40 of the hash's 64 nibbles, one each (EIP-55).
+    checksummed = "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, hashed, strict=False))
     if body != lower and body != body.upper() and checksummed != address:
         raise BadAddress("mixed-case address has an invalid EIP-55 checksum")
     return checksummed
