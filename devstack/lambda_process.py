@@ -46,7 +46,7 @@ class LambdaProcess:
         self.role = role
         self.env = dict(env)
         self.log_path = log_path
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self._log: IO[bytes] | None = None
 

@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import boto3
 from boto3.dynamodb.conditions import Key
@@ -38,6 +38,9 @@ from chalicelib.adapters.rpc import JsonRpc
 from chalicelib.adapters.secrets import secret_setting
 from chalicelib.adapters.transactions import TxStore
 from chalicelib.model import FINAL_STATES, FINAL_STATUSES, STATE_RESERVED
+
+if TYPE_CHECKING:  # the stub packages of requirements-dev.txt: types only
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 from infra.stage_config import CHALICE_CONFIG_PATH
 
 DAY_S = 86400
@@ -126,7 +129,7 @@ class Ops:
         self.sqs = boto3.client("sqs", endpoint_url=endpoint_url)
         self.rpc = JsonRpc(rpc_url) if rpc_url else None
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Literal["kms", "cloudwatch"]) -> Any:
         return boto3.client(service, endpoint_url=self._endpoint)
 
     # ------------------------------------------------------------ status
@@ -156,7 +159,7 @@ class Ops:
 
     def _queue(self, problems: list[str]) -> QueueStatus:
         name = self.env["JOBS_QUEUE_NAME"]
-        names = [
+        names: list[QueueAttributeNameType] = [
             "ApproximateNumberOfMessages",
             "ApproximateNumberOfMessagesNotVisible",
             "ApproximateNumberOfMessagesDelayed",
@@ -204,14 +207,14 @@ class Ops:
         while True:
             page = self.records.scan(**kwargs)
             for item in page.get("Items", []):
-                if int(item["version"]) == HEAD_VERSION:
+                if int(_number(item["version"])) == HEAD_VERSION:
                     continue
                 status = str(item.get("status", "?"))
                 by_status[status] = by_status.get(status, 0) + 1
                 if status in FINAL_STATUSES:
                     continue
                 open_count += 1
-                age = now - float(item.get("updatedAt", now))
+                age = now - float(_number(item.get("updatedAt", now)))
                 oldest = age if oldest is None else max(oldest, age)
                 if age >= stranded_after_s:
                     stranded += 1
@@ -283,8 +286,8 @@ class Ops:
             page = self.transactions.query(**kwargs)
             for item in page.get("Items", []):
                 seen += 1
-                if item.get("feePaidWei") is not None and float(item.get("updatedAt", 0)) >= since:
-                    spent += int(item["feePaidWei"])
+                if item.get("feePaidWei") is not None and float(_number(item.get("updatedAt", 0))) >= since:
+                    spent += int(_number(item["feePaidWei"]))
                     count += 1
             if "LastEvaluatedKey" not in page:
                 break
@@ -303,6 +306,12 @@ def _age(seconds: float | None) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _number(value: object) -> Decimal | float:
+    """A number attribute of an item, as boto3 reads it (Decimal), or the caller's float default. A cast: the
+    table's schema, not the item's static type (any DynamoDB value), says which attributes are numbers."""
+    return cast("Decimal | float", value)
 
 
 def render(status: Status) -> str:

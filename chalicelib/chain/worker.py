@@ -482,6 +482,7 @@ class ChainWorker:
             job = batch.jobs[key]
             if key in batch.claimed_as_latest:
                 continue  # a first key, claimed while it was the wallet's only version: nothing to order it against
+            assert tx.item is not None  # claimed: its nonce was reserved and signed first
             outcome = claims.order_verdict(job, tx.item.nonce, self._records.newest(job.wallet, 20), self._txs.get)
             if outcome is None:
                 continue
@@ -568,6 +569,7 @@ class ChainWorker:
         self._broadcast(filled)
 
     def _broadcast(self, item: TxItem) -> None:
+        assert item.raw is not None  # only a signed item is broadcast
         result = self._chain.send(item.raw)
         if result.accepted or result.benign:
             self.telemetry.count(TRANSACTIONS_SENT)

@@ -11,11 +11,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.model import (
     IN_FLIGHT_STATES,
     KIND_KEY,
+    RUNNING,
     STATE_MINED,
     STATE_RESERVED,
     STATE_SIGNED,
@@ -23,6 +24,7 @@ from chalicelib.model import (
     Counter,
     Job,
     Market,
+    PauseState,
     Receipt,
     Reconciliation,
     Record,
@@ -35,6 +37,9 @@ from chalicelib.model import (
     WriteRefused,
 )
 from dmtp_protocol.cid import digest_from_cid
+
+if TYPE_CHECKING:
+    from chalicelib.chain.worker import QueueMessage
 
 ZERO = "0x" + "00" * 20
 
@@ -214,7 +219,7 @@ class FakeTxStore:
         self, item: TxItem, *, tx_hash: str, block_number: int, block_hash: str, gas_used: int, fee_paid_wei: int
     ) -> TxItem:
         now = self._expect(item.nonce, lambda i: i.state in IN_FLIGHT_STATES)
-        fields = dict(
+        fields: dict[str, Any] = dict(
             state=STATE_MINED,
             mined_hash=tx_hash,
             block_number=block_number,
@@ -329,9 +334,7 @@ class FakeControl:
     def __init__(self, table: TxTable) -> None:
         self._t = table
 
-    def state(self) -> Any:
-        from chalicelib.model import RUNNING, PauseState
-
+    def state(self) -> PauseState:
         c = self._t.control
         return PauseState(c["paused"], c["reason"], c.get("since"), c["by"]) if c else RUNNING
 
@@ -383,10 +386,10 @@ class FakeQueue:
         self.messages[message_id] = Message(message_id, body, sent_at=self.clock())
         return message_id
 
-    def receive(self, count: int) -> list[Any]:
+    def receive(self, count: int) -> "list[QueueMessage]":
         from chalicelib.chain.worker import QueueMessage
 
-        got = []
+        got: list[QueueMessage] = []
         for message in list(self.messages.values()):
             if len(got) >= count:
                 break
@@ -400,7 +403,7 @@ class FakeQueue:
             got.append(QueueMessage(message.message_id, message.body, message.receive_count, message.sent_at))
         return got
 
-    def settle(self, delivered: list[Any], retry_ids: list[str]) -> None:
+    def settle(self, delivered: "list[QueueMessage]", retry_ids: list[str]) -> None:
         """Lambda's answer: delete what was not reported failed; the failed ones become visible again."""
         for message in delivered:
             if message.message_id in retry_ids:

@@ -32,8 +32,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from dmtp_protocol.envelopes import EIP191_AES256GCM_HKDF as VERSION
+from dmtp_protocol.envelopes import EIP191_AES256GCM_HKDF
 from dmtp_protocol.messages import parse_address
+
+VERSION = EIP191_AES256GCM_HKDF  # the envelope this module seals and opens (envelope.py dispatches on it)
 
 ENVELOPE_FIELDS = ("version", "salt", "nonce", "preKey", "ciphertext")
 UNLOCK_TEXT_HEAD = (

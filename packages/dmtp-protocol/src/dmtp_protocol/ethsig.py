@@ -5,8 +5,12 @@ so a Lambda cold start pays for them only on the request that needs them (bench/
 """
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from Crypto.Hash.keccak import Keccak_Hash
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")  # fullmatch: "$" would let a trailing newline through
@@ -22,14 +26,14 @@ class BadSignature(ValueError):
 
 
 @lru_cache(maxsize=1)
-def _keccak() -> Any:
+def _keccak() -> "Callable[..., Keccak_Hash]":
     from Crypto.Hash import keccak
 
-    return keccak
+    return keccak.new
 
 
 def keccak256(data: bytes) -> bytes:
-    return _keccak().new(digest_bits=256, data=data).digest()
+    return _keccak()(digest_bits=256, data=data).digest()
 
 
 def to_checksum_address(address: str) -> str:
