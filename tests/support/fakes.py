@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.chain.ports import Signer
 from chalicelib.model import (
     IN_FLIGHT_STATES,
     KIND_KEY,
@@ -668,7 +669,11 @@ class FakeChain:
     def block_hash(self, number: int) -> str | None:
         return self.blocks[number].hash if 0 <= number < len(self.blocks) else None
 
-    def set_keys_data(self, jobs: list[Job]) -> str:
+    def set_keys_data(self, jobs: list[Job], head: tuple[int, bytes] | None = None, anchor: bool = True) -> str:
+        """As RegistryChain's without a transparency log (its `log_head` None): the fake contract anchors no log
+        head, so it refuses one rather than drop it (anchoring is tested on Anvil)."""
+        if anchor and head is not None and head[0] > 0:  # where RegistryChain would write setKeysAnchored
+            raise NotImplementedError("the fake contract keeps no transparency log: it cannot anchor a head")
         return "set:" + json.dumps([[j.wallet, digest_from_cid(j.cid).hex(), j.version] for j in jobs])
 
     def revoke_data(self, job: Job) -> str:
@@ -694,7 +699,7 @@ class FakeChain:
         """An L1 chain: no data fee (the OP-stack fee is tested against a real oracle in test_l1_fee)."""
         return 0
 
-    def sign(self, signer: Any, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> SignedTx:
+    def sign(self, signer: Signer, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> SignedTx:
         tx = FakeTx(signer.address.lower(), nonce, to, data, gas, max_fee, tip)
         return SignedTx(tx.raw, tx.tx_hash, nonce)
 
@@ -722,4 +727,10 @@ class FakeChain:
 
 @dataclass(frozen=True)
 class FakeSigner:
+    """The owner key by its address alone: FakeChain.sign signs by address, the in-memory world has no secp256k1."""
+
     address: str
+
+    def sign_digest(self, digest: bytes) -> tuple[int, int, int]:
+        """The Signer port's method, which only a real chain's `sign` calls (RegistryChain, with KmsSigner)."""
+        raise NotImplementedError(f"FakeSigner {self.address} holds no key: only FakeChain.sign can sign for it")
