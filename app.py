@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Rate, Response
+from chalice.app import Request
 
 from chalicelib import bootstrap
 from chalicelib.api import static_files
@@ -54,7 +55,7 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
 
 
 def _problem(error: RegistryError) -> Response:
-    headers = {"Content-Type": PROBLEM_CONTENT_TYPE}
+    headers: dict[str, str | list[str]] = {"Content-Type": PROBLEM_CONTENT_TYPE}
     if isinstance(error, QuotaExceeded):
         headers["Retry-After"] = str(error.retry_after_s)
     if isinstance(error, MethodNotAllowed):
@@ -104,17 +105,25 @@ def limits_source(handler: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+def _request() -> Request:
+    """The request being answered: Chalice sets it before it calls a route (it is None only outside one)."""
+    request = app.current_request
+    assert request is not None
+    return request
+
+
 def _source() -> str:
-    identity = (app.current_request.context or {}).get("identity") or {}
+    identity = (_request().context or {}).get("identity") or {}
     return identity.get("sourceIp") or "unknown"
 
 
 def _query(name: str) -> str | None:
-    return (app.current_request.query_params or {}).get(name)
+    params = _request().query_params
+    return params.get(name) if params is not None else None
 
 
 def _json_body() -> Any:
-    request = app.current_request
+    request = _request()
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("send the bundle as application/json")
@@ -205,12 +214,12 @@ def public_config() -> Response:
 
 
 def _static_response(file: static_files.StaticFile) -> Response:
-    return Response(body=file.text, status_code=200, headers=file.headers)
+    return Response(body=file.text, status_code=200, headers={**file.headers})
 
 
 @route("/", "GET")
 def explorer_page() -> Response:
-    location = static_files.slash_redirect((app.current_request.context or {}).get("path"))
+    location = static_files.slash_redirect((_request().context or {}).get("path"))
     if location is not None:
         return Response(body="", status_code=308, headers={"Location": location})
     return _static_response(static_files.explorer_page())
@@ -230,7 +239,7 @@ ROUTABLE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def _method_not_allowed(allowed: tuple[str, ...]) -> Callable[..., Response]:
     def answer(**_: str) -> Response:
-        method = app.current_request.method
+        method = _request().method
         return _problem(MethodNotAllowed(f"{method} is not allowed here; use {', '.join(allowed)}", ", ".join(allowed)))
 
     return answer

@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,7 +154,7 @@ class BareIo:
         key = wallet.lower()
         # As the API does: the per-source rate limit, then one transaction charging the wallet's quota and the
         # source's and everyone's daily write budgets (all on, with limits the benchmark never reaches).
-        count = {
+        count: _CountedUpdate = {
             "UpdateExpression": "ADD #count :one SET expiresAt = :expires",
             "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
             "ExpressionAttributeNames": {"#count": "count"},
@@ -176,7 +176,9 @@ class BareIo:
                     "Update": {
                         "TableName": self.quotas,
                         "Key": {"key": {"S": f"{subject}#{day}"}},
-                        **count,
+                        "UpdateExpression": count["UpdateExpression"],
+                        "ConditionExpression": count["ConditionExpression"],
+                        "ExpressionAttributeNames": count["ExpressionAttributeNames"],
                         "ExpressionAttributeValues": {
                             ":one": {"N": "1"},
                             ":limit": {"N": "1000000"},
@@ -231,7 +233,10 @@ class BareIo:
                     "Update": {
                         "TableName": self.records,
                         "Key": {"wallet": {"S": key}, "version": {"N": "0"}},
-                        "UpdateExpression": "SET #latestVersion = :latestVersion, #walletEip55 = :walletEip55, #keyVersion = :keyVersion, #cid = :cid, #document = :document REMOVE #revocation",
+                        "UpdateExpression": (
+                            "SET #latestVersion = :latestVersion, #walletEip55 = :walletEip55,"
+                            " #keyVersion = :keyVersion, #cid = :cid, #document = :document REMOVE #revocation"
+                        ),
                         "ConditionExpression": "attribute_not_exists(wallet)",
                         "ExpressionAttributeNames": {
                             f"#{n}": n
@@ -355,6 +360,14 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+class _CountedUpdate(TypedDict):
+    """The part of a quota counter's UpdateItem that every counter shares."""
+
+    UpdateExpression: str
+    ConditionExpression: str
+    ExpressionAttributeNames: dict[str, str]
+
+
 def iter_timer(action: Callable[[int], Any], start: int) -> Callable[[], float]:
     counter = iter(range(start, 10**9))
     return lambda: timed(lambda: action(next(counter)))
@@ -370,7 +383,11 @@ def dynamodb_requests_of(action: Callable[[], Any]) -> dict[str, int]:
         operation = event_name.rsplit(".", 1)[-1]
         seen[operation] = seen.get(operation, 0) + 1
 
-    clients = {bootstrap.registry()._records._table.meta.client, bootstrap.quotas()._table.meta.client}
+    from chalicelib.adapters.records import RecordStore
+
+    records = bootstrap.registry()._records
+    assert isinstance(records, RecordStore)  # the deployed registry's: DynamoDB's
+    clients = {records._table.meta.client, bootstrap.quotas()._table.meta.client}
     for client in clients:
         client.meta.events.register("before-call.dynamodb", count)
     try:

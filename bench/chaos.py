@@ -105,7 +105,7 @@ class SoakConfig:
     def short(cls, seed: int = 7, **changes: Any) -> SoakConfig:
         """The make-test run: every kind of fault, durations shortened (the node still stops for longer than
         the worker's 10 s RPC timeout, so calls time out rather than only wait)."""
-        base = dict(
+        base: dict[str, Any] = dict(
             n=300,
             seed=seed,
             clients=4,
@@ -315,7 +315,8 @@ class Client(threading.Thread):
                 self.ledger.reject(f"no answer: {type(exc).__name__}")
             else:
                 if response.status_code in (200, 202):
-                    return response.json()
+                    view: dict[str, Any] = response.json()
+                    return view
                 problem = _problem(response)
                 self.ledger.reject(f"{response.status_code} {problem.get('code')}: {problem.get('detail', '')[:80]}")
                 if response.status_code == 409 and attempt > 0:
@@ -451,7 +452,7 @@ class FaultInjector(threading.Thread):
         # Points spread over 5%..85% of the input, so the last faults still meet traffic and recovery shows.
         points = sorted(rng.uniform(0.05, 0.85) for _ in kinds)
         rng.shuffle(kinds)
-        self.schedule = [(int(point * config.n), kind) for point, kind in zip(points, kinds)]
+        self.schedule = [(int(point * config.n), kind) for point, kind in zip(points, kinds, strict=True)]
 
     def run(self) -> None:
         try:
@@ -565,7 +566,9 @@ class ChainReader:
         results: list[Any] = []
         for start in range(0, len(calls), RPC_BATCH):
             chunk = calls[start : start + RPC_BATCH]
-            payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(chunk)]
+            payload: list[dict[str, Any]] = [
+                {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(chunk)
+            ]
             answers = sorted(self.session.post(self.url, json=payload, timeout=120).json(), key=lambda a: a["id"])
             for answer in answers:
                 if "error" in answer:
@@ -612,7 +615,7 @@ class ChainReader:
             for w in wallets
         ]
         states = {}
-        for wallet, result in zip(wallets, self.batch(calls)):
+        for wallet, result in zip(wallets, self.batch(calls), strict=True):  # one answer per call
             raw = bytes.fromhex(result[2:])
             states[wallet.lower()] = (raw[:32], raw[63] == 1)
         return states
@@ -673,7 +676,7 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
     accepted = {(a.wallet.lower(), a.version): a for a in ledger.accepted}
     records = record_store(stack).get_many(list(accepted), documents=False)
 
-    counts = Counter()
+    counts: Counter[str] = Counter()
     failed_reasons: Counter[str] = Counter()
     lost_detail, twice_detail, mismatch_detail, disagree_detail, failed_detail = [], [], [], [], []
     latencies = []

@@ -146,15 +146,15 @@ def fuzz(
             left = max(timeout_s - (time.monotonic() - started), 1)
             seeds = [seed + runs + i for i in range(parallel)]
             hars = [Path(scratch) / f"run{s}.har" for s in seeds]
-            answers = list(
-                pool.map(
-                    lambda pair: run_schemathesis(api_url, max_examples, pair[0], workers, pair[1], left),
-                    zip(seeds, hars),
-                )
-            )
+            # One run per seed, all of this round's arguments bound now; answers in the order of the seeds.
+            running = [
+                pool.submit(run_schemathesis, api_url, max_examples, run_seed, workers, har, left)
+                for run_seed, har in zip(seeds, hars, strict=True)
+            ]
+            answers = [run.result() for run in running]
             runs += parallel
             round_cases = 0
-            for (code, output), har_path in zip(answers, hars):
+            for (code, output), har_path in zip(answers, hars, strict=True):
                 outputs.append(output)
                 if not har_path.exists():
                     raise RuntimeError(f"schemathesis wrote no report (exit {code}):\n{output[-3000:]}")
@@ -168,7 +168,8 @@ def fuzz(
                 round_cases += counted["cases"]
                 if log is not None:
                     print(
-                        f"run {har_path.stem}: {counted['cases']} cases (max-examples {max_examples}), exit {code}; {total['cases']}/{cases}",
+                        f"run {har_path.stem}: {counted['cases']} cases (max-examples {max_examples}), exit {code};"
+                        f" {total['cases']}/{cases}",
                         file=log,
                         flush=True,
                     )

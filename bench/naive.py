@@ -2,14 +2,14 @@
 for its receipt before it takes the next message (what the walking skeleton did)."""
 
 import time
-from typing import Any
 
+from bench.parts import Parts
 from chalicelib.chain.decisions.fees import first_offer
 from chalicelib.model import STATUS_CONFIRMED, STATUS_QUEUED, Job, Receipt, StatusChange
 
 
 class NaiveWorker:
-    def __init__(self, parts: Any) -> None:
+    def __init__(self, parts: Parts) -> None:
         self._parts = parts
 
     def run(self, jobs: list[Job]) -> tuple[float, list[Receipt]]:

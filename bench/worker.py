@@ -24,7 +24,10 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # run() imports bench.parts where it is used; here it is a type only
+    from bench.parts import Parts
 
 SEED_ADD_KEY_GAS = 92_031  # the seed contract's addKey(address,string) for a new key, measured on Anvil
 
@@ -97,7 +100,9 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     progress(f"production: {args.n} confirmed in {elapsed:.1f} s")
     statuses = parts.statuses(production)
     assert statuses == {"confirmed": args.n}, statuses
-    items = [item for item in parts.txs.between(0, parts.nonces.counter().next - 1) if item.kind == "set"]
+    counter = parts.nonces.counter()
+    assert counter is not None  # the production run reserved nonces
+    items = [item for item in parts.txs.between(0, counter.next - 1) if item.kind == "set"]
     keys_sent = sum(len(item.entries) for item in items)
     gas_batched = sum(item.gas_used or 0 for item in items) / keys_sent
 
@@ -111,7 +116,10 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     progress(f"log anchor: +{anchor['log_anchor_gas_per_registration']} gas per registration at 100 keys")
     per_block: dict[int, int] = {}
     for item in items:
+        assert item.block_number is not None  # confirmed (checked above): mined
         per_block[item.block_number] = per_block.get(item.block_number, 0) + 1
+    log = parts.records.log
+    assert log is not None  # Parts.from_environment gives the record store the transparency log
     return {
         "gas_single": statistics.median(r.gas_used for r in receipts),
         "gas_per_registration_batched": round(gas_batched, 1),
@@ -119,7 +127,7 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
         "naive_registrations_per_s": round(len(naive_jobs) / naive_elapsed, 2),
         "seed_add_key_gas": SEED_ADD_KEY_GAS,
         **anchor,
-        "log_size": parts.records.log.head().size,
+        "log_size": log.head().size,
         "log_anchored_size": parts.chain.anchored_log_head()[0],
         "n": args.n,
         "naive_n": len(naive_jobs),
@@ -139,7 +147,7 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def anchor_gas(parts: Any, keys: int) -> dict[str, Any]:
+def anchor_gas(parts: "Parts", keys: int) -> dict[str, Any]:
     """What anchoring the transparency log adds (issue 13), by eth_estimateGas on the chain as the run left it (a
     head already anchored: the steady state): setKeysAnchored minus setKeys for `keys` fresh keys, per key, and
     the same for one key (setKeysAnchored minus setKey)."""
@@ -155,7 +163,7 @@ def anchor_gas(parts: Any, keys: int) -> dict[str, Any]:
     head = (size + 1, os.urandom(32))  # larger than the stored head: stored and emitted, as in production
     owner = parts.signer.address
 
-    def gas(batch: list[Any], anchored: bool) -> int:
+    def gas(batch: list[Job], anchored: bool) -> int:
         return parts.chain.estimate(
             owner, parts.chain.set_keys_data(batch, head=head if anchored else None, anchor=anchored)
         )
@@ -168,7 +176,9 @@ def anchor_gas(parts: Any, keys: int) -> dict[str, Any]:
         "gas_per_registration_anchored_estimate": round(batched_anchored / keys, 1),
         "gas_single_anchored": single_anchored,
         "log_anchor_gas_single": single_anchored - single_plain,
-        "log_anchor_measured": "eth_estimateGas of setKeysAnchored minus setKeys (setKey for one) on the same state, a head already anchored",
+        "log_anchor_measured": (
+            "eth_estimateGas of setKeysAnchored minus setKeys (setKey for one) on the same state, a head already anchored"
+        ),
     }
 
 

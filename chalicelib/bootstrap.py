@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.api.registry import Registry
 
 
-def _aws_client(service: str, settings: Settings) -> Any:
+def _aws_client(service: Literal["sqs", "kms"], settings: Settings) -> Any:
     return boto3.client(service, endpoint_url=settings.aws_endpoint_url)
 
 

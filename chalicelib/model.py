@@ -134,7 +134,8 @@ class MalformedJob(ValueError):
     pass
 
 
-# ---------------------------------------------------------------- nonce items and transactions (adapters/transactions.py, adapters/nonces.py)
+# ---------------------------------------------------------------- nonce items and transactions
+# (adapters/transactions.py, adapters/nonces.py)
 
 STATE_RESERVED = "reserved"
 STATE_SIGNED = "signed"

@@ -35,14 +35,13 @@ def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, 
     api = RegistryClient(stack.api_url)
     # What the demo trusts is the stack it started (its Anvil, its contract), never the API's word: /config must agree.
     pinned = api.checked_config(int(stack.anvil.rpc("eth_chainId", []), 16), stack.registry_address)
-    config = {"chainId": pinned.chain_id, "registry": pinned.registry}
     version = api.next_version(wallet_address(wallet_key))  # 1 for a fresh wallet
     body, dmtp = build_registration(
-        wallet_key, config["chainId"], config["registry"], version=version, signature_type="eip712"
+        wallet_key, pinned.chain_id, pinned.registry, version=version, signature_type="eip712"
     )
     accepted = api.register(body)
     final = api.wait_for_status(body["address"], timeout=timeout_s)
-    onchain_cid = RegistryChain(stack.anvil.url, stack.registry_address, config["chainId"]).get_key(body["address"])
+    onchain_cid = RegistryChain(stack.anvil.url, stack.registry_address, pinned.chain_id).get_key(body["address"])
     content = requests.get(f"{stack.pinning.url}/ipfs/{accepted['cid']}", timeout=5).content
     try:
         verify(

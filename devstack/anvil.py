@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO, Any
 
 import requests
 
@@ -60,7 +61,8 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class Anvil:
@@ -82,8 +84,8 @@ class Anvil:
         #: With a state file, the node dumps its chain there when it stops and loads it when it starts, so
         #: `restart()` brings the same chain back (as a node restarted from its database does).
         self.state_path = state_path
-        self.process: subprocess.Popen | None = None
-        self._stderr = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
         self.log_path = log_path  # the node's output; a temporary file when None
 
     @property
@@ -119,9 +121,10 @@ class Anvil:
         # Output goes to a file (never a pipe) so a chatty node can never block.
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._stderr = open(self.log_path, "w+b")
+            # The node writes here for as long as it runs; stop() closes it, so no `with` block fits.
+            self._stderr = open(self.log_path, "w+b")  # noqa: SIM115
         else:
-            self._stderr = tempfile.TemporaryFile()
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (the same: closed by stop())
         self.process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -143,12 +146,14 @@ class Anvil:
         return self._stderr.read().decode("utf-8", "replace").strip()
 
     def _wait_ready(self) -> None:
+        process = self.process
+        assert process is not None  # start() started it
         deadline = time.monotonic() + START_TIMEOUT
         last_error: Exception | None = None
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(
-                    f"anvil exited with code {self.process.returncode} during startup "
+                    f"anvil exited with code {process.returncode} during startup "
                     f"({' '.join(self.command())}):\n{self._read_stderr()}"
                 )
             try:
@@ -167,7 +172,7 @@ class Anvil:
             f"(last error: {last_error}); stderr:\n{self._read_stderr()}"
         )
 
-    def rpc(self, method: str, params: list | None = None, timeout: float = 10.0):
+    def rpc(self, method: str, params: list[Any] | None = None, timeout: float = 10.0) -> Any:
         """Minimal JSON-RPC call; returns `result` or raises RuntimeError on an RPC error."""
         resp = requests.post(
             self.url,
@@ -208,7 +213,7 @@ class Anvil:
     def __enter__(self) -> Anvil:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def __del__(self) -> None:  # last-resort cleanup; stop() is the real API

@@ -46,7 +46,7 @@ class LambdaProcess:
         self.role = role
         self.env = dict(env)
         self.log_path = log_path
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self._log: IO[bytes] | None = None
 
@@ -63,7 +63,8 @@ class LambdaProcess:
             raise RuntimeError(f"{self.role} process already running")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         if self._log is None:
-            self._log = open(self.log_path, "ab")
+            # Held open across restarts, closed by stop(): the object owns it, so no `with` block fits.
+            self._log = open(self.log_path, "ab")  # noqa: SIM115
         self._log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} starting {self.role}\n".encode())
         self._log.flush()
         self.process = subprocess.Popen(
@@ -108,7 +109,7 @@ def run_worker(stopping: threading.Event) -> None:
     from devstack.worker_loop import WorkerLoop
 
     loop = WorkerLoop(os.environ["AWS_ENDPOINT_URL"], os.environ["JOBS_QUEUE_NAME"])
-    loop.handler  # import app (and web3 with the first batch's services) before the first receive
+    _ = loop.handler  # import app (and web3 with the first batch's services) before the first receive
     log.warning("worker ready (pid %s)", os.getpid())
     while not stopping.is_set():
         try:

@@ -41,7 +41,7 @@ class CfnSecret(CloudFormationModel):
         return self.arn
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
     ) -> "CfnSecret":
         properties = cloudformation_json.get("Properties", {})
@@ -61,7 +61,7 @@ class CfnSecret(CloudFormationModel):
         return cls(arn, resource_name, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
     ) -> None:
         backend = secretsmanager_backends[account_id][region_name]
@@ -93,7 +93,7 @@ class CfnAlarm(CloudFormationModel):
         return self.arn
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
     ) -> "CfnAlarm":
         p = cloudformation_json.get("Properties", {})
@@ -117,7 +117,7 @@ class CfnAlarm(CloudFormationModel):
         return cls(resource_name, alarm.alarm_arn)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
     ) -> None:
         cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
@@ -139,8 +139,14 @@ def _query(query: dict[str, Any]) -> MetricDataQuery:
     return_data = query.get("ReturnData")
     if isinstance(return_data, bool):
         return_data = str(return_data).lower()
+    # As moto's own PutMetricAlarm handler: an absent Label, Period or ReturnData is None, where moto types str.
     return MetricDataQuery(
-        query["Id"], query.get("Label"), query.get("Period"), return_data, query.get("Expression"), metric_stat
+        query["Id"],
+        query.get("Label"),  # type: ignore[arg-type]
+        query.get("Period"),  # type: ignore[arg-type]
+        return_data,  # type: ignore[arg-type]
+        query.get("Expression"),
+        metric_stat,
     )
 
 

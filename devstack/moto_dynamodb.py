@@ -19,8 +19,9 @@
 5. A Scan page sorts every item of the table by comparing DynamoType objects, then walks past every item before
    its ExclusiveStartKey: O(table log table) per 1 MB page, so a Scan of the whole table grows as its square (the
    sweeper's Scan of 8,000 records took 72-86% of the moto server's samples for over a minute of the chaos soak,
-   every other DynamoDB request waiting under the lock of item 1; in-process, 2.2-2.7 s before, 1.6-1.9 s after). It is given the items sorted once by their keys' plain values (the order moto's own
-   comparisons give: they compare those values) and starting after the start key; the page itself is moto's.
+   every other DynamoDB request waiting under the lock of item 1; in-process, 2.2-2.7 s before, 1.6-1.9 s after).
+   It is given the items sorted once by their keys' plain values (the order moto's own comparisons give: they
+   compare those values) and starting after the start key; the page itself is moto's.
 """
 
 import bisect
@@ -187,13 +188,14 @@ def _after_start_key(table: Table, exclusive_start_key: Any) -> list[Any] | None
             return None
         start = tuple(_plain(DynamoType(exclusive_start_key[name])) for name in names)
     keyed = []
+    # With a range key moto keeps a dict of items per partition key, else the item itself.
     for partition in table.items.values():
         for item in partition.values() if table.range_key_attr else (partition,):
             keyed.append(
                 (
-                    (_plain(item.hash_key), _plain(item.range_key))
+                    (_plain(item.hash_key), _plain(item.range_key))  # type: ignore[union-attr]
                     if table.range_key_attr
-                    else (_plain(item.hash_key),),
+                    else (_plain(item.hash_key),),  # type: ignore[union-attr]
                     item,
                 )
             )
@@ -223,13 +225,13 @@ def _scan(
     items = None if index_name else _after_start_key(self, exclusive_start_key)
     table = self if items is None else _TableView(self, items)
     return original_scan(
-        table,
+        table,  # type: ignore[arg-type]  # a _TableView answers what scan reads of a Table
         filters,
         limit,
         exclusive_start_key,
         filter_expression,
         index_name,
-        consistent_read,  # type: ignore[arg-type]
+        consistent_read,
         projection_expression,
         segments=segments,
     )
@@ -239,8 +241,8 @@ def register() -> None:
     global _applied
     if _applied:
         return
-    DynamoHandler.call_action = _call_action_atomically
-    DynamoDBBackend.transact_write_items = _transact_write_items
-    Table.query = _query
-    Table.scan = _scan
+    DynamoHandler.call_action = _call_action_atomically  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    Table.query = _query  # type: ignore[method-assign]
+    Table.scan = _scan  # type: ignore[method-assign]
     _applied = True

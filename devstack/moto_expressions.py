@@ -18,7 +18,9 @@ from typing import Any
 from moto.dynamodb import comparisons, models, responses
 from moto.dynamodb.comparisons import AttributeValue, ConditionExpressionParser
 from moto.dynamodb.models import table as table_module
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+# moto's expressions module is "# type: ignore" as a whole, so mypy sees none of its names.
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
 _applied = False
 _MAX_KEPT = 2000
@@ -81,7 +83,7 @@ def kept_filter_expression(expression: str | None, names: dict[str, str] | None,
     return KeptConditionParser(expression, names, values).parse()
 
 
-class KeptUpdateExpressionParser(UpdateExpressionParser):
+class KeptUpdateExpressionParser(UpdateExpressionParser):  # type: ignore[misc]
     """For the request handler, which only reads the tree to list the names and values it uses."""
 
     @classmethod

@@ -71,8 +71,14 @@ def _without_no_value(value: Any) -> Any:
 
 
 def _key_from_cloudformation(
-    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-) -> Any:
+    cls: type[kms_models.Key],
+    /,
+    resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> kms_models.Key:
     properties = cloudformation_json["Properties"]
     backend = kms_models.kms_backends[account_id][region_name]
     policy = properties.get("KeyPolicy")
@@ -88,8 +94,8 @@ def _key_from_cloudformation(
 
 
 def _table_from_cloudformation(
-    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-) -> Any:
+    cls: type[Table], /, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Table:
     properties = dict(cloudformation_json["Properties"])
     sse = properties.get("SSESpecification")
     if sse and "SSEEnabled" in sse:  # CloudFormation's spelling; moto's table expects the API's
@@ -113,9 +119,10 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    kms_responses.KmsResponse.sign = _sign_honouring_digest
-    kms_models.Key.create_from_cloudformation_json = classmethod(_key_from_cloudformation)
-    Table.create_from_cloudformation_json = classmethod(_table_from_cloudformation)
+    kms_responses.KmsResponse.sign = _sign_honouring_digest  # type: ignore[method-assign]
+    # classmethod objects, as a class statement stores them (mypy types the attribute as the bound method).
+    kms_models.Key.create_from_cloudformation_json = classmethod(_key_from_cloudformation)  # type: ignore[method-assign, assignment]
+    Table.create_from_cloudformation_json = classmethod(_table_from_cloudformation)  # type: ignore[method-assign, assignment]
     from devstack import moto_cfn
 
     moto_cfn.register()

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from moto import backends
-from moto.core.serialize import XFormedAttributePicker
+from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 
 _applied = False
 _modules: tuple[str, ...] = ()
@@ -32,7 +32,7 @@ def _list_once() -> Iterable[str]:
     return iter(_modules)
 
 
-def _possible_keys(self: XFormedAttributePicker, context: Any) -> Iterable[str]:
+def _possible_keys(self: XFormedAttributePicker, context: AttributePickerContext) -> Iterable[str]:
     if type(context.obj) is not dict:  # an object may carry aliases of its own (its Meta, its class name)
         return original_possible_keys(self, context)
     shape = context.shape
@@ -51,5 +51,6 @@ def register() -> None:
 
     WSGIRequestHandler.disable_nagle_algorithm = True
     backends.list_of_moto_modules = _list_once
-    XFormedAttributePicker.get_possible_keys = _possible_keys  # type: ignore[method-assign]
+    # A cached tuple where moto's returns a generator: its callers only iterate it.
+    XFormedAttributePicker.get_possible_keys = _possible_keys  # type: ignore[method-assign, assignment]
     _applied = True

@@ -21,6 +21,8 @@ import threading
 import time
 from typing import Any
 
+from moto.core.common_types import TYPE_RESPONSE
+from moto.core.responses import BaseResponse
 from moto.moto_api._internal import mock_random
 from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
@@ -34,7 +36,7 @@ original_call_action = SQSResponse.call_action
 original_receive_message = SQSBackend.receive_message
 
 
-def _call_action_one_at_a_time(self: SQSResponse) -> Any:
+def _call_action_one_at_a_time(self: BaseResponse) -> TYPE_RESPONSE:
     with _LOCK:
         _inside.held = True
         try:
@@ -96,8 +98,9 @@ def _delayed_count(self: Queue) -> int:
 
 
 def _within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
-    retention_s = int(self.get_queue(queue_name).message_retention_period)
-    return retention_s + message.sent_timestamp / 1000 > time.time()
+    # moto sets a queue's settings as attributes (setattr), and types sent_timestamp None until the message is sent.
+    retention_s = int(self.get_queue(queue_name).message_retention_period)  # type: ignore[attr-defined]
+    return retention_s + message.sent_timestamp / 1000 > time.time()  # type: ignore[operator]
 
 
 def _delete_message(self: Queue, receipt_handle: str) -> None:
@@ -106,7 +109,7 @@ def _delete_message(self: Queue, receipt_handle: str) -> None:
     for index, message in enumerate(self._messages):
         if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles:
             self.pending_messages.discard(message)
-            self.deleted_messages.update(message.all_receipt_handles)
+            self.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]  # as moto's own delete
             del self._messages[index]
             return
     raise ReceiptHandleIsInvalid()
@@ -125,8 +128,8 @@ def register() -> None:
     Queue.messages = property(_messages)  # type: ignore[assignment]
     Queue.approximate_number_of_messages_not_visible = property(_not_visible_count)  # type: ignore[assignment]
     Queue.approximate_number_of_messages_delayed = property(_delayed_count)  # type: ignore[assignment]
-    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[assignment]
-    Queue.delete_message = _delete_message  # type: ignore[assignment]
+    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
+    Queue.delete_message = _delete_message  # type: ignore[method-assign]
     sqs_models.generate_receipt_handle = _receipt_handle  # type: ignore[attr-defined]
     SQSResponse.call_action = _call_action_one_at_a_time  # type: ignore[method-assign]
     SQSBackend.receive_message = _receive_message  # type: ignore[method-assign]

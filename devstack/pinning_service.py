@@ -28,7 +28,7 @@ class PinningService:
         self.jwt = jwt
         self.pins: dict[str, bytes] = {}
         self.fault = Fault()
-        self._server = make_server(host, port, self._wsgi, threaded=True)
+        self._server = make_server(host, port, Request.application(self._route), threaded=True)
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="pinning-service", daemon=True)
 
@@ -47,8 +47,7 @@ class PinningService:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    @Request.application
-    def _wsgi(self, request: Request) -> Response:
+    def _route(self, request: Request) -> Response:
         if request.method == "POST" and request.path == "/pinning/pinFileToIPFS":
             return self._pin(request)
         if request.method == "GET" and request.path.startswith("/ipfs/"):

@@ -163,7 +163,7 @@ class LocalStack:
         self._wait_answering("chalice-local", process, url + "/config")
         return url
 
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         """A child server whose stdout and stderr go to log_dir/<name>.log: never to a pipe nobody reads (chalice
         local writes an access-log line per request; a full pipe would block every request thread)."""
         path = self.log_paths[name] = self.log_dir / f"{name}.log"
@@ -177,7 +177,7 @@ class LocalStack:
         self._stoppers.append(lambda: _terminate(process))
         return process
 
-    def _wait_answering(self, name: str, process: subprocess.Popen, url: str, timeout_s: float = 120) -> None:
+    def _wait_answering(self, name: str, process: subprocess.Popen[bytes], url: str, timeout_s: float = 120) -> None:
         """Polls until the server answers (importing moto or the app takes tens of seconds on a loaded machine)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -214,7 +214,7 @@ class LocalStack:
         self.stop()
 
 
-def _terminate(process: subprocess.Popen) -> None:
+def _terminate(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(timeout=5)

@@ -4,14 +4,23 @@ Used by the local stack (devstack/stack.py), by the Lambda stand-in processes (d
 benchmarks and by tests; it imports neither of the first two, so they do not import each other.
 """
 
+from __future__ import annotations
+
 import logging
 import os
 import queue
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+if TYPE_CHECKING:  # the stub packages of requirements-dev.txt: types only, never imported at run time
+    from mypy_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        DeleteMessageBatchRequestEntryTypeDef,
+        MessageTypeDef,
+    )
 
 log = logging.getLogger("devstack")
 
@@ -73,7 +82,7 @@ class WorkerLoop:
             self._monitor = app.monitor_transactions
         return self._monitor
 
-    def start(self) -> "WorkerLoop":
+    def start(self) -> WorkerLoop:
         for thread in self._threads:
             thread.start()
         return self
@@ -120,8 +129,8 @@ class WorkerLoop:
         ready and a settler thread settles finished ones; the handler runs on the caller's thread, and its
         exceptions propagate (poll_once instead logs them and redelivers the batch).
         """
-        ready: queue.Queue[list[dict[str, Any]]] = queue.Queue(maxsize=1)
-        finished: queue.Queue[tuple[list[dict[str, Any]], list[dict[str, Any]]] | None] = queue.Queue()
+        ready: queue.Queue[list[MessageTypeDef]] = queue.Queue(maxsize=1)
+        finished: queue.Queue[tuple[list[MessageTypeDef], list[MessageTypeDef]] | None] = queue.Queue()
 
         def gather() -> None:
             while not stopping.is_set():
@@ -157,8 +166,8 @@ class WorkerLoop:
                 helper.join(timeout=30)
 
     def _invoke(
-        self, messages: list[dict[str, Any]], handler: Any | None = None, raise_errors: bool = False
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        self, messages: list[MessageTypeDef], handler: Any | None = None, raise_errors: bool = False
+    ) -> tuple[list[MessageTypeDef], list[MessageTypeDef]]:
         """The handler on one batch; (messages to delete, messages to deliver again)."""
         ids = {message["MessageId"] for message in messages}
         try:
@@ -171,8 +180,8 @@ class WorkerLoop:
             failed = ids
         return [m for m in messages if m["MessageId"] not in failed], [m for m in messages if m["MessageId"] in failed]
 
-    def _gather(self, wait_s: int) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
+    def _gather(self, wait_s: int) -> list[MessageTypeDef]:
+        messages: list[MessageTypeDef] = []
         deadline = time.monotonic() + self.batch_window_s
         while len(messages) < self.batch_size:
             answer = self._sqs.receive_message(
@@ -189,18 +198,18 @@ class WorkerLoop:
                 time.sleep(0.05)
         return messages
 
-    def _settle(self, done: list[dict[str, Any]], failed: list[dict[str, Any]]) -> None:
+    def _settle(self, done: list[MessageTypeDef], failed: list[MessageTypeDef]) -> None:
         for start in range(0, len(done), 10):
-            entries = [
+            entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
             ]
             self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
         for start in range(0, len(failed), 10):
-            entries = [
+            retries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self._retry_after_s}
                 for i, m in enumerate(failed[start : start + 10])
             ]
-            self._sqs.change_message_visibility_batch(QueueUrl=self._queue_url, Entries=entries)
+            self._sqs.change_message_visibility_batch(QueueUrl=self._queue_url, Entries=retries)
 
 
 def lambda_sqs_event(messages: Any, queue_arn: str) -> dict[str, Any]:

@@ -13,10 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -46,7 +42,13 @@ from dmtp_protocol.messages import (
     typed_data,
 )
 from dmtp_protocol.smart_wallets import erc6492_calldata, validator_bytecode, wrap_erc6492
-from docs.make_log_vectors import build as log_vectors
+
+# Run as a script (`python docs/make_protocol_vectors.py`), the repository root is not on sys.path: docs/ is.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from docs.make_log_vectors import build as log_vectors  # noqa: E402 (needs ROOT on sys.path, just above)
 
 OUT = ROOT / "docs" / "protocol-vectors.json"
 DOC = ROOT / "docs" / "PROTOCOL.md"
@@ -325,7 +327,10 @@ def build_vectors() -> dict[str, Any]:
         domain, wallet, secp["publicKeyUncompressed"], scrypt["envelope"], "eip712", "secp256k1"
     )
     return {
-        "about": "Test vectors of docs/PROTOCOL.md; written by docs/make_protocol_vectors.py, checked by tests/unit/test_protocol_vectors.py.",
+        "about": (
+            "Test vectors of docs/PROTOCOL.md; written by docs/make_protocol_vectors.py,"
+            " checked by tests/unit/test_protocol_vectors.py."
+        ),
         "inputs": {
             "walletPrivateKey": WALLET_PRIVATE_KEY,
             "wallet": wallet,
@@ -490,7 +495,8 @@ def markdown(v: dict[str, Any]) -> str:
                     w["validatorArguments"],
                 ),
                 (
-                    "keccak256 of the validator's creation code (`packages/dmtp-protocol/src/dmtp_protocol/contracts/ValidateSigOffchain.json`)",
+                    "keccak256 of the validator's creation code"
+                    " (`packages/dmtp-protocol/src/dmtp_protocol/contracts/ValidateSigOffchain.json`)",
                     w["validatorBytecodeKeccak256"],
                 ),
             ]

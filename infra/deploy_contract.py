@@ -24,10 +24,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.kms_owner import kms_address
 from infra.stage_config import CHALICE_CONFIG_PATH, StageConfig
+
+if TYPE_CHECKING:  # web3 itself loads on first use
+    from web3 import Web3
+    from web3.contract import Contract
+    from web3.contract.contract import ContractConstructor, ContractFunction
+    from web3.types import TxReceipt
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT_PATH = REPO_ROOT / "packages" / "dmtp-protocol" / "src" / "dmtp_protocol" / "contracts" / "DMTPKeys.json"
@@ -35,13 +41,14 @@ ARTIFACT_PATH = REPO_ROOT / "packages" / "dmtp-protocol" / "src" / "dmtp_protoco
 RECEIPT_TIMEOUT = 120
 
 
-def load_artifact() -> dict:
+def load_artifact() -> dict[str, Any]:
     """The compiled contract artifact (abi, bytecode, ...) written by compile_contract.js."""
     with open(ARTIFACT_PATH, encoding="utf-8") as f:
-        return json.load(f)
+        artifact: dict[str, Any] = json.load(f)
+        return artifact
 
 
-def _web3(rpc_url: str):
+def _web3(rpc_url: str) -> Web3:
     from web3 import Web3
 
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
@@ -50,14 +57,18 @@ def _web3(rpc_url: str):
     return w3
 
 
-def _contract(w3, address: str | None = None):
+def _factory(w3: Web3) -> type[Contract]:
+    """The contract to deploy (abi and bytecode)."""
     artifact = load_artifact()
-    if address is None:
-        return w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    return w3.eth.contract(address=w3.to_checksum_address(address), abi=artifact["abi"])
+    return w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
 
 
-def _send(w3, tx_builder, private_key: str) -> Any:
+def _contract(w3: Web3, address: str) -> Contract:
+    """The deployed contract at `address`."""
+    return w3.eth.contract(address=w3.to_checksum_address(address), abi=load_artifact()["abi"])
+
+
+def _send(w3: Web3, tx_builder: ContractConstructor | ContractFunction, private_key: str) -> TxReceipt:
     """Build (EIP-1559 fees from web3 defaults), sign, send, wait; return a status-1 receipt."""
     account = w3.eth.account.from_key(private_key)
     tx = tx_builder.build_transaction(
@@ -78,7 +89,7 @@ def _send(w3, tx_builder, private_key: str) -> Any:
 def deploy(rpc_url: str, deployer_key: str) -> str:
     """Deploy a fresh DMTPKeys (owner = deployer); return its checksum address."""
     w3 = _web3(rpc_url)
-    receipt = _send(w3, _contract(w3).constructor(), deployer_key)
+    receipt = _send(w3, _factory(w3).constructor(), deployer_key)
     address = receipt["contractAddress"]
     if not address or not w3.eth.get_code(address):
         raise RuntimeError("deployment receipt has no contract code")

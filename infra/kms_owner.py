@@ -34,7 +34,7 @@ def send_signed_by_kms(w3: Any, call: Any, signer: KmsSigner) -> Any:
     Returns the receipt; raises if the transaction reverted.
     """
     from eth_account._utils.legacy_transactions import encode_transaction, serializable_unsigned_transaction_from_dict
-    from eth_account.typed_transactions import TypedTransaction
+    from eth_account.typed_transactions.typed_transaction import TypedTransaction
 
     sender = signer.address
     tx = call.build_transaction(

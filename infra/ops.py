@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import boto3
 from boto3.dynamodb.conditions import Key
@@ -38,6 +38,9 @@ from chalicelib.adapters.rpc import JsonRpc
 from chalicelib.adapters.secrets import secret_setting
 from chalicelib.adapters.transactions import TxStore
 from chalicelib.model import FINAL_STATES, FINAL_STATUSES, STATE_RESERVED
+
+if TYPE_CHECKING:  # the stub packages of requirements-dev.txt: types only
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 from infra.stage_config import CHALICE_CONFIG_PATH
 
 DAY_S = 86400
@@ -126,7 +129,7 @@ class Ops:
         self.sqs = boto3.client("sqs", endpoint_url=endpoint_url)
         self.rpc = JsonRpc(rpc_url) if rpc_url else None
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Literal["kms", "cloudwatch"]) -> Any:
         return boto3.client(service, endpoint_url=self._endpoint)
 
     # ------------------------------------------------------------ status
@@ -156,7 +159,7 @@ class Ops:
 
     def _queue(self, problems: list[str]) -> QueueStatus:
         name = self.env["JOBS_QUEUE_NAME"]
-        names = [
+        names: list[QueueAttributeNameType] = [
             "ApproximateNumberOfMessages",
             "ApproximateNumberOfMessagesNotVisible",
             "ApproximateNumberOfMessagesDelayed",
@@ -204,14 +207,14 @@ class Ops:
         while True:
             page = self.records.scan(**kwargs)
             for item in page.get("Items", []):
-                if int(item["version"]) == HEAD_VERSION:
+                if int(_number(item["version"])) == HEAD_VERSION:
                     continue
                 status = str(item.get("status", "?"))
                 by_status[status] = by_status.get(status, 0) + 1
                 if status in FINAL_STATUSES:
                     continue
                 open_count += 1
-                age = now - float(item.get("updatedAt", now))
+                age = now - float(_number(item.get("updatedAt", now)))
                 oldest = age if oldest is None else max(oldest, age)
                 if age >= stranded_after_s:
                     stranded += 1
@@ -283,8 +286,8 @@ class Ops:
             page = self.transactions.query(**kwargs)
             for item in page.get("Items", []):
                 seen += 1
-                if item.get("feePaidWei") is not None and float(item.get("updatedAt", 0)) >= since:
-                    spent += int(item["feePaidWei"])
+                if item.get("feePaidWei") is not None and float(_number(item.get("updatedAt", 0))) >= since:
+                    spent += int(_number(item["feePaidWei"]))
                     count += 1
             if "LastEvaluatedKey" not in page:
                 break
@@ -305,20 +308,38 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _number(value: object) -> Decimal | float:
+    """A number attribute of an item, as boto3 reads it (Decimal), or the caller's float default. A cast: the
+    table's schema, not the item's static type (any DynamoDB value), says which attributes are numbers."""
+    return cast("Decimal | float", value)
+
+
 def render(status: Status) -> str:
     q, r, n, o, w = status.queue, status.records, status.nonces, status.owner, status.worker
+    at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(status.at))
+    if w["paused"]:
+        since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(w["since"]))
+        worker = f"PAUSED since {since} by {w['by']}: {w['reason']}"
+    else:
+        worker = "running"
+    dead_letter_hint = "  <- redrive or inspect (python -m infra.recovery)" if q.dead_letters else ""
+    balance = "n/a" if o.balance_eth is None else f"{o.balance_eth:.6f} ETH"
+    runway = "n/a (nothing spent in 24 h)" if o.runway_days is None else f"{o.runway_days:.1f} days"
     lines = [
-        f"DMTP Key Registry, stage {status.stage}, at {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(status.at))}",
+        f"DMTP Key Registry, stage {status.stage}, at {at}",
         "",
-        f"Worker      {'PAUSED since ' + time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(w['since'])) + ' by ' + w['by'] + ': ' + w['reason'] if w['paused'] else 'running'}",
-        f"Queue       {q.visible} waiting, {q.in_flight} being processed, {q.delayed} delayed; oldest job {_age(q.oldest_message_age_s)}",
-        f"Dead letter {q.dead_letters} job(s){'  <- redrive or inspect (python -m infra.recovery)' if q.dead_letters else ''}",
+        f"Worker      {worker}",
+        f"Queue       {q.visible} waiting, {q.in_flight} being processed, {q.delayed} delayed;"
+        f" oldest job {_age(q.oldest_message_age_s)}",
+        f"Dead letter {q.dead_letters} job(s){dead_letter_hint}",
         "Records     " + (", ".join(f"{name} {count}" for name, count in r.by_status.items()) or "none"),
-        f"            {r.open} open, {r.stranded} stranded (open and untouched for {_age(r.stranded_after_s)}); oldest open {_age(r.oldest_open_age_s)}",
-        f"Nonces      signer {n.signer}: counter next {n.counter_next} (floor {n.counter_floor}); chain latest {n.chain_latest}, pending {n.chain_pending}"
+        f"            {r.open} open, {r.stranded} stranded (open and untouched for {_age(r.stranded_after_s)});"
+        f" oldest open {_age(r.oldest_open_age_s)}",
+        f"Nonces      signer {n.signer}: counter next {n.counter_next} (floor {n.counter_floor});"
+        f" chain latest {n.chain_latest}, pending {n.chain_pending}"
         + (f"; counter ahead of the chain's pending by {n.drift}" if n.drift else ""),
-        f"Owner       balance {'n/a' if o.balance_eth is None else f'{o.balance_eth:.6f} ETH'}; spent {o.spent_24h_eth:.6f} ETH on {o.transactions_24h} tx in 24 h; "
-        f"runway {'n/a (nothing spent in 24 h)' if o.runway_days is None else f'{o.runway_days:.1f} days'}",
+        f"Owner       balance {balance}; spent {o.spent_24h_eth:.6f} ETH on {o.transactions_24h} tx in 24 h;"
+        f" runway {runway}",
         f"Pending     {len(status.pending)} transaction(s)",
     ]
     for tx in status.pending:
@@ -326,7 +347,10 @@ def render(status: Status) -> str:
             "unsigned" if tx.max_fee_gwei is None else f"max fee {tx.max_fee_gwei:.3f} gwei, tip {tx.tip_gwei:.3f} gwei"
         )
         lines.append(
-            f"  nonce {tx.nonce}: {tx.state} {tx.kind}, {tx.jobs} job(s), age {_age(tx.age_s)}, {fees}, replaced {tx.replacements}x {tx.tx_hash or ''}".rstrip()
+            (
+                f"  nonce {tx.nonce}: {tx.state} {tx.kind}, {tx.jobs} job(s), age {_age(tx.age_s)}, {fees},"
+                f" replaced {tx.replacements}x {tx.tx_hash or ''}"
+            ).rstrip()
         )
     for problem in status.problems:
         lines.append(f"Not read    {problem}")

@@ -76,9 +76,8 @@ def rotate(
         raise RotationRefused(f"{registry} is owned by {owner}, not by the outgoing key ({outgoing.address})")
     if incoming_pays_gas and w3.eth.get_balance(incoming) == 0:
         raise RotationRefused(f"fund {incoming} before it takes over: it pays the registry's gas")
-    pending = w3.eth.get_transaction_count(outgoing.address, "pending") - w3.eth.get_transaction_count(
-        outgoing.address, "latest"
-    )
+    sender = w3.to_checksum_address(outgoing.address)  # already EIP-55 (KmsSigner.address): the same string
+    pending = w3.eth.get_transaction_count(sender, "pending") - w3.eth.get_transaction_count(sender, "latest")
     if pending:
         raise RotationRefused(
             f"{outgoing.address} has {pending} transaction(s) in the mempool: pause the worker and the monitor "

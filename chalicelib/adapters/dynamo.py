@@ -30,7 +30,7 @@ class PerThreadConditionBuilder(ConditionExpressionBuilder):
         self._counts = threading.local()
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def _name_count(self) -> int:
         return getattr(self._counts, "names", 0)
 
@@ -38,7 +38,7 @@ class PerThreadConditionBuilder(ConditionExpressionBuilder):
     def _name_count(self, value: int) -> None:
         self._counts.names = value
 
-    @property  # type: ignore[override]
+    @property
     def _value_count(self) -> int:
         return getattr(self._counts, "values", 0)
 

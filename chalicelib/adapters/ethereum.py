@@ -9,13 +9,17 @@ nonces, and whether the node knows a hash.
 """
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
 
-from chalicelib.adapters.kms_signer import KmsSigner
 from chalicelib.model import JOB_REVOKE_KEY, Job, Market, Receipt, SendResult, SignedTx, WriteRefused
 from dmtp_protocol import contracts
 from dmtp_protocol.cid import digest_from_cid
 from dmtp_protocol.ethsig import keccak256
+
+if TYPE_CHECKING:  # types only: web3 and its companions load on first use (see above)
+    from eth_rlp import HashableRLP
+    from eth_typing import ABIElement, ABIError, ChecksumAddress
+    from web3.types import RPCEndpoint, TxParams
 
 # OP-stack chains (Base, Optimism) charge every transaction an L1 data fee on top of gas * gas price; the
 # GasPriceOracle predeploy computes it from the unsigned RLP-encoded transaction.
@@ -42,6 +46,22 @@ def load_artifact() -> dict[str, Any]:
     return contracts.artifact(contracts.DMTP_KEYS)
 
 
+class DigestSigner(Protocol):
+    """What `sign` needs of the owner key: chain/ports.py's Signer (KmsSigner in AWS KMS) is one."""
+
+    def sign_digest(self, digest: bytes) -> tuple[int, int, int]: ...
+
+
+def _address(address: str) -> "ChecksumAddress":
+    """`address` as web3's address type. A cast, not a conversion: ChecksumAddress is a NewType of str, and web3
+    checks the value it is given itself, as it did before the annotation."""
+    return cast("ChecksumAddress", address)
+
+
+def _is_error(item: "ABIElement") -> "TypeGuard[ABIError]":
+    return item.get("type") == "error"
+
+
 class RegistryChain:
     def __init__(
         self,
@@ -65,7 +85,7 @@ class RegistryChain:
 
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": rpc_timeout_s}))
         self.chain_id = chain_id
-        self.address = Web3.to_checksum_address(registry_address)
+        self.address: str = Web3.to_checksum_address(registry_address)
         self.contract = self.w3.eth.contract(address=self.address, abi=load_artifact()["abi"])
 
     # ------------------------------------------------------------ reads
@@ -76,11 +96,13 @@ class RegistryChain:
             raise RuntimeError(f"RPC serves chain {actual}, configuration says {self.chain_id}")
 
     def get_key(self, wallet: str) -> str:
-        return self.contract.functions.getKey(wallet).call()
+        cid: str = self.contract.functions.getKey(wallet).call()
+        return cid
 
     def owner(self) -> str:
         """The contract's owner: the only address whose writes it accepts."""
-        return self.contract.functions.owner().call()
+        owner: str = self.contract.functions.owner().call()
+        return owner
 
     def key_of(self, wallet: str) -> tuple[bytes, bool]:
         digest, revoked = self.contract.functions.keyOf(wallet).call()
@@ -90,7 +112,7 @@ class RegistryChain:
         return self.w3.eth.block_number
 
     def nonce(self, address: str, block: Any = "latest") -> int:
-        return self.w3.eth.get_transaction_count(address, block)
+        return self.w3.eth.get_transaction_count(_address(address), block)
 
     def pending_nonce(self, address: str) -> int:
         return self.nonce(address, "pending")
@@ -99,7 +121,7 @@ class RegistryChain:
         return self.nonce(address, "latest")
 
     def balance(self, address: str) -> int:
-        return self.w3.eth.get_balance(address)
+        return self.w3.eth.get_balance(_address(address))
 
     def market(self) -> Market:
         base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas")
@@ -131,14 +153,18 @@ class RegistryChain:
         import rlp
         from eth_account._utils.legacy_transactions import serializable_unsigned_transaction_from_dict
         from eth_account._utils.transaction_utils import transaction_rpc_to_rlp_structure
+        from eth_account.typed_transactions.dynamic_fee_transaction import DynamicFeeTransaction
+        from eth_account.typed_transactions.typed_transaction import TypedTransaction
 
-        typed = serializable_unsigned_transaction_from_dict(
-            self._tx_fields(nonce, to, data, gas, max_fee, tip)
-        ).transaction
+        unsigned = serializable_unsigned_transaction_from_dict(self._tx_fields(nonce, to, data, gas, max_fee, tip))
+        # Type 2 fields (_tx_fields) always make an EIP-1559 DynamicFeeTransaction.
+        assert isinstance(unsigned, TypedTransaction) and isinstance(unsigned.transaction, DynamicFeeTransaction)
+        typed = unsigned.transaction
         fields = transaction_rpc_to_rlp_structure(
             {k: v for k, v in typed.dictionary.items() if k not in ("v", "r", "s")}
         )
-        encoded = rlp.encode(type(typed)._unsigned_transaction_serializer.from_dict(fields))
+        serializer: type[HashableRLP] = type(typed)._unsigned_transaction_serializer
+        encoded: bytes = rlp.encode(serializer.from_dict(fields))
         return bytes([typed.transaction_type]) + encoded  # what the signature's hash covers (see sign())
 
     def receipt(self, tx_hash: str) -> Receipt | None:
@@ -171,7 +197,8 @@ class RegistryChain:
         return int(size), bytes(root)
 
     def _raw(self, method: str, params: list[Any]) -> Any:
-        answer = self.w3.provider.make_request(method, params)
+        # A cast, not a conversion: RPCEndpoint is a NewType of str.
+        answer = self.w3.provider.make_request(cast("RPCEndpoint", method), params)
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")
         return answer.get("result")
@@ -233,7 +260,7 @@ class RegistryChain:
         from web3.exceptions import ContractLogicError
 
         try:
-            return self.w3.eth.estimate_gas({"from": sender, "to": self.address, "data": data, "value": 0})
+            return self.w3.eth.estimate_gas(self._call_params(sender, data))
         except ContractLogicError as exc:
             raise WriteRefused(self.explain_revert(exc.data)) from exc
 
@@ -241,9 +268,15 @@ class RegistryChain:
         from web3.exceptions import ContractLogicError
 
         try:
-            self.w3.eth.call({"from": sender, "to": self.address, "data": data, "value": 0})
+            self.w3.eth.call(self._call_params(sender, data))
         except ContractLogicError as exc:
             raise WriteRefused(self.explain_revert(exc.data)) from exc
+
+    def _call_params(self, sender: str, data: str) -> "TxParams":
+        from eth_typing import HexStr
+        from web3.types import Wei
+
+        return {"from": sender, "to": self.address, "data": HexStr(data), "value": Wei(0)}
 
     def explain_revert(self, data: Any) -> str:
         """A custom error's name and arguments, decoded with the contract ABI; the raw data otherwise."""
@@ -251,7 +284,7 @@ class RegistryChain:
 
         raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data or b"")
         for item in self.contract.abi:
-            if item.get("type") != "error":
+            if not _is_error(item):
                 continue
             types = [argument["type"] for argument in item["inputs"]]
             if keccak256(f"{item['name']}({','.join(types)})".encode())[:4] == raw[:4]:
@@ -259,7 +292,9 @@ class RegistryChain:
                 return f"{item['name']}({', '.join(_plain(value) for value in values)})"
         return f"reverted with data 0x{raw.hex()}" if raw else "reverted without data"
 
-    def sign(self, signer: KmsSigner, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> SignedTx:
+    def sign(
+        self, signer: DigestSigner, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int
+    ) -> SignedTx:
         """An EIP-1559 transaction, signed by the KMS key."""
         from eth_account._utils.legacy_transactions import (
             encode_transaction,
@@ -288,20 +323,28 @@ class RegistryChain:
         }
 
     def send(self, raw_tx: str) -> SendResult:
+        from eth_typing import HexStr
         from web3.exceptions import Web3RPCError
 
         try:
-            self.w3.eth.send_raw_transaction(raw_tx)
+            self.w3.eth.send_raw_transaction(HexStr(raw_tx))
         except (Web3RPCError, ValueError) as exc:
             return SendResult(accepted=False, error=str(exc)[:300])
         return SendResult(accepted=True)
 
     def revert_reason(self, tx_hash: str, block_number: int) -> str:
         """Replays a reverted tx with eth_call on its parent block's state to read the revert data."""
+        from eth_typing import HexStr
         from web3.exceptions import ContractLogicError
 
-        tx = self.w3.eth.get_transaction(tx_hash)
-        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
+        tx = self.w3.eth.get_transaction(HexStr(tx_hash))
+        call: TxParams = {
+            "from": tx["from"],
+            "to": tx["to"],
+            "data": tx["input"],
+            "value": tx["value"],
+            "gas": tx["gas"],
+        }
         try:
             self.w3.eth.call(call, block_number - 1)
         except ContractLogicError as exc:

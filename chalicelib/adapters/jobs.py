@@ -18,4 +18,5 @@ class JobQueue:
         return self._url
 
     def enqueue(self, job: Job) -> str:
-        return self._sqs.send_message(QueueUrl=self.url, MessageBody=job.to_body())["MessageId"]
+        message_id: str = self._sqs.send_message(QueueUrl=self.url, MessageBody=job.to_body())["MessageId"]
+        return message_id

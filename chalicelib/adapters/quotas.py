@@ -90,9 +90,11 @@ class Quotas:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             reasons = exc.response.get("CancellationReasons") or []
+            # One reason per action when DynamoDB gives them; strict=False because it may give none (then no budget
+            # is named refused and the error is raised again below).
             refused = [
                 budget
-                for (budget, _), reason in zip(charged, reasons)
+                for (budget, _), reason in zip(charged, reasons, strict=False)
                 if reason.get("Code") == "ConditionalCheckFailed"
             ]
             if not refused:

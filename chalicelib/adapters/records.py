@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import condition_failed
@@ -63,7 +63,7 @@ def _to_item(record: Record) -> dict[str, Any]:
 
 
 def _from_item(item: dict[str, Any]) -> Record:
-    values = {name: item.get(attribute) for name, attribute in _ATTRIBUTES.items()}
+    values: dict[str, Any] = {name: item.get(attribute) for name, attribute in _ATTRIBUTES.items()}
     values["kind"] = values["kind"] or KIND_KEY
     for numeric in ("created_at", "updated_at", "nonce", "block_number", "next_version", "log_index"):
         if values[numeric] is not None:
@@ -103,7 +103,7 @@ class RecordStore:
 
     def history(self, wallet: str, limit: int, before_version: int | None = None) -> list[Record]:
         """Versions newest first, at most `limit`, only those below `before_version` when given."""
-        condition = Key("wallet").eq(wallet.lower())
+        condition: ConditionBase = Key("wallet").eq(wallet.lower())
         if before_version is None:
             condition = condition & Key("version").gt(HEAD_VERSION)
         else:
@@ -237,7 +237,7 @@ class RecordStore:
         names = {f"#{name}": _ATTRIBUTES[name] for name in values}
         expression = "SET " + ", ".join(f"#{name} = :{name}" for name in values)
         attribute_values = {f":{name}": value for name, value in values.items()}
-        condition = Attr("wallet").exists()
+        condition: ConditionBase = Attr("wallet").exists()
         if only_from:
             condition = condition & Attr("status").is_in(list(only_from))
         try:

@@ -90,6 +90,16 @@ class _Size(Sequence[bytes]):
         raise AssertionError("merkle.py reads leaves only through the subtree callback here")
 
 
+def _noting(ranges: list[tuple[int, int]]) -> Callable[[int, int], bytes]:
+    """A subtree callback for a first pass of merkle.py: notes each (start, end) asked for, answers a placeholder."""
+
+    def note(start: int, end: int) -> bytes:
+        ranges.append((start, end))
+        return merkle.EMPTY_ROOT
+
+    return note
+
+
 def _bytes(value: Any) -> bytes:
     return bytes(value.value) if hasattr(value, "value") else bytes(value)
 
@@ -255,7 +265,7 @@ class TransparencyLog:
     def consistency(self, old_size: int, new_size: int) -> tuple[bytes, bytes, list[bytes]]:
         """(root of old_size, root of new_size, RFC 9162 PROOF(old_size, D[new_size])), from stored subtrees."""
         ranges: list[tuple[int, int]] = [(0, old_size), (0, new_size)]
-        merkle.consistency_proof(old_size, _Size(new_size), lambda s, e: ranges.append((s, e)) or merkle.EMPTY_ROOT)
+        merkle.consistency_proof(old_size, _Size(new_size), _noting(ranges))
         hashes = self._ranges(ranges)
         proof = merkle.consistency_proof(old_size, _Size(new_size), lambda s, e: hashes[(s, e)])
         return hashes[(0, old_size)], hashes[(0, new_size)], proof
@@ -264,7 +274,7 @@ class TransparencyLog:
         self, size: int, compute: Callable[[Callable[[int, int], bytes]], list[bytes]]
     ) -> tuple[bytes, list[bytes]]:
         ranges: list[tuple[int, int]] = [(0, size)]
-        compute(lambda s, e: ranges.append((s, e)) or merkle.EMPTY_ROOT)  # first pass: which ranges, not their hashes
+        compute(_noting(ranges))  # first pass: which ranges, not their hashes
         hashes = self._ranges(ranges)
         return hashes[(0, size)], compute(lambda s, e: hashes[(s, e)])
 

@@ -8,4 +8,5 @@ from typing import Any
 
 @lru_cache(maxsize=1)
 def load_openapi() -> dict[str, Any]:
-    return json.loads(resources.files("chalicelib.api").joinpath("openapi.json").read_text())
+    description: dict[str, Any] = json.loads(resources.files("chalicelib.api").joinpath("openapi.json").read_text())
+    return description

@@ -5,7 +5,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from chalicelib.api.ports import Anchors, JobQueue, Pinner, Records, SignatureChecker, WriteBudgets
 from chalicelib.model import (
@@ -371,6 +371,14 @@ def _unix_seconds(value: str) -> int:
     if not _DECIMAL.fullmatch(value) or int(value) > MAX_SAFE_INTEGER:
         raise InvalidField("asOf must be unix seconds, 0 to 2^53-1", field="asOf")
     return int(value)
+
+
+@overload
+def _bounded_int(value: str | None, name: str, low: int, high: int, default: int) -> int: ...
+
+
+@overload
+def _bounded_int(value: str | None, name: str, low: int, high: int, default: None) -> int | None: ...
 
 
 def _bounded_int(value: str | None, name: str, low: int, high: int, default: int | None) -> int | None:

@@ -175,11 +175,12 @@ class TxMonitor:
                 "owner balance low: fund the owner address",
                 extra=log_extra(signer=address, balance_wei=balance, minimum_wei=self.policy.owner_min_balance_wei),
             )
-        if self._floor is None or self._clock() - self._reconciled_at >= self.policy.reconcile_every_s:
-            self._reconcile(latest, pending, report)
+        known_floor = self._floor
+        if known_floor is None or self._clock() - self._reconciled_at >= self.policy.reconcile_every_s:
+            known_floor = self._reconcile(latest, pending, report)
 
         self.telemetry.count(MONITOR_PASSES)
-        floor = self._floor
+        floor = known_floor
         items = self._txs.from_nonce(floor)
         in_flight_since = [
             item.attempts[0].signed_at for item in items if item.attempts and item.state not in FINAL_STATES
@@ -203,7 +204,7 @@ class TxMonitor:
             item = self._watch(item, head, latest, report)
             if item.state not in FINAL_STATES:
                 floor = min(floor, item.nonce)
-        if floor > self._floor:
+        if floor > known_floor:
             self._nonces.advance_floor(floor)
             self._floor = floor
         if self.sweeper is not None and (
@@ -213,8 +214,9 @@ class TxMonitor:
             self._swept_at = self._clock()
         return report
 
-    def _reconcile(self, latest: int, pending: int, report: PassReport) -> None:
-        """The counter against the chain and the table, and a no-op for every hole (every few seconds)."""
+    def _reconcile(self, latest: int, pending: int, report: PassReport) -> int:
+        """The counter against the chain and the table, and a no-op for every hole (every few seconds); the floor
+        it leaves (also kept in self._floor)."""
         reconciliation = self._nonces.reconcile(latest, pending)
         if reconciliation.changed:
             logger.warning(
@@ -229,6 +231,7 @@ class TxMonitor:
         assert counter is not None
         self._floor = counter.floor if self._floor is None else max(min(self._floor, counter.next), counter.floor)
         self._reconciled_at = self._clock()
+        return self._floor
 
     # ------------------------------------------------------------ one transaction
 
@@ -257,6 +260,7 @@ class TxMonitor:
             return item
         known = self._chain.known(item.latest.tx_hash)
         if not known:
+            assert item.raw is not None  # in flight: signed
             result = self._chain.send(item.raw)
             if result.accepted or result.benign:
                 report.rebroadcast += 1
@@ -408,6 +412,7 @@ class TxMonitor:
         )
 
     def _replace(self, item: TxItem, report: PassReport) -> TxItem:
+        assert item.to is not None and item.data is not None  # in flight: signed, so it names both
         market = self.market()
         previous = Fees(item.latest.max_fee, item.latest.tip)
         # The L1 data fee (OP-stack) is that of the replacement the fee cap alone allows: a lower maxFeePerGas
@@ -490,6 +495,7 @@ class TxMonitor:
                 nonce=item.nonce, tx_hash=filled.latest.tx_hash, reason=reason, requeued=len(item.candidates)
             ),
         )
+        assert filled.raw is not None  # fill_with_noop returns the item signed
         self._chain.send(filled.raw)  # stored: if the node refuses it, the next pass rebroadcasts it
         return True
 

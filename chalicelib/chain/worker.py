@@ -212,7 +212,8 @@ class ChainWorker:
         owner = self._chain.owner()
         if owner.lower() != self._signer.address.lower():
             self._pause(
-                f"NotOwner: the contract's owner is {owner}, this worker signs as {self._signer.address} (check KMS_KEY_ID and the rotation)"
+                f"NotOwner: the contract's owner is {owner}, this worker signs as {self._signer.address}"
+                " (check KMS_KEY_ID and the rotation)"
             )
 
     def _pause(self, reason: str) -> None:
@@ -376,7 +377,7 @@ class ChainWorker:
             self.worker_id,
             lambda: self._chain.pending_nonce(self._signer.address),
         )
-        for tx, item in zip(batch.txs, reserved):
+        for tx, item in zip(batch.txs, reserved, strict=True):  # Nonces.reserve: one item per batch, in order
             tx.item = item
             tx.signed = self._sign(tx, offer.fees)
         self._claim(batch)
@@ -481,6 +482,7 @@ class ChainWorker:
             job = batch.jobs[key]
             if key in batch.claimed_as_latest:
                 continue  # a first key, claimed while it was the wallet's only version: nothing to order it against
+            assert tx.item is not None  # claimed: its nonce was reserved and signed first
             outcome = claims.order_verdict(job, tx.item.nonce, self._records.newest(job.wallet, 20), self._txs.get)
             if outcome is None:
                 continue
@@ -567,6 +569,7 @@ class ChainWorker:
         self._broadcast(filled)
 
     def _broadcast(self, item: TxItem) -> None:
+        assert item.raw is not None  # only a signed item is broadcast
         result = self._chain.send(item.raw)
         if result.accepted or result.benign:
             self.telemetry.count(TRANSACTIONS_SENT)

@@ -264,7 +264,9 @@ async ([api, registration]) => {
   });
   const results = {};
   const json = { 'Content-Type': 'application/json' };  // not a simple request: the browser preflights it
-  results.batch = await read(await fetch(api + '/batch-lookup', { method: 'POST', headers: json, body: JSON.stringify({ addresses: [registration.address] }) }));
+  results.batch = await read(await fetch(api + '/batch-lookup', {
+    method: 'POST', headers: json, body: JSON.stringify({ addresses: [registration.address] }),
+  }));
   results.register = await read(await fetch(api + '/keys', { method: 'POST', headers: json, body: JSON.stringify(registration) }));
   results.problem = await read(await fetch(api + '/keys/not-an-address'));
   try {

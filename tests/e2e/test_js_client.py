@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -352,7 +352,10 @@ def test_committed_bundle_recomputes_the_vectors_in_headless_chromium() -> None:
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the repository read-only to the browser, ES modules as text/javascript, without access logs."""
 
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+    extensions_map: ClassVar[dict[str, str]] = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+    }
 
     def log_message(self, *args: Any) -> None:  # keep pytest's output clean
         pass

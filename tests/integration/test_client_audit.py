@@ -1,8 +1,9 @@
-"""The auditor (`python -m dmtp_key_registry_client audit`, clients/python/src/dmtp_key_registry_client/audit.py) and `verify`'s log checks on the real local stack: the
-Chalice app on moto's DynamoDB, the KMS-signed worker anchoring log heads with setKeysAnchored, Anvil with a
-DMTPKeys contract of the test's own. Then DynamoDB is tampered with as a dishonest registry could (tests/log_tamper.py):
-a deleted leaf, a rewritten record or leaf, two leaves swapped, a revocation hidden. Each time the auditor or
-`verify` fails with a reason naming the wallet and the leaf index.
+"""The auditor (`python -m dmtp_key_registry_client audit`, clients/python/src/dmtp_key_registry_client/audit.py)
+and `verify`'s log checks on the real local stack: the Chalice app on moto's DynamoDB, the KMS-signed worker
+anchoring log heads with setKeysAnchored, Anvil with a DMTPKeys contract of the test's own. Then DynamoDB is
+tampered with as a dishonest registry could (tests/log_tamper.py): a deleted leaf, a rewritten record or leaf, two
+leaves swapped, a revocation hidden. Each time the auditor or `verify` fails with a reason naming the wallet and the
+leaf index.
 
 Every test gets its own world: a fresh log table and a freshly deployed contract (owned by the stack's KMS key), so
 the log and the chain hold exactly this test's records and events."""

@@ -83,7 +83,7 @@ def test_a_wallets_newer_key_racing_an_older_one_on_another_worker_ends_on_chain
             b.handle([as_message(job, f"r{i}") for i, job in enumerate(pending)])
         settle_chain(world)
 
-    for old, new in zip(olds, news):
+    for old, new in zip(olds, news, strict=True):
         assert world.chain.get_key(old.wallet) == new.cid
         assert world.record(new).status == "confirmed"
         assert world.record(old).status in ("confirmed", "superseded")

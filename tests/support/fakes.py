@@ -11,11 +11,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chalicelib.chain.ports import Signer
 from chalicelib.model import (
     IN_FLIGHT_STATES,
     KIND_KEY,
+    RUNNING,
     STATE_MINED,
     STATE_RESERVED,
     STATE_SIGNED,
@@ -23,6 +25,7 @@ from chalicelib.model import (
     Counter,
     Job,
     Market,
+    PauseState,
     Receipt,
     Reconciliation,
     Record,
@@ -35,6 +38,9 @@ from chalicelib.model import (
     WriteRefused,
 )
 from dmtp_protocol.cid import digest_from_cid
+
+if TYPE_CHECKING:
+    from chalicelib.chain.worker import QueueMessage
 
 ZERO = "0x" + "00" * 20
 
@@ -214,7 +220,7 @@ class FakeTxStore:
         self, item: TxItem, *, tx_hash: str, block_number: int, block_hash: str, gas_used: int, fee_paid_wei: int
     ) -> TxItem:
         now = self._expect(item.nonce, lambda i: i.state in IN_FLIGHT_STATES)
-        fields = dict(
+        fields: dict[str, Any] = dict(
             state=STATE_MINED,
             mined_hash=tx_hash,
             block_number=block_number,
@@ -329,9 +335,7 @@ class FakeControl:
     def __init__(self, table: TxTable) -> None:
         self._t = table
 
-    def state(self) -> Any:
-        from chalicelib.model import RUNNING, PauseState
-
+    def state(self) -> PauseState:
         c = self._t.control
         return PauseState(c["paused"], c["reason"], c.get("since"), c["by"]) if c else RUNNING
 
@@ -383,10 +387,10 @@ class FakeQueue:
         self.messages[message_id] = Message(message_id, body, sent_at=self.clock())
         return message_id
 
-    def receive(self, count: int) -> list[Any]:
+    def receive(self, count: int) -> "list[QueueMessage]":
         from chalicelib.chain.worker import QueueMessage
 
-        got = []
+        got: list[QueueMessage] = []
         for message in list(self.messages.values()):
             if len(got) >= count:
                 break
@@ -400,7 +404,7 @@ class FakeQueue:
             got.append(QueueMessage(message.message_id, message.body, message.receive_count, message.sent_at))
         return got
 
-    def settle(self, delivered: list[Any], retry_ids: list[str]) -> None:
+    def settle(self, delivered: "list[QueueMessage]", retry_ids: list[str]) -> None:
         """Lambda's answer: delete what was not reported failed; the failed ones become visible again."""
         for message in delivered:
             if message.message_id in retry_ids:
@@ -573,7 +577,7 @@ class FakeChain:
         progressed = True
         while progressed and len(block.txs) < max_txs:
             progressed = False
-            for tx_hash, tx in sorted(self.mempool.items(), key=lambda kv: (kv[1].nonce, -kv[1].tip)):
+            for tx in sorted(self.mempool.values(), key=lambda tx: (tx.nonce, -tx.tip)):
                 sender = tx.sender.lower()
                 if tx.nonce != state.nonces.get(sender, 0):
                     continue
@@ -665,7 +669,11 @@ class FakeChain:
     def block_hash(self, number: int) -> str | None:
         return self.blocks[number].hash if 0 <= number < len(self.blocks) else None
 
-    def set_keys_data(self, jobs: list[Job]) -> str:
+    def set_keys_data(self, jobs: list[Job], head: tuple[int, bytes] | None = None, anchor: bool = True) -> str:
+        """As RegistryChain's without a transparency log (its `log_head` None): the fake contract anchors no log
+        head, so it refuses one rather than drop it (anchoring is tested on Anvil)."""
+        if anchor and head is not None and head[0] > 0:  # where RegistryChain would write setKeysAnchored
+            raise NotImplementedError("the fake contract keeps no transparency log: it cannot anchor a head")
         return "set:" + json.dumps([[j.wallet, digest_from_cid(j.cid).hex(), j.version] for j in jobs])
 
     def revoke_data(self, job: Job) -> str:
@@ -691,7 +699,7 @@ class FakeChain:
         """An L1 chain: no data fee (the OP-stack fee is tested against a real oracle in test_l1_fee)."""
         return 0
 
-    def sign(self, signer: Any, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> SignedTx:
+    def sign(self, signer: Signer, *, nonce: int, to: str, data: str, gas: int, max_fee: int, tip: int) -> SignedTx:
         tx = FakeTx(signer.address.lower(), nonce, to, data, gas, max_fee, tip)
         return SignedTx(tx.raw, tx.tx_hash, nonce)
 
@@ -719,4 +727,10 @@ class FakeChain:
 
 @dataclass(frozen=True)
 class FakeSigner:
+    """The owner key by its address alone: FakeChain.sign signs by address, the in-memory world has no secp256k1."""
+
     address: str
+
+    def sign_digest(self, digest: bytes) -> tuple[int, int, int]:
+        """The Signer port's method, which only a real chain's `sign` calls (RegistryChain, with KmsSigner)."""
+        raise NotImplementedError(f"FakeSigner {self.address} holds no key: only FakeChain.sign can sign for it")

@@ -1,6 +1,7 @@
 """The clients' own transparency-log verifiers (client/translog.py and clients/js/src/log.js) against pymerkle, an
 RFC 9162 implementation nobody here wrote (its default 'security' mode: leaf prefix 0x00, node prefix 0x01), on
-random trees of 1 to 2,000 leaves. Neither client imports the server's packages/dmtp-protocol/src/dmtp_protocol/merkle.py; neither does this test.
+random trees of 1 to 2,000 leaves. Neither client imports the server's
+packages/dmtp-protocol/src/dmtp_protocol/merkle.py; neither does this test.
 
 Roots and inclusion paths are pymerkle's own (its path minus its first element, the leaf's hash, is the RFC 9162
 audit path). pymerkle's consistency proofs use another layout than RFC 9162's, so RFC proofs are assembled here

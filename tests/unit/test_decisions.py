@@ -390,7 +390,13 @@ def test_a_revocation_reverted_not_current_key_whose_key_was_confirmed_before_it
 def test_a_revocation_whose_key_record_is_missing_or_not_a_key_fails_with_the_reason() -> None:
     for found in (None, record(1, "queued", kind=KIND_REVOCATION)):
         verdict = receipts.settlement(
-            receipt(status=0), 3, "0xaa", "NotCurrentKey(0)", KIND_REVOKE, (revoke_job(2),), lambda job: found
+            receipt(status=0),
+            3,
+            "0xaa",
+            "NotCurrentKey(0)",
+            KIND_REVOKE,
+            (revoke_job(2),),
+            lambda job, found=found: found,
         )
         assert verdict.requeue is None and verdict.status == "failed"
 

@@ -68,7 +68,7 @@ def test_the_stored_vectors_are_what_the_registry_code_computes():
 
 
 def test_each_leaf_is_kind_wallet_version_and_document_hash():
-    for entry, leaf in zip(VECTORS["leaves"], LEAVES):
+    for entry, leaf in zip(VECTORS["leaves"], LEAVES, strict=True):
         assert len(leaf) == 61
         assert leaf[0] == (2 if entry["kind"] == "revocation" else 1)
         assert "0x" + leaf[1:21].hex() == entry["wallet"].lower()

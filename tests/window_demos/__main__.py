@@ -238,8 +238,9 @@ def demonstrate(
                 print(f"  window {window.number} {mode}: {summary(runs[-1])}", file=sys.stderr, flush=True)
         regressions = [run_regression(tree, test, logs) for test in window.regression_tests]
         for r in regressions:
+            outcome = "fails" if r.failed else "PASSES" if r.ran else "DID NOT RUN"
             print(
-                f"  window {window.number} regression {r.test.split('::')[-1]}: {'fails' if r.failed else 'PASSES' if r.ran else 'DID NOT RUN'}",
+                f"  window {window.number} regression {r.test.split('::')[-1]}: {outcome}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -274,7 +275,8 @@ def summary(run: SimulationRun) -> str:
 def markdown(reports: list[dict]) -> str:
     """The README table, from reports (as --json prints them)."""
     lines = [
-        "| window | mode | found | examples passed before it | s to it / s in all | failed check | shrunk steps | regression tests (must fail) |",
+        "| window | mode | found | examples passed before it | s to it / s in all | failed check | shrunk steps"
+        " | regression tests (must fail) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for report in reports:
@@ -296,7 +298,8 @@ def markdown(reports: list[dict]) -> str:
             timing = f"{run['seconds_to_failure']} / {run['seconds']}" if run["found"] else f"– / {run['seconds']}"
             check = (run["failed_check"] or "–").replace("|", "\\|")[:160]
             lines.append(
-                f"| {head} | {run['mode']} | {found} | {run['passing_before']} | {timing} | {check} | {run['schedule_steps'] or '–'} | {tail} |"
+                f"| {head} | {run['mode']} | {found} | {run['passing_before']} | {timing} | {check}"
+                f" | {run['schedule_steps'] or '–'} | {tail} |"
             )
     return "\n".join(lines)
 

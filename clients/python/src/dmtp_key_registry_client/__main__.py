@@ -14,7 +14,8 @@ and `verify` checks against the pinned registry through the pinned RPC.
   DMTP_WALLET_KEY=0x... python -m dmtp_key_registry_client revoke --api http://127.0.0.1:8000 --chain-id 31337 --registry 0x...
   python -m dmtp_key_registry_client lookup --api http://127.0.0.1:8000 [--as-of UNIX] 0xWALLET
   python -m dmtp_key_registry_client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
-  python -m dmtp_key_registry_client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x... [--log-state FILE] 0xWALLET
+  python -m dmtp_key_registry_client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x...
+      [--log-state FILE] 0xWALLET
   python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N] [--json]
 
 Answers go to stdout as JSON; API errors go to stderr as the problem+json body, with exit status 1.
@@ -30,7 +31,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from dmtp_key_registry_client.keys import KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
 from dmtp_key_registry_client.pins import Pins, load_pins
@@ -166,6 +167,15 @@ def _need_wallet(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
         parser.error(f"{args.command} needs --wallet-key or ${WALLET_KEY_ENV}")
 
 
+_T = TypeVar("_T")
+
+
+def _pinned(value: _T | None) -> _T:
+    """A pin that _pins was asked for: it is there (_pins stops with a usage error naming it otherwise)."""
+    assert value is not None
+    return value
+
+
 def _pins(args: argparse.Namespace, parser: argparse.ArgumentParser, *needed: str) -> Pins:
     """The user's pins (flags over the configuration file); a usage error naming what is missing."""
     try:
@@ -187,7 +197,8 @@ def _pins(args: argparse.Namespace, parser: argparse.ArgumentParser, *needed: st
     missing = [flags[name] for name in needed if getattr(pins, name) is None]
     if missing:
         parser.error(
-            f"{args.command} needs {', '.join(missing)}: pin them by flag or in the configuration file; they are never taken from the registry"
+            f"{args.command} needs {', '.join(missing)}: pin them by flag or in the configuration file;"
+            " they are never taken from the registry"
         )
     return pins
 
@@ -195,8 +206,9 @@ def _pins(args: argparse.Namespace, parser: argparse.ArgumentParser, *needed: st
 def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _need_wallet(args, parser)
     pins = _pins(args, parser, "api_url", "chain_id", "registry")
-    client = RegistryClient(pins.api_url, timeout=args.timeout)
-    domain = client.checked_config(pins.chain_id, pins.registry)  # refuses unless /config is what the user pinned
+    client = RegistryClient(_pinned(pins.api_url), timeout=args.timeout)
+    # refuses unless /config is what the user pinned
+    domain = client.checked_config(_pinned(pins.chain_id), _pinned(pins.registry))
     compressed = not args.uncompressed
     if args.uncompressed and args.key_type != "secp256k1":
         parser.error("--uncompressed applies to --key-type secp256k1 only")
@@ -234,8 +246,9 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _revoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _need_wallet(args, parser)
     pins = _pins(args, parser, "api_url", "chain_id", "registry")
-    client = RegistryClient(pins.api_url, timeout=args.timeout)
-    domain = client.checked_config(pins.chain_id, pins.registry)  # refuses unless /config is what the user pinned
+    client = RegistryClient(_pinned(pins.api_url), timeout=args.timeout)
+    # refuses unless /config is what the user pinned
+    domain = client.checked_config(_pinned(pins.chain_id), _pinned(pins.registry))
     wallet = wallet_address(args.wallet_key)
     current = client.lookup(wallet)
     if current.get("revoked"):
@@ -255,16 +268,16 @@ def _revoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     pins = _pins(args, parser, "api_url", "rpc_url", "chain_id", "registry")
-    client = RegistryClient(pins.api_url, timeout=args.timeout)
+    client = RegistryClient(_pinned(pins.api_url), timeout=args.timeout)
     previous = _load_head(args.log_state) if args.log_state else None
     answer = client.lookup(args.address)
     try:
         verified = verify(
             answer,
-            pins.rpc_url,
+            _pinned(pins.rpc_url),
             wallet=args.address,
-            chain_id=pins.chain_id,
-            registry=pins.registry,
+            chain_id=_pinned(pins.chain_id),
+            registry=_pinned(pins.registry),
             log=client,
             previous_head=previous,
             require_onchain=not args.allow_pending,
@@ -297,7 +310,12 @@ def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     pins = _pins(args, parser, "api_url", "rpc_url", "registry")
     return run_audit(
-        pins.rpc_url, pins.registry, pins.api_url, from_block=args.from_block, as_json=args.json, timeout=args.timeout
+        _pinned(pins.rpc_url),
+        _pinned(pins.registry),
+        _pinned(pins.api_url),
+        from_block=args.from_block,
+        as_json=args.json,
+        timeout=args.timeout,
     )
 
 
@@ -309,11 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print(DmtpKeyPair.generate(args.key_type).to_json())
             return 0
         if args.command == "lookup":
-            api = _pins(args, parser, "api_url").api_url
+            api = _pinned(_pins(args, parser, "api_url").api_url)
             _print(RegistryClient(api, timeout=args.timeout).lookup(args.address, as_of=args.as_of))
             return 0
         if args.command == "history":
-            api = _pins(args, parser, "api_url").api_url
+            api = _pinned(_pins(args, parser, "api_url").api_url)
             _print(RegistryClient(api, timeout=args.timeout).history(args.address, args.limit, args.cursor))
             return 0
         if args.command == "verify":

@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from dmtp_key_registry_client import translog
 from dmtp_key_registry_client.registry_client import RegistryClient, RegistryClientError
@@ -275,17 +275,17 @@ class Auditor:
                 continue
             expected = start
             for entry in entries:
-                index = entry.get("index") if isinstance(entry, dict) else None
-                if index != expected:
+                served = entry.get("index") if isinstance(entry, dict) else None
+                if served != expected:
                     self._fail(
                         "leaf-missing",
-                        f"/log/leaves from {start} served index {index} where index {expected} belongs: "
+                        f"/log/leaves from {start} served index {served} where index {expected} belongs: "
                         f"leaf {expected} is missing or out of place",
                         leaf_index=expected,
                     )
-                    if not isinstance(index, int) or not expected <= index < total:
+                    if not isinstance(served, int) or not expected <= served < total:
                         break
-                    expected = index
+                    expected = served
                 leaves[expected] = self._parse_leaf(entry, expected)
                 expected += 1
             start = max(expected, start + 1)
@@ -390,11 +390,10 @@ class Auditor:
             where = f"leaf {index} ({leaf.kind_name} {wallet} v{leaf.version})"
             proof = proofs[index]
             if isinstance(proof, Exception):
-                exc = proof
                 self._fail(
                     "root-mismatch",
                     f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
-                    f"the leaves served; {where} has no inclusion proof: {exc}",
+                    f"the leaves served; {where} has no inclusion proof: {proof}",
                     wallet,
                     leaf.version,
                     index,
@@ -411,9 +410,9 @@ class Auditor:
                     index,
                 )
                 return
-            if None in path or not translog.verify_inclusion(
+            if not _every_hash(path) or not translog.verify_inclusion(
                 translog.leaf_hash(leaf.to_bytes()), index, anchor.size, path, anchor.root
-            ):  # type: ignore[arg-type]
+            ):
                 self._fail(
                     "root-mismatch",
                     f"the anchored root of size {anchor.size} (block {anchor.block}) is not the root of "
@@ -442,7 +441,9 @@ class Auditor:
                     leaf_index=older.size,
                 )
                 continue
-            if None in proof or not translog.verify_consistency(older.size, newer.size, older.root, newer.root, proof):  # type: ignore[arg-type]
+            if not _every_hash(proof) or not translog.verify_consistency(
+                older.size, newer.size, older.root, newer.root, proof
+            ):
                 self._fail(
                     "log-inconsistent",
                     f"the anchored head of size {newer.size} (block {newer.block}) is not proven to "
@@ -481,9 +482,9 @@ class Auditor:
             kind = translog.KIND_KEY if event.kind == "KeyUpdated" else translog.KIND_REVOCATION
             key = (kind, wallet, event.version)
             seen.add(key)
-            index = by_key.get(key)
+            leaf_index = by_key.get(key)
             where = f"{event.kind}({event.wallet}, version {event.version}) at block {event.block} (tx {event.tx_hash})"
-            if index is None:
+            if leaf_index is None:
                 what = "key" if kind == translog.KIND_KEY else "revocation"
                 hidden = "; the registry hides a revocation" if kind == translog.KIND_REVOCATION else ""
                 covering = next((a.size for a in anchors if a.block >= event.block), None)
@@ -498,16 +499,16 @@ class Auditor:
                     gaps[0] if gaps else None,
                 )
                 continue
-            leaf = leaves[index]
+            leaf = leaves[leaf_index]
             assert leaf is not None
             if kind == translog.KIND_KEY and leaf.document_hash != event.digest:
                 self._fail(
                     "leaf-mismatch",
-                    f"leaf {index} gives {event.wallet} v{event.version} the document hash "
+                    f"leaf {leaf_index} gives {event.wallet} v{event.version} the document hash "
                     f"0x{leaf.document_hash.hex()}; {where} says 0x{event.digest.hex()}",
                     event.wallet,
                     event.version,
-                    index,
+                    leaf_index,
                 )
             if kind == translog.KIND_REVOCATION:
                 revoked = [
@@ -516,17 +517,17 @@ class Auditor:
                     if k == translog.KIND_KEY
                     and w == wallet
                     and v < event.version
-                    and leaves[i] is not None
-                    and leaves[i].document_hash == event.digest
-                ]  # type: ignore[union-attr]
+                    and (key_leaf := leaves[i]) is not None
+                    and key_leaf.document_hash == event.digest
+                ]
                 if not revoked:
                     self._fail(
                         "leaf-mismatch",
                         f"{where} revokes 0x{event.digest.hex()}, which no earlier key leaf of the wallet "
-                        f"holds (revocation leaf {index})",
+                        f"holds (revocation leaf {leaf_index})",
                         event.wallet,
                         event.version,
-                        index,
+                        leaf_index,
                     )
         for index, leaf in enumerate(leaves[:anchored]):
             if leaf is None or (leaf.kind, leaf.wallet, leaf.version) in seen:
@@ -537,6 +538,11 @@ class Auditor:
                 f"leaf {index}: {leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version} was accepted but has no "
                 f"{'KeyUpdated' if leaf.kind == translog.KIND_KEY else 'KeyRevoked'} event (not on chain, or not yet)"
             )
+
+
+def _every_hash(hashes: list[bytes | None]) -> TypeGuard[list[bytes]]:
+    """Whether every hash of a proof parsed (translog.hex32 gives None for one that does not)."""
+    return None not in hashes
 
 
 def _eip55(wallet: str) -> str:

@@ -26,8 +26,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from dmtp_key_registry_client.wallet_envelope import hex_field
-from dmtp_protocol.envelopes import SCRYPT_AES256GCM as VERSION
-from dmtp_protocol.envelopes import SCRYPT_LOG2_N_RANGE, SCRYPT_P_RANGE, SCRYPT_R
+from dmtp_protocol.envelopes import SCRYPT_AES256GCM, SCRYPT_LOG2_N_RANGE, SCRYPT_P_RANGE, SCRYPT_R
+
+VERSION = SCRYPT_AES256GCM  # the envelope this module seals and opens (envelope.py dispatches on it)
 
 ENVELOPE_FIELDS = ("version", "n", "r", "p", "salt", "nonce", "ciphertext")
 DEFAULT_N = 2**17

@@ -317,7 +317,7 @@ class RegistryClient:
             if exc.status == 404:
                 return 1
             raise
-        newest = current["version"]
+        newest: int = current["version"]
         if current.get("revocation"):
             newest = max(newest, current["revocation"]["version"])
         return newest + 1

@@ -417,8 +417,13 @@ def _check_inclusion(
 def _hashes(values: Any) -> list[bytes] | None:
     if not isinstance(values, list):
         return None
-    out = [translog.hex32(value) for value in values]
-    return None if any(item is None for item in out) else out  # type: ignore[misc]
+    out: list[bytes] = []
+    for value in values:
+        parsed = translog.hex32(value)
+        if parsed is None:
+            return None
+        out.append(parsed)
+    return out
 
 
 def _check_answer_fields(answer: Mapping[str, Any], registration: Any) -> None:

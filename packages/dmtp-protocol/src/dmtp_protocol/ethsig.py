@@ -5,8 +5,12 @@ so a Lambda cold start pays for them only on the request that needs them (bench/
 """
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from Crypto.Hash.keccak import Keccak_Hash
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")  # fullmatch: "$" would let a trailing newline through
@@ -22,14 +26,14 @@ class BadSignature(ValueError):
 
 
 @lru_cache(maxsize=1)
-def _keccak() -> Any:
+def _keccak() -> "Callable[..., Keccak_Hash]":
     from Crypto.Hash import keccak
 
-    return keccak
+    return keccak.new
 
 
 def keccak256(data: bytes) -> bytes:
-    return _keccak().new(digest_bits=256, data=data).digest()
+    return _keccak()(digest_bits=256, data=data).digest()
 
 
 def to_checksum_address(address: str) -> str:
@@ -39,7 +43,8 @@ def to_checksum_address(address: str) -> str:
     body = address[2:]
     lower = body.lower()
     hashed = keccak256(lower.encode("ascii")).hex()
-    checksummed = "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, hashed))
+    # strict=False: the 40 hex digits take the first 40 of the hash's 64 nibbles, one each (EIP-55).
+    checksummed = "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, hashed, strict=False))
     if body != lower and body != body.upper() and checksummed != address:
         raise BadAddress("mixed-case address has an invalid EIP-55 checksum")
     return checksummed

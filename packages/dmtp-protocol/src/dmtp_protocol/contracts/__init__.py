@@ -1,7 +1,7 @@
 """The registry's contracts as compiled by infra/compile_contract.js (solc-js): ABI and bytecode, checked by a test."""
 
 import json
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
