@@ -20,6 +20,7 @@ from chalicelib.adapters.translog import TransparencyLog
 from chalicelib.api import ports as api_ports
 from chalicelib.api.signatures import SignatureVerifier
 from chalicelib.chain import ports as chain_ports
+from tests.support import api_fakes
 from tests.support.fakes import FakeChain, FakeControl, FakeNonces, FakeQueue, FakeRecords, FakeSigner, FakeTxStore
 
 # ---------------------------------------------------------------------------------------------------- the chain side
@@ -120,3 +121,35 @@ def quotas(adapter: Quotas) -> api_ports.WriteBudgets:
 
 def json_rpc(adapter: JsonRpc) -> api_ports.EthRpc:
     return adapter
+
+
+# ---------------------------------------------------------------------------------------------------- the API's fakes
+# tests/support/api_fakes.py, which the API use cases' unit tests run on.
+
+
+def fake_api_records(fake: api_fakes.FakeRecords) -> api_ports.Records:
+    return fake
+
+
+def fake_log_reader(fake: api_fakes.FakeLog) -> api_ports.LogReader:
+    return fake
+
+
+def fake_api_job_queue(fake: api_fakes.FakeJobQueue) -> api_ports.JobQueue:
+    return fake
+
+
+def fake_pinner(fake: api_fakes.FakePinner) -> api_ports.Pinner:
+    return fake
+
+
+def fake_signature_checker(fake: api_fakes.FakeSignatureChecker) -> api_ports.SignatureChecker:
+    return fake
+
+
+def fake_eth_rpc(fake: api_fakes.FakeEthRpc) -> api_ports.EthRpc:
+    return fake
+
+
+def fake_write_budgets(fake: api_fakes.FakeWriteBudgets) -> api_ports.WriteBudgets:
+    return fake
