@@ -14,7 +14,8 @@ and `verify` checks against the pinned registry through the pinned RPC.
   DMTP_WALLET_KEY=0x... python -m dmtp_key_registry_client revoke --api http://127.0.0.1:8000 --chain-id 31337 --registry 0x...
   python -m dmtp_key_registry_client lookup --api http://127.0.0.1:8000 [--as-of UNIX] 0xWALLET
   python -m dmtp_key_registry_client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
-  python -m dmtp_key_registry_client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x... [--log-state FILE] 0xWALLET
+  python -m dmtp_key_registry_client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x...
+      [--log-state FILE] 0xWALLET
   python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N] [--json]
 
 Answers go to stdout as JSON; API errors go to stderr as the problem+json body, with exit status 1.
@@ -187,7 +188,8 @@ def _pins(args: argparse.Namespace, parser: argparse.ArgumentParser, *needed: st
     missing = [flags[name] for name in needed if getattr(pins, name) is None]
     if missing:
         parser.error(
-            f"{args.command} needs {', '.join(missing)}: pin them by flag or in the configuration file; they are never taken from the registry"
+            f"{args.command} needs {', '.join(missing)}: pin them by flag or in the configuration file; "
+            "they are never taken from the registry"
         )
     return pins
 

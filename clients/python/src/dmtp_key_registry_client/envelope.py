@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Union
+from typing import Any
 
 from nacl.exceptions import CryptoError
 from nacl.public import Box, PrivateKey, PublicKey
@@ -31,7 +31,7 @@ NONCE_BYTES = Box.NONCE_SIZE  # 24
 KEY_BYTES = 32
 TAG_BYTES = 16
 
-KeyLike = Union[bytes, bytearray, str]
+KeyLike = bytes | bytearray | str
 
 
 def _secret_key(wallet_private_key: KeyLike) -> PrivateKey:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -50,7 +50,7 @@ HKDF_INFO = VERSION.encode("ascii")
 _LOWER_HEX = re.compile(r"^([0-9a-f]{2})*$")
 
 # A signer is a wallet private key (32 bytes or hex) or a callable doing personal_sign: text -> signature (0x hex or bytes).
-Signer = Union[bytes, bytearray, str, Callable[[str], str | bytes]]
+Signer = bytes | bytearray | str | Callable[[str], str | bytes]
 
 
 def unlock_text(pre_key: bytes, chain_id: int, registry: str, wallet: str) -> str:
