@@ -37,7 +37,6 @@ from dmtp_key_registry_client.keys import KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPai
 from dmtp_key_registry_client.pins import Pins, load_pins
 from dmtp_key_registry_client.registry_client import (
     FINAL_STATUSES,
-    SIGNATURE_TYPES,
     PinMismatch,
     RegistryClient,
     RegistryClientError,
@@ -45,6 +44,7 @@ from dmtp_key_registry_client.registry_client import (
     build_revocation,
     wallet_address,
 )
+from dmtp_key_registry_client.signing import SIGNATURE_TYPES
 from dmtp_key_registry_client.verify import LogHead, VerificationFailed, verify
 from dmtp_protocol.envelopes import ENVELOPE_VERSIONS, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305
 from dmtp_protocol.errors import RegistryError

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeGuard
 
-from dmtp_key_registry_client import translog
+from dmtp_key_registry_client import abi, translog
 from dmtp_key_registry_client.registry_client import RegistryClient, RegistryClientError
 from dmtp_protocol.ethsig import keccak256
 from dmtp_protocol.messages import parse_address
@@ -233,12 +233,10 @@ class Auditor:
         return kept
 
     def _check_head_storage(self, anchors: list[Anchor]) -> None:
-        from eth_abi import decode
-
-        raw = self.rpc.eth_call(self.registry, keccak256(b"logHead()")[:4])
+        raw = self.rpc.eth_call(self.registry, abi.encode_call("logHead", [], []))
         try:
-            size, root = decode(["uint64", "bytes32"], raw)
-        except Exception:
+            size, root = abi.decode(["uint64", "bytes32"], raw)
+        except abi.AbiDecodeError:
             self._fail(
                 "contract-unreadable", f"logHead() on {self.registry} did not answer as DMTPKeys ({len(raw)} bytes)"
             )

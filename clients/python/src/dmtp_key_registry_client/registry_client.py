@@ -25,11 +25,11 @@ import requests
 from dmtp_key_registry_client.envelope import VERSION as X25519_ENVELOPE
 from dmtp_key_registry_client.envelope import open_envelope, seal
 from dmtp_key_registry_client.keys import KEY_TYPE_X25519, DmtpKeyPair
+from dmtp_key_registry_client.signing import wallet_signature
 from dmtp_protocol.errors import RegistryError
 from dmtp_protocol.messages import (
     REGISTRATION_TYPE,
     REVOCATION_TYPE,
-    SIGNATURE_EIP191,
     SIGNATURE_EIP712,
     Domain,
     parse_address,
@@ -37,12 +37,9 @@ from dmtp_protocol.messages import (
     parse_revocation,
     registration_message,
     revocation_message,
-    signed_text,
-    typed_data,
 )
 
 FINAL_STATUSES = ("confirmed", "failed", "superseded")
-SIGNATURE_TYPES = (SIGNATURE_EIP712, SIGNATURE_EIP191)
 _PLACEHOLDER_SIGNATURE = "0x00"
 
 
@@ -57,21 +54,6 @@ def _wallet_key_bytes(wallet_private_key_hex: str) -> bytes:
     if len(key) != 32:
         raise ValueError("wallet private key must be 32 bytes (64 hex digits)")
     return key
-
-
-def _sign(wallet_key: bytes, primary: str, message: dict[str, Any], domain: Domain, signature_type: str) -> str:
-    """What the wallet returns for eth_signTypedData_v4 (eip712) or personal_sign (eip191), as 0x + lowercase hex."""
-    from eth_account import Account  # lazy: heavy import, only needed to sign
-    from eth_account.messages import encode_defunct, encode_typed_data
-
-    if signature_type == SIGNATURE_EIP712:
-        signable = encode_typed_data(full_message=typed_data(primary, message, domain))
-    elif signature_type == SIGNATURE_EIP191:
-        signable = encode_defunct(text=signed_text(primary, message, domain))
-    else:
-        raise ValueError(f"signature type must be one of {', '.join(SIGNATURE_TYPES)}, not {signature_type!r}")
-    # HexBytes.hex() has no 0x prefix in hexbytes >= 1.0; build the string explicitly.
-    return "0x" + bytes(Account.sign_message(signable, private_key=wallet_key).signature).hex()
 
 
 def _wallet_address(wallet_key: bytes) -> str:
@@ -137,7 +119,7 @@ def build_registration(
         body["expiresAt"] = expires_at
     # The server's own parser normalises the fields; the message signed is the one it will rebuild.
     message = registration_message(parse_registration(body))
-    body["Signature"] = _sign(wallet_key, REGISTRATION_TYPE, message, domain, signature_type)
+    body["Signature"] = wallet_signature(wallet_key, REGISTRATION_TYPE, message, domain, signature_type)
     return body, dmtp
 
 
@@ -165,7 +147,7 @@ def build_revocation(
         "Signature": _PLACEHOLDER_SIGNATURE,
     }
     message = revocation_message(parse_revocation(body), str(revoked_public_key).lower())
-    body["Signature"] = _sign(wallet_key, REVOCATION_TYPE, message, domain, signature_type)
+    body["Signature"] = wallet_signature(wallet_key, REVOCATION_TYPE, message, domain, signature_type)
     return body
 
 

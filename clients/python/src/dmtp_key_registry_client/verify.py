@@ -39,12 +39,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from dmtp_key_registry_client import translog
+from dmtp_key_registry_client import abi, translog
 from dmtp_protocol import contracts
 from dmtp_protocol.canonical import canonical_json
 from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
 from dmtp_protocol.errors import RegistryError
-from dmtp_protocol.ethsig import BadSignature, keccak256, recover_address
+from dmtp_protocol.ethsig import BadSignature, recover_address
 from dmtp_protocol.messages import (
     REGISTRATION_TYPE,
     SIGNATURE_EIP191,
@@ -552,7 +552,8 @@ def _check_contract(
 
 
 class _Contract:
-    """eth_call of DMTPKeys view functions, with the ABI the protocol package carries (dmtp_protocol.contracts)."""
+    """eth_call of DMTPKeys view functions, with the ABI the protocol package carries (dmtp_protocol.contracts),
+    encoded and decoded by the client's strict ABI slice (dmtp_key_registry_client.abi)."""
 
     _abi: list[dict[str, Any]] | None = None
 
@@ -563,19 +564,16 @@ class _Contract:
             _Contract._abi = contracts.abi(contracts.DMTP_KEYS)
 
     def call(self, name: str, *args: Any) -> Any:
-        from eth_abi import decode, encode
-
         entry = next((e for e in self._abi or [] if e.get("type") == "function" and e.get("name") == name), None)
         if entry is None:
             raise VerificationFailed("abi-mismatch", f"the DMTPKeys ABI has no function {name}")
         inputs = [i["type"] for i in entry["inputs"]]
         outputs = [o["type"] for o in entry["outputs"]]
-        selector = keccak256(f"{name}({','.join(inputs)})".encode())[:4]
-        data = selector + encode(inputs, list(args))
+        data = abi.encode_call(name, inputs, args)
         raw = _rpc(lambda: self._rpc.eth_call(self._address, data), f"{name} on {self._address}")
         try:
-            values = decode(outputs, raw)
-        except Exception as exc:  # eth_abi raises several kinds; empty return data means no contract there
+            values = abi.decode(outputs, raw)
+        except abi.AbiDecodeError as exc:  # empty return data means no contract there
             raise VerificationFailed(
                 "contract-unreadable", f"{name} on {self._address} did not answer as DMTPKeys ({len(raw)} bytes)"
             ) from exc
@@ -583,18 +581,8 @@ class _Contract:
 
     def log_head(self) -> LogHead:
         """`logHead()`: (uint64 size, bytes32 root); a contract without it cannot vouch for a log: fail closed."""
-        from eth_abi import decode
-
-        raw = _rpc(
-            lambda: self._rpc.eth_call(self._address, keccak256(b"logHead()")[:4]), f"logHead on {self._address}"
-        )
-        try:
-            size, root = decode(["uint64", "bytes32"], raw)
-        except Exception as exc:
-            raise VerificationFailed(
-                "contract-unreadable", f"logHead on {self._address} did not answer as DMTPKeys ({len(raw)} bytes)"
-            ) from exc
-        return LogHead(size, bytes(root))
+        size, root = self.call("logHead")
+        return LogHead(size, root)
 
 
 def _rpc(call: Any, what: str) -> Any:

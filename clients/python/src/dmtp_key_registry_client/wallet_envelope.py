@@ -72,14 +72,10 @@ def unlock_text(pre_key: bytes, chain_id: int, registry: str, wallet: str) -> st
 def personal_sign(wallet_private_key: bytes | bytearray | str, text: str) -> bytes:
     """EIP-191 personal_sign of a UTF-8 text by an EOA key: r || s || v with v in {27, 28}, low s, RFC 6979
     nonces (libsecp256k1), i.e. the same 65 bytes ethers' `signMessage` and MetaMask return."""
-    from coincurve import PrivateKey
-
+    from dmtp_key_registry_client.signing import sign_digest
     from dmtp_protocol.ethsig import personal_sign_digest
 
-    compact = PrivateKey(_key_bytes(wallet_private_key)).sign_recoverable(
-        personal_sign_digest(text.encode("utf-8")), hasher=None
-    )
-    return compact[:64] + bytes([compact[64] + 27])
+    return sign_digest(_key_bytes(wallet_private_key), personal_sign_digest(text.encode("utf-8")))
 
 
 def _key_bytes(key: bytes | bytearray | str) -> bytes:
