@@ -370,6 +370,37 @@ def test_a_revocation_reverted_not_current_key_whose_key_landed_only_at_a_later_
     assert verdict.requeue is not None and verdict.pause is None
 
 
+def test_a_revocation_reverted_not_current_key_whose_key_gave_way_to_a_newer_key_is_queued_again() -> None:
+    # Given a revocation whose key (v1) never landed and was superseded by a newer key of the wallet
+    keys = {1: record(1, "superseded")}
+    # When its receipt reverted NotCurrentKey
+    verdict = receipts.settlement(
+        receipt(status=0),
+        3,
+        "0xaa",
+        "NotCurrentKey(0)",
+        KIND_REVOKE,
+        (revoke_job(2),),
+        lambda job: keys.get(job.version - 1),
+    )
+    # Then it goes back to the queue, where the worker holds it until the newer key is confirmed
+    assert verdict.requeue is not None and verdict.pause is None and verdict.record_changes == {}
+
+
+def test_a_revocation_reverted_not_current_key_whose_key_failed_fails_with_the_reason() -> None:
+    keys = {1: record(1, "failed")}
+    verdict = receipts.settlement(
+        receipt(status=0),
+        3,
+        "0xaa",
+        "NotCurrentKey(0)",
+        KIND_REVOKE,
+        (revoke_job(2),),
+        lambda job: keys.get(job.version - 1),
+    )
+    assert verdict.requeue is None and verdict.status == "failed"
+
+
 def test_a_revocation_reverted_not_current_key_whose_key_was_confirmed_before_it_fails_with_the_reason() -> None:
     # The chain holds another key than the one it revokes: the revocation is at fault
     keys = {1: record(1, "confirmed", nonce=2)}

@@ -740,3 +740,19 @@ def test_found_by_the_simulation_a_key_sent_while_ownership_moves_away_is_not_ov
         lambda m: m.ownership_moves_away(),
         lambda m: m.mine(1),
     )
+
+
+def test_found_by_the_targeted_simulation_a_revocation_whose_key_lost_its_nonce_waits_for_the_newer_key() -> None:
+    # Found by the targeted profile (issue 22, item 7): the keys' transaction is in flight when an outside
+    # transaction takes its nonce; a revocation of one wallet's key is accepted and sent at the next nonce, where
+    # it reverts NotCurrentKey (its key never landed); a newer key of that wallet is accepted. The key is then
+    # superseded by the newer one, so the revocation must wait for that key and end superseded, never failed.
+    replay(
+        *(lambda m, wallet=wallet: m.register_key(wallet, False) for wallet in WALLETS),
+        lambda m: m.run_worker(0, None, 10),
+        _lose_the_nonce,
+        lambda m: m.revoke_key(WALLETS[1]),
+        lambda m: m.run_worker(0, None, 1),
+        lambda m: m.run_monitor(None),
+        lambda m: m.register_key(WALLETS[1], False),
+    )

@@ -33,6 +33,7 @@ from chalicelib.model import (
     STATE_MINED,
     STATUS_CONFIRMED,
     STATUS_FAILED,
+    STATUS_SUPERSEDED,
     Job,
     Receipt,
     Record,
@@ -116,16 +117,19 @@ def settlement(
 
 
 def key_still_coming(nonce: int, entries: Sequence[Job], revoked_key: RevokedKey) -> bool:
-    """Whether the key each revocation at `nonce` revokes is still on its way (open), or landed only after it (confirmed
-    at a later nonce). `revoked_key` is read job by job, and no further once one answer is no.
+    """Whether the key each revocation at `nonce` revokes may still decide the revocation's fate: the key is on its
+    way (open), landed only after it (confirmed at a later nonce), or gives way to a newer key of the wallet
+    (superseded: the worker, delivered the revocation again, holds it until that key is confirmed and then
+    supersedes it, claims.after_newer_key). `revoked_key` is read job by job, and no further once one answer is no.
 
     Invariant: only then is the revocation queued again. A key that is confirmed at an earlier nonce and still
-    not current means the chain holds another key: the revocation fails with the contract's reason."""
+    not current means the chain holds another key, and a key that failed never reached the chain: the revocation
+    fails with the contract's reason."""
     for job in entries:
         key = revoked_key(job)
         if key is None or key.kind != KIND_KEY:
             return False
-        if key.status in OPEN_STATUSES:
+        if key.status in OPEN_STATUSES or key.status == STATUS_SUPERSEDED:
             continue
         if key.status == STATUS_CONFIRMED and key.nonce is not None and key.nonce > nonce:
             continue
@@ -145,5 +149,6 @@ def mined_fields(receipt: Receipt) -> dict[str, Any]:
 
 
 def is_owner_mismatch(revert_reason: str) -> bool:
-    """A revert (as adapters/ethereum.py decodes it) saying the signer is not the contract's owner: no registration's fault."""
+    """A revert (as adapters/ethereum.py decodes it) saying the signer is not the contract's owner: no registration's
+    fault."""
     return revert_reason.startswith("NotOwner")
