@@ -619,8 +619,32 @@ class TestRegistrySimulation(Registry.TestCase):  # type: ignore[name-defined,mi
 # the window's fix reverted, each fails at the invariant named.
 
 
-def replay(*steps: Callable[["Registry"], Any]) -> "Registry":
-    machine = Registry()
+class ReplayedRegistry(Registry):
+    """The machine of the fixed schedules: it also keeps every crash point a step armed, and whether it fired.
+
+    A subclass, so that the random machine's class (whose source seeds the derandomized ci examples) is unchanged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crash_points: list[tuple[str, CrashAt, bool]] = []  # (actor, crash point, the actor crashed there)
+
+    def _run(self, name: str, crash_at: CrashAt, act: Callable[[], Any]) -> bool:
+        survived = super()._run(name, crash_at, act)  # False only when the armed point raised Crash
+        if crash_at is not None:
+            self.crash_points.append((name, crash_at, not survived))
+        return survived
+
+    def run_worker(self, which: int, crash_at: CrashAt, size: int) -> None:
+        armed_before = len(self.crash_points)
+        super().run_worker(which, crash_at, size)
+        if crash_at is not None and len(self.crash_points) == armed_before:  # nothing delivered: it never ran
+            self.crash_points.append((f"worker {which}", crash_at, False))
+
+
+def replay(*steps: Callable[["ReplayedRegistry"], Any]) -> "ReplayedRegistry":
+    """Runs the steps, checking the invariants after each, and fails if a crash point a step armed never fired (a
+    schedule that no longer reaches its crash does not open its window, and would pass without testing it)."""
+    machine = ReplayedRegistry()
     machine.start()
     try:
         for step in steps:
@@ -629,6 +653,8 @@ def replay(*steps: Callable[["Registry"], Any]) -> "Registry":
             machine.every_landed_transaction_was_stored_first()
             machine.a_final_transactions_registrations_have_moved_on()
             machine.a_revocation_is_superseded_only_by_a_confirmed_newer_key()
+        never_fired = [(actor, crash_at) for actor, crash_at, fired in machine.crash_points if not fired]
+        assert not never_fired, f"armed crash points that never fired: {never_fired}"
         machine.teardown()
     finally:
         logging.getLogger(SERVICE).setLevel(logging.INFO)
@@ -655,7 +681,7 @@ def test_window_1_the_monitor_dies_right_after_updating_the_records() -> None:
     )
 
 
-def _lose_the_nonce(m: "Registry") -> None:
+def _lose_the_nonce(m: "ReplayedRegistry") -> None:
     """Another transaction of the owner key takes our nonce (sent by hand, say), and is mined deep."""
     from tests.support.fakes import FakeTx
 
@@ -740,3 +766,24 @@ def test_found_by_the_simulation_a_key_sent_while_ownership_moves_away_is_not_ov
         lambda m: m.ownership_moves_away(),
         lambda m: m.mine(1),
     )
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    [("txs.no_such_call", 0, True), ("records.set_statuses", 5, True), 99],
+    ids=["a-call-no-actor-makes", "a-count-never-reached", "past-the-last-outside-call"],
+)
+def test_a_replay_whose_crash_point_is_never_reached_fails(crash_at: CrashAt) -> None:
+    with pytest.raises(AssertionError, match="armed crash points that never fired"):
+        replay(
+            lambda m: m.register_key(WALLETS[0], False),
+            lambda m: m.run_worker(0, None, 10),
+            lambda m: m.mine(3),
+            lambda m: m.run_monitor(crash_at),
+        )
+
+
+def test_a_replay_whose_actor_has_nothing_to_do_fails() -> None:
+    # The queue is empty: the worker never runs, so its crash point cannot fire.
+    with pytest.raises(AssertionError, match="armed crash points that never fired"):
+        replay(lambda m: m.run_worker(0, ("records.set_statuses", 0, True), 10))
