@@ -5,42 +5,65 @@ names a Secrets Manager secret (infra/template.yaml creates one per stage; .chal
 its value is read through Powertools' parameters utility, which keeps it for SECRET_MAX_AGE_S and then reads
 it again: a rotated RPC key or pinning token reaches running containers within that time, with no redeploy.
 The API's pinner and RPC client ask `secret_source(...)` for the value on each use (a cached read).
+
+The cache tells the age of a read by `now` (datetime.now, as Powertools' own cache does: its two clock reads are
+routed through `now` and nothing else changes); a test gives a clock of its own instead of waiting.
 """
 
 import os
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 # What infra/template.yaml puts in a secret until the operator stores the real value.
 UNSET = "UNSET"
 
 Fetch = Callable[[str, str | None], str]
+Clock = Callable[[], datetime]  # the time the cache compares a read's age with
 
 
 class SecretNotSet(RuntimeError):
     """The secret still holds the placeholder the stack created it with."""
 
 
-_providers: dict[str | None, Any] = {}  # one Powertools provider (and cache) per endpoint
+_providers: dict[tuple[str | None, Clock], Any] = {}  # one Powertools provider (and cache) per endpoint and clock
 
 
-def _from_secrets_manager(secret_id: str, endpoint_url: str | None, max_age_s: int) -> str:
-    provider = _providers.get(endpoint_url)
+def _clocked_provider(endpoint_url: str | None, now: Clock) -> Any:
+    """Powertools' SecretsProvider whose cache reads the time from `now` instead of calling datetime.now itself
+    (its has_not_expired_in_cache and add_to_cache, as Powertools 3 writes them, with that one change)."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from aws_lambda_powertools.utilities.parameters.base import ExpirableValue
+
+    class ClockedSecretsProvider(SecretsProvider):
+        def has_not_expired_in_cache(self, key: tuple[Any, ...]) -> bool:
+            return key in self.store and self.store[key].ttl >= now()
+
+        def add_to_cache(self, key: tuple[Any, ...], value: Any, max_age: int) -> None:
+            if max_age <= 0:
+                return
+            self.store[key] = ExpirableValue(value, now() + timedelta(seconds=max_age))
+
+    return ClockedSecretsProvider(boto3_client=boto3.client("secretsmanager", endpoint_url=endpoint_url))
+
+
+def _from_secrets_manager(secret_id: str, endpoint_url: str | None, max_age_s: int, now: Clock) -> str:
+    provider = _providers.get((endpoint_url, now))
     if provider is None:
-        import boto3
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        provider = _providers[endpoint_url] = SecretsProvider(
-            boto3_client=boto3.client("secretsmanager", endpoint_url=endpoint_url)
-        )
+        provider = _providers[(endpoint_url, now)] = _clocked_provider(endpoint_url, now)
     return str(provider.get(secret_id, max_age=max_age_s))
 
 
 def secret_setting(
-    name: str, env: Mapping[str, str] = os.environ, fetch: Fetch | None = None, max_age_s: int = 0
+    name: str,
+    env: Mapping[str, str] = os.environ,
+    fetch: Fetch | None = None,
+    max_age_s: int = 0,
+    now: Clock = datetime.now,
 ) -> str:
     """`env[name]` if set, else the value of the secret `env[name + "_SECRET_ID"]` (a read at most `max_age_s`
-    old: Settings.secret_max_age_s), else ""."""
+    old by `now`: Settings.secret_max_age_s), else ""."""
     value = env.get(name)
     if value:
         return value
@@ -48,7 +71,7 @@ def secret_setting(
     if not secret_id:
         return ""
     if fetch is None:
-        value = _from_secrets_manager(secret_id, env.get("AWS_ENDPOINT_URL") or None, max_age_s)
+        value = _from_secrets_manager(secret_id, env.get("AWS_ENDPOINT_URL") or None, max_age_s, now)
     else:
         value = fetch(secret_id, env.get("AWS_ENDPOINT_URL") or None)
     if value == UNSET:
@@ -59,10 +82,11 @@ def secret_setting(
     return value
 
 
-def secret_source(name: str, env: Mapping[str, str], max_age_s: int) -> Callable[[], str]:
-    """The setting's current value on each call: a constant for a plain variable, else the secret's cached read."""
+def secret_source(name: str, env: Mapping[str, str], max_age_s: int, now: Clock = datetime.now) -> Callable[[], str]:
+    """The setting's current value on each call: a constant for a plain variable, else the secret's cached read
+    (read again once it is `max_age_s` old by `now`)."""
     if env.get(name) or not env.get(f"{name}_SECRET_ID"):
         value = env.get(name) or ""
         return lambda: value
     frozen = dict(env)
-    return lambda: secret_setting(name, frozen, max_age_s=max_age_s)
+    return lambda: secret_setting(name, frozen, max_age_s=max_age_s, now=now)

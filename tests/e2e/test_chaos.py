@@ -34,7 +34,19 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env.update({"SOURCE_WRITES_PER_DAY": "20", "WRITES_PER_DAY": "100"})
     with open(log_dir / "soak.err", "wb") as progress:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.chaos", "--short", "--seed", str(SEED), "--json", "--log-dir", str(log_dir)],
+            [
+                sys.executable,
+                "-m",
+                "tests.support.chaos_soak",  # bench.chaos, keeping every refused answer (its JSON has the top 12)
+                "--every-refusal",
+                str(log_dir / "every_refused_answer.json"),
+                "--short",
+                "--seed",
+                str(SEED),
+                "--json",
+                "--log-dir",
+                str(log_dir),
+            ],
             cwd=REPO_ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -49,7 +61,10 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             raise
     assert process.returncode == 0, (log_dir / "soak.err").read_text()[-3000:]
     assert processes_in_group(process.pid) == [], "the soak left processes running"
-    return json.loads(stdout)
+    return {
+        **json.loads(stdout),
+        "every_refused_answer": json.loads((log_dir / "every_refused_answer.json").read_text()),
+    }
 
 
 def test_every_kind_of_fault_was_injected_during_the_input(soak: dict[str, Any]) -> None:
@@ -65,10 +80,11 @@ def test_every_kind_of_fault_was_injected_during_the_input(soak: dict[str, Any])
 
 
 def test_pinning_faults_are_refused_visibly_and_the_clients_retry(soak: dict[str, Any]) -> None:
-    refused = soak["refused_answers"]
+    refused = soak["every_refused_answer"]  # every answer that was not 2xx, not only the 12 most common
+    assert soak["refused_answers"].items() <= refused.items()  # the soak's own top 12 are among them, counts too
     assert any(reason.startswith("502 pinning-failed: pinning service answered 5") for reason in refused), refused
     assert any("ReadTimeout" in reason for reason in refused), refused
-    assert all(reason.startswith("502 pinning-failed") for reason in refused), refused
+    assert [reason for reason in refused if not reason.startswith("502 pinning-failed")] == []
     assert soak["given_up_submissions"] == 0
 
 

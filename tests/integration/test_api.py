@@ -80,11 +80,13 @@ def test_tampered_dmtp_public_key_is_rejected(api, domain, wallet):
 def test_signature_made_for_another_chain_is_rejected(api, stack, wallet):
     response = post(api, registration_body(wallet, Domain(CHAIN_ID + 1, stack.registry_address)))
     assert response.status_code == 401
+    assert problem(response)["code"] == "invalid-signature"
 
 
 def test_signature_made_for_another_registry_contract_is_rejected(api, wallet):
     response = post(api, registration_body(wallet, Domain(CHAIN_ID, "0x" + "11" * 20)))
     assert response.status_code == 401
+    assert problem(response)["code"] == "invalid-signature"
 
 
 def test_high_s_signature_is_rejected(api, domain, wallet):
@@ -95,7 +97,8 @@ def test_high_s_signature_is_rejected(api, domain, wallet):
     body["Signature"] = "0x" + (raw[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([flipped_v])).hex()
     response = post(api, body)
     assert response.status_code == 401
-    assert "EIP-2" in problem(response)["detail"]
+    answer = problem(response)
+    assert answer["code"] == "invalid-signature" and "EIP-2" in answer["detail"]
 
 
 def test_body_that_is_not_json_is_rejected(api):
@@ -105,7 +108,9 @@ def test_body_that_is_not_json_is_rejected(api):
 
 
 def test_body_that_is_not_an_object_is_rejected(api):
-    assert post(api, [1, 2]).status_code == 400
+    response = post(api, [1, 2])
+    assert response.status_code == 400
+    assert problem(response)["code"] == "malformed-request"
 
 
 def test_missing_fields_are_named_in_the_error(api, domain, wallet):
@@ -113,11 +118,15 @@ def test_missing_fields_are_named_in_the_error(api, domain, wallet):
     del body["Signature"], body["DMTPpriKey"]
     response = post(api, body)
     assert response.status_code == 400
-    assert problem(response)["fields"] == ["DMTPpriKey", "Signature"]
+    answer = problem(response)
+    assert (answer["code"], answer["fields"]) == ("malformed-request", ["DMTPpriKey", "Signature"])
 
 
 def test_unknown_fields_are_rejected(api, domain, wallet):
-    assert post(api, {**registration_body(wallet, domain), "admin": True}).status_code == 400
+    response = post(api, {**registration_body(wallet, domain), "admin": True})
+    assert response.status_code == 400
+    answer = problem(response)
+    assert (answer["code"], answer["fields"]) == ("malformed-request", ["admin"])
 
 
 def test_address_with_bad_checksum_is_rejected(api, domain, wallet):
@@ -136,7 +145,8 @@ def test_oversized_body_is_rejected_with_413(api, domain, wallet):
     body["DMTPpriKey"]["ciphertext"] = "A" * 16400
     response = post(api, body)
     assert response.status_code == 413
-    assert problem(response)["limit"] == 16384
+    answer = problem(response)
+    assert (answer["code"], answer["limit"]) == ("payload-too-large", 16384)
 
 
 def test_non_json_content_type_is_rejected_with_415(api, domain, wallet):
@@ -170,14 +180,15 @@ def test_pin_whose_cid_differs_is_refused_and_nothing_is_stored(api, domain, pin
     response = post(api, registration_body(wallet, domain))
     assert response.status_code == 502
     assert problem(response)["code"] == "pinning-failed"
-    assert api.http.get(f"/keys/{wallet.address}").status_code == 404
+    assert problem(api.http.get(f"/keys/{wallet.address}"))["code"] == "not-found"
 
 
 def test_pinning_outage_answers_502_and_stores_nothing(api, domain, pinning, wallet):
     pinning.fault.status = 500
     response = post(api, registration_body(wallet, domain))
     assert response.status_code == 502
-    assert api.http.get(f"/keys/{wallet.address}").status_code == 404
+    assert problem(response)["code"] == "pinning-failed"
+    assert problem(api.http.get(f"/keys/{wallet.address}"))["code"] == "not-found"
 
 
 def test_config_names_the_chain_and_registry_a_client_must_sign_for(api, stack):

@@ -44,6 +44,24 @@ OTHER_CID = cid_for_bytes(b"not this wallet's document")
 # ---------------------------------------------------------------- helpers
 
 
+PINNING_TAIL = ": pin them by flag or in the configuration file; they are never taken from the registry"
+
+
+@pytest.fixture()
+def no_client_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No client configuration file pins anything (neither $DMTP_CLIENT_CONFIG nor one under $XDG_CONFIG_HOME)."""
+    monkeypatch.delenv("DMTP_CLIENT_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+
+
+def usage_error(refused: pytest.ExceptionInfo[SystemExit], capsys: pytest.CaptureFixture[str]) -> str:
+    """The message of the CLI's usage error: argparse exits 2 and ends stderr with `<prog>: error: <message>`."""
+    assert refused.value.code == 2
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.startswith("python -m dmtp_key_registry_client: error: "), last_line
+    return last_line.removeprefix("python -m dmtp_key_registry_client: error: ")
+
+
 def new_wallet_key() -> str:
     return "0x" + secrets.token_hex(32)
 
@@ -189,12 +207,13 @@ def test_verify_accepts_a_confirmed_registration_and_its_batch_entry(api, stack,
     assert entry_key.cid == accepted["cid"] and entry_key.usable()
 
 
-def test_without_an_rpc_an_authentic_answer_is_never_usable(api, stack):
+def test_without_an_rpc_an_authentic_answer_is_never_usable(api, stack, capsys, no_client_config):
     accepted, _ = register(api, stack, new_wallet_key())
     key = verify(lookup(api, accepted["wallet"]), None, **pins(stack, accepted["wallet"]))
     assert (key.onchain, key.status, key.usable()) == (None, "queued", False)
     confirmed_key = verify(confirmed(api, stack, accepted["wallet"]), None, **pins(stack, accepted["wallet"]))
     assert (confirmed_key.onchain, confirmed_key.revoked, confirmed_key.usable()) == (None, False, False)
+    capsys.readouterr()
     with pytest.raises(SystemExit) as refused:  # the CLI will not even look the wallet up without an RPC
         cli.main(
             [
@@ -208,7 +227,7 @@ def test_without_an_rpc_an_authentic_answer_is_never_usable(api, stack):
                 accepted["wallet"],
             ]
         )
-    assert refused.value.code == 2
+    assert usage_error(refused, capsys) == "verify needs --rpc (rpc)" + PINNING_TAIL
 
 
 def test_a_record_not_yet_on_chain_fails_and_is_never_usable_even_when_pending_is_allowed(api, stack):
@@ -443,7 +462,9 @@ def _cli_register(stack, api_url: str, wallet_key: str, *extra: str) -> int:
         os.environ.pop("DMTP_WALLET_KEY") if saved is None else os.environ.__setitem__("DMTP_WALLET_KEY", saved)
 
 
-def test_the_cli_refuses_to_register_unless_config_is_what_the_user_pinned(stack, monkeypatch, capsys, tmp_path):
+def test_the_cli_refuses_to_register_unless_config_is_what_the_user_pinned(
+    stack, monkeypatch, capsys, tmp_path, no_client_config
+):
     served_config = {"chainId": CHAIN_ID, "registry": stack.registry_address}
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(cli.RegistryClient, "config", lambda self: dict(served_config))
@@ -455,10 +476,12 @@ def test_the_cli_refuses_to_register_unless_config_is_what_the_user_pinned(stack
     )
     wallet_key = new_wallet_key()
 
-    with pytest.raises(SystemExit):  # nothing pinned: refused before any request
+    with pytest.raises(SystemExit) as refused:  # nothing pinned: refused before any request
         _cli_register(stack, "http://registry.invalid", wallet_key)
-    with pytest.raises(SystemExit):  # a chain id alone is not enough
+    assert usage_error(refused, capsys) == "register needs --chain-id (chainId), --registry (registry)" + PINNING_TAIL
+    with pytest.raises(SystemExit) as refused:  # a chain id alone is not enough
         _cli_register(stack, "http://registry.invalid", wallet_key, "--chain-id", str(CHAIN_ID))
+    assert usage_error(refused, capsys) == "register needs --registry (registry)" + PINNING_TAIL
     assert sent == []
 
     served_config["registry"] = wallet_address(new_wallet_key())  # the registry now names another contract
@@ -497,8 +520,8 @@ def test_the_cli_refuses_to_register_unless_config_is_what_the_user_pinned(stack
     assert len(sent) == 1 and sent[0]["address"] == wallet_address(wallet_key)
 
 
-def test_cli_verify_has_no_registry_default_from_the_document(stack):
-    with pytest.raises(SystemExit):
+def test_cli_verify_has_no_registry_default_from_the_document(stack, capsys, no_client_config):
+    with pytest.raises(SystemExit) as refused:
         cli.main(
             [
                 "verify",
@@ -511,6 +534,7 @@ def test_cli_verify_has_no_registry_default_from_the_document(stack):
                 wallet_address(new_wallet_key()),
             ]
         )
+    assert usage_error(refused, capsys) == "verify needs --registry (registry)" + PINNING_TAIL
 
 
 # ---------------------------------------------------------------- ERC-1271 smart-contract wallets

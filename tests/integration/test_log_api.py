@@ -13,9 +13,10 @@ from chalicelib import bootstrap
 from chalicelib.adapters.records import leaf_of
 from dmtp_protocol import merkle
 from dmtp_protocol.canonical import canonical_json
+from dmtp_protocol.leaves import LEAF_KIND_KEY, leaf_bytes
 from tests.integration.test_openapi import check
 from tests.support.bundles import registration_body, revocation_body
-from tests.support.log_tamper import fresh_log_table
+from tests.support.log_tamper import fresh_log_table, write_log
 
 JSON = {"Content-Type": "application/json"}
 
@@ -198,11 +199,26 @@ def test_inclusion_of_an_unknown_record_is_404(api):
     assert problem["code"] == "not-found"
 
 
-def test_a_page_of_leaves_stops_at_1000_and_says_where(api, domain):
-    register(api, domain, Account.create())
-    size = get(api, "/log/head")["size"]
+def test_a_page_of_leaves_stops_at_1000_and_says_where(api, own_log):
+    # Given a log of 1,001 leaves (written straight into the test's own log table, as 1,001 appends leave it)
+    leaves = [
+        leaf_bytes(LEAF_KIND_KEY, "0x" + f"{i % 256:02x}" * 20, i + 1, hashlib.sha256(b"%d" % i).digest())
+        for i in range(1001)
+    ]
+    write_log(own_log, leaves)
+    head = get(api, "/log/head")
+    assert (head["size"], head["root"]) == (1001, "0x" + merkle.root([merkle.leaf_hash(leaf) for leaf in leaves]).hex())
 
-    page = get(api, f"/log/leaves?start=0&end={size}")
+    # When an auditor asks for all of them at once
+    page = get(api, "/log/leaves?start=0&end=1001")
 
-    assert page["end"] == min(size, 1000) and len(page["leaves"]) == page["end"]
-    assert [entry["index"] for entry in page["leaves"]] == list(range(page["end"]))
+    # Then the page holds leaves 0 to 999, and its end says where the next page starts
+    assert (page["start"], page["end"]) == (0, 1000)
+    assert [entry["index"] for entry in page["leaves"]] == list(range(1000))
+    assert [entry["leaf"] for entry in page["leaves"]] == ["0x" + leaf.hex() for leaf in leaves[:1000]]
+    rest = get(api, f"/log/leaves?start={page['end']}&end=1001")
+    assert (rest["start"], rest["end"], [entry["leaf"] for entry in rest["leaves"]]) == (
+        1000,
+        1001,
+        ["0x" + leaves[1000].hex()],
+    )

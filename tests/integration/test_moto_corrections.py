@@ -2,7 +2,8 @@
 decides exactly as moto's own parser does, with each request's values, and still refuses what moto refuses; the
 serializer's kept member names (devstack/moto_server_speed.py) give back every kind of attribute as stored; and
 SQS requests one at a time (devstack/moto_sqs.py) hand each message to one receiver, without errors; and a Query on a
-table's own key (devstack/moto_dynamodb.py) reads its one partition and answers as moto's own Query does, as a paged Scan does that starts after its start key."""
+table's own key (devstack/moto_dynamodb.py) reads its one partition and answers as moto's own Query does, as a paged
+Scan does that starts after its start key."""
 
 import random
 import sys
@@ -17,6 +18,7 @@ from boto3.dynamodb.types import Binary
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.exceptions import InvalidConditionExpression
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from devstack.moto_expressions import KeptConditionParser
@@ -92,11 +94,36 @@ def test_a_kept_condition_lists_the_names_and_values_it_uses_every_time():
         assert sorted(parser.expr_attr_values_found) == [":a", ":b"]
 
 
-@pytest.mark.parametrize("expression", ["((#s = :a))", "#s = :missing", "#s = = :a"])
-def test_an_expression_moto_refuses_is_refused_every_time(expression):
-    for _ in range(2):
-        with pytest.raises(Exception):
-            KeptConditionParser(expression, {"#s": "status"}, {":a": {"S": "x"}}).parse()
+VALIDATION_EXCEPTION = "com.amazonaws.dynamodb.v20120810#ValidationException"  # moto answers it with HTTP 400
+
+
+@pytest.mark.parametrize(
+    ("expression", "refusal"),
+    [
+        (
+            "((#s = :a))",
+            (
+                InvalidConditionExpression,
+                "Invalid ConditionExpression: The expression has redundant parentheses;",
+                VALIDATION_EXCEPTION,
+            ),
+        ),
+        ("#s = :missing", (KeyError, "':missing'", None)),  # a placeholder the request gives no value for
+        ("#s = = :a", (ValueError, "Bad comparison #s = =", None)),
+    ],
+)
+def test_an_expression_moto_refuses_is_refused_every_time(expression, refusal):
+    """Refused as moto's own parser refuses it, the same exception with the same message (and DynamoDB error
+    type), and again the second time: a refused expression is never kept."""
+
+    def refused_by(parser: type[ConditionExpressionParser]) -> tuple[type, str, str | None]:
+        with pytest.raises(refusal[0]) as refused:
+            parser(expression, {"#s": "status"}, {":a": {"S": "x"}}).parse()
+        error = refused.value
+        return type(error), getattr(error, "message", str(error)), getattr(error, "error_type", None)
+
+    assert refused_by(ConditionExpressionParser) == refusal
+    assert [refused_by(KeptConditionParser) for _ in range(2)] == [refusal, refusal]
 
 
 @pytest.fixture()

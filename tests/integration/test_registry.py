@@ -16,6 +16,7 @@ from chalicelib.api.signatures import SignatureVerifier
 from chalicelib.model import STATUS_PINNED, STATUS_QUEUED
 from dmtp_protocol.errors import DependencyUnavailable, QuotaExceeded
 from tests.conftest import CHAIN_ID
+from tests.support.aws_calls import DYNAMODB_WRITES, AwsCall, recorded_aws_calls
 from tests.support.bundles import registration_body, revocation_body
 
 JSON = {"Content-Type": "application/json"}
@@ -50,8 +51,8 @@ def test_a_new_key_must_carry_the_next_version(api, domain, wallet):
 
 def test_a_version_gap_is_rejected_with_409(api, domain, wallet):
     response = post(api, "/keys", registration_body(wallet, domain, version=2))
-    assert response.status_code == 409
-    assert json.loads(response.body)["currentVersion"] == 0
+    problem = json.loads(response.body)
+    assert (response.status_code, problem["code"], problem["currentVersion"]) == (409, "version-conflict", 0)
 
 
 def test_version_n_replayed_after_n_plus_one_is_rejected(api, domain, wallet):
@@ -59,7 +60,8 @@ def test_version_n_replayed_after_n_plus_one_is_rejected(api, domain, wallet):
     post(api, "/keys", old)
     post(api, "/keys", registration_body(wallet, domain, version=2))
     replay = post(api, "/keys", old)
-    assert replay.status_code == 409
+    problem = json.loads(replay.body)
+    assert (replay.status_code, problem["code"], problem["currentVersion"]) == (409, "version-conflict", 2)
     assert json.loads(api.http.get(f"/keys/{wallet.address}").body)["version"] == 2
 
 
@@ -141,7 +143,8 @@ def test_a_revocation_shows_in_lookup(api, domain, wallet):
 def test_a_revocation_signed_for_another_key_is_rejected(api, domain, wallet):
     post(api, "/keys", registration_body(wallet, domain))
     response = post(api, f"/keys/{wallet.address}/revocation", revocation_body(wallet, domain, 1, "0x" + "22" * 32))
-    assert response.status_code == 401
+    assert (response.status_code, json.loads(response.body)["code"]) == (401, "invalid-signature")
+    assert json.loads(api.http.get(f"/keys/{wallet.address}").body)["revoked"] is False
 
 
 def test_a_key_registered_after_a_revocation_is_current_and_not_revoked(api, domain, wallet):
@@ -175,33 +178,43 @@ def test_lookup_as_of_a_past_time_returns_the_key_valid_then(stack, domain, wall
     assert excinfo.value.status == 404
 
 
-def test_batch_lookup_of_100_addresses_is_one_dynamodb_round_trip(api, domain, wallet):
+def test_batch_lookup_of_100_addresses_is_one_batch_get_of_the_records_and_one_query_of_the_log(api, domain, wallet):
+    """Every DynamoDB call the request makes, on every client: one BatchGetItem of the 100 heads and one Query
+    for the log's latest anchor (shared by the whole batch), nothing per address."""
     from eth_account import Account
 
     registered = [Account.create() for _ in range(3)]
     for account in registered:
         post(api, "/keys", registration_body(account, domain))
     addresses = [a.address for a in registered] + [Account.create().address for _ in range(97)]
-    calls = []
-    client = bootstrap.registry()._records._table.meta.client
-    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
-    response = post(api, "/batch-lookup", {"addresses": addresses})
+    config = bootstrap.settings()
+
+    with recorded_aws_calls() as calls:
+        response = post(api, "/batch-lookup", {"addresses": addresses})
+
     assert response.status_code == 200
     result = json.loads(response.body)
     assert (result["countFound"], result["countNotFound"]) == (3, 97)
     assert [r["found"] for r in result["results"][:4]] == [True, True, True, False]
-    assert calls == ["BatchGetItem"]
+    assert calls == [
+        AwsCall("dynamodb", "BatchGetItem", (config.records_table,)),
+        AwsCall("dynamodb", "Query", (config.log_table,)),
+    ]
 
 
 def test_batch_lookup_rejects_duplicates(api, wallet):
     response = post(api, "/batch-lookup", {"addresses": [wallet.address, wallet.address.lower()]})
-    assert response.status_code == 400
+    problem = json.loads(response.body)
+    assert (response.status_code, problem["code"], problem["field"]) == (400, "invalid-field", "addresses")
+    assert problem["duplicates"] == [wallet.address]
 
 
 def test_batch_lookup_rejects_more_than_100_addresses(api):
     from eth_account import Account
 
-    assert post(api, "/batch-lookup", {"addresses": [Account.create().address for _ in range(101)]}).status_code == 400
+    response = post(api, "/batch-lookup", {"addresses": [Account.create().address for _ in range(101)]})
+    problem = json.loads(response.body)
+    assert (response.status_code, problem["code"], problem["field"]) == (400, "invalid-field", "addresses")
 
 
 def test_the_per_wallet_write_quota_answers_429_with_retry_after(stack, domain, wallet):
@@ -228,28 +241,46 @@ def test_the_per_source_rate_limit_answers_429_with_retry_after_on_writes(api, m
     assert json.loads(limited.body)["code"] == "quota-exceeded"
 
 
-def test_reads_write_nothing_and_are_never_limited_by_the_registry(api, monkeypatch):
-    """Given a per-source limit of 1, when one source reads every GET route and batch-lookup many times,
-    then no read is refused and no DynamoDB write is made (reads are limited at the edge: infra/chalice-merge.yaml)."""
+def test_reads_write_nothing_and_are_never_limited_by_the_registry(api, domain, wallet, monkeypatch):
+    """Given a registered wallet and a per-source limit of 1 request a minute, when one source reads every read
+    route of that wallet and of the log many times, then every read is answered 200, no DynamoDB client makes a
+    write, and the source still has its one request: its first write passes the limit, its second is refused
+    (reads are limited at the edge: infra/chalice-merge.yaml)."""
     import app
 
+    for version in (1, 2):  # registered under the suite's lifted limit; two leaves at least, for a consistency proof
+        assert post(api, "/keys", registration_body(wallet, domain, version=version)).status_code == 202
+    registered_at = json.loads(api.http.get(f"/keys/{wallet.address}").body)["createdAt"]
+    size = json.loads(api.http.get("/log/head").body)["size"]
     monkeypatch.setenv("SOURCE_REQUESTS_PER_MINUTE", "1")
     bootstrap.reset()
-    monkeypatch.setattr(app, "_source", lambda: f"reader-{time.time_ns()}")
-    writes = []
-    bootstrap.quotas()._table.meta.client.meta.events.register(
-        "before-call.dynamodb.UpdateItem", lambda **kwargs: writes.append(1)
-    )
-    address = "0x" + "22" * 20
-    statuses = {
-        api.http.get(path).status_code
-        for path in ("/config", "/openapi.json", f"/keys/{address}", f"/keys/{address}/history")
-        for _ in range(3)
-    }
-    statuses.add(post(api, "/batch-lookup", {"addresses": [address]}).status_code)
+    # chalice's test client always reports one source IP, shared by every test: this test's one source.
+    source = f"reader-{time.time_ns()}"
+    monkeypatch.setattr(app, "_source", lambda: source)
+    reads = [
+        f"/keys/{wallet.address}",
+        f"/keys/{wallet.address}?asOf={registered_at}",
+        f"/keys/{wallet.address}/history",
+        f"/keys/{wallet.address}/history?limit=1&cursor=2",
+        "/log/head",
+        f"/log/leaves?start=0&end={size}",
+        f"/log/inclusion?wallet={wallet.address}&version=1&treeSize={size}",
+        f"/log/consistency?from=1&to={size}",
+        "/config",
+        "/openapi.json",
+        "/",
+    ]
 
-    assert statuses == {200, 404}
-    assert writes == []
+    with recorded_aws_calls() as calls:
+        statuses = [api.http.get(path).status_code for _ in range(5) for path in reads]
+        statuses += [post(api, "/batch-lookup", {"addresses": [wallet.address]}).status_code for _ in range(5)]
+
+    assert statuses == [200] * (5 * len(reads) + 5)
+    assert {call.operation for call in calls} & DYNAMODB_WRITES == set(), calls
+    assert any(call.service == "dynamodb" for call in calls)  # the reads did reach DynamoDB
+    assert post(api, "/keys", {}).status_code == 400  # the source's one request of the minute: past the limit
+    limited = post(api, "/keys", {})
+    assert (limited.status_code, json.loads(limited.body)["code"]) == (429, "quota-exceeded")
 
 
 def test_resubmitting_the_current_bundle_creates_no_new_job(stack, domain, wallet):

@@ -1,6 +1,6 @@
 """Credentials in settings: the plain variable locally, the stage's Secrets Manager secret in AWS."""
 
-import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -62,15 +62,19 @@ def test_a_setting_with_neither_variable_nor_secret_is_empty():
 
 
 def test_a_rotated_secret_is_read_again_once_the_cached_value_is_max_age_old(stack, secrets):
-    """Given SECRET_MAX_AGE_S=1, a new secret value is used within a second, with no redeploy (and not before:
-    within the age the cached value serves, one Secrets Manager read per container per age)."""
+    """Given SECRET_MAX_AGE_S=1, a new secret value is used once the cached read is over a second old, with no
+    redeploy (and not before: within the age the cached value serves, one Secrets Manager read per container per
+    age). The cache's clock is the test's: it moves only when the test moves it."""
+    clock = [datetime(2030, 1, 1, 12, 0, 0)]
     secret_id = f"dmtp-registry/{stack.stage}/pinning-jwt"
     secrets.put_secret_value(SecretId=secret_id, SecretString="jwt-before-rotation")
-    jwt = secret_source("PINNING_JWT", cloud_like_env(stack), max_age_s=1)
+    jwt = secret_source("PINNING_JWT", cloud_like_env(stack), max_age_s=1, now=lambda: clock[0])
     assert jwt() == "jwt-before-rotation"
 
     secrets.put_secret_value(SecretId=secret_id, SecretString="jwt-after-rotation")
-    cached = jwt()
-    time.sleep(1.2)
+    read = []
+    for seconds_later in (0, 0.5, 1.0, 1.001):
+        clock[0] = datetime(2030, 1, 1, 12, 0, 0) + timedelta(seconds=seconds_later)
+        read.append(jwt())
 
-    assert (cached, jwt()) == ("jwt-before-rotation", "jwt-after-rotation")
+    assert read == ["jwt-before-rotation", "jwt-before-rotation", "jwt-before-rotation", "jwt-after-rotation"]

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 
 from chalicelib.adapters.translog import TransparencyLog
+from dmtp_protocol import merkle
 from tests.support.cfn import TEMPLATE_PATH, load_yaml
 
 
@@ -103,3 +104,23 @@ def _keys(log_table: Any) -> list[tuple[str, int]]:
         if "LastEvaluatedKey" not in page:
             return keys
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def write_log(log_table: Any, leaves: list[bytes]) -> None:
+    """Write into an empty log table the log `leaves` make, item for item as TransparencyLog.append one leaf at a
+    time would leave it (every leaf, every node of a perfect subtree, the head with its frontier), in batches: a
+    few BatchWriteItem calls instead of one transaction per leaf."""
+    items: list[dict[str, Any]] = [{"part": "leaf", "pos": i, "leaf": leaf} for i, leaf in enumerate(leaves)]
+    level_hashes = [merkle.leaf_hash(leaf) for leaf in leaves]
+    frontier: list[bytes] = [level_hashes[-1]] if len(leaves) % 2 else []
+    level = 0
+    while len(level_hashes) > 1:
+        level += 1
+        level_hashes = [merkle.node_hash(a, b) for a, b in zip(level_hashes[::2], level_hashes[1::2], strict=False)]
+        items += [{"part": f"node/{level}", "pos": j, "hash": h} for j, h in enumerate(level_hashes)]
+        if (len(leaves) >> level) & 1:  # a set bit of the size: this level's last subtree is in the frontier
+            frontier.insert(0, level_hashes[-1])
+    items.append({"part": "head", "pos": 0, "size": len(leaves), "frontier": frontier})
+    with log_table.batch_writer() as batch:
+        for item in items:
+            batch.put_item(Item=item)

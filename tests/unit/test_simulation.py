@@ -20,7 +20,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -118,7 +118,7 @@ WRITES = (
     "chain.send",
     "control.pause",
 )
-CrashAt = Optional[Any]  # None, n (before the n-th outside call), (call, k, after): before/after the k-th such call,
+CrashAt = Any | None  # None, n (before the n-th outside call), (call, k, after): before/after the k-th such call,
 #                          or ("write", k): right after the k-th write of the run, whichever write that is
 
 
@@ -619,8 +619,32 @@ class TestRegistrySimulation(Registry.TestCase):  # type: ignore[name-defined,mi
 # the window's fix reverted, each fails at the invariant named.
 
 
-def replay(*steps: Callable[["Registry"], Any]) -> "Registry":
-    machine = Registry()
+class ReplayedRegistry(Registry):
+    """The machine of the fixed schedules: it also keeps every crash point a step armed, and whether it fired.
+
+    A subclass, so that the random machine's class (whose source seeds the derandomized ci examples) is unchanged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crash_points: list[tuple[str, CrashAt, bool]] = []  # (actor, crash point, the actor crashed there)
+
+    def _run(self, name: str, crash_at: CrashAt, act: Callable[[], Any]) -> bool:
+        survived = super()._run(name, crash_at, act)  # False only when the armed point raised Crash
+        if crash_at is not None:
+            self.crash_points.append((name, crash_at, not survived))
+        return survived
+
+    def run_worker(self, which: int, crash_at: CrashAt, size: int) -> None:
+        armed_before = len(self.crash_points)
+        super().run_worker(which, crash_at, size)
+        if crash_at is not None and len(self.crash_points) == armed_before:  # nothing delivered: it never ran
+            self.crash_points.append((f"worker {which}", crash_at, False))
+
+
+def replay(*steps: Callable[["ReplayedRegistry"], Any]) -> "ReplayedRegistry":
+    """Runs the steps, checking the invariants after each, and fails if a crash point a step armed never fired (a
+    schedule that no longer reaches its crash does not open its window, and would pass without testing it)."""
+    machine = ReplayedRegistry()
     machine.start()
     try:
         for step in steps:
@@ -629,6 +653,8 @@ def replay(*steps: Callable[["Registry"], Any]) -> "Registry":
             machine.every_landed_transaction_was_stored_first()
             machine.a_final_transactions_registrations_have_moved_on()
             machine.a_revocation_is_superseded_only_by_a_confirmed_newer_key()
+        never_fired = [(actor, crash_at) for actor, crash_at, fired in machine.crash_points if not fired]
+        assert not never_fired, f"armed crash points that never fired: {never_fired}"
         machine.teardown()
     finally:
         logging.getLogger(SERVICE).setLevel(logging.INFO)
@@ -655,7 +681,7 @@ def test_window_1_the_monitor_dies_right_after_updating_the_records() -> None:
     )
 
 
-def _lose_the_nonce(m: "Registry") -> None:
+def _lose_the_nonce(m: "ReplayedRegistry") -> None:
     """Another transaction of the owner key takes our nonce (sent by hand, say), and is mined deep."""
     from tests.support.fakes import FakeTx
 
@@ -755,4 +781,44 @@ def test_found_by_the_targeted_simulation_a_revocation_whose_key_lost_its_nonce_
         lambda m: m.run_worker(0, None, 1),
         lambda m: m.run_monitor(None),
         lambda m: m.register_key(WALLETS[1], False),
+    )
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    [("txs.no_such_call", 0, True), ("records.set_statuses", 5, True), 99],
+    ids=["a-call-no-actor-makes", "a-count-never-reached", "past-the-last-outside-call"],
+)
+def test_a_replay_whose_crash_point_is_never_reached_fails(crash_at: CrashAt) -> None:
+    with pytest.raises(AssertionError, match="armed crash points that never fired"):
+        replay(
+            lambda m: m.register_key(WALLETS[0], False),
+            lambda m: m.run_worker(0, None, 10),
+            lambda m: m.mine(3),
+            lambda m: m.run_monitor(crash_at),
+        )
+
+
+def test_a_replay_whose_actor_has_nothing_to_do_fails() -> None:
+    # The queue is empty: the worker never runs, so its crash point cannot fire.
+    with pytest.raises(AssertionError, match="armed crash points that never fired"):
+        replay(lambda m: m.run_worker(0, ("records.set_statuses", 0, True), 10))
+
+
+def test_found_by_the_simulation_a_revocation_sent_while_its_key_lost_its_nonce_waits_for_the_newer_key() -> None:
+    # Found by a reshuffled ci profile (issue 21's test review): keys in flight, a revocation accepted, an outside
+    # transaction takes the keys' nonce, the worker sends the revocation, that transaction is dropped from the
+    # mempool, a newer key is accepted; at quiescence the revocation had failed NotCurrentKey.
+    def drop_ours(m: "Registry") -> None:
+        for tx_hash in [h for h, t in m.chain.mempool.items() if h not in m.foreign]:
+            m.chain.drop(tx_hash)
+
+    replay(
+        *(lambda m, wallet=wallet: m.register_key(wallet, False) for wallet in WALLETS),
+        lambda m: m.run_worker(0, None, 10),
+        lambda m: m.revoke_key(WALLETS[0]),
+        _lose_the_nonce,
+        lambda m: m.run_worker(0, None, 1),
+        drop_ours,
+        lambda m: m.register_key(WALLETS[0], False),
     )
