@@ -109,6 +109,9 @@ class Settings:
     rpc_url: str = setting("RPC_URL", "", secret=True)
     pinning_api_url: str = setting("PINNING_API_URL", "https://api.pinata.cloud", check=_url)
     pinning_jwt: str = setting("PINNING_JWT", "", secret=True)
+    # Requests a minute the pinning plan allows (Pinata: Free 60, Picnic 250, Fiesta 500; Enterprise 6,000): the
+    # worker pins a whole batch in one request and waits (jobs stay queued) when this stage's count is reached.
+    pinning_requests_per_minute: int = setting("PINNING_REQUESTS_PER_MINUTE", "60", int, _not_negative)
     max_body_bytes: int = setting("MAX_BODY_BYTES", "16384", int, _positive)
     aws_endpoint_url: str | None = setting("AWS_ENDPOINT_URL", "", _optional)
     quotas_table: str = setting("QUOTAS_TABLE", "dmtp-registry-local-quotas", check=_resource_name)

@@ -1,6 +1,7 @@
 """A local stand-in for Pinata: the same pinFileToIPFS HTTP API, plus GET /ipfs/{cid} to read content back.
 
-It computes CIDs the way Kubo does for a single-chunk file with --cid-version=1. `fault` makes it misbehave
+It computes CIDs the way Kubo does with --cid-version=1: a single-chunk file's, and a folder's (a directory upload,
+every part named folder/name: chalicelib/adapters/unixfs.py), keeping each file under its own CID. `fault` makes it misbehave
 on purpose (answer `status`, a CID of other bytes, or only after `delay_s`, longer than a client's timeout) so
 tests can show how the registry reacts.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from chalicelib.adapters.unixfs import directory_cid
 from dmtp_protocol.cid import cid_for_bytes
 
 
@@ -26,7 +28,9 @@ class Fault:
 class PinningService:
     def __init__(self, jwt: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.jwt = jwt
-        self.pins: dict[str, bytes] = {}
+        self.pins: dict[str, bytes] = {}  # every file pinned, by its own CID
+        self.folders: dict[str, dict[str, str]] = {}  # every folder pinned: its CID -> {name: file CID}
+        self.requests = 0  # pinning requests answered 200
         self.fault = Fault()
         self._server = make_server(host, port, Request.application(self._route), threaded=True)
         self.url = f"http://{host}:{self._server.server_port}"
@@ -65,17 +69,42 @@ class PinningService:
             time.sleep(delay_s)
         if self.fault.status is not None:
             return _json({"error": "injected fault"}, self.fault.status)
-        upload = request.files.get("file")
-        if upload is None:
+        uploads = request.files.getlist("file")
+        if not uploads:
             return _json({"error": "no file part"}, 400)
         options = json.loads(request.form.get("pinataOptions") or "{}")
         if options.get("cidVersion") != 1:
             return _json({"error": "this stand-in only computes CIDv1 (send pinataOptions.cidVersion=1)"}, 400)
-        content = upload.read()
-        cid = cid_for_bytes(content + b"\n" if self.fault.wrong_cid else content)
-        self.pins[cid] = content
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-        return _json({"IpfsHash": cid, "PinSize": len(content), "Timestamp": stamp})
+        files = [(upload.filename or "", upload.read()) for upload in uploads]
+        if len(files) == 1 and "/" not in files[0][0]:  # one file: its own CID, as `ipfs add --cid-version=1`
+            content = files[0][1]
+            cid = cid_for_bytes(content + b"\n" if self.fault.wrong_cid else content)
+            self.pins[cid] = content
+            self.requests += 1
+            return _pinned(cid, len(content))
+        # A folder (Pinata's directory upload: every part's filename is folder/name): Kubo's folder CID.
+        folders = {name.split("/", 1)[0] for name, _ in files}
+        if len(folders) != 1 or any("/" not in name or name.count("/") != 1 for name, _ in files):
+            return _json({"error": "a folder upload names every file folder/name, one folder, no subfolders"}, 400)
+        entries = []
+        for name, content in files:
+            cid = cid_for_bytes(content)
+            self.pins[cid] = content
+            entries.append((name.split("/", 1)[1], cid, len(content)))
+        try:
+            folder = directory_cid(entries)
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        if self.fault.wrong_cid:
+            folder = directory_cid([*entries[:-1], (entries[-1][0], cid_for_bytes(b"other"), 5)])
+        self.folders[folder] = {name: cid for name, cid, _ in entries}
+        self.requests += 1
+        return _pinned(folder, sum(size for _, _, size in entries))
+
+
+def _pinned(cid: str, size: int) -> Response:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    return _json({"IpfsHash": cid, "PinSize": size, "Timestamp": stamp})
 
 
 def _json(body: object, status: int = 200) -> Response:

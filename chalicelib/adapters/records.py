@@ -7,6 +7,8 @@ version n also marks version n - 1 with `nextVersion` in the same transaction, s
 record having no `nextVersion` holds only while that record is the wallet's latest.
 """
 
+import functools
+import random
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,12 +18,18 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import condition_failed
+from chalicelib.adapters.quotas import counter_update
 from chalicelib.adapters.translog import CallerConditionFailed, TransparencyLog
 from chalicelib.model import (
+    BUDGET_GLOBAL,
+    BUDGET_SOURCE,
+    BUDGET_WALLET,
     KIND_KEY,
     KIND_REVOCATION,
     OPEN_STATUSES,
     STATUS_FAILED,
+    BudgetSpent,
+    Charge,
     Head,
     Record,
     StatusChange,
@@ -33,6 +41,11 @@ HEAD_VERSION = 0
 
 
 MAX_BATCH_GET = 100
+CONFLICT_ATTEMPTS = 8  # a transaction that conflicts with another on one of its items is sent again this often
+# Leaves sequenced per transaction: each takes its leaf, about one completed subtree, its record's logIndex and (a
+# key) its wallet head, plus the log head once: 20 stay under DynamoDB's 100 items per transaction.
+SEQUENCE_CHUNK = 20
+BUDGET_ORDER = (BUDGET_WALLET, BUDGET_SOURCE, BUDGET_GLOBAL)  # which spent budget is named first (the owner can act)
 
 
 _ATTRIBUTES = {
@@ -71,6 +84,16 @@ def _from_item(item: dict[str, Any]) -> Record:
     return Record(wallet=item["walletEip55"], version=int(item["version"]), **values)
 
 
+def _key_log_index(head: dict[str, Any]) -> int | None:
+    """The head's current key's leaf: named only once that very version is sequenced (keyLogVersion), or by a head
+    written before the log was sequenced in batches (keyLogIndex alone, set with the key)."""
+    if "keyLogIndex" not in head:
+        return None
+    if "keyLogVersion" in head and int(head["keyLogVersion"]) != int(head["keyVersion"]):
+        return None
+    return int(head["keyLogIndex"])
+
+
 def leaf_of(record: Record) -> bytes:
     """The record's transparency-log leaf (translog.py): a key's documentHash is the digest in its CID (what the
     contract stores), a revocation's the SHA-256 of its stored canonical JSON."""
@@ -83,7 +106,7 @@ def leaf_of(record: Record) -> bytes:
 
 class RecordStore:
     def __init__(self, table: Any, log: TransparencyLog | None = None) -> None:
-        """With `log`, every record created is appended to it in the same transaction (issue 13)."""
+        """With `log`, `sequence` appends records to the transparency log (issue 13; in batches since issue 22)."""
         self._table = table
         self.log = log
 
@@ -127,31 +150,43 @@ class RecordStore:
         item = self._table.get_item(Key={"wallet": wallet.lower(), "version": version}, ConsistentRead=True).get("Item")
         return _from_item(item) if item else None
 
-    def create(self, record: Record) -> None:
-        """Store `record` as the wallet's next version; VersionTaken unless the head says version - 1. With a log,
-        its leaf is appended in the same transaction (the record carries its leaf index)."""
-        try:
-            if self.log is None:
-                self._table.meta.client.transact_write_items(TransactItems=self._create_items(record, None))
-            else:
-                self.log.append(leaf_of(record), lambda index: self._create_items(record, index))
-        except CallerConditionFailed as exc:
-            raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
-                raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
-            raise
+    def create(self, record: Record, charge: Charge = Charge()) -> None:
+        """Store `record` as the wallet's next version, with `charge`'s budget counters, in one transaction:
+        VersionTaken unless the head says version - 1, BudgetSpent when a counter is at its limit (a version
+        taken is reported first, as the API checks versions before budgets); nothing is written in either case.
 
-    def _create_items(self, record: Record, log_index: int | None) -> list[dict[str, Any]]:
+        The transparency log is not touched here: the worker sequences records into it in batches (`sequence`).
+        A transaction that conflicts with another on one of its items (two writes of one wallet, two charges of
+        one budget counter) is sent again, up to CONFLICT_ATTEMPTS times."""
+        items = self._create_items(record) + [counter_update(counter) for counter in charge.counters]
+        own = len(items) - len(charge.counters)
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self._table.meta.client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+                if "ConditionalCheckFailed" in reasons[:own]:
+                    raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
+                spent = [
+                    c
+                    for c, code in zip(charge.counters, reasons[own:], strict=False)
+                    if code == "ConditionalCheckFailed"
+                ]
+                if spent:
+                    raise BudgetSpent(min(spent, key=lambda c: BUDGET_ORDER.index(c.budget))) from exc
+                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+
+    def _create_items(self, record: Record) -> list[dict[str, Any]]:
         """The record's put, the wallet head's conditional update and the previous version's mark."""
         head_changes: dict[str, Any] = {"latestVersion": record.version, "walletEip55": record.wallet}
         if record.kind == KIND_KEY:
             head_changes.update(keyVersion=record.version, cid=record.cid, document=record.document)
-            remove = ["revocation"]
-            if log_index is not None:
-                head_changes["keyLogIndex"] = log_index
-            else:
-                remove.append("keyLogIndex")
+            remove = ["revocation", "keyLogIndex", "keyLogVersion"]  # the new key is sequenced later
         else:
             head_changes["revocation"] = record.document
             remove = []
@@ -165,13 +200,12 @@ class RecordStore:
         update = "SET " + ", ".join(f"#{name} = :{name}" for name in head_changes)
         if remove:
             update += " REMOVE " + ", ".join(f"#{name}" for name in remove)
-        item = _to_item(record if log_index is None else replace(record, log_index=log_index))
         # The resource's client (de)serialises attribute values itself: plain Python values go in and out.
         return [
             {
                 "Put": {
                     "TableName": self._table.name,
-                    "Item": item,
+                    "Item": _to_item(record),
                     "ConditionExpression": "attribute_not_exists(wallet)",
                 }
             },
@@ -187,6 +221,68 @@ class RecordStore:
             },
             *([self._mark_next(record.wallet, previous)] if previous else []),
         ]
+
+    # ------------------------------------------------------------ the transparency log (the chain worker)
+
+    def sequence(self, records: list[Record]) -> list[Record]:
+        """Append the leaves of `records` (none sequenced yet; a wallet's versions in increasing order) to the
+        transparency log, SEQUENCE_CHUNK at a time: each chunk is one transaction that writes its leaves and the
+        subtrees they complete, moves the log head once (compare-and-swap on its size), and sets each record's
+        `logIndex` (only while it has none) and, for a key, its wallet head's `keyLogIndex`/`keyLogVersion`.
+
+        Returns the records as sequenced, with their indices. A record another worker sequenced meanwhile is
+        left out (its index is whatever that worker gave it: a record has one leaf, never two). Raises LogBusy
+        after the log's append attempts when the head keeps moving."""
+        if self.log is None or not records:
+            return []
+        done: list[Record] = []
+        pending = list(records)
+        while pending:
+            chunk, pending = pending[:SEQUENCE_CHUNK], pending[SEQUENCE_CHUNK:]
+            while chunk:
+                items = functools.partial(self._sequence_items, list(chunk))
+                try:
+                    start = self.log.append_batch([leaf_of(r) for r in chunk], items)
+                except CallerConditionFailed as failed:
+                    taken = {chunk[i] for i in failed.positions if i < len(chunk)}
+                    chunk = [r for r in chunk if r not in taken]
+                    continue
+                done += [replace(r, log_index=start + i) for i, r in enumerate(chunk)]
+                chunk = []
+        return done
+
+    def _sequence_items(self, chunk: list[Record], first: int) -> list[dict[str, Any]]:
+        """For each record of a chunk appended from leaf index `first`: its logIndex (once), and a key's head."""
+        items: list[dict[str, Any]] = []
+        for offset, record in enumerate(chunk):
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": {"wallet": record.wallet.lower(), "version": record.version},
+                        "UpdateExpression": "SET #index = :index",
+                        "ConditionExpression": "attribute_exists(wallet) AND attribute_not_exists(#index)",
+                        "ExpressionAttributeNames": {"#index": _ATTRIBUTES["log_index"]},
+                        "ExpressionAttributeValues": {":index": first + offset},
+                    }
+                }
+            )
+        heads = {}
+        for offset, record in enumerate(chunk):
+            if record.kind == KIND_KEY:  # the wallet's newest key in the chunk names its leaf on the head
+                heads[record.wallet.lower()] = (record.version, first + offset)
+        for wallet, (version, index) in heads.items():
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": {"wallet": wallet, "version": HEAD_VERSION},
+                        "UpdateExpression": "SET keyLogIndex = :index, keyLogVersion = :version",
+                        "ExpressionAttributeValues": {":index": index, ":version": version},
+                    }
+                }
+            )
+        return items
 
     def _mark_next(self, wallet: str, version: int) -> dict[str, Any]:
         return {
@@ -223,7 +319,7 @@ class RecordStore:
                     cid=item["cid"],
                     document=item["document"],
                     revocation=item.get("revocation"),
-                    key_log_index=int(item["keyLogIndex"]) if "keyLogIndex" in item else None,
+                    key_log_index=_key_log_index(item),
                 )
             pending = answer.get("UnprocessedKeys") or {}
             if pending:

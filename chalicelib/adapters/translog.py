@@ -13,30 +13,34 @@ Table layout (its own table, LOG_TABLE; key `part` (S) + `pos` (N)):
                               written once, when its last leaf is appended (level 0 is the leaf item itself).
 - part "anchor", pos size:   {root, txHash, blockNumber, recordedAt}: a head confirmed on chain (LogAnchored).
 
-Invariants:
-- Appending is one TransactWriteItems holding the caller's own items (the record, the wallet's head: the one writer
-  that orders a wallet's versions, records.py) and the log's: leaf `size` (attribute_not_exists), the nodes the
-  leaf completes (attribute_not_exists), and the head moved from size to size + 1 (conditional on the size read).
-  So a record exists if and only if its leaf does; the log has exactly one order and no gaps; there is no window
-  in which a crash leaves one without the other. A transaction cancelled because the log head moved (another
-  append won) is retried with a fresh head, a bounded number of times; a caller's own condition failing is
-  reported as CallerConditionFailed (the wallet's version is taken), never retried here.
+Invariants (issue 22: sequenced in batches by the chain worker, never on the request path):
+- One order, no gaps: leaves are appended by `append_batch`, one TransactWriteItems per batch (a chunk of a
+  worker's batch) holding the caller's own items (each record's logIndex, set only while it has none, and its
+  wallet head's keyLogIndex) and the log's: the batch's leaves at size .. size + n - 1 (attribute_not_exists),
+  the perfect subtrees they complete (attribute_not_exists), and the head moved from size to size + n
+  (conditional on the size read). So a leaf exists if and only if its record names it; two workers racing for
+  the head cannot both win the same positions (the loser re-reads the head and retries, a bounded number of times);
+  a record already sequenced by the other is reported as CallerConditionFailed and left out, never given a second
+  leaf. A crash leaves either the whole batch appended or none of it.
+- A wallet's versions are sequenced in increasing order (the worker sequences a record's unsequenced earlier
+  versions with it, records.py), so the log never shows version n before n - 1.
+- Every record that goes on chain has its leaf before its transaction is signed, and a key-setting transaction of
+  several keys anchors the head read when its calldata is built, which covers its own leaves. A lone key or a
+  revocation (revokeKey carries no head) is covered by the next anchor: the next batch's, or the monitor's
+  anchor-only transaction once the oldest unanchored leaf has waited LOG_ANCHOR_SINGLE_AFTER_S.
 - Stored nodes never change: every perfect subtree inside [0, n) is stored once n leaves exist, so the root of
   any size n <= current size and inclusion and consistency proofs for it are computed from O(log n) perfect
   subtrees per range (O(log^2 n) items at most for a proof, fetched with BatchGetItem), never from all leaves.
 - Reads write nothing.
 
 Residual limits:
-- One head item serialises every append: appends are one at a time, each a TransactWriteItems round trip (about
-  10-30 ms in AWS), so the log takes a few tens of appends per second at most, fewer under contention (a loser
-  re-reads and retries, up to APPEND_ATTEMPTS times, then the request fails with 503 and can be sent again).
-  The registry's write budget (WRITES_PER_DAY, 2,000 in prod) is orders of magnitude below that; a registry
-  needing more would batch leaves per append (a sequencer) instead.
+- One head item serialises the batches: a worker's batch of 100 records is 5 transactions (SEQUENCE_CHUNK, 20
+  records each, keeps every transaction under DynamoDB's 100 items), so the log takes ~20 records per head
+  write; with two workers a lost race costs a re-read. Nothing on the request path touches the log.
+- An accepted record has no leaf until the worker takes its job (seconds; longer while the worker is paused): a
+  lookup shows `log: null` until then.
 - The registry can still refuse to accept a record at all (censorship); the log makes what it accepted
   append-only and equal for every reader, and the chain anchors make the head public.
-- A revocation's own transaction (revokeKey) carries no head: its leaf is anchored by the next key-setting
-  transaction. A lone key is anchored only when the last anchor is older than LOG_ANCHOR_SINGLE_AFTER_S (an
-  anchor costs ~12k gas on a one-key transaction, ~100 gas per key at 100 keys).
 """
 
 import random
@@ -61,7 +65,11 @@ HEAD = ("head", 0)
 
 
 class CallerConditionFailed(Exception):
-    """One of the caller's own items' conditions did not hold (nothing was written)."""
+    """One of the caller's own items' conditions did not hold (nothing was written): `positions` in its list."""
+
+    def __init__(self, message: str, positions: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.positions = positions or []
 
 
 def perfect_pieces(start: int, end: int) -> list[tuple[int, int]]:
@@ -121,42 +129,50 @@ class TransparencyLog:
     # ------------------------------------------------------------ appending (records.py, in the record's transaction)
 
     def append(self, leaf: bytes, caller_items: Callable[[int], list[dict[str, Any]]]) -> int:
-        """Append `leaf` in one transaction with `caller_items(index)` (the caller's writes, told the leaf's index).
+        """Append one leaf: append_batch([leaf], caller_items)."""
+        return self.append_batch([leaf], caller_items)
 
-        Returns the index. CallerConditionFailed when one of the caller's conditions fails; LogBusy after
-        APPEND_ATTEMPTS lost races."""
-        if len(leaf) != LEAF_LENGTH:
-            raise ValueError(f"a leaf is {LEAF_LENGTH} bytes")
+    def append_batch(self, leaves: list[bytes], caller_items: Callable[[int], list[dict[str, Any]]]) -> int:
+        """Append `leaves`, in order, in one transaction with `caller_items(first)` (the caller's writes, told the
+        first leaf's index): the leaves, the subtrees they complete, and one compare-and-swap of the head.
+
+        Returns the first leaf's index. CallerConditionFailed (with the positions of the caller's items whose
+        condition failed) when one of the caller's conditions fails; LogBusy after APPEND_ATTEMPTS lost races."""
+        if not leaves or any(len(leaf) != LEAF_LENGTH for leaf in leaves):
+            raise ValueError(f"a batch of one or more leaves of {LEAF_LENGTH} bytes each")
         for attempt in range(self._attempts):
             head = self.head()
             own = caller_items(head.size)
             try:
-                self._client.transact_write_items(TransactItems=own + self._append_items(head, leaf))
+                self._client.transact_write_items(TransactItems=own + self._append_items(head, leaves))
                 return head.size
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
-                if "ConditionalCheckFailed" in reasons[: len(own)]:
-                    raise CallerConditionFailed(str(exc)) from exc
+                failed = [i for i, code in enumerate(reasons[: len(own)]) if code == "ConditionalCheckFailed"]
+                if failed:
+                    raise CallerConditionFailed(str(exc), failed) from exc
                 if not any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
                     raise
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # the head moved: read it again
         raise LogBusy("the transparency log is busy; nothing was stored, send the same request again")
 
-    def _append_items(self, head: LogHead, leaf: bytes) -> list[dict[str, Any]]:
-        index = head.size
-        items = [self._put({"part": "leaf", "pos": index, "leaf": leaf})]
+    def _append_items(self, head: LogHead, leaves: list[bytes]) -> list[dict[str, Any]]:
+        """The leaves' puts, the perfect subtrees they complete, and the head moved from its size (conditional)."""
+        items = []
         frontier = list(head.frontier)
-        carry, level, bits = merkle.leaf_hash(leaf), 0, index
-        while bits & 1:  # the leaf completes a perfect subtree for every trailing 1 bit of the old size
-            carry = merkle.node_hash(frontier.pop(), carry)
-            level += 1
-            bits >>= 1
-            items.append(self._put({"part": f"node/{level}", "pos": ((index + 1) >> level) - 1, "hash": carry}))
-        frontier.append(carry)
-        new_head = {"part": HEAD[0], "pos": HEAD[1], "size": index + 1, "frontier": frontier}
-        if index == 0:
+        for index, leaf in enumerate(leaves, start=head.size):
+            items.append(self._put({"part": "leaf", "pos": index, "leaf": leaf}))
+            carry, level, bits = merkle.leaf_hash(leaf), 0, index
+            while bits & 1:  # the leaf completes a perfect subtree for every trailing 1 bit of the old size
+                carry = merkle.node_hash(frontier.pop(), carry)
+                level += 1
+                bits >>= 1
+                items.append(self._put({"part": f"node/{level}", "pos": ((index + 1) >> level) - 1, "hash": carry}))
+            frontier.append(carry)
+        new_head = {"part": HEAD[0], "pos": HEAD[1], "size": head.size + len(leaves), "frontier": frontier}
+        if head.size == 0:
             items.append(self._put(new_head))
         else:
             items.append(
@@ -166,7 +182,7 @@ class TransparencyLog:
                         "Item": new_head,
                         "ConditionExpression": "#size = :size",
                         "ExpressionAttributeNames": {"#size": "size"},
-                        "ExpressionAttributeValues": {":size": index},
+                        "ExpressionAttributeValues": {":size": head.size},
                     }
                 }
             )

@@ -1,13 +1,15 @@
 """Use cases of the API: register, revoke, look up (single, as of a time, batch) and list history."""
 
+import functools
 import json
 import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, overload
 
-from chalicelib.api.ports import Anchors, JobQueue, Pinner, Records, SignatureChecker, WriteBudgets
+from chalicelib.api.ports import Anchors, JobQueue, Records, SignatureChecker, WriteBudgets
 from chalicelib.model import (
     JOB_REVOKE_KEY,
     JOB_SET_KEY,
@@ -16,6 +18,7 @@ from chalicelib.model import (
     STATUS_PINNED,
     STATUS_QUEUED,
     Anchor,
+    Charge,
     Head,
     Job,
     Record,
@@ -28,7 +31,6 @@ from dmtp_protocol.errors import (
     InvalidField,
     MalformedRequest,
     NotFound,
-    PinningFailed,
     VersionConflict,
 )
 from dmtp_protocol.messages import (
@@ -64,7 +66,6 @@ class Registry:
         self,
         records: Records,
         queue: JobQueue,
-        pinner: Pinner,
         domain: Domain,
         verifier: SignatureChecker,
         quotas: WriteBudgets,
@@ -75,7 +76,6 @@ class Registry:
         """`log`: the transparency log's anchors, shown with each record (None: a registry without a log)."""
         self._records = records
         self._queue = queue
-        self._pinner = pinner
         self._domain = domain
         self._verifier = verifier
         self._quotas = quotas
@@ -86,16 +86,20 @@ class Registry:
     # ------------------------------------------------------------ writes
 
     def register(self, body: Any, source: str = "unknown") -> tuple[bool, dict[str, Any]]:
-        """Verify, pin, store and queue a key bundle sent from `source` (the caller's IP address).
-        Returns (created, public view of the record)."""
+        """Verify, store and queue a key bundle sent from `source` (the caller's IP address); returns (created,
+        public view of the record).
+
+        The request path reads the wallet's newest version, writes one DynamoDB transaction (the record, its wallet
+        head and the budget counters it charges: nothing that every registration writes) and sends one message.
+        Pinning and the transparency log are the worker's, in batches, before the record's transaction is signed."""
         registration = parse_registration(body)
         now = int(self._now())
         document = pinned_document(registration, self._domain)
         cid = cid_for_bytes(document)
 
         # The stored bundle again, byte for byte (so its signature was verified when it was first accepted): no new
-        # record, no new transaction. Recognised before the clock rule, so that a record left pinned (the queue was
-        # down) can be queued by resubmitting it however long ago it was signed.
+        # record, no new transaction. Recognised before the clock rule, so that a record left pinned (its job never
+        # reached the queue) is queued by resubmitting it however long ago it was signed.
         newest = self._records.newest(registration.wallet, 1)
         existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
         if existing is not None:
@@ -108,23 +112,18 @@ class Registry:
         signer = self._verifier.verify(registration.wallet, digest, registration.signature)
         check_point(registration)
         self._expect_next_version(registration.wallet, registration.version, newest)
-        self._quotas.charge_write(registration.wallet, source, now)
-
-        pinned_cid = self._pinner.pin(document, f"dmtp-{registration.wallet.lower()}-v{registration.version}.json")
-        if pinned_cid != cid:
-            raise PinningFailed(f"pinning service computed {pinned_cid}, expected {cid}", expected=cid, got=pinned_cid)
         record = Record(
             registration.wallet,
             registration.version,
             cid,
             document.decode("utf-8"),
-            STATUS_PINNED,
+            STATUS_QUEUED,
             now,
             now,
             kind=KIND_KEY,
             signer_check=json.dumps(signer.as_dict()),
         )
-        self._create(record)
+        self._quotas.within_budget(record.wallet, source, now, functools.partial(self._create, record))
         record = self._enqueue(record, Job(record.wallet, record.version, cid, JOB_SET_KEY))
         return True, self._view(record, [record])
 
@@ -164,20 +163,19 @@ class Registry:
         digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
         signer = self._verifier.verify(revocation.wallet, digest, revocation.signature)
         self._expect_next_version(revocation.wallet, revocation.version, newest)
-        self._quotas.charge_write(revocation.wallet, source, now)
         record = Record(
             revocation.wallet,
             revocation.version,
             key.cid,
             document,
-            STATUS_PINNED,
+            STATUS_QUEUED,
             now,
             now,
             kind=KIND_REVOCATION,
             revokes_cid=key.cid,
             signer_check=json.dumps(signer.as_dict()),
         )
-        self._create(record)
+        self._quotas.within_budget(record.wallet, source, now, functools.partial(self._create, record))
         record = self._enqueue(record, Job(record.wallet, record.version, key.cid, JOB_REVOKE_KEY))
         return self._view(key, [record, key])
 
@@ -188,9 +186,10 @@ class Registry:
                 f"version must be {current + 1} (the wallet's current version is {current})", currentVersion=current
             )
 
-    def _create(self, record: Record) -> None:
+    def _create(self, record: Record, charge: Charge) -> None:
+        """Store `record` with `charge` in one transaction; a version lost to a concurrent write is 409."""
         try:
-            self._records.create(record)
+            self._records.create(record, charge)
         except VersionTaken as exc:
             current = self._records.latest(record.wallet)
             version = current.version if current else 0
@@ -200,15 +199,26 @@ class Registry:
             ) from exc
 
     def _enqueue(self, record: Record, job: Job) -> Record:
+        """Send the record's job; the record as it stands then. A record is stored `queued`, so the happy path
+        writes nothing more. When the send fails, the record is moved back to `pinned` (stored, its job not on
+        the queue: the same request sent again queues it, as the 503 says) and, should even that write fail, the
+        sweeper queues it once it has waited past its threshold. A record resubmitted while `pinned` is moved to
+        `queued` once its job is sent."""
         try:
             self._queue.enqueue(job)
-        except Exception as exc:  # boto3 raises many kinds; the record stays 'pinned' and a resubmission re-queues it
+        except Exception as exc:  # boto3 raises many kinds
             log.exception("enqueue failed for %s v%s", record.wallet, record.version)
+            try:
+                self._records.set_status(record, STATUS_PINNED, only_from=(STATUS_QUEUED,))
+            except Exception:  # the sweeper's threshold covers it
+                log.exception("could not mark %s v%s pinned", record.wallet, record.version)
             raise DependencyUnavailable(
                 "stored, but queueing the on-chain write failed; submit the same request again", cid=record.cid
             ) from exc
-        self._records.set_status(record, STATUS_QUEUED, only_from=(STATUS_PINNED,))
-        return self._records.get(record.wallet, record.version) or record
+        if record.status == STATUS_PINNED:
+            self._records.set_status(record, STATUS_QUEUED, only_from=(STATUS_PINNED,))
+            return replace(record, status=STATUS_QUEUED)
+        return record
 
     # ------------------------------------------------------------ reads
 

@@ -4,7 +4,7 @@ chalicelib/adapters implements each (named beside it); tests/support/fakes.py ha
 the deterministic simulation (tests/unit/test_simulation.py) runs the real worker, monitor and sweeper against.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from chalicelib.model import (
@@ -36,6 +36,12 @@ class Records(Protocol):
         ...
 
     def set_statuses(self, changes: list[StatusChange]) -> list[StatusChange]: ...
+
+    def sequence(self, records: list[Record]) -> list[Record]:
+        """Append the records' leaves to the transparency log (a wallet's versions in increasing order), each
+        record once: returns those this call sequenced, with their log_index. LogBusy when the log head keeps
+        moving."""
+        ...
 
     def open_since(self, before: int) -> list[Record]:
         """Records still on their way (pinned, queued, submitted) not updated since `before` (the sweeper)."""
@@ -156,6 +162,22 @@ class JobQueue(Protocol):
     """The queue the jobs come back to (adapters/jobs.py, JobQueue over SQS)."""
 
     def enqueue(self, job: Job) -> str: ...
+
+
+class Pinner(Protocol):
+    """IPFS pinning of a batch of documents in one request (adapters/pinning.py, PinataPinner)."""
+
+    def pin_batch(self, documents: Sequence[bytes]) -> str:
+        """Pin every document under its own CID; the folder's CID. PinningFailed when it did not."""
+        ...
+
+
+class PinBudget(Protocol):
+    """The pinning service's request rate, shared by every worker (adapters/quotas.py, Quotas)."""
+
+    def charge_pin_request(self, now: int) -> bool:
+        """Count one pinning request in this minute; False (nothing counted) when the plan's rate is reached."""
+        ...
 
 
 class Control(Protocol):

@@ -9,7 +9,7 @@ thousands of schedules per minute possible.
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,7 @@ class FakeRecords:
 
     def __init__(self, clock: Clock) -> None:
         self.items: dict[tuple[str, int], Record] = {}
+        self.leaves: list[tuple[str, int]] = []  # the transparency log: each leaf names its record (wallet, version)
         self._clock = clock
 
     def get(self, wallet: str, version: int) -> Record | None:
@@ -90,6 +91,25 @@ class FakeRecords:
             self.items[(record.wallet.lower(), latest.version)] = replace(latest, next_version=record.version)
         self.items[(record.wallet.lower(), record.version)] = record
 
+    def sequence(self, records: list[Record]) -> list[Record]:
+        """RecordStore.sequence: each record's leaf appended once, a wallet's versions in increasing order (a
+        version whose earlier one has no leaf yet is a bug of the caller: AssertionError, as the log would show it
+        out of order); a record sequenced meanwhile is left out."""
+        done = []
+        for record in records:
+            key = (record.wallet.lower(), record.version)
+            now = self.items.get(key)
+            if now is None or now.log_index is not None:
+                continue
+            earlier = self.items.get((key[0], record.version - 1))
+            assert earlier is None or earlier.log_index is not None, (
+                f"{key} sequenced before version {record.version - 1}"
+            )
+            self.items[key] = replace(now, log_index=len(self.leaves))
+            self.leaves.append(key)
+            done.append(self.items[key])
+        return done
+
     def set_status(self, record: Record, status: str, only_from: tuple[str, ...] = (), **changes: Any) -> bool:
         key = (record.wallet.lower(), record.version)
         now = self.items.get(key)
@@ -118,6 +138,28 @@ class FakeRecords:
 
     def failed(self) -> list[Record]:
         return [replace(r, document="") for r in self.items.values() if r.status == "failed"]
+
+
+class FakePinner:
+    """PinataPinner.pin_batch in memory: every document it pinned, by CID, and the requests it answered.
+    `down` makes it refuse (PinningFailed), as a pinning outage or its plan's rate limit would."""
+
+    def __init__(self) -> None:
+        self.pinned: dict[str, bytes] = {}
+        self.requests = 0
+        self.down = False
+
+    def pin_batch(self, documents: Sequence[bytes]) -> str:
+        from chalicelib.adapters.unixfs import directory_cid
+        from dmtp_protocol.cid import cid_for_bytes
+        from dmtp_protocol.errors import PinningFailed
+
+        if self.down:
+            raise PinningFailed("pinning service answered 503", status=503)
+        self.requests += 1
+        unique = {cid_for_bytes(document): document for document in documents}
+        self.pinned.update(unique)
+        return directory_cid([(cid, cid, len(document)) for cid, document in unique.items()])
 
 
 def _holds(record: Record, change: StatusChange) -> bool:
