@@ -9,7 +9,6 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.jobs import JobQueue
-from chalicelib.adapters.pinning import PinataPinner
 from chalicelib.adapters.quotas import Quotas
 from chalicelib.api.registry import Registry
 from chalicelib.api.signatures import SignatureVerifier
@@ -18,6 +17,7 @@ from dmtp_protocol.errors import DependencyUnavailable, QuotaExceeded
 from tests.conftest import CHAIN_ID
 from tests.support.aws_calls import DYNAMODB_WRITES, AwsCall, recorded_aws_calls
 from tests.support.bundles import registration_body, revocation_body
+from tests.support.sequencing import sequence
 
 JSON = {"Content-Type": "application/json"}
 
@@ -32,7 +32,6 @@ def registry_with(stack, domain, queue_name=None, **overrides):
     parts = dict(
         records=bootstrap.record_store(config),
         queue=JobQueue(sqs, queue_name or config.jobs_queue_name),
-        pinner=PinataPinner(stack.pinning.url, stack.env["PINNING_JWT"]),
         domain=domain,
         verifier=SignatureVerifier(None, CHAIN_ID),
         quotas=bootstrap.quotas(),
@@ -250,6 +249,7 @@ def test_reads_write_nothing_and_are_never_limited_by_the_registry(api, domain, 
 
     for version in (1, 2):  # registered under the suite's lifted limit; two leaves at least, for a consistency proof
         assert post(api, "/keys", registration_body(wallet, domain, version=version)).status_code == 202
+    sequence(wallet.address)  # as the worker does when it takes their jobs
     registered_at = json.loads(api.http.get(f"/keys/{wallet.address}").body)["createdAt"]
     size = json.loads(api.http.get("/log/head").body)["size"]
     monkeypatch.setenv("SOURCE_REQUESTS_PER_MINUTE", "1")
