@@ -301,6 +301,10 @@ class ChainWorker:
         versions in increasing order. When the log stays busy, the open jobs go back to the queue (False)."""
         keys = list(batch.jobs)
         batch.documents = self._records.get_many(keys, documents=True)
+        for key in keys:  # a job no record backs can never go out: it is answered now, not packed
+            unbacked = claims.unbacked(batch.jobs[key], batch.documents.get(key))
+            if unbacked is not None and key not in batch.outcomes:
+                batch.outcomes[key] = unbacked
         missing = [record for record in batch.documents.values() if record.log_index is None]
         earlier = {(r.wallet.lower(), r.version - 1) for r in missing if r.version > 1} - set(batch.documents)
         while earlier:  # an earlier version not sequenced yet comes first (they are few: a wallet's open versions)

@@ -319,12 +319,6 @@ def test_revocation_history_and_batch_responses(api, domain, wallet):
     )
 
 
-def test_a_pin_with_another_cid_answers_502_with_expected_and_got(api, domain, pinning, wallet):
-    pinning.fault.wrong_cid = True
-    failed = check(post(api, "/keys", registration_body(wallet, domain)), "/keys", "post", 502)
-    assert failed["expected"] != failed["got"]
-
-
 def test_config_names_the_registry_in_eip55_however_the_stage_spells_it(api, stack, monkeypatch):
     from chalicelib import bootstrap
 
