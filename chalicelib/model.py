@@ -185,6 +185,7 @@ FINAL_STATES = (STATE_CONFIRMED, STATE_FAILED, STATE_LOST)
 KIND_SET = "set"  # setKey / setKeys for its jobs
 KIND_REVOKE = "revoke"  # revokeKey for its one job
 KIND_NOOP = "noop"  # a 0-value self-transfer that only consumes the nonce
+KIND_ANCHOR = "anchor"  # setKeysAnchored of no keys: the monitor anchors leaves no transaction anchored
 
 
 @dataclass(frozen=True)

@@ -231,7 +231,8 @@ class TransparencyLog:
 
     def head_to_anchor(self, keys: int) -> tuple[int, bytes] | None:
         """The (size, root) a transaction setting `keys` keys should anchor, or None. Several keys always carry the
-        head (~100 gas per key at 100); a lone key only when the last anchor is older than anchor_single_after_s."""
+        head (~100 gas per key at 100); a lone key, or the monitor's anchor-only transaction (keys 0), only when
+        leaves are uncovered and the last anchor is older than anchor_single_after_s (or there is none)."""
         head = self.head()
         if head.size == 0:
             return None

@@ -189,6 +189,12 @@ class Control(Protocol):
 
 
 class AnchorLog(Protocol):
-    """Where the monitor records a log head the chain confirmed (adapters/translog.py, TransparencyLog)."""
+    """The transparency log as the monitor sees it (adapters/translog.py, TransparencyLog): the heads the chain
+    confirmed, and whether leaves are left for an anchor-only transaction."""
 
     def record_anchor(self, size: int, root: bytes, tx_hash: str, block_number: int) -> None: ...
+
+    def head_to_anchor(self, keys: int) -> tuple[int, bytes] | None:
+        """The (size, root) a transaction setting `keys` keys should anchor, or None (0 keys: an anchor-only
+        transaction, due once the last anchor is older than LOG_ANCHOR_SINGLE_AFTER_S and leaves are uncovered)."""
+        ...

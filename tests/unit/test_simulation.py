@@ -44,6 +44,7 @@ from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
 from tests.support.fakes import (
     ZERO,
     Clock,
+    FakeAnchorLog,
     FakeChain,
     FakeControl,
     FakeNonces,
@@ -119,6 +120,7 @@ WRITES = (
     "control.pause",
     "records.sequence",
     "pinner.pin_batch",
+    "log.record_anchor",
 )
 CrashAt = Any | None  # None, n (before the n-th outside call), (call, k, after): before/after the k-th such call,
 #                          or ("write", k): right after the k-th write of the run, whichever write that is
@@ -217,6 +219,8 @@ class Registry(RuleBasedStateMachine):
         self.faults = Faults()
         self.signer = FakeSigner(SIGNER)
         self.pinner = FakePinner()
+        self.anchor_log = FakeAnchorLog(self.records, self.clock, anchor_single_after_s=300)
+        self.chain.log_head = self.anchor_log.head_to_anchor
         self.workers: list[ChainWorker | None] = [None, None]
         self.monitor: TxMonitor | None = None
         self.sweeper: Sweeper | None = None
@@ -278,6 +282,7 @@ class Registry(RuleBasedStateMachine):
                 monitor_id="monitor",
                 clock=self.clock,
                 control=Port(self.control, self.faults, "control"),
+                log=Port(self.anchor_log, self.faults, "log"),
             )
         return self.monitor
 
@@ -542,6 +547,17 @@ class Registry(RuleBasedStateMachine):
                     )
 
     @invariant()
+    def every_anchor_is_the_root_of_the_logs_first_leaves(self) -> None:
+        if not hasattr(self, "chain"):
+            return
+        for size, (root, _, _, _) in self.anchor_log.anchors.items():
+            assert size <= len(self.records.leaf_bytes) and self.anchor_log.root(size) == root, (
+                f"the anchor of size {size} is not the root of the log's first {size} leaves"
+            )
+        onchain = self.chain.state.log_head
+        assert onchain[0] == 0 or self.anchor_log.root(onchain[0]) == onchain[1], "the contract anchors a wrong root"
+
+    @invariant()
     def the_log_has_one_leaf_per_record_in_each_wallets_version_order(self) -> None:
         if not hasattr(self, "chain"):
             return
@@ -596,7 +612,8 @@ class Registry(RuleBasedStateMachine):
     def _quiet(self) -> bool:
         open_records = [r for r in self.records.items.values() if r.status not in FINAL_STATUSES]
         open_items = [i for i in self.table.items.values() if i.state not in FINAL_STATES]
-        return not open_records and not open_items and not self.chain.mempool and not self.queue.messages
+        anchored = self.anchor_log.anchored_size() == len(self.records.leaves)  # the monitor anchors what is left
+        return not open_records and not open_items and not self.chain.mempool and not self.queue.messages and anchored
 
     def _check_quiet_world(self) -> None:
         stuck = sorted(
@@ -607,6 +624,13 @@ class Registry(RuleBasedStateMachine):
         assert not stuck, f"records never settled: {stuck}"
         unsequenced = sorted((r.wallet[:6], r.version) for r in self.records.items.values() if r.log_index is None)
         assert not unsequenced, f"accepted records without a leaf in the log: {unsequenced}"
+        anchored = self.anchor_log.anchored_size()
+        uncovered = sorted(
+            (r.wallet[:6], r.version, r.log_index)
+            for r in self.records.items.values()
+            if r.status == "confirmed" and (r.log_index is None or r.log_index >= anchored)
+        )
+        assert not uncovered, f"confirmed records whose leaf no anchor covers (anchored size {anchored}): {uncovered}"
         writes = self.chain.state.writes
         for record in self.records.items.values():
             write = (record.wallet.lower(), record.version, "set" if record.kind == KIND_KEY else "revoke")
