@@ -316,6 +316,8 @@ class RecordStore:
         found: list[Record] = []
         shard, after = (cursor.shard, cursor.after) if cursor is not None else (0, None)
         while shard < OPEN_SHARDS:
+            if len(found) >= limit:
+                return found, OpenCursor(shard, after)
             if after is not None and int(after["updatedAt"]) >= before:
                 shard, after = shard + 1, None  # nothing past it is older than `before` (the clock went back)
                 continue
@@ -328,11 +330,9 @@ class RecordStore:
                 kwargs["ExclusiveStartKey"] = after
             answer = self._table.query(**kwargs)
             found.extend(_from_item({"document": "", **item}) for item in answer.get("Items", []))
-            after = answer.get("LastEvaluatedKey")
+            after = answer.get("LastEvaluatedKey")  # None: the shard was read to its end
             if after is None:
                 shard += 1
-            elif len(found) >= limit:
-                return found, OpenCursor(shard, after)
         return found, None
 
     def backfill_open_index(self) -> int:
