@@ -335,26 +335,39 @@ class RecordStore:
                 shard += 1
         return found, None
 
-    def backfill_open_index(self) -> int:
-        """Put the open records written before the open index existed into it; how many it put there. An operator's
-        one-off after the index is added (infra/recovery.py backfill-open-index), never the monitor's: a Scan of the
-        whole table for open records without openShard, each given its shard by an UpdateItem conditional on the
-        record still being open and without one (a record that went final meanwhile is left alone)."""
-        done = 0
-        for record in self._scan(Attr("status").is_in(list(OPEN_STATUSES)) & Attr(OPEN_SHARD).not_exists()):
+    def backfill_open_index(self) -> dict[str, int]:
+        """Bring the open index in step with the statuses, for records written by code from before it; how many
+        records it put in ("indexed") and took out ("unindexed"). An operator's one-off after the deploy that adds
+        the index (infra/recovery.py backfill-open-index), never the monitor's: a Scan of the whole table for open
+        records without openShard (written before the index) and final ones with it (made final, during the deploy,
+        by code that did not remove it), each mended by an UpdateItem conditional on it still being so."""
+        open_status = Attr("status").is_in(list(OPEN_STATUSES))
+        unindexed = open_status & Attr(OPEN_SHARD).not_exists()
+        left_behind = ~open_status & Attr(OPEN_SHARD).exists()
+        done = {"indexed": 0, "unindexed": 0}
+        for record in self._scan(unindexed | left_behind):
+            key = {"wallet": record.wallet.lower(), "version": record.version}
             try:
-                self._table.update_item(
-                    Key={"wallet": record.wallet.lower(), "version": record.version},
-                    UpdateExpression="SET #shard = :shard",
-                    ExpressionAttributeNames={"#shard": OPEN_SHARD},
-                    ExpressionAttributeValues={":shard": open_shard(record.wallet)},
-                    ConditionExpression=Attr("status").is_in(list(OPEN_STATUSES)) & Attr(OPEN_SHARD).not_exists(),
-                )
+                if record.status in OPEN_STATUSES:
+                    self._table.update_item(
+                        Key=key,
+                        UpdateExpression="SET #shard = :shard",
+                        ExpressionAttributeNames={"#shard": OPEN_SHARD},
+                        ExpressionAttributeValues={":shard": open_shard(record.wallet)},
+                        ConditionExpression=unindexed,
+                    )
+                    done["indexed"] += 1
+                else:
+                    self._table.update_item(
+                        Key=key,
+                        UpdateExpression="REMOVE #shard",
+                        ExpressionAttributeNames={"#shard": OPEN_SHARD},
+                        ConditionExpression=left_behind,
+                    )
+                    done["unindexed"] += 1
             except ClientError as exc:
-                if condition_failed(exc):
-                    continue
-                raise
-            done += 1
+                if not condition_failed(exc):
+                    raise
         return done
 
     # ------------------------------------------------------------ scans (operators' recovery)

@@ -192,18 +192,23 @@ def test_a_sweep_stops_at_records_per_pass_and_the_next_goes_on_from_its_cursor(
     assert all(world.record(job).status == STATUS_QUEUED for job in jobs) and world.queued() == 0
 
 
-def test_backfill_indexes_the_open_records_written_before_the_index_and_no_final_one(
+def test_backfill_puts_old_open_records_in_the_open_index_and_takes_final_ones_out(
     worlds, tmp_path, monkeypatch, capsys
 ):
-    # Given an open and a failed record as they were written before the index existed (no openShard), and one since
+    # Given an open record as written before the index existed (no openShard), a failed one as code from before the
+    # index left it during the deploy (openShard kept), and one written since
     world = worlds()
     legacy_open, legacy_failed, indexed = (world.new_key(enqueue=False) for _ in range(3))
     fail(world, legacy_failed, "gave up")
-    for job in (legacy_open, legacy_failed):
-        world.records_table.update_item(
-            Key={"wallet": job.wallet.lower(), "version": 1}, UpdateExpression="REMOVE openShard"
-        )
-    assert sweeper_of(world).run_once().found == 1  # only the one written since
+    world.records_table.update_item(
+        Key={"wallet": legacy_open.wallet.lower(), "version": 1}, UpdateExpression="REMOVE openShard"
+    )
+    world.records_table.update_item(
+        Key={"wallet": legacy_failed.wallet.lower(), "version": 1},
+        UpdateExpression="SET openShard = :shard",
+        ExpressionAttributeValues={":shard": open_shard(legacy_failed.wallet)},
+    )
+    assert open_keys(world) == {(legacy_failed.wallet.lower(), 1), (indexed.wallet.lower(), 1)}
     config = tmp_path / "config.json"
     config.write_text(
         json.dumps(
@@ -224,6 +229,6 @@ def test_backfill_indexes_the_open_records_written_before_the_index_and_no_final
 
     assert main(command) == 0
 
-    assert json.loads(capsys.readouterr().out) == {"indexed": 1}
+    assert json.loads(capsys.readouterr().out) == {"indexed": 1, "unindexed": 1}
     assert open_keys(world) == {(legacy_open.wallet.lower(), 1), (indexed.wallet.lower(), 1)}
-    assert main(command) == 0 and json.loads(capsys.readouterr().out) == {"indexed": 0}  # once is enough
+    assert main(command) == 0 and json.loads(capsys.readouterr().out) == {"indexed": 0, "unindexed": 0}
