@@ -77,6 +77,16 @@ class Head:
     key_log_index: int | None = None  # the current key's leaf in the transparency log
 
 
+@dataclass(frozen=True)
+class OpenCursor:
+    """Where a read of the open records (Records.open_page) stopped: the shard of the open index it was reading, and
+    the index key of the last record it read there (None: that shard from its start). Opaque to the sweeper, which
+    only hands it back."""
+
+    shard: int
+    after: dict[str, Any] | None = None
+
+
 class VersionTaken(Exception):
     """Another registration already holds this (wallet, version)."""
 

@@ -6,6 +6,7 @@ CLI::
     python -m infra.recovery --stage prod requeue-failed --reason NotOwner   # those whose error contains the text
     python -m infra.recovery --stage prod requeue-failed --all
     python -m infra.recovery --stage prod redrive-dlq
+    python -m infra.recovery --stage prod backfill-open-index              # once, after the open index is added
 
 requeue-failed moves each selected `failed` record back to `queued` (conditional: only while it is still failed,
 with the same CID) and sends its job to the jobs queue; the worker then treats it as any queued job, and a record
@@ -16,6 +17,13 @@ redrive-dlq moves every message of the dead-letter queue back to the jobs queue 
 not just acknowledged: a job on its last delivery marks its record failed before SQS moves it to the dead-letter
 queue, and a failed record is final, so moving the message alone would only have it deleted. Each message's
 record, when failed, is first re-queued as above; a message that is not a job is left in the dead-letter queue.
+
+backfill-open-index brings the records table's open index (the sweeper's: chalicelib/adapters/records.py,
+RecordStore.open_page) in step with the statuses for records written by code from before the index: it puts in the
+open records written before it (until then the sweeper does not see them) and takes out final records that code
+without the index made final during the deploy. A Scan of the whole table, run once by an operator after the deploy
+that adds the index, never by the monitor. Running it again is harmless: each write is conditional on the record
+still needing it.
 
 Names come from the stage's environment in .chalice/config.json (RECORDS_TABLE, JOBS_QUEUE_NAME; the dead-letter
 queue is the template's "<jobs queue>-dlq"); AWS_ENDPOINT_URL points boto3 at a local stack. Prints one JSON
@@ -134,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--reason", help="every failed registration whose error contains this text (case-insensitive)")
     which.add_argument("--all", action="store_true", help="every failed registration")
     commands.add_parser("redrive-dlq", help="the dead-letter queue's jobs back to the jobs queue, processed again")
+    commands.add_parser(
+        "backfill-open-index", help="the open index in step with the statuses after it is added (a Scan, once)"
+    )
     args = parser.parse_args(argv)
 
     import boto3
@@ -146,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "requeue-failed":
         done = recovery.requeue_failed(wallet=args.wallet, reason=args.reason)
         print(json.dumps({"requeued": [[w, v] for w, v in done]}))
+    elif args.command == "backfill-open-index":
+        print(json.dumps(records.backfill_open_index()))
     else:
         print(json.dumps(recovery.redrive_dlq()))
     return 0

@@ -5,11 +5,17 @@ the current key's immutable fields, so a batch lookup is one BatchGetItem, and s
 can be made conditional on the head still saying n - 1 (of two racing writers, exactly one wins). Writing
 version n also marks version n - 1 with `nextVersion` in the same transaction, so a write conditional on a
 record having no `nextVersion` holds only while that record is the wallet's latest.
+
+The open index (OPEN_INDEX, infra/template.yaml) is a sparse global secondary index of the records still on their way
+(pinned, queued, submitted): a record carries `openShard` exactly while its status is open (every write that sets a
+status sets or removes it: _to_item, set_status, set_statuses), keyed by that shard and `updatedAt`, so the sweeper
+asks for "open and not updated since T" without reading the rest of the table (open_page).
 """
 
 import functools
 import random
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -31,6 +37,7 @@ from chalicelib.model import (
     BudgetSpent,
     Charge,
     Head,
+    OpenCursor,
     Record,
     StatusChange,
     VersionTaken,
@@ -65,6 +72,44 @@ _ATTRIBUTES = {
     "log_index": "logIndex",
 }
 
+OPEN_INDEX = "open"  # RecordsTable's sparse index of the open records (infra/template.yaml)
+OPEN_SHARD = "openShard"  # its partition key: present on a record exactly while its status is open
+OPEN_SHARDS = 16  # partitions the index's writes spread over (1,000 registrations/s at launch)
+# The Record fields the index gives back besides wallet and version: what the sweeper reads of a record, no more.
+OPEN_INDEX_FIELDS = ("cid", "status", "created_at", "updated_at", "nonce", "kind")
+# Its projection (template.yaml, NonKeyAttributes): those fields but updatedAt (its sort key), and walletEip55.
+OPEN_INDEX_PROJECTION = ("walletEip55", *(_ATTRIBUTES[f] for f in OPEN_INDEX_FIELDS if f != "updated_at"))
+
+
+def open_shard(wallet: str) -> int:
+    """The open index's partition of the wallet's records: CRC-32 of the lowercase address modulo OPEN_SHARDS (the
+    same in every process, and even over wallets that are not random, as test wallets are)."""
+    return zlib.crc32(wallet.lower().encode()) % OPEN_SHARDS
+
+
+def _open_index_attributes(wallet: str, status: str) -> dict[str, Any]:
+    """What a record of `wallet` with `status` carries for the open index: its shard while the status is open,
+    nothing once it is final (so the index holds exactly the open records)."""
+    return {OPEN_SHARD: open_shard(wallet)} if status in OPEN_STATUSES else {}
+
+
+def _status_update(wallet: str, values: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """UpdateExpression, names and values that set `values` (Record fields; "status" among them) and keep the open
+    index in step with the new status: SET openShard when it is open, REMOVE it when it is final."""
+    names = {f"#{name}": _ATTRIBUTES[name] for name in values}
+    attribute_values = {f":{name}": value for name, value in values.items()}
+    assignments = [f"#{name} = :{name}" for name in values]
+    indexed = _open_index_attributes(wallet, values["status"])
+    for attribute, value in indexed.items():
+        names[f"#{attribute}"] = attribute
+        attribute_values[f":{attribute}"] = value
+        assignments.append(f"#{attribute} = :{attribute}")
+    expression = "SET " + ", ".join(assignments)
+    if not indexed:
+        names[f"#{OPEN_SHARD}"] = OPEN_SHARD
+        expression += f" REMOVE #{OPEN_SHARD}"
+    return expression, names, attribute_values
+
 
 def _to_item(record: Record) -> dict[str, Any]:
     item: dict[str, Any] = {"wallet": record.wallet.lower(), "version": record.version, "walletEip55": record.wallet}
@@ -72,6 +117,7 @@ def _to_item(record: Record) -> dict[str, Any]:
         value = getattr(record, name)
         if value is not None:
             item[attribute] = value
+    item.update(_open_index_attributes(record.wallet, record.status))
     return item
 
 
@@ -330,9 +376,7 @@ class RecordStore:
     def set_status(self, record: Record, status: str, only_from: tuple[str, ...] = (), **changes: Any) -> bool:
         """Move a record to `status` (and set `changes`); with `only_from`, only if its status is one of those."""
         values = {"status": status, "updated_at": int(time.time()), **changes}
-        names = {f"#{name}": _ATTRIBUTES[name] for name in values}
-        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in values)
-        attribute_values = {f":{name}": value for name, value in values.items()}
+        expression, names, attribute_values = _status_update(record.wallet, values)
         condition: ConditionBase = Attr("wallet").exists()
         if only_from:
             condition = condition & Attr("status").is_in(list(only_from))
@@ -350,12 +394,79 @@ class RecordStore:
             raise
         return True
 
-    # ------------------------------------------------------------ scans (the sweeper and operators' recovery)
+    # ------------------------------------------------------------ the open records (the sweeper)
 
-    def open_since(self, before: int) -> list[Record]:
-        """Records still on their way (pinned, queued, submitted) not updated since `before` (epoch seconds), without
-        documents. A Scan: the sweeper runs it every few minutes, off the request path."""
-        return list(self._scan(Attr("status").is_in(list(OPEN_STATUSES)) & Attr("updatedAt").lt(before)))
+    def open_page(self, before: int, cursor: OpenCursor | None, limit: int) -> tuple[list[Record], OpenCursor | None]:
+        """Open records not updated since `before` (epoch seconds), at most `limit`, read from the open index shard by
+        shard from `cursor` (None: the first shard from its start); and the cursor to go on from, None once the last
+        shard was read to its end.
+
+        Each shard is one Query (`openShard = n AND updatedAt < before`, oldest first, Limit = what is left of
+        `limit`), eventually consistent (an index cannot be read otherwise): a record may show a state a moment old,
+        or be missing for a moment. The records carry only what the index projects (OPEN_INDEX_FIELDS, with wallet
+        and version; document ""; error, txHash and the others None). Records written before the index existed have
+        no openShard and are not found until backfill_open_index() has run.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        found: list[Record] = []
+        shard, after = (cursor.shard, cursor.after) if cursor is not None else (0, None)
+        while shard < OPEN_SHARDS:
+            if len(found) >= limit:
+                return found, OpenCursor(shard, after)
+            if after is not None and int(after["updatedAt"]) >= before:
+                shard, after = shard + 1, None  # nothing past it is older than `before` (the clock went back)
+                continue
+            kwargs: dict[str, Any] = {
+                "IndexName": OPEN_INDEX,
+                "KeyConditionExpression": Key(OPEN_SHARD).eq(shard) & Key("updatedAt").lt(before),
+                "Limit": limit - len(found),
+            }
+            if after is not None:
+                kwargs["ExclusiveStartKey"] = after
+            answer = self._table.query(**kwargs)
+            found.extend(_from_item({"document": "", **item}) for item in answer.get("Items", []))
+            after = answer.get("LastEvaluatedKey")  # None: the shard was read to its end
+            if after is None:
+                shard += 1
+        return found, None
+
+    def backfill_open_index(self) -> dict[str, int]:
+        """Bring the open index in step with the statuses, for records written by code from before it; how many
+        records it put in ("indexed") and took out ("unindexed"). An operator's one-off after the deploy that adds
+        the index (infra/recovery.py backfill-open-index), never the monitor's: a Scan of the whole table for open
+        records without openShard (written before the index) and final ones with it (made final, during the deploy,
+        by code that did not remove it), each mended by an UpdateItem conditional on it still being so."""
+        open_status = Attr("status").is_in(list(OPEN_STATUSES))
+        unindexed = open_status & Attr(OPEN_SHARD).not_exists()
+        left_behind = ~open_status & Attr(OPEN_SHARD).exists()
+        done = {"indexed": 0, "unindexed": 0}
+        for record in self._scan(unindexed | left_behind):
+            key = {"wallet": record.wallet.lower(), "version": record.version}
+            try:
+                if record.status in OPEN_STATUSES:
+                    self._table.update_item(
+                        Key=key,
+                        UpdateExpression="SET #shard = :shard",
+                        ExpressionAttributeNames={"#shard": OPEN_SHARD},
+                        ExpressionAttributeValues={":shard": open_shard(record.wallet)},
+                        ConditionExpression=unindexed,
+                    )
+                    done["indexed"] += 1
+                else:
+                    self._table.update_item(
+                        Key=key,
+                        UpdateExpression="REMOVE #shard",
+                        ExpressionAttributeNames={"#shard": OPEN_SHARD},
+                        ConditionExpression=left_behind,
+                    )
+                    done["unindexed"] += 1
+            except ClientError as exc:
+                if not condition_failed(exc):
+                    raise
+        return done
+
+    # ------------------------------------------------------------ scans (operators' recovery)
 
     def failed(self, wallet: str | None = None) -> list[Record]:
         """Failed records (of one wallet: a Query; of all: a Scan), without documents."""
@@ -429,7 +540,7 @@ class RecordStore:
                 actions = []
                 for change in chunk:
                     values = {"status": change.status, "updated_at": now, **dict(change.changes)}
-                    names = {f"#{n}": _ATTRIBUTES[n] for n in values}
+                    expression, names, attribute_values = _status_update(change.wallet, values)
                     condition = "#status IN (" + ", ".join(f":from{i}" for i in range(len(change.only_from))) + ")"
                     extra: dict[str, Any] = {f":from{i}": s for i, s in enumerate(change.only_from)}
                     if change.expect_nonce is not None:
@@ -451,10 +562,10 @@ class RecordStore:
                             "Update": {
                                 "TableName": self._table.name,
                                 "Key": {"wallet": change.wallet.lower(), "version": change.version},
-                                "UpdateExpression": "SET " + ", ".join(f"#{n} = :{n}" for n in values),
+                                "UpdateExpression": expression,
                                 "ConditionExpression": condition,
                                 "ExpressionAttributeNames": names,
-                                "ExpressionAttributeValues": {**{f":{n}": v for n, v in values.items()}, **extra},
+                                "ExpressionAttributeValues": {**attribute_values, **extra},
                             }
                         }
                     )

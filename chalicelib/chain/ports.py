@@ -12,6 +12,7 @@ from chalicelib.model import (
     Counter,
     Job,
     Market,
+    OpenCursor,
     PauseState,
     Receipt,
     Reconciliation,
@@ -43,8 +44,11 @@ class Records(Protocol):
         moving."""
         ...
 
-    def open_since(self, before: int) -> list[Record]:
-        """Records still on their way (pinned, queued, submitted) not updated since `before` (the sweeper)."""
+    def open_page(self, before: int, cursor: OpenCursor | None, limit: int) -> tuple[list[Record], OpenCursor | None]:
+        """Records still on their way (pinned, queued, submitted) not updated since `before`, at most `limit`, from
+        `cursor` (None: from the start), and the cursor to go on from (None: read to the end). Read from an index
+        that may lag the records by a moment; each record carries its key, cid, status, kind, nonce, createdAt and
+        updatedAt only (document ""). The sweeper."""
         ...
 
 

@@ -13,8 +13,23 @@ decided from the state of its nonce's item:
     submitted, item lost, a no-op, absent,
       or not carrying it                  -> queued again
 
-Every write is conditional on the record still being what was read (status, and nonce when claimed), so the
-sweeper never races a worker or the monitor into a wrong state; its re-queued jobs may be duplicates, which the
+What a pass reads: only open records older than the threshold, from the records table's sparse index of open
+records (Records.open_page; adapters/records.py), at most policy.records_per_pass of them, shard by shard, oldest
+first within a shard. Where a pass stops, the next goes on: the cursor lives in this instance, so in a warm monitor
+container, and moves only once its page has been handled (a pass that raised reads the same page again). A pass that
+reads the last shard to its end leaves no cursor, and the next starts again from the first shard. A cold start
+starts from the first shard too, which is safe: nothing is lost, only read again (everything found is re-checked
+by the conditional writes below), and nothing falls behind a cursor, since a record enters the index, or moves in
+it, with updatedAt = now, while a cursor stands below now - stale_after_s. So a pass costs at most one Query per
+shard plus the records it reads (never more than records_per_pass), whatever the size of the table, and every
+stranded record is reached within ceil(stranded / records_per_pass) passes.
+
+Every write is conditional on the record still being what was read (status, nonce when claimed, and updatedAt), so
+the sweeper never races a worker or the monitor into a wrong state. The index is eventually consistent: a record may
+be read a moment late (its write then fails its condition and it is left alone: any later write moved updatedAt,
+and if it is still stranded a later pass finds it as it now is) or be missing for a moment (a later pass finds it).
+What remains is what a consistent read had too: the nonce's item is read after the record and may move on before the
+write, which the worker's and monitor's own conditions settle; and re-queued jobs may be duplicates, which the
 worker recognises. A record it touches has its updatedAt refreshed, so it is looked at again only after another
 threshold.
 """
@@ -39,6 +54,7 @@ from chalicelib.model import (
     STATUS_QUEUED,
     STATUS_SUBMITTED,
     Job,
+    OpenCursor,
     Record,
     StatusChange,
 )
@@ -48,6 +64,7 @@ from chalicelib.observability.telemetry import RECORDS_SWEPT, Telemetry, log_ext
 @dataclass(frozen=True)
 class SweeperPolicy:
     stale_after_s: float = 900.0  # well above a worker's retries and the monitor's confirmations
+    records_per_pass: int = 500  # read (and handled) at most per pass: a few seconds of the monitor's 60 s
 
 
 @dataclass
@@ -57,11 +74,18 @@ class SweepReport:
     confirmed: int = 0
     failed: int = 0
     left: int = 0
+    more: bool = False  # the pass stopped at records_per_pass: the next goes on from there
 
 
 def job_of(record: Record) -> Job:
     """The job that carries `record` to the chain (a revocation's CID names the key it revokes)."""
     return Job(record.wallet, record.version, record.cid, JOB_SET_KEY if record.kind == KIND_KEY else JOB_REVOKE_KEY)
+
+
+def still_as_read(record: Record) -> tuple[tuple[str, int], ...]:
+    """The condition that the record was not written since it was read (every status write moves updatedAt): read
+    from an index that may lag, its status and nonce alone could be a moment old and still match."""
+    return (("updated_at", record.updated_at),)
 
 
 class Sweeper:
@@ -83,10 +107,13 @@ class Sweeper:
         self._control = control
         self.telemetry = telemetry or Telemetry()
         self._clock = clock
+        self._cursor: OpenCursor | None = None  # where the last pass stopped (None: at the first shard's start)
 
     def run_once(self) -> SweepReport:
         report = SweepReport()
-        stale = self._records.open_since(int(self._clock() - self.policy.stale_after_s))
+        stale, cursor = self._records.open_page(
+            int(self._clock() - self.policy.stale_after_s), self._cursor, self.policy.records_per_pass
+        )
         paused: bool | None = None
         for record in sorted(stale, key=lambda r: (r.wallet.lower(), r.version)):
             report.found += 1
@@ -101,6 +128,8 @@ class Sweeper:
                 )
             elif record.status == STATUS_SUBMITTED:
                 self._submitted(record, report)
+        self._cursor = cursor  # only now: a pass that raised above reads the same page again
+        report.more = cursor is not None
         if report.found:
             self.telemetry.count(RECORDS_SWEPT, report.requeued + report.confirmed + report.failed)
             logger.warning(
@@ -111,6 +140,7 @@ class Sweeper:
                     confirmed=report.confirmed,
                     failed=report.failed,
                     left=report.left,
+                    more=report.more,
                 ),
             )
         return report
@@ -124,7 +154,15 @@ class Sweeper:
                 (("tx_hash", item.mined_hash),) if item.mined_hash else ()
             )
             if self._write(
-                StatusChange(record.wallet, record.version, STATUS_CONFIRMED, (STATUS_SUBMITTED,), changes, nonce)
+                StatusChange(
+                    record.wallet,
+                    record.version,
+                    STATUS_CONFIRMED,
+                    (STATUS_SUBMITTED,),
+                    changes,
+                    nonce,
+                    still_as_read(record),
+                )
             ):
                 report.confirmed += 1
             return
@@ -132,7 +170,13 @@ class Sweeper:
             error = item.error or "its transaction reverted"
             if self._write(
                 StatusChange(
-                    record.wallet, record.version, STATUS_FAILED, (STATUS_SUBMITTED,), (("error", error),), nonce
+                    record.wallet,
+                    record.version,
+                    STATUS_FAILED,
+                    (STATUS_SUBMITTED,),
+                    (("error", error),),
+                    nonce,
+                    still_as_read(record),
                 )
             ):
                 report.failed += 1
@@ -164,7 +208,7 @@ class Sweeper:
             only_from,
             (("error", reason),),
             nonce,
-            (("cid", record.cid), ("kind", record.kind)),
+            (("cid", record.cid), ("kind", record.kind), *still_as_read(record)),
         )
         if not self._write(change):
             return

@@ -255,6 +255,29 @@ def test_worker_updates_records_but_cannot_create_or_delete_them():
             assert not on_records & {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 
+def test_the_monitor_queries_the_records_open_index_and_scans_no_table():
+    for stage in CLOUD_STAGES:
+        monitor = allowed_actions(policy_file(stage, "monitor_transactions"))
+
+        assert ("dynamodb:Query", f"arn:aws:dynamodb:*:*:table/dmtp-registry-{stage}-records/index/open") in [
+            (action, resource) for action, resource, _ in monitor
+        ]
+        for function in FUNCTIONS:
+            assert "dynamodb:Scan" not in [a for a, _, _ in allowed_actions(policy_file(stage, function))], function
+
+
+def test_the_records_open_index_is_sharded_sorted_by_update_and_projects_what_the_sweeper_reads():
+    from chalicelib.adapters.records import OPEN_INDEX, OPEN_INDEX_PROJECTION, OPEN_SHARD
+
+    (index,) = load_yaml(TEMPLATE_PATH)["Resources"]["RecordsTable"]["Properties"]["GlobalSecondaryIndexes"]
+
+    assert index["IndexName"] == OPEN_INDEX
+    assert {k["AttributeName"]: k["KeyType"] for k in index["KeySchema"]} == {OPEN_SHARD: "HASH", "updatedAt": "RANGE"}
+    assert index["Projection"]["ProjectionType"] == "INCLUDE"
+    assert sorted(index["Projection"]["NonKeyAttributes"]) == sorted(OPEN_INDEX_PROJECTION)
+    assert "document" not in index["Projection"]["NonKeyAttributes"]
+
+
 def test_only_the_api_reads_the_pinning_jwt():
     for stage in CLOUD_STAGES:
         for function in FUNCTIONS:
@@ -348,6 +371,14 @@ def test_tables_are_on_demand_encrypted_and_recoverable(aws, stack):
         assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
         assert table["SSEDescription"]["Status"] == "ENABLED"
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_the_deployed_records_table_has_the_open_index(aws, stack):
+    table = aws("dynamodb").describe_table(TableName=stack.env["RECORDS_TABLE"])["Table"]
+
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "open"
+    assert {k["AttributeName"]: k["KeyType"] for k in index["KeySchema"]} == {"openShard": "HASH", "updatedAt": "RANGE"}
 
 
 def test_transactions_are_keyed_by_signer_and_nonce(aws, stack):

@@ -3,7 +3,8 @@ decides exactly as moto's own parser does, with each request's values, and still
 serializer's kept member names (devstack/moto_server_speed.py) give back every kind of attribute as stored; and
 SQS requests one at a time (devstack/moto_sqs.py) hand each message to one receiver, without errors; and a Query on a
 table's own key (devstack/moto_dynamodb.py) reads its one partition and answers as moto's own Query does, as a paged
-Scan does that starts after its start key."""
+Scan does that starts after its start key, and as a Query on a global secondary index does given only the items of
+the index partition it asks for."""
 
 import random
 import sys
@@ -170,6 +171,60 @@ def test_the_server_checks_a_repeated_condition_against_each_requests_values(tab
     reasons = [reason["Code"] for reason in refused.value.response["CancellationReasons"]]
     assert reasons == ["None", "ConditionalCheckFailed"]
     assert table.get_item(Key={"id": "a"})["Item"]["status"] == "submitted"  # all or nothing
+
+
+SET_AND_REMOVE = [
+    ("SET #s = :s, #u = :u REMOVE #o", {"#s": "status", "#u": "updatedAt", "#o": "openShard"}),
+    ("SET #s = :s REMOVE #o, #gone", {"#s": "status", "#o": "openShard", "#gone": "neverThere"}),
+    ("SET #s = :s, #u = :u", {"#s": "status", "#u": "updatedAt"}),
+    ("SET #s = :s REMOVE #s2", {"#s": "status", "#s2": "status"}),  # one attribute twice: refused
+]
+
+
+def set_and_remove_outcomes(table) -> list:
+    """Each update of SET_AND_REMOVE, in a transaction, on a fresh item: the item after it, or the refusal's code."""
+    outcomes = []
+    for i, (expression, names) in enumerate(SET_AND_REMOVE):
+        item_id = f"sr-{i}-{uuid.uuid4().hex[:6]}"
+        table.put_item(Item={"id": item_id, "status": "queued", "updatedAt": 1, "openShard": 3, "doc": "x"})
+        values = {":s": "confirmed", ":u": 2} if ":u" in expression else {":s": "confirmed"}
+        try:
+            table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": table.name,
+                            "Key": {"id": item_id},
+                            "UpdateExpression": expression,
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                        }
+                    }
+                ]
+            )
+            item = table.get_item(Key={"id": item_id}, ConsistentRead=True)["Item"]
+            outcomes.append({k: v for k, v in item.items() if k != "id"})
+        except ClientError as exc:
+            outcomes.append(exc.response["Error"]["Code"])
+    return outcomes
+
+
+def test_a_set_and_remove_in_a_transaction_writes_what_motos_engine_writes(table, monkeypatch):
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from devstack import moto_dynamodb
+
+    engine_calls = []
+    original = DynamoDBBackend.update_item
+    monkeypatch.setattr(
+        DynamoDBBackend, "update_item", lambda self, *a, **k: engine_calls.append(1) or original(self, *a, **k)
+    )
+    applied_directly = set_and_remove_outcomes(table)
+    assert len(engine_calls) == 1  # only the refused one went through moto's engine
+    monkeypatch.setattr(moto_dynamodb, "_assign", lambda *args: False)  # every update through moto's engine
+
+    assert set_and_remove_outcomes(table) == applied_directly
+    assert applied_directly[0] == {"status": "confirmed", "updatedAt": 2, "doc": "x"}
 
 
 RICH_ITEM = {
@@ -401,3 +456,116 @@ def test_a_scan_page_starts_after_its_start_key_without_walking_the_items_before
     answer = versions_table.scan(ExclusiveStartKey={"wallet": "0xc", "version": 5}, ConsistentRead=True)
     assert [(item["wallet"], int(item["version"])) for item in answer["Items"]] == [("0xc", 6), ("0xc", 7)]
     assert len(compared) <= 1  # moto checks the first item it is given; the 19 before the key are never visited
+
+
+@pytest.fixture()
+def open_index_table(stack):
+    """A table with a sparse index like the records' open index: items with and without its partition key, several
+    items per partition, and ties on its sort key (told apart by the table's key)."""
+    dynamodb = boto3.resource("dynamodb", endpoint_url=stack.aws_endpoint)
+    created = dynamodb.create_table(
+        TableName=f"open-index-{uuid.uuid4().hex[:8]}",
+        KeySchema=[{"AttributeName": "wallet", "KeyType": "HASH"}, {"AttributeName": "version", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "wallet", "AttributeType": "S"},
+            {"AttributeName": "version", "AttributeType": "N"},
+            {"AttributeName": "openShard", "AttributeType": "N"},
+            {"AttributeName": "updatedAt", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "open",
+                "KeySchema": [
+                    {"AttributeName": "openShard", "KeyType": "HASH"},
+                    {"AttributeName": "updatedAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    rng = random.Random(7)
+    for wallet in ("0xa", "0xb", "0xc", "0xd"):
+        for version in range(1, 7):
+            item = {"wallet": wallet, "version": version, "updatedAt": rng.choice([100, 200, 300, 1000]), "doc": "x"}
+            if version % 3:  # a third of them final: not in the index
+                item.update(openShard=rng.randrange(3), status=rng.choice(["pinned", "queued", "submitted"]))
+            else:
+                item["status"] = "confirmed"
+            created.put_item(Item=item)
+    yield created
+    created.delete()
+
+
+INDEX_QUERIES = [
+    {"KeyConditionExpression": "openShard = :s"},
+    {"KeyConditionExpression": "openShard = :s AND updatedAt < :t"},
+    {"KeyConditionExpression": "openShard = :s AND updatedAt BETWEEN :t AND :u"},
+    {"KeyConditionExpression": "openShard = :s", "ScanIndexForward": False, "Limit": 3},
+    {"KeyConditionExpression": "openShard = :s AND updatedAt < :u", "Limit": 2},
+    {
+        "KeyConditionExpression": "openShard = :s",
+        "FilterExpression": "#st = :st",
+        "ExpressionAttributeNames": {"#st": "status"},
+    },
+    {"KeyConditionExpression": "openShard = :s", "ProjectionExpression": "wallet, version, updatedAt"},
+]
+
+
+def index_pages(table, query: dict) -> list:
+    """Every page of the query on the open index, each page starting from the last one's LastEvaluatedKey."""
+    pages = []
+    while True:
+        answer = table.query(IndexName="open", **query)
+        pages.append({k: answer.get(k) for k in ("Items", "Count", "ScannedCount", "LastEvaluatedKey")})
+        if "LastEvaluatedKey" not in answer:
+            return pages
+        query = {**query, "ExclusiveStartKey": answer["LastEvaluatedKey"]}
+
+
+def all_index_answers(table) -> list:
+    values = {":t": 200, ":u": 1000, ":st": "queued"}
+    return [
+        index_pages(
+            table,
+            {
+                **query,
+                "ExpressionAttributeValues": {":s": shard, **{k: v for k, v in values.items() if k in str(query)}},
+            },
+        )
+        for shard in (0, 1, 2, 9)
+        for query in INDEX_QUERIES
+    ]
+
+
+def test_a_query_on_a_global_secondary_index_answers_as_moto_does(open_index_table, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    from devstack import moto_dynamodb
+
+    monkeypatch.setattr(Table, "query", moto_dynamodb.original_query)
+    by_moto = all_index_answers(open_index_table)
+    monkeypatch.setattr(Table, "query", moto_dynamodb._query)
+    assert all_index_answers(open_index_table) == by_moto
+    indexed = sum(
+        len(page["Items"]) for pages in by_moto[: len(INDEX_QUERIES) * 3 : len(INDEX_QUERIES)] for page in pages
+    )
+    assert indexed == 16  # every item with an openShard (two thirds of 24), none without
+    assert any(len(pages) > 1 for pages in by_moto)  # some answers were paged through ExclusiveStartKey
+
+
+def test_a_query_on_a_global_secondary_index_never_sorts_the_whole_table(open_index_table, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    from devstack import moto_dynamodb
+
+    monkeypatch.setattr(Table, "query", moto_dynamodb._query)
+
+    def whole_table(self):
+        raise AssertionError("the whole table was listed for a query of one index partition")
+
+    monkeypatch.setattr(Table, "all_items", whole_table)
+    answer = open_index_table.query(
+        IndexName="open", KeyConditionExpression="openShard = :s", ExpressionAttributeValues={":s": 1}
+    )
+    assert answer["Items"] and {int(item["openShard"]) for item in answer["Items"]} == {1}

@@ -40,6 +40,7 @@ def records_table(stack: Any) -> Iterator[Any]:
         TableName=f"records-{secrets.token_hex(6)}",
         KeySchema=properties["KeySchema"],
         AttributeDefinitions=properties["AttributeDefinitions"],
+        GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],  # the open index: records.py writes its keys
         BillingMode="PAY_PER_REQUEST",
     )
     yield table

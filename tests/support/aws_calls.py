@@ -17,6 +17,7 @@ class AwsCall:
     service: str  # botocore's service name: "dynamodb", "sqs", ...
     operation: str  # "BatchGetItem", "Query", ...
     tables: tuple[str, ...]  # the DynamoDB tables the call names (sorted), () for other services
+    index: str | None = None  # the index a DynamoDB Query or Scan reads (IndexName), None for the table itself
 
 
 def tables_named(params: Mapping[str, Any]) -> tuple[str, ...]:
@@ -39,7 +40,9 @@ def recorded_aws_calls() -> Iterator[list[AwsCall]]:
     calls: list[AwsCall] = []
 
     def recording(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls.append(AwsCall(client.meta.service_model.service_name, operation, tables_named(params)))
+        calls.append(
+            AwsCall(client.meta.service_model.service_name, operation, tables_named(params), params.get("IndexName"))
+        )
         return original(client, operation, params)
 
     BaseClient._make_api_call = recording  # type: ignore[method-assign]

@@ -10,14 +10,15 @@ thousands of schedules per minute possible.
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.adapters.records import leaf_of
+from chalicelib.adapters.records import OPEN_INDEX_FIELDS, OPEN_SHARDS, leaf_of, open_shard
 from chalicelib.chain.ports import Signer
 from chalicelib.model import (
     IN_FLIGHT_STATES,
     KIND_KEY,
+    OPEN_STATUSES,
     RUNNING,
     STATE_MINED,
     STATE_RESERVED,
@@ -26,6 +27,7 @@ from chalicelib.model import (
     Counter,
     Job,
     Market,
+    OpenCursor,
     PauseState,
     Receipt,
     Reconciliation,
@@ -58,12 +60,19 @@ class Clock:
 
 
 class FakeRecords:
-    """RecordStore in memory (documents kept; `get_many(documents=False)` returns them empty)."""
+    """RecordStore in memory (documents kept; `get_many(documents=False)` returns them empty).
+
+    Its open index is kept as records.py keeps the real one: a record is in `open_index` exactly while create,
+    set_status or set_statuses last gave it an open status (a record put straight into `items` is one written before
+    the index existed: not in it). `open_page` reads it as the real Query does: shard by shard (records.open_shard),
+    oldest updatedAt first, at most `limit`, a cursor of the real one's shape whenever a page filled its limit, and
+    only the fields the real index projects. Unlike the real index it is never a moment behind the records."""
 
     def __init__(self, clock: Clock) -> None:
         self.items: dict[tuple[str, int], Record] = {}
         self.leaves: list[tuple[str, int]] = []  # the transparency log: each leaf names its record (wallet, version)
         self.leaf_bytes: list[bytes] = []  # and its 61 bytes (adapters/records.leaf_of)
+        self.open_index: set[tuple[str, int]] = set()
         self._clock = clock
 
     def get(self, wallet: str, version: int) -> Record | None:
@@ -91,7 +100,7 @@ class FakeRecords:
             raise VersionTaken(f"{record.wallet} v{record.version}")
         if latest is not None:
             self.items[(record.wallet.lower(), latest.version)] = replace(latest, next_version=record.version)
-        self.items[(record.wallet.lower(), record.version)] = record
+        self._store(record)
 
     def sequence(self, records: list[Record]) -> list[Record]:
         """RecordStore.sequence: each record's leaf appended once, a wallet's versions in increasing order (a
@@ -118,7 +127,7 @@ class FakeRecords:
         now = self.items.get(key)
         if now is None or (only_from and now.status not in only_from):
             return False
-        self.items[key] = replace(now, status=status, updated_at=int(self._clock()), **changes)
+        self._store(replace(now, status=status, updated_at=int(self._clock()), **changes))
         return True
 
     def set_statuses(self, changes: list[StatusChange]) -> list[StatusChange]:
@@ -129,15 +138,40 @@ class FakeRecords:
             if now is None or not _holds(now, change):
                 skipped.append(change)
                 continue
-            self.items[key] = replace(now, status=change.status, updated_at=int(self._clock()), **dict(change.changes))
+            self._store(replace(now, status=change.status, updated_at=int(self._clock()), **dict(change.changes)))
         return skipped
 
-    def open_since(self, before: int) -> list[Record]:
-        from chalicelib.model import OPEN_STATUSES
+    def _store(self, record: Record) -> None:
+        """Write the record, and its open index entry as records.py does (set while open, removed once final)."""
+        key = (record.wallet.lower(), record.version)
+        self.items[key] = record
+        if record.status in OPEN_STATUSES:
+            self.open_index.add(key)
+        else:
+            self.open_index.discard(key)
 
-        return [
-            replace(r, document="") for r in self.items.values() if r.status in OPEN_STATUSES and r.updated_at < before
-        ]
+    def open_page(self, before: int, cursor: OpenCursor | None, limit: int) -> tuple[list[Record], OpenCursor | None]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        found: list[Record] = []
+        shard, after = (cursor.shard, cursor.after) if cursor is not None else (0, None)
+        while shard < OPEN_SHARDS:
+            start = None if after is None else (int(after["updatedAt"]), after["wallet"], int(after["version"]))
+            entries = sorted(
+                (self.items[key].updated_at, *key)
+                for key in self.open_index
+                if open_shard(key[0]) == shard and self.items[key].updated_at < before
+            )
+            page = [entry for entry in entries if start is None or entry > start][: limit - len(found)]
+            found.extend(_projected(self.items[(wallet, version)]) for _, wallet, version in page)
+            if len(found) < limit:
+                shard, after = shard + 1, None
+                continue
+            updated_at, wallet, version = page[-1]
+            return found, OpenCursor(
+                shard, {"openShard": shard, "updatedAt": updated_at, "wallet": wallet, "version": version}
+            )
+        return found, None
 
     def failed(self) -> list[Record]:
         return [replace(r, document="") for r in self.items.values() if r.status == "failed"]
@@ -199,6 +233,13 @@ class FakePinner:
         unique = {cid_for_bytes(document): document for document in documents}
         self.pinned.update(unique)
         return directory_cid([(cid, cid, len(document)) for cid, document in unique.items()])
+
+
+def _projected(record: Record) -> Record:
+    """The record as the real open index gives it back: its key and OPEN_INDEX_FIELDS, document "", the rest None."""
+    kept = {"wallet", "version", "document", *OPEN_INDEX_FIELDS}
+    dropped: dict[str, Any] = {f.name: None for f in fields(Record) if f.name not in kept}  # each of them optional
+    return replace(record, document="", **dropped)
 
 
 def _holds(record: Record, change: StatusChange) -> bool:
