@@ -4,14 +4,14 @@ import functools
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Rate, Response
 from chalice.app import Request
 
 from chalicelib import bootstrap
-from chalicelib.api import static_files
+from chalicelib.api import http_caching, static_files
 from chalicelib.settings import Settings
 from dmtp_protocol.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -40,10 +40,11 @@ ACCEPTED_CONTENT_TYPES = ["*/*"]
 # decorators need plain values at import time: the allowed origin follows the stage's environment. Chalice adds
 # these headers to every answer of a route, problem+json errors included, and answers preflights itself
 # (`chalice local`) or through the OPTIONS methods `chalice package`/`deploy` generate in API Gateway.
+# If-None-Match is allowed (a script may revalidate a lookup itself) and ETag exposed (to read the tag it sends).
 app.api.cors = CORSConfig(
     allow_origin=_deployment.cors_allow_origin,
-    allow_headers=["Content-Type"],
-    expose_headers=["Location", "Retry-After"],
+    allow_headers=["Content-Type", "If-None-Match"],
+    expose_headers=["Location", "Retry-After", "ETag"],
     max_age=600,
 )
 
@@ -80,12 +81,82 @@ def _maps_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def route(path: str, method: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Registers `handler` for `method` on `path`, its errors mapped to problem+json (_maps_errors). Every route of
-    the API is registered through here, so no route can answer an error another way."""
+# How long a GET's 200 may be reused, chosen per route from the request's query and the answer
+# (docs/PROTOCOL.md section 10): a Cache-Control value.
+CachePolicy = Callable[[Mapping[str, str], Any], str]
 
-    def register(handler: Callable[..., Response]) -> Callable[..., Response]:
-        mapped = _maps_errors(handler)
+
+def changing(query: Mapping[str, str], answer: Any) -> str:
+    """An answer that changes (a record's status, a new version, a newer anchor): reused for READ_MAX_AGE_S, then
+    stale for up to READ_STALE_WHILE_REVALIDATE_S while a cache fetches it again."""
+    config = bootstrap.settings()
+    return http_caching.revalidating(config.read_max_age_s, config.read_stale_while_revalidate_s)
+
+
+def fixed(query: Mapping[str, str], answer: Any) -> str:
+    """An answer about a fixed range of the append-only log (sizes and indices within the log's size: a 400
+    otherwise), which can never change."""
+    return http_caching.IMMUTABLE
+
+
+def fixed_once_anchored(query: Mapping[str, str], answer: Any) -> str:
+    """/log/inclusion: fixed when the request names treeSize and that size is the anchored head the answer names
+    (a head of that size is anchored once, when final). Without treeSize the proof follows the latest anchor; an
+    unanchored size's `anchored` may still change: those answers are `changing`."""
+    return http_caching.IMMUTABLE if "treeSize" in query and answer["anchored"] is not None else changing(query, answer)
+
+
+def _serves_json(handler: Callable[..., Any], cache: CachePolicy) -> Callable[..., Response]:
+    """A GET handler's answer (JSON data) as a 200 carrying `cache`'s Cache-Control; a Response (static files,
+    a redirect) is sent as its handler built it."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        answer = handler(*args, **kwargs)
+        if isinstance(answer, Response):
+            return answer
+        return _json_response(200, answer, {"Cache-Control": cache(_request().query_params or {}, answer)})
+
+    return wrapper
+
+
+def _caches(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Every answer's caching headers, applied once (chalicelib/api/http_caching.py): a GET's 200 gets its ETag
+    and answers If-None-Match with 304; any other answer gets no-store unless its handler chose otherwise."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        response = handler(*args, **kwargs)
+        request = _request()
+        body = response.body.encode("utf-8") if isinstance(response.body, str) else bytes(response.body)
+        chosen = response.headers.get("Cache-Control")
+        cached = http_caching.cache_answer(
+            request.method,
+            response.status_code,
+            body,
+            chosen if isinstance(chosen, str) else None,
+            request.headers.get("if-none-match"),
+        )
+        response.headers.update(cached.headers)
+        if cached.status == http_caching.NOT_MODIFIED:  # the 200's validators and freshness, no representation
+            response.status_code, response.body = cached.status, ""
+            response.headers.pop("Content-Type", None)
+        return response
+
+    return wrapper
+
+
+def route(
+    path: str, method: str, cache: CachePolicy = changing
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """Registers `handler` for `method` on `path`, its errors mapped to problem+json (_maps_errors) and every answer
+    given its caching headers (_caches). Every route of the API is registered through here, so no route can answer
+    an error or cache another way. A GET handler returns its answer's JSON data (a 200 with `cache`'s
+    Cache-Control) or a Response; any other returns a Response."""
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Response]:
+        answering = _serves_json(handler, cache) if method == "GET" else handler
+        mapped = _caches(_maps_errors(answering))
         app.route(path, methods=[method], content_types=ACCEPTED_CONTENT_TYPES)(mapped)
         return mapped
 
@@ -148,13 +219,13 @@ def register_key() -> Response:
 
 
 @route("/keys/{address}", "GET")
-def lookup_key(address: str) -> Response:
-    return _json_response(200, bootstrap.registry().lookup(address, _query("asOf")))
+def lookup_key(address: str) -> Any:
+    return bootstrap.registry().lookup(address, _query("asOf"))
 
 
 @route("/keys/{address}/history", "GET")
-def key_history(address: str) -> Response:
-    return _json_response(200, bootstrap.registry().history(address, _query("limit"), _query("cursor")))
+def key_history(address: str) -> Any:
+    return bootstrap.registry().history(address, _query("limit"), _query("cursor"))
 
 
 @route("/keys/{address}/revocation", "POST")
@@ -172,36 +243,34 @@ def batch_lookup() -> Response:
 
 
 @route("/log/head", "GET")
-def log_head() -> Response:
-    return _json_response(200, bootstrap.log_queries().head())
+def log_head() -> Any:
+    return bootstrap.log_queries().head()
 
 
-@route("/log/inclusion", "GET")
-def log_inclusion() -> Response:
-    return _json_response(
-        200, bootstrap.log_queries().inclusion(_query("wallet"), _query("version"), _query("treeSize"))
-    )
+@route("/log/inclusion", "GET", cache=fixed_once_anchored)
+def log_inclusion() -> Any:
+    return bootstrap.log_queries().inclusion(_query("wallet"), _query("version"), _query("treeSize"))
 
 
-@route("/log/consistency", "GET")
-def log_consistency() -> Response:
-    return _json_response(200, bootstrap.log_queries().consistency(_query("from"), _query("to")))
+@route("/log/consistency", "GET", cache=fixed)
+def log_consistency() -> Any:
+    return bootstrap.log_queries().consistency(_query("from"), _query("to"))
 
 
-@route("/log/leaves", "GET")
-def log_leaves() -> Response:
-    return _json_response(200, bootstrap.log_queries().leaves(_query("start"), _query("end")))
+@route("/log/leaves", "GET", cache=fixed)
+def log_leaves() -> Any:
+    return bootstrap.log_queries().leaves(_query("start"), _query("end"))
 
 
 @route("/openapi.json", "GET")
-def openapi_document() -> Response:
+def openapi_document() -> Any:
     from chalicelib.api.openapi import load_openapi
 
-    return _json_response(200, load_openapi())
+    return load_openapi()
 
 
 @route("/config", "GET")
-def public_config() -> Response:
+def public_config() -> Any:
     from dmtp_protocol.ethsig import BadAddress, to_checksum_address
 
     settings = bootstrap.settings()
@@ -210,7 +279,7 @@ def public_config() -> Response:
         registry = to_checksum_address(settings.registry_address)
     except BadAddress:
         registry = settings.registry_address
-    return _json_response(200, {"chainId": settings.chain_id, "registry": registry})
+    return {"chainId": settings.chain_id, "registry": registry}
 
 
 def _static_response(file: static_files.StaticFile) -> Response:
@@ -250,7 +319,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {path: tuple(methods) for path, methods 
 for _index, (_path, _allowed) in enumerate(_DECLARED.items()):
     _others = [method for method in ROUTABLE_METHODS if method not in _allowed]
     app.route(_path, methods=_others, content_types=ACCEPTED_CONTENT_TYPES, name=f"method_not_allowed_{_index}")(
-        _method_not_allowed(_allowed)
+        _caches(_method_not_allowed(_allowed))
     )
 
 

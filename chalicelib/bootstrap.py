@@ -16,6 +16,7 @@ from chalicelib.adapters.secrets import secret_source
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.anchor_cache import CachedAnchors
     from chalicelib.adapters.quotas import Quotas
     from chalicelib.adapters.records import RecordStore
     from chalicelib.adapters.translog import TransparencyLog
@@ -71,6 +72,14 @@ def transparency_log(config: Settings) -> TransparencyLog:
     )
 
 
+def _cached_anchors(log: TransparencyLog, config: Settings) -> CachedAnchors:
+    """The log's latest anchor, read at most once per ANCHOR_CACHE_S in this process (its staleness:
+    adapters/anchor_cache.py): every read route shares the log table's one anchor partition."""
+    from chalicelib.adapters.anchor_cache import CachedAnchors
+
+    return CachedAnchors(log, config.anchor_cache_s)
+
+
 @lru_cache(maxsize=1)
 def log_queries() -> LogQueries:
     """The transparency log's read use cases (GET /log/...)."""
@@ -79,7 +88,7 @@ def log_queries() -> LogQueries:
     config = settings()
     records = record_store(config)
     assert records.log is not None
-    return LogQueries(records.log, records)
+    return LogQueries(records.log, records, anchors=_cached_anchors(records.log, config))
 
 
 @lru_cache(maxsize=1)
@@ -126,7 +135,7 @@ def registry() -> Registry:
         verifier=SignatureVerifier(JsonRpc(rpc_url) if _rpc_configured() else None, config.chain_id),
         quotas=_BuiltOnFirstUse(quotas),
         clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),
-        log=records.log,
+        log=_cached_anchors(records.log, config) if records.log is not None else None,
     )
 
 

@@ -175,6 +175,15 @@ class Settings:
     # Secrets (RPC_URL_SECRET_ID, PINNING_JWT_SECRET_ID) are read again once a cached value is this old, so a
     # rotated RPC key or pinning token takes effect without a redeploy.
     secret_max_age_s: int = setting("SECRET_MAX_AGE_S", "300", int, _positive)
+    # Reads at launch scale (issue 22). The latest log anchor is read at most once per ANCHOR_CACHE_S per API
+    # process (adapters/anchor_cache.py): a record view's anchoredHead, /log/head's anchored and the default
+    # inclusion proof may lag the chain's newest anchor by up to that long. 0: read on every request.
+    anchor_cache_s: float = setting("ANCHOR_CACHE_S", "5", float, _not_negative)
+    # Cache-Control of the GET answers that change (lookups, as-of, history, /log/head, config): shared caches
+    # (CloudFront, infra/chalice-merge.yaml) and browsers may reuse one for READ_MAX_AGE_S, and then serve it stale
+    # for up to READ_STALE_WHILE_REVALIDATE_S more while they fetch a fresh one (docs/PROTOCOL.md section 10).
+    read_max_age_s: int = setting("READ_MAX_AGE_S", "5", int, _not_negative)
+    read_stale_while_revalidate_s: int = setting("READ_STALE_WHILE_REVALIDATE_S", "10", int, _not_negative)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, read_secrets: bool = True) -> "Settings":

@@ -2,12 +2,14 @@
 
 Every answer is computed from the stored log (translog.py) and writes nothing. Bounds are checked here, each
 failure a 400 problem naming the parameter; sizes are bounded by the log's current size, read once per request.
+The latest anchor comes from `anchors` (in the API, a cache of the log's: adapters/anchor_cache.py), so it may be
+up to ANCHOR_CACHE_S older than the newest stored one: still a true anchored head, of a size at most the log's.
 """
 
 import re
 from typing import Any
 
-from chalicelib.api.ports import LogReader, Records
+from chalicelib.api.ports import Anchors, LogReader, Records
 from dmtp_protocol.errors import InvalidField, NotAnchored, NotFound
 from dmtp_protocol.leaves import LEAF_KIND_KEY, Leaf
 from dmtp_protocol.messages import MAX_SAFE_INTEGER, parse_address
@@ -36,13 +38,15 @@ def _integer(value: str | None, name: str, low: int, high: int) -> int:
 
 
 class LogQueries:
-    def __init__(self, log: LogReader, records: Records) -> None:
+    def __init__(self, log: LogReader, records: Records, anchors: Anchors | None = None) -> None:
+        """`anchors`: where the latest anchor is read (default: `log` itself, on every request)."""
         self._log = log
         self._records = records
+        self._anchors: Anchors = log if anchors is None else anchors
 
     def head(self) -> dict[str, Any]:
         head = self._log.head()
-        anchor = self._log.latest_anchor()
+        anchor = self._anchors.latest_anchor()
         return {"size": head.size, "root": _hex(head.root), "anchored": anchor.as_dict() if anchor else None}
 
     def inclusion(self, address: str | None, version: str | None, tree_size: str | None) -> dict[str, Any]:
@@ -54,7 +58,7 @@ class LogQueries:
         if record is None or record.log_index is None:
             raise NotFound(f"{wallet} has no version {number} in the log")
         index = record.log_index
-        anchor = self._log.latest_anchor()
+        anchor = self._anchors.latest_anchor()
         if tree_size is None:
             if anchor is None or anchor.size <= index:
                 raise NotAnchored(

@@ -29,7 +29,7 @@ def exposed(response) -> set[str]:
 
 def assert_readable_cross_origin(response) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert {"location", "retry-after"} <= exposed(response)
+    assert {"location", "retry-after", "etag"} <= exposed(response)
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 
@@ -44,7 +44,8 @@ def test_every_route_carries_the_cors_configuration():
                 "CORS_ALLOW_ORIGIN", DEFAULT_CORS_ALLOW_ORIGIN
             )
             assert "Content-Type" in headers["Access-Control-Allow-Headers"].split(",")
-            assert headers["Access-Control-Expose-Headers"] == "Location,Retry-After"
+            assert headers["Access-Control-Expose-Headers"] == "Location,Retry-After,ETag"
+            assert "If-None-Match" in headers["Access-Control-Allow-Headers"].split(",")
 
 
 def test_every_stage_sets_its_allowed_origin_and_none_allows_credentials():

@@ -769,7 +769,7 @@ def test_teardown_hands_the_registry_to_a_plain_address_with_no_eth(
 
 def test_packaged_api_answers_preflights_on_every_route_with_the_stages_cors_headers(packaged):
     """API Gateway answers OPTIONS itself (a MOCK integration): every route has one, allowing the prod stage's
-    origin, Content-Type, and exposing Location and Retry-After."""
+    origin, Content-Type and If-None-Match, and exposing Location, Retry-After and ETag."""
     import app
 
     swagger = packaged["template"]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
@@ -781,8 +781,9 @@ def test_packaged_api_answers_preflights_on_every_route_with_the_stages_cors_hea
 
         assert integration["type"] == "mock"
         assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
-        assert "Content-Type" in headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
-        assert headers["method.response.header.Access-Control-Expose-Headers"] == "'Location,Retry-After'"
+        allowed_headers = headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
+        assert {"Content-Type", "If-None-Match"} <= set(allowed_headers)
+        assert headers["method.response.header.Access-Control-Expose-Headers"] == "'Location,Retry-After,ETag'"
         allowed = set(headers["method.response.header.Access-Control-Allow-Methods"].strip("'").split(","))
         assert allowed == set(methods) | {"OPTIONS"}
 

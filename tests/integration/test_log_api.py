@@ -132,9 +132,11 @@ def test_before_an_anchor_covers_a_record_its_view_says_so_and_inclusion_without
 
 @pytest.fixture()
 def own_log(api: Any, stack: Any, monkeypatch: Any) -> Any:
-    """A log table of the test's own (an anchor recorded here must not reach other tests' logs)."""
+    """A log table of the test's own (an anchor recorded here must not reach other tests' logs), its anchor read on
+    every request (ANCHOR_CACHE_S=0): the test records an anchor and reads it back at once."""
     table = fresh_log_table(stack.aws_endpoint)
     monkeypatch.setenv("LOG_TABLE", table.name)
+    monkeypatch.setenv("ANCHOR_CACHE_S", "0")
     bootstrap.reset()
     yield table
     bootstrap.reset()

@@ -177,11 +177,16 @@ def test_lookup_as_of_a_past_time_returns_the_key_valid_then(stack, domain, wall
     assert excinfo.value.status == 404
 
 
-def test_batch_lookup_of_100_addresses_is_one_batch_get_of_the_records_and_one_query_of_the_log(api, domain, wallet):
+def test_batch_lookup_of_100_addresses_is_one_batch_get_of_the_records_and_one_query_of_the_log(
+    api, domain, wallet, monkeypatch
+):
     """Every DynamoDB call the request makes, on every client: one BatchGetItem of the 100 heads and one Query
-    for the log's latest anchor (shared by the whole batch), nothing per address."""
+    for the log's latest anchor (shared by the whole batch), nothing per address. The anchor cache is off here
+    (ANCHOR_CACHE_S=0); with it, a warm batch skips that Query (tests/integration/test_read_caching.py)."""
     from eth_account import Account
 
+    monkeypatch.setenv("ANCHOR_CACHE_S", "0")
+    bootstrap.reset()
     registered = [Account.create() for _ in range(3)]
     for account in registered:
         post(api, "/keys", registration_body(account, domain))
