@@ -4,8 +4,9 @@ alone, and their score per module.
     python -m tests.mutation            a fresh run, then the table; exit 1 if a module scores under 90%
     python -m tests.mutation --json     the same figures as JSON on stdout (mutmut's progress goes to stderr)
     python -m tests.mutation --diffs    also each survivor's diff
-    python -m tests.mutation --again    keep mutants/ and test only the last run's survivors again (while writing
-                                        tests; the score of record is a fresh run)
+    python -m tests.mutation --again [MODULE ...]
+                                        keep mutants/ and test only the last run's survivors again, of the modules
+                                        named (while writing tests; the score of record is a fresh run)
 
 mutmut 3 (its settings: [tool.mutmut] in pyproject.toml) copies the sources into mutants/, rewrites every function
 there into a trampoline over its mutants, and runs the tests from mutants/ against them. It names a mutated module
@@ -97,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--diffs", action="store_true", help="print each survivor's diff")
-    parser.add_argument("--again", action="store_true", help="retest only the last run's survivors")
+    parser.add_argument(
+        "--again",
+        nargs="*",
+        metavar="MODULE",
+        help="retest only the last run's survivors (of the modules whose names contain one of these words)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mutants tested at once")
     args = parser.parse_args(argv)
     os.chdir(ROOT)  # mutmut reads pyproject.toml and writes mutants/ in the working directory
@@ -106,13 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     made_link = link_protocol_sources()
     try:
         names: list[str] = []
-        if args.again:
-            names = [s.mutant for m in scores(set()) for s in m.survivors]
+        again = args.again is not None
+        if again:
+            wanted = args.again or [""]
+            names = [s.mutant for m in scores(set()) if any(w in m.module for w in wanted) for s in m.survivors]
             if not names:
                 print("no survivors to test again", file=sys.stderr)
         else:
             shutil.rmtree(MUTANTS, ignore_errors=True)
-        if names or not args.again:
+        if names or not again:
             link_repository_into_mutants()
             command = [mutmut_command(), "run", "--max-children", str(args.jobs), *names]
             env = {k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST"}
@@ -224,23 +232,44 @@ def locate(source: str, mutant: str, diff: str) -> tuple[int, str]:
     removed = [line[1:] for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
     added = [line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
     mutation = compact(" ".join(s.strip() for s in removed), " ".join(s.strip() for s in added))
-    if not removed:
+    offset = first_removed_line(diff)
+    if offset is None:
         return 0, mutation
     first, last = function_lines(source, mutant)
     lines = source.splitlines()
-    for number in range(first, last + 1):
-        if lines[number - 1].strip() == removed[0].strip():
-            return number, mutation
-    return 0, mutation
+    wanted = removed[0].strip()
+    guess = first + offset - 1
+    # the diff counts from the function's first line; the nearest line with that text (a comment above the
+    # function would shift the count)
+    matches = [n for n in range(first, last + 1) if lines[n - 1].strip() == wanted]
+    return (min(matches, key=lambda n: abs(n - guess)) if matches else 0), mutation
+
+
+def first_removed_line(diff: str) -> int | None:
+    """The line (counted from 1 at the function's first line) of the first line a unified diff removes."""
+    line = 0
+    for text in diff.splitlines():
+        hunk = re.match(r"@@ -(\d+)", text)
+        if hunk:
+            line = int(hunk.group(1))
+        elif text.startswith(("---", "+++")):
+            continue
+        elif text.startswith("-"):
+            return line
+        elif not text.startswith("+"):
+            line += 1
+    return None
 
 
 def function_lines(source: str, mutant: str) -> tuple[int, int]:
-    """The lines of the function a mutant belongs to (x_name or xǁClassǁname), the whole file if not found."""
+    """The lines of the function a mutant belongs to (x_name or xǁClassǁname, decorators included), the whole file
+    if not found."""
     mangled = mutant.rpartition(".")[2].partition("__mutmut_")[0]
     name = mangled.rpartition("ǁ")[2] if "ǁ" in mangled else mangled.removeprefix("x_")
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            return node.lineno, node.end_lineno or node.lineno
+            first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+            return first, node.end_lineno or node.lineno
     return 1, len(source.splitlines())
 
 
