@@ -129,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"mutmut run exited {run.returncode}", file=sys.stderr)
                 return run.returncode
         equivalents = read_equivalents(README.read_text() if README.exists() else "")
-        results = scores({e.mutant for e in equivalents})
-        stale = stale_equivalents(equivalents, results)
+        stale = stale_equivalents(equivalents)
+        results = scores({e.mutant for e in equivalents} - stale.keys())
     finally:
         if made_link:
             SRC_LINK.unlink()
@@ -262,11 +262,18 @@ def first_removed_line(diff: str) -> int | None:
 
 
 def function_lines(source: str, mutant: str) -> tuple[int, int]:
-    """The lines of the function a mutant belongs to (x_name or xǁClassǁname, decorators included), the whole file
-    if not found."""
+    """The lines of the function a mutant belongs to (x_name, or xǁClassǁname for a method; decorators included), the
+    whole file if not found."""
     mangled = mutant.rpartition(".")[2].partition("__mutmut_")[0]
-    name = mangled.rpartition("ǁ")[2] if "ǁ" in mangled else mangled.removeprefix("x_")
-    for node in ast.walk(ast.parse(source)):
+    if "ǁ" in mangled:
+        _, class_name, name = mangled.split("ǁ", 2)
+    else:
+        class_name, name = "", mangled.removeprefix("x_")
+    scope: list[ast.stmt] = ast.parse(source).body
+    if class_name:
+        classes = [node for node in scope if isinstance(node, ast.ClassDef) and node.name == class_name]
+        scope = classes[0].body if classes else []
+    for node in scope:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
             return first, node.end_lineno or node.lineno
@@ -306,36 +313,33 @@ def read_equivalents(readme: str) -> list[Equivalent]:
     return rows
 
 
-def stale_equivalents(equivalents: list[Equivalent], results: list[ModuleScore]) -> list[str]:
-    """Rows of the equivalent list that no longer name a surviving mutant with that line and mutation."""
+def stale_equivalents(equivalents: list[Equivalent]) -> dict[str, str]:
+    """The rows of the equivalent list that no longer name a surviving mutant with that line and mutation, each with
+    what is wrong (mutant -> problem)."""
     from mutmut.mutation.diff_apply import get_diff_for_mutant
 
-    by_module = {m.module: m for m in results}
-    problems = []
+    paths = {module_name(path): path for path in mutated_files()}
+    problems = {}
     for row in equivalents:
-        module = by_module.get(row.module)
-        if module is None:
-            problems.append(f"{row.mutant}: no module {row.module} was mutated")
+        path = paths.get(row.module)
+        if path is None:
+            problems[row.mutant] = f"no module {row.module} was mutated"
             continue
-        mutated = Path(module.mutmut_path)
-        meta = json.loads((MUTANTS / f"{mutated}.meta").read_text())["exit_code_by_key"]
-        if row.mutant not in meta:
-            problems.append(f"{row.mutant}: no such mutant (renumbered? its function changed)")
+        codes = json.loads((MUTANTS / f"{path}.meta").read_text())["exit_code_by_key"]
+        if row.mutant not in codes:
+            problems[row.mutant] = "no such mutant (renumbered? its function changed)"
             continue
-        if meta[row.mutant] in KILLED_CODES:
-            problems.append(f"{row.mutant}: listed as equivalent but a test kills it")
+        if codes[row.mutant] in KILLED_CODES:
+            problems[row.mutant] = "listed as equivalent, but a test kills it"
             continue
-        line, mutation = locate(
-            (ROOT / module.path).read_text(), row.mutant, get_diff_for_mutant(row.mutant, path=mutated)
-        )
+        diff = get_diff_for_mutant(row.mutant, path=path)
+        line, mutation = locate(original_source(path).read_text(), row.mutant, diff)
         if (line, mutation) != (row.line, row.mutation):
-            problems.append(
-                f"{row.mutant}: is now line {line} {mutation}, the list says line {row.line} {row.mutation}"
-            )
+            problems[row.mutant] = f"is now line {line} {mutation}, the list says line {row.line} {row.mutation}"
     return problems
 
 
-def print_report(results: list[ModuleScore], stale: list[str], seconds: float, diffs: bool) -> None:
+def print_report(results: list[ModuleScore], stale: dict[str, str], seconds: float, diffs: bool) -> None:
     width = max(len(m.module) for m in results)
     print(f"{'module':<{width}}  {'mutants':>7}  {'killed':>6}  {'survived':>8}  {'equivalent':>10}  {'score':>6}")
     for m in results:
@@ -358,11 +362,11 @@ def print_report(results: list[ModuleScore], stale: list[str], seconds: float, d
             print(f"| {m.module} | {s.line} | {s.mutant.rpartition('.')[2]} | {mutation} |{status}")
             if diffs:
                 print("\n".join("    " + line for line in s.diff.splitlines()[2:]))
-    for problem in stale:
-        print(f"stale equivalent: {problem}")
+    for mutant, problem in stale.items():
+        print(f"stale row in tests/README.md: {mutant}: {problem}")
 
 
-def as_json(results: list[ModuleScore], stale: list[str], failing: list[str], seconds: float) -> dict[str, Any]:
+def as_json(results: list[ModuleScore], stale: dict[str, str], failing: list[str], seconds: float) -> dict[str, Any]:
     return {
         "threshold": THRESHOLD,
         "seconds": round(seconds, 1),
