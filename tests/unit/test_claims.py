@@ -83,10 +83,14 @@ def not_asked() -> bool:
     raise AssertionError("asked whether it waits in vain though the decision does not need it")
 
 
+def release(job: Job, nonce: int, reason: str) -> StatusChange:
+    """The write that releases a claim at `nonce`: queued again from that claim only, with the reason."""
+    return StatusChange(job.wallet, job.version, "queued", CLAIMED, (("error", reason),), nonce)
+
+
 def back(job: Job, nonce: int, reason: str) -> claims.Outcome:
-    """What releasing a claim at `nonce` looks like: queued again from that claim only, with the reason."""
-    change = StatusChange(job.wallet, job.version, "queued", CLAIMED, (("error", reason),), nonce)
-    return claims.Outcome(False, change=change, retry=claims.RETRY_WAIT, reason=reason)
+    """What releasing a claim at `nonce` looks like: that write, and the job delivered again."""
+    return claims.Outcome(False, change=release(job, nonce, reason), retry=claims.RETRY_WAIT, reason=reason)
 
 
 def expect_own(job: Job) -> tuple[tuple[str, str], ...]:
@@ -194,7 +198,9 @@ def test_a_job_claimed_at_a_lost_nonce_is_claimed_again_from_there() -> None:
 
 
 def test_a_job_claimed_at_a_nonce_with_no_item_is_claimed_again_from_there() -> None:
-    verdict = claims.delivered(key_job(), {(WALLET, 1): record(1, "submitted", nonce=7)}, 1, set(), {}.get, no_versions)
+    verdict = claims.delivered(
+        key_job(), {(WALLET, 1): record(1, "submitted", nonce=7)}, 1, set(), {7: None}.get, no_versions
+    )
     assert verdict == claims.Verdict(None, reclaim_from=7)
 
 
@@ -444,9 +450,10 @@ def test_a_revocation_whose_key_is_claimed_at_a_nonce_that_does_not_carry_it_rel
 
 
 def test_a_job_releasing_its_own_claim_before_its_last_delivery_writes_only_that_release() -> None:
-    releasing = back(key_job(2), 6, "version 1 is still in flight at a later nonce")
+    reason = "version 1 is still in flight at a later nonce"
+    releasing = back(key_job(2), 6, reason)
     given = claims.give_back(key_job(2), releasing, record(2, "submitted", nonce=6), None, False, 5, not_asked)
-    assert given == claims.GiveBack([releasing.change])
+    assert given == claims.GiveBack([release(key_job(2), 6, reason)])
 
 
 def test_a_job_claimed_at_a_dead_nonce_going_back_keeps_its_claim_and_writes_the_reason_there() -> None:
@@ -466,9 +473,9 @@ def test_an_unclaimed_job_going_back_is_queued_with_the_reason_while_still_uncla
 
 
 def test_a_job_releasing_its_claim_to_wait_on_its_last_delivery_is_requeued_with_that_release() -> None:
-    releasing = back(key_job(2), 6, "version 1 is still in flight at a later nonce")
-    given = claims.give_back(key_job(2), releasing, None, None, True, 5, lambda: False)
-    assert given == claims.GiveBack([releasing.change], requeue=True)
+    reason = "version 1 is still in flight at a later nonce"
+    given = claims.give_back(key_job(2), back(key_job(2), 6, reason), None, None, True, 5, lambda: False)
+    assert given == claims.GiveBack([release(key_job(2), 6, reason)], requeue=True)
 
 
 def test_a_revocation_that_waits_in_vain_on_its_last_delivery_fails() -> None:

@@ -28,22 +28,21 @@ def test_a_revocation_never_gets_less_gas_than_the_floor() -> None:
 
 def test_a_chunk_estimated_exactly_at_the_cap_goes_out_whole_at_the_cap() -> None:
     chunks = packing.Chunks([0, 1, 2, 3], 4, gas_cap_per_tx=100_000)
-    chunk = chunks.next()
-    assert chunks.fits(chunk, 100_000) == 100_000 and chunks.next() is None
+    assert chunks.next() == [0, 1, 2, 3] and chunks.fits([0, 1, 2, 3], 100_000) == 100_000 and chunks.next() is None
 
 
 def test_a_chunk_of_two_keys_over_the_cap_is_split_into_one_key_each() -> None:
     chunks = packing.Chunks([0, 1, 2], 2, gas_cap_per_tx=100_000)
-    assert chunks.fits(chunks.next(), 100_001) is None
+    assert chunks.next() == [0, 1] and chunks.fits([0, 1], 100_001) is None
     assert [chunks.next(), chunks.next(), chunks.next(), chunks.next()] == [[0], [1], [2], None]
 
 
 def test_what_is_left_of_a_refused_chunk_is_tried_again_before_the_chunks_behind_it() -> None:
     # Given chunks [0, 1] and [2, 3], the first refused by the contract with key 1 alone at fault
     chunks = packing.Chunks([0, 1, 2, 3], 2, gas_cap_per_tx=10**6)
-    refused = chunks.next()
+    assert chunks.next() == [0, 1]
     # When what is left of it goes back
-    chunks.again(packing.without_refused(refused, [0], "NotCurrentKey"))
+    chunks.again(packing.without_refused([0, 1], [0], "NotCurrentKey"))
     # Then it comes next, and the chunk behind it after
     assert [chunks.next(), chunks.next(), chunks.next()] == [[0], [2, 3], None]
 
