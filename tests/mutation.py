@@ -9,7 +9,8 @@ alone, and their score per module.
                                         named (while writing tests; the score of record is a fresh run)
 
 mutmut 3 (its settings: [tool.mutmut] in pyproject.toml) copies the sources into mutants/, rewrites every function
-there into a trampoline over its mutants, and runs the tests from mutants/ against them. It names a mutated module
+there into a trampoline over its mutants, and runs the tests from mutants/ against them: tests/unit without
+test_simulation.py (a randomised run of ~30 s, for every mutant of the decisions it reaches). It names a mutated module
 after its path from the repository root, so for the run `src` is a link to packages/dmtp-protocol/src: the protocol's
 modules are then `dmtp_protocol.*`, as the tests import them, and mutmut puts mutants/src first on sys.path and takes
 the installed packages/dmtp-protocol/src off it. The tests run from their copies in mutants/tests and find the
@@ -113,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         names: list[str] = []
         again = args.again is not None
+        if again and not mutated_files():
+            print("no results of an earlier run in mutants/: run without --again first", file=sys.stderr)
+            return 2
         if again:
             wanted = args.again or [""]
             names = [s.mutant for m in scores(set()) if any(w in m.module for w in wanted) for s in m.survivors]
