@@ -44,3 +44,32 @@ def test_a_file_of_exactly_one_chunk_gets_a_raw_cid():
 def test_other_cid_forms_are_rejected(text):
     with pytest.raises(InvalidCid):
         digest_from_cid(text)
+
+
+def test_a_file_larger_than_one_kubo_chunk_is_refused_saying_the_cid_would_differ():
+    with pytest.raises(ValueError, match=r"^262145 bytes exceed one Kubo chunk \(262144\); CID would differ$"):
+        cid_for_bytes(b"x" * (KUBO_DEFAULT_CHUNK_SIZE + 1))
+
+
+@pytest.mark.parametrize("length", [31, 33])
+def test_a_digest_of_another_length_than_32_bytes_makes_no_cid(length):
+    with pytest.raises(ValueError, match=r"^sha2-256 digest must be 32 bytes$"):
+        cid_from_digest(b"\x01" * length)
+
+
+HELLO = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("a" + HELLO[1:], "not a base32 CIDv1"),  # the right length, another multibase prefix
+        (HELLO[:-1], "not a base32 CIDv1"),
+        (HELLO[:-1] + "1", "not valid base32"),  # 1 is no base32 digit
+        ("bafyreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e", "not a raw sha2-256 CIDv1"),  # dag-cbor
+        (HELLO[:10] + HELLO[10:].upper(), "not in canonical lowercase base32"),
+    ],
+)
+def test_a_malformed_cid_is_refused_saying_why(text, reason):
+    with pytest.raises(InvalidCid, match=rf"^{reason}$"):
+        digest_from_cid(text)

@@ -515,6 +515,17 @@ def test_a_replacements_max_fee_is_capped_so_gas_times_max_fee_plus_the_l1_fee_s
     assert bumping.max_fee_cap(1_000, 100_000, 50, None) == 1_000
 
 
+def test_a_replacements_max_fee_under_the_cost_cap_is_rounded_down_to_a_whole_wei() -> None:
+    # (100,001 - 80,000) / 50 = 400.02 wei per gas: 400, an integer (a fee is a whole number of wei)
+    cap = bumping.max_fee_cap(10_000, 100_001, 50, 80_000)
+    assert cap == 400 and isinstance(cap, int)
+
+
+def test_an_l1_fee_over_the_cost_cap_leaves_no_fee_per_gas_at_all() -> None:
+    assert bumping.max_fee_cap(1_000, 100, 1, 150) == 0
+    assert bumping.max_fee_cap(1_000, 100, 1, 100) == 0
+
+
 def test_a_stuck_transaction_whose_bump_would_pass_the_cost_cap_with_its_l1_fee_is_held_at_that_cap() -> None:
     # Given a transaction sent at maxFeePerGas 100 with 50 gas, and room for 104 per gas once its L1 fee is counted
     cap = bumping.max_fee_cap(10**9, 50 * 104 + 1_000, 50, 1_000)

@@ -115,3 +115,85 @@ def test_proofs_against_a_node_store_equal_proofs_from_the_leaves() -> None:
     assert merkle.inclusion_proof(123, leaf_hashes, stored) == merkle.inclusion_proof(123, leaf_hashes)
     assert merkle.consistency_proof(77, leaf_hashes, stored) == merkle.consistency_proof(77, leaf_hashes)
     assert calls, "the node store was asked for the subtrees"
+
+
+def _small_tree(size: int) -> list[bytes]:
+    return [merkle.leaf_hash(i.to_bytes(2, "big")) for i in range(size)]
+
+
+def test_every_inclusion_proof_of_every_small_tree_verifies_and_one_hash_too_many_does_not() -> None:
+    for size in range(1, 34):
+        leaf_hashes = _small_tree(size)
+        tree_root = merkle.root(leaf_hashes)
+        for index in range(size):
+            path = merkle.inclusion_proof(index, leaf_hashes)
+            assert merkle.verify_inclusion(leaf_hashes[index], index, size, path, tree_root), (size, index)
+            assert not merkle.verify_inclusion(leaf_hashes[index], index, size, [*path, tree_root], tree_root)
+
+
+def test_every_consistency_proof_between_small_trees_verifies_and_one_hash_too_many_does_not() -> None:
+    for size in range(1, 34):
+        leaf_hashes = _small_tree(size)
+        new_root = merkle.root(leaf_hashes)
+        for old in range(1, size):
+            old_root = merkle.root(leaf_hashes[:old])
+            proof = merkle.consistency_proof(old, leaf_hashes)
+            assert merkle.verify_consistency(old, size, old_root, new_root, proof), (old, size)
+            assert not merkle.verify_consistency(old, size, old_root, new_root, [*proof, new_root]), (old, size)
+
+
+def test_the_empty_and_the_whole_tree_need_no_consistency_proof() -> None:
+    leaf_hashes = _small_tree(5)
+    assert merkle.consistency_proof(0, leaf_hashes) == [] and merkle.consistency_proof(5, leaf_hashes) == []
+
+
+@pytest.mark.parametrize("old", [-1, 6])
+def test_a_consistency_proof_from_outside_the_tree_is_refused_naming_the_sizes(old: int) -> None:
+    with pytest.raises(ValueError, match=rf"^old size {old} is outside 0..5$"):
+        merkle.consistency_proof(old, _small_tree(5))
+
+
+@pytest.mark.parametrize("index", [-1, 5])
+def test_an_inclusion_proof_for_a_leaf_outside_the_tree_is_refused_naming_index_and_size(index: int) -> None:
+    with pytest.raises(ValueError, match=rf"^leaf index {index} is outside a tree of 5 leaves$"):
+        merkle.inclusion_proof(index, _small_tree(5))
+
+
+def test_an_index_at_the_trees_size_does_not_verify_even_with_an_empty_path() -> None:
+    # a one-leaf tree's root is its leaf: index 1 is past its end all the same
+    (leaf,) = _small_tree(1)
+    assert merkle.verify_inclusion(leaf, 0, 1, [], leaf) and not merkle.verify_inclusion(leaf, 1, 1, [], leaf)
+
+
+def test_the_empty_tree_is_consistent_with_every_tree_without_a_proof_and_only_without() -> None:
+    leaf_hashes = _small_tree(5)
+    assert merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, merkle.root(leaf_hashes), [])
+    assert not merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, merkle.root(leaf_hashes), [leaf_hashes[0]])
+
+
+def test_a_tree_is_consistent_with_itself_without_a_proof_and_only_with_its_own_root() -> None:
+    tree_root = merkle.root(_small_tree(5))
+    assert merkle.verify_consistency(5, 5, tree_root, tree_root, [])
+    assert not merkle.verify_consistency(5, 5, tree_root, merkle.EMPTY_ROOT, [])
+    assert not merkle.verify_consistency(5, 5, tree_root, tree_root, [tree_root])
+
+
+def test_sizes_out_of_order_or_a_missing_proof_are_not_consistent() -> None:
+    leaf_hashes = _small_tree(5)
+    old_root, new_root = merkle.root(leaf_hashes[:3]), merkle.root(leaf_hashes)
+    assert not merkle.verify_consistency(6, 5, new_root, new_root, [])
+    assert not merkle.verify_consistency(-1, 5, old_root, new_root, [])
+    assert not merkle.verify_consistency(3, 5, old_root, new_root, [])
+
+
+def test_proofs_against_a_node_store_are_made_of_the_stores_nodes() -> None:
+    # Given a store that names each range it is asked for instead of hashing it
+    def stored(start: int, end: int) -> bytes:
+        return f"{start}-{end}".encode()
+
+    leaf_hashes = _small_tree(7)
+    # Then every hash of a proof is the store's node for its range, from the leaf (or old tree) up
+    assert merkle.inclusion_proof(2, leaf_hashes, stored) == [b"3-4", b"0-2", b"4-7"]
+    assert merkle.consistency_proof(3, leaf_hashes, stored) == [b"2-3", b"3-4", b"0-2", b"4-7"]
+    assert merkle.consistency_proof(4, leaf_hashes, stored) == [b"4-7"]
+    assert merkle.consistency_proof(6, leaf_hashes, stored) == [b"4-6", b"6-7", b"0-4"]

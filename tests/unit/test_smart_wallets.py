@@ -1,0 +1,75 @@
+"""What checking a smart wallet's signature sends and expects (dmtp_protocol/smart_wallets.py), checked against
+eth_abi's encoding (an implementation nobody here wrote). test_protocol_vectors.py checks the ERC-6492 vector."""
+
+import pytest
+from eth_abi import encode
+
+from dmtp_protocol.smart_wallets import (
+    ERC1271_MAGIC,
+    ERC6492_SUFFIX,
+    erc1271_calldata,
+    erc6492_answer_is_yes,
+    erc6492_calldata,
+    erc6492_factory,
+    is_erc6492,
+    validator_bytecode,
+    wrap_erc6492,
+)
+
+DIGEST = bytes(range(32))
+FACTORY = "0x9406Cc6185a346906296840746125a0E44976454"
+SIGNER = "0x881A70f8d7C7E21e7B0D66e15e14C7c0F610553e"
+
+
+@pytest.mark.parametrize("length", [0, 1, 32, 65, 100])
+def test_the_erc1271_call_is_is_valid_signature_of_the_digest_and_the_signature_abi_encoded(length: int) -> None:
+    signature = bytes(range(length))
+    assert erc1271_calldata(DIGEST, signature) == ERC1271_MAGIC + encode(["bytes32", "bytes"], [DIGEST, signature])
+
+
+@pytest.mark.parametrize(("calldata_length", "signature_length"), [(0, 65), (68, 65), (64, 1)])
+def test_an_erc6492_wrapping_is_factory_calldata_and_signature_abi_encoded_then_the_magic_suffix(
+    calldata_length: int, signature_length: int
+) -> None:
+    calldata, signature = b"\x5f" * calldata_length, b"\x51" * signature_length
+    expected = encode(["address", "bytes", "bytes"], [FACTORY, calldata, signature]) + ERC6492_SUFFIX
+    assert wrap_erc6492(FACTORY, calldata, signature) == expected
+
+
+def test_the_deployless_call_is_the_validators_code_then_signer_digest_and_signature_abi_encoded() -> None:
+    signature = b"\x51" * 65
+    expected = validator_bytecode() + encode(["address", "bytes32", "bytes"], [SIGNER, DIGEST, signature])
+    assert erc6492_calldata(SIGNER, DIGEST, signature) == expected
+
+
+def test_a_signature_is_erc6492_wrapped_when_it_ends_with_the_magic_suffix_even_alone() -> None:
+    assert is_erc6492(ERC6492_SUFFIX)
+    assert is_erc6492(b"\x00" * 33 + ERC6492_SUFFIX)
+    assert not is_erc6492(ERC6492_SUFFIX[1:])
+    assert not is_erc6492(b"\x00" * 65)
+    assert not is_erc6492(ERC6492_SUFFIX + b"\x00")
+
+
+def test_the_factory_of_a_wrapped_signature_is_its_first_word_as_an_eip55_address() -> None:
+    assert erc6492_factory(wrap_erc6492(FACTORY.lower(), b"\x01", b"\x02")) == FACTORY
+
+
+def test_a_wrapping_whose_first_word_is_exactly_an_address_still_names_it() -> None:
+    # 32 bytes of address word and the suffix: the shortest wrapping that names a factory
+    word = b"\x00" * 12 + bytes.fromhex(FACTORY[2:])
+    assert erc6492_factory(word + ERC6492_SUFFIX) == FACTORY
+
+
+def test_no_factory_is_named_by_an_unwrapped_a_too_short_or_a_dirty_address_word() -> None:
+    word = b"\x00" * 12 + bytes.fromhex(FACTORY[2:])
+    assert erc6492_factory(word + b"\x00" * 32) is None  # no suffix
+    assert erc6492_factory(word[1:] + ERC6492_SUFFIX) is None  # 63 bytes
+    assert erc6492_factory(b"\x01" + word[1:] + ERC6492_SUFFIX) is None  # not an address: its high bytes are set
+    assert erc6492_factory(b"\x00" * 11 + b"\x01" + word[12:] + ERC6492_SUFFIX) is None
+
+
+def test_only_the_single_byte_one_is_the_validators_yes() -> None:
+    assert erc6492_answer_is_yes(b"\x01")
+    assert not erc6492_answer_is_yes(b"\x00")
+    assert not erc6492_answer_is_yes(b"\x00" * 31 + b"\x01")
+    assert not erc6492_answer_is_yes(b"")
