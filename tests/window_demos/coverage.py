@@ -1,8 +1,9 @@
 """python -m tests.window_demos.coverage [--examples N]: how often the simulation's steps meet a transaction.
 
 Runs the state machine (tests/unit/test_simulation.py) and its targeted variant
-(tests/unit/test_simulation_profiles.py) on the code as it is, N examples of 25 steps each (random seed: Hypothesis' default), and counts the examples in which a transaction
-landed on chain before the quiet phase, and the nonce items marked final (by state) during the steps and in the
+(tests/unit/test_simulation_profiles.py) on the code as it is, N examples of 25 steps each (random seed:
+Hypothesis' default), and counts the examples in which a transaction landed on chain before the quiet phase, and
+the nonce items marked final (by state) during the steps and in the
 quiet phase (where no crash is injected). A window that needs a crash around settling a transaction can only be
 found in the steps.
 """
