@@ -23,7 +23,7 @@ FOLDER = "dmtp-batch"  # the folder's name in the upload (not part of its CID)
 
 class PinataPinner:
     def __init__(
-        self, api_url: str, jwt: str | Callable[[], str], timeout_s: float = 30.0, session: Any = None
+        self, api_url: str, jwt: str | Callable[[], str], timeout_s: float = 15.0, session: Any = None
     ) -> None:
         """`jwt`: the token, or what gives its current value (a secret re-read every SECRET_MAX_AGE_S)."""
         self._endpoint = api_url.rstrip("/") + "/pinning/pinFileToIPFS"

@@ -31,6 +31,8 @@ from dmtp_protocol.errors import (
     InvalidField,
     MalformedRequest,
     NotFound,
+    SignatureExpired,
+    SignatureNotYetValid,
     VersionConflict,
 )
 from dmtp_protocol.messages import (
@@ -41,6 +43,7 @@ from dmtp_protocol.messages import (
     ClockRules,
     Domain,
     Registration,
+    Revocation,
     check_clock,
     check_point,
     check_revocation_version,
@@ -131,35 +134,30 @@ class Registry:
         """Verify, store and queue a wallet-signed revocation of its current key, sent from `source`.
 
         The same revocation sent again (its record is the wallet's newest, byte for byte) stores nothing new and
-        queues a record left pinned, however long ago it was signed: what the 503 of a failed enqueue asks for."""
+        queues a record left pinned, however long ago it was signed: what the 503 of a failed enqueue asks for. It
+        is recognised only once the clock rule fails or passes, so that every other revocation meets the acceptance
+        rules in their documented order (docs/PROTOCOL.md section 9)."""
         wallet = parse_address(address)
         revocation = parse_revocation(body)
         now = int(self._now())
+        try:
+            check_clock(revocation.issued_at, 0, now, self._clock)
+        except (SignatureExpired, SignatureNotYetValid):
+            resent = self._resent_revocation(wallet, revocation)
+            if resent is None:
+                raise
+            return resent
         key = self._records.get(wallet, revocation.revoked_version)
         if key is None or key.kind != KIND_KEY:
             raise NotFound(f"{wallet} has no key version {revocation.revoked_version}")
         if wallet != revocation.wallet:
             raise InvalidField("the body's address differs from the path's", field="address")
         check_revocation_version(revocation)
-        public_key = json.loads(key.document)["DMTPpubKey"]
-        message = revocation_message(revocation, public_key)
-        document = canonical_json(
-            {
-                "kind": KIND_REVOCATION,
-                **message,
-                "signatureType": revocation.signature_type,
-                "Signature": revocation.signature,
-                "chainId": self._domain.chain_id,
-                "registry": self._domain.registry,
-            }
-        ).decode("utf-8")
+        message, document = self._revocation_document(revocation, key)
         newest = self._records.newest(revocation.wallet, 1)
-        stored = newest[0] if newest and newest[0].kind == KIND_REVOCATION and newest[0].document == document else None
-        if stored is not None:
-            if stored.status == STATUS_PINNED:
-                stored = self._enqueue(stored, Job(stored.wallet, stored.version, key.cid, JOB_REVOKE_KEY))
-            return self._view(key, [stored, key])
-        check_clock(revocation.issued_at, 0, now, self._clock)
+        resent = self._resent(key, newest, document)
+        if resent is not None:
+            return resent
         digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
         signer = self._verifier.verify(revocation.wallet, digest, revocation.signature)
         self._expect_next_version(revocation.wallet, revocation.version, newest)
@@ -178,6 +176,38 @@ class Registry:
         self._quotas.within_budget(record.wallet, source, now, functools.partial(self._create, record))
         record = self._enqueue(record, Job(record.wallet, record.version, key.cid, JOB_REVOKE_KEY))
         return self._view(key, [record, key])
+
+    def _revocation_document(self, revocation: Revocation, key: Record) -> tuple[dict[str, Any], str]:
+        """The signed message of a revocation of `key`, and the canonical document stored for it."""
+        message = revocation_message(revocation, json.loads(key.document)["DMTPpubKey"])
+        document = {
+            "kind": KIND_REVOCATION,
+            **message,
+            "signatureType": revocation.signature_type,
+            "Signature": revocation.signature,
+            "chainId": self._domain.chain_id,
+            "registry": self._domain.registry,
+        }
+        return message, canonical_json(document).decode("utf-8")
+
+    def _resent_revocation(self, wallet: str, revocation: Revocation) -> dict[str, Any] | None:
+        """The answer to a revocation sent again outside the clock window, or None when it is not one."""
+        key = self._records.get(wallet, revocation.revoked_version)
+        if key is None or key.kind != KIND_KEY or wallet != revocation.wallet:
+            return None
+        if revocation.version != revocation.revoked_version + 1:
+            return None
+        _, document = self._revocation_document(revocation, key)
+        return self._resent(key, self._records.newest(wallet, 1), document)
+
+    def _resent(self, key: Record, newest: list[Record], document: str) -> dict[str, Any] | None:
+        """When the wallet's newest record is this very revocation: queue it if it was left pinned; its answer."""
+        stored = newest[0] if newest and newest[0].kind == KIND_REVOCATION and newest[0].document == document else None
+        if stored is None:
+            return None
+        if stored.status == STATUS_PINNED:
+            stored = self._enqueue(stored, Job(stored.wallet, stored.version, key.cid, JOB_REVOKE_KEY))
+        return self._view(key, [stored, key])
 
     def _expect_next_version(self, wallet: str, version: int, newest: list[Record]) -> None:
         current = newest[0].version if newest else 0
