@@ -4,9 +4,10 @@ Many concurrent writers (--writers, default 64) register fresh wallets through t
 registrations (default 2,000) have been answered, or --seconds have passed. The handler is `app.app` called in this
 process with an API Gateway (REST, proxy) event, as Lambda calls it (bench/api.py does the same); each writer is a
 thread, so the 64 concurrent "Lambda invocations" share this one interpreter (see "What can mislead" below). The
-bodies are signed beforehand as a wallet signs them (dmtp_key_registry_client.build_registration: coincurve,
-EIP-712), each registration from a source address of its own (--sources), and a writer sends the same body again
-after a 5xx or a 429 (--attempts, with backoff).
+writer signs each body as a wallet signs it (dmtp_key_registry_client.build_registration: coincurve, EIP-712;
+about 0.6 ms, before the request's clock starts, so a long run never sends a stale issuedAt), each registration
+from a source address of its own (--sources), and sends the same body again after a 5xx or a 429 (--attempts,
+with backoff).
 
 Between this process's boto3 clients and AWS (moto, in a process of its own) sits a botocore `before-send` hook
 that sleeps --latency-ms (default 10 ms, AWS's round trip within a region) before every HTTP request, retries
@@ -69,6 +70,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+DEFAULT_N = 2000
+UNLIMITED_COUNT = 10**9  # --seconds without --n: the clock ends the phases
 DEFAULT_LATENCY_MS = 10.0
 DEFAULT_PIN_RATE_PER_MINUTE = 500.0  # Pinata's Fiesta plan
 FLOOR_TABLE = "bench-intake-floor"
@@ -353,6 +356,7 @@ def source_ip(index: int, sources: int) -> str:
 
 
 def sign_bodies(count: int, chain_id: int, registry: str) -> list[dict[str, Any]]:
+    """`count` registrations of fresh wallets (version 1), signed now."""
     from dmtp_key_registry_client.registry_client import build_registration
 
     return [build_registration(os.urandom(32).hex(), chain_id, registry)[0] for _ in range(count)]
@@ -406,16 +410,16 @@ def run_writers(
 def intake(
     app: Any,
     tap: AwsTap,
-    bodies: list[dict[str, Any]],
+    domain: tuple[int, str],
     args: argparse.Namespace,
     watch: ConfirmationWatch,
     stopping: threading.Event,
 ) -> tuple[list[Write], float]:
-    writes: list[Write | None] = [None] * len(bodies)
+    writes: dict[int, Write] = {}
     deadline = time.monotonic() + args.seconds if args.seconds else None
 
     def register(index: int) -> None:
-        body = bodies[index]
+        (body,) = sign_bodies(1, *domain)
         write = Write(body["address"], body["version"])
         event = post_event(body, source_ip(index, args.sources), f"bench-intake-{index}")
         write.started = time.monotonic()
@@ -436,19 +440,21 @@ def intake(
             time.sleep(retry_delay(attempt, response))
         writes[index] = write
 
-    elapsed = run_writers(len(bodies), args.writers, deadline, stopping, register)
-    return [w for w in writes if w is not None], elapsed
+    elapsed = run_writers(args.n, args.writers, deadline, stopping, register)
+    return [writes[i] for i in sorted(writes)], elapsed
 
 
 def floor(
     tap: AwsTap,
     aws: dict[str, Any],
     documents: list[str],
+    count: int,
     args: argparse.Namespace,
     phase: str,
     stopping: threading.Event,
 ) -> dict[str, Any]:
-    """Bare PutItem + SendMessage pairs, one per document, on `args.writers` threads through the tap."""
+    """`count` bare PutItem + SendMessage pairs (or as many as --seconds allows) on `args.writers` threads through
+    the tap; the items hold `documents` (registration bodies: the size of a record's document) in turn."""
     dynamodb, sqs, queue_url = aws["dynamodb"], aws["sqs"], aws["queue_url"]
     deadline = time.monotonic() + args.seconds if args.seconds else None
     done = Counter[str]()
@@ -460,7 +466,11 @@ def floor(
         with tap.acting(LABEL_FLOOR, item_id):
             dynamodb.put_item(
                 TableName=FLOOR_TABLE,
-                Item={"id": {"S": item_id}, "document": {"S": documents[index]}, "createdAt": {"N": now}},
+                Item={
+                    "id": {"S": item_id},
+                    "document": {"S": documents[index % len(documents)]},
+                    "createdAt": {"N": now},
+                },
             )
             sqs.send_message(
                 QueueUrl=queue_url,
@@ -471,7 +481,7 @@ def floor(
 
     tap.reset()
     cpu = time.process_time()
-    elapsed = run_writers(len(documents), args.writers, deadline, stopping, pair)
+    elapsed = run_writers(count, args.writers, deadline, stopping, pair)
     pairs = done["pairs"]
     hot, _ = tap.hot_writes(LABEL_FLOOR)
     return {
@@ -537,13 +547,12 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
     bootstrap.reset()
     chain_id, registry = int(stack.env["CHAIN_ID"]), stack.registry_address
     warm_up = sign_bodies(args.warm_up, chain_id, registry)
-    progress(f"signing {args.n} registrations")
-    bodies = sign_bodies(args.n, chain_id, registry)
-    documents = [json.dumps(body, sort_keys=True) for body in bodies]
+    documents = [json.dumps(body, sort_keys=True) for body in sign_bodies(16, chain_id, registry)]
     aws = floor_resources(endpoint)
 
-    progress(f"floor (before): {args.n} PutItem + SendMessage pairs on {args.writers} threads")
-    floor_before = floor(tap, aws, documents, args, "before", stopping)
+    size = f"{args.n}" if args.n < UNLIMITED_COUNT else f"{args.seconds:g} s of"
+    progress(f"floor (before): {size} PutItem + SendMessage pairs on {args.writers} threads")
+    floor_before = floor(tap, aws, documents, args.n, args, "before", stopping)
     progress(f"floor (before): {floor_before['per_s']}/s")
 
     for index, body in enumerate(warm_up):  # clients built, connections open, lazy imports done; not counted
@@ -555,9 +564,9 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
 
     watch = confirmation_watch(endpoint, stack.env["RECORDS_TABLE"], args.poll_interval_s).start()
     try:
-        progress(f"intake: {args.n} registrations by {args.writers} writers, {args.latency_ms:g} ms per AWS request")
+        progress(f"intake: {size} registrations by {args.writers} writers, {args.latency_ms:g} ms per AWS request")
         cpu = time.process_time()
-        writes, intake_s = intake(app, tap, bodies, args, watch, stopping)
+        writes, intake_s = intake(app, tap, (chain_id, registry), args, watch, stopping)
         intake_cpu_s = time.process_time() - cpu
         load_intake = [round(x, 2) for x in os.getloadavg()]
         handler_requests = dict(tap.requests.get(LABEL_HANDLER, Counter()))
@@ -571,7 +580,7 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
         watch.stop()
     pins = (stack.pinning.pin_requests - pins_before[0], stack.pinning.pin_requests_refused - pins_before[1])
     progress(f"confirmations: {'all final' if settled else 'timed out'}; floor (after)")
-    floor_after = floor(tap, aws, documents[: len(writes)], args, "after", stopping)
+    floor_after = floor(tap, aws, documents, max(1, len(writes)), args, "after", stopping)
     floor_per_s = statistics.mean([floor_before["per_s"] or 0.0, floor_after["per_s"] or 0.0])
 
     accepted_per_s = len(accepted) / intake_s if intake_s > 0 else 0.0
@@ -607,7 +616,7 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
         "hot_item_writes_per_write": round(hot_writes / per_write, 3),
         "pin_requests_per_write": round(pins[0] / per_write, 4),
         "writers": args.writers,
-        "n": args.n,
+        "n": args.requested_n if args.requested_n is not None else (None if args.seconds else DEFAULT_N),
         "latency_ms": args.latency_ms,
         "seconds": args.seconds,
         "statuses": dict(sorted(statuses.items())),
@@ -636,6 +645,9 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
         "floor_before": floor_before,
         "floor_after": floor_after,
         "intake_process_cpu_s": round(intake_cpu_s, 2),
+        # CPU of this process (every writer thread, the app, the pinning service) per second of intake: near 1.0,
+        # the writers were bound by one interpreter (the GIL) rather than by waiting on AWS.
+        "intake_process_cpu_share": round(intake_cpu_s / intake_s, 3) if intake_s > 0 else None,
         "sources": args.sources or "one per registration",
         "attempts": args.attempts,
         "block_time_s": args.block_time,
@@ -692,7 +704,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object (the only output on stdout)")
     parser.add_argument("--writers", type=int, default=64, help="concurrent writers (default 64)")
-    parser.add_argument("-n", "--n", type=int, default=2000, help="registrations to submit (default 2000)")
+    parser.add_argument(
+        "-n", "--n", type=int, help="registrations to submit (default 2000; with --seconds alone: no count limit)"
+    )
     parser.add_argument(
         "--seconds", type=float, default=0.0, help="stop submitting after this long (default 0: when n are done)"
     )
@@ -716,6 +730,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--confirm-timeout-s", type=float, default=300.0, help="after the intake (default 300)")
     parser.add_argument("--warm-up", type=int, default=3, help="registrations before the timed intake (default 3)")
     args = parser.parse_args(argv)
+    args.requested_n = args.n
+    if args.n is None:
+        args.n = UNLIMITED_COUNT if args.seconds else DEFAULT_N
     if args.n < 1 or args.writers < 1 or args.attempts < 1 or args.warm_up < 1:
         parser.error("--n, --writers, --attempts and --warm-up must be at least 1")
 
