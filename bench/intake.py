@@ -537,8 +537,6 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
         args.latency_ms / 1000.0, KeySchemas(boto3.session.Session().client("dynamodb", endpoint_url=endpoint))
     )
     tap.install(boto3._get_default_session().events)  # before the app builds its clients (bootstrap: on first use)
-    stack.pinning.rate_per_minute = args.pin_rate_per_minute or None
-    stack.pinning.fault.delay_s = args.pin_latency_ms / 1000.0
 
     import app
     from chalicelib import bootstrap
@@ -560,6 +558,9 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
         if response["statusCode"] != 202:
             raise RuntimeError(f"warm-up registration answered {response['statusCode']}: {response.get('body')}")
     tap.reset()
+    # The plan's limit from here on, with a full bucket (the warm-up's pins do not count against it).
+    stack.pinning.rate_per_minute = args.pin_rate_per_minute or None
+    stack.pinning.fault.delay_s = args.pin_latency_ms / 1000.0
     pins_before = (stack.pinning.pin_requests, stack.pinning.pin_requests_refused)
 
     watch = confirmation_watch(endpoint, stack.env["RECORDS_TABLE"], args.poll_interval_s).start()
