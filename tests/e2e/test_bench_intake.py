@@ -1,5 +1,5 @@
 """bench.intake still runs end to end at a tiny size, prints every figure issue 22 names, and leaves nothing
-running (the figures themselves are quoted from full runs in docs/BENCHMARKS.md, never asserted here)."""
+running (the figures themselves come from full runs and are never asserted here)."""
 
 from __future__ import annotations
 
