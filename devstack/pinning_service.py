@@ -68,7 +68,6 @@ class PinningService:
         self.jwt = jwt
         self.pins: dict[str, bytes] = {}  # every file pinned, by its own CID
         self.folders: dict[str, dict[str, str]] = {}  # every folder pinned: its CID -> {name: file CID}
-        self.requests = 0  # pinning requests answered 200
         self.fault = Fault()
         self.pin_requests = 0  # POST /pinning/pinFileToIPFS received, refused ones included
         self.pin_requests_refused = 0  # answered 429: past rate_per_minute
@@ -142,7 +141,6 @@ class PinningService:
             content = files[0][1]
             cid = cid_for_bytes(content + b"\n" if self.fault.wrong_cid else content)
             self.pins[cid] = content
-            self.requests += 1
             return _pinned(cid, len(content))
         # A folder (Pinata's directory upload: every part's filename is folder/name): Kubo's folder CID.
         folders = {name.split("/", 1)[0] for name, _ in files}
@@ -160,7 +158,6 @@ class PinningService:
         if self.fault.wrong_cid:
             folder = directory_cid([*entries[:-1], (entries[-1][0], cid_for_bytes(b"other"), 5)])
         self.folders[folder] = {name: cid for name, cid, _ in entries}
-        self.requests += 1
         return _pinned(folder, sum(size for _, _, size in entries))
 
 

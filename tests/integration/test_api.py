@@ -26,14 +26,14 @@ def problem(response):
 
 
 def test_valid_registration_is_accepted_and_queued_under_its_cid_and_pinned_by_no_one_yet(api, stack, domain, wallet):
-    pins_before = stack.pinning.requests
+    pins_before = stack.pinning.pin_requests
     response = post(api, registration_body(wallet, domain))
     assert response.status_code == 202
     record = json.loads(response.body)
     assert record["status"] == "queued"
     assert cid_for_bytes(canonical_json(record["bundle"])) == record["cid"]
     assert record["cid"] not in stack.pinning.pins  # the worker pins it, in a batch, before writing it on chain
-    assert stack.pinning.requests == pins_before
+    assert stack.pinning.pin_requests == pins_before
     assert response.headers["Location"] == f"/keys/{wallet.address}"
 
 
