@@ -92,29 +92,29 @@ class Registry:
         """Verify, store and queue a key bundle sent from `source` (the caller's IP address); returns (created,
         public view of the record).
 
-        The request path reads the wallet's newest version, writes one DynamoDB transaction (the record, its wallet
-        head and the budget counters it charges: nothing that every registration writes) and sends one message.
-        Pinning and the transparency log are the worker's, in batches, before the record's transaction is signed."""
+        The request path of a new key writes one DynamoDB transaction (the record, its wallet head and the budget
+        counters it charges: nothing that every registration writes) and sends one message; it reads nothing first.
+        The transaction's conditions decide the version (the head must say version - 1); only when they refuse is
+        the wallet's newest record read, to tell the same bundle sent again (200, queued again if left pinned)
+        from a wrong version (409). Pinning and the transparency log are the worker's, in batches, before the
+        record's transaction is signed."""
         registration = parse_registration(body)
         now = int(self._now())
         document = pinned_document(registration, self._domain)
         cid = cid_for_bytes(document)
-
-        # The stored bundle again, byte for byte (so its signature was verified when it was first accepted): no new
-        # record, no new transaction. Recognised before the clock rule, so that a record left pinned (its job never
-        # reached the queue) is queued by resubmitting it however long ago it was signed.
-        newest = self._records.newest(registration.wallet, 1)
-        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
-        if existing is not None:
-            if existing.status == STATUS_PINNED:
-                existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
-            return False, self._view(existing, newest)
-        check_clock(registration.issued_at, registration.expires_at, now, self._clock)
+        try:
+            check_clock(registration.issued_at, registration.expires_at, now, self._clock)
+        except (SignatureExpired, SignatureNotYetValid):
+            # The stored bundle again, however long ago it was signed: a record left pinned (its job never reached
+            # the queue) is queued by resubmitting it, as the 503 says.
+            resent = self._resent_key(registration.wallet, cid)
+            if resent is None:
+                raise
+            return False, resent
         message = registration_message(registration)
         digest = signing_digest(REGISTRATION_TYPE, message, self._domain, registration.signature_type)
         signer = self._verifier.verify(registration.wallet, digest, registration.signature)
         check_point(registration)
-        self._expect_next_version(registration.wallet, registration.version, newest)
         record = Record(
             registration.wallet,
             registration.version,
@@ -126,9 +126,30 @@ class Registry:
             kind=KIND_KEY,
             signer_check=json.dumps(signer.as_dict()),
         )
-        self._quotas.within_budget(record.wallet, source, now, functools.partial(self._create, record))
+        try:
+            self._quotas.within_budget(record.wallet, source, now, functools.partial(self._records.create, record))
+        except VersionTaken as taken:
+            resent = self._resent_key(record.wallet, cid)
+            if resent is not None:  # its signature was verified when it was first accepted, and just now
+                return False, resent
+            newest = self._records.newest(record.wallet, 1)
+            current = newest[0].version if newest else 0
+            raise VersionConflict(
+                f"version must be {current + 1} (the wallet's current version is {current})", currentVersion=current
+            ) from taken
         record = self._enqueue(record, Job(record.wallet, record.version, cid, JOB_SET_KEY))
         return True, self._view(record, [record])
+
+    def _resent_key(self, wallet: str, cid: str) -> dict[str, Any] | None:
+        """When the wallet's newest record is this very bundle (the same CID): queue it if it was left pinned; its
+        answer. None otherwise."""
+        newest = self._records.newest(wallet, 1)
+        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
+        if existing is None:
+            return None
+        if existing.status == STATUS_PINNED:
+            existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
+        return self._view(existing, newest)
 
     def revoke(self, address: str, body: Any, source: str = "unknown") -> dict[str, Any]:
         """Verify, store and queue a wallet-signed revocation of its current key, sent from `source`.
