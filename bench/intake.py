@@ -13,9 +13,12 @@ Between this process's boto3 clients and AWS (moto, in a process of its own) sit
 that sleeps --latency-ms (default 10 ms, AWS's round trip within a region) before every HTTP request, retries
 included: it applies to every client made from boto3's default session, which is where the app builds its own. The
 same hook counts, per request the handler makes, the operation and the DynamoDB items it writes (from the request
-body on the wire; each item of a transaction or batch counts). An item written on behalf of two or more wallets is
-hot: the transparency log's head, the global daily budget `writes#global#<day>`, and log leaves and nodes that
-racing appends both try to write.
+body on the wire; each item of a transaction or batch counts). An item is hot when
+it takes more than HOT_SHARE (5%) of a run's writes and is written on behalf of two or more wallets: the
+transparency log's head or one global daily budget item, each written by every registration, would be; one of the
+budget's 64 shards (about 1/64 of the writes each) is not. Whatever the number of registrations, a hot item's write
+rate grows with the intake's, so it caps the intake at DynamoDB's per-item limit (about 1,000 writes/s) divided by
+its share; `hottest_item_share` reports the largest share any one item took.
 
 The local pinning service (Pinata's stand-in) is held to --pin-rate-per-minute (default 500, Pinata's Fiesta plan;
 a token bucket holding one minute's worth, so the first 500 pins pass at once) and answers 429 past it; it counts
@@ -35,7 +38,8 @@ the confirmations; floor_per_s is their mean.
 Figures (one JSON object with --json; a readable summary without): accepted_per_s, floor_per_s, ratio,
 first_try_5xx, p50_ms/p99_ms (first attempt sent to accepting answer, retries included),
 accept_to_confirmed_p50_s/_p99_s (null when that share was not confirmed within the timeout),
-dynamodb_requests_per_write, hot_item_writes_per_write, pin_requests_per_write (per accepted write), the statuses
+dynamodb_requests_per_write, hot_item_writes_per_write, pin_requests_per_write (per accepted write),
+hottest_item_share, the statuses
 by code, the load average, and the issue's targets with whether each is met.
 
 What can mislead (each is also in the JSON's `caveats`):
@@ -86,6 +90,7 @@ UNREACHED_LIMITS = {
     "SOURCE_WRITES_PER_DAY": "1000000",
     "WRITES_PER_DAY": "1000000",
 }
+HOT_SHARE = 0.05
 TARGETS: dict[str, tuple[str, float]] = {
     "ratio": (">=", 0.5),
     "first_try_5xx": ("==", 0),
@@ -217,14 +222,18 @@ class AwsTap:
             counts = self.requests.get(label, Counter())
             return sum(n for name, n in counts.items() if service is None or name.startswith(service + "."))
 
-    def hot_writes(self, label: str) -> tuple[int, dict[str, int]]:
-        """Writes to hot items under `label`, and the same by item pattern (digits and addresses blanked)."""
+    def hot_writes(self, label: str, writes: int) -> tuple[int, dict[str, int], float]:
+        """Writes to hot items under `label` (see the module's docstring; `writes` is the run's accepted writes),
+        the same by item pattern (digits and addresses blanked), and the largest share of `writes` one item took."""
         by_pattern: Counter[str] = Counter()
+        hottest = 0
         with self._lock:
             for key, entry in self.items.get(label, {}).items():
-                if entry.hot:
+                hottest = max(hottest, entry.writes if entry.hot else 0)
+                if entry.hot and entry.writes > HOT_SHARE * writes:
                     by_pattern[_pattern(key)] += entry.writes
-        return sum(by_pattern.values()), dict(by_pattern.most_common(12))
+        share = round(hottest / writes, 4) if writes else 0.0
+        return sum(by_pattern.values()), dict(by_pattern.most_common(12)), share
 
 
 def _pattern(item_key: str) -> str:
@@ -483,7 +492,7 @@ def floor(
     cpu = time.process_time()
     elapsed = run_writers(count, args.writers, deadline, stopping, pair)
     pairs = done["pairs"]
-    hot, _ = tap.hot_writes(LABEL_FLOOR)
+    hot, _, _ = tap.hot_writes(LABEL_FLOOR, max(pairs, 1))
     return {
         "pairs": pairs,
         "seconds": round(elapsed, 3),
@@ -572,8 +581,8 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
         load_intake = [round(x, 2) for x in os.getloadavg()]
         handler_requests = dict(tap.requests.get(LABEL_HANDLER, Counter()))
         dynamodb_requests = tap.count(LABEL_HANDLER, "dynamodb")
-        hot_writes, hot_by_item = tap.hot_writes(LABEL_HANDLER)
         accepted = [w for w in writes if w.accepted]
+        hot_writes, hot_by_item, hottest_share = tap.hot_writes(LABEL_HANDLER, len(accepted) or 1)
         progress(f"intake: {len(accepted)} of {len(writes)} accepted in {intake_s:.1f} s; waiting for confirmations")
         settled = watch.wait_settled(args.confirm_timeout_s)
         confirm_wait_s = time.monotonic() - (max((w.answered for w in writes), default=time.monotonic()))
@@ -639,6 +648,7 @@ def run(stack: Any, args: argparse.Namespace, stopping: threading.Event) -> dict
         "confirmation_watch_error": repr(watch.error) if watch.error else None,
         "handler_requests_per_write": {name: round(n / per_write, 3) for name, n in sorted(handler_requests.items())},
         "hot_item_writes_by_item": hot_by_item,
+        "hottest_item_share": hottest_share,
         "pin_requests": pins[0],
         "pin_requests_refused_429": pins[1],
         "pin_rate_per_minute": args.pin_rate_per_minute or None,
@@ -687,8 +697,7 @@ def summary(result: dict[str, Any]) -> str:
         f"({result['confirmed']} confirmed, {result['not_final_at_timeout']} not final at the timeout)",
         f"  per write: DynamoDB requests {result['dynamodb_requests_per_write']}, hot item writes "
         f"{result['hot_item_writes_per_write']}, pin requests {result['pin_requests_per_write']}",
-        f"  statuses {result['statuses']} (first tries {result['first_try_statuses']})",
-        f"  hot items {result['hot_item_writes_by_item']}",
+        f"  hot items {result['hot_item_writes_by_item']}, hottest item's share {result['hottest_item_share']}",
         f"  load average {result['load_average']}",
         "targets:",
     ]

@@ -72,9 +72,21 @@ def test_an_item_written_for_two_wallets_is_hot_and_every_write_to_it_counts():
     send(tap, "handler", "0xa", "UpdateItem", head)  # a retry by the same wallet
     send(tap, "handler", "0xb", "UpdateItem", head)
 
-    hot, by_item = tap.hot_writes("handler")
+    hot, by_item, share = tap.hot_writes("handler", 2)
     assert hot == 3
     assert by_item == {'log {"part": {"S": "head"}, "pos": {"N": "<n>"}}': 3}
+    assert share == 1.5
+
+
+def test_a_shard_shared_by_wallets_but_taking_a_small_share_of_the_writes_is_not_hot():
+    tap = AwsTap(0.0, key_names)
+    for n in range(100):
+        shard = update("quotas", {"key": {"S": f"writes#global#day#{n % 64}"}})
+        send(tap, "handler", f"0x{n}", "UpdateItem", shard)
+
+    hot, by_item, share = tap.hot_writes("handler", 100)
+    assert (hot, by_item) == (0, {})
+    assert share == 0.02  # two writes of the hundred, on the busiest shard
 
 
 def test_items_written_for_one_wallet_only_are_not_hot_however_often():
@@ -83,7 +95,7 @@ def test_items_written_for_one_wallet_only_are_not_hot_however_often():
         send(tap, "handler", "0xa", "UpdateItem", update("quotas", {"key": {"S": "wallet#0xa"}}))
     send(tap, "handler", "0xb", "UpdateItem", update("quotas", {"key": {"S": "wallet#0xb"}}))
 
-    assert tap.hot_writes("handler") == (0, {})
+    assert tap.hot_writes("handler", 6) == (0, {}, 0.0)
     assert tap.count("handler", "dynamodb") == 6
 
 
