@@ -118,7 +118,7 @@ class Settings:
     wallet_writes_per_day: int = setting("WALLET_WRITES_PER_DAY", "20", int, _not_negative)  # 0: no quota
     source_requests_per_minute: int = setting(
         "SOURCE_REQUESTS_PER_MINUTE", "300", int, _not_negative
-    )  # writes only; 0: no limit
+    )  # write requests whose signature is checked on chain (contract wallets, forgeries); 0: no limit
     signature_max_age_s: int = setting("SIGNATURE_MAX_AGE_S", "900", int, _positive)
     clock_skew_s: int = setting("CLOCK_SKEW_S", "120", int, _not_negative)
     # The chain worker and its monitor (issue 4).

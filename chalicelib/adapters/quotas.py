@@ -66,10 +66,15 @@ class Quotas:
         self._pin_limit = pinning_requests_per_minute
         self._rng = rng or random.Random()
 
-    # ------------------------------------------------------------ the per-source rate limit (every write request)
+    # ------------------------------------------------------------ the per-source rate of checks on chain
 
-    def charge_source(self, source: str, now: int) -> None:
-        self._charge(f"source#{source}", self._source_limit, MINUTE_S, now, "requests per source per minute")
+    def charge_chain_check(self, source: str, now: int) -> None:
+        """One write request from `source` whose signature needs the chain (a contract wallet's): one UpdateItem of
+        the source's item for this minute. An EOA's write never comes here: its signature costs no call, and its
+        writes are counted by the daily budgets in the record's own transaction."""
+        self._charge(
+            f"source#{source}", self._source_limit, MINUTE_S, now, "signature checks on chain per source per minute"
+        )
 
     # ------------------------------------------------------------ the daily budgets of new writes
 

@@ -73,7 +73,12 @@ class JobQueue(Protocol):
 class SignatureChecker(Protocol):
     """Who signed a digest (signatures.py, SignatureVerifier): EOA, ERC-1271 or ERC-6492."""
 
-    def verify(self, wallet: str, digest: bytes, signature: str) -> SignerCheck: ...
+    def verify(
+        self, wallet: str, digest: bytes, signature: str, before_chain: Callable[[], None] | None = None
+    ) -> SignerCheck:
+        """Who signed; `before_chain()` is called once before the first call to the chain, and what it raises
+        stops the check there (an EOA's signature never reaches it)."""
+        ...
 
 
 class WriteBudgets(Protocol):
@@ -83,6 +88,11 @@ class WriteBudgets(Protocol):
     def within_budget(self, wallet: str, source: str, now: int, write: Callable[[Charge], T]) -> T:
         """Call `write(charge)` (which stores the record with the charge) and return what it returns; a spent
         budget is QuotaExceeded, with nothing written."""
+        ...
+
+    def charge_chain_check(self, source: str, now: int) -> None:
+        """Count one signature check that needs the chain (an eth_call) for `source` in this minute; QuotaExceeded
+        past SOURCE_REQUESTS_PER_MINUTE."""
         ...
 
 

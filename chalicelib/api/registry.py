@@ -113,7 +113,12 @@ class Registry:
             return False, resent
         message = registration_message(registration)
         digest = signing_digest(REGISTRATION_TYPE, message, self._domain, registration.signature_type)
-        signer = self._verifier.verify(registration.wallet, digest, registration.signature)
+        signer = self._verifier.verify(
+            registration.wallet,
+            digest,
+            registration.signature,
+            before_chain=functools.partial(self._quotas.charge_chain_check, source, now),
+        )
         check_point(registration)
         record = Record(
             registration.wallet,
@@ -180,7 +185,12 @@ class Registry:
         if resent is not None:
             return resent
         digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
-        signer = self._verifier.verify(revocation.wallet, digest, revocation.signature)
+        signer = self._verifier.verify(
+            revocation.wallet,
+            digest,
+            revocation.signature,
+            before_chain=functools.partial(self._quotas.charge_chain_check, source, now),
+        )
         self._expect_next_version(revocation.wallet, revocation.version, newest)
         record = Record(
             revocation.wallet,

@@ -28,6 +28,7 @@ Every fake records the calls it received (`calls`), so a test can say what a use
 import base64
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -323,9 +324,13 @@ class FakeSignatureChecker:
         self.unavailable = False
         self.calls: list[tuple[str, bytes]] = []
 
-    def verify(self, wallet: str, digest: bytes, signature: str) -> SignerCheck:
+    def verify(
+        self, wallet: str, digest: bytes, signature: str, before_chain: Callable[[], None] | None = None
+    ) -> SignerCheck:
         self.calls.append((wallet, digest))
         if self.unavailable:
+            if before_chain is not None:
+                before_chain()
             raise DependencyUnavailable("could not check the wallet's code on chain: node unreachable")
         try:
             signer = recover_address(digest, signature)
@@ -388,8 +393,9 @@ DAY_S = 86400
 
 
 class FakeWriteBudgets:
-    """Quotas.within_budget in memory: fixed UTC-day windows, one global counter (the real one shards it); a limit
-    of 0 (or less) is no limit. The counters live in the record store's `counters` (one transaction there)."""
+    """Quotas.within_budget and charge_chain_check in memory: fixed UTC-day windows, one global counter (the real one
+    shards it), one-minute windows of checks on chain per source; a limit of 0 (or less) is no limit. The daily
+    counters live in the record store's `counters` (one transaction there)."""
 
     def __init__(
         self,
@@ -397,10 +403,25 @@ class FakeWriteBudgets:
         source_per_day: int = 0,
         global_per_day: int = 0,
         counters: dict[str, int] | None = None,
+        chain_checks_per_minute: int = 0,
     ) -> None:
         self.limits = {BUDGET_WALLET: wallet_per_day, BUDGET_SOURCE: source_per_day, BUDGET_GLOBAL: global_per_day}
         self.counters = counters if counters is not None else {}
         self.calls: list[tuple[str, str, int]] = []
+        self.chain_checks_per_minute = chain_checks_per_minute
+        self.chain_checks: Counter[tuple[str, int]] = Counter()  # (source, minute window start) -> checks counted
+
+    def charge_chain_check(self, source: str, now: int) -> None:
+        window = (source, now - now % 60)
+        if 0 < self.chain_checks_per_minute <= self.chain_checks[window]:
+            retry_after = window[1] + 60 - now
+            raise QuotaExceeded(
+                f"limit of {self.chain_checks_per_minute} signature checks on chain per source per minute reached; "
+                f"retry in {retry_after} s",
+                retry_after,
+                limit=self.chain_checks_per_minute,
+            )
+        self.chain_checks[window] += 1
 
     def within_budget(self, wallet: str, source: str, now: int, write: Callable[[Charge], T]) -> T:
         self.calls.append((wallet, source, now))

@@ -383,6 +383,60 @@ def test_an_unreachable_chain_node_for_a_smart_wallet_is_503_and_nothing_is_stor
     assert (world.records.count(), world.budgets.calls) == (0, [])
 
 
+def test_an_eoa_write_costs_no_check_on_chain_and_no_per_minute_charge(wallet):
+    rpc = FakeEthRpc()
+    budgets = FakeWriteBudgets(chain_checks_per_minute=1)
+    world = make_world(verifier=SignatureVerifier(rpc, DOMAIN.chain_id), budgets=budgets)
+
+    registered(world, wallet, versions=3)
+
+    assert (rpc.calls, sum(budgets.chain_checks.values())) == ([], 0)
+
+
+def test_a_source_past_its_checks_on_chain_per_minute_is_429_before_any_rpc_call(wallet):
+    smart = to_checksum_address("0x" + "c0" * 20)
+    rpc = FakeEthRpc(contract_wallets={smart: Wallet().address})  # it refuses every signature: 401s
+    world = make_world(
+        verifier=SignatureVerifier(rpc, DOMAIN.chain_id), budgets=FakeWriteBudgets(chain_checks_per_minute=2)
+    )
+    forged = [wallet.registration(DOMAIN, NOW, address=smart) for _ in range(3)]
+    assert [refused(world.register, body)["status"] for body in forged[:2]] == [401, 401]
+    calls_before = len(rpc.calls)
+
+    problem = refused(world.register, forged[2])
+
+    assert (problem["status"], problem["code"], problem["limit"]) == (429, "quota-exceeded", 2)
+    assert 0 < problem["retryAfter"] <= 60
+    assert len(rpc.calls) == calls_before  # refused before the chain was asked anything
+
+
+def test_the_checks_on_chain_are_counted_per_source(wallet):
+    smart = to_checksum_address("0x" + "c0" * 20)
+    rpc = FakeEthRpc(contract_wallets={smart: wallet.address})
+    world = make_world(
+        verifier=SignatureVerifier(rpc, DOMAIN.chain_id), budgets=FakeWriteBudgets(chain_checks_per_minute=1)
+    )
+    world.register(wallet.registration(DOMAIN, NOW, address=smart), source="198.51.100.1")
+
+    created, _ = world.register(wallet.registration(DOMAIN, NOW, address=smart, version=2), source="198.51.100.2")
+
+    assert created
+
+
+def test_a_smart_wallets_revocation_counts_against_the_same_checks_on_chain(wallet):
+    smart = to_checksum_address("0x" + "c0" * 20)
+    rpc = FakeEthRpc(contract_wallets={smart: wallet.address})
+    world = make_world(
+        verifier=SignatureVerifier(rpc, DOMAIN.chain_id), budgets=FakeWriteBudgets(chain_checks_per_minute=1)
+    )
+    world.register(wallet.registration(DOMAIN, NOW, address=smart))
+    public_key = json.loads(world.records.get(smart, 1).document)["DMTPpubKey"]
+
+    problem = refused(world.revoke, smart, wallet.revocation(DOMAIN, 1, public_key, NOW, address=smart))
+
+    assert (problem["status"], problem["code"]) == (429, "quota-exceeded")
+
+
 def _document_of(body: dict[str, Any]) -> dict[str, Any]:
     """The pinned document the registry makes of `body` (docs/PROTOCOL.md section 7)."""
     registration = parse_registration(body)
