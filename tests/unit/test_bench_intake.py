@@ -117,3 +117,25 @@ def test_percentile_is_the_nearest_rank():
 def test_each_registration_has_a_source_address_of_its_own_unless_sources_are_few():
     assert len({source_ip(i, 0) for i in range(70_000)}) == 70_000
     assert {source_ip(i, 3) for i in range(30)} == {"10.0.0.0", "10.0.0.1", "10.0.0.2"}
+
+
+def test_the_tally_counts_requests_and_items_written_per_table_per_registration():
+    from bench.aws_tally import AwsTally
+
+    tally = AwsTally()
+    transaction = {
+        "TransactItems": [
+            {"Put": {"TableName": "dmtp-registry-local-records", "Item": {"wallet": {"S": "0xa"}}}},
+            {"Update": {"TableName": "dmtp-registry-local-quotas", "Key": {"key": {"S": "wallet#0xa"}}}},
+            {"ConditionCheck": {"TableName": "dmtp-registry-local-records", "Key": {"wallet": {"S": "0xb"}}}},
+        ]
+    }
+    tally._before_send(
+        SimpleNamespace(body=json.dumps(transaction).encode()), "before-send.dynamodb.TransactWriteItems"
+    )
+    tally._before_send(SimpleNamespace(body=b"Action=SendMessage"), "before-send.sqs.SendMessage")
+
+    assert tally.per(2) == {
+        "requests": {"dynamodb.TransactWriteItems": 0.5, "sqs.SendMessage": 0.5},
+        "dynamodb_items_written": {"records": 0.5, "quotas": 0.5},
+    }
