@@ -37,6 +37,7 @@ from chalicelib.model import (
     BudgetSpent,
     Charge,
     Head,
+    LogHead,
     OpenCursor,
     Record,
     StatusChange,
@@ -49,9 +50,10 @@ HEAD_VERSION = 0
 
 MAX_BATCH_GET = 100
 CONFLICT_ATTEMPTS = 8  # a transaction that conflicts with another on one of its items is sent again this often
-# Leaves sequenced per transaction: each takes its leaf, about one completed subtree, its record's logIndex and (a
-# key) its wallet head, plus the log head once: 20 stay under DynamoDB's 100 items per transaction.
-SEQUENCE_CHUNK = 20
+# The most leaves tried per transaction: each takes its leaf, about one completed subtree, its record's logIndex and
+# (a key) its wallet head, plus the log head once; the log trims a chunk to what fits in DynamoDB's 100 items
+# (translog.append_batch), about 24.
+SEQUENCE_CHUNK = 32
 BUDGET_ORDER = (BUDGET_WALLET, BUDGET_SOURCE, BUDGET_GLOBAL)  # which spent budget is named first (the owner can act)
 
 
@@ -283,22 +285,28 @@ class RecordStore:
             return []
         done: list[Record] = []
         pending = list(records)
+        head: LogHead | None = None  # the head this call last wrote: the next chunk tries it before reading
         while pending:
-            chunk, pending = pending[:SEQUENCE_CHUNK], pending[SEQUENCE_CHUNK:]
-            while chunk:
-                items = functools.partial(self._sequence_items, list(chunk))
-                try:
-                    start = self.log.append_batch([leaf_of(r) for r in chunk], items)
-                except CallerConditionFailed as failed:
-                    taken = {chunk[i] for i in failed.positions if i < len(chunk)}
-                    chunk = [r for r in chunk if r not in taken]
-                    continue
-                done += [replace(r, log_index=start + i) for i, r in enumerate(chunk)]
-                chunk = []
+            chunk = pending[:SEQUENCE_CHUNK]
+            items = functools.partial(self._sequence_items, chunk)
+            try:
+                appended = self.log.append_batch([leaf_of(r) for r in chunk], items, head)
+            except CallerConditionFailed as failed:
+                taken = {chunk[i] for i in failed.positions if i < len(chunk)}
+                if not taken:
+                    raise
+                pending = [r for r in pending if r not in taken]
+                head = None
+                continue
+            done += [replace(r, log_index=appended.first + i) for i, r in enumerate(chunk[: appended.count])]
+            pending = pending[appended.count :]
+            head = appended.head
         return done
 
-    def _sequence_items(self, chunk: list[Record], first: int) -> list[dict[str, Any]]:
-        """For each record of a chunk appended from leaf index `first`: its logIndex (once), and a key's head."""
+    def _sequence_items(self, chunk: list[Record], first: int, count: int) -> list[dict[str, Any]]:
+        """For each of the first `count` records of a chunk appended from leaf index `first`: its logIndex (once),
+        and a key's head."""
+        chunk = chunk[:count]
         items: list[dict[str, Any]] = []
         for offset, record in enumerate(chunk):
             items.append(

@@ -34,9 +34,11 @@ Invariants (issue 22: sequenced in batches by the chain worker, never on the req
 - Reads write nothing.
 
 Residual limits:
-- One head item serialises the batches: a worker's batch of 100 records is 5 transactions (SEQUENCE_CHUNK, 20
-  records each, keeps every transaction under DynamoDB's 100 items), so the log takes ~20 records per head
-  write; with two workers a lost race costs a re-read. Nothing on the request path touches the log.
+- One head item serialises the batches: a transaction holds at most 100 items, and each record takes about four
+  (its logIndex, its wallet head, its leaf, about one completed subtree), so a worker's batch of 100 records is
+  5 transactions of about 24 records, one head write each. A worker keeps the head it wrote for its next
+  transaction instead of reading it; when the other worker appended meanwhile, the compare-and-swap fails, that
+  transaction is lost (nothing written) and the head is read. Nothing on the request path touches the log.
 - An accepted record has no leaf until the worker takes its job (seconds; longer while the worker is paused): a
   lookup shows `log: null` until then.
 - The registry can still refuse to accept a record at all (censorship); the log makes what it accepted
@@ -46,6 +48,7 @@ Residual limits:
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -56,6 +59,16 @@ from dmtp_protocol.errors import LogBusy
 from dmtp_protocol.leaves import LEAF_LENGTH
 
 APPEND_ATTEMPTS = 30
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one append_batch wrote: leaves [first, first + count) (a prefix of those asked for), and the head."""
+
+    first: int
+    count: int
+    head: LogHead
 
 
 MAX_BATCH_GET = 100
@@ -129,23 +142,39 @@ class TransparencyLog:
     # ------------------------------------------------------------ appending (records.py, in the record's transaction)
 
     def append(self, leaf: bytes, caller_items: Callable[[int], list[dict[str, Any]]]) -> int:
-        """Append one leaf: append_batch([leaf], caller_items)."""
-        return self.append_batch([leaf], caller_items)
+        """Append one leaf with `caller_items(index)`; its index."""
+        return self.append_batch([leaf], lambda first, _count: caller_items(first)).first
 
-    def append_batch(self, leaves: list[bytes], caller_items: Callable[[int], list[dict[str, Any]]]) -> int:
-        """Append `leaves`, in order, in one transaction with `caller_items(first)` (the caller's writes, told the
-        first leaf's index): the leaves, the subtrees they complete, and one compare-and-swap of the head.
+    def append_batch(
+        self,
+        leaves: list[bytes],
+        caller_items: Callable[[int, int], list[dict[str, Any]]],
+        head: LogHead | None = None,
+    ) -> "Appended":
+        """Append the longest prefix of `leaves` (one leaf at least) that fits in one transaction with
+        `caller_items(first, count)` (the caller's writes for those `count` leaves, told the first one's index):
+        the leaves, the subtrees they complete, and one compare-and-swap of the head. A transaction holds at most
+        MAX_TRANSACTION_ITEMS (DynamoDB's limit), and the subtrees a batch completes vary with the size (up to the
+        batch's length plus the set bits of the old size), so the count is decided against the head itself.
 
-        Returns the first leaf's index. CallerConditionFailed (with the positions of the caller's items whose
-        condition failed) when one of the caller's conditions fails; LogBusy after APPEND_ATTEMPTS lost races."""
+        `head`: the head as the caller last wrote it (Appended.head), tried first instead of reading it; when
+        another append moved it meanwhile, the compare-and-swap fails, nothing is written, and the head is read.
+        Returns what was appended. CallerConditionFailed (with the positions of the caller's items whose condition
+        failed) when one of the caller's conditions fails; LogBusy after APPEND_ATTEMPTS lost races."""
         if not leaves or any(len(leaf) != LEAF_LENGTH for leaf in leaves):
             raise ValueError(f"a batch of one or more leaves of {LEAF_LENGTH} bytes each")
         for attempt in range(self._attempts):
-            head = self.head()
-            own = caller_items(head.size)
+            supplied = head is not None
+            if head is None:
+                head = self.head()
+            count = len(leaves)
+            own, items, after = self._fitting(head, leaves, count, caller_items)
+            while len(own) + len(items) > MAX_TRANSACTION_ITEMS and count > 1:
+                count -= 1
+                own, items, after = self._fitting(head, leaves, count, caller_items)
             try:
-                self._client.transact_write_items(TransactItems=own + self._append_items(head, leaves))
-                return head.size
+                self._client.transact_write_items(TransactItems=own + items)
+                return Appended(head.size, count, after)
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
@@ -155,11 +184,25 @@ class TransparencyLog:
                     raise CallerConditionFailed(str(exc), failed) from exc
                 if not any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
                     raise
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # the head moved: read it again
+            head = None
+            if not supplied:  # the head read just now moved: back off before reading it again
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
         raise LogBusy("the transparency log is busy; nothing was stored, send the same request again")
 
-    def _append_items(self, head: LogHead, leaves: list[bytes]) -> list[dict[str, Any]]:
-        """The leaves' puts, the perfect subtrees they complete, and the head moved from its size (conditional)."""
+    def _fitting(
+        self,
+        head: LogHead,
+        leaves: list[bytes],
+        count: int,
+        caller_items: Callable[[int, int], list[dict[str, Any]]],
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], LogHead]:
+        """The caller's items and the log's for the first `count` leaves, and the head they write."""
+        items, after = self._append_items(head, leaves[:count])
+        return caller_items(head.size, count), items, after
+
+    def _append_items(self, head: LogHead, leaves: list[bytes]) -> tuple[list[dict[str, Any]], LogHead]:
+        """The leaves' puts, the perfect subtrees they complete, and the head moved from its size (conditional);
+        and that new head."""
         items = []
         frontier = list(head.frontier)
         for index, leaf in enumerate(leaves, start=head.size):
@@ -186,7 +229,7 @@ class TransparencyLog:
                     }
                 }
             )
-        return items
+        return items, LogHead(head.size + len(leaves), tuple(frontier))
 
     def _put(self, item: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -189,21 +189,66 @@ def test_sequencing_writes_the_records_leaves_and_names_each_records_index_and_i
         assert store.heads([wallet])[wallet.lower()].key_log_index == index
 
 
-def test_a_batch_is_sequenced_in_chunks_each_one_transaction_moving_the_head_once(log_table, records_table):
-    store = RecordStore(records_table, TransparencyLog(log_table))
-    wallets = [Account.create().address for _ in range(SEQUENCE_CHUNK * 2 + 5)]
-    for wallet in wallets:
-        store.create(key_record(wallet))
+def transactions_and_head_reads(store: RecordStore) -> tuple[list[int], list[int]]:
+    """Lists that fill with the item count of each TransactWriteItems, and with each GetItem, the log makes."""
     transactions: list[int] = []
-    store.log._client.meta.events.register(
+    reads: list[int] = []
+    events = store.log._client.meta.events
+    events.register(
         "provide-client-params.dynamodb.TransactWriteItems",
         lambda params, **_: transactions.append(len(params["TransactItems"])),
     )
+    events.register("provide-client-params.dynamodb.GetItem", lambda params, **_: reads.append(1))
+    return transactions, reads
 
-    store.sequence([store.get(wallet, 1) for wallet in wallets])
 
-    assert len(transactions) == 3 and max(transactions) <= 100
-    assert store.log.head().size == len(wallets)
+def test_a_batch_of_100_is_five_transactions_within_dynamodbs_limit_reading_the_head_once(log_table, records_table):
+    store = RecordStore(records_table, TransparencyLog(log_table))
+    wallets = [Account.create().address for _ in range(100)]
+    for wallet in wallets:
+        store.create(key_record(wallet))
+    transactions, head_reads = transactions_and_head_reads(store)
+
+    done = store.sequence([store.get(wallet, 1) for wallet in wallets])
+
+    assert len(transactions) == 5 and max(transactions) <= 100
+    assert len(head_reads) == 1  # each next transaction starts from the head the last one wrote
+    assert [r.log_index for r in done] == list(range(100)) and store.log.head().size == 100
+
+
+def test_a_transaction_is_trimmed_to_fit_when_the_old_size_completes_many_subtrees(log_table, records_table):
+    """At a size of 2^k - 1, the next leaves complete k extra subtrees: a chunk that fits elsewhere does not."""
+    log = TransparencyLog(log_table)
+    store = RecordStore(records_table, log)
+    earlier = [random_leaf() for _ in range(63)]
+    while len(earlier) > log.head().size:
+        log.append_batch(earlier[log.head().size :], lambda first, count: [])
+    records = []
+    for wallet in [Account.create().address for _ in range(SEQUENCE_CHUNK)]:
+        store.create(key_record(wallet))
+        records.append(store.get(wallet, 1))
+    transactions, _ = transactions_and_head_reads(store)
+
+    done = store.sequence(records)
+
+    # 32 leaves at this size would take 129 items (4 per leaf, 6 more subtrees, the head): trimmed to what fits
+    assert len(transactions) == 2 and max(transactions) <= 100
+    assert [r.log_index for r in done] == list(range(63, 63 + SEQUENCE_CHUNK))
+    leaves = earlier + [leaf_of(r) for r in records]
+    assert log.head().root == merkle.root([merkle.leaf_hash(leaf) for leaf in leaves])
+
+
+def test_a_stale_head_is_read_again_and_nothing_is_written_twice(log_table):
+    log = TransparencyLog(log_table)
+    stale = log.head()
+    first, second = random_leaf(), random_leaf()
+    log.append(first, lambda _: [])  # another worker moves the head
+
+    appended = log.append_batch([second], lambda first, count: [], stale)
+
+    assert (appended.first, appended.count, appended.head.size) == (1, 1, 2)
+    assert log.leaves(0, 2) == [(0, first), (1, second)]
+    assert log.head() == appended.head
 
 
 def test_a_record_sequenced_by_another_worker_keeps_its_one_leaf(log_table, records_table):
