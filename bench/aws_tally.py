@@ -21,6 +21,7 @@ class AwsTally:
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
         self.items_written: Counter[str] = Counter()  # table -> items written
+        self.items_by_kind: Counter[str] = Counter()  # "table item-kind" (+ " in a transaction") -> items written
 
     def install(self, events: Any) -> None:
         events.register("before-send", self._before_send, unique_id="bench-aws-tally")
@@ -29,24 +30,43 @@ class AwsTally:
         with self._lock:
             self.requests.clear()
             self.items_written.clear()
+            self.items_by_kind.clear()
 
     def per(self, count: int) -> dict[str, Any]:
         """The tally divided by `count` (registrations), rounded to 3 places, largest first."""
         with self._lock:
             requests = {name: round(n / count, 3) for name, n in self.requests.most_common()}
             items = {table: round(n / count, 3) for table, n in self.items_written.most_common()}
-        return {"requests": requests, "dynamodb_items_written": items}
+            kinds = {kind: round(n / count, 3) for kind, n in self.items_by_kind.most_common()}
+        return {"requests": requests, "dynamodb_items_written": items, "dynamodb_items_written_by_kind": kinds}
 
     def _before_send(self, request: Any, event_name: str, **_: Any) -> None:
         service, operation = event_name.split(".", 2)[1:]
-        tables: list[str] = []
+        keys: list[str] = []
         if service == "dynamodb" and request.body:
-            keys = written_item_keys(operation, json.loads(request.body), lambda table: [])
-            tables = [key.split(" ", 1)[0] for key in keys]
+            keys = written_item_keys(operation, json.loads(request.body), lambda table: _KEY_ATTRIBUTES)
         with self._lock:
             self.requests[f"{service}.{operation}"] += 1
-            for table in tables:
+            for key in keys:
+                table, attributes = key.split(" ", 1)
                 self.items_written[_short(table)] += 1
+                suffix = " in a transaction" if operation == "TransactWriteItems" else ""
+                self.items_by_kind[f"{_short(table)} {_kind(json.loads(attributes))}{suffix}"] += 1
+
+
+_KEY_ATTRIBUTES = ["key", "part", "pos", "version", "wallet"]  # of every table's key: a Put's key, from its item
+
+
+def _kind(attributes: dict[str, Any]) -> str:
+    """What an item is, from its key (or its whole item): a record or a wallet's head (version 0) in the records
+    table, a leaf, node, head or anchor in the log, a counter in the quotas table."""
+    if "wallet" in attributes and "version" in attributes:
+        return "head" if (attributes["version"] or {}).get("N") == "0" else "record"
+    if "part" in attributes:
+        return str((attributes["part"] or {}).get("S", "")).split("/", 1)[0]
+    if "key" in attributes:
+        return str((attributes["key"] or {}).get("S", "")).split("#", 1)[0]
+    return "item"
 
 
 def _short(table: str) -> str:

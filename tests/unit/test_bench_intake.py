@@ -125,7 +125,12 @@ def test_the_tally_counts_requests_and_items_written_per_table_per_registration(
     tally = AwsTally()
     transaction = {
         "TransactItems": [
-            {"Put": {"TableName": "dmtp-registry-local-records", "Item": {"wallet": {"S": "0xa"}}}},
+            {
+                "Put": {
+                    "TableName": "dmtp-registry-local-records",
+                    "Item": {"wallet": {"S": "0xa"}, "version": {"N": "1"}},
+                }
+            },
             {"Update": {"TableName": "dmtp-registry-local-quotas", "Key": {"key": {"S": "wallet#0xa"}}}},
             {"ConditionCheck": {"TableName": "dmtp-registry-local-records", "Key": {"wallet": {"S": "0xb"}}}},
         ]
@@ -138,4 +143,8 @@ def test_the_tally_counts_requests_and_items_written_per_table_per_registration(
     assert tally.per(2) == {
         "requests": {"dynamodb.TransactWriteItems": 0.5, "sqs.SendMessage": 0.5},
         "dynamodb_items_written": {"records": 0.5, "quotas": 0.5},
+        "dynamodb_items_written_by_kind": {
+            "records record in a transaction": 0.5,
+            "quotas wallet in a transaction": 0.5,
+        },
     }
