@@ -60,12 +60,13 @@ _KEY_ATTRIBUTES = ["key", "part", "pos", "version", "wallet"]  # of every table'
 def _kind(attributes: dict[str, Any]) -> str:
     """What an item is, from its key (or its whole item): a record or a wallet's head (version 0) in the records
     table, a leaf, node, head or anchor in the log, a counter in the quotas table."""
-    if "wallet" in attributes and "version" in attributes:
-        return "head" if (attributes["version"] or {}).get("N") == "0" else "record"
-    if "part" in attributes:
-        return str((attributes["part"] or {}).get("S", "")).split("/", 1)[0]
-    if "key" in attributes:
-        return str((attributes["key"] or {}).get("S", "")).split("#", 1)[0]
+    present = {name: value for name, value in attributes.items() if value is not None}
+    if "wallet" in present and "version" in present:
+        return "head" if present["version"].get("N") == "0" else "record"
+    if "part" in present:
+        return str(present["part"].get("S", "")).split("/", 1)[0]
+    if "key" in present:
+        return str(present["key"].get("S", "")).split("#", 1)[0]
     return "item"
 
 

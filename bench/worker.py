@@ -158,7 +158,7 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
 def anchor_gas(parts: "Parts", keys: int) -> dict[str, Any]:
     """What anchoring the transparency log adds (issue 13), by eth_estimateGas on the chain as the run left it (a
     head already anchored: the steady state): setKeysAnchored minus setKeys for `keys` fresh keys, per key, and
-    the same for one key (setKeysAnchored minus setKey)."""
+    the same for one key (setKeysAnchored minus setKey); and the monitor's anchor-only transaction."""
     import os
 
     from eth_account import Account
@@ -184,6 +184,7 @@ def anchor_gas(parts: "Parts", keys: int) -> dict[str, Any]:
         "gas_per_registration_anchored_estimate": round(batched_anchored / keys, 1),
         "gas_single_anchored": single_anchored,
         "log_anchor_gas_single": single_anchored - single_plain,
+        "gas_anchor_only": gas([], True),  # the monitor's setKeysAnchored of no keys (issue 22)
         "log_anchor_measured": (
             "eth_estimateGas of setKeysAnchored minus setKeys (setKey for one) on the same state, a head already anchored"
         ),

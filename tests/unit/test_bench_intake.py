@@ -133,6 +133,7 @@ def test_the_tally_counts_requests_and_items_written_per_table_per_registration(
             },
             {"Update": {"TableName": "dmtp-registry-local-quotas", "Key": {"key": {"S": "wallet#0xa"}}}},
             {"ConditionCheck": {"TableName": "dmtp-registry-local-records", "Key": {"wallet": {"S": "0xb"}}}},
+            {"Put": {"TableName": "dmtp-registry-local-log", "Item": {"part": {"S": "node/3"}, "pos": {"N": "7"}}}},
         ]
     }
     tally._before_send(
