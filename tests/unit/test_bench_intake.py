@@ -143,9 +143,10 @@ def test_the_tally_counts_requests_and_items_written_per_table_per_registration(
 
     assert tally.per(2) == {
         "requests": {"dynamodb.TransactWriteItems": 0.5, "sqs.SendMessage": 0.5},
-        "dynamodb_items_written": {"records": 0.5, "quotas": 0.5},
+        "dynamodb_items_written": {"records": 0.5, "quotas": 0.5, "log": 0.5},
         "dynamodb_items_written_by_kind": {
             "records record in a transaction": 0.5,
             "quotas wallet in a transaction": 0.5,
+            "log node in a transaction": 0.5,
         },
     }
