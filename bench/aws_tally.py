@@ -6,7 +6,6 @@ It counts what the clients send (retries included), not what AWS bills: docs/SCA
 request units with the items' sizes."""
 
 import json
-import threading
 from collections import Counter
 from typing import Any
 
@@ -15,43 +14,43 @@ from bench.intake import written_item_keys
 
 class AwsTally:
     """A botocore `before-send` hook on boto3's default session: install it before the clients it should see are
-    made (a client copies the session's handlers when it is created)."""
+    made (a client copies the session's handlers when it is created). While the run is timed it only keeps each
+    request's operation and body (an append); `per` reads the bodies afterwards, so the tally costs the measured
+    threads almost nothing."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: Counter[str] = Counter()
-        self.items_written: Counter[str] = Counter()  # table -> items written
-        self.items_by_kind: Counter[str] = Counter()  # "table item-kind" (+ " in a transaction") -> items written
+        self._sent: list[tuple[str, str, bytes]] = []  # (service, operation, body); list.append is atomic
 
     def install(self, events: Any) -> None:
         events.register("before-send", self._before_send, unique_id="bench-aws-tally")
 
     def reset(self) -> None:
-        with self._lock:
-            self.requests.clear()
-            self.items_written.clear()
-            self.items_by_kind.clear()
+        self._sent = []
 
     def per(self, count: int) -> dict[str, Any]:
-        """The tally divided by `count` (registrations), rounded to 3 places, largest first."""
-        with self._lock:
-            requests = {name: round(n / count, 3) for name, n in self.requests.most_common()}
-            items = {table: round(n / count, 3) for table, n in self.items_written.most_common()}
-            kinds = {kind: round(n / count, 3) for kind, n in self.items_by_kind.most_common()}
-        return {"requests": requests, "dynamodb_items_written": items, "dynamodb_items_written_by_kind": kinds}
+        """The tally so far divided by `count` (registrations), rounded to 3 places, largest first."""
+        requests: Counter[str] = Counter()
+        items: Counter[str] = Counter()  # table -> items written
+        kinds: Counter[str] = Counter()  # "table item-kind" (+ " in a transaction") -> items written
+        for service, operation, body in list(self._sent):
+            requests[f"{service}.{operation}"] += 1
+            if service != "dynamodb" or not body:
+                continue
+            for key in written_item_keys(operation, json.loads(body), lambda table: _KEY_ATTRIBUTES):
+                table, attributes = key.split(" ", 1)
+                items[_short(table)] += 1
+                suffix = " in a transaction" if operation == "TransactWriteItems" else ""
+                kinds[f"{_short(table)} {_kind(json.loads(attributes))}{suffix}"] += 1
+        return {
+            "requests": {name: round(n / count, 3) for name, n in requests.most_common()},
+            "dynamodb_items_written": {table: round(n / count, 3) for table, n in items.most_common()},
+            "dynamodb_items_written_by_kind": {kind: round(n / count, 3) for kind, n in kinds.most_common()},
+        }
 
     def _before_send(self, request: Any, event_name: str, **_: Any) -> None:
         service, operation = event_name.split(".", 2)[1:]
-        keys: list[str] = []
-        if service == "dynamodb" and request.body:
-            keys = written_item_keys(operation, json.loads(request.body), lambda table: _KEY_ATTRIBUTES)
-        with self._lock:
-            self.requests[f"{service}.{operation}"] += 1
-            for key in keys:
-                table, attributes = key.split(" ", 1)
-                self.items_written[_short(table)] += 1
-                suffix = " in a transaction" if operation == "TransactWriteItems" else ""
-                self.items_by_kind[f"{_short(table)} {_kind(json.loads(attributes))}{suffix}"] += 1
+        body = request.body
+        self._sent.append((service, operation, body if isinstance(body, bytes) else (body or "").encode()))
 
 
 _KEY_ATTRIBUTES = ["key", "part", "pos", "version", "wallet"]  # of every table's key: a Put's key, from its item
