@@ -3,7 +3,6 @@
 import functools
 import json
 import os
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -163,19 +162,6 @@ def route(
     return register
 
 
-def limits_source(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """The per-source limit (SOURCE_REQUESTS_PER_MINUTE, one DynamoDB write) for writes only: reads write
-    nothing, and are limited per source at the edge (API Gateway throttling, the optional WAF rate rule in
-    infra/chalice-merge.yaml)."""
-
-    @functools.wraps(handler)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        bootstrap.quotas().charge_source(_source(), int(time.time()))
-        return handler(*args, **kwargs)
-
-    return wrapper
-
-
 def _request() -> Request:
     """The request being answered: Chalice sets it before it calls a route (it is None only outside one)."""
     request = app.current_request
@@ -211,7 +197,6 @@ def _json_body() -> Any:
 
 
 @route("/keys", "POST")
-@limits_source
 def register_key() -> Response:
     created, record = bootstrap.registry().register(_json_body(), _source())
     headers = {"Location": f"/keys/{record['wallet']}"}
@@ -229,7 +214,6 @@ def key_history(address: str) -> Any:
 
 
 @route("/keys/{address}/revocation", "POST")
-@limits_source
 def revoke_key(address: str) -> Response:
     return _json_response(202, bootstrap.registry().revoke(address, _json_body(), _source()))
 

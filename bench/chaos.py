@@ -14,7 +14,8 @@ Meanwhile, at random moments (seeded) during the input, faults are injected, one
 - anvil_restart: the node stopped (SIGTERM: it writes its state file) and started again from that state (its
   transaction pool is gone: whatever was pending must be sent again);
 - pinning_5xx / pinning_timeout: the pinning service answers 500/502/503, or answers only after longer than the
-  registry's pinning timeout, for a burst (the API must answer 502 and store nothing; the client retries);
+  worker's pinning timeout, for a burst (no client sees it: the worker pins in batches, off the request path; its
+  jobs wait in the queue and go on chain once pinning is back, never before their documents are pinned);
 - sqs_duplicate: a copy of an accepted job's message (the same body) sent to the queue again, at once or up to
   --duplicate-delay-s later, which is what a duplicate delivery looks like to the worker;
 - reorg: anvil_reorg replaces the newest --reorg-depth blocks (chosen while they carry registry transactions)
@@ -58,7 +59,7 @@ from typing import Any
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PINNING_TIMEOUT_EXCEEDED_S = 11.0  # longer than the registry's pinning timeout (PinataPinner: 10 s)
+PINNING_TIMEOUT_EXCEEDED_S = 16.0  # longer than the worker's pinning timeout (PinataPinner: 15 s)
 KEY_UPDATED = "KeyUpdated(address,bytes32,uint64)"
 KEY_REVOKED = "KeyRevoked(address,bytes32,uint64)"
 LOG_CHUNK_BLOCKS = 2000
@@ -666,7 +667,7 @@ def record_store(stack: Any) -> Any:
 
 def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
     from chalicelib.model import STATUS_CONFIRMED, STATUS_FAILED, STATUS_SUPERSEDED
-    from dmtp_protocol.cid import digest_from_cid
+    from dmtp_protocol.cid import cid_for_bytes, cid_from_digest, digest_from_cid
 
     chain = ChainReader(stack.anvil.url, stack.registry_address)
     events = chain.write_events()
@@ -783,9 +784,23 @@ def reconcile(stack: Any, ledger: Ledger) -> dict[str, Any]:
                 }
             )
 
+    # Never a CID on chain before its document is pinned: every key write event's CID is pinned, and its bytes hash
+    # to it (the pinning service keeps what it pinned, by CID).
+    unpinned = []
+    for (wallet, version), found in writes.items():
+        for event in found:
+            if event["kind"] != "set":
+                continue
+            cid = cid_from_digest(event["digest"])
+            content = stack.pinning.pins.get(cid)
+            if content is None or cid_for_bytes(content) != cid:
+                unpinned.append({"wallet": wallet, "version": version, "cid": cid, "tx": event["tx"]})
+
     latencies.sort()
     return {
         "accepted": len(accepted),
+        "onchain_unpinned": len(unpinned),
+        "onchain_unpinned_detail": unpinned[:20],
         "confirmed": counts["confirmed"],
         "failed": counts["failed"],
         "lost": counts["lost"],
@@ -901,6 +916,7 @@ def soak(
                 "lost",
                 "written_twice",
                 "wrong_onchain",
+                "onchain_unpinned",
                 "p50_accept_to_confirmed_s",
                 "p99_accept_to_confirmed_s",
             )
@@ -917,6 +933,7 @@ def soak(
                 "lost",
                 "written_twice",
                 "wrong_onchain",
+                "onchain_unpinned",
                 "p50_accept_to_confirmed_s",
                 "p99_accept_to_confirmed_s",
             )

@@ -14,6 +14,7 @@ from chalicelib.adapters.ethereum import RegistryChain
 from chalicelib.adapters.jobs import JobQueue
 from chalicelib.adapters.kms_signer import KmsSigner
 from chalicelib.adapters.nonces import NonceManager
+from chalicelib.adapters.pinning import PinataPinner
 from chalicelib.adapters.records import RecordStore
 from chalicelib.adapters.transactions import TxStore
 from chalicelib.adapters.translog import TransparencyLog
@@ -68,6 +69,7 @@ class Parts:
             self.queue,
             WorkerPolicy.from_settings(self.settings),
             control=WorkerControl(self.txs.table),
+            pinner=PinataPinner(self.settings.pinning_api_url, self.settings.pinning_jwt),
         )
 
     def monitor(self) -> TxMonitor:

@@ -87,16 +87,23 @@ def progress(text: str) -> None:
 
 
 def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
+    import boto3
+
+    from bench.aws_tally import AwsTally
     from bench.naive import NaiveWorker
     from bench.parts import Parts
 
+    tally = AwsTally()
+    tally.install(boto3._get_default_session().events)  # every client the run makes from here on
     parts = Parts.from_environment()
     progress(f"stack up: Anvil block time {args.block_time} s, owner {parts.signer.address}")
     production = create_registrations(parts, args.n, enqueue=True)
     naive_jobs = create_registrations(parts, args.naive_n, enqueue=False)
     progress(f"{args.n} + {args.naive_n} registrations stored, {args.n} jobs queued")
 
+    tally.reset()
     elapsed, _transactions = run_production(parts, stack, args, args.n)
+    production_requests = tally.per(args.n)
     progress(f"production: {args.n} confirmed in {elapsed:.1f} s")
     statuses = parts.statuses(production)
     assert statuses == {"confirmed": args.n}, statuses
@@ -127,6 +134,7 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
         "naive_registrations_per_s": round(len(naive_jobs) / naive_elapsed, 2),
         "seed_add_key_gas": SEED_ADD_KEY_GAS,
         **anchor,
+        "aws_per_registration": production_requests,
         "log_size": log.head().size,
         "log_anchored_size": parts.chain.anchored_log_head()[0],
         "n": args.n,
@@ -150,7 +158,7 @@ def run(stack: Any, args: argparse.Namespace) -> dict[str, Any]:
 def anchor_gas(parts: "Parts", keys: int) -> dict[str, Any]:
     """What anchoring the transparency log adds (issue 13), by eth_estimateGas on the chain as the run left it (a
     head already anchored: the steady state): setKeysAnchored minus setKeys for `keys` fresh keys, per key, and
-    the same for one key (setKeysAnchored minus setKey)."""
+    the same for one key (setKeysAnchored minus setKey); and the monitor's anchor-only transaction."""
     import os
 
     from eth_account import Account
@@ -176,6 +184,7 @@ def anchor_gas(parts: "Parts", keys: int) -> dict[str, Any]:
         "gas_per_registration_anchored_estimate": round(batched_anchored / keys, 1),
         "gas_single_anchored": single_anchored,
         "log_anchor_gas_single": single_anchored - single_plain,
+        "gas_anchor_only": gas([], True),  # the monitor's setKeysAnchored of no keys (issue 22)
         "log_anchor_measured": (
             "eth_estimateGas of setKeysAnchored minus setKeys (setKey for one) on the same state, a head already anchored"
         ),

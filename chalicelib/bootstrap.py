@@ -106,13 +106,13 @@ def quotas() -> Quotas:
         writes_per_day=config.writes_per_day,
         source_writes_per_day=config.source_writes_per_day,
         on_budget_exhausted=write_budget_exhausted,
+        pinning_requests_per_minute=config.pinning_requests_per_minute,
     )
 
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
     from chalicelib.adapters.jobs import JobQueue
-    from chalicelib.adapters.pinning import PinataPinner
     from chalicelib.adapters.rpc import JsonRpc
     from chalicelib.api.registry import Registry
     from chalicelib.api.signatures import SignatureVerifier
@@ -126,13 +126,11 @@ def registry() -> Registry:
     except InvalidAddress as exc:
         raise ConfigError(f"bad setting: REGISTRY_ADDRESS={config.registry_address!r}: {exc.detail}") from exc
     # The credentials are read on use, a cached read at most SECRET_MAX_AGE_S old (a rotated secret applies).
-    jwt = secret_source("PINNING_JWT", os.environ, config.secret_max_age_s)
     rpc_url = secret_source("RPC_URL", os.environ, config.secret_max_age_s)
     records = record_store(config)
     return Registry(
         records=records,
         queue=JobQueue(_BuiltOnFirstUse(lambda: _aws_client("sqs", config)), config.jobs_queue_name),
-        pinner=PinataPinner(config.pinning_api_url, jwt),
         domain=Domain(config.chain_id, registry_address),
         verifier=SignatureVerifier(JsonRpc(rpc_url) if _rpc_configured() else None, config.chain_id),
         quotas=_BuiltOnFirstUse(quotas),
@@ -144,9 +142,12 @@ def registry() -> Registry:
 @lru_cache(maxsize=1)
 def chain_worker() -> Any:
     """The SQS worker (worker.py); web3 and eth_account load here, never on the API path."""
+    from chalicelib.adapters.pinning import PinataPinner
     from chalicelib.chain.worker import ChainWorker, WorkerPolicy
 
     config = settings()
+    # The pinning token is read on use, a cached read at most SECRET_MAX_AGE_S old (a rotated secret applies).
+    jwt = secret_source("PINNING_JWT", os.environ, config.secret_max_age_s)
     parts = _chain_parts()
     return ChainWorker(
         records=parts["records"],
@@ -157,6 +158,8 @@ def chain_worker() -> Any:
         queue=parts["queue"],
         policy=WorkerPolicy.from_settings(config),
         control=parts["control"],
+        pinner=PinataPinner(config.pinning_api_url, jwt),
+        pin_budget=quotas(),
     )
 
 

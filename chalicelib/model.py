@@ -105,6 +105,43 @@ class SignerCheck:
         return out
 
 
+# ---------------------------------------------------------------- budgets (adapters/quotas.py counts them)
+
+BUDGET_WALLET = "wallet"
+BUDGET_SOURCE = "source"
+BUDGET_GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class CounterAdd:
+    """One counter of a budget, raised by one in the record's own transaction while it stays below `limit`.
+
+    `table` and `key` name the counter item (in the quotas table), `expires_at` its TTL; `budget` says which of the
+    budgets it belongs to (BUDGET_*). A record store writes it as a conditional ADD beside the record."""
+
+    table: str
+    key: str
+    limit: int
+    expires_at: int
+    budget: str
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one new write costs: its counters, all raised in the record's transaction or none (a refused or failed
+    write costs nothing)."""
+
+    counters: tuple[CounterAdd, ...] = ()
+
+
+class BudgetSpent(Exception):
+    """A counter of the write's charge was at its limit: nothing was written (the record neither)."""
+
+    def __init__(self, counter: CounterAdd) -> None:
+        super().__init__(f"{counter.budget} budget counter {counter.key} is at its limit {counter.limit}")
+        self.counter = counter
+
+
 # ---------------------------------------------------------------- jobs (adapters/jobs.py queues them)
 
 JOB_SET_KEY = "set"
@@ -158,6 +195,7 @@ FINAL_STATES = (STATE_CONFIRMED, STATE_FAILED, STATE_LOST)
 KIND_SET = "set"  # setKey / setKeys for its jobs
 KIND_REVOKE = "revoke"  # revokeKey for its one job
 KIND_NOOP = "noop"  # a 0-value self-transfer that only consumes the nonce
+KIND_ANCHOR = "anchor"  # setKeysAnchored of no keys: the monitor anchors leaves no transaction anchored
 
 
 @dataclass(frozen=True)

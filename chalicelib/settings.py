@@ -109,13 +109,16 @@ class Settings:
     rpc_url: str = setting("RPC_URL", "", secret=True)
     pinning_api_url: str = setting("PINNING_API_URL", "https://api.pinata.cloud", check=_url)
     pinning_jwt: str = setting("PINNING_JWT", "", secret=True)
+    # Requests a minute the pinning plan allows (Pinata: Free 60, Picnic 250, Fiesta 500; Enterprise 6,000): the
+    # worker pins a whole batch in one request and waits (jobs stay queued) when this stage's count is reached.
+    pinning_requests_per_minute: int = setting("PINNING_REQUESTS_PER_MINUTE", "60", int, _not_negative)
     max_body_bytes: int = setting("MAX_BODY_BYTES", "16384", int, _positive)
     aws_endpoint_url: str | None = setting("AWS_ENDPOINT_URL", "", _optional)
     quotas_table: str = setting("QUOTAS_TABLE", "dmtp-registry-local-quotas", check=_resource_name)
     wallet_writes_per_day: int = setting("WALLET_WRITES_PER_DAY", "20", int, _not_negative)  # 0: no quota
     source_requests_per_minute: int = setting(
         "SOURCE_REQUESTS_PER_MINUTE", "300", int, _not_negative
-    )  # writes only; 0: no limit
+    )  # write requests whose signature is checked on chain (contract wallets, forgeries); 0: no limit
     signature_max_age_s: int = setting("SIGNATURE_MAX_AGE_S", "900", int, _positive)
     clock_skew_s: int = setting("CLOCK_SKEW_S", "120", int, _not_negative)
     # The chain worker and its monitor (issue 4).

@@ -12,6 +12,8 @@ status sets or removes it: _to_item, set_status, set_statuses), keyed by that sh
 asks for "open and not updated since T" without reading the rest of the table (open_page).
 """
 
+import functools
+import random
 import time
 import zlib
 from collections.abc import Iterator
@@ -22,13 +24,20 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import condition_failed
+from chalicelib.adapters.quotas import counter_update
 from chalicelib.adapters.translog import CallerConditionFailed, TransparencyLog
 from chalicelib.model import (
+    BUDGET_GLOBAL,
+    BUDGET_SOURCE,
+    BUDGET_WALLET,
     KIND_KEY,
     KIND_REVOCATION,
     OPEN_STATUSES,
     STATUS_FAILED,
+    BudgetSpent,
+    Charge,
     Head,
+    LogHead,
     OpenCursor,
     Record,
     StatusChange,
@@ -40,6 +49,12 @@ HEAD_VERSION = 0
 
 
 MAX_BATCH_GET = 100
+CONFLICT_ATTEMPTS = 8  # a transaction that conflicts with another on one of its items is sent again this often
+# The most leaves tried per transaction: each takes its leaf, about one completed subtree, its record's logIndex and
+# (a key) its wallet head, plus the log head once; the log trims a chunk to what fits in DynamoDB's 100 items
+# (translog.append_batch), about 24.
+SEQUENCE_CHUNK = 32
+BUDGET_ORDER = (BUDGET_WALLET, BUDGET_SOURCE, BUDGET_GLOBAL)  # which spent budget is named first (the owner can act)
 
 
 _ATTRIBUTES = {
@@ -117,6 +132,16 @@ def _from_item(item: dict[str, Any]) -> Record:
     return Record(wallet=item["walletEip55"], version=int(item["version"]), **values)
 
 
+def _key_log_index(head: dict[str, Any]) -> int | None:
+    """The head's current key's leaf: named only once that very version is sequenced (keyLogVersion), or by a head
+    written before the log was sequenced in batches (keyLogIndex alone, set with the key)."""
+    if "keyLogIndex" not in head:
+        return None
+    if "keyLogVersion" in head and int(head["keyLogVersion"]) != int(head["keyVersion"]):
+        return None
+    return int(head["keyLogIndex"])
+
+
 def leaf_of(record: Record) -> bytes:
     """The record's transparency-log leaf (translog.py): a key's documentHash is the digest in its CID (what the
     contract stores), a revocation's the SHA-256 of its stored canonical JSON."""
@@ -129,7 +154,7 @@ def leaf_of(record: Record) -> bytes:
 
 class RecordStore:
     def __init__(self, table: Any, log: TransparencyLog | None = None) -> None:
-        """With `log`, every record created is appended to it in the same transaction (issue 13)."""
+        """With `log`, `sequence` appends records to the transparency log (issue 13; in batches since issue 22)."""
         self._table = table
         self.log = log
 
@@ -173,31 +198,43 @@ class RecordStore:
         item = self._table.get_item(Key={"wallet": wallet.lower(), "version": version}, ConsistentRead=True).get("Item")
         return _from_item(item) if item else None
 
-    def create(self, record: Record) -> None:
-        """Store `record` as the wallet's next version; VersionTaken unless the head says version - 1. With a log,
-        its leaf is appended in the same transaction (the record carries its leaf index)."""
-        try:
-            if self.log is None:
-                self._table.meta.client.transact_write_items(TransactItems=self._create_items(record, None))
-            else:
-                self.log.append(leaf_of(record), lambda index: self._create_items(record, index))
-        except CallerConditionFailed as exc:
-            raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
-                raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
-            raise
+    def create(self, record: Record, charge: Charge = Charge()) -> None:
+        """Store `record` as the wallet's next version, with `charge`'s budget counters, in one transaction:
+        VersionTaken unless the head says version - 1, BudgetSpent when a counter is at its limit (a version
+        taken is reported first, as the API checks versions before budgets); nothing is written in either case.
 
-    def _create_items(self, record: Record, log_index: int | None) -> list[dict[str, Any]]:
+        The transparency log is not touched here: the worker sequences records into it in batches (`sequence`).
+        A transaction that conflicts with another on one of its items (two writes of one wallet, two charges of
+        one budget counter) is sent again, up to CONFLICT_ATTEMPTS times."""
+        items = self._create_items(record) + [counter_update(counter) for counter in charge.counters]
+        own = len(items) - len(charge.counters)
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self._table.meta.client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+                if "ConditionalCheckFailed" in reasons[:own]:
+                    raise VersionTaken(f"{record.wallet} version {record.version} is not the next version") from exc
+                spent = [
+                    c
+                    for c, code in zip(charge.counters, reasons[own:], strict=False)
+                    if code == "ConditionalCheckFailed"
+                ]
+                if spent:
+                    raise BudgetSpent(min(spent, key=lambda c: BUDGET_ORDER.index(c.budget))) from exc
+                if "TransactionConflict" not in reasons or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+
+    def _create_items(self, record: Record) -> list[dict[str, Any]]:
         """The record's put, the wallet head's conditional update and the previous version's mark."""
         head_changes: dict[str, Any] = {"latestVersion": record.version, "walletEip55": record.wallet}
         if record.kind == KIND_KEY:
             head_changes.update(keyVersion=record.version, cid=record.cid, document=record.document)
-            remove = ["revocation"]
-            if log_index is not None:
-                head_changes["keyLogIndex"] = log_index
-            else:
-                remove.append("keyLogIndex")
+            remove = ["revocation", "keyLogIndex", "keyLogVersion"]  # the new key is sequenced later
         else:
             head_changes["revocation"] = record.document
             remove = []
@@ -211,13 +248,12 @@ class RecordStore:
         update = "SET " + ", ".join(f"#{name} = :{name}" for name in head_changes)
         if remove:
             update += " REMOVE " + ", ".join(f"#{name}" for name in remove)
-        item = _to_item(record if log_index is None else replace(record, log_index=log_index))
         # The resource's client (de)serialises attribute values itself: plain Python values go in and out.
         return [
             {
                 "Put": {
                     "TableName": self._table.name,
-                    "Item": item,
+                    "Item": _to_item(record),
                     "ConditionExpression": "attribute_not_exists(wallet)",
                 }
             },
@@ -233,6 +269,74 @@ class RecordStore:
             },
             *([self._mark_next(record.wallet, previous)] if previous else []),
         ]
+
+    # ------------------------------------------------------------ the transparency log (the chain worker)
+
+    def sequence(self, records: list[Record]) -> list[Record]:
+        """Append the leaves of `records` (none sequenced yet; a wallet's versions in increasing order) to the
+        transparency log, SEQUENCE_CHUNK at a time: each chunk is one transaction that writes its leaves and the
+        subtrees they complete, moves the log head once (compare-and-swap on its size), and sets each record's
+        `logIndex` (only while it has none) and, for a key, its wallet head's `keyLogIndex`/`keyLogVersion`.
+
+        Returns the records as sequenced, with their indices. A record another worker sequenced meanwhile is
+        left out (its index is whatever that worker gave it: a record has one leaf, never two). Raises LogBusy
+        after the log's append attempts when the head keeps moving."""
+        if self.log is None or not records:
+            return []
+        done: list[Record] = []
+        pending = list(records)
+        head: LogHead | None = None  # the head this call last wrote: the next chunk tries it before reading
+        while pending:
+            chunk = pending[:SEQUENCE_CHUNK]
+            items = functools.partial(self._sequence_items, chunk)
+            try:
+                appended = self.log.append_batch([leaf_of(r) for r in chunk], items, head)
+            except CallerConditionFailed as failed:
+                taken = {chunk[i] for i in failed.positions if i < len(chunk)}
+                if not taken:
+                    raise
+                pending = [r for r in pending if r not in taken]
+                head = None
+                continue
+            done += [replace(r, log_index=appended.first + i) for i, r in enumerate(chunk[: appended.count])]
+            pending = pending[appended.count :]
+            head = appended.head
+        return done
+
+    def _sequence_items(self, chunk: list[Record], first: int, count: int) -> list[dict[str, Any]]:
+        """For each of the first `count` records of a chunk appended from leaf index `first`: its logIndex (once),
+        and a key's head."""
+        chunk = chunk[:count]
+        items: list[dict[str, Any]] = []
+        for offset, record in enumerate(chunk):
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": {"wallet": record.wallet.lower(), "version": record.version},
+                        "UpdateExpression": "SET #index = :index",
+                        "ConditionExpression": "attribute_exists(wallet) AND attribute_not_exists(#index)",
+                        "ExpressionAttributeNames": {"#index": _ATTRIBUTES["log_index"]},
+                        "ExpressionAttributeValues": {":index": first + offset},
+                    }
+                }
+            )
+        heads = {}
+        for offset, record in enumerate(chunk):
+            if record.kind == KIND_KEY:  # the wallet's newest key in the chunk names its leaf on the head
+                heads[record.wallet.lower()] = (record.version, first + offset)
+        for wallet, (version, index) in heads.items():
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": {"wallet": wallet, "version": HEAD_VERSION},
+                        "UpdateExpression": "SET keyLogIndex = :index, keyLogVersion = :version",
+                        "ExpressionAttributeValues": {":index": index, ":version": version},
+                    }
+                }
+            )
+        return items
 
     def _mark_next(self, wallet: str, version: int) -> dict[str, Any]:
         return {
@@ -269,7 +373,7 @@ class RecordStore:
                     cid=item["cid"],
                     document=item["document"],
                     revocation=item.get("revocation"),
-                    key_log_index=int(item["keyLogIndex"]) if "keyLogIndex" in item else None,
+                    key_log_index=_key_log_index(item),
                 )
             pending = answer.get("UnprocessedKeys") or {}
             if pending:

@@ -13,35 +13,42 @@ Table layout (its own table, LOG_TABLE; key `part` (S) + `pos` (N)):
                               written once, when its last leaf is appended (level 0 is the leaf item itself).
 - part "anchor", pos size:   {root, txHash, blockNumber, recordedAt}: a head confirmed on chain (LogAnchored).
 
-Invariants:
-- Appending is one TransactWriteItems holding the caller's own items (the record, the wallet's head: the one writer
-  that orders a wallet's versions, records.py) and the log's: leaf `size` (attribute_not_exists), the nodes the
-  leaf completes (attribute_not_exists), and the head moved from size to size + 1 (conditional on the size read).
-  So a record exists if and only if its leaf does; the log has exactly one order and no gaps; there is no window
-  in which a crash leaves one without the other. A transaction cancelled because the log head moved (another
-  append won) is retried with a fresh head, a bounded number of times; a caller's own condition failing is
-  reported as CallerConditionFailed (the wallet's version is taken), never retried here.
+Invariants (issue 22: sequenced in batches by the chain worker, never on the request path):
+- One order, no gaps: leaves are appended by `append_batch`, one TransactWriteItems per batch (a chunk of a
+  worker's batch) holding the caller's own items (each record's logIndex, set only while it has none, and its
+  wallet head's keyLogIndex) and the log's: the batch's leaves at size .. size + n - 1 (attribute_not_exists),
+  the perfect subtrees they complete (attribute_not_exists), and the head moved from size to size + n
+  (conditional on the size read). So a leaf exists if and only if its record names it; two workers racing for
+  the head cannot both win the same positions (the loser re-reads the head and retries, a bounded number of times);
+  a record already sequenced by the other is reported as CallerConditionFailed and left out, never given a second
+  leaf. A crash leaves either the whole batch appended or none of it.
+- A wallet's versions are sequenced in increasing order (the worker sequences a record's unsequenced earlier
+  versions with it, records.py), so the log never shows version n before n - 1.
+- Every record that goes on chain has its leaf before its transaction is signed, and a key-setting transaction of
+  several keys anchors the head read when its calldata is built, which covers its own leaves. A lone key or a
+  revocation (revokeKey carries no head) is covered by the next anchor: the next batch's, or the monitor's
+  anchor-only transaction once the oldest unanchored leaf has waited LOG_ANCHOR_SINGLE_AFTER_S.
 - Stored nodes never change: every perfect subtree inside [0, n) is stored once n leaves exist, so the root of
   any size n <= current size and inclusion and consistency proofs for it are computed from O(log n) perfect
   subtrees per range (O(log^2 n) items at most for a proof, fetched with BatchGetItem), never from all leaves.
 - Reads write nothing.
 
 Residual limits:
-- One head item serialises every append: appends are one at a time, each a TransactWriteItems round trip (about
-  10-30 ms in AWS), so the log takes a few tens of appends per second at most, fewer under contention (a loser
-  re-reads and retries, up to APPEND_ATTEMPTS times, then the request fails with 503 and can be sent again).
-  The registry's write budget (WRITES_PER_DAY, 2,000 in prod) is orders of magnitude below that; a registry
-  needing more would batch leaves per append (a sequencer) instead.
+- One head item serialises the batches: a transaction holds at most 100 items, and each record takes about four
+  (its logIndex, its wallet head, its leaf, about one completed subtree), so a worker's batch of 100 records is
+  5 transactions of about 24 records, one head write each. A worker keeps the head it wrote for its next
+  transaction instead of reading it; when the other worker appended meanwhile, the compare-and-swap fails, that
+  transaction is lost (nothing written) and the head is read. Nothing on the request path touches the log.
+- An accepted record has no leaf until the worker takes its job (seconds; longer while the worker is paused): a
+  lookup shows `log: null` until then.
 - The registry can still refuse to accept a record at all (censorship); the log makes what it accepted
   append-only and equal for every reader, and the chain anchors make the head public.
-- A revocation's own transaction (revokeKey) carries no head: its leaf is anchored by the next key-setting
-  transaction. A lone key is anchored only when the last anchor is older than LOG_ANCHOR_SINGLE_AFTER_S (an
-  anchor costs ~12k gas on a one-key transaction, ~100 gas per key at 100 keys).
 """
 
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -52,6 +59,16 @@ from dmtp_protocol.errors import LogBusy
 from dmtp_protocol.leaves import LEAF_LENGTH
 
 APPEND_ATTEMPTS = 30
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one append_batch wrote: leaves [first, first + count) (a prefix of those asked for), and the head."""
+
+    first: int
+    count: int
+    head: LogHead
 
 
 MAX_BATCH_GET = 100
@@ -61,7 +78,11 @@ HEAD = ("head", 0)
 
 
 class CallerConditionFailed(Exception):
-    """One of the caller's own items' conditions did not hold (nothing was written)."""
+    """One of the caller's own items' conditions did not hold (nothing was written): `positions` in its list."""
+
+    def __init__(self, message: str, positions: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.positions = positions or []
 
 
 def perfect_pieces(start: int, end: int) -> list[tuple[int, int]]:
@@ -121,42 +142,80 @@ class TransparencyLog:
     # ------------------------------------------------------------ appending (records.py, in the record's transaction)
 
     def append(self, leaf: bytes, caller_items: Callable[[int], list[dict[str, Any]]]) -> int:
-        """Append `leaf` in one transaction with `caller_items(index)` (the caller's writes, told the leaf's index).
+        """Append one leaf with `caller_items(index)`; its index."""
+        return self.append_batch([leaf], lambda first, _count: caller_items(first)).first
 
-        Returns the index. CallerConditionFailed when one of the caller's conditions fails; LogBusy after
-        APPEND_ATTEMPTS lost races."""
-        if len(leaf) != LEAF_LENGTH:
-            raise ValueError(f"a leaf is {LEAF_LENGTH} bytes")
+    def append_batch(
+        self,
+        leaves: list[bytes],
+        caller_items: Callable[[int, int], list[dict[str, Any]]],
+        head: LogHead | None = None,
+    ) -> "Appended":
+        """Append the longest prefix of `leaves` (one leaf at least) that fits in one transaction with
+        `caller_items(first, count)` (the caller's writes for those `count` leaves, told the first one's index):
+        the leaves, the subtrees they complete, and one compare-and-swap of the head. A transaction holds at most
+        MAX_TRANSACTION_ITEMS (DynamoDB's limit), and the subtrees a batch completes vary with the size (up to the
+        batch's length plus the set bits of the old size), so the count is decided against the head itself.
+
+        `head`: the head as the caller last wrote it (Appended.head), tried first instead of reading it; when
+        another append moved it meanwhile, the compare-and-swap fails, nothing is written, and the head is read.
+        Returns what was appended. CallerConditionFailed (with the positions of the caller's items whose condition
+        failed) when one of the caller's conditions fails; LogBusy after APPEND_ATTEMPTS lost races."""
+        if not leaves or any(len(leaf) != LEAF_LENGTH for leaf in leaves):
+            raise ValueError(f"a batch of one or more leaves of {LEAF_LENGTH} bytes each")
         for attempt in range(self._attempts):
-            head = self.head()
-            own = caller_items(head.size)
+            supplied = head is not None
+            if head is None:
+                head = self.head()
+            count = len(leaves)
+            own, items, after = self._fitting(head, leaves, count, caller_items)
+            while len(own) + len(items) > MAX_TRANSACTION_ITEMS and count > 1:
+                count -= 1
+                own, items, after = self._fitting(head, leaves, count, caller_items)
             try:
-                self._client.transact_write_items(TransactItems=own + self._append_items(head, leaf))
-                return head.size
+                self._client.transact_write_items(TransactItems=own + items)
+                return Appended(head.size, count, after)
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
-                if "ConditionalCheckFailed" in reasons[: len(own)]:
-                    raise CallerConditionFailed(str(exc)) from exc
+                failed = [i for i, code in enumerate(reasons[: len(own)]) if code == "ConditionalCheckFailed"]
+                if failed:
+                    raise CallerConditionFailed(str(exc), failed) from exc
                 if not any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
                     raise
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # the head moved: read it again
+            head = None
+            if not supplied:  # the head read just now moved: back off before reading it again
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
         raise LogBusy("the transparency log is busy; nothing was stored, send the same request again")
 
-    def _append_items(self, head: LogHead, leaf: bytes) -> list[dict[str, Any]]:
-        index = head.size
-        items = [self._put({"part": "leaf", "pos": index, "leaf": leaf})]
+    def _fitting(
+        self,
+        head: LogHead,
+        leaves: list[bytes],
+        count: int,
+        caller_items: Callable[[int, int], list[dict[str, Any]]],
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], LogHead]:
+        """The caller's items and the log's for the first `count` leaves, and the head they write."""
+        items, after = self._append_items(head, leaves[:count])
+        return caller_items(head.size, count), items, after
+
+    def _append_items(self, head: LogHead, leaves: list[bytes]) -> tuple[list[dict[str, Any]], LogHead]:
+        """The leaves' puts, the perfect subtrees they complete, and the head moved from its size (conditional);
+        and that new head."""
+        items = []
         frontier = list(head.frontier)
-        carry, level, bits = merkle.leaf_hash(leaf), 0, index
-        while bits & 1:  # the leaf completes a perfect subtree for every trailing 1 bit of the old size
-            carry = merkle.node_hash(frontier.pop(), carry)
-            level += 1
-            bits >>= 1
-            items.append(self._put({"part": f"node/{level}", "pos": ((index + 1) >> level) - 1, "hash": carry}))
-        frontier.append(carry)
-        new_head = {"part": HEAD[0], "pos": HEAD[1], "size": index + 1, "frontier": frontier}
-        if index == 0:
+        for index, leaf in enumerate(leaves, start=head.size):
+            items.append(self._put({"part": "leaf", "pos": index, "leaf": leaf}))
+            carry, level, bits = merkle.leaf_hash(leaf), 0, index
+            while bits & 1:  # the leaf completes a perfect subtree for every trailing 1 bit of the old size
+                carry = merkle.node_hash(frontier.pop(), carry)
+                level += 1
+                bits >>= 1
+                items.append(self._put({"part": f"node/{level}", "pos": ((index + 1) >> level) - 1, "hash": carry}))
+            frontier.append(carry)
+        new_head = {"part": HEAD[0], "pos": HEAD[1], "size": head.size + len(leaves), "frontier": frontier}
+        if head.size == 0:
             items.append(self._put(new_head))
         else:
             items.append(
@@ -166,11 +225,11 @@ class TransparencyLog:
                         "Item": new_head,
                         "ConditionExpression": "#size = :size",
                         "ExpressionAttributeNames": {"#size": "size"},
-                        "ExpressionAttributeValues": {":size": index},
+                        "ExpressionAttributeValues": {":size": head.size},
                     }
                 }
             )
-        return items
+        return items, LogHead(head.size + len(leaves), tuple(frontier))
 
     def _put(self, item: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -215,7 +274,8 @@ class TransparencyLog:
 
     def head_to_anchor(self, keys: int) -> tuple[int, bytes] | None:
         """The (size, root) a transaction setting `keys` keys should anchor, or None. Several keys always carry the
-        head (~100 gas per key at 100); a lone key only when the last anchor is older than anchor_single_after_s."""
+        head (~100 gas per key at 100); a lone key, or the monitor's anchor-only transaction (keys 0), only when
+        leaves are uncovered and the last anchor is older than anchor_single_after_s (or there is none)."""
         head = self.head()
         if head.size == 0:
             return None

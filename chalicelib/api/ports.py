@@ -4,10 +4,12 @@ chalicelib/adapters implements each (named beside it); tests/support/api_fakes.p
 the use cases are tested in milliseconds (tests/unit/test_registry_use_cases.py) as well as on the real parts.
 """
 
-from collections.abc import Iterable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
-from chalicelib.model import Anchor, Head, Job, LogHead, Record, SignerCheck
+from chalicelib.model import Anchor, Charge, Head, Job, LogHead, Record, SignerCheck
+
+T = TypeVar("T")
 
 
 class Records(Protocol):
@@ -28,7 +30,10 @@ class Records(Protocol):
 
     def get(self, wallet: str, version: int) -> Record | None: ...
 
-    def create(self, record: Record) -> None: ...
+    def create(self, record: Record, charge: Charge = ...) -> None:
+        """Store the record with `charge`'s budget counters in one transaction: VersionTaken or BudgetSpent (a
+        version taken named first), nothing written in either case."""
+        ...
 
     def heads(self, wallets: list[str]) -> dict[str, Head]:
         """Head items of up to 100 wallets, keyed by lowercase wallet (one BatchGetItem)."""
@@ -65,25 +70,29 @@ class JobQueue(Protocol):
         ...
 
 
-class Pinner(Protocol):
-    """IPFS pinning (adapters/pinning.py, PinataPinner)."""
-
-    def pin(self, data: bytes, name: str) -> str:
-        """Pin `data` as one file; return the CID the service computed."""
-        ...
-
-
 class SignatureChecker(Protocol):
     """Who signed a digest (signatures.py, SignatureVerifier): EOA, ERC-1271 or ERC-6492."""
 
-    def verify(self, wallet: str, digest: bytes, signature: str) -> SignerCheck: ...
+    def verify(
+        self, wallet: str, digest: bytes, signature: str, before_chain: Callable[[], None] | None = None
+    ) -> SignerCheck:
+        """Who signed; `before_chain()` is called once before the first call to the chain, and what it raises
+        stops the check there (an EOA's signature never reaches it)."""
+        ...
 
 
 class WriteBudgets(Protocol):
-    """The daily budgets of new on-chain writes (adapters/quotas.py, Quotas): all three counted or none."""
+    """The daily budgets of new on-chain writes (adapters/quotas.py, Quotas): the wallet's, the source's and
+    everyone's, charged in the record's own transaction."""
 
-    def charge_write(self, wallet: str, source: str, now: int) -> None:
-        """Count one write for the wallet, the source and everyone; QuotaExceeded when one budget is spent."""
+    def within_budget(self, wallet: str, source: str, now: int, write: Callable[[Charge], T]) -> T:
+        """Call `write(charge)` (which stores the record with the charge) and return what it returns; a spent
+        budget is QuotaExceeded, with nothing written."""
+        ...
+
+    def charge_chain_check(self, source: str, now: int) -> None:
+        """Count one signature check that needs the chain (an eth_call) for `source` in this minute; QuotaExceeded
+        past SOURCE_REQUESTS_PER_MINUTE."""
         ...
 
 

@@ -1,13 +1,15 @@
 """Use cases of the API: register, revoke, look up (single, as of a time, batch) and list history."""
 
+import functools
 import json
 import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, overload
 
-from chalicelib.api.ports import Anchors, JobQueue, Pinner, Records, SignatureChecker, WriteBudgets
+from chalicelib.api.ports import Anchors, JobQueue, Records, SignatureChecker, WriteBudgets
 from chalicelib.model import (
     JOB_REVOKE_KEY,
     JOB_SET_KEY,
@@ -16,6 +18,7 @@ from chalicelib.model import (
     STATUS_PINNED,
     STATUS_QUEUED,
     Anchor,
+    Charge,
     Head,
     Job,
     Record,
@@ -28,7 +31,8 @@ from dmtp_protocol.errors import (
     InvalidField,
     MalformedRequest,
     NotFound,
-    PinningFailed,
+    SignatureExpired,
+    SignatureNotYetValid,
     VersionConflict,
 )
 from dmtp_protocol.messages import (
@@ -39,6 +43,7 @@ from dmtp_protocol.messages import (
     ClockRules,
     Domain,
     Registration,
+    Revocation,
     check_clock,
     check_point,
     check_revocation_version,
@@ -64,7 +69,6 @@ class Registry:
         self,
         records: Records,
         queue: JobQueue,
-        pinner: Pinner,
         domain: Domain,
         verifier: SignatureChecker,
         quotas: WriteBudgets,
@@ -75,7 +79,6 @@ class Registry:
         """`log`: the transparency log's anchors, shown with each record (None: a registry without a log)."""
         self._records = records
         self._queue = queue
-        self._pinner = pinner
         self._domain = domain
         self._verifier = verifier
         self._quotas = quotas
@@ -86,100 +89,156 @@ class Registry:
     # ------------------------------------------------------------ writes
 
     def register(self, body: Any, source: str = "unknown") -> tuple[bool, dict[str, Any]]:
-        """Verify, pin, store and queue a key bundle sent from `source` (the caller's IP address).
-        Returns (created, public view of the record)."""
+        """Verify, store and queue a key bundle sent from `source` (the caller's IP address); returns (created,
+        public view of the record).
+
+        The request path of a new key writes one DynamoDB transaction (the record, its wallet head and the budget
+        counters it charges: nothing that every registration writes) and sends one message; it reads nothing first.
+        The transaction's conditions decide the version (the head must say version - 1); only when they refuse is
+        the wallet's newest record read, to tell the same bundle sent again (200, queued again if left pinned)
+        from a wrong version (409). Pinning and the transparency log are the worker's, in batches, before the
+        record's transaction is signed."""
         registration = parse_registration(body)
         now = int(self._now())
         document = pinned_document(registration, self._domain)
         cid = cid_for_bytes(document)
-
-        # The stored bundle again, byte for byte (so its signature was verified when it was first accepted): no new
-        # record, no new transaction. Recognised before the clock rule, so that a record left pinned (the queue was
-        # down) can be queued by resubmitting it however long ago it was signed.
-        newest = self._records.newest(registration.wallet, 1)
-        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
-        if existing is not None:
-            if existing.status == STATUS_PINNED:
-                existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
-            return False, self._view(existing, newest)
-        check_clock(registration.issued_at, registration.expires_at, now, self._clock)
+        try:
+            check_clock(registration.issued_at, registration.expires_at, now, self._clock)
+        except (SignatureExpired, SignatureNotYetValid):
+            # The stored bundle again, however long ago it was signed: a record left pinned (its job never reached
+            # the queue) is queued by resubmitting it, as the 503 says.
+            resent = self._resent_key(registration.wallet, cid)
+            if resent is None:
+                raise
+            return False, resent
         message = registration_message(registration)
         digest = signing_digest(REGISTRATION_TYPE, message, self._domain, registration.signature_type)
-        signer = self._verifier.verify(registration.wallet, digest, registration.signature)
+        signer = self._verifier.verify(
+            registration.wallet,
+            digest,
+            registration.signature,
+            before_chain=functools.partial(self._quotas.charge_chain_check, source, now),
+        )
         check_point(registration)
-        self._expect_next_version(registration.wallet, registration.version, newest)
-        self._quotas.charge_write(registration.wallet, source, now)
-
-        pinned_cid = self._pinner.pin(document, f"dmtp-{registration.wallet.lower()}-v{registration.version}.json")
-        if pinned_cid != cid:
-            raise PinningFailed(f"pinning service computed {pinned_cid}, expected {cid}", expected=cid, got=pinned_cid)
         record = Record(
             registration.wallet,
             registration.version,
             cid,
             document.decode("utf-8"),
-            STATUS_PINNED,
+            STATUS_QUEUED,
             now,
             now,
             kind=KIND_KEY,
             signer_check=json.dumps(signer.as_dict()),
         )
-        self._create(record)
+        try:
+            self._quotas.within_budget(record.wallet, source, now, functools.partial(self._records.create, record))
+        except VersionTaken as taken:
+            resent = self._resent_key(record.wallet, cid)
+            if resent is not None:  # its signature was verified when it was first accepted, and just now
+                return False, resent
+            newest = self._records.newest(record.wallet, 1)
+            current = newest[0].version if newest else 0
+            raise VersionConflict(
+                f"version must be {current + 1} (the wallet's current version is {current})", currentVersion=current
+            ) from taken
         record = self._enqueue(record, Job(record.wallet, record.version, cid, JOB_SET_KEY))
         return True, self._view(record, [record])
+
+    def _resent_key(self, wallet: str, cid: str) -> dict[str, Any] | None:
+        """When the wallet's newest record is this very bundle (the same CID): queue it if it was left pinned; its
+        answer. None otherwise."""
+        newest = self._records.newest(wallet, 1)
+        existing = newest[0] if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid else None
+        if existing is None:
+            return None
+        if existing.status == STATUS_PINNED:
+            existing = self._enqueue(existing, Job(existing.wallet, existing.version, existing.cid, JOB_SET_KEY))
+        return self._view(existing, newest)
 
     def revoke(self, address: str, body: Any, source: str = "unknown") -> dict[str, Any]:
         """Verify, store and queue a wallet-signed revocation of its current key, sent from `source`.
 
         The same revocation sent again (its record is the wallet's newest, byte for byte) stores nothing new and
-        queues a record left pinned, however long ago it was signed: what the 503 of a failed enqueue asks for."""
+        queues a record left pinned, however long ago it was signed: what the 503 of a failed enqueue asks for. It
+        is recognised only once the clock rule fails or passes, so that every other revocation meets the acceptance
+        rules in their documented order (docs/PROTOCOL.md section 9)."""
         wallet = parse_address(address)
         revocation = parse_revocation(body)
         now = int(self._now())
+        try:
+            check_clock(revocation.issued_at, 0, now, self._clock)
+        except (SignatureExpired, SignatureNotYetValid):
+            resent = self._resent_revocation(wallet, revocation)
+            if resent is None:
+                raise
+            return resent
         key = self._records.get(wallet, revocation.revoked_version)
         if key is None or key.kind != KIND_KEY:
             raise NotFound(f"{wallet} has no key version {revocation.revoked_version}")
         if wallet != revocation.wallet:
             raise InvalidField("the body's address differs from the path's", field="address")
         check_revocation_version(revocation)
-        public_key = json.loads(key.document)["DMTPpubKey"]
-        message = revocation_message(revocation, public_key)
-        document = canonical_json(
-            {
-                "kind": KIND_REVOCATION,
-                **message,
-                "signatureType": revocation.signature_type,
-                "Signature": revocation.signature,
-                "chainId": self._domain.chain_id,
-                "registry": self._domain.registry,
-            }
-        ).decode("utf-8")
+        message, document = self._revocation_document(revocation, key)
         newest = self._records.newest(revocation.wallet, 1)
-        stored = newest[0] if newest and newest[0].kind == KIND_REVOCATION and newest[0].document == document else None
-        if stored is not None:
-            if stored.status == STATUS_PINNED:
-                stored = self._enqueue(stored, Job(stored.wallet, stored.version, key.cid, JOB_REVOKE_KEY))
-            return self._view(key, [stored, key])
-        check_clock(revocation.issued_at, 0, now, self._clock)
+        resent = self._resent(key, newest, document)
+        if resent is not None:
+            return resent
         digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
-        signer = self._verifier.verify(revocation.wallet, digest, revocation.signature)
+        signer = self._verifier.verify(
+            revocation.wallet,
+            digest,
+            revocation.signature,
+            before_chain=functools.partial(self._quotas.charge_chain_check, source, now),
+        )
         self._expect_next_version(revocation.wallet, revocation.version, newest)
-        self._quotas.charge_write(revocation.wallet, source, now)
         record = Record(
             revocation.wallet,
             revocation.version,
             key.cid,
             document,
-            STATUS_PINNED,
+            STATUS_QUEUED,
             now,
             now,
             kind=KIND_REVOCATION,
             revokes_cid=key.cid,
             signer_check=json.dumps(signer.as_dict()),
         )
-        self._create(record)
+        self._quotas.within_budget(record.wallet, source, now, functools.partial(self._create, record))
         record = self._enqueue(record, Job(record.wallet, record.version, key.cid, JOB_REVOKE_KEY))
         return self._view(key, [record, key])
+
+    def _revocation_document(self, revocation: Revocation, key: Record) -> tuple[dict[str, Any], str]:
+        """The signed message of a revocation of `key`, and the canonical document stored for it."""
+        message = revocation_message(revocation, json.loads(key.document)["DMTPpubKey"])
+        document = {
+            "kind": KIND_REVOCATION,
+            **message,
+            "signatureType": revocation.signature_type,
+            "Signature": revocation.signature,
+            "chainId": self._domain.chain_id,
+            "registry": self._domain.registry,
+        }
+        return message, canonical_json(document).decode("utf-8")
+
+    def _resent_revocation(self, wallet: str, revocation: Revocation) -> dict[str, Any] | None:
+        """The answer to a revocation sent again outside the clock window, or None when it is not one."""
+        key = self._records.get(wallet, revocation.revoked_version)
+        if key is None or key.kind != KIND_KEY or wallet != revocation.wallet:
+            return None
+        if revocation.version != revocation.revoked_version + 1:
+            return None
+        _, document = self._revocation_document(revocation, key)
+        return self._resent(key, self._records.newest(wallet, 1), document)
+
+    def _resent(self, key: Record, newest: list[Record], document: str) -> dict[str, Any] | None:
+        """When the wallet's newest record is this very revocation: queue it if it was left pinned; its answer."""
+        stored = newest[0] if newest and newest[0].kind == KIND_REVOCATION and newest[0].document == document else None
+        if stored is None:
+            return None
+        if stored.status == STATUS_PINNED:
+            stored = self._enqueue(stored, Job(stored.wallet, stored.version, key.cid, JOB_REVOKE_KEY))
+        return self._view(key, [stored, key])
 
     def _expect_next_version(self, wallet: str, version: int, newest: list[Record]) -> None:
         current = newest[0].version if newest else 0
@@ -188,9 +247,10 @@ class Registry:
                 f"version must be {current + 1} (the wallet's current version is {current})", currentVersion=current
             )
 
-    def _create(self, record: Record) -> None:
+    def _create(self, record: Record, charge: Charge) -> None:
+        """Store `record` with `charge` in one transaction; a version lost to a concurrent write is 409."""
         try:
-            self._records.create(record)
+            self._records.create(record, charge)
         except VersionTaken as exc:
             current = self._records.latest(record.wallet)
             version = current.version if current else 0
@@ -200,15 +260,26 @@ class Registry:
             ) from exc
 
     def _enqueue(self, record: Record, job: Job) -> Record:
+        """Send the record's job; the record as it stands then. A record is stored `queued`, so the happy path
+        writes nothing more. When the send fails, the record is moved back to `pinned` (stored, its job not on
+        the queue: the same request sent again queues it, as the 503 says) and, should even that write fail, the
+        sweeper queues it once it has waited past its threshold. A record resubmitted while `pinned` is moved to
+        `queued` once its job is sent."""
         try:
             self._queue.enqueue(job)
-        except Exception as exc:  # boto3 raises many kinds; the record stays 'pinned' and a resubmission re-queues it
+        except Exception as exc:  # boto3 raises many kinds
             log.exception("enqueue failed for %s v%s", record.wallet, record.version)
+            try:
+                self._records.set_status(record, STATUS_PINNED, only_from=(STATUS_QUEUED,))
+            except Exception:  # the sweeper's threshold covers it
+                log.exception("could not mark %s v%s pinned", record.wallet, record.version)
             raise DependencyUnavailable(
                 "stored, but queueing the on-chain write failed; submit the same request again", cid=record.cid
             ) from exc
-        self._records.set_status(record, STATUS_QUEUED, only_from=(STATUS_PINNED,))
-        return self._records.get(record.wallet, record.version) or record
+        if record.status == STATUS_PINNED:
+            self._records.set_status(record, STATUS_QUEUED, only_from=(STATUS_PINNED,))
+            return replace(record, status=STATUS_QUEUED)
+        return record
 
     # ------------------------------------------------------------ reads
 

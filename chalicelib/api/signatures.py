@@ -1,6 +1,8 @@
 """Who signed: an EOA by ecrecover, a deployed smart-contract wallet by ERC-1271 `isValidSignature` via eth_call,
 or a smart wallet that is not deployed yet by ERC-6492 (its signature names the factory call that deploys it)."""
 
+from collections.abc import Callable
+
 from chalicelib.api.ports import EthRpc
 from chalicelib.model import RpcError, RpcTimeout, RpcUnavailable, SignerCheck
 from dmtp_protocol.errors import DependencyUnavailable, InvalidSignature
@@ -31,25 +33,33 @@ class SignatureVerifier:
         self._erc6492_gas_limit = erc6492_gas_limit
         self._erc6492_timeout_s = erc6492_timeout_s
 
-    def verify(self, wallet: str, digest: bytes, signature: str) -> SignerCheck:
+    def verify(
+        self, wallet: str, digest: bytes, signature: str, before_chain: Callable[[], None] | None = None
+    ) -> SignerCheck:
+        """Who signed: ecrecover first, the chain only when that does not name the wallet; `before_chain()` (the
+        per-source rate of checks on chain) is called once before the first RPC call and may refuse it."""
+        before = before_chain or _nothing
         ecdsa_error = "signature was not made by this wallet over this message"
         raw = bytes.fromhex(signature[2:])
         if is_erc6492(raw):
-            return self._erc6492(wallet, digest, raw)
+            return self._erc6492(wallet, digest, raw, before)
         if len(raw) == 65:
             try:
                 if recover_address(digest, signature) == wallet:
                     return SignerCheck("ecdsa")
             except BadSignature as exc:
                 ecdsa_error = str(exc)
-        contract_check = self._erc1271(wallet, digest, raw)
+        contract_check = self._erc1271(wallet, digest, raw, before)
         if contract_check is None:
             raise InvalidSignature(ecdsa_error)
         return contract_check
 
-    def _erc1271(self, wallet: str, digest: bytes, signature: bytes) -> SignerCheck | None:
+    def _erc1271(
+        self, wallet: str, digest: bytes, signature: bytes, before_chain: Callable[[], None]
+    ) -> SignerCheck | None:
         if self._rpc is None:
             return None
+        before_chain()
         try:
             block = self._rpc.block_number()
             tag = hex(block)
@@ -69,7 +79,7 @@ class SignatureVerifier:
             raise InvalidSignature("the smart-contract wallet does not accept this signature (ERC-1271)")
         return SignerCheck("erc1271", self._chain_id, block)
 
-    def _erc6492(self, wallet: str, digest: bytes, signature: bytes) -> SignerCheck:
+    def _erc6492(self, wallet: str, digest: bytes, signature: bytes, before_chain: Callable[[], None]) -> SignerCheck:
         """ERC-6492 as the standard prescribes off chain (and viem's verifyHash does): the deployless universal
         validator through eth_call at a pinned block. It deploys the wallet inside the call if it has no code yet,
         then asks ERC-1271; nothing is written on chain. The signer picks the factory, so the call has a gas limit
@@ -79,6 +89,7 @@ class SignatureVerifier:
             raise InvalidSignature("the ERC-6492 wrapper is malformed (abi.encode(address, bytes, bytes) ++ magic)")
         if self._rpc is None:
             raise InvalidSignature("this deployment has no chain RPC: ERC-6492 signatures cannot be checked")
+        before_chain()
         try:
             block = self._rpc.block_number()
         except RpcError as exc:
@@ -99,3 +110,7 @@ class SignatureVerifier:
         if not erc6492_answer_is_yes(answer):
             raise InvalidSignature("the counterfactual smart wallet does not accept this signature (ERC-6492)")
         return SignerCheck("erc6492", self._chain_id, block, factory)
+
+
+def _nothing() -> None:
+    pass

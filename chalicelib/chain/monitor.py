@@ -26,13 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.chain.decisions import bumping, receipts
+from chalicelib.chain.decisions import bumping, packing, receipts
 from chalicelib.chain.decisions.fees import Fees, first_offer
 from chalicelib.chain.noop import fill_with_noop
 from chalicelib.chain.ports import AnchorLog, Chain, Control, JobQueue, Nonces, Records, Signer, Transactions
 from chalicelib.chain.sweeper import Sweeper
 from chalicelib.model import (
     FINAL_STATES,
+    KIND_ANCHOR,
     OPEN_STATUSES,
     STATE_LOST,
     STATE_MINED,
@@ -46,8 +47,10 @@ from chalicelib.model import (
     StaleItem,
     StatusChange,
     TxItem,
+    WriteRefused,
 )
 from chalicelib.observability.telemetry import (
+    ANCHORS_SENT,
     FEE_CAP_REACHED,
     FEE_PAID_GWEI,
     GAS_USED,
@@ -77,6 +80,7 @@ class MonitorPolicy:
     owner_min_balance_wei: int = Settings.owner_min_balance_wei
     nonce_lease_s: float = Settings.nonce_lease_s
     max_tx_cost_wei: int = Settings.max_tx_cost_wei  # gas * maxFeePerGas + L1 data fee of one transaction, at most
+    gas_cap_per_tx: int = Settings.gas_cap_per_tx
     reconcile_every_s: float = 5.0
     sweep_every_s: float = 300.0
 
@@ -89,6 +93,7 @@ class MonitorPolicy:
             settings.owner_min_balance_wei,
             settings.nonce_lease_s,
             max_tx_cost_wei=settings.max_tx_cost_wei,
+            gas_cap_per_tx=settings.gas_cap_per_tx,
         )
 
 
@@ -103,6 +108,7 @@ class PassReport:
     reorged: int = 0
     lost: int = 0
     fee_capped: int = 0
+    anchored: int = 0  # anchor-only transactions sent
 
 
 class TxMonitor:
@@ -207,6 +213,8 @@ class TxMonitor:
         if floor > known_floor:
             self._nonces.advance_floor(floor)
             self._floor = floor
+        if report.in_flight == 0 and not any(item.state == STATE_RESERVED for item in items):
+            self._anchor_if_due(report)
         if self.sweeper is not None and (
             self._swept_at is None or self._clock() - self._swept_at >= self.policy.sweep_every_s
         ):
@@ -498,6 +506,53 @@ class TxMonitor:
         assert filled.raw is not None  # fill_with_noop returns the item signed
         self._chain.send(filled.raw)  # stored: if the node refuses it, the next pass rebroadcasts it
         return True
+
+    def _anchor_if_due(self, report: PassReport) -> None:
+        """Send an anchor-only transaction (setKeysAnchored of no keys) when the log has leaves no anchor covers and
+        the last anchor is older than LOG_ANCHOR_SINGLE_AFTER_S (the log decides: head_to_anchor(0)), and nothing
+        is in flight: a lone key's or a revocation's leaf (their transactions anchor nothing) is covered within that
+        time even when no batch follows. At most one such transaction per threshold, ~30k gas each."""
+        if self._log is None:
+            return
+        due = self._log.head_to_anchor(0)
+        if due is None:
+            return
+        data = self._chain.set_keys_data([], head=due)
+        try:
+            gas = packing.gas_limit(self._chain.estimate(self._signer.address, data), self.policy.gas_cap_per_tx)
+        except WriteRefused as refused:  # NotOwner: the worker's owner check pauses it; nothing to anchor with
+            logger.error("anchor-only transaction refused", extra=log_extra(error=str(refused)))
+            return
+        offer = first_offer(self.market(), self.policy.max_fee_cap_wei)
+        (item,) = self._nonces.reserve([()], self.monitor_id, lambda: self._chain.pending_nonce(self._signer.address))
+        signed = self._chain.sign(
+            self._signer,
+            nonce=item.nonce,
+            to=self._chain.address,
+            data=data,
+            gas=gas,
+            max_fee=offer.fees.max_fee,
+            tip=offer.fees.tip,
+        )
+        attempt = Attempt(signed.tx_hash, offer.fees.max_fee, offer.fees.tip, self._clock())
+        try:
+            stored = self._txs.sign_reserved(
+                item,
+                kind=KIND_ANCHOR,
+                entries=(),
+                to=self._chain.address,
+                data=data,
+                gas=gas,
+                raw=signed.raw,
+                attempt=attempt,
+            )
+        except StaleItem:  # reserved by us a moment ago: only a lease taken over could get here
+            return
+        report.anchored += 1
+        self.telemetry.count(ANCHORS_SENT)
+        logger.info("anchor-only transaction", extra=log_extra(nonce=item.nonce, size=due[0], tx_hash=signed.tx_hash))
+        assert stored.raw is not None
+        self._chain.send(stored.raw)  # stored first: if the node refuses it, the next pass rebroadcasts it
 
     def market(self) -> Market:
         if self._market is None:

@@ -4,7 +4,7 @@ chalicelib/adapters implements each (named beside it); tests/support/fakes.py ha
 the deterministic simulation (tests/unit/test_simulation.py) runs the real worker, monitor and sweeper against.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from chalicelib.model import (
@@ -37,6 +37,12 @@ class Records(Protocol):
         ...
 
     def set_statuses(self, changes: list[StatusChange]) -> list[StatusChange]: ...
+
+    def sequence(self, records: list[Record]) -> list[Record]:
+        """Append the records' leaves to the transparency log (a wallet's versions in increasing order), each
+        record once: returns those this call sequenced, with their log_index. LogBusy when the log head keeps
+        moving."""
+        ...
 
     def open_page(self, before: int, cursor: OpenCursor | None, limit: int) -> tuple[list[Record], OpenCursor | None]:
         """Records still on their way (pinned, queued, submitted) not updated since `before`, at most `limit`, from
@@ -162,6 +168,22 @@ class JobQueue(Protocol):
     def enqueue(self, job: Job) -> str: ...
 
 
+class Pinner(Protocol):
+    """IPFS pinning of a batch of documents in one request (adapters/pinning.py, PinataPinner)."""
+
+    def pin_batch(self, documents: Sequence[bytes]) -> str:
+        """Pin every document under its own CID; the folder's CID. PinningFailed when it did not."""
+        ...
+
+
+class PinBudget(Protocol):
+    """The pinning service's request rate, shared by every worker (adapters/quotas.py, Quotas)."""
+
+    def charge_pin_request(self, now: int) -> bool:
+        """Count one pinning request in this minute; False (nothing counted) when the plan's rate is reached."""
+        ...
+
+
 class Control(Protocol):
     """The worker's persistent pause switch (adapters/control.py, WorkerControl)."""
 
@@ -171,6 +193,12 @@ class Control(Protocol):
 
 
 class AnchorLog(Protocol):
-    """Where the monitor records a log head the chain confirmed (adapters/translog.py, TransparencyLog)."""
+    """The transparency log as the monitor sees it (adapters/translog.py, TransparencyLog): the heads the chain
+    confirmed, and whether leaves are left for an anchor-only transaction."""
 
     def record_anchor(self, size: int, root: bytes, tx_hash: str, block_number: int) -> None: ...
+
+    def head_to_anchor(self, keys: int) -> tuple[int, bytes] | None:
+        """The (size, root) a transaction setting `keys` keys should anchor, or None (0 keys: an anchor-only
+        transaction, due once the last anchor is older than LOG_ANCHOR_SINGLE_AFTER_S and leaves are uncovered)."""
+        ...

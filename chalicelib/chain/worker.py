@@ -37,7 +37,7 @@ from chalicelib.chain.decisions.claims import RETRY_ERROR, RETRY_PAUSED, RETRY_W
 from chalicelib.chain.decisions.fees import Fees, first_offer
 from chalicelib.chain.decisions.receipts import is_owner_mismatch
 from chalicelib.chain.noop import fill_with_noop
-from chalicelib.chain.ports import Chain, Control, JobQueue, Nonces, Records, Signer, Transactions
+from chalicelib.chain.ports import Chain, Control, JobQueue, Nonces, PinBudget, Pinner, Records, Signer, Transactions
 from chalicelib.model import (
     JOB_REVOKE_KEY,
     JOB_SET_KEY,
@@ -60,6 +60,7 @@ from chalicelib.model import (
     WriteRefused,
 )
 from chalicelib.observability.telemetry import (
+    DOCUMENTS_PINNED,
     FEE_CAP_REACHED,
     JOBS_RETRIED,
     OWNER_BALANCE_ETH,
@@ -76,6 +77,7 @@ from chalicelib.observability.telemetry import (
 )
 from chalicelib.settings import Settings
 from dmtp_protocol.cid import digest_from_cid
+from dmtp_protocol.errors import LogBusy, PinningFailed
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class Batch:
         default_factory=dict
     )  # duplicates' transactions, to make sure a node has them
     claimed_as_latest: set[Key] = field(default_factory=set)  # claimed only while no newer version existed
+    documents: dict[Key, Record] = field(default_factory=dict)  # the jobs' records with their documents
 
     def open_jobs(self) -> list[Job]:
         return [job for key, job in self.jobs.items() if key not in self.outcomes]
@@ -169,9 +172,15 @@ class ChainWorker:
         worker_id: str | None = None,
         *,
         control: Control,
+        pinner: Pinner,
+        pin_budget: PinBudget | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`pinner` pins the documents of the keys a batch writes on chain, in one request, before they are signed;
+        `pin_budget`, when given, keeps those requests within the pinning plan's rate."""
         self._records = records
+        self._pinner = pinner
+        self._pin_budget = pin_budget
         self._nonces = nonces
         self._txs = txs
         self._chain = chain
@@ -275,6 +284,8 @@ class ChainWorker:
             outcome = self._settled(job, batch, newest_key.get(key[0], 0))
             if outcome is not None:
                 batch.outcomes[key] = outcome
+        if not self._sequence(batch):
+            return batch
         try:
             self._pack(batch)
         except OwnerMismatch as mismatch:
@@ -282,6 +293,63 @@ class ChainWorker:
             batch.txs = []
             self._hold_open(batch, self._control.state())
         return batch
+
+    def _sequence(self, batch: Batch) -> bool:
+        """Give every record of the batch (and its unsequenced earlier versions) its transparency-log leaf, before
+        any calldata is built: a transaction of several keys anchors the head read then, which covers its own
+        leaves. Every accepted record is sequenced, whatever becomes of its job (superseded, refused), a wallet's
+        versions in increasing order. When the log stays busy, the open jobs go back to the queue (False)."""
+        keys = list(batch.jobs)
+        batch.documents = self._records.get_many(keys, documents=True)
+        for key in keys:  # a job no record backs can never go out: it is answered now, not packed
+            unbacked = claims.unbacked(batch.jobs[key], batch.documents.get(key))
+            if unbacked is not None and key not in batch.outcomes:
+                batch.outcomes[key] = unbacked
+        missing = [record for record in batch.documents.values() if record.log_index is None]
+        earlier = {(r.wallet.lower(), r.version - 1) for r in missing if r.version > 1} - set(batch.documents)
+        while earlier:  # an earlier version not sequenced yet comes first (they are few: a wallet's open versions)
+            found = self._records.get_many(sorted(earlier), documents=True)
+            batch.documents.update(found)
+            unsequenced = [r for r in found.values() if r.log_index is None]
+            missing += unsequenced
+            earlier = {(r.wallet.lower(), r.version - 1) for r in unsequenced if r.version > 1} - set(batch.documents)
+        if not missing:
+            return True
+        try:
+            for record in self._records.sequence(sorted(missing, key=lambda r: (r.wallet.lower(), r.version))):
+                batch.documents[(record.wallet.lower(), record.version)] = record
+        except LogBusy as busy:
+            logger.warning("transparency log busy; the batch goes back to the queue", extra=log_extra(error=str(busy)))
+            for job in batch.open_jobs():
+                batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_WAIT, reason=f"log busy: {busy.detail}")
+            return False
+        return True
+
+    def _pin(self, batch: Batch) -> bool:
+        """Pin the documents of every key this batch writes on chain, in one request (never a CID on chain before
+        its document is pinned). Over the plan's rate, or when pinning fails, the jobs go back to the queue to
+        wait (False): nothing is claimed, and a job on its last delivery is queued again, never failed for it."""
+        keys = [key_of(job) for tx in batch.txs if tx.kind == KIND_SET for job in tx.jobs]
+        documents = [batch.documents[key].document.encode("utf-8") for key in keys if key in batch.documents]
+        if len(documents) < len(keys):  # a record is always read before its job is packed: a store changed under us
+            reason = "a key's record could not be read for pinning"
+        elif not documents:
+            return True
+        elif self._pin_budget is not None and not self._pin_budget.charge_pin_request(int(self._clock())):
+            reason = "the pinning service's request rate is reached (PINNING_REQUESTS_PER_MINUTE)"
+        else:
+            try:
+                self._pinner.pin_batch(documents)
+                self.telemetry.count(DOCUMENTS_PINNED, len(documents))
+                return True
+            except PinningFailed as failed:
+                reason = f"pinning failed: {failed.detail}"
+        logger.warning("documents not pinned; the batch waits in the queue", extra=log_extra(reason=reason))
+        for tx in batch.txs:
+            for job in tx.jobs:
+                batch.outcomes[key_of(job)] = Outcome(False, retry=RETRY_WAIT, reason=reason)
+        batch.txs = []
+        return False
 
     def _hold_open(self, batch: Batch, pause: PauseState) -> None:
         for job in batch.open_jobs():
@@ -370,7 +438,7 @@ class ChainWorker:
                 "fee cap reached: offering the cap",
                 extra=log_extra(base_fee=market.base_fee, cap=self.policy.max_fee_cap_wei),
             )
-        if not self._can_pay(batch, offer.fees):
+        if not self._can_pay(batch, offer.fees) or not self._pin(batch):
             return
         reserved = self._nonces.reserve(
             [tuple(tx.jobs) for tx in batch.txs],

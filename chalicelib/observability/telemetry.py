@@ -41,6 +41,8 @@ JOBS_RETRIED = "JobsRetried"
 MONITOR_PASSES = "MonitorPasses"  # the monitor's heartbeat: its alarm treats missing data as breaching
 OLDEST_PENDING_TX_AGE = "OldestPendingTxAgeSeconds"  # since the first signing of the oldest tx not yet final
 RECORDS_SWEPT = "RecordsSwept"  # stranded records the sweeper drove on (sweeper.py)
+DOCUMENTS_PINNED = "DocumentsPinned"  # documents the worker pinned, in one request per batch (worker.py)
+ANCHORS_SENT = "AnchorsSent"  # anchor-only transactions the monitor sent for leaves no transaction anchored
 
 logger = Logger(
     service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"), logger_handler=logging.StreamHandler(sys.stderr)

@@ -37,3 +37,6 @@ def test_bench_worker_confirms_every_registration_and_prints_gas_and_rate():
 
     assert figures["n"] == 200 and figures["keys_per_transaction"] > 1
     assert figures["registrations_per_s"] > 0 and figures["gas_per_registration_batched"] < figures["gas_single"]
+    tally = figures["aws_per_registration"]
+    assert tally["requests"]["kms.Sign"] < 1  # one signature per transaction of many keys
+    assert tally["dynamodb_items_written"]["records"] >= 1  # at least the record's own status changes

@@ -79,13 +79,14 @@ def test_every_kind_of_fault_was_injected_during_the_input(soak: dict[str, Any])
     assert sum(fault["detail"]["txs_removed"] for fault in reorgs) >= 1, "the reorg removed no registry transaction"
 
 
-def test_pinning_faults_are_refused_visibly_and_the_clients_retry(soak: dict[str, Any]) -> None:
+def test_pinning_faults_never_reach_the_clients_and_no_cid_goes_on_chain_unpinned(soak: dict[str, Any]) -> None:
+    """Issue 22: pinning is the worker's, in batches. Its outages (5xx and timeout bursts, injected: see the test
+    above) delay chain writes; no client answer is refused for them, and every CID written on chain is pinned."""
     refused = soak["every_refused_answer"]  # every answer that was not 2xx, not only the 12 most common
     assert soak["refused_answers"].items() <= refused.items()  # the soak's own top 12 are among them, counts too
-    assert any(reason.startswith("502 pinning-failed: pinning service answered 5") for reason in refused), refused
-    assert any("ReadTimeout" in reason for reason in refused), refused
-    assert [reason for reason in refused if not reason.startswith("502 pinning-failed")] == []
+    assert [reason for reason in refused if "pinning" in reason or reason.startswith("5")] == [], refused
     assert soak["given_up_submissions"] == 0
+    assert soak["onchain_unpinned"] == 0, soak["onchain_unpinned_detail"]
 
 
 def test_every_accepted_write_is_on_chain_once_or_visibly_settled(soak: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -91,19 +92,25 @@ def test_error_answers_are_readable_cross_origin(api, method, path, body, header
     assert_readable_cross_origin(response)
 
 
-def test_a_rate_limited_answer_exposes_retry_after(api, monkeypatch):
+def test_a_rate_limited_answer_exposes_retry_after(api, domain, monkeypatch):
+    from eth_account import Account
+
     import app
     from chalicelib import bootstrap
+    from tests.support.bundles import registration_body
 
-    monkeypatch.setenv("SOURCE_REQUESTS_PER_MINUTE", "1")
+    monkeypatch.setenv("SOURCE_WRITES_PER_DAY", "1")
     bootstrap.reset()
     source = f"cors-test-{time.time_ns()}"
     monkeypatch.setattr(app, "_source", lambda: source)
     # Reads are limited at the edge (API Gateway), writes in DynamoDB per source: the second write is refused.
-    write = {"headers": {"Origin": ORIGIN, "Content-Type": "application/json"}, "body": b"{}"}
-    assert api.http.post("/keys", **write).status_code == 400
 
-    limited = api.http.post("/keys", **write)
+    def write() -> Any:
+        body = json.dumps(registration_body(Account.create(), domain))
+        return api.http.post("/keys", headers={"Origin": ORIGIN, "Content-Type": "application/json"}, body=body)
+
+    assert write().status_code == 202
+    limited = write()
 
     assert limited.status_code == 429
     assert_readable_cross_origin(limited)

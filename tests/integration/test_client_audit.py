@@ -32,6 +32,7 @@ from tests.conftest import CHAIN_ID
 from tests.integration.test_client_verify import drain_queue, new_wallet_key
 from tests.support import log_tamper
 from tests.support.queues import empty_queue
+from tests.support.sequencing import sequence
 
 JSON = {"Content-Type": "application/json"}
 
@@ -146,6 +147,8 @@ def populated(world: LogWorld) -> dict[str, Any]:
     world.settle()
     answers.append(world.register(keys[3]))
     world.settle()
+    answers = [world.reader.lookup(answer["wallet"]) for answer in answers]  # as sequenced by the worker
+    revocation = answers[0]
     return {"keys": keys, "wallets": [a["wallet"] for a in answers], "answers": answers, "revocation": revocation}
 
 
@@ -237,7 +240,9 @@ def test_the_auditor_passes_an_honest_registry_and_verify_proves_inclusion_again
 def test_a_registration_that_never_reached_the_chain_is_a_warning_not_a_failure(world):
     populated(world)
     keys = new_wallet_key(), new_wallet_key()
-    failed = world.register(keys[0])  # accepted (a leaf), then the registry never sends it
+    failed = world.register(keys[0])  # accepted, sequenced (a leaf), then the registry never sends it
+    sequence(failed["wallet"])
+    failed = world.reader.lookup(failed["wallet"])
     world.records_table.update_item(
         Key={"wallet": failed["wallet"].lower(), "version": 1},
         UpdateExpression="SET #s = :s",
@@ -335,7 +340,9 @@ def test_a_registry_hiding_a_revocation_is_caught_by_the_auditor(world):
     assert not result.ok
     hidden = first(result)
     assert (hidden.code, hidden.wallet, hidden.version) == ("revocation-leaf-missing", wallet, 2), result.discrepancies
-    assert "hides a revocation" in hidden.detail and f"below index {index + 2}" in hidden.detail
+    # The monitor's anchor-only transaction anchored the head right after the revocation (size index + 1): its
+    # leaf belongs below that.
+    assert "hides a revocation" in hidden.detail and f"below index {index + 1}" in hidden.detail
     assert any(d.code == "log-shrunk" for d in result.discrepancies)  # and the anchored head no longer rebuilds
     reason = world.refused(wallet)  # and the wallet's own lookup fails: the contract says revoked
     assert reason.code == "revocation-mismatch" and wallet in reason.reason

@@ -605,6 +605,34 @@ def test_a_smart_contract_wallet_refuses_a_signature_by_another_eoa(api, stack, 
     assert (response.status_code, json.loads(response.body)["code"]) == (401, "invalid-signature")
 
 
+def test_a_source_past_its_checks_on_chain_per_minute_gets_429_while_its_eoa_writes_pass(
+    api, stack, compiled, monkeypatch
+):
+    import app
+    from chalicelib import bootstrap
+
+    contract_wallet = deploy(
+        stack, compiled["SmartWallet"]["bytecode"], encode(["address"], [wallet_address(new_wallet_key())])
+    )
+    monkeypatch.setenv("SOURCE_REQUESTS_PER_MINUTE", "2")
+    bootstrap.reset()
+    source = f"chain-checks-{time.time_ns()}"  # chalice's test client reports one source for every test
+    monkeypatch.setattr(app, "_source", lambda: source)
+    forged = [
+        build_registration(new_wallet_key(), CHAIN_ID, stack.registry_address, wallet=contract_wallet)[0]
+        for _ in range(3)
+    ]
+
+    answers = [post(api, "/keys", body) for body in forged]
+    eoa = post(api, "/keys", build_registration(new_wallet_key(), CHAIN_ID, stack.registry_address)[0])
+
+    assert [answer.status_code for answer in answers] == [401, 401, 429]
+    problem = json.loads(answers[2].body)
+    assert (problem["code"], problem["limit"]) == ("quota-exceeded", 2)
+    assert 0 < int(answers[2].headers["Retry-After"]) <= 60
+    assert eoa.status_code == 202  # its signature needs no check on chain
+
+
 def test_a_contract_whose_fallback_echoes_calldata_is_not_taken_for_an_erc1271_yes(api, stack, compiled):
     echo = deploy(stack, compiled["EchoFallback"]["bytecode"])
     body, _ = build_registration(new_wallet_key(), CHAIN_ID, stack.registry_address, wallet=echo)

@@ -18,9 +18,9 @@ def anchored_events(world: Any) -> list[tuple[int, bytes]]:
 def test_a_batch_anchors_the_head_covering_its_own_leaves_and_the_monitor_records_it(worlds):
     world = worlds(with_log=True)
     jobs = [world.new_key() for _ in range(3)]
-    head = world.log.head()
 
     world.settle(world.worker(), world.monitor())
+    head = world.log.head()  # the worker sequenced the batch's three leaves before it built the calldata
 
     records = [world.record(job) for job in jobs]
     assert {r.status for r in records} == {STATUS_CONFIRMED}

@@ -4,7 +4,8 @@ serializer's kept member names (devstack/moto_server_speed.py) give back every k
 SQS requests one at a time (devstack/moto_sqs.py) hand each message to one receiver, without errors; and a Query on a
 table's own key (devstack/moto_dynamodb.py) reads its one partition and answers as moto's own Query does, as a paged
 Scan does that starts after its start key, and as a Query on a global secondary index does given only the items of
-the index partition it asks for."""
+the index partition it asks for; and an update that only adds to a counter, sets and removes top-level attributes
+(applied without moto's engine) writes what moto's engine writes, alone or in a transaction."""
 
 import random
 import sys
@@ -225,6 +226,81 @@ def test_a_set_and_remove_in_a_transaction_writes_what_motos_engine_writes(table
 
     assert set_and_remove_outcomes(table) == applied_directly
     assert applied_directly[0] == {"status": "confirmed", "updatedAt": 2, "doc": "x"}
+
+
+DIRECT_UPDATES = [  # (update, names, values, condition or None, whether the item exists first)
+    ("ADD #c :one", {"#c": "count"}, {":one": 1}, None, False),
+    ("ADD #c :one", {"#c": "count"}, {":one": 3}, None, True),
+    ("ADD #c :one SET #u = :u", {"#c": "count", "#u": "updatedAt"}, {":one": 1, ":u": 7}, None, False),
+    ("ADD #c :one", {"#c": "count"}, {":one": 1}, "attribute_not_exists(#c) OR #c < :cap", True),
+    ("ADD #c :one", {"#c": "count"}, {":one": 1, ":cap": 2}, "#c < :cap", True),  # refused: count is 5
+    ("SET #s = :s, updatedAt = :u", {"#s": "status"}, {":s": "confirmed", ":u": 2}, None, True),
+    ("SET #s = :s REMOVE #o", {"#s": "status", "#o": "openShard"}, {":s": "confirmed"}, "#s = :q", True),
+    ("SET #s = :s", {"#s": "status"}, {":s": "confirmed"}, None, False),
+    ("REMOVE #o", {"#o": "openShard"}, None, None, False),
+    ("ADD #s :one", {"#s": "status"}, {":one": 1}, None, True),  # a number added to a string: refused
+    ("ADD #c :one SET #c = :u", {"#c": "count"}, {":one": 1, ":u": 2}, None, True),  # one attribute twice
+]
+
+
+def direct_update_outcomes(table, in_transaction: bool) -> list:
+    """Each of DIRECT_UPDATES, alone or in a transaction, on a fresh key: the item after it, or the refusal."""
+    outcomes = []
+    for i, (expression, names, values, condition, exists) in enumerate(DIRECT_UPDATES):
+        item_id = f"du-{i}-{uuid.uuid4().hex[:6]}"
+        if exists:
+            table.put_item(Item={"id": item_id, "status": "queued", "count": 5, "openShard": 3})
+        values = dict(values or {})
+        if condition is not None:
+            values.setdefault(":cap", 9)
+            values.setdefault(":q", "queued")
+            values = {k: v for k, v in values.items() if k in expression or k in condition}
+        update = {"Key": {"id": item_id}, "UpdateExpression": expression, "ExpressionAttributeNames": names}
+        if values:
+            update["ExpressionAttributeValues"] = values
+        if condition is not None:
+            update["ConditionExpression"] = condition
+        try:
+            if in_transaction:
+                table.meta.client.transact_write_items(TransactItems=[{"Update": {"TableName": table.name, **update}}])
+            else:
+                table.update_item(**update)
+            item = table.get_item(Key={"id": item_id}, ConsistentRead=True).get("Item")
+            outcomes.append(item and {k: v for k, v in item.items() if k != "id"})
+        except ClientError as exc:
+            outcomes.append(exc.response["Error"]["Code"])
+    return outcomes
+
+
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["update_item", "transaction"])
+def test_an_add_set_and_remove_applied_directly_writes_what_motos_engine_writes(table, monkeypatch, in_transaction):
+    from devstack import moto_dynamodb
+
+    applied_directly = direct_update_outcomes(table, in_transaction)
+    monkeypatch.setattr(moto_dynamodb, "_assign", lambda *args: False)  # every update through moto's engine
+
+    assert direct_update_outcomes(table, in_transaction) == applied_directly
+    assert applied_directly[0] == {"count": 1}  # created by the ADD, as DynamoDB does
+    assert applied_directly[1]["count"] == 8
+
+
+def test_a_counter_update_alone_skips_motos_engine(table, monkeypatch):
+    from devstack import moto_dynamodb
+
+    engine_calls = []
+    monkeypatch.setattr(
+        moto_dynamodb,
+        "original_update_item",
+        lambda *a, _original=moto_dynamodb.original_update_item, **k: engine_calls.append(1) or _original(*a, **k),
+    )
+    table.update_item(
+        Key={"id": "counter"},
+        UpdateExpression="ADD #c :one",
+        ExpressionAttributeNames={"#c": "count"},
+        ExpressionAttributeValues={":one": 1},
+    )
+    assert engine_calls == []
+    assert table.get_item(Key={"id": "counter"})["Item"]["count"] == 1
 
 
 RICH_ITEM = {

@@ -16,6 +16,7 @@ from tests.integration.test_openapi import DOCUMENT, check
 from tests.support.aws_calls import AwsCall, recorded_aws_calls
 from tests.support.bundles import registration_body
 from tests.support.log_tamper import fresh_log_table
+from tests.support.sequencing import sequence
 
 JSON = {"Content-Type": "application/json"}
 
@@ -25,7 +26,8 @@ def register(api: Any, domain: Any, account: Any, version: int = 1) -> dict[str,
         "/keys", headers=JSON, body=json.dumps(registration_body(account, domain, version=version))
     )
     assert response.status_code == 202, response.body
-    return json.loads(response.body)
+    sequence(account.address)  # as the worker does when it takes the job
+    return json.loads(api.http.get(f"/keys/{account.address}").body)  # the record as sequenced
 
 
 def changing() -> str:

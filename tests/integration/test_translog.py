@@ -16,12 +16,11 @@ import boto3
 import pytest
 from eth_account import Account
 
-from chalicelib.adapters.records import RecordStore, leaf_of
+from chalicelib.adapters.records import SEQUENCE_CHUNK, RecordStore, leaf_of
 from chalicelib.adapters.translog import TransparencyLog, perfect_pieces
-from chalicelib.model import KIND_KEY, KIND_REVOCATION, STATUS_QUEUED, Record, VersionTaken
+from chalicelib.model import KIND_KEY, KIND_REVOCATION, STATUS_QUEUED, Record
 from dmtp_protocol import merkle
 from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
-from dmtp_protocol.errors import LogBusy
 from dmtp_protocol.leaves import LEAF_KIND_KEY, LEAF_KIND_REVOCATION, Leaf, document_hash, leaf_bytes
 from tests.support.cfn import TEMPLATE_PATH, load_yaml
 from tests.support.log_tamper import fresh_log_table
@@ -162,64 +161,142 @@ def test_reading_roots_and_proofs_writes_nothing(log_table):
 # ---------------------------------------------------------------- appends in the record's transaction
 
 
-def test_a_record_and_its_leaf_are_written_together_and_the_record_names_its_index(log_table, records_table):
-    store = RecordStore(records_table, TransparencyLog(log_table))
-    wallet = Account.create().address
-    key = key_record(wallet)
-
-    store.create(key)
-
-    stored = store.get(wallet, 1)
-    assert stored is not None and stored.log_index == 0
-    assert store.log.leaves(0, 1) == [(0, leaf_of(key))]
-    assert store.heads([wallet])[wallet.lower()].key_log_index == 0
-
-
-def test_a_refused_record_write_leaves_no_leaf(log_table, records_table):
-    """Given a wallet at version 1, when version 1 is written again (the version is taken), then nothing is
-    appended: the log's size and root stay, and no leaf names the refused record."""
+def test_creating_a_record_touches_no_log_item(log_table, records_table):
+    """The request path (issue 22): a record is stored without a leaf; the log's head and leaves are untouched."""
     log = TransparencyLog(log_table)
     store = RecordStore(records_table, log)
     wallet = Account.create().address
+
     store.create(key_record(wallet))
-    before = log.head()
 
-    with pytest.raises(VersionTaken):
+    assert store.get(wallet, 1).log_index is None and log.head().size == 0
+    assert log_table.scan()["Items"] == []
+
+
+def test_sequencing_writes_the_records_leaves_and_names_each_records_index_and_its_heads(log_table, records_table):
+    store = RecordStore(records_table, TransparencyLog(log_table))
+    wallets = [Account.create().address for _ in range(3)]
+    for wallet in wallets:
         store.create(key_record(wallet))
 
-    assert log.head() == before
-    assert log.leaves(0, 10) == [(0, leaf_of(store.get(wallet, 1)))]
+    done = store.sequence([store.get(wallet, 1) for wallet in wallets])
+
+    assert [r.log_index for r in done] == [0, 1, 2]
+    for index, wallet in enumerate(wallets):
+        stored = store.get(wallet, 1)
+        assert stored is not None and stored.log_index == index
+        assert store.log.leaves(index, index + 1) == [(index, leaf_of(stored))]
+        assert store.heads([wallet])[wallet.lower()].key_log_index == index
 
 
-def test_a_failed_log_write_leaves_no_record(log_table, records_table):
-    """Given leaf 0 already present though the head says 0 (a stale head), the transaction is cancelled on the
-    log's side; the record is not written either."""
-    log = TransparencyLog(log_table, attempts=3)
+def transactions_and_head_reads(store: RecordStore) -> tuple[list[int], list[int]]:
+    """Lists that fill with the item count of each TransactWriteItems, and with each GetItem, the log makes."""
+    transactions: list[int] = []
+    reads: list[int] = []
+    events = store.log._client.meta.events
+    events.register(
+        "provide-client-params.dynamodb.TransactWriteItems",
+        lambda params, **_: transactions.append(len(params["TransactItems"])),
+    )
+    events.register("provide-client-params.dynamodb.GetItem", lambda params, **_: reads.append(1))
+    return transactions, reads
+
+
+def test_a_batch_of_100_is_five_transactions_within_dynamodbs_limit_reading_the_head_once(log_table, records_table):
+    store = RecordStore(records_table, TransparencyLog(log_table))
+    wallets = [Account.create().address for _ in range(100)]
+    for wallet in wallets:
+        store.create(key_record(wallet))
+    transactions, head_reads = transactions_and_head_reads(store)
+
+    done = store.sequence([store.get(wallet, 1) for wallet in wallets])
+
+    assert len(transactions) == 5 and max(transactions) <= 100
+    assert len(head_reads) == 1  # each next transaction starts from the head the last one wrote
+    assert [r.log_index for r in done] == list(range(100)) and store.log.head().size == 100
+
+
+def test_a_transaction_is_trimmed_to_fit_when_the_old_size_completes_many_subtrees(log_table, records_table):
+    """At a size of 2^k - 1, the next leaves complete k extra subtrees: a chunk that fits elsewhere does not."""
+    log = TransparencyLog(log_table)
     store = RecordStore(records_table, log)
-    log_table.put_item(Item={"part": "head", "pos": 0, "size": 0, "frontier": []})
-    log_table.put_item(Item={"part": "leaf", "pos": 0, "leaf": random_leaf()})
-    wallet = Account.create().address
-
-    with pytest.raises(LogBusy):
+    earlier = [random_leaf() for _ in range(63)]
+    while len(earlier) > log.head().size:
+        log.append_batch(earlier[log.head().size :], lambda first, count: [])
+    records = []
+    for wallet in [Account.create().address for _ in range(SEQUENCE_CHUNK)]:
         store.create(key_record(wallet))
+        records.append(store.get(wallet, 1))
+    transactions, _ = transactions_and_head_reads(store)
 
-    assert store.get(wallet, 1) is None
+    done = store.sequence(records)
+
+    # 32 leaves at this size would take 129 items (4 per leaf, 6 more subtrees, the head): trimmed to what fits
+    assert len(transactions) == 2 and max(transactions) <= 100
+    assert [r.log_index for r in done] == list(range(63, 63 + SEQUENCE_CHUNK))
+    leaves = earlier + [leaf_of(r) for r in records]
+    assert log.head().root == merkle.root([merkle.leaf_hash(leaf) for leaf in leaves])
 
 
-def test_concurrent_registrations_get_one_order_and_no_gaps(log_table, records_table):
+def test_a_stale_head_is_read_again_and_nothing_is_written_twice(log_table):
+    log = TransparencyLog(log_table)
+    stale = log.head()
+    first, second = random_leaf(), random_leaf()
+    log.append(first, lambda _: [])  # another worker moves the head
+
+    appended = log.append_batch([second], lambda first, count: [], stale)
+
+    assert (appended.first, appended.count, appended.head.size) == (1, 1, 2)
+    assert log.leaves(0, 2) == [(0, first), (1, second)]
+    assert log.head() == appended.head
+
+
+def test_a_record_sequenced_by_another_worker_keeps_its_one_leaf(log_table, records_table):
+    """Two workers holding the same job both sequence it: the second finds it sequenced and leaves it out."""
+    log = TransparencyLog(log_table)
+    store = RecordStore(records_table, log)
+    wallet, other = Account.create().address, Account.create().address
+    store.create(key_record(wallet))
+    store.create(key_record(other))
+    stale = store.get(wallet, 1)  # read by the second worker before the first sequenced it
+    store.sequence([stale])
+
+    done = store.sequence([stale, store.get(other, 1)])
+
+    assert [(r.wallet, r.log_index) for r in done] == [(other, 1)]
+    assert store.get(wallet, 1).log_index == 0 and log.head().size == 2
+
+
+def test_a_key_sequenced_after_a_newer_key_was_stored_does_not_name_its_leaf_on_the_head(log_table, records_table):
+    store = RecordStore(records_table, TransparencyLog(log_table))
+    wallet = Account.create().address
+    store.create(key_record(wallet, 1))
+    store.create(key_record(wallet, 2))
+
+    store.sequence([store.get(wallet, 1)])
+
+    assert store.heads([wallet])[wallet.lower()].key_log_index is None  # the head's key is version 2: not yet
+    store.sequence([store.get(wallet, 2)])
+    assert store.heads([wallet])[wallet.lower()].key_log_index == 1
+
+
+def test_concurrent_sequencing_gives_one_order_and_no_gaps(log_table, records_table):
     log = TransparencyLog(log_table)
     store = RecordStore(records_table, log)
     wallets = [Account.create().address for _ in range(6)]
+    for wallet in wallets:
+        for version in (1, 2, 3, 4):
+            store.create(key_record(wallet, version))
     errors: list[BaseException] = []
 
-    def register(wallet: str) -> None:
+    def sequence(wallet: str) -> None:  # one worker per wallet, racing for the head
         try:
             for version in (1, 2, 3, 4):
-                store.create(key_record(wallet, version))
+                store.sequence([store.get(wallet, version)])
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=register, args=(wallet,)) for wallet in wallets]
+    threads = [threading.Thread(target=sequence, args=(wallet,)) for wallet in wallets]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -278,6 +355,7 @@ def test_tampering_helpers_change_exactly_what_an_auditor_rebuilding_the_roots_w
     wallets = [Account.create().address for _ in range(5)]
     for wallet in wallets:
         store.create(key_record(wallet))
+    store.sequence([store.get(wallet, 1) for wallet in wallets])
     anchored_root = log.root(5)
     leaves = [leaf for _, leaf in log.leaves(0, 5)]
 

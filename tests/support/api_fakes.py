@@ -12,14 +12,11 @@ Each fake keeps what the real adapter keeps and the port's docstring states, and
   dmtp_protocol.merkle's (RFC 9162), computed from the leaves; anchors are the heads the chain confirmed.
 - FakeJobQueue (adapters/jobs.py over SQS): keeps each job as the worker would read it back (Job.from_body of its
   body, which refuses an unknown kind); `down` makes it raise as an unreachable queue does.
-- FakePinner (adapters/pinning.py, PinataPinner): answers the CIDv1 (raw, sha2-256) of the exact bytes, as Pinata's
-  pinFileToIPFS with cidVersion 1 does for a single-chunk file; PinningFailed on an outage, and, told to, a CID of
-  other bytes (the local pinning service's `wrong_cid` fault).
 - FakeSignatureChecker (api/signatures.py, SignatureVerifier, EOA path): says yes only when ecrecover of the digest
   is the wallet itself (InvalidSignature otherwise); `unavailable` stands for a chain node that cannot be reached.
 - FakeEthRpc (adapters/rpc.py, JsonRpc), for the real SignatureVerifier: deployed ERC-1271 wallets whose
   `isValidSignature` says yes only to their owner EOA's signature; no code anywhere else.
-- FakeWriteBudgets (adapters/quotas.py, Quotas.charge_write): the wallet's, the source's and everyone's daily
+- FakeWriteBudgets (adapters/quotas.py, Quotas.within_budget): the wallet's, the source's and everyone's daily
   counters; all three counted or none, QuotaExceeded (the wallet's budget named first) once one is spent.
 
 Wallet is not a port: it is the client side, an EOA that signs request bodies like eth_account does, on coincurve
@@ -31,13 +28,21 @@ Every fake records the calls it received (`calls`), so a test can say what a use
 import base64
 import hashlib
 import os
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.model import (
+    BUDGET_GLOBAL,
+    BUDGET_SOURCE,
+    BUDGET_WALLET,
     KIND_KEY,
     KIND_REVOCATION,
     Anchor,
+    BudgetSpent,
+    Charge,
+    CounterAdd,
     Head,
     Job,
     LogHead,
@@ -48,9 +53,9 @@ from chalicelib.model import (
     VersionTaken,
 )
 from dmtp_protocol import merkle
-from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
+from dmtp_protocol.cid import digest_from_cid
 from dmtp_protocol.envelopes import CIPHERTEXT_BYTES, X25519_XSALSA20_POLY1305
-from dmtp_protocol.errors import DependencyUnavailable, InvalidSignature, PinningFailed, QuotaExceeded
+from dmtp_protocol.errors import DependencyUnavailable, InvalidSignature, QuotaExceeded
 from dmtp_protocol.ethsig import BadSignature, address_from_public_key, recover_address
 from dmtp_protocol.leaves import LEAF_KIND_KEY, LEAF_KIND_REVOCATION, LEAF_LENGTH, document_hash, leaf_bytes
 from dmtp_protocol.messages import (
@@ -66,12 +71,13 @@ from dmtp_protocol.messages import (
 from dmtp_protocol.smart_wallets import ERC1271_MAGIC
 from tests.support.fakes import Clock
 
+T = TypeVar("T")
+
 __all__ = [
     "Clock",
     "FakeEthRpc",
     "FakeJobQueue",
     "FakeLog",
-    "FakePinner",
     "FakeRecords",
     "FakeSignatureChecker",
     "FakeWriteBudgets",
@@ -165,6 +171,7 @@ class FakeRecords:
         self._items: dict[tuple[str, int], Record] = {}
         self._heads: dict[str, Head] = {}
         self._before_next_create: Any = None
+        self.counters: dict[str, int] = {}  # the budget counters (FakeWriteBudgets shares them)
         self.statuses: dict[tuple[str, int], list[str]] = {}  # every status each record has had, in order
         self.calls: list[str] = []
 
@@ -210,7 +217,9 @@ class FakeRecords:
         to the wallet's head first (the race records.py's conditional transaction settles)."""
         self._before_next_create = action
 
-    def create(self, record: Record) -> None:
+    def create(self, record: Record, charge: Charge = Charge()) -> None:
+        """RecordStore.create: the record and `charge`'s counters (kept in `self.counters`, shared with
+        FakeWriteBudgets) in one step: VersionTaken first, then BudgetSpent, and nothing written in either case."""
         self.calls.append("create")
         action, self._before_next_create = self._before_next_create, None
         if action is not None:
@@ -224,7 +233,13 @@ class FakeRecords:
             holds = holds and head is not None and head.key_version == previous and head.revocation is None
         if not holds or (wallet, record.version) in self._items:
             raise VersionTaken(f"{record.wallet} version {record.version} is not the next version")
-        index = self.log.append(leaf_of(record)) if self.log is not None else None
+        spent = [c for c in charge.counters if self.counters.get(c.key, 0) >= c.limit]
+        if spent:
+            order = (BUDGET_WALLET, BUDGET_SOURCE, BUDGET_GLOBAL)
+            raise BudgetSpent(min(spent, key=lambda c: order.index(c.budget)))
+        for counter in charge.counters:
+            self.counters[counter.key] = self.counters.get(counter.key, 0) + 1
+        index = None  # the worker sequences the log (`sequence`), never the request path
         stored = replace(record, log_index=index)
         self._items[(wallet, record.version)] = stored
         self.statuses[(wallet, record.version)] = [record.status]
@@ -239,6 +254,27 @@ class FakeRecords:
             self._heads[wallet] = replace(
                 head, wallet=record.wallet, latest_version=record.version, revocation=record.document
             )
+
+    def unsequenced(self) -> list[Record]:
+        """Every record without a leaf yet (what the worker would sequence when it takes their jobs)."""
+        return [record for record in self._items.values() if record.log_index is None]
+
+    def sequence(self, records: list[Record]) -> list[Record]:
+        """RecordStore.sequence (the worker's step): each record's leaf appended once, in the order given; a key's
+        head names its leaf once that very version is the head's key."""
+        done = []
+        for record in records:
+            key = (record.wallet.lower(), record.version)
+            stored = self._items.get(key)
+            if stored is None or stored.log_index is not None or self.log is None:
+                continue
+            stored = replace(stored, log_index=self.log.append(leaf_of(stored)))
+            self._items[key] = stored
+            head = self._heads.get(key[0])
+            if stored.kind == KIND_KEY and head is not None and head.key_version == stored.version:
+                self._heads[key[0]] = replace(head, key_log_index=stored.log_index)
+            done.append(stored)
+        return done
 
     def set_status(self, record: Record, status: str, only_from: tuple[str, ...] = (), **changes: Any) -> bool:
         self.calls.append("set_status")
@@ -280,28 +316,6 @@ class FakeJobQueue:
         return f"message-{len(self.jobs)}"
 
 
-class FakePinner:
-    """Pinata's pinFileToIPFS: `pins` maps each CID to the exact bytes pinned under it."""
-
-    def __init__(self) -> None:
-        self.pins: dict[str, bytes] = {}
-        self.wrong_cid = False  # answer the CID of other bytes (a service that changed the file)
-        self.outage_status: int | None = None  # answer this HTTP status instead of pinning
-        self.calls: list[str] = []  # the names pinned
-
-    def pin(self, data: bytes, name: str) -> str:
-        self.calls.append(name)
-        if self.outage_status is not None:
-            raise PinningFailed(f"pinning service answered {self.outage_status}")
-        stored = data + b"\n" if self.wrong_cid else bytes(data)
-        cid = cid_for_bytes(stored)
-        self.pins[cid] = stored
-        return cid
-
-
-# ---------------------------------------------------------------------------------------------- signatures
-
-
 class FakeSignatureChecker:
     """Yes only for a 65-byte low-s signature that recovers to the wallet itself (an EOA), as SignatureVerifier
     without a chain RPC answers; InvalidSignature otherwise. `unavailable`: the chain node cannot be reached."""
@@ -310,9 +324,13 @@ class FakeSignatureChecker:
         self.unavailable = False
         self.calls: list[tuple[str, bytes]] = []
 
-    def verify(self, wallet: str, digest: bytes, signature: str) -> SignerCheck:
+    def verify(
+        self, wallet: str, digest: bytes, signature: str, before_chain: Callable[[], None] | None = None
+    ) -> SignerCheck:
         self.calls.append((wallet, digest))
         if self.unavailable:
+            if before_chain is not None:
+                before_chain()
             raise DependencyUnavailable("could not check the wallet's code on chain: node unreachable")
         try:
             signer = recover_address(digest, signature)
@@ -372,40 +390,64 @@ class FakeEthRpc:
 # ---------------------------------------------------------------------------------------------- write budgets
 
 DAY_S = 86400
-BUDGET_WALLET, BUDGET_SOURCE, BUDGET_GLOBAL = "wallet", "source", "global"  # adapters/quotas.py's names
 
 
 class FakeWriteBudgets:
-    """Quotas.charge_write in memory: fixed UTC-day windows; a limit of 0 (or less) is no limit."""
+    """Quotas.within_budget and charge_chain_check in memory: fixed UTC-day windows, one global counter (the real one
+    shards it), one-minute windows of checks on chain per source; a limit of 0 (or less) is no limit. The daily
+    counters live in the record store's `counters` (one transaction there)."""
 
-    def __init__(self, wallet_per_day: int = 0, source_per_day: int = 0, global_per_day: int = 0) -> None:
+    def __init__(
+        self,
+        wallet_per_day: int = 0,
+        source_per_day: int = 0,
+        global_per_day: int = 0,
+        counters: dict[str, int] | None = None,
+        chain_checks_per_minute: int = 0,
+    ) -> None:
         self.limits = {BUDGET_WALLET: wallet_per_day, BUDGET_SOURCE: source_per_day, BUDGET_GLOBAL: global_per_day}
-        self._counts: dict[str, int] = {}
+        self.counters = counters if counters is not None else {}
         self.calls: list[tuple[str, str, int]] = []
+        self.chain_checks_per_minute = chain_checks_per_minute
+        self.chain_checks: Counter[tuple[str, int]] = Counter()  # (source, minute window start) -> checks counted
 
-    def charge_write(self, wallet: str, source: str, now: int) -> None:
+    def charge_chain_check(self, source: str, now: int) -> None:
+        window = (source, now - now % 60)
+        if 0 < self.chain_checks_per_minute <= self.chain_checks[window]:
+            retry_after = window[1] + 60 - now
+            raise QuotaExceeded(
+                f"limit of {self.chain_checks_per_minute} signature checks on chain per source per minute reached; "
+                f"retry in {retry_after} s",
+                retry_after,
+                limit=self.chain_checks_per_minute,
+            )
+        self.chain_checks[window] += 1
+
+    def within_budget(self, wallet: str, source: str, now: int, write: Callable[[Charge], T]) -> T:
         self.calls.append((wallet, source, now))
         window_start = now - now % DAY_S
-        subjects = self._subjects(wallet, source, window_start)
-        charged = {budget: subject for budget, subject in subjects.items() if self.limits[budget] > 0}
-        refused = [budget for budget, subject in charged.items() if self._counts.get(subject, 0) >= self.limits[budget]]
-        if refused:  # one transaction: nothing is counted
-            budget = BUDGET_WALLET if BUDGET_WALLET in refused else refused[0]
+        counters = tuple(
+            CounterAdd("quotas", subject, self.limits[budget], window_start + 2 * DAY_S, budget)
+            for budget, subject in self._subjects(wallet, source, window_start).items()
+            if self.limits[budget] > 0
+        )
+        try:
+            return write(Charge(counters))
+        except BudgetSpent as spent:
+            budget = spent.counter.budget
             retry_after = window_start + DAY_S - now
             raise QuotaExceeded(
                 f"limit of {self.limits[budget]} {budget} writes per day reached; retry in {retry_after} s",
                 retry_after,
                 limit=self.limits[budget],
                 budget=budget,
-            )
-        for subject in charged.values():
-            self._counts[subject] = self._counts.get(subject, 0) + 1
+            ) from spent
 
     def used(self, budget: str, who: str, now: int) -> int:
         """How much of `budget` (BUDGET_WALLET: `who` a wallet; BUDGET_SOURCE: a source; BUDGET_GLOBAL: ignored)
         is used in the day of `now`."""
         window_start = now - now % DAY_S
-        return self._counts.get(self._subjects(who, who, window_start)[budget], 0)
+        return self.counters.get(self._subjects(who, who, window_start)[budget], 0)
 
     @staticmethod
     def _subjects(wallet: str, source: str, window_start: int) -> dict[str, str]:

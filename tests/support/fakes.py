@@ -9,11 +9,11 @@ thousands of schedules per minute possible.
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.adapters.records import OPEN_INDEX_FIELDS, OPEN_SHARDS, open_shard
+from chalicelib.adapters.records import OPEN_INDEX_FIELDS, OPEN_SHARDS, leaf_of, open_shard
 from chalicelib.chain.ports import Signer
 from chalicelib.model import (
     IN_FLIGHT_STATES,
@@ -70,6 +70,8 @@ class FakeRecords:
 
     def __init__(self, clock: Clock) -> None:
         self.items: dict[tuple[str, int], Record] = {}
+        self.leaves: list[tuple[str, int]] = []  # the transparency log: each leaf names its record (wallet, version)
+        self.leaf_bytes: list[bytes] = []  # and its 61 bytes (adapters/records.leaf_of)
         self.open_index: set[tuple[str, int]] = set()
         self._clock = clock
 
@@ -99,6 +101,26 @@ class FakeRecords:
         if latest is not None:
             self.items[(record.wallet.lower(), latest.version)] = replace(latest, next_version=record.version)
         self._store(record)
+
+    def sequence(self, records: list[Record]) -> list[Record]:
+        """RecordStore.sequence: each record's leaf appended once, a wallet's versions in increasing order (a
+        version whose earlier one has no leaf yet is a bug of the caller: AssertionError, as the log would show it
+        out of order); a record sequenced meanwhile is left out."""
+        done = []
+        for record in records:
+            key = (record.wallet.lower(), record.version)
+            now = self.items.get(key)
+            if now is None or now.log_index is not None:
+                continue
+            earlier = self.items.get((key[0], record.version - 1))
+            assert earlier is None or earlier.log_index is not None, (
+                f"{key} sequenced before version {record.version - 1}"
+            )
+            self.items[key] = replace(now, log_index=len(self.leaves))
+            self.leaves.append(key)
+            self.leaf_bytes.append(leaf_of(self.items[key]))
+            done.append(self.items[key])
+        return done
 
     def set_status(self, record: Record, status: str, only_from: tuple[str, ...] = (), **changes: Any) -> bool:
         key = (record.wallet.lower(), record.version)
@@ -153,6 +175,64 @@ class FakeRecords:
 
     def failed(self) -> list[Record]:
         return [replace(r, document="") for r in self.items.values() if r.status == "failed"]
+
+
+class FakeAnchorLog:
+    """TransparencyLog's anchoring side over FakeRecords' leaves: the head a transaction anchors, the heads the chain
+    confirmed (recorded by the monitor)."""
+
+    def __init__(self, records: FakeRecords, clock: Clock, anchor_single_after_s: float = 300.0) -> None:
+        self._records = records
+        self._clock = clock
+        self.anchor_single_after_s = anchor_single_after_s
+        self.anchors: dict[int, tuple[bytes, str, int, float]] = {}  # size -> (root, tx hash, block, recorded at)
+        self._roots: dict[int, bytes] = {}
+
+    def root(self, size: int) -> bytes:
+        """The root of the first `size` leaves (remembered: leaves are only ever appended)."""
+        from dmtp_protocol import merkle
+
+        if size not in self._roots:
+            self._roots[size] = merkle.root([merkle.leaf_hash(leaf) for leaf in self._records.leaf_bytes[:size]])
+        return self._roots[size]
+
+    def head_to_anchor(self, keys: int) -> tuple[int, bytes] | None:
+        size = len(self._records.leaf_bytes)
+        if size == 0:
+            return None
+        if keys < 2 and self.anchors:
+            latest = max(self.anchors)
+            if latest >= size or self._clock() - self.anchors[latest][3] < self.anchor_single_after_s:
+                return None
+        return size, self.root(size)
+
+    def record_anchor(self, size: int, root: bytes, tx_hash: str, block_number: int) -> None:
+        self.anchors[size] = (root, tx_hash, block_number, self._clock())
+
+    def anchored_size(self) -> int:
+        return max(self.anchors, default=0)
+
+
+class FakePinner:
+    """PinataPinner.pin_batch in memory: every document it pinned, by CID, and the requests it answered.
+    `down` makes it refuse (PinningFailed), as a pinning outage or its plan's rate limit would."""
+
+    def __init__(self) -> None:
+        self.pinned: dict[str, bytes] = {}
+        self.requests = 0
+        self.down = False
+
+    def pin_batch(self, documents: Sequence[bytes]) -> str:
+        from chalicelib.adapters.unixfs import directory_cid
+        from dmtp_protocol.cid import cid_for_bytes
+        from dmtp_protocol.errors import PinningFailed
+
+        if self.down:
+            raise PinningFailed("pinning service answered 503", status=503)
+        self.requests += 1
+        unique = {cid_for_bytes(document): document for document in documents}
+        self.pinned.update(unique)
+        return directory_cid([(cid, cid, len(document)) for cid, document in unique.items()])
 
 
 def _projected(record: Record) -> Record:
@@ -501,6 +581,7 @@ class Included:
     status: int
     gas_used: int
     error: str | None
+    log_anchor: tuple[int, bytes] | None = None  # the LogAnchored event it emitted (a larger head than stored)
 
 
 @dataclass
@@ -518,22 +599,39 @@ class ContractState:
     nonces: dict[str, int] = field(default_factory=dict)
     balances: dict[str, int] = field(default_factory=dict)
     writes: list[tuple[str, int, str]] = field(default_factory=list)  # (wallet, version, "set"/"revoke") in chain order
+    log_head: tuple[int, bytes] = (0, b"")  # the anchored transparency-log head (size, root)
 
     def copy(self) -> "ContractState":
         return ContractState(
-            self.owner, dict(self.keys), dict(self.revoked), dict(self.nonces), dict(self.balances), list(self.writes)
+            self.owner,
+            dict(self.keys),
+            dict(self.revoked),
+            dict(self.nonces),
+            dict(self.balances),
+            list(self.writes),
+            self.log_head,
         )
 
 
 GAS_PER_KEY = 25_000
 GAS_BASE = 30_000
+GAS_ANCHOR = 12_000
 
 
 class FakeChain:
     """A one-contract chain: blocks mined on demand, a mempool, reorgs and drops on demand."""
 
-    def __init__(self, address: str, owner: str, balance: int = 10**18, base_fee: int = 10**9) -> None:
+    def __init__(
+        self,
+        address: str,
+        owner: str,
+        balance: int = 10**18,
+        base_fee: int = 10**9,
+        log_head: Callable[[int], tuple[int, bytes] | None] | None = None,
+    ) -> None:
+        """`log_head(keys)`, as RegistryChain's: the head a transaction setting `keys` keys anchors, or None."""
         self.address = address
+        self.log_head = log_head
         self.genesis = ContractState(owner, balances={owner.lower(): balance})
         self.blocks: list[Block] = [Block(0, "0xb0")]
         self.mempool: dict[str, FakeTx] = {}
@@ -574,6 +672,12 @@ class FakeChain:
             return 0, f"NotOwner({tx.sender.lower()})", [], lambda s: None
         kind, args = tx.data.split(":", 1)
         entries = json.loads(args)
+        anchored: tuple[int, bytes] | None = None
+        if kind == "anchored":  # setKeysAnchored: the keys, and a head stored only when larger than the one held
+            size, root = entries["head"]
+            entries, kind = entries["keys"], "set"
+            if size > state.log_head[0]:
+                anchored = (size, bytes.fromhex(root))
         if kind == "set":
             for wallet, _, _ in entries:
                 if wallet.lower() == ZERO:
@@ -582,6 +686,8 @@ class FakeChain:
             def effect(s: ContractState) -> None:
                 for wallet, digest, _ in entries:
                     s.keys[wallet.lower()] = bytes.fromhex(digest)
+                if anchored is not None:
+                    s.log_head = anchored
 
             return 1, None, [(w.lower(), v, "set") for w, _, v in entries], effect
         wallet, digest, version = entries
@@ -599,6 +705,8 @@ class FakeChain:
         if ":" not in data:
             return 21_000
         kind, args = data.split(":", 1)
+        if kind == "anchored":
+            return GAS_BASE + GAS_ANCHOR + GAS_PER_KEY * len(json.loads(args)["keys"])
         return GAS_BASE + GAS_PER_KEY * len(json.loads(args)) if kind == "set" else 40_000
 
     def _apply(self, state: ContractState, tx: FakeTx, included: Included) -> None:
@@ -607,8 +715,10 @@ class FakeChain:
         state.balances[sender] = state.balances.get(sender, 0) - included.gas_used * self.base_fee
         if included.status == 1:
             _, _, writes, effect = self._execute(state, tx)
+            before = state.log_head
             effect(state)
             state.writes.extend(writes)
+            included.log_anchor = state.log_head if state.log_head != before else None
 
     # ------------------------------------------------------------ the sim's levers
     def mine(self, max_txs: int = 1000) -> Block:
@@ -703,7 +813,9 @@ class FakeChain:
         if found is None:
             return None
         block, included = found
-        return Receipt(tx_hash, included.status, block.number, block.hash, included.gas_used, self.base_fee)
+        return Receipt(
+            tx_hash, included.status, block.number, block.hash, included.gas_used, self.base_fee, included.log_anchor
+        )
 
     def known(self, tx_hash: str) -> bool:
         return tx_hash in self.mempool or self._where(tx_hash) is not None
@@ -712,11 +824,16 @@ class FakeChain:
         return self.blocks[number].hash if 0 <= number < len(self.blocks) else None
 
     def set_keys_data(self, jobs: list[Job], head: tuple[int, bytes] | None = None, anchor: bool = True) -> str:
-        """As RegistryChain's without a transparency log (its `log_head` None): the fake contract anchors no log
-        head, so it refuses one rather than drop it (anchoring is tested on Anvil)."""
-        if anchor and head is not None and head[0] > 0:  # where RegistryChain would write setKeysAnchored
-            raise NotImplementedError("the fake contract keeps no transparency log: it cannot anchor a head")
-        return "set:" + json.dumps([[j.wallet, digest_from_cid(j.cid).hex(), j.version] for j in jobs])
+        """As RegistryChain's: with a head (given, or read from `log_head`; never with anchor=False), the keys and
+        that head ("anchored:", setKeysAnchored, no keys at all for an anchor-only transaction), else "set:"."""
+        keys = [[j.wallet, digest_from_cid(j.cid).hex(), j.version] for j in jobs]
+        if not anchor:
+            head = None
+        elif head is None and self.log_head is not None:
+            head = self.log_head(len(jobs))
+        if head is not None and head[0] > 0:
+            return "anchored:" + json.dumps({"keys": keys, "head": [head[0], head[1].hex()]})
+        return "set:" + json.dumps(keys)
 
     def revoke_data(self, job: Job) -> str:
         return "revoke:" + json.dumps([job.wallet, digest_from_cid(job.cid).hex(), job.version])

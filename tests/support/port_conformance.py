@@ -21,7 +21,16 @@ from chalicelib.api import ports as api_ports
 from chalicelib.api.signatures import SignatureVerifier
 from chalicelib.chain import ports as chain_ports
 from tests.support import api_fakes
-from tests.support.fakes import FakeChain, FakeControl, FakeNonces, FakeQueue, FakeRecords, FakeSigner, FakeTxStore
+from tests.support.fakes import (
+    FakeChain,
+    FakeControl,
+    FakeNonces,
+    FakePinner,
+    FakeQueue,
+    FakeRecords,
+    FakeSigner,
+    FakeTxStore,
+)
 
 # ---------------------------------------------------------------------------------------------------- the chain side
 # The adapters (chalicelib/adapters), as bootstrap.py wires them into the worker, monitor and sweeper.
@@ -60,6 +69,10 @@ def transparency_log_anchors(adapter: TransparencyLog) -> chain_ports.AnchorLog:
 
 
 # The in-memory fakes (tests/support/fakes.py) the deterministic simulation runs the real worker and monitor on.
+
+
+def fake_chain_pinner(fake: FakePinner) -> chain_ports.Pinner:
+    return fake
 
 
 def fake_records(fake: FakeRecords) -> chain_ports.Records:
@@ -107,7 +120,11 @@ def api_sqs_job_queue(adapter: JobQueue) -> api_ports.JobQueue:
     return adapter
 
 
-def pinata_pinner(adapter: PinataPinner) -> api_ports.Pinner:
+def pinata_pinner(adapter: PinataPinner) -> chain_ports.Pinner:
+    return adapter
+
+
+def quotas_pin_budget(adapter: Quotas) -> chain_ports.PinBudget:
     return adapter
 
 
@@ -136,10 +153,6 @@ def fake_log_reader(fake: api_fakes.FakeLog) -> api_ports.LogReader:
 
 
 def fake_api_job_queue(fake: api_fakes.FakeJobQueue) -> api_ports.JobQueue:
-    return fake
-
-
-def fake_pinner(fake: api_fakes.FakePinner) -> api_ports.Pinner:
     return fake
 
 

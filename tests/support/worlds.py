@@ -18,6 +18,7 @@ from chalicelib.adapters.ethereum import RegistryChain
 from chalicelib.adapters.jobs import JobQueue
 from chalicelib.adapters.kms_signer import KmsSigner
 from chalicelib.adapters.nonces import NonceManager
+from chalicelib.adapters.pinning import PinataPinner
 from chalicelib.adapters.records import RecordStore
 from chalicelib.adapters.transactions import TxStore
 from chalicelib.adapters.translog import TransparencyLog
@@ -46,7 +47,8 @@ class World:
     sqs: Any
     table: Any  # transactions
     records_table: Any
-    log: TransparencyLog | None = None  # the transparency log (make_world(with_log=True)): records append to it
+    pinner: Any = None  # the session's local pinning service (PinataPinner)
+    log: TransparencyLog | None = None  # the transparency log (make_world(with_log=True)): the worker sequences it
     worker_policy: WorkerPolicy = field(default_factory=WorkerPolicy)
     monitor_policy: MonitorPolicy = field(
         default_factory=lambda: MonitorPolicy(confirmations=1, bump_after_s=3600, nonce_lease_s=30)
@@ -78,6 +80,7 @@ class World:
             self.queue,
             _replace(self.worker_policy, policy),
             control=self.control,
+            pinner=self.pinner,
         )
 
     def monitor(self, **policy: Any) -> TxMonitor:
@@ -263,6 +266,7 @@ def make_world(
             sqs=sqs,
             table=dynamodb.Table(outputs["TransactionsTableName"]),
             records_table=dynamodb.Table(outputs["RecordsTableName"]),
+            pinner=PinataPinner(stack.pinning.url, stack.env["PINNING_JWT"]),
             log=log,
         )
         if worker_policy is not None:

@@ -18,7 +18,6 @@ from tests.support.api_fakes import (
     Clock,
     FakeJobQueue,
     FakeLog,
-    FakePinner,
     FakeRecords,
     FakeSignatureChecker,
     FakeWriteBudgets,
@@ -69,6 +68,7 @@ def test_records_create_refuses_a_revocation_once_the_current_key_is_revoked(rec
 def test_records_create_marks_the_previous_version_and_keeps_heads_by_lowercase_wallet(records):
     records.create(key(1))
     records.create(key(2))
+    records.sequence([records.get(WALLET, 1), records.get(WALLET, 2)])
 
     assert records.get(WALLET.lower(), 1).next_version == 2
     heads = records.heads([WALLET])
@@ -110,19 +110,20 @@ def test_the_fake_logs_head_folds_to_the_root_of_all_its_leaves_and_it_proves_no
         log.append(b"\x01" * 60)
 
 
-def test_write_budgets_refusing_one_budget_count_none_and_name_the_wallets_first():
-    budgets = FakeWriteBudgets(wallet_per_day=1, source_per_day=1, global_per_day=5)
-    budgets.charge_write(WALLET, "s1", NOW)
+def test_write_budgets_refusing_one_budget_count_none_and_name_the_wallets_first(records):
+    budgets = FakeWriteBudgets(wallet_per_day=1, source_per_day=1, global_per_day=5, counters=records.counters)
+    budgets.within_budget(WALLET, "s1", NOW, lambda charge: records.create(key(1), charge))
 
     with pytest.raises(QuotaExceeded) as refused:
-        budgets.charge_write(WALLET, "s1", NOW)
+        budgets.within_budget(WALLET, "s1", NOW, lambda charge: records.create(key(2), charge))
 
     assert refused.value.extra["budget"] == "wallet"
+    assert records.get(WALLET, 2) is None  # the record and its charge are one write: neither happened
     counts = [
         budgets.used(b, who, NOW) for b, who in ((BUDGET_WALLET, WALLET), (BUDGET_SOURCE, "s1"), (BUDGET_GLOBAL, ""))
     ]
     assert counts == [1, 1, 1]
-    budgets.charge_write(WALLET, "s2", NOW + 86400)  # the next UTC day
+    budgets.within_budget(WALLET, "s2", NOW + 86400, lambda charge: records.create(key(2), charge))  # the next day
     assert budgets.used(BUDGET_WALLET, WALLET, NOW + 86400) == 1
 
 
@@ -135,14 +136,6 @@ def test_the_job_queue_refuses_a_job_the_worker_could_not_read_and_raises_when_d
     with pytest.raises(ConnectionError):
         queue.enqueue(Job(WALLET, 1, "bafk"))
     assert queue.jobs == []
-
-
-def test_the_pinner_answers_the_cid_of_the_exact_bytes_unless_told_to_change_them():
-    pinner = FakePinner()
-
-    assert pinner.pin(b"{}", "a.json") == cid_for_bytes(b"{}")
-    pinner.wrong_cid = True
-    assert pinner.pin(b"{}", "a.json") != cid_for_bytes(b"{}")
 
 
 def test_the_signature_checker_says_yes_only_to_the_wallets_own_low_s_signature():
@@ -160,8 +153,12 @@ def test_the_signature_checker_says_yes_only_to_the_wallets_own_low_s_signature(
         checker.verify(wallet.address, digest, "0x" + flipped.hex())
 
 
-def test_records_create_keeps_the_log_index_on_the_record(records):
+def test_records_sequence_gives_each_record_one_leaf_once_in_the_order_given(records):
     records.create(key(1, to_checksum_address("0x" + "cd" * 20)))
     records.create(key(1))
 
+    records.sequence([records.get("0x" + "cd" * 20, 1), records.get(WALLET, 1)])
+    again = records.sequence([records.get(WALLET, 1)])
+
     assert records.get(WALLET, 1) == replace(key(1), log_index=1)
+    assert again == []

@@ -23,7 +23,6 @@ from tests.support.api_fakes import (
     Clock,
     FakeJobQueue,
     FakeLog,
-    FakePinner,
     FakeRecords,
     FakeSignatureChecker,
     FakeWriteBudgets,
@@ -40,11 +39,9 @@ class World:
         self.clock = Clock(NOW)
         self.log = FakeLog(self.clock)
         self.records = FakeRecords(self.clock, self.log)
-        self.pinner = FakePinner()
         self.registry = Registry(
             self.records,
             FakeJobQueue(),
-            self.pinner,
             DOMAIN,
             FakeSignatureChecker(),
             FakeWriteBudgets(),
@@ -54,9 +51,21 @@ class World:
         self.queries = LogQueries(self.log, self.records)
 
     def register(self, wallet: Wallet, version: int = 1) -> dict[str, Any]:
-        created, view = self.registry.register(wallet.registration(DOMAIN, NOW, version=version))
+        """Register, then sequence it as the worker does when it takes the job."""
+        created, _ = self.registry.register(wallet.registration(DOMAIN, NOW, version=version))
         assert created
-        return view
+        self.sequence()
+        return self.registry.lookup(wallet.address)
+
+    def revoke(self, wallet: Wallet, key: dict[str, Any]) -> dict[str, Any]:
+        """Revoke `key`, then sequence it as the worker does; the lookup's view."""
+        self.registry.revoke(wallet.address, wallet.revocation(DOMAIN, key["version"], key["DMTPpubKey"], NOW))
+        self.sequence()
+        return self.registry.lookup(wallet.address)
+
+    def sequence(self) -> None:
+        """The worker's step: every record without a leaf gets one, a wallet's versions in order."""
+        self.records.sequence(self.records.unsequenced())  # in the order they were accepted
 
     def anchor(self) -> dict[str, Any]:
         """Anchor the current head (as the monitor does once its transaction is final); the served form."""
@@ -113,13 +122,13 @@ def test_a_registration_is_a_leaf_naming_its_wallet_version_and_the_pinned_docum
     entry = world.queries.leaves(str(index), str(index + 1))["leaves"][0]
 
     assert (entry["index"], entry["kind"], entry["wallet"], entry["version"]) == (index, "key", wallet.address, 1)
-    assert entry["documentHash"] == "0x" + hashlib.sha256(world.pinner.pins[view["cid"]]).hexdigest()
+    assert entry["documentHash"] == "0x" + hashlib.sha256(canonical_json(view["bundle"])).hexdigest()
 
 
 def test_a_revocation_is_a_leaf_of_its_own_hashing_the_document_the_api_serves(world):
     wallet = Wallet()
     key = world.register(wallet)
-    view = world.registry.revoke(wallet.address, wallet.revocation(DOMAIN, 1, key["DMTPpubKey"], NOW))
+    view = world.revoke(wallet, key)
     revocation = view["revocation"]
     index = revocation["log"]["leafIndex"]
 

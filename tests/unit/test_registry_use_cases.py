@@ -31,7 +31,6 @@ from tests.support.api_fakes import (
     FakeEthRpc,
     FakeJobQueue,
     FakeLog,
-    FakePinner,
     FakeRecords,
     FakeSignatureChecker,
     FakeWriteBudgets,
@@ -49,7 +48,6 @@ class World:
     log: FakeLog
     records: FakeRecords
     queue: FakeJobQueue
-    pinner: FakePinner
     verifier: Any
     budgets: FakeWriteBudgets
     registry: Registry
@@ -65,11 +63,12 @@ def make_world(verifier: Any = None, budgets: FakeWriteBudgets | None = None, wi
     clock = Clock(NOW)
     log = FakeLog(clock)
     records = FakeRecords(clock, log if with_log else None)
-    queue, pinner = FakeJobQueue(), FakePinner()
+    queue = FakeJobQueue()
     verifier = verifier or FakeSignatureChecker()
     budgets = budgets or FakeWriteBudgets(wallet_per_day=10, source_per_day=100, global_per_day=1000)
-    registry = Registry(records, queue, pinner, DOMAIN, verifier, budgets, now=clock, log=log if with_log else None)
-    return World(clock, log, records, queue, pinner, verifier, budgets, registry)
+    budgets.counters = records.counters  # one store: the record and its charge are one transaction
+    registry = Registry(records, queue, DOMAIN, verifier, budgets, now=clock, log=log if with_log else None)
+    return World(clock, log, records, queue, verifier, budgets, registry)
 
 
 @pytest.fixture()
@@ -103,14 +102,14 @@ def registered(world: World, wallet: Wallet, versions: int = 1) -> dict[str, Any
 # ==================================================================================================== register
 
 
-def test_a_new_key_is_stored_pinned_then_queued_with_its_set_job_enqueued_and_its_budget_charged(world, wallet):
+def test_a_new_key_is_stored_queued_with_its_set_job_enqueued_and_its_budget_charged(world, wallet):
     body = wallet.registration(DOMAIN, NOW)
 
     created, view = world.register(body)
 
     assert created is True
     assert (view["wallet"], view["version"], view["status"]) == (wallet.address, 1, "queued")
-    assert world.records.statuses_of(wallet.address, 1) == ["pinned", "queued"]
+    assert world.records.statuses_of(wallet.address, 1) == ["queued"]
     assert world.queue.jobs == [Job(wallet.address, 1, view["cid"], JOB_SET_KEY)]
     assert [
         world.budgets.used(b, who, NOW)
@@ -118,20 +117,32 @@ def test_a_new_key_is_stored_pinned_then_queued_with_its_set_job_enqueued_and_it
     ] == [1, 1, 1]
 
 
-def test_the_pinned_bytes_are_the_bundles_canonical_document_under_its_own_cid(world, wallet):
+def test_the_stored_document_is_the_bundles_canonical_document_under_its_own_cid(world, wallet):
     body = wallet.registration(DOMAIN, NOW)
 
     _, view = world.register(body)
 
-    pinned = world.pinner.pins[view["cid"]]
-    assert cid_for_bytes(pinned) == view["cid"]
-    assert pinned == canonical_json(view["bundle"])
+    stored = world.records.get(wallet.address, 1)
+    assert stored is not None
+    document = stored.document.encode("utf-8")  # what the worker pins, and whose digest goes on chain
+    assert cid_for_bytes(document) == view["cid"]
+    assert document == canonical_json(view["bundle"])
     assert (view["bundle"]["wallet"], view["bundle"]["chainId"], view["bundle"]["registry"]) == (
         wallet.address,
         DOMAIN.chain_id,
         DOMAIN.registry,
     )
-    assert world.pinner.calls == [f"dmtp-{wallet.address.lower()}-v1.json"]
+
+
+def test_a_new_registration_reads_nothing_writes_once_and_sends_one_message(world, wallet):
+    """The request path (issue 22): no pinning request, no log append, nothing every registration shares, and no
+    read: one write (the record, its head and its budget counters are one transaction, whose conditions decide
+    the version), one message."""
+    world.register(wallet.registration(DOMAIN, NOW))
+
+    assert world.records.calls == ["create"]
+    assert len(world.queue.jobs) == 1
+    assert world.log.calls == ["latest_anchor"]  # the answer's view reads the anchor; nothing is appended
 
 
 def test_a_new_keys_view_carries_a_proof_that_recovers_to_the_wallet(world, wallet):
@@ -177,12 +188,13 @@ def test_the_same_bundle_again_is_answered_200_with_the_stored_record_and_nothin
     assert (again["version"], again["cid"], again["status"]) == (1, first["cid"], "queued")
     assert world.records.count() == 1
     assert len(world.queue.jobs) == 1
-    assert len(world.budgets.calls) == 1
-    assert len(world.pinner.calls) == 1
-    assert len(world.verifier.calls) == 1  # a stored bundle's signature was verified when it was accepted
+    assert world.budgets.used(BUDGET_WALLET, wallet.address, NOW) == 1  # charged once: the second write was refused
+    # Within the clock window it is checked like any request, then recognised by the write's refusal (its record
+    # is the wallet's newest): verified twice in all, stored once
+    assert len(world.verifier.calls) == 2
 
 
-def test_when_the_queue_is_down_the_record_stays_pinned_and_the_answer_is_503_with_its_cid(world, wallet):
+def test_when_the_queue_is_down_the_record_is_left_pinned_and_the_answer_is_503_with_its_cid(world, wallet):
     world.queue.down = True
     body = wallet.registration(DOMAIN, NOW)
 
@@ -196,7 +208,7 @@ def test_when_the_queue_is_down_the_record_stays_pinned_and_the_answer_is_503_wi
 
 
 def test_a_record_left_pinned_is_queued_by_resubmitting_it_long_after_the_clock_window_closed(world, wallet):
-    # Given a registration stored while the queue was down (its record stays pinned)
+    # Given a registration stored while the queue was down (its record is left pinned: no job on the queue)
     body = wallet.registration(DOMAIN, NOW)
     world.queue.down = True
     refused(world.register, body)
@@ -207,7 +219,7 @@ def test_a_record_left_pinned_is_queued_by_resubmitting_it_long_after_the_clock_
     # Then it is recognised as the stored bundle before the clock rule, and queued, charged once in all
     assert (created, view["status"], view["version"]) == (False, "queued", 1)
     assert world.queue.jobs == [Job(wallet.address, 1, view["cid"], JOB_SET_KEY)]
-    assert world.records.statuses_of(wallet.address, 1) == ["pinned", "queued"]
+    assert world.records.statuses_of(wallet.address, 1) == ["queued", "pinned", "queued"]
     assert len(world.budgets.calls) == 1
 
 
@@ -215,7 +227,7 @@ def test_a_version_gap_is_409_version_conflict_naming_the_current_version(world,
     problem = refused(world.register, wallet.registration(DOMAIN, NOW, version=2))
 
     assert (problem["status"], problem["code"], problem["currentVersion"]) == (409, "version-conflict", 0)
-    assert (world.records.count(), world.pinner.calls, world.budgets.calls) == (0, [], [])
+    assert world.records.count() == 0 and world.budgets.used(BUDGET_WALLET, wallet.address, NOW) == 0
 
 
 def test_an_older_bundle_replayed_after_a_newer_one_is_409_and_the_newer_stays_current(world, wallet):
@@ -281,13 +293,13 @@ def test_a_new_bundle_outside_the_clock_window_is_refused_even_when_the_wallet_h
     assert (problem["status"], problem["code"]) == (401, "signature-expired")
 
 
-def test_a_signature_by_another_wallet_is_401_and_nothing_is_charged_pinned_or_stored(world, wallet):
+def test_a_signature_by_another_wallet_is_401_and_nothing_is_charged_or_stored(world, wallet):
     body = Wallet().registration(DOMAIN, NOW, address=wallet.address)
 
     problem = refused(world.register, body)
 
     assert (problem["status"], problem["code"]) == (401, "invalid-signature")
-    assert (world.records.count(), world.budgets.calls, world.pinner.calls) == (0, [], [])
+    assert (world.records.count(), world.budgets.calls) == (0, [])
 
 
 def test_a_signature_made_for_another_registry_contract_is_401(world, wallet):
@@ -298,29 +310,18 @@ def test_a_signature_made_for_another_registry_contract_is_401(world, wallet):
     assert (problem["status"], problem["code"]) == (401, "invalid-signature")
 
 
-def test_a_pinning_service_answering_another_cid_is_502_and_nothing_is_stored_or_queued(world, wallet):
-    world.pinner.wrong_cid = True
-    body = wallet.registration(DOMAIN, NOW)
-    expected = cid_for_bytes(canonical_json(_document_of(body)))
+def test_a_version_lost_to_a_concurrent_write_charges_no_budget(world, wallet):
+    # Given another write of the same version that lands between this request's read and its write
+    world.records.before_next_create(lambda: world.register(wallet.registration(DOMAIN, NOW, version=1)))
 
-    problem = refused(world.register, body)
+    problem = refused(world.register, wallet.registration(DOMAIN, NOW + 1, version=1))
 
-    assert (problem["status"], problem["code"], problem["expected"]) == (502, "pinning-failed", expected)
-    assert problem["got"] != expected
-    assert (world.records.count(), world.queue.jobs) == (0, [])
-    assert refused(world.registry.lookup, wallet.address)["status"] == 404
+    # Then it is 409, and the budgets count the winner alone (the charge rides in the record's transaction)
+    assert (problem["status"], problem["code"]) == (409, "version-conflict")
+    assert world.budgets.used(BUDGET_WALLET, wallet.address, NOW) == 1
 
 
-def test_a_pinning_outage_is_502_and_nothing_is_stored(world, wallet):
-    world.pinner.outage_status = 500
-
-    problem = refused(world.register, wallet.registration(DOMAIN, NOW))
-
-    assert (problem["status"], problem["code"]) == (502, "pinning-failed")
-    assert (world.records.count(), world.queue.jobs) == (0, [])
-
-
-def test_a_spent_wallet_budget_is_429_with_the_seconds_to_the_next_utc_day_and_nothing_is_pinned(wallet):
+def test_a_spent_wallet_budget_is_429_with_the_seconds_to_the_next_utc_day_and_nothing_is_stored(wallet):
     world = make_world(budgets=FakeWriteBudgets(wallet_per_day=1))
     world.register(wallet.registration(DOMAIN, NOW))
 
@@ -333,7 +334,7 @@ def test_a_spent_wallet_budget_is_429_with_the_seconds_to_the_next_utc_day_and_n
         1,
     )
     assert problem["retryAfter"] == DAY_S - NOW % DAY_S
-    assert (world.records.count(), len(world.pinner.calls)) == (1, 1)
+    assert world.records.count() == 1
 
 
 def test_a_spent_global_budget_refuses_a_write_without_counting_it_against_its_wallet_or_source():
@@ -382,6 +383,60 @@ def test_an_unreachable_chain_node_for_a_smart_wallet_is_503_and_nothing_is_stor
     assert (world.records.count(), world.budgets.calls) == (0, [])
 
 
+def test_an_eoa_write_costs_no_check_on_chain_and_no_per_minute_charge(wallet):
+    rpc = FakeEthRpc()
+    budgets = FakeWriteBudgets(chain_checks_per_minute=1)
+    world = make_world(verifier=SignatureVerifier(rpc, DOMAIN.chain_id), budgets=budgets)
+
+    registered(world, wallet, versions=3)
+
+    assert (rpc.calls, sum(budgets.chain_checks.values())) == ([], 0)
+
+
+def test_a_source_past_its_checks_on_chain_per_minute_is_429_before_any_rpc_call(wallet):
+    smart = to_checksum_address("0x" + "c0" * 20)
+    rpc = FakeEthRpc(contract_wallets={smart: Wallet().address})  # it refuses every signature: 401s
+    world = make_world(
+        verifier=SignatureVerifier(rpc, DOMAIN.chain_id), budgets=FakeWriteBudgets(chain_checks_per_minute=2)
+    )
+    forged = [wallet.registration(DOMAIN, NOW, address=smart) for _ in range(3)]
+    assert [refused(world.register, body)["status"] for body in forged[:2]] == [401, 401]
+    calls_before = len(rpc.calls)
+
+    problem = refused(world.register, forged[2])
+
+    assert (problem["status"], problem["code"], problem["limit"]) == (429, "quota-exceeded", 2)
+    assert 0 < problem["retryAfter"] <= 60
+    assert len(rpc.calls) == calls_before  # refused before the chain was asked anything
+
+
+def test_the_checks_on_chain_are_counted_per_source(wallet):
+    smart = to_checksum_address("0x" + "c0" * 20)
+    rpc = FakeEthRpc(contract_wallets={smart: wallet.address})
+    world = make_world(
+        verifier=SignatureVerifier(rpc, DOMAIN.chain_id), budgets=FakeWriteBudgets(chain_checks_per_minute=1)
+    )
+    world.register(wallet.registration(DOMAIN, NOW, address=smart), source="198.51.100.1")
+
+    created, _ = world.register(wallet.registration(DOMAIN, NOW, address=smart, version=2), source="198.51.100.2")
+
+    assert created
+
+
+def test_a_smart_wallets_revocation_counts_against_the_same_checks_on_chain(wallet):
+    smart = to_checksum_address("0x" + "c0" * 20)
+    rpc = FakeEthRpc(contract_wallets={smart: wallet.address})
+    world = make_world(
+        verifier=SignatureVerifier(rpc, DOMAIN.chain_id), budgets=FakeWriteBudgets(chain_checks_per_minute=1)
+    )
+    world.register(wallet.registration(DOMAIN, NOW, address=smart))
+    public_key = json.loads(world.records.get(smart, 1).document)["DMTPpubKey"]
+
+    problem = refused(world.revoke, smart, wallet.revocation(DOMAIN, 1, public_key, NOW, address=smart))
+
+    assert (problem["status"], problem["code"]) == (429, "quota-exceeded")
+
+
 def _document_of(body: dict[str, Any]) -> dict[str, Any]:
     """The pinned document the registry makes of `body` (docs/PROTOCOL.md section 7)."""
     registration = parse_registration(body)
@@ -415,7 +470,7 @@ def test_a_revocation_of_the_current_key_is_stored_and_queued_as_a_revoke_job_na
     record = world.records.get(wallet.address, 2)
     assert record is not None
     assert (record.kind, record.revokes_cid, record.cid) == (KIND_REVOCATION, key["cid"], key["cid"])
-    assert world.records.statuses_of(wallet.address, 2) == ["pinned", "queued"]
+    assert world.records.statuses_of(wallet.address, 2) == ["queued"]
     assert world.queue.jobs[-1] == Job(wallet.address, 2, key["cid"], JOB_REVOKE_KEY)
     assert world.budgets.used(BUDGET_WALLET, wallet.address, NOW) == 2
 
@@ -522,7 +577,7 @@ def test_a_revocation_left_pinned_when_the_queue_was_down_answers_503_with_the_k
     problem = refused(world.revoke, wallet.address, wallet.revocation(DOMAIN, 1, key["DMTPpubKey"], NOW))
 
     assert (problem["status"], problem["code"], problem["cid"]) == (503, "dependency-unavailable", key["cid"])
-    assert world.records.statuses_of(wallet.address, 2) == ["pinned"]
+    assert world.records.statuses_of(wallet.address, 2) == ["queued", "pinned"]
 
 
 def test_a_revocation_left_pinned_is_queued_by_sending_the_same_revocation_again(world, wallet):
@@ -772,16 +827,31 @@ def anchor_first(world: World, size: int) -> dict[str, Any]:
     return {"size": size, "root": "0x" + root.hex(), "txHash": "0x" + "ab" * 32, "blockNumber": 4242}
 
 
-def test_a_records_view_names_its_leaf_and_no_anchored_head_before_any_anchor(world, wallet):
+def sequence(world: World) -> None:
+    """The worker's step when it takes the jobs: every record without a leaf gets one, a wallet's versions in order."""
+    world.records.sequence(world.records.unsequenced())  # in the order they were accepted
+
+
+def test_a_records_view_shows_no_leaf_until_the_worker_sequences_it(world, wallet):
     _, view = world.register(wallet.registration(DOMAIN, NOW))
 
-    assert view["log"] == {"leafIndex": 0, "anchoredHead": None}
+    assert view["log"] is None  # accepted, not yet in the log: the worker sequences it when it takes the job
+    sequence(world)
+    assert world.registry.lookup(wallet.address)["log"] == {"leafIndex": 0, "anchoredHead": None}
+
+
+def test_a_records_view_names_its_leaf_and_no_anchored_head_before_any_anchor(world, wallet):
+    world.register(wallet.registration(DOMAIN, NOW))
+    sequence(world)
+
+    assert world.registry.lookup(wallet.address)["log"] == {"leafIndex": 0, "anchoredHead": None}
 
 
 def test_a_views_anchored_head_appears_only_once_an_anchor_covers_its_leaf(world):
     alice, bob = Wallet(), Wallet()
-    registered(world, alice)  # leaf 0
-    registered(world, bob)  # leaf 1
+    registered(world, alice)
+    registered(world, bob)
+    sequence(world)  # alice's leaf 0, bob's 1
 
     covering_alice = anchor_first(world, 1)  # size 1: leaf 0 only
 
@@ -793,6 +863,7 @@ def test_a_views_anchored_head_appears_only_once_an_anchor_covers_its_leaf(world
 
 def test_batch_and_history_views_name_the_anchor_that_covers_the_leaf(world, wallet):
     registered(world, wallet)
+    sequence(world)
     anchored = anchor_first(world, 1)
 
     batch = world.registry.batch_lookup({"addresses": [wallet.address]})["results"][0]
@@ -804,7 +875,9 @@ def test_batch_and_history_views_name_the_anchor_that_covers_the_leaf(world, wal
 def test_a_revocation_is_a_leaf_of_its_own_shown_in_its_view(world, wallet):
     key = registered(world, wallet)
 
-    view = world.revoke(wallet.address, wallet.revocation(DOMAIN, 1, key["DMTPpubKey"], NOW))
+    world.revoke(wallet.address, wallet.revocation(DOMAIN, 1, key["DMTPpubKey"], NOW))
+    sequence(world)
+    view = world.registry.lookup(wallet.address)
 
     assert view["log"]["leafIndex"] == 0
     assert view["revocation"]["log"] == {"leafIndex": 1, "anchoredHead": None}

@@ -36,7 +36,6 @@ from chalicelib.model import (
     FINAL_STATUSES,
     KIND_KEY,
     KIND_REVOCATION,
-    STATUS_PINNED,
     STATUS_QUEUED,
     Record,
 )
@@ -45,9 +44,11 @@ from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
 from tests.support.fakes import (
     ZERO,
     Clock,
+    FakeAnchorLog,
     FakeChain,
     FakeControl,
     FakeNonces,
+    FakePinner,
     FakeQueue,
     FakeRecords,
     FakeSigner,
@@ -117,6 +118,9 @@ WRITES = (
     "queue.enqueue",
     "chain.send",
     "control.pause",
+    "records.sequence",
+    "pinner.pin_batch",
+    "log.record_anchor",
 )
 CrashAt = Any | None  # None, n (before the n-th outside call), (call, k, after): before/after the k-th such call,
 #                          or ("write", k): right after the k-th write of the run, whichever write that is
@@ -214,6 +218,9 @@ class Registry(RuleBasedStateMachine):
         self.control = FakeControl(self.table)
         self.faults = Faults()
         self.signer = FakeSigner(SIGNER)
+        self.pinner = FakePinner()
+        self.anchor_log = FakeAnchorLog(self.records, self.clock, anchor_single_after_s=300)
+        self.chain.log_head = self.anchor_log.head_to_anchor
         self.workers: list[ChainWorker | None] = [None, None]
         self.monitor: TxMonitor | None = None
         self.sweeper: Sweeper | None = None
@@ -253,6 +260,7 @@ class Registry(RuleBasedStateMachine):
                 WorkerPolicy(max_receive_count=MAX_RECEIVE_COUNT, max_keys_per_tx=4),
                 worker_id=f"w{which}",
                 control=Port(self.control, self.faults, "control"),
+                pinner=Port(self.pinner, self.faults, "pinner"),
                 clock=self.clock,
             )
         return self.workers[which]
@@ -274,6 +282,7 @@ class Registry(RuleBasedStateMachine):
                 monitor_id="monitor",
                 clock=self.clock,
                 control=Port(self.control, self.faults, "control"),
+                log=Port(self.anchor_log, self.faults, "log"),
             )
         return self.monitor
 
@@ -309,15 +318,15 @@ class Registry(RuleBasedStateMachine):
         return text, cid_for_bytes(text.encode())
 
     def _accept(self, record: Record, queue_down: bool) -> None:
-        """As Registry: store (pinned), enqueue, then queued; a failed enqueue leaves it pinned (503 to the client)."""
+        """As Registry: store (queued, one transaction), then enqueue; a failed enqueue leaves it queued with no
+        message (503 to the client; the sweeper queues it once it is stale)."""
         from chalicelib.chain.sweeper import job_of
 
         self.records.create(record)
         if queue_down:
-            note(f"api: {record.wallet[:6]} v{record.version} stored, enqueue failed: left pinned")
+            note(f"api: {record.wallet[:6]} v{record.version} stored, enqueue failed: queued without a message")
             return
         self.queue.enqueue(job_of(record))
-        self.records.set_status(record, STATUS_QUEUED, only_from=(STATUS_PINNED,))
 
     @rule(wallet=st.sampled_from(WALLETS), queue_down=st.booleans().filter(lambda b: True) | st.just(False))
     def register_key(self, wallet: str, queue_down: bool) -> None:
@@ -326,7 +335,7 @@ class Registry(RuleBasedStateMachine):
         document, cid = self._document(wallet)
         now = int(self.clock())
         self._accept(
-            Record(wallet, version, cid, document, STATUS_PINNED, now, now, kind=KIND_KEY),
+            Record(wallet, version, cid, document, STATUS_QUEUED, now, now, kind=KIND_KEY),
             queue_down and self.documents % 3 == 0,
         )
 
@@ -341,7 +350,7 @@ class Registry(RuleBasedStateMachine):
             latest.version + 1,
             latest.cid,
             json.dumps({"revokes": latest.version}),
-            STATUS_PINNED,
+            STATUS_QUEUED,
             now,
             now,
             kind=KIND_REVOCATION,
@@ -354,7 +363,7 @@ class Registry(RuleBasedStateMachine):
     def register_a_key_the_contract_refuses(self) -> None:
         document, cid = self._document(ZERO)
         now = int(self.clock())
-        self._accept(Record(ZERO, 1, cid, document, STATUS_PINNED, now, now, kind=KIND_KEY), False)
+        self._accept(Record(ZERO, 1, cid, document, STATUS_QUEUED, now, now, kind=KIND_KEY), False)
 
     # ------------------------------------------------------------ the actors
 
@@ -457,6 +466,11 @@ class Registry(RuleBasedStateMachine):
     def balance_refilled(self) -> None:
         self.chain.force(lambda s: s.balances.__setitem__(SIGNER, 10**18))
 
+    @rule(down=st.booleans())
+    def pinning_outage(self, down: bool) -> None:
+        """The pinning service refuses every request (an outage, or its plan's rate reached), or is back."""
+        self.pinner.down = down
+
     @rule()
     def operator_resumes(self) -> None:
         if self.control.state().paused:
@@ -515,6 +529,46 @@ class Registry(RuleBasedStateMachine):
                     f"{record.wallet[:6]} v{record.version} (a revocation) superseded by a key not confirmed"
                 )
 
+    @invariant()
+    def every_signed_transactions_records_have_their_leaves_and_its_keys_are_pinned(self) -> None:
+        """The transparency log and IPFS come first (issue 22): a transaction is signed only once every record it
+        carries has its leaf, and every key it sets has its document pinned (never a CID on chain unpinned)."""
+        if not hasattr(self, "chain"):
+            return
+        for item in self.table.items.values():
+            for job in item.entries:
+                record = self.records.get(job.wallet, job.version)
+                assert record is not None and record.log_index is not None, (
+                    f"nonce {item.nonce} carries {job.wallet[:6]} v{job.version}, which has no leaf"
+                )
+                if job.kind == "set":
+                    assert job.cid in self.pinner.pinned, (
+                        f"nonce {item.nonce} sets {job.wallet[:6]} v{job.version} whose document is not pinned"
+                    )
+
+    @invariant()
+    def every_anchor_is_the_root_of_the_logs_first_leaves(self) -> None:
+        if not hasattr(self, "chain"):
+            return
+        for size, (root, _, _, _) in self.anchor_log.anchors.items():
+            assert size <= len(self.records.leaf_bytes) and self.anchor_log.root(size) == root, (
+                f"the anchor of size {size} is not the root of the log's first {size} leaves"
+            )
+        onchain = self.chain.state.log_head
+        assert onchain[0] == 0 or self.anchor_log.root(onchain[0]) == onchain[1], "the contract anchors a wrong root"
+
+    @invariant()
+    def the_log_has_one_leaf_per_record_in_each_wallets_version_order(self) -> None:
+        if not hasattr(self, "chain"):
+            return
+        leaves = self.records.leaves
+        assert len(leaves) == len(set(leaves)), "a record has two leaves"
+        for index, key in enumerate(leaves):
+            assert self.records.items[key].log_index == index, f"leaf {index} and its record disagree"
+        for wallet in {w for w, _ in leaves}:
+            versions = [v for w, v in leaves if w == wallet]
+            assert versions == sorted(versions), f"{wallet[:6]}'s versions are out of order in the log: {versions}"
+
     # ------------------------------------------------------------ at quiescence
 
     def teardown(self) -> None:
@@ -529,6 +583,7 @@ class Registry(RuleBasedStateMachine):
         self.chain.force(lambda s: setattr(s, "owner", SIGNER))
         self.chain.force(lambda s: s.balances.__setitem__(SIGNER, 10**18))
         self.queue.down = False
+        self.pinner.down = False
         for _ in range(60):
             self.clock.now += 1000  # past every visibility timeout, lease, bump and sweep threshold
             if self.control.state().paused:
@@ -557,7 +612,8 @@ class Registry(RuleBasedStateMachine):
     def _quiet(self) -> bool:
         open_records = [r for r in self.records.items.values() if r.status not in FINAL_STATUSES]
         open_items = [i for i in self.table.items.values() if i.state not in FINAL_STATES]
-        return not open_records and not open_items and not self.chain.mempool and not self.queue.messages
+        anchored = self.anchor_log.anchored_size() == len(self.records.leaves)  # the monitor anchors what is left
+        return not open_records and not open_items and not self.chain.mempool and not self.queue.messages and anchored
 
     def _check_quiet_world(self) -> None:
         stuck = sorted(
@@ -566,6 +622,15 @@ class Registry(RuleBasedStateMachine):
             if r.status not in FINAL_STATUSES
         )
         assert not stuck, f"records never settled: {stuck}"
+        unsequenced = sorted((r.wallet[:6], r.version) for r in self.records.items.values() if r.log_index is None)
+        assert not unsequenced, f"accepted records without a leaf in the log: {unsequenced}"
+        anchored = self.anchor_log.anchored_size()
+        uncovered = sorted(
+            (r.wallet[:6], r.version, r.log_index)
+            for r in self.records.items.values()
+            if r.status == "confirmed" and (r.log_index is None or r.log_index >= anchored)
+        )
+        assert not uncovered, f"confirmed records whose leaf no anchor covers (anchored size {anchored}): {uncovered}"
         writes = self.chain.state.writes
         for record in self.records.items.values():
             write = (record.wallet.lower(), record.version, "set" if record.kind == KIND_KEY else "revoke")
@@ -737,12 +802,12 @@ def test_window_4_a_not_owner_refusal_pauses_instead_of_failing_the_batch() -> N
     )
 
 
-def test_window_7_a_record_left_pinned_by_a_queue_outage_is_swept_on() -> None:
+def test_window_7_a_record_left_without_its_message_by_a_queue_outage_is_swept_on() -> None:
     machine = Registry()
     machine.start()
     machine.documents = 2  # the next registration's enqueue fails (the rule fails every third one)
     machine.register_key(WALLETS[0], True)
-    assert machine.records.get(WALLETS[0], 1).status == STATUS_PINNED
+    assert machine.records.get(WALLETS[0], 1).status == STATUS_QUEUED and not machine.queue.messages
     machine.teardown()
 
 

@@ -95,7 +95,7 @@ WINDOWS: tuple[Window, ...] = (
         7,
         "no sweeper",
         "7-no-sweeper.patch",
-        (f"{SIM}::test_window_7_a_record_left_pinned_by_a_queue_outage_is_swept_on",),
+        (f"{SIM}::test_window_7_a_record_left_without_its_message_by_a_queue_outage_is_swept_on",),
     ),
     Window(
         8,

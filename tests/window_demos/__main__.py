@@ -6,8 +6,8 @@ worktree's .venv python, at nice 10:
 - run the random simulation (TestRegistrySimulation) under each mode, stopping at the first failing example:
     ci        the ci profile exactly (2,000 examples of 25 steps, derandomized: what `make test` runs);
     random    the same budget, random from --hypothesis-seed=SEED;
-    after-writes  the same budget and seed, every crash right after a write (tests/window_demos/targeted.py);
-    targeted  as after-writes, and every example starts with a transaction in flight (targeted.py);
+    after-writes  the same budget and seed, every crash right after a write (tests/unit/test_simulation_profiles.py);
+    targeted  as after-writes, and every example starts with a transaction in flight (tests/unit/test_simulation_profiles.py);
     deep      the deep budget (20,000 examples of 40 steps) from the seed;
   with --escalate, targeted and then deep run only for a window the modes given did not find;
 - run the window's regression tests, each of which must fail.
@@ -33,7 +33,7 @@ from tests.window_demos import HERE, WINDOWS, Window
 ROOT = HERE.parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 SIMULATION = "tests/unit/test_simulation.py::TestRegistrySimulation"
-TARGETED = "tests/window_demos/targeted.py::TestTargetedRegistry"
+TARGETED = "tests/unit/test_simulation_profiles.py::TestTargetedRegistry"
 MODES = {  # mode: (test, profile, seeded, environment)
     "ci": (SIMULATION, "window-ci", False, {}),
     "random": (SIMULATION, "window-random", True, {}),
@@ -128,7 +128,7 @@ def pytest_in(tree: Path, args: list[str], env: dict[str, str], log: Path, timeo
 
 
 # The schedule Hypothesis prints also names the setup, the teardown and every invariant check: not steps.
-INVARIANTS = re.findall(r"@invariant\(\)\n    def (\w+)", (ROOT / "tests" / "test_simulation.py").read_text())
+INVARIANTS = re.findall(r"@invariant\(\)\n    def (\w+)", (ROOT / "tests" / "unit" / "test_simulation.py").read_text())
 NOT_RULES = {"start", "teardown", *INVARIANTS}
 GENERATE = re.compile(
     r"during generate phase \(([\d.]+) seconds\):.*?(\d+) passing, (\d+) failing, and (\d+) invalid", re.S

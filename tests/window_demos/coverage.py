@@ -1,8 +1,9 @@
 """python -m tests.window_demos.coverage [--examples N]: how often the simulation's steps meet a transaction.
 
-Runs the state machine (tests/unit/test_simulation.py) and its targeted variant (targeted.py) on the code as it is, N
-examples of 25 steps each (random seed: Hypothesis' default), and counts the examples in which a transaction
-landed on chain before the quiet phase, and the nonce items marked final (by state) during the steps and in the
+Runs the state machine (tests/unit/test_simulation.py) and its targeted variant
+(tests/unit/test_simulation_profiles.py) on the code as it is, N examples of 25 steps each (random seed:
+Hypothesis' default), and counts the examples in which a transaction landed on chain before the quiet phase, and
+the nonce items marked final (by state) during the steps and in the
 quiet phase (where no crash is injected). A window that needs a crash around settling a transaction can only be
 found in the steps.
 """
@@ -16,7 +17,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 import tests.support.fakes as fakes
 from tests.unit.test_simulation import Registry
-from tests.window_demos.targeted import TargetedRegistry
+from tests.unit.test_simulation_profiles import TargetedRegistry
 
 
 def count(machine: type, examples: int) -> dict[str, int]:

@@ -124,6 +124,12 @@ def _missing(job: Job) -> Outcome:
     return Outcome(False, retry=RETRY_ERROR, reason=f"no record {job.wallet} v{job.version}")
 
 
+def unbacked(job: Job, record: Record | None) -> Outcome | None:
+    """A job no record stands behind (none, or one naming another document): it can never go out, and is retried
+    (its last delivery fails nothing: there is no record to fail). None when `record` backs it."""
+    return _missing(job) if record is None else mismatch(job, record)
+
+
 def held_by(job: Job, item: TxItem | None) -> Verdict:
     """A job whose record is claimed at `item`'s nonce (a duplicate delivery): acknowledged while that nonce carries
     it, delivered again (RETRY_WAIT) while a worker has reserved that nonce for it but not stored it yet; `outcome`

@@ -331,7 +331,7 @@ def _verify(
                 )
             check_log_consistency(log, previous_head, log_head)
         leaf = translog.leaf_bytes(translog.KIND_KEY, wallet, registration.version, digest_from_cid(cid))
-        log_included = _check_inclusion(log, log_head, answer, log_index, wallet, registration.version, leaf)
+        log_included = _check_inclusion(log, log_head, answer, log_index, wallet, registration.version, leaf, onchain)
 
     return VerifiedKey(
         wallet=registration.wallet,
@@ -374,11 +374,15 @@ def _check_inclusion(
     wallet: str,
     version: int,
     leaf: bytes,
+    onchain: bool,
 ) -> bool | None:
     """True when the record's leaf is proven under the on-chain head, False when it is not under it yet, None when
-    the contract anchors nothing. A registry that anchors a log must say where every record is in it."""
+    the contract anchors nothing. A registry that anchors a log must say where every record on chain is in it; a
+    record not on chain yet may have no leaf yet (the registry sequences it when it takes its job)."""
     if head.size == 0:
         return None
+    if index is None and not onchain:
+        return False
     if index is None:
         raise VerificationFailed(
             "log-missing",
