@@ -259,7 +259,8 @@ def test_without_a_chain_rpc_a_wrapped_signature_is_refused_not_an_error():
 
 
 class _StallingNode(BaseHTTPRequestHandler):
-    """Answers eth_blockNumber at once and holds every eth_call for `stall_s`: a validation that takes too long."""
+    """Answers eth_blockNumber and eth_getCode (no code: the validator, not ERC-1271, is asked) at once and holds
+    every eth_call for `stall_s`: a validation that takes too long."""
 
     stall_s = 1.5
 
@@ -267,7 +268,8 @@ class _StallingNode(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if request["method"] == "eth_call":
             time.sleep(self.stall_s)
-        body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": "0x10"}).encode()
+        result = "0x" if request["method"] == "eth_getCode" else "0x10"
+        body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
