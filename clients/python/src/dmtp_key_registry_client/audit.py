@@ -7,9 +7,11 @@
    mismatch is narrowed to the first leaf whose inclusion proof fails against the on-chain root). Each consecutive
    pair of anchored heads must also be proven consistent by the registry (`GET /log/consistency`).
 3. Every `KeyUpdated(user, digest, version)` must have its key leaf (user, version, digest), every
-   `KeyRevoked(user, digest, version)` its revocation leaf (user, version). A leaf below the last anchored size with
-   no event, whose wallet has no later on-chain version either, was accepted but never reached the chain: a WARNING
-   (a visibly failed write), not a failure.
+   `KeyRevoked(user, digest, version)` its revocation leaf (user, version). A wallet's events never go back in
+   version (verify.first_rollback: the owner key setting an older key again is `version-rollback`, naming the
+   wallet and both versions).
+4. A leaf below the last anchored size with no event, whose wallet has no later on-chain version either, was
+   accepted but never reached the chain: a WARNING (a visibly failed write), not a failure.
 
 Exit status 0 when nothing is wrong, 1 with the first discrepancy (naming wallet, version and leaf index where
 there is one); progress goes to stderr. `--json` prints the whole result as one JSON object on stdout.
@@ -27,6 +29,7 @@ from typing import Any, TypeGuard
 
 from dmtp_key_registry_client import abi, translog
 from dmtp_key_registry_client.registry_client import RegistryClient, RegistryClientError
+from dmtp_key_registry_client.verify import first_rollback
 from dmtp_protocol.ethsig import keccak256
 from dmtp_protocol.messages import parse_address
 
@@ -45,6 +48,7 @@ class Anchor:
     root: bytes
     block: int
     tx_hash: str
+    log_index: int = 0  # the event's position in its block
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class KeyEvent:
     version: int
     block: int
     tx_hash: str
+    log_index: int = 0  # the event's position in its block
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Discrepancy:
     wallet: str | None = None
     version: int | None = None
     leaf_index: int | None = None
+    earlier_version: int | None = None  # version-rollback: the higher version the wallet's history went back from
 
 
 @dataclass
@@ -116,9 +122,10 @@ class Auditor:
         wallet: str | None = None,
         version: int | None = None,
         leaf_index: int | None = None,
+        earlier_version: int | None = None,
     ) -> None:
         self.result.ok = False
-        self.result.discrepancies.append(Discrepancy(code, detail, wallet, version, leaf_index))
+        self.result.discrepancies.append(Discrepancy(code, detail, wallet, version, leaf_index, earlier_version))
         if len(self.result.discrepancies) >= MAX_DISCREPANCIES:
             raise _Stop()
 
@@ -205,14 +212,23 @@ class Auditor:
             topic = entry["topics"][0].lower()
             data = bytes.fromhex(entry["data"][2:])
             block = int(entry["blockNumber"], 16)
+            position = int(entry["logIndex"], 16)
             if topic == LOG_ANCHORED:
-                anchors.append(Anchor(int.from_bytes(data[:32], "big"), data[32:64], block, entry["transactionHash"]))
+                anchors.append(
+                    Anchor(int.from_bytes(data[:32], "big"), data[32:64], block, entry["transactionHash"], position)
+                )
             else:
                 wallet = parse_address("0x" + entry["topics"][1][-40:])
                 kind = "KeyUpdated" if topic == KEY_UPDATED else "KeyRevoked"
                 key_events.append(
                     KeyEvent(
-                        kind, wallet, data[:32], int.from_bytes(data[32:64], "big"), block, entry["transactionHash"]
+                        kind,
+                        wallet,
+                        data[:32],
+                        int.from_bytes(data[32:64], "big"),
+                        block,
+                        entry["transactionHash"],
+                        position,
                     )
                 )
         return anchors, key_events
@@ -472,6 +488,7 @@ class Auditor:
             by_key.setdefault(key, index)
         gaps = [index for index, leaf in enumerate(leaves) if leaf is None]
         gap_note = f" (the log is missing index {gaps[0]})" if gaps else ""
+        self._check_histories(events, by_key)
         newest_onchain: dict[str, int] = {}
         seen: set[tuple[int, str, int]] = set()
         for event in events:
@@ -482,10 +499,11 @@ class Auditor:
             seen.add(key)
             leaf_index = by_key.get(key)
             where = f"{event.kind}({event.wallet}, version {event.version}) at block {event.block} (tx {event.tx_hash})"
+            first_after = next((a for a in anchors if (a.block, a.log_index) >= (event.block, event.log_index)), None)
+            covering = first_after.size if first_after is not None else None
             if leaf_index is None:
                 what = "key" if kind == translog.KIND_KEY else "revocation"
                 hidden = "; the registry hides a revocation" if kind == translog.KIND_REVOCATION else ""
-                covering = next((a.size for a in anchors if a.block >= event.block), None)
                 bound = (
                     f" (its leaf belongs below index {covering}, the first head anchored after it)" if covering else ""
                 )
@@ -497,6 +515,16 @@ class Auditor:
                     gaps[0] if gaps else None,
                 )
                 continue
+            if first_after is not None and leaf_index >= first_after.size:
+                self._fail(
+                    "log-index-beyond-anchor",
+                    f"{where} has its leaf at index {leaf_index}, at or beyond the size {first_after.size} of the "
+                    f"first head anchored after it (block {first_after.block}, tx {first_after.tx_hash}): the leaf "
+                    "was added to the log after that anchor, so the anchor does not cover it",
+                    event.wallet,
+                    event.version,
+                    leaf_index,
+                )
             leaf = leaves[leaf_index]
             assert leaf is not None
             if kind == translog.KIND_KEY and leaf.document_hash != event.digest:
@@ -535,6 +563,30 @@ class Auditor:
             self._warn(
                 f"leaf {index}: {leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version} was accepted but has no "
                 f"{'KeyUpdated' if leaf.kind == translog.KIND_KEY else 'KeyRevoked'} event (not on chain, or not yet)"
+            )
+
+    def _check_histories(self, events: list[KeyEvent], by_key: dict[tuple[int, str, int], int]) -> None:
+        """Each wallet's KeyUpdated/KeyRevoked events, in chain order, never go back in version (verify.first_rollback,
+        the rule `verify` applies too): an older key set again by the owner key is `version-rollback`."""
+        by_wallet: dict[str, list[KeyEvent]] = {}
+        for event in events:
+            by_wallet.setdefault(event.wallet, []).append(event)
+        for wallet, history in by_wallet.items():
+            rollback = first_rollback(history)
+            if rollback is None:
+                continue
+            higher, lower = rollback
+            kind = translog.KIND_KEY if lower.kind == "KeyUpdated" else translog.KIND_REVOCATION
+            self._fail(
+                "version-rollback",
+                f"{lower.kind}({wallet}, version {lower.version}) at block {lower.block} (tx {lower.tx_hash}) comes "
+                f"after {higher.kind}({wallet}, version {higher.version}) at block {higher.block} "
+                f"(tx {higher.tx_hash}): the wallet's key history goes back from version {higher.version} to "
+                f"{lower.version}",
+                wallet,
+                lower.version,
+                by_key.get((kind, wallet.lower(), lower.version)),
+                earlier_version=higher.version,
             )
 
 
