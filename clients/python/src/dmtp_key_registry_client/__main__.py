@@ -17,7 +17,8 @@ from the pinned deployment block (`--from-block`, `deployBlock`; 0 when not pinn
   python -m dmtp_key_registry_client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
   python -m dmtp_key_registry_client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x...
       [--from-block N] [--log-state FILE] 0xWALLET
-  python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N] [--json]
+  python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N]
+      [--revocation-window S] [--json]
 
 Answers go to stdout as JSON; API errors go to stderr as the problem+json body, with exit status 1.
 `verify` prints the verified key and exits 0 only when it is usable; otherwise it prints
@@ -167,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="first block to read events from: the contract's deployment block (or `deployBlock` in the "
         "configuration file; default 0)",
+    )
+    audit.add_argument(
+        "--revocation-window",
+        type=float,
+        default=None,
+        help="seconds an accepted revocation may take to reach the chain, counted from the block time of the first "
+        "anchor covering its leaf; later, it is a failure (default 900)",
     )
     audit.add_argument("--json", action="store_true", help="print the result as JSON")
     audit.add_argument("--timeout", type=float, default=30, help="HTTP/RPC timeout in seconds (default 30)")
@@ -325,6 +333,7 @@ def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dmtp_key_registry_client.audit import run_audit
 
     pins = _pins(args, parser, "api_url", "rpc_url", "registry")
+    window = {} if args.revocation_window is None else {"revocation_window_s": args.revocation_window}
     return run_audit(
         _pinned(pins.rpc_url),
         _pinned(pins.registry),
@@ -332,6 +341,7 @@ def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from_block=pins.deploy_block or 0,
         as_json=args.json,
         timeout=args.timeout,
+        **window,
     )
 
 

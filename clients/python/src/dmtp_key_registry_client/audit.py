@@ -11,7 +11,11 @@
    version (verify.first_rollback: the owner key setting an older key again is `version-rollback`, naming the
    wallet and both versions).
 4. A leaf below the last anchored size with no event, whose wallet has no later on-chain version either, was
-   accepted but never reached the chain: a WARNING (a visibly failed write), not a failure.
+   accepted but never reached the chain. For a key, a WARNING (a visibly failed write). For a revocation of a key that
+   did reach the chain (and is still its current one), a WARNING while it may still be on its way, and a failure,
+   `revocation-not-on-chain`, once `revocation_window_s` (default REVOCATION_WINDOW_S, 15 minutes: fifteen of the
+   monitor's one-minute passes) has passed since the block of the first anchor covering its leaf, by chain time
+   (the latest block's timestamp): the registry accepted it by then, and is hiding it from the chain.
 
 Exit status 0 when nothing is wrong, 1 with the first discrepancy (naming wallet, version and leaf index where
 there is one); progress goes to stderr. `--json` prints the whole result as one JSON object on stdout.
@@ -40,6 +44,7 @@ LEAVES_PAGE = 1000
 BLOCK_CHUNK = 5000
 MAX_PROBES = 2000  # inclusion proofs asked to narrow a root mismatch to one leaf
 MAX_DISCREPANCIES = 100
+REVOCATION_WINDOW_S = 900.0  # seconds an accepted revocation may take to reach the chain (from its covering anchor)
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class Auditor:
         from_block: int = 0,
         progress: Callable[[str], None] | None = None,
         timeout: float = 30,
+        revocation_window_s: float = REVOCATION_WINDOW_S,
     ) -> None:
         from dmtp_key_registry_client.rpc import JsonRpc
 
@@ -110,6 +116,7 @@ class Auditor:
         self.registry = parse_address(registry)
         self.api = api
         self.from_block = from_block
+        self.revocation_window_s = revocation_window_s
         self.progress = progress or (lambda message: None)
         self.result = AuditResult()
 
@@ -560,6 +567,9 @@ class Auditor:
                 continue
             if newest_onchain.get(leaf.wallet, -1) > leaf.version:
                 continue  # superseded or failed, followed by a later on-chain version: fine
+            if leaf.kind == translog.KIND_REVOCATION and (translog.KIND_KEY, leaf.wallet, leaf.version - 1) in seen:
+                self._unsent_revocation(index, leaf, anchors)
+                continue
             self._warn(
                 f"leaf {index}: {leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version} was accepted but has no "
                 f"{'KeyUpdated' if leaf.kind == translog.KIND_KEY else 'KeyRevoked'} event (not on chain, or not yet)"
@@ -589,6 +599,35 @@ class Auditor:
                 earlier_version=higher.version,
             )
 
+    def _unsent_revocation(self, index: int, leaf: translog.Leaf, anchors: list[Anchor]) -> None:
+        """A revocation leaf with no KeyRevoked event, whose revoked key is on chain and still the wallet's newest
+        there: on its way while the revocation window runs from the first anchor covering the leaf, hidden after."""
+        wallet = _eip55(leaf.wallet)
+        what = f"leaf {index}: revocation {wallet} v{leaf.version} (of key v{leaf.version - 1}, which is on chain)"
+        covering = next((anchor for anchor in anchors if anchor.size > index), None)
+        if covering is None:  # below the anchored size, so some anchor covers it; kept for the type checker
+            return
+        age = self._block_time(self.result.latest_block or covering.block) - self._block_time(covering.block)
+        if age < self.revocation_window_s:
+            self._warn(
+                f"{what} has no KeyRevoked event yet, {age:.0f} s after the anchor covering it (block "
+                f"{covering.block}); it fails the audit after {self.revocation_window_s:.0f} s"
+            )
+            return
+        self._fail(
+            "revocation-not-on-chain",
+            f"{what} was accepted by block {covering.block} (the first anchor covering it, size {covering.size}, tx "
+            f"{covering.tx_hash}), {age:.0f} s ago by chain time, and has no KeyRevoked event: the revocation window "
+            f"is {self.revocation_window_s:.0f} s; the registry hides a revocation from the chain",
+            wallet,
+            leaf.version,
+            index,
+        )
+
+    def _block_time(self, block: int) -> int:
+        found = self.rpc.call("eth_getBlockByNumber", [hex(block), False])
+        return int(found["timestamp"], 16)
+
 
 def _every_hash(hashes: list[bytes | None]) -> TypeGuard[list[bytes]]:
     """Whether every hash of a proof parsed (translog.hex32 gives None for one that does not)."""
@@ -612,6 +651,7 @@ def run_audit(
     timeout: float = 30,
     stdout: Any = None,
     stderr: Any = None,
+    revocation_window_s: float = REVOCATION_WINDOW_S,
 ) -> int:
     """The CLI: prints the outcome, returns the exit status (0 clean, 1 a discrepancy)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
@@ -631,6 +671,7 @@ def run_audit(
         from_block=from_block,
         progress=progress,
         timeout=timeout,
+        revocation_window_s=revocation_window_s,
     )
     result = auditor.run()
     for warning in result.warnings:
