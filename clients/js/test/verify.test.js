@@ -74,7 +74,8 @@ function chain({ wallet = inputs.wallet, chainId = inputs.chainId, digest = DIGE
     const atRegistry = () => params[0].to.toLowerCase() === inputs.registry.toLowerCase();
     const logs = () => {
       const { fromBlock, toBlock, topics } = params[0];
-      const [from, to] = [Number(fromBlock), Number(toBlock)];
+      const block = (tag) => (tag === 'latest' ? latest : Number(tag));
+      const [from, to] = [block(fromBlock), block(toBlock)];
       getLogs.push([from, to, topics]);
       if (to - from + 1 > maxRange) return { error: { code: -32005, message: `query exceeds max block range ${maxRange}` } };
       const wanted = [].concat(topics[0]);
