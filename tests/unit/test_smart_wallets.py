@@ -90,6 +90,11 @@ def _word(value: int) -> bytes:
 ADDRESS_WORD = b"\x00" * 12 + bytes.fromhex(FACTORY[2:])
 
 
+def test_the_heads_alone_decode_when_their_offsets_point_at_a_zero_word() -> None:
+    # the zero address, and both offsets 0: each member's length word is the (zero) address word, as abi.decode reads it
+    assert erc6492_inner_signature(bytes(96) + ERC6492_SUFFIX) == b""
+
+
 def test_a_wrapping_whose_members_end_exactly_at_the_suffix_decodes() -> None:
     # two empty members, each a length word right after the heads: the shortest wrapping that decodes
     body = ADDRESS_WORD + _word(96) + _word(128) + _word(0) + _word(0)
