@@ -49,6 +49,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from docs.make_log_vectors import build as log_vectors  # noqa: E402 (needs ROOT on sys.path, just above)
+from docs.make_rule_vectors import build as rule_vectors  # noqa: E402
+from docs.make_rule_vectors import markdown as rule_markdown  # noqa: E402
 
 OUT = ROOT / "docs" / "protocol-vectors.json"
 DOC = ROOT / "docs" / "PROTOCOL.md"
@@ -351,6 +353,7 @@ def build_vectors() -> dict[str, Any]:
         "erc6492": erc6492_vector(domain, dmtp_public, x25519["envelope"]),
         "revocation": revocation_vector(domain, wallet, dmtp_public),
         "transparencyLog": log_vectors(),  # §15 (docs/make_log_vectors.py; tests/unit/test_log_vectors.py)
+        "verificationRules": rule_vectors(),  # §11 (docs/make_rule_vectors.py; tests/unit/test_rule_vectors.py)
     }
 
 
@@ -557,6 +560,7 @@ def markdown(v: dict[str, Any]) -> str:
         "\n",
         _values([("digest", rev["eip191"]["digest"]), ("signature", rev["eip191"]["signature"])]),
     ]
+    out.append(rule_markdown(v["verificationRules"]))
     return "".join(out)
 
 

@@ -1,5 +1,10 @@
 """Who signed: an EOA by ecrecover, a deployed smart-contract wallet by ERC-1271 `isValidSignature` via eth_call,
-or a smart wallet that is not deployed yet by ERC-6492 (its signature names the factory call that deploys it)."""
+or a smart wallet that is not deployed yet by ERC-6492 (its signature names the factory call that deploys it).
+
+Invariant: the factory call a wrapped signature names runs (inside the deployless validator's eth_call) only for a
+wallet with no code at the block checked. A wallet with code, a deployed account or an EOA delegated by EIP-7702, is
+asked ERC-1271 with the inner signature alone: the signer chooses that call, and on code it could be an unprotected
+initializer that installs the signer's own key (docs/PROTOCOL.md section 5)."""
 
 from collections.abc import Callable
 
@@ -14,6 +19,7 @@ from dmtp_protocol.smart_wallets import (
     erc6492_answer_is_yes,
     erc6492_calldata,
     erc6492_factory,
+    erc6492_inner_signature,
     is_erc6492,
 )
 
@@ -62,38 +68,52 @@ class SignatureVerifier:
         before_chain()
         try:
             block = self._rpc.block_number()
-            tag = hex(block)
-            if not self._rpc.code(wallet, tag):
+            if not self._rpc.code(wallet, hex(block)):
                 return None
-            try:
-                answer = self._rpc.eth_call(wallet, erc1271_calldata(digest, signature), tag)
-            except RpcUnavailable:
-                raise
-            except RpcError:  # the wallet reverted: it does not accept the signature
-                answer = b""
         except RpcError as exc:
             raise DependencyUnavailable(f"could not check the wallet's code on chain: {exc}") from exc
-        # The ABI-encoded bytes4: the magic value then 28 zero bytes (OpenZeppelin SignatureChecker's test). Checking
-        # only 4 bytes would accept any contract whose fallback echoes its calldata, which starts with the selector.
-        if answer[:32] != ERC1271_MAGIC.ljust(32, b"\0"):
+        if not self._accepts(wallet, digest, signature, block):
             raise InvalidSignature("the smart-contract wallet does not accept this signature (ERC-1271)")
         return SignerCheck("erc1271", self._chain_id, block)
 
+    def _accepts(self, wallet: str, digest: bytes, signature: bytes, block: int) -> bool:
+        """ERC-1271 `isValidSignature(digest, signature)` of `wallet` at `block`: the ABI-encoded bytes4, the magic value
+        then 28 zero bytes (OpenZeppelin SignatureChecker's test). Checking only 4 bytes would accept any contract
+        whose fallback echoes its calldata, which starts with the selector. A revert is a no."""
+        assert self._rpc is not None
+        try:
+            answer = self._rpc.eth_call(wallet, erc1271_calldata(digest, signature), hex(block))
+        except RpcUnavailable as exc:
+            raise DependencyUnavailable(f"could not check the signature on chain: {exc}") from exc
+        except RpcError:  # the wallet reverted: it does not accept the signature
+            answer = b""
+        return answer[:32] == ERC1271_MAGIC.ljust(32, b"\0")
+
     def _erc6492(self, wallet: str, digest: bytes, signature: bytes, before_chain: Callable[[], None]) -> SignerCheck:
-        """ERC-6492 as the standard prescribes off chain (and viem's verifyHash does): the deployless universal
-        validator through eth_call at a pinned block. It deploys the wallet inside the call if it has no code yet,
-        then asks ERC-1271; nothing is written on chain. The signer picks the factory, so the call has a gas limit
-        and a timeout: a factory that loops or reverts costs us at most those, and is a 401."""
+        """ERC-6492 off chain, at a pinned block: a wallet with code is asked ERC-1271 with the inner signature, and
+        nothing else (never the factory call, not even as ERC-6492's "prepare" step after a no); a wallet without code
+        goes through the deployless universal validator (eth_call), which deploys it inside the call and then asks
+        ERC-1271; nothing is written on chain. The signer picks the factory, so that call has a gas limit and a
+        timeout: a factory that loops or reverts costs us at most those, and is a 401."""
         factory = erc6492_factory(signature)
-        if factory is None:
+        inner = erc6492_inner_signature(signature)
+        if factory is None or inner is None:
             raise InvalidSignature("the ERC-6492 wrapper is malformed (abi.encode(address, bytes, bytes) ++ magic)")
         if self._rpc is None:
             raise InvalidSignature("this deployment has no chain RPC: ERC-6492 signatures cannot be checked")
         before_chain()
         try:
             block = self._rpc.block_number()
+            deployed = bool(self._rpc.code(wallet, hex(block)))
         except RpcError as exc:
             raise DependencyUnavailable(f"could not read the chain to check the signature: {exc}") from exc
+        if deployed:
+            if not self._accepts(wallet, digest, inner, block):
+                raise InvalidSignature(
+                    "the smart wallet has code and does not accept the wrapped signature (ERC-1271; its factory call "
+                    "is never made on a wallet with code)"
+                )
+            return SignerCheck("erc6492", self._chain_id, block, factory)
         try:
             answer = self._rpc.eth_call_code(
                 erc6492_calldata(wallet, digest, signature),

@@ -10,7 +10,10 @@ pragma solidity 0.8.37;
 ///         1. a signature ending in the magic suffix is abi.decode(address factory, bytes factoryCalldata,
 ///            bytes innerSignature); if the signer has no code, call factory with factoryCalldata (the deployment),
 ///            then ERC-1271 with the inner signature; if the signer already has code, ERC-1271 with the inner
-///            signature first and, only if that fails, the factory call (a "prepare" call) and ERC-1271 again;
+///            signature only. ERC-6492 also allows a "prepare" call (the factory call made on a wallet that already
+///            has code, when ERC-1271 first says no); this validator never makes it: the signer chooses that call,
+///            and on a wallet with code (a deployed account, or an EOA delegated by EIP-7702) an unprotected
+///            initializer would let it install the signer's own key inside the simulation (docs/PROTOCOL.md §5);
 ///         2. otherwise, a signer with code: ERC-1271;
 ///         3. otherwise ecrecover of a 65-byte r || s || v.
 ///         ERC-1271 counts as yes only when the call succeeds and its first 32 bytes are the ABI-encoded magic
@@ -33,13 +36,9 @@ contract ValidateSigOffchain {
                 mstore(signature, sub(mload(signature), 32)) // drop the suffix in place
             }
             (address factory, bytes memory factoryCalldata, bytes memory inner) = abi.decode(signature, (address, bytes, bytes));
-            if (signer.code.length == 0) {
-                _callFactory(factory, factoryCalldata);
-                return signer.code.length > 0 && _erc1271(signer, hash, inner);
-            }
-            if (_erc1271(signer, hash, inner)) return true;
+            if (signer.code.length > 0) return _erc1271(signer, hash, inner); // never a factory call on code
             _callFactory(factory, factoryCalldata);
-            return _erc1271(signer, hash, inner);
+            return signer.code.length > 0 && _erc1271(signer, hash, inner);
         }
         if (signer.code.length > 0) return _erc1271(signer, hash, signature);
         return _ecrecover(signer, hash, signature);

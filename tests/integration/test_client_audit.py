@@ -346,3 +346,43 @@ def test_a_registry_hiding_a_revocation_is_caught_by_the_auditor(world):
     assert any(d.code == "log-shrunk" for d in result.discrepancies)  # and the anchored head no longer rebuilds
     reason = world.refused(wallet)  # and the wallet's own lookup fails: the contract says revoked
     assert reason.code == "revocation-mismatch" and wallet in reason.reason
+
+
+def test_an_accepted_revocation_not_on_chain_after_the_window_fails_the_audit(world, monkeypatch, capsys):
+    # Given a key on chain, whose wallet's revocation the registry accepts (a leaf) and then never sends
+    wallet_key = new_wallet_key()
+    key = world.register(wallet_key)
+    world.settle()
+    revocation = world.revoke(wallet_key, 1, key["DMTPpubKey"])
+    index = revocation["revocation"]["log"]["leafIndex"]
+    sqs = boto3.client("sqs", endpoint_url=world.stack.aws_endpoint)
+    empty_queue(sqs, sqs.get_queue_url(QueueName=world.stack.env["JOBS_QUEUE_NAME"])["QueueUrl"])
+    world.register(new_wallet_key())
+    world.settle()  # anchors a head covering the revocation's leaf
+
+    # When the auditor looks within the revocation window (15 minutes by default), it may still be on its way
+    within = world.audit()
+    assert within.ok, within.discrepancies
+    assert any(key["wallet"] in warning and f"leaf {index}" in warning for warning in within.warnings), within.warnings
+
+    # Then, once the window has passed (here: a window of 0 s), it is a failure naming the wallet, version and leaf
+    late = Auditor(
+        world.stack.anvil.url, world.registry, world.reader, from_block=world.from_block, revocation_window_s=0
+    ).run()  # type: ignore[arg-type]
+    hidden = first(late)
+    assert (hidden.code, hidden.wallet, hidden.version, hidden.leaf_index) == (
+        "revocation-not-on-chain",
+        key["wallet"],
+        2,
+        index,
+    ), late.discrepancies
+    assert "hides a revocation from the chain" in hidden.detail
+    for name in ("log_head", "log_leaves", "log_inclusion", "log_consistency"):
+        monkeypatch.setattr(
+            cli.RegistryClient, name, lambda self, *args, _name=name: getattr(world.reader, _name)(*args)
+        )
+    capsys.readouterr()
+    flags = ["--rpc", world.stack.anvil.url, "--registry", world.registry, "--api", "http://registry.invalid"]
+    flags += ["--from-block", str(world.from_block), "--revocation-window", "0"]
+    assert cli.main(["audit", *flags]) == 1
+    assert capsys.readouterr().out.startswith("FAIL revocation-not-on-chain: ")

@@ -30,12 +30,20 @@ from chalicelib.adapters.rpc import JsonRpc, RpcError
 from chalicelib.api.signatures import SignatureVerifier
 from devstack.anvil import DEV_ACCOUNTS
 from dmtp_key_registry_client.registry_client import build_registration, wallet_address
-from dmtp_key_registry_client.verify import read_log_head, verify
+from dmtp_key_registry_client.verify import VerificationFailed, read_log_head, verify
 from dmtp_protocol.errors import InvalidSignature
 from dmtp_protocol.ethsig import keccak256, to_checksum_address
+from dmtp_protocol.messages import (
+    REGISTRATION_TYPE,
+    Domain,
+    parse_registration,
+    pinned_document,
+    registration_message,
+    signing_digest,
+)
 from dmtp_protocol.smart_wallets import ERC6492_GAS_LIMIT, ERC6492_SUFFIX, erc6492_factory, is_erc6492, wrap_erc6492
 from tests.conftest import CHAIN_ID
-from tests.integration.test_client_verify import ApiLog, drain_queue
+from tests.integration.test_client_verify import ApiLog, drain_queue, refit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JSON = {"Content-Type": "application/json"}
@@ -249,6 +257,105 @@ def test_a_factory_that_burns_gas_is_stopped_by_the_gas_limit_and_refused(api, s
     )
 
 
+# ---------------------------------------------------------------- a wallet that has code: never the factory call
+
+
+@pytest.fixture(scope="module")
+def open_initializer(stack) -> dict[str, Any]:
+    """tests/support/contracts/OpenInitializerAccount.sol compiled, and deployed once as an EIP-7702 delegate."""
+    node = shutil.which("node")
+    if node is None or not (REPO_ROOT / "node_modules" / "solc").is_dir():
+        pytest.skip("needs node and `npm ci` (solc)")
+    request = {"path": "tests/support/contracts/OpenInitializerAccount.sol", "contracts": ["OpenInitializerAccount"]}
+    done = subprocess.run(
+        [node, "tests/support/js/compile_solidity.js"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    bytecode = json.loads(done.stdout)["OpenInitializerAccount"]["bytecode"]
+    return {"bytecode": bytecode, "delegate": to_checksum_address(send(stack, None, bytecode)["contractAddress"])}
+
+
+def wallet_with_open_initializer(stack, open_initializer: dict[str, Any], kind: str) -> str:
+    """A wallet that has code and no owner yet, whose `initialize(owner)` anyone may call first."""
+    if kind == "eip7702-delegated-eoa":
+        # an EOA delegated to the account code (what its EIP-7702 authorization installs: 0xef0100 || delegate);
+        # its own storage is empty, so the delegate's owner slot is unset
+        eoa = wallet_address("0x" + secrets.token_hex(32))
+        assert stack.anvil.rpc("anvil_setCode", [eoa, "0xef0100" + open_initializer["delegate"][2:].lower()]) is None
+        return eoa
+    return to_checksum_address(send(stack, None, open_initializer["bytecode"])["contractAddress"])  # a proxy left open
+
+
+def js_verify(request: dict[str, Any]) -> dict[str, Any]:
+    node = shutil.which("node")
+    if node is None or not (REPO_ROOT / "clients" / "js" / "node_modules" / "@noble" / "curves").is_dir():
+        pytest.skip("needs node and `npm ci --prefix clients/js`")
+    done = subprocess.run(
+        [node, "clients/js/test/interop-cli.js"],
+        input=json.dumps({"op": "verify", **request}),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("kind", ["eip7702-delegated-eoa", "account-with-open-initializer"])
+def test_a_wrapped_signature_whose_factory_call_would_take_over_a_wallet_with_code_is_refused(
+    api, stack, open_initializer, kind
+):
+    # Given a wallet with code whose unprotected initializer would accept anyone's key
+    victim = wallet_with_open_initializer(stack, open_initializer, kind)
+    assert code_at(stack, victim) != "0x"
+    # When an attacker registers a key for it, wrapping their own signature with a "factory call" that initializes
+    # the wallet with their key (ERC-6492's prepare step would run it, then ask ERC-1271 again: yes, inside eth_call)
+    attacker_key = "0x" + secrets.token_hex(32)
+    take_over = selector("initialize(address)") + encode(["address"], [wallet_address(attacker_key)])
+    body = wrapped_registration(stack, attacker_key, victim, victim, take_over)
+
+    # Then the registry refuses it
+    response = post(api, body)
+    assert (response.status_code, json.loads(response.body).get("code")) == (401, "invalid-signature"), response.body
+    # and so does the deployless validator itself (the server's path asks the wallet's ERC-1271 before it)
+    from dmtp_protocol.smart_wallets import erc6492_calldata
+
+    registration = parse_registration(body)
+    digest = signing_digest(
+        REGISTRATION_TYPE, registration_message(registration), Domain(CHAIN_ID, stack.registry_address), "eip712"
+    )
+    signature = bytes.fromhex(body["Signature"][2:])
+    validator = JsonRpc(stack.anvil.url).eth_call_code(
+        erc6492_calldata(victim, digest, signature), "latest", ERC6492_GAS_LIMIT, 10
+    )
+    assert validator == b"\x00"
+    # and both clients, given the document as a registry that stored it would serve it
+    document = json.loads(pinned_document(registration, Domain(CHAIN_ID, stack.registry_address)))
+    served = refit({"bundle": document, "revoked": False, "status": "confirmed"})
+    with pytest.raises(VerificationFailed) as refused:
+        verify(served, stack.anvil.url, wallet=victim, chain_id=CHAIN_ID, registry=stack.registry_address)
+    assert refused.value.code == "bad-signature", refused.value
+    answer = js_verify(
+        {
+            "answer": served,
+            "rpcUrl": stack.anvil.url,
+            "wallet": victim,
+            "chainId": CHAIN_ID,
+            "registry": stack.registry_address,
+        }
+    )
+    assert (answer["usable"], answer["reason"], answer["checks"]["signature"]) == (False, "bad-signature", False), (
+        answer
+    )
+    assert code_at(stack, victim) != "0x"  # nothing was written: every check ran inside eth_call
+
+
 def test_without_a_chain_rpc_a_wrapped_signature_is_refused_not_an_error():
     wrapped = wrap_erc6492("0x" + "11" * 20, b"\x01", secrets.token_bytes(65))
     with pytest.raises(InvalidSignature):
@@ -259,7 +366,8 @@ def test_without_a_chain_rpc_a_wrapped_signature_is_refused_not_an_error():
 
 
 class _StallingNode(BaseHTTPRequestHandler):
-    """Answers eth_blockNumber at once and holds every eth_call for `stall_s`: a validation that takes too long."""
+    """Answers eth_blockNumber and eth_getCode (no code: the validator, not ERC-1271, is asked) at once and holds
+    every eth_call for `stall_s`: a validation that takes too long."""
 
     stall_s = 1.5
 
@@ -267,7 +375,8 @@ class _StallingNode(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if request["method"] == "eth_call":
             time.sleep(self.stall_s)
-        body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": "0x10"}).encode()
+        result = "0x" if request["method"] == "eth_getCode" else "0x10"
+        body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

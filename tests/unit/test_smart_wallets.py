@@ -11,6 +11,7 @@ from dmtp_protocol.smart_wallets import (
     erc6492_answer_is_yes,
     erc6492_calldata,
     erc6492_factory,
+    erc6492_inner_signature,
     is_erc6492,
     validator_bytecode,
     wrap_erc6492,
@@ -73,3 +74,52 @@ def test_only_the_single_byte_one_is_the_validators_yes() -> None:
     assert not erc6492_answer_is_yes(b"\x00")
     assert not erc6492_answer_is_yes(b"\x00" * 31 + b"\x01")
     assert not erc6492_answer_is_yes(b"")
+
+
+@pytest.mark.parametrize(("calldata_length", "signature_length"), [(0, 65), (68, 65), (64, 1), (5, 0), (33, 200)])
+def test_the_inner_signature_of_a_wrapping_is_its_third_member(calldata_length: int, signature_length: int) -> None:
+    inner = bytes(range(signature_length % 256)) * (signature_length // 256 + 1)
+    inner = inner[:signature_length]
+    assert erc6492_inner_signature(wrap_erc6492(FACTORY, b"\x5f" * calldata_length, inner)) == inner
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+ADDRESS_WORD = b"\x00" * 12 + bytes.fromhex(FACTORY[2:])
+
+
+def test_the_heads_alone_decode_when_their_offsets_point_at_a_zero_word() -> None:
+    # the zero address, and both offsets 0: each member's length word is the (zero) address word, as abi.decode reads it
+    assert erc6492_inner_signature(bytes(96) + ERC6492_SUFFIX) == b""
+
+
+def test_a_wrapping_whose_members_end_exactly_at_the_suffix_decodes() -> None:
+    # two empty members, each a length word right after the heads: the shortest wrapping that decodes
+    body = ADDRESS_WORD + _word(96) + _word(128) + _word(0) + _word(0)
+    assert erc6492_inner_signature(body + ERC6492_SUFFIX) == b""
+    # a member whose bytes end exactly at the suffix (no padding)
+    tight = ADDRESS_WORD + _word(96) + _word(128) + _word(0) + _word(3) + b"abc"
+    assert erc6492_inner_signature(tight + ERC6492_SUFFIX) == b"abc"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ADDRESS_WORD + _word(96) + _word(128) + _word(0) + _word(4) + b"abc",  # a member one byte longer than is left
+        ADDRESS_WORD + _word(96) + _word(129) + _word(0) + _word(0),  # an offset whose length word is cut short
+        ADDRESS_WORD + _word(129) + _word(128) + _word(0) + _word(0),  # the first member's length word cut short
+        ADDRESS_WORD + _word(96) + _word(128) + _word(65) + _word(0),  # the first member longer than the wrapping
+        ADDRESS_WORD + _word(96),  # no head for the second member
+        ADDRESS_WORD + _word(96) + _word(2**255) + _word(0) + _word(0),  # an offset far outside
+        b"\x01" + ADDRESS_WORD[1:] + _word(96) + _word(128) + _word(0) + _word(0),  # not an address word
+    ],
+)
+def test_a_wrapping_that_does_not_decode_has_no_inner_signature(body: bytes) -> None:
+    assert erc6492_inner_signature(body + ERC6492_SUFFIX) is None
+
+
+def test_a_signature_that_is_not_wrapped_has_no_inner_signature() -> None:
+    wrapped = wrap_erc6492(FACTORY, b"\x01", b"\x02" * 65)
+    assert erc6492_inner_signature(wrapped[:-1]) is None

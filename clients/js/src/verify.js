@@ -17,10 +17,21 @@ import {
 } from './protocol.js';
 import { JsonRpc, RpcFailure, callWithAddress, isValidSignatureCall, selector } from './rpc.js';
 import { LEAF_KIND_KEY, hash32, leafBytes, leafHash, verifyConsistency, verifyInclusion } from './log.js';
-import { ERC6492_GAS_LIMIT, isErc6492, validatorCallData } from './erc6492.js';
+import { ERC6492_GAS_LIMIT, erc6492InnerSignature, isErc6492, validatorCallData } from './erc6492.js';
 
 const ERC1271_MAGIC = fromHex('0x1626ba7e' + '00'.repeat(28));
-const KEY_UPDATED = to0x(keccak256(utf8('KeyUpdated(address,bytes32,uint64)')));
+const topic = (signature) => to0x(keccak256(utf8(signature)));
+const KEY_UPDATED = 'KeyUpdated';
+const KEY_REVOKED = 'KeyRevoked';
+const LOG_ANCHORED = 'LogAnchored';
+const TOPICS = {
+  [topic('KeyUpdated(address,bytes32,uint64)')]: KEY_UPDATED,
+  [topic('KeyRevoked(address,bytes32,uint64)')]: KEY_REVOKED,
+  [topic('LogAnchored(uint64,bytes32)')]: LOG_ANCHORED,
+};
+const TOPIC_OF = Object.fromEntries(Object.entries(TOPICS).map(([hash, name]) => [name, hash]));
+/** Blocks per eth_getLogs when a node refuses the whole range at once (it shrinks further, to one block). */
+const LOGS_CHUNK = 100_000;
 
 class Failure extends Error {
   constructor(reason, detail) {
@@ -43,17 +54,21 @@ function emptyChecks() {
     onchain: null, // the contract holds this document's digest for the wallet
     notRevoked: null, // neither the contract nor the answer says revoked
     notExpired: null, // expiresAt is 0 or in the future
+    history: null, // the wallet's KeyUpdated/KeyRevoked events, from the start block, never go back in version
     latestVersion: null, // the wallet's latest KeyUpdated event carries this digest and version
-    log: null, // the record's leaf is under the contract's log head (proven against the on-chain root), or newer
+    anchored: null, // a LogAnchored event at or after that KeyUpdated covers the record's leaf index
+    log: null, // the record's leaf is proven under the contract's log head, against the on-chain root
   };
 }
 
 /**
  * @param answer a GET /keys/{address} answer (or a batch-lookup entry: `bundle` + `cid`)
- * @param options `{rpcUrl, wallet, chainId, registry, log?, previousHead?, fetch?, now?, fromBlock?, timeoutMs?}`;
- *   `log`: where log proofs come from (a RegistryClient); needed once the record is under the on-chain log head.
- *   `previousHead`: an on-chain head seen before (`result.log.head` of an earlier verify): the registry must prove
- *   the current one extends it.
+ * @param options `{rpcUrl, wallet, chainId, registry, deployBlock?, fromBlock?, log?, previousHead?, fetch?, now?,
+ *   timeoutMs?}`; `deployBlock`: the block the registry was deployed in, pinned with it (or any earlier block);
+ *   `fromBlock`: the caller's own start block, which wins over `deployBlock`; the wallet's events are searched from
+ *   there (0 when neither is given), never from a block the answer names. `log`: where log proofs come from (a
+ *   RegistryClient). `previousHead`: an on-chain head seen before (`result.log.head` of an earlier verify): the
+ *   registry must prove the current one extends it.
  * @returns `{usable, reason, detail, checks, key, log}`; `key` (from the document) is null until the document parsed;
  *   `log` is `{leafIndex, head: {size, root}, included}` once the contract's log head was read
  */
@@ -96,6 +111,8 @@ async function runChecks(answer, options, checks, state) {
   } catch (error) {
     fail(checks, 'pinned', 'missing-pin', `name the wallet, chainId and registry you trust: ${error.problem ? error.problem.detail : error.message}`);
   }
+  const startBlock = options.fromBlock ?? options.deployBlock ?? 0;
+  if (!Number.isSafeInteger(startBlock) || startBlock < 0) fail(checks, 'pinned', 'missing-pin', `the start block must be a block number, not ${startBlock}`);
   checks.pinned = true;
 
   // 1-3: the document, offline.
@@ -145,14 +162,17 @@ async function runChecks(answer, options, checks, state) {
   const rpc = new JsonRpc(rpcUrl, { fetch: options.fetch, timeoutMs: options.timeoutMs });
   const served = await read(checks, 'rpc', () => rpc.chainId());
   if (served !== pinned.chainId) fail(checks, 'rpc', 'chain-mismatch', `the RPC serves chain ${served}, not ${pinned.chainId}`);
+  // Every later read is made at one block, the latest now: the contract, its events and its log head agree.
+  const block = await read(checks, 'rpc', () => rpc.blockNumber());
+  const at = '0x' + block.toString(16);
   checks.rpc = true;
 
   // 4: the signature.
-  state.key.signerMethod = await checkSignature(rpc, registration, signed, checks);
+  state.key.signerMethod = await checkSignature(rpc, registration, signed, checks, at);
   checks.signature = true;
 
   // 5: the contract.
-  const keyOf = await read(checks, 'onchain', () => rpc.call(pinned.registry, callWithAddress('keyOf(address)', pinned.wallet)));
+  const keyOf = await read(checks, 'onchain', () => rpc.call(pinned.registry, callWithAddress('keyOf(address)', pinned.wallet), at));
   if (keyOf.length < 64) fail(checks, 'onchain', 'contract-unreadable', `keyOf on ${pinned.registry} did not answer as DMTPKeys`);
   const onchainDigest = keyOf.subarray(0, 32);
   if (!equalBytes(onchainDigest, digest)) {
@@ -169,32 +189,140 @@ async function runChecks(answer, options, checks, state) {
   if (registration.expiresAt !== 0 && registration.expiresAt <= now) fail(checks, 'notExpired', 'expired', `the key expired at ${registration.expiresAt}`);
   checks.notExpired = true;
 
-  // The wallet's latest KeyUpdated event: this digest, this version. `fromBlock` (the caller's, else the answer's
-  // blockNumber as a hint) only narrows the search: a wrong hint finds no event and fails closed.
-  const hint = Number.isSafeInteger(options.fromBlock) ? options.fromBlock : Number.isSafeInteger(answer.blockNumber) ? answer.blockNumber : 0;
-  const logs = await read(checks, 'latestVersion', () =>
-    rpc.logs({ address: pinned.registry, fromBlock: '0x' + hint.toString(16), toBlock: 'latest', topics: [KEY_UPDATED, '0x' + '00'.repeat(12) + pinned.wallet.slice(2).toLowerCase()] }),
-  );
-  const latest = (Array.isArray(logs) ? logs : []).filter((log) => !log.removed).sort(byPosition).at(-1);
-  if (!latest) fail(checks, 'latestVersion', 'no-event', `no KeyUpdated event for ${pinned.wallet} from block ${hint}`);
-  const data = fromHex(latest.data);
-  if (data.length !== 64 || !equalBytes(data.subarray(0, 32), digest) || BigInt(to0x(data.subarray(32))) !== BigInt(registration.version)) {
-    fail(checks, 'latestVersion', 'version-mismatch', `the latest KeyUpdated event of ${pinned.wallet} is not this document's digest and version ${registration.version}`);
-  }
+  // The events rule: the wallet's events, from the caller's start block (never the answer's word), never go back in
+  // version, and the latest KeyUpdated is this digest and version.
+  const walletTopic = '0x' + '00'.repeat(12) + pinned.wallet.slice(2).toLowerCase();
+  const history = await eventsOf(rpc, pinned.registry, [[TOPIC_OF[KEY_UPDATED], TOPIC_OF[KEY_REVOKED]], walletTopic], startBlock, block, checks, 'history');
+  guarded(checks, 'history', () => checkNoRollback(history));
+  checks.history = true;
+  const keyEvent = guarded(checks, 'latestVersion', () => checkKeyHistory(history, digest, registration.version, startBlock));
   checks.latestVersion = true;
 
-  // The transparency log: the head the contract holds, and this record's leaf under it.
-  const head = await readLogHeadFrom(rpc, pinned.registry, checks);
+  // The transparency log: the head the contract holds; an anchor at or after the key's KeyUpdated covering its leaf;
+  // the leaf proven under the head.
+  const head = await readLogHeadFrom(rpc, pinned.registry, checks, at);
   const leafIndex = logIndexOf(answer, checks);
   state.log = { leafIndex, head: { size: head.size, root: to0x(head.root) }, included: null };
   if (options.previousHead) await checkConsistency(options.log, options.previousHead, head, checks);
+  const anchors = await eventsOf(rpc, pinned.registry, [TOPIC_OF[LOG_ANCHORED]], keyEvent.block, block, checks, 'anchored');
+  guarded(checks, 'anchored', () => coveringAnchor(keyEvent, anchors, leafIndex));
+  checks.anchored = true;
   const leaf = leafBytes(LEAF_KIND_KEY, pinned.wallet, registration.version, digest);
   state.log.included = await checkInclusion(options.log, head, leafIndex, pinned.wallet, registration.version, leaf, checks);
   checks.log = true;
 }
 
-async function readLogHeadFrom(rpc, registry, checks) {
-  const raw = await read(checks, 'log', () => rpc.call(registry, selector('logHead()')));
+/** Runs a rule that throws a Failure, marking `name` failed when it does. */
+function guarded(checks, name, rule) {
+  try {
+    return rule();
+  } catch (error) {
+    if (error instanceof Failure) fail(checks, name, error.reason, error.message);
+    throw error;
+  }
+}
+
+function where(event) {
+  return `block ${event.block}${event.txHash ? ` (tx ${event.txHash})` : ''}`;
+}
+
+/**
+ * Where one wallet's KeyUpdated/KeyRevoked events (`{kind, version, digest}`, in chain order) first go back in version:
+ * `[the earlier event of the highest version so far, the later event not above it]`, or null. Each event must be
+ * higher than every earlier one, or repeat the highest one exactly (same kind, digest and version).
+ */
+export function firstRollback(events) {
+  let highest = null;
+  for (const event of events) {
+    if (highest === null || event.version > highest.version) highest = event;
+    else if (event.kind !== highest.kind || event.version !== highest.version || !equalBytes(event.digest, highest.digest)) return [highest, event];
+  }
+  return null;
+}
+
+function checkNoRollback(events) {
+  const rollback = firstRollback(events);
+  if (!rollback) return;
+  const [higher, lower] = rollback;
+  throw new Failure('version-rollback', `${lower.kind} of version ${lower.version} at ${where(lower)} comes after ${higher.kind} of version ${higher.version} at ${where(higher)}: the wallet's key history goes back from version ${higher.version} to ${lower.version}`);
+}
+
+/**
+ * The events rule (docs/PROTOCOL.md §11): `events` are the wallet's KeyUpdated/KeyRevoked events in chain order
+ * (`{kind, block, logIndex, txHash, digest, version}`). Throws a Failure `version-rollback` (naming both versions)
+ * when they go back, `no-event` when there is no KeyUpdated, `version-mismatch` when the last one is not this
+ * digest and version; returns that last KeyUpdated event.
+ */
+export function checkKeyHistory(events, digest, version, startBlock = 0) {
+  checkNoRollback(events);
+  const current = events.filter((event) => event.kind === KEY_UPDATED).at(-1);
+  if (!current) throw new Failure('no-event', `no KeyUpdated event for the wallet from block ${startBlock}`);
+  if (!equalBytes(current.digest, digest) || current.version !== version) {
+    throw new Failure('version-mismatch', `the wallet's last KeyUpdated event (version ${current.version} at ${where(current)}) is not this document's digest and version ${version}`);
+  }
+  return current;
+}
+
+/**
+ * The anchor rule (docs/PROTOCOL.md §11, §15): the first LogAnchored event (`{block, logIndex, txHash, size}`) at or
+ * after the key's KeyUpdated event must exist (else `log-not-anchored-yet`: normal for a few minutes, retry after the
+ * registry's LOG_ANCHOR_SINGLE_AFTER_S) and cover `leafIndex` (else `log-index-beyond-anchor`; none: `log-missing`).
+ */
+export function coveringAnchor(keyEvent, anchors, leafIndex) {
+  const anchor = anchors.find((a) => a.block > keyEvent.block || (a.block === keyEvent.block && a.logIndex >= keyEvent.logIndex));
+  if (!anchor) throw new Failure('log-not-anchored-yet', `no LogAnchored event at or after the key's KeyUpdated at ${where(keyEvent)}: its log leaf is not anchored yet (retry after the registry's LOG_ANCHOR_SINGLE_AFTER_S)`);
+  if (leafIndex === null) throw new Failure('log-missing', `the head of size ${anchor.size} anchored at ${where(anchor)} covers the key, but the answer names no leaf index`);
+  if (leafIndex >= anchor.size) {
+    throw new Failure('log-index-beyond-anchor', `the answer puts the key at leaf ${leafIndex}, at or beyond the size ${anchor.size} of the head anchored at ${where(anchor)}, the first after its KeyUpdated at ${where(keyEvent)}`);
+  }
+  return anchor;
+}
+
+/**
+ * The registry's events matching `topics` in blocks [start, end], in chain order (removed ones left out). One
+ * eth_getLogs for the range; a node refusing it is asked in chunks of at most LOGS_CHUNK blocks, shrinking to one.
+ */
+async function eventsOf(rpc, registry, topics, start, end, checks, name) {
+  const found = [];
+  let from = start;
+  let chunk = end - start + 1;
+  while (from <= end) {
+    const to = Math.min(end, from + chunk - 1);
+    let part;
+    try {
+      part = await rpc.logs({ address: registry, fromBlock: '0x' + from.toString(16), toBlock: '0x' + to.toString(16), topics });
+    } catch (error) {
+      if (!(error instanceof RpcFailure)) throw error;
+      if (error.unavailable) fail(checks, name, 'rpc-unavailable', error.message);
+      if (chunk === 1) fail(checks, name, 'rpc-error', `eth_getLogs of block ${from}: ${error.message}`);
+      chunk = Math.max(1, Math.min(Math.floor(chunk / 4), LOGS_CHUNK));
+      continue;
+    }
+    if (!Array.isArray(part)) fail(checks, name, 'rpc-error', 'eth_getLogs did not answer a list');
+    found.push(...part);
+    from = to + 1;
+  }
+  return found.filter((entry) => entry && !entry.removed).map((entry) => parseEvent(entry, checks, name)).sort((a, b) => a.block - b.block || a.logIndex - b.logIndex);
+}
+
+function parseEvent(entry, checks, name) {
+  let parsed;
+  try {
+    const kind = TOPICS[String(entry.topics[0]).toLowerCase()];
+    const data = fromHex(entry.data);
+    if (!kind || data.length !== 64) throw new TypeError(`not a DMTPKeys event (${data.length} bytes of data)`);
+    const number = Number(BigInt(to0x(data.subarray(32))));
+    parsed = { kind, block: Number(BigInt(entry.blockNumber)), logIndex: Number(BigInt(entry.logIndex)), txHash: typeof entry.transactionHash === 'string' ? entry.transactionHash : '' };
+    if (kind === LOG_ANCHORED) Object.assign(parsed, { size: Number(BigInt(to0x(data.subarray(0, 32)))), root: data.slice(32) });
+    else Object.assign(parsed, { digest: data.slice(0, 32), version: number });
+  } catch (error) {
+    fail(checks, name, 'rpc-error', `eth_getLogs answered an entry that is not a DMTPKeys event: ${error.message}`);
+  }
+  return parsed;
+}
+
+async function readLogHeadFrom(rpc, registry, checks, at = 'latest') {
+  const raw = await read(checks, 'log', () => rpc.call(registry, selector('logHead()'), at));
   if (raw.length < 64) fail(checks, 'log', 'contract-unreadable', `logHead on ${registry} did not answer as DMTPKeys`);
   return { size: Number(BigInt(to0x(raw.subarray(0, 32)))), root: raw.slice(32, 64) };
 }
@@ -207,9 +335,7 @@ function logIndexOf(answer, checks) {
 }
 
 async function checkInclusion(log, head, index, wallet, version, leaf, checks) {
-  if (head.size === 0) return null; // the contract anchors nothing yet
-  if (index === null) fail(checks, 'log', 'log-missing', `the contract anchors a log of ${head.size} leaves, but the answer names no leaf index`);
-  if (index >= head.size) return false; // accepted after the latest anchored head
+  // coveringAnchor held: an anchored head of at least this size covers `index`, so it is below head.size
   const where = `${wallet} v${version} (leaf ${index}, on-chain tree size ${head.size})`;
   if (!log || typeof log.logInclusion !== 'function') fail(checks, 'log', 'log-unavailable', `${where} is under the on-chain log head: checking it needs the registry (options.log)`);
   let proof;
@@ -281,10 +407,6 @@ export async function checkLogConsistency(log, previous, current) {
   }
 }
 
-function byPosition(a, b) {
-  return Number(BigInt(a.blockNumber) - BigInt(b.blockNumber)) || Number(BigInt(a.logIndex) - BigInt(b.logIndex));
-}
-
 async function read(checks, name, call) {
   try {
     return await call();
@@ -322,13 +444,24 @@ function checkAnswerFields(answer, registration, domain, message, signed, checks
   }
 }
 
-async function checkSignature(rpc, registration, digest, checks) {
+async function checkSignature(rpc, registration, digest, checks, at) {
   const signature = fromHex(registration.signature);
   if (isErc6492(signature)) {
-    // a smart wallet that was not deployed when it signed: the deployless validator deploys it inside eth_call
+    // a smart wallet that was not deployed when it signed
+    const inner = erc6492InnerSignature(signature);
+    if (!inner) fail(checks, 'signature', 'bad-signature', 'the ERC-6492 wrapper is malformed');
+    const code = await read(checks, 'signature', () => rpc.code(registration.wallet, at));
+    if (code.length > 0) {
+      // it has code now: ERC-1271 with the inner signature, never the factory call the signer chose
+      if (!(await erc1271Accepts(rpc, registration.wallet, digest, inner, checks, at))) {
+        fail(checks, 'signature', 'bad-signature', 'the smart wallet has code and does not accept the wrapped signature (ERC-1271; the factory call is never made on a wallet with code)');
+      }
+      return 'erc6492';
+    }
+    // no code: the deployless validator deploys it inside eth_call, then asks ERC-1271
     let answer;
     try {
-      answer = await rpc.callCode(validatorCallData(registration.wallet, digest, signature), 'latest', ERC6492_GAS_LIMIT);
+      answer = await rpc.callCode(validatorCallData(registration.wallet, digest, signature), at, ERC6492_GAS_LIMIT);
     } catch (error) {
       if (error instanceof RpcFailure && error.unavailable) fail(checks, 'signature', 'rpc-unavailable', error.message);
       answer = new Uint8Array(0); // reverted or out of gas: a refusal
@@ -344,17 +477,22 @@ async function checkSignature(rpc, registration, digest, checks) {
       problem = `the signature is not a valid EOA signature (${error.message})`;
     }
   }
-  const code = await read(checks, 'signature', () => rpc.code(registration.wallet));
+  const code = await read(checks, 'signature', () => rpc.code(registration.wallet, at));
   if (code.length === 0) fail(checks, 'signature', 'bad-signature', `${problem}, and the wallet has no contract code for ERC-1271`);
+  if (!(await erc1271Accepts(rpc, registration.wallet, digest, signature, checks, at))) {
+    fail(checks, 'signature', 'bad-signature', 'the smart-contract wallet does not accept the signature (ERC-1271)');
+  }
+  return 'erc1271';
+}
+
+/** `isValidSignature(digest, signature)` of `wallet` at block `at` answers the ABI-encoded magic value (a revert: no). */
+async function erc1271Accepts(rpc, wallet, digest, signature, checks, at) {
   let returned;
   try {
-    returned = await rpc.call(registration.wallet, isValidSignatureCall(digest, signature));
+    returned = await rpc.call(wallet, isValidSignatureCall(digest, signature), at);
   } catch (error) {
     if (error instanceof RpcFailure && error.unavailable) fail(checks, 'signature', 'rpc-unavailable', error.message);
     returned = new Uint8Array(0); // the wallet reverted: a refusal
   }
-  if (returned.length < 32 || !equalBytes(returned.subarray(0, 32), ERC1271_MAGIC)) {
-    fail(checks, 'signature', 'bad-signature', 'the smart-contract wallet does not accept the signature (ERC-1271)');
-  }
-  return 'erc1271';
+  return returned.length >= 32 && equalBytes(returned.subarray(0, 32), ERC1271_MAGIC);
 }

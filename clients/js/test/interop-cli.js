@@ -8,7 +8,8 @@
 //   {"op": "revocation", "walletPrivateKey", "chainId", "registry", "revokedVersion", "revokedPublicKey",
 //    "signatureType"}                                                               -> {"body"}
 //   {"op": "signer", "body", "chainId", "registry", "revokedPublicKey"?}            -> {"signer", "digest"}
-//   {"op": "verify", "answer", "rpcUrl", "wallet", "chainId", "registry", "inclusion"?} -> verify()'s result
+//   {"op": "verify", "answer", "rpcUrl", "wallet", "chainId", "registry", "deployBlock"?, "fromBlock"?, "inclusion"?}
+//                                                                                   -> verify()'s result
 // Errors: {"error", "code"} on stdout, exit status 1.
 import { PrivateKeyProvider } from '../src/testing/private-key-provider.js';
 import {

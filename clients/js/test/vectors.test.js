@@ -8,7 +8,8 @@ import { encryptedPrivateKeyHash, checkEnvelope } from '../src/envelopes/index.j
 import * as x25519Envelope from '../src/envelopes/x25519-xsalsa20-poly1305.js';
 import * as eip191Envelope from '../src/envelopes/dmtp-eip191-aes256gcm-hkdf-v1.js';
 import * as passphraseEnvelope from '../src/envelopes/dmtp-scrypt-aes256gcm-v1.js';
-import { ERC6492_SUFFIX, VALIDATOR_BYTECODE, isErc6492, validatorCallData, wrapErc6492 } from '../src/erc6492.js';
+import { ERC6492_SUFFIX, VALIDATOR_BYTECODE, erc6492InnerSignature, isErc6492, validatorCallData, wrapErc6492 } from '../src/erc6492.js';
+import { checkKeyHistory, coveringAnchor } from '../src/verify.js';
 import { keccak256 } from '../src/ethsig.js';
 import { addressOfPrivateKey, personalSignDigest, recoverAddress, signDigest } from '../src/ethsig.js';
 import { domainSeparator, encodeType, hashStruct, typeHash, typedDataDigest } from '../src/eip712.js';
@@ -114,7 +115,50 @@ test('ERC-6492: the wrapped signature, its detection and the validator call are 
   assert.equal(recoverAddress(digest, W.innerSignature), W.owner);
   assert.equal(to0x(keccak256(VALIDATOR_BYTECODE)), W.validatorBytecodeKeccak256);
   assert.equal(to0x(validatorCallData(W.wallet, digest, wrapped).subarray(VALIDATOR_BYTECODE.length)), W.validatorArguments);
+  assert.equal(to0x(erc6492InnerSignature(wrapped)), W.innerSignature); // what a wallet with code is asked alone
 });
+
+test('ERC-6492: a wrapping that does not decode has no inner signature', () => {
+  const wrapped = wrapErc6492(W.factory, fromHex(W.factoryCalldata), fromHex(W.innerSignature));
+  assert.equal(erc6492InnerSignature(fromHex(W.innerSignature)), null); // not wrapped
+  const dirty = wrapped.slice();
+  dirty[0] = 1; // the address word's high bytes set
+  assert.equal(erc6492InnerSignature(dirty), null);
+  const farOffset = wrapped.slice();
+  farOffset[95] = 0xff; // the inner signature's offset points past the end
+  assert.equal(erc6492InnerSignature(farOffset), null);
+  const longLength = wrapped.slice();
+  const inner = Number(BigInt(to0x(wrapped.subarray(64, 96))));
+  longLength[inner + 30] = 1; // 256 bytes more than the wrapping holds (its padding holds 31)
+  assert.equal(erc6492InnerSignature(longLength), null);
+});
+
+// The verification rules of docs/PROTOCOL.md §11: the same reason codes as the Python client (tests/unit/test_rule_vectors.py).
+const RULES = VECTORS.verificationRules;
+const reasonOf = (rule) => {
+  try {
+    rule();
+    return null;
+  } catch (error) {
+    if (typeof error.reason !== 'string') throw error;
+    return error.reason;
+  }
+};
+
+for (const c of RULES.history) {
+  test(`the events rule: ${c.case} → ${c.reason ?? 'holds'}`, () => {
+    const events = c.events.map((e, i) => ({ kind: e.kind, block: c.firstBlock + i, logIndex: 2, txHash: '', digest: fromHex(RULES.documents[e.document]), version: e.version }));
+    assert.equal(reasonOf(() => checkKeyHistory(events, fromHex(RULES.documents[c.document.document]), c.document.version)), c.reason);
+  });
+}
+
+for (const c of RULES.anchors) {
+  test(`the anchor rule: ${c.case} → ${c.reason ?? 'holds'}`, () => {
+    const key = { kind: 'KeyUpdated', ...c.keyEvent, txHash: '' };
+    const anchors = c.anchors.map((a) => ({ kind: 'LogAnchored', ...a, txHash: '' }));
+    assert.equal(reasonOf(() => coveringAnchor(key, anchors, c.leafIndex)), c.reason);
+  });
+}
 
 for (const [name, E] of Object.entries(VECTORS.envelopes)) {
   test(`${name}: canonical JSON and encryptedPrivateKeyHash are the vector values, and the registry's checks pass`, () => {

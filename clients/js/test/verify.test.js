@@ -7,6 +7,7 @@ import { EthersProvider } from './ethers-provider.js';
 import { WALLET_KEY } from './helpers.js';
 import { buildRegistration, canonicalJson, parseRegistration, pinnedDocument, verify } from '../src/index.js';
 import { fromHex, sha256, to0x, toHex } from '../src/bytes.js';
+import { keccak256 } from '../src/ethsig.js';
 import { selector } from '../src/rpc.js';
 import { leafBytes, leafHash, merkleRoot } from '../src/log.js';
 
@@ -15,6 +16,18 @@ const { inputs } = VECTORS;
 const PINS = { wallet: inputs.wallet, chainId: inputs.chainId, registry: inputs.registry };
 const NOW = inputs.issuedAt + 60;
 const DIGEST = R.documentSha256.slice(2);
+const OTHER = 'cd'.repeat(32); // another key document's digest
+const topic = (signature) => to0x(keccak256(new TextEncoder().encode(signature)));
+const TOPIC = { KeyUpdated: topic('KeyUpdated(address,bytes32,uint64)'), KeyRevoked: topic('KeyRevoked(address,bytes32,uint64)'), LogAnchored: topic('LogAnchored(uint64,bytes32)') };
+
+/** A log of one leaf, the record's (wallet v1 with `digest`): its head and a registry proving the leaf under it. */
+function oneLeafLog(wallet = inputs.wallet, digest = DIGEST) {
+  const leaf = leafBytes(1, wallet, 1, fromHex(digest));
+  const head = { size: 1, root: toHex(leafHash(leaf)) };
+  const source = { async logInclusion(_, __, treeSize) { return { leafIndex: 0, treeSize, root: '0x' + head.root, leaf: to0x(leaf), auditPath: [] }; } };
+  return { head, source };
+}
+const ONE = oneLeafLog();
 
 function answer(overrides = {}) {
   return {
@@ -26,36 +39,65 @@ function answer(overrides = {}) {
     status: 'confirmed',
     revoked: false,
     blockNumber: 5,
+    log: { leafIndex: 0, anchoredHead: null },
     bundle: JSON.parse(R.document),
     proof: { chainId: inputs.chainId, registry: inputs.registry, signatureType: 'eip712', signature: R.signature, typedData: R.typedData, digest: R.digest },
     ...overrides,
   };
 }
 
-/** A JSON-RPC node whose DMTPKeys contract holds `digest` (revoked or not) with KeyUpdated events `events` and log head `head`. */
-function chain({ chainId = inputs.chainId, digest = DIGEST, revoked = false, events = [[digest, 1]], down = false, head = { size: 0, root: '00'.repeat(32) } } = {}) {
+const hex64 = (n) => BigInt(n).toString(16).padStart(64, '0');
+const quantity = (n) => '0x' + n.toString(16);
+
+/**
+ * A JSON-RPC node at block `latest` whose DMTPKeys contract holds `digest` (revoked or not) and log head `head`, with
+ * `wallet`'s events `events` (`[digest, version, kind?]`, kind KeyUpdated by default, the i-th at block 10 + i,
+ * log index 2) and
+ * LogAnchored events `anchors` (`{block, logIndex, size, root}`; by default the head, anchored in the last event's
+ * transaction, after it). eth_getLogs answers by topic and block range; `maxRange`: it refuses wider ranges.
+ */
+function chain({ wallet = inputs.wallet, chainId = inputs.chainId, digest = DIGEST, revoked = false, events = [[digest, 1]], down = false, head = ONE.head, anchors, latest = 100, maxRange = Infinity } = {}) {
   const calls = [];
+  const getLogs = [];
   const logHeadCall = '0x' + toHex(selector('logHead()'));
+  const walletTopic = '0x' + '00'.repeat(12) + wallet.slice(2).toLowerCase();
+  const lastBlock = 10 + Math.max(0, events.length - 1);
+  const anchored = anchors ?? (head.size > 0 ? [{ block: lastBlock, logIndex: 3, size: head.size, root: head.root }] : []);
+  const entries = [
+    ...events.map(([d, v, kind = 'KeyUpdated'], i) => ({ topics: [TOPIC[kind], walletTopic], blockNumber: quantity(10 + i), logIndex: '0x2', data: '0x' + d + hex64(v), transactionHash: '0x' + hex64(10 + i), removed: false })),
+    ...anchored.map((a) => ({ topics: [TOPIC.LogAnchored], blockNumber: quantity(a.block), logIndex: quantity(a.logIndex), data: '0x' + hex64(a.size) + a.root, transactionHash: '0x' + hex64(a.block), removed: false })),
+  ];
   const fetchImpl = async (url, init) => {
     if (down) throw new TypeError('fetch failed');
     const { id, method, params } = JSON.parse(init.body);
     calls.push(method);
     const atRegistry = () => params[0].to.toLowerCase() === inputs.registry.toLowerCase();
+    const logs = () => {
+      const { fromBlock, toBlock, topics } = params[0];
+      const block = (tag) => (tag === 'latest' ? latest : Number(tag));
+      const [from, to] = [block(fromBlock), block(toBlock)];
+      getLogs.push([from, to, topics]);
+      if (to - from + 1 > maxRange) return { error: { code: -32005, message: `query exceeds max block range ${maxRange}` } };
+      const wanted = [].concat(topics[0]);
+      return entries.filter((e) => Number(e.blockNumber) >= from && Number(e.blockNumber) <= to && wanted.includes(e.topics[0]) && (topics[1] === undefined || e.topics[1] === topics[1]));
+    };
     const result = {
       eth_chainId: () => '0x' + chainId.toString(16),
+      eth_blockNumber: () => quantity(latest),
       eth_call: () => (!atRegistry() ? '0x'
-        : params[0].data === logHeadCall ? '0x' + head.size.toString(16).padStart(64, '0') + head.root
+        : params[0].data === logHeadCall ? '0x' + hex64(head.size) + head.root
           : '0x' + digest + (revoked ? '1' : '0').padStart(64, '0')),
       eth_getCode: () => '0x',
-      eth_getLogs: () => events.map(([d, v], i) => ({ blockNumber: '0x' + (10 + i).toString(16), logIndex: '0x0', data: '0x' + d + v.toString(16).padStart(64, '0'), removed: false })),
+      eth_getLogs: logs,
     }[method]();
-    return new Response(JSON.stringify({ jsonrpc: '2.0', id, result }), { headers: { 'content-type': 'application/json' } });
+    const body = result && result.error ? { jsonrpc: '2.0', id, error: result.error } : { jsonrpc: '2.0', id, result };
+    return new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
   };
-  return { fetchImpl, calls };
+  return { fetchImpl, calls, getLogs };
 }
 
 async function check(theAnswer, options) {
-  return verify(theAnswer, { ...PINS, rpcUrl: 'http://rpc.test', now: NOW, ...options });
+  return verify(theAnswer, { ...PINS, rpcUrl: 'http://rpc.test', now: NOW, log: ONE.source, ...options });
 }
 
 test('an answer the contract holds, unrevoked, signed by the wallet, is usable', async () => {
@@ -153,9 +195,12 @@ test('a key past its expiresAt is not usable; before it, it is', async () => {
   const { body } = await buildRegistration({ provider, wallet: provider.address, ...domain, version: 1, issuedAt: NOW, expiresAt: NOW + 3600 });
   const bundle = pinnedDocument(parseRegistration(body), domain);
   const digest = toHex(await sha256(new TextEncoder().encode(canonicalJson(bundle))));
-  const options = { wallet: provider.address, fetch: chain({ digest, events: [[digest, 1]] }).fetchImpl };
-  assert.equal((await check({ bundle, revoked: false }, { ...options, now: NOW + 3599 })).usable, true);
-  const expired = await check({ bundle, revoked: false }, { ...options, now: NOW + 3600 });
+  const { head, source } = oneLeafLog(provider.address, digest);
+  const options = { wallet: provider.address, log: source, fetch: chain({ wallet: provider.address, digest, events: [[digest, 1]], head }).fetchImpl };
+  const served = { bundle, revoked: false, log: { leafIndex: 0 } };
+  const before = await check(served, { ...options, now: NOW + 3599 });
+  assert.equal(before.usable, true, before.detail);
+  const expired = await check(served, { ...options, now: NOW + 3600 });
   assert.equal(expired.reason, 'expired');
   assert.equal(expired.checks.notRevoked, true);
 });
@@ -176,7 +221,7 @@ test('garbage never throws: it is unusable with a reason', async () => {
 
 test('a batch-lookup entry (bundle and cid, no proof) listed under a lowercase address verifies', async () => {
   const { bundle, cid } = answer();
-  const entry = { address: inputs.wallet.toLowerCase(), found: true, version: 1, keyType: 'x25519', DMTPpubKey: inputs.dmtpPublicKey, cid, revoked: false, bundle };
+  const entry = { address: inputs.wallet.toLowerCase(), found: true, version: 1, keyType: 'x25519', DMTPpubKey: inputs.dmtpPublicKey, cid, revoked: false, bundle, log: { leafIndex: 0 } };
   const result = await check(entry, { fetch: chain().fetchImpl });
   assert.equal(result.reason, null, result.detail);
 });
@@ -236,20 +281,92 @@ test('a record under the on-chain log head is usable only with its inclusion pro
   assert.deepEqual(source.asked, [[inputs.wallet, 1, 7]]);
 });
 
-test('a record newer than the on-chain head is usable without a proof yet; one under it needs the registry asked', async () => {
-  const { source, headAt } = scriptedLog();
-  const newer = await check(logged(4), { fetch: chain({ head: headAt(3) }).fetchImpl, log: source });
-  assert.equal(newer.usable, true, newer.detail);
-  assert.equal(newer.log.included, false);
-  const unasked = await check(logged(4), { fetch: chain({ head: headAt(7) }).fetchImpl });
+test('a record under the on-chain head needs the registry asked for its proof', async () => {
+  const { headAt } = scriptedLog();
+  const unasked = await check(logged(4), { fetch: chain({ head: headAt(7) }).fetchImpl, log: undefined });
   assert.equal(unasked.reason, 'log-unavailable');
   assert.equal(unasked.checks.log, false);
 });
 
 test('an answer that hides its leaf index from an anchored log is refused', async () => {
   const { source, headAt } = scriptedLog();
-  const result = await check(answer(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: source });
+  const result = await check(answer({ log: null }), { fetch: chain({ head: headAt(7) }).fetchImpl, log: source });
   assert.equal(result.reason, 'log-missing');
+});
+
+// ---------------------------------------------------------------- the anchor rule: inclusion is never skipped
+
+test('a confirmed key claiming a leaf at or beyond the size of the anchor after its KeyUpdated is refused (skipped inclusion)', async () => {
+  // Given the key's own transaction anchored a head of 3 leaves, when the answer puts its leaf at index 4 or 3
+  // (where no anchor reaches: before, the client took it for "newer than the head" and skipped the proof)
+  const { source, headAt } = scriptedLog();
+  for (const index of [4, 3]) {
+    const result = await check(logged(index), { fetch: chain({ head: headAt(3) }).fetchImpl, log: source });
+    // then verify fails, naming the index and the anchor
+    assert.equal(result.usable, false);
+    assert.equal(result.reason, 'log-index-beyond-anchor');
+    assert.match(result.detail, new RegExp(`leaf ${index}, at or beyond the size 3 of the head anchored at block 10`));
+    assert.equal(result.checks.anchored, false);
+  }
+});
+
+test('a confirmed key whose KeyUpdated no anchor follows yet is refused as not anchored yet, then usable once one is', async () => {
+  // the head was anchored at block 5, before the key's KeyUpdated at block 10 (a lone key's transaction anchors nothing)
+  const early = [{ block: 5, logIndex: 0, size: 1, root: ONE.head.root }];
+  const waiting = await check(answer(), { fetch: chain({ anchors: early }).fetchImpl });
+  assert.equal(waiting.reason, 'log-not-anchored-yet');
+  assert.match(waiting.detail, /retry after the registry's LOG_ANCHOR_SINGLE_AFTER_S/);
+  // the same block, but before the KeyUpdated in it, is not after it either
+  const sameBlockBefore = await check(answer(), { fetch: chain({ anchors: [{ block: 10, logIndex: 0, size: 1, root: ONE.head.root }] }).fetchImpl });
+  assert.equal(sameBlockBefore.reason, 'log-not-anchored-yet');
+  // the monitor's anchor-only transaction (setKeysAnchored of no keys) at block 12 covers the leaf: usable
+  const covered = await check(answer(), { fetch: chain({ anchors: [...early, { block: 12, logIndex: 0, size: 1, root: ONE.head.root }] }).fetchImpl });
+  assert.equal(covered.reason, null, covered.detail);
+  assert.equal(covered.usable, true);
+  assert.equal(covered.log.included, true);
+});
+
+// ---------------------------------------------------------------- the events rule: a history never goes back
+
+test('a rollback to an older key set again by the owner key is refused, naming both versions', async () => {
+  // the chain held v1, v2, then v1 set again (with an anchor after it, and the v1 leaf genuine)
+  const events = [[DIGEST, 1], [OTHER, 2], [DIGEST, 1]];
+  const result = await check(answer({ blockNumber: 12 }), { fetch: chain({ events }).fetchImpl });
+  assert.equal(result.usable, false);
+  assert.equal(result.reason, 'version-rollback');
+  assert.match(result.detail, /KeyUpdated of version 1 at block 12 .* comes after KeyUpdated of version 2 at block 11/);
+  assert.match(result.detail, /goes back from version 2 to 1/);
+  assert.equal(result.checks.history, false);
+  // a KeyUpdated below a revocation's version goes back too (a revoked key set again)
+  const revoked = await check(answer(), { fetch: chain({ events: [[DIGEST, 1], [DIGEST, 2, 'KeyRevoked'], [DIGEST, 1]] }).fetchImpl });
+  assert.equal(revoked.reason, 'version-rollback');
+  // the same write seen twice is not a rollback
+  const repeated = await check(answer(), { fetch: chain({ events: [[DIGEST, 1], [DIGEST, 1]] }).fetchImpl });
+  assert.equal(repeated.reason, null, repeated.detail);
+});
+
+test('the wallet\'s events are searched from the pinned deployment block or the caller\'s start block, never from the answer\'s', async () => {
+  // the answer's blockNumber (12) would skip v1 and v2 at blocks 10 and 11; it is ignored
+  const events = [[DIGEST, 1], [OTHER, 2], [DIGEST, 1]];
+  const pinned = chain({ events });
+  assert.equal((await check(answer({ blockNumber: 12 }), { fetch: pinned.fetchImpl, deployBlock: 7 })).reason, 'version-rollback');
+  assert.deepEqual(pinned.getLogs[0].slice(0, 2), [7, 100]);
+  const own = chain({ events });
+  assert.equal((await check(answer({ blockNumber: 12 }), { fetch: own.fetchImpl, deployBlock: 7, fromBlock: 3 })).reason, 'version-rollback');
+  assert.deepEqual(own.getLogs[0].slice(0, 2), [3, 100]);
+  const unpinned = chain({ events });
+  await check(answer({ blockNumber: 12 }), { fetch: unpinned.fetchImpl });
+  assert.deepEqual(unpinned.getLogs[0].slice(0, 2), [0, 100]);
+  // a start block past the wallet's events finds none and fails closed; a start that is not a block is refused
+  assert.equal((await check(answer(), { fetch: chain().fetchImpl, fromBlock: 50 })).reason, 'no-event');
+  assert.equal((await check(answer(), { fetch: chain().fetchImpl, deployBlock: -1 })).reason, 'missing-pin');
+});
+
+test('a node refusing a wide eth_getLogs range is asked in smaller chunks', async () => {
+  const narrow = chain({ latest: 5000, maxRange: 1000 });
+  const result = await check(answer(), { fetch: narrow.fetchImpl });
+  assert.equal(result.reason, null, result.detail);
+  assert.ok(narrow.getLogs.some(([from, to]) => to - from + 1 > 1000) && narrow.getLogs.some(([from, to]) => to - from + 1 <= 1000));
 });
 
 test('a log leaf that is not the document the answer serves is refused, naming the wallet and the index', async () => {

@@ -280,7 +280,8 @@ export type VerifyReason =
   | 'missing-pin' | 'malformed-answer' | 'not-found' | 'malformed-document' | 'cid-mismatch' | 'wallet-mismatch'
   | 'domain-mismatch' | 'answer-mismatch' | 'proof-mismatch' | 'no-rpc' | 'rpc-unavailable' | 'rpc-error'
   | 'chain-mismatch' | 'bad-signature' | 'contract-unreadable' | 'not-onchain' | 'not-current' | 'revoked'
-  | 'expired' | 'no-event' | 'version-mismatch' | 'log-missing' | 'log-unavailable' | 'log-leaf-mismatch'
+  | 'expired' | 'no-event' | 'version-rollback' | 'version-mismatch' | 'log-not-anchored-yet'
+  | 'log-index-beyond-anchor' | 'log-missing' | 'log-unavailable' | 'log-leaf-mismatch'
   | 'log-inclusion-failed' | 'log-inconsistent' | 'malformed-request' | 'verification-error';
 
 /** Each check: true passed, false failed, null not reached. */
@@ -296,8 +297,13 @@ export interface VerifyChecks {
   onchain: boolean | null;
   notRevoked: boolean | null;
   notExpired: boolean | null;
+  /** The wallet's KeyUpdated/KeyRevoked events, from the start block, never go back in version. */
+  history: boolean | null;
+  /** The wallet's last KeyUpdated event carries this document's digest and version. */
   latestVersion: boolean | null;
-  /** The record's leaf is proven under the contract's log head, or is newer than that head. */
+  /** A LogAnchored event at or after that KeyUpdated covers the record's leaf index. */
+  anchored: boolean | null;
+  /** The record's leaf is proven under the contract's log head, against the on-chain root. */
   log: boolean | null;
 }
 
@@ -358,7 +364,7 @@ export interface VerifyResult {
   /** What the document says (null when it did not parse); trust it only when `usable`. */
   key: VerifiedKeyInfo | null;
   /** Once the contract's log head was read: the answer's leaf index, that head (remember it: pass it as
-   * `previousHead` next time), and whether the leaf is proven under it (false: newer than it; null: no head yet). */
+   * `previousHead` next time), and whether the leaf is proven under it (true once verify got that far). */
   log: { leafIndex: number | null; head: LogHead; included: boolean | null } | null;
 }
 
@@ -371,7 +377,11 @@ export interface VerifyOptions {
   fetch?: Fetch;
   /** Unix seconds (default: now). */
   now?: number;
-  /** First block to search KeyUpdated events from (default: the answer's blockNumber, else 0). */
+  /** The block the registry was deployed in, pinned with `registry` (or any earlier block): the wallet's events are
+   * searched from it (default 0). Never taken from the answer. */
+  deployBlock?: number;
+  /** Your own start block for the event search, instead of `deployBlock`; a block after the registry's deployment
+   * can hide the history a rollback shows in. */
   fromBlock?: number;
   timeoutMs?: number;
   /** The registry, asked for log proofs once the record is under the on-chain log head (needed then). */

@@ -1,9 +1,10 @@
 """python -m dmtp_key_registry_client {keygen,register,revoke,lookup,history,verify,audit}: the reference client from a shell.
 
 What you trust is pinned on your side, by flags or in the client's configuration file (client/pins.py:
-`--config PATH`, `$DMTP_CLIENT_CONFIG`, or ~/.config/dmtp/client.json with chainId, registry, rpc, api), never taken
-from the registry: `register` and `revoke` refuse to sign unless GET /config names the pinned chain id and registry,
-and `verify` checks against the pinned registry through the pinned RPC.
+`--config PATH`, `$DMTP_CLIENT_CONFIG`, or ~/.config/dmtp/client.json with chainId, registry, deployBlock, rpc, api),
+never taken from the registry: `register` and `revoke` refuse to sign unless GET /config names the pinned chain id
+and registry, and `verify` checks against the pinned registry through the pinned RPC, reading the wallet's events
+from the pinned deployment block (`--from-block`, `deployBlock`; 0 when not pinned).
 
   python -m dmtp_key_registry_client keygen [--key-type secp256k1]
   DMTP_WALLET_KEY=0x... python -m dmtp_key_registry_client register --api http://127.0.0.1:8000 --chain-id 31337 --registry 0x... [--wait]
@@ -15,8 +16,9 @@ and `verify` checks against the pinned registry through the pinned RPC.
   python -m dmtp_key_registry_client lookup --api http://127.0.0.1:8000 [--as-of UNIX] 0xWALLET
   python -m dmtp_key_registry_client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
   python -m dmtp_key_registry_client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x...
-      [--log-state FILE] 0xWALLET
-  python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N] [--json]
+      [--from-block N] [--log-state FILE] 0xWALLET
+  python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N]
+      [--revocation-window S] [--json]
 
 Answers go to stdout as JSON; API errors go to stderr as the problem+json body, with exit status 1.
 `verify` prints the verified key and exits 0 only when it is usable; otherwise it prints
@@ -60,7 +62,9 @@ def _print(value: Any, stream: Any = None) -> None:
 def _api_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api", help="base URL of the registry API (or `api` in the configuration file)")
     parser.add_argument("--timeout", type=float, default=10, help="HTTP timeout in seconds (default 10)")
-    parser.add_argument("--config", help="the client's configuration file (JSON: chainId, registry, rpc, api)")
+    parser.add_argument(
+        "--config", help="the client's configuration file (JSON: chainId, registry, deployBlock, rpc, api)"
+    )
 
 
 def _pin_options(parser: argparse.ArgumentParser, rpc: bool = False) -> None:
@@ -141,6 +145,12 @@ def _parser() -> argparse.ArgumentParser:
         help="report a signed record that is not on chain yet (never usable) instead of failing",
     )
     check.add_argument(
+        "--from-block",
+        type=int,
+        help="read the wallet's events from this block: the registry's deployment block or earlier "
+        "(or `deployBlock` in the configuration file; default 0)",
+    )
+    check.add_argument(
         "--log-state",
         help="a file remembering the last on-chain log head seen: the new one must extend it (consistency)",
     )
@@ -150,9 +160,21 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--rpc", help="JSON-RPC URL of the chain (or `rpc` in the configuration file)")
     audit.add_argument("--registry", help="the DMTPKeys contract (or `registry` in the configuration file)")
     audit.add_argument("--api", help="base URL of the registry API (or `api` in the configuration file)")
-    audit.add_argument("--config", help="the client's configuration file (JSON: chainId, registry, rpc, api)")
     audit.add_argument(
-        "--from-block", type=int, default=0, help="first block to read events from (the contract's deployment block)"
+        "--config", help="the client's configuration file (JSON: chainId, registry, deployBlock, rpc, api)"
+    )
+    audit.add_argument(
+        "--from-block",
+        type=int,
+        help="first block to read events from: the contract's deployment block (or `deployBlock` in the "
+        "configuration file; default 0)",
+    )
+    audit.add_argument(
+        "--revocation-window",
+        type=float,
+        default=None,
+        help="seconds an accepted revocation may take to reach the chain, counted from the block time of the first "
+        "anchor covering its leaf; later, it is a failure (default 900)",
     )
     audit.add_argument("--json", action="store_true", help="print the result as JSON")
     audit.add_argument("--timeout", type=float, default=30, help="HTTP/RPC timeout in seconds (default 30)")
@@ -185,6 +207,7 @@ def _pins(args: argparse.Namespace, parser: argparse.ArgumentParser, *needed: st
             registry=getattr(args, "registry", None),
             rpc_url=getattr(args, "rpc", None),
             api_url=getattr(args, "api", None),
+            deploy_block=getattr(args, "from_block", None),
         )
     except ValueError as exc:
         parser.error(str(exc))
@@ -281,6 +304,7 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             log=client,
             previous_head=previous,
             require_onchain=not args.allow_pending,
+            from_block=pins.deploy_block or 0,
         )
     except VerificationFailed as failure:
         _print({"verified": False, "code": failure.code, "reason": failure.reason})
@@ -309,13 +333,15 @@ def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dmtp_key_registry_client.audit import run_audit
 
     pins = _pins(args, parser, "api_url", "rpc_url", "registry")
+    window = {} if args.revocation_window is None else {"revocation_window_s": args.revocation_window}
     return run_audit(
         _pinned(pins.rpc_url),
         _pinned(pins.registry),
         _pinned(pins.api_url),
-        from_block=args.from_block,
+        from_block=pins.deploy_block or 0,
         as_json=args.json,
         timeout=args.timeout,
+        **window,
     )
 
 

@@ -7,9 +7,15 @@
    mismatch is narrowed to the first leaf whose inclusion proof fails against the on-chain root). Each consecutive
    pair of anchored heads must also be proven consistent by the registry (`GET /log/consistency`).
 3. Every `KeyUpdated(user, digest, version)` must have its key leaf (user, version, digest), every
-   `KeyRevoked(user, digest, version)` its revocation leaf (user, version). A leaf below the last anchored size with
-   no event, whose wallet has no later on-chain version either, was accepted but never reached the chain: a WARNING
-   (a visibly failed write), not a failure.
+   `KeyRevoked(user, digest, version)` its revocation leaf (user, version). A wallet's events never go back in
+   version (verify.first_rollback: the owner key setting an older key again is `version-rollback`, naming the
+   wallet and both versions).
+4. A leaf below the last anchored size with no event, whose wallet has no later on-chain version either, was
+   accepted but never reached the chain. For a key, a WARNING (a visibly failed write). For a revocation of a key that
+   did reach the chain (and is still its current one), a WARNING while it may still be on its way, and a failure,
+   `revocation-not-on-chain`, once `revocation_window_s` (default REVOCATION_WINDOW_S, 15 minutes: fifteen of the
+   monitor's one-minute passes) has passed since the block of the first anchor covering its leaf, by chain time
+   (the latest block's timestamp): the registry accepted it by then, and is hiding it from the chain.
 
 Exit status 0 when nothing is wrong, 1 with the first discrepancy (naming wallet, version and leaf index where
 there is one); progress goes to stderr. `--json` prints the whole result as one JSON object on stdout.
@@ -27,6 +33,7 @@ from typing import Any, TypeGuard
 
 from dmtp_key_registry_client import abi, translog
 from dmtp_key_registry_client.registry_client import RegistryClient, RegistryClientError
+from dmtp_key_registry_client.verify import first_rollback
 from dmtp_protocol.ethsig import keccak256
 from dmtp_protocol.messages import parse_address
 
@@ -37,6 +44,7 @@ LEAVES_PAGE = 1000
 BLOCK_CHUNK = 5000
 MAX_PROBES = 2000  # inclusion proofs asked to narrow a root mismatch to one leaf
 MAX_DISCREPANCIES = 100
+REVOCATION_WINDOW_S = 900.0  # seconds an accepted revocation may take to reach the chain (from its covering anchor)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class Anchor:
     root: bytes
     block: int
     tx_hash: str
+    log_index: int = 0  # the event's position in its block
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class KeyEvent:
     version: int
     block: int
     tx_hash: str
+    log_index: int = 0  # the event's position in its block
 
 
 @dataclass
@@ -64,6 +74,7 @@ class Discrepancy:
     wallet: str | None = None
     version: int | None = None
     leaf_index: int | None = None
+    earlier_version: int | None = None  # version-rollback: the higher version the wallet's history went back from
 
 
 @dataclass
@@ -97,6 +108,7 @@ class Auditor:
         from_block: int = 0,
         progress: Callable[[str], None] | None = None,
         timeout: float = 30,
+        revocation_window_s: float = REVOCATION_WINDOW_S,
     ) -> None:
         from dmtp_key_registry_client.rpc import JsonRpc
 
@@ -104,6 +116,7 @@ class Auditor:
         self.registry = parse_address(registry)
         self.api = api
         self.from_block = from_block
+        self.revocation_window_s = revocation_window_s
         self.progress = progress or (lambda message: None)
         self.result = AuditResult()
 
@@ -116,9 +129,10 @@ class Auditor:
         wallet: str | None = None,
         version: int | None = None,
         leaf_index: int | None = None,
+        earlier_version: int | None = None,
     ) -> None:
         self.result.ok = False
-        self.result.discrepancies.append(Discrepancy(code, detail, wallet, version, leaf_index))
+        self.result.discrepancies.append(Discrepancy(code, detail, wallet, version, leaf_index, earlier_version))
         if len(self.result.discrepancies) >= MAX_DISCREPANCIES:
             raise _Stop()
 
@@ -205,14 +219,23 @@ class Auditor:
             topic = entry["topics"][0].lower()
             data = bytes.fromhex(entry["data"][2:])
             block = int(entry["blockNumber"], 16)
+            position = int(entry["logIndex"], 16)
             if topic == LOG_ANCHORED:
-                anchors.append(Anchor(int.from_bytes(data[:32], "big"), data[32:64], block, entry["transactionHash"]))
+                anchors.append(
+                    Anchor(int.from_bytes(data[:32], "big"), data[32:64], block, entry["transactionHash"], position)
+                )
             else:
                 wallet = parse_address("0x" + entry["topics"][1][-40:])
                 kind = "KeyUpdated" if topic == KEY_UPDATED else "KeyRevoked"
                 key_events.append(
                     KeyEvent(
-                        kind, wallet, data[:32], int.from_bytes(data[32:64], "big"), block, entry["transactionHash"]
+                        kind,
+                        wallet,
+                        data[:32],
+                        int.from_bytes(data[32:64], "big"),
+                        block,
+                        entry["transactionHash"],
+                        position,
                     )
                 )
         return anchors, key_events
@@ -472,6 +495,7 @@ class Auditor:
             by_key.setdefault(key, index)
         gaps = [index for index, leaf in enumerate(leaves) if leaf is None]
         gap_note = f" (the log is missing index {gaps[0]})" if gaps else ""
+        self._check_histories(events, by_key)
         newest_onchain: dict[str, int] = {}
         seen: set[tuple[int, str, int]] = set()
         for event in events:
@@ -482,10 +506,11 @@ class Auditor:
             seen.add(key)
             leaf_index = by_key.get(key)
             where = f"{event.kind}({event.wallet}, version {event.version}) at block {event.block} (tx {event.tx_hash})"
+            first_after = next((a for a in anchors if (a.block, a.log_index) >= (event.block, event.log_index)), None)
+            covering = first_after.size if first_after is not None else None
             if leaf_index is None:
                 what = "key" if kind == translog.KIND_KEY else "revocation"
                 hidden = "; the registry hides a revocation" if kind == translog.KIND_REVOCATION else ""
-                covering = next((a.size for a in anchors if a.block >= event.block), None)
                 bound = (
                     f" (its leaf belongs below index {covering}, the first head anchored after it)" if covering else ""
                 )
@@ -497,6 +522,16 @@ class Auditor:
                     gaps[0] if gaps else None,
                 )
                 continue
+            if first_after is not None and leaf_index >= first_after.size:
+                self._fail(
+                    "log-index-beyond-anchor",
+                    f"{where} has its leaf at index {leaf_index}, at or beyond the size {first_after.size} of the "
+                    f"first head anchored after it (block {first_after.block}, tx {first_after.tx_hash}): the leaf "
+                    "was added to the log after that anchor, so the anchor does not cover it",
+                    event.wallet,
+                    event.version,
+                    leaf_index,
+                )
             leaf = leaves[leaf_index]
             assert leaf is not None
             if kind == translog.KIND_KEY and leaf.document_hash != event.digest:
@@ -532,10 +567,66 @@ class Auditor:
                 continue
             if newest_onchain.get(leaf.wallet, -1) > leaf.version:
                 continue  # superseded or failed, followed by a later on-chain version: fine
+            if leaf.kind == translog.KIND_REVOCATION and (translog.KIND_KEY, leaf.wallet, leaf.version - 1) in seen:
+                self._unsent_revocation(index, leaf, anchors)
+                continue
             self._warn(
                 f"leaf {index}: {leaf.kind_name} {_eip55(leaf.wallet)} v{leaf.version} was accepted but has no "
                 f"{'KeyUpdated' if leaf.kind == translog.KIND_KEY else 'KeyRevoked'} event (not on chain, or not yet)"
             )
+
+    def _check_histories(self, events: list[KeyEvent], by_key: dict[tuple[int, str, int], int]) -> None:
+        """Each wallet's KeyUpdated/KeyRevoked events, in chain order, never go back in version (verify.first_rollback,
+        the rule `verify` applies too): an older key set again by the owner key is `version-rollback`."""
+        by_wallet: dict[str, list[KeyEvent]] = {}
+        for event in events:
+            by_wallet.setdefault(event.wallet, []).append(event)
+        for wallet, history in by_wallet.items():
+            rollback = first_rollback(history)
+            if rollback is None:
+                continue
+            higher, lower = rollback
+            kind = translog.KIND_KEY if lower.kind == "KeyUpdated" else translog.KIND_REVOCATION
+            self._fail(
+                "version-rollback",
+                f"{lower.kind}({wallet}, version {lower.version}) at block {lower.block} (tx {lower.tx_hash}) comes "
+                f"after {higher.kind}({wallet}, version {higher.version}) at block {higher.block} "
+                f"(tx {higher.tx_hash}): the wallet's key history goes back from version {higher.version} to "
+                f"{lower.version}",
+                wallet,
+                lower.version,
+                by_key.get((kind, wallet.lower(), lower.version)),
+                earlier_version=higher.version,
+            )
+
+    def _unsent_revocation(self, index: int, leaf: translog.Leaf, anchors: list[Anchor]) -> None:
+        """A revocation leaf with no KeyRevoked event, whose revoked key is on chain and still the wallet's newest
+        there: on its way while the revocation window runs from the first anchor covering the leaf, hidden after."""
+        wallet = _eip55(leaf.wallet)
+        what = f"leaf {index}: revocation {wallet} v{leaf.version} (of key v{leaf.version - 1}, which is on chain)"
+        covering = next((anchor for anchor in anchors if anchor.size > index), None)
+        if covering is None:  # below the anchored size, so some anchor covers it; kept for the type checker
+            return
+        age = self._block_time(self.result.latest_block or covering.block) - self._block_time(covering.block)
+        if age < self.revocation_window_s:
+            self._warn(
+                f"{what} has no KeyRevoked event yet, {age:.0f} s after the anchor covering it (block "
+                f"{covering.block}); it fails the audit after {self.revocation_window_s:.0f} s"
+            )
+            return
+        self._fail(
+            "revocation-not-on-chain",
+            f"{what} was accepted by block {covering.block} (the first anchor covering it, size {covering.size}, tx "
+            f"{covering.tx_hash}), {age:.0f} s ago by chain time, and has no KeyRevoked event: the revocation window "
+            f"is {self.revocation_window_s:.0f} s; the registry hides a revocation from the chain",
+            wallet,
+            leaf.version,
+            index,
+        )
+
+    def _block_time(self, block: int) -> int:
+        found = self.rpc.call("eth_getBlockByNumber", [hex(block), False])
+        return int(found["timestamp"], 16)
 
 
 def _every_hash(hashes: list[bytes | None]) -> TypeGuard[list[bytes]]:
@@ -560,6 +651,7 @@ def run_audit(
     timeout: float = 30,
     stdout: Any = None,
     stderr: Any = None,
+    revocation_window_s: float = REVOCATION_WINDOW_S,
 ) -> int:
     """The CLI: prints the outcome, returns the exit status (0 clean, 1 a discrepancy)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
@@ -579,6 +671,7 @@ def run_audit(
         from_block=from_block,
         progress=progress,
         timeout=timeout,
+        revocation_window_s=revocation_window_s,
     )
     result = auditor.run()
     for warning in result.warnings:

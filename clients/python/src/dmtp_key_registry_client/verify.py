@@ -13,18 +13,26 @@ What is checked, in order:
    `dmtp-key-bundle/2` document of the registration it describes (no extra, missing or unnormalised fields);
 2. the document is the pinned wallet's, signed for the pinned chain id and registry; the answer's own fields
    (wallet, version, key type, public key) and its `proof` are the ones rebuilt from the document;
-3. with an RPC: the chain it serves is the pinned chain id;
+3. with an RPC: the chain it serves is the pinned chain id; every later read is made at one block, the latest then;
 4. the signature: ecrecover to the wallet (EOA), else ERC-1271 `isValidSignature(digest, signature)` answering
    0x1626ba7e through eth_call (needs the RPC); an ERC-6492-wrapped signature (a smart wallet that was not deployed
-   when it signed) through the deployless validator, ValidateSigOffchain, by eth_call (needs the RPC);
+   when it signed): ERC-1271 with the inner signature when the wallet has code (its factory call is never made on
+   code), else the deployless validator, ValidateSigOffchain, by eth_call (needs the RPC);
 5. with an RPC: the pinned DMTPKeys contract holds this CID for the wallet (`getKey`), and says revoked exactly when
    the answer does (`isRevoked`). A record that is not `confirmed` fails here unless `require_onchain=False`: then
    it is reported with `onchain=False`, and is not usable;
-6. with an RPC: the transparency log (docs/PROTOCOL.md, the log). The contract's `logHead()` is read; when the
-   answer's `log.leafIndex` is below its size, `log` (the registry API, e.g. a RegistryClient) is asked for the
-   inclusion proof at that size, its leaf must be the one built here from the document (kind, wallet, version,
-   SHA-256 of the document bytes) and its audit path must lead to the ON-CHAIN root. With `previous_head` (an
-   on-chain head the caller saw before), the registry must also prove the new head extends it (consistency).
+6. with an RPC, for a key the contract holds: the wallet's `KeyUpdated`/`KeyRevoked` events, searched from
+   `from_block` (the caller's: the registry's deployment block or earlier, the client configuration's
+   `deployBlock`; never a block the answer names), never go back in version (`version-rollback`, naming both
+   versions), and the last `KeyUpdated` carries this document's digest and version (`version-mismatch`; none at
+   all: `no-event`). check_key_history is the rule;
+7. with an RPC: the transparency log (docs/PROTOCOL.md, the log). For a key the contract holds, a `LogAnchored`
+   event at or after its `KeyUpdated` must exist (`log-not-anchored-yet`: retry after the registry's
+   LOG_ANCHOR_SINGLE_AFTER_S) and cover the answer's `log.leafIndex` (`log-index-beyond-anchor`): covering_anchor is
+   the rule. Then `log` (the registry API, e.g. a RegistryClient) is asked for the inclusion proof at the size of the
+   contract's `logHead()`; its leaf must be the one built here from the document (kind, wallet, version, SHA-256 of
+   the document bytes) and its audit path must lead to the ON-CHAIN root. With `previous_head` (an on-chain head the
+   caller saw before), the registry must also prove the new head extends it (consistency).
 
 A revoked or expired key still verifies (the answer is authentic); `VerifiedKey.usable()` says whether to encrypt
 to it. ERC-1271 is asked at the latest block ("does the wallet accept this signature now"), not at the block in the
@@ -34,17 +42,17 @@ answer's `signerCheck`, so a pruned node suffices.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from dmtp_key_registry_client import abi, translog
 from dmtp_protocol import contracts
 from dmtp_protocol.canonical import canonical_json
 from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
 from dmtp_protocol.errors import RegistryError
-from dmtp_protocol.ethsig import BadSignature, recover_address
+from dmtp_protocol.ethsig import BadSignature, keccak256, recover_address
 from dmtp_protocol.messages import (
     REGISTRATION_TYPE,
     SIGNATURE_EIP191,
@@ -59,6 +67,16 @@ from dmtp_protocol.messages import (
 
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")
 STATUS_CONFIRMED = "confirmed"
+KEY_UPDATED = "KeyUpdated"
+KEY_REVOKED = "KeyRevoked"
+LOG_ANCHORED = "LogAnchored"
+TOPICS = {
+    "0x" + keccak256(b"KeyUpdated(address,bytes32,uint64)").hex(): KEY_UPDATED,
+    "0x" + keccak256(b"KeyRevoked(address,bytes32,uint64)").hex(): KEY_REVOKED,
+    "0x" + keccak256(b"LogAnchored(uint64,bytes32)").hex(): LOG_ANCHORED,
+}
+TOPIC_OF = {name: topic for topic, name in TOPICS.items()}
+LOGS_CHUNK = 100_000  # blocks per eth_getLogs when a node refuses the whole range at once (it shrinks further)
 
 
 class VerificationFailed(Exception):
@@ -79,6 +97,114 @@ class LogHead:
 
     def to_json(self) -> dict[str, Any]:
         return {"size": self.size, "root": "0x" + self.root.hex()}
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """A DMTPKeys event as eth_getLogs gives it: `kind` KeyUpdated or KeyRevoked (`digest`, `version`) or LogAnchored
+    (`size`, `root`), at its chain position (`block`, `log_index`), in transaction `tx_hash`."""
+
+    kind: str
+    block: int
+    log_index: int
+    tx_hash: str = ""
+    digest: bytes = b""
+    version: int = 0
+    size: int = 0
+    root: bytes = b""
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return (self.block, self.log_index)
+
+    def where(self) -> str:
+        return f"block {self.block}" + (f" (tx {self.tx_hash})" if self.tx_hash else "")
+
+
+class VersionedEvent(Protocol):
+    """What the events rule reads of a KeyUpdated or KeyRevoked event (ChainEvent here, the auditor's KeyEvent)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def digest(self) -> bytes: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+_E = TypeVar("_E", bound=VersionedEvent)
+
+
+def first_rollback(events: Sequence[_E]) -> tuple[_E, _E] | None:
+    """Where one wallet's KeyUpdated and KeyRevoked events, in chain order, first go back in version: (the earlier
+    event of the highest version so far, the later event that is not above it), or None. Each event must be higher
+    than every earlier one, or repeat the highest one exactly (same kind, digest and version: the same write seen
+    twice, harmless). The registry never emits anything else: it accepts version n + 1 only after n, and its worker
+    lands a wallet's writes in version order (docs/PROTOCOL.md sections 6 and 11)."""
+    highest: _E | None = None
+    for event in events:
+        if highest is None or event.version > highest.version:
+            highest = event
+        elif (event.kind, event.version, event.digest) != (highest.kind, highest.version, highest.digest):
+            return highest, event
+    return None
+
+
+def check_key_history(events: Sequence[ChainEvent], digest: bytes, version: int) -> ChainEvent:
+    """The events rule (docs/PROTOCOL.md section 11): `events` are one wallet's KeyUpdated and KeyRevoked events in
+    chain order, from a start block at or before the registry's deployment. Their versions never go back
+    (first_rollback), else `version-rollback`, naming both versions. The last KeyUpdated is the current key: it must
+    carry `digest` and `version` (the document's), else `version-mismatch`; `no-event` when there is none. Returns it."""
+    rollback = first_rollback(events)
+    if rollback is not None:
+        higher, lower = rollback
+        raise VerificationFailed(
+            "version-rollback",
+            f"{lower.kind} of version {lower.version} at {lower.where()} comes after {higher.kind} of version "
+            f"{higher.version} at {higher.where()}: the wallet's key history goes back from version "
+            f"{higher.version} to {lower.version}",
+        )
+    current = next((event for event in reversed(events) if event.kind == KEY_UPDATED), None)
+    if current is None:
+        raise VerificationFailed("no-event", "no KeyUpdated event for the wallet from the start block")
+    if current.digest != digest or current.version != version:
+        raise VerificationFailed(
+            "version-mismatch",
+            f"the wallet's last KeyUpdated event (version {current.version} at {current.where()}) is not this "
+            f"document's digest and version {version}",
+        )
+    return current
+
+
+def covering_anchor(key_event: ChainEvent, anchors: Sequence[ChainEvent], leaf_index: int | None) -> ChainEvent:
+    """The anchor rule (docs/PROTOCOL.md sections 11 and 15): the first LogAnchored event at or after the current key's
+    KeyUpdated event (in the same transaction or a later one) must exist, else `log-not-anchored-yet` (a normal state
+    for a few minutes: the registry anchors a lone key's leaf within LOG_ANCHOR_SINGLE_AFTER_S; retry then), and must
+    cover the record's leaf (`leaf_index` below its size), else `log-index-beyond-anchor`: the registry sequences a key
+    into its log before the key's transaction, so a leaf claimed at or past that anchor's size was skipped. No leaf
+    index at all is `log-missing`. Returns that anchor."""
+    anchor = next((a for a in anchors if a.position >= key_event.position), None)
+    if anchor is None:
+        raise VerificationFailed(
+            "log-not-anchored-yet",
+            f"no LogAnchored event at or after the key's KeyUpdated at {key_event.where()}: its log leaf is not "
+            "anchored yet (retry after the registry's LOG_ANCHOR_SINGLE_AFTER_S)",
+        )
+    if leaf_index is None:
+        raise VerificationFailed(
+            "log-missing",
+            f"the head of size {anchor.size} anchored at {anchor.where()} covers the key, but the answer names no "
+            "leaf index",
+        )
+    if leaf_index >= anchor.size:
+        raise VerificationFailed(
+            "log-index-beyond-anchor",
+            f"the answer puts the key at leaf {leaf_index}, at or beyond the size {anchor.size} of the head anchored "
+            f"at {anchor.where()}, the first after its KeyUpdated at {key_event.where()}",
+        )
+    return anchor
 
 
 class LogSource(Protocol):
@@ -143,11 +269,14 @@ def verify(
     previous_head: LogHead | None = None,
     require_onchain: bool = True,
     rpc_timeout_s: float = 10.0,
+    from_block: int = 0,
 ) -> VerifiedKey:
     """Verify a GET /keys/{address} answer about `wallet`, for the DMTPKeys contract `registry` on `chain_id`:
     the caller's own pins (the document must name them; otherwise a valid bundle of another wallet, chain or
     registry would pass). `log`: the registry API, asked for log proofs once the record is under the on-chain head
-    (needed then: without it the check fails closed)."""
+    (needed then: without it the check fails closed). `from_block`: where the wallet's events are searched from,
+    pinned like the registry (the block the registry was deployed in, or any earlier one; 0 by default): a later
+    start could leave out the history a rollback is seen in. Never a block the answer names."""
     if not isinstance(answer, Mapping):
         raise VerificationFailed("malformed-answer", "the answer is not a JSON object")
     proof = answer.get("proof")
@@ -156,7 +285,16 @@ def verify(
     pins = _pins(wallet, chain_id, registry)
     with _naming(pins[0], answer):
         return _verify(
-            answer, proof, rpc_url, pins, log, previous_head, require_onchain, rpc_timeout_s, answer.get("status")
+            answer,
+            proof,
+            rpc_url,
+            pins,
+            log,
+            previous_head,
+            require_onchain,
+            rpc_timeout_s,
+            answer.get("status"),
+            _start_block(from_block),
         )
 
 
@@ -171,6 +309,7 @@ def verify_batch_entry(
     previous_head: LogHead | None = None,
     require_onchain: bool = True,
     rpc_timeout_s: float = 10.0,
+    from_block: int = 0,
 ) -> VerifiedKey:
     """Verify one POST /batch-lookup result (`bundle` + `cid`, no proof: everything is rebuilt from the
     document) for the wallet the CALLER asked about (the entry's own `address` must agree, but never decides).
@@ -181,7 +320,18 @@ def verify_batch_entry(
     if entry.get("found") is not True:
         raise VerificationFailed("not-found", f"the registry has no key for {pins[0]}")
     with _naming(pins[0], entry):
-        return _verify(entry, None, rpc_url, pins, log, previous_head, require_onchain, rpc_timeout_s, None)
+        return _verify(
+            entry,
+            None,
+            rpc_url,
+            pins,
+            log,
+            previous_head,
+            require_onchain,
+            rpc_timeout_s,
+            None,
+            _start_block(from_block),
+        )
 
 
 def read_log_head(rpc_url: str, registry: str, chain_id: int, rpc_timeout_s: float = 10.0) -> LogHead:
@@ -242,6 +392,12 @@ def _naming(wallet: str, answer: Mapping[str, Any]) -> Iterator[None]:
         raise VerificationFailed(failure.code, f"{failure.reason} [{', '.join(parts)}]") from failure
 
 
+def _start_block(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise VerificationFailed("missing-pin", f"the start block must be a block number, not {value!r}")
+    return value
+
+
 def _pins(wallet: Any, chain_id: Any, registry: Any) -> tuple[str, int, str]:
     if wallet is None or chain_id is None or registry is None:
         raise VerificationFailed("missing-pin", "name the wallet, chain id and registry you trust (never the server's)")
@@ -260,6 +416,7 @@ def _verify(
     require_onchain: bool,
     rpc_timeout_s: float,
     status: str | None,
+    from_block: int,
 ) -> VerifiedKey:
     wallet, chain_id, registry = pins
     document = answer.get("bundle")
@@ -299,14 +456,16 @@ def _verify(
         _check_proof(proof, registration, domain, message, digest)
 
     rpc = None
+    block = 0
     if rpc_url:
         from dmtp_key_registry_client.rpc import JsonRpc
 
         rpc = JsonRpc(rpc_url, timeout_s=rpc_timeout_s)
-        # 3. the RPC serves the pinned chain
+        # 3. the RPC serves the pinned chain; the contract and its events are read at one block
         served = _rpc(lambda: rpc.chain_id(), "eth_chainId")
         if served != chain_id:
             raise VerificationFailed("chain-mismatch", f"the RPC serves chain {served}; the pinned chain is {chain_id}")
+        block = _rpc(lambda: rpc.block_number(), "eth_blockNumber")
 
     # 4. the wallet signed it
     signer_method, signer_block = _check_signature(rpc, registration.wallet, digest, registration.signature)
@@ -320,9 +479,16 @@ def _verify(
     log_head: LogHead | None = None
     log_included: bool | None = None
     if rpc is not None:
-        contract = _Contract(rpc, registry)
+        contract = _Contract(rpc, registry, block)
         onchain = _check_contract(contract, answer, registry, wallet, cid, revoked, status, require_onchain)
-        # 6. the transparency log, against the head the contract holds
+        key_event = None
+        if onchain:
+            # 6. the wallet's events never go back, and the last KeyUpdated is this key
+            events = _events(
+                rpc, registry, [[TOPIC_OF[KEY_UPDATED], TOPIC_OF[KEY_REVOKED]], _topic(wallet)], from_block, block
+            )
+            key_event = check_key_history(events, digest_from_cid(cid), registration.version)
+        # 7. the transparency log, against the head the contract holds
         log_head = contract.log_head()
         if previous_head is not None:
             if log is None:
@@ -330,6 +496,9 @@ def _verify(
                     "log-unavailable", "checking consistency with a previous head needs the registry API (log=)"
                 )
             check_log_consistency(log, previous_head, log_head)
+        if key_event is not None:  # on chain: an anchor after its KeyUpdated must cover its leaf
+            anchors = _events(rpc, registry, [TOPIC_OF[LOG_ANCHORED]], key_event.block, block)
+            covering_anchor(key_event, anchors, log_index)
         leaf = translog.leaf_bytes(translog.KIND_KEY, wallet, registration.version, digest_from_cid(cid))
         log_included = _check_inclusion(log, log_head, answer, log_index, wallet, registration.version, leaf, onchain)
 
@@ -466,7 +635,13 @@ def _check_proof(
 
 
 def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tuple[str, int | None]:
-    from dmtp_protocol.smart_wallets import ERC6492_GAS_LIMIT, erc6492_answer_is_yes, erc6492_calldata, is_erc6492
+    from dmtp_protocol.smart_wallets import (
+        ERC6492_GAS_LIMIT,
+        erc6492_answer_is_yes,
+        erc6492_calldata,
+        erc6492_inner_signature,
+        is_erc6492,
+    )
 
     raw = bytes.fromhex(signature[2:])
     if is_erc6492(raw):
@@ -474,7 +649,19 @@ def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tu
             raise VerificationFailed(
                 "bad-signature", "an ERC-6492 signature (a counterfactual smart wallet) needs an RPC to check"
             )
+        inner = erc6492_inner_signature(raw)
+        if inner is None:
+            raise VerificationFailed("bad-signature", "the ERC-6492 wrapper is malformed")
         block = _rpc(lambda: rpc.block_number(), "eth_blockNumber")
+        if _rpc(lambda: rpc.code(wallet, hex(block)), "eth_getCode"):
+            # the wallet has code: ERC-1271 with the inner signature, never the factory call the signer chose
+            if not _erc1271_accepts(rpc, wallet, digest, inner, block):
+                raise VerificationFailed(
+                    "bad-signature",
+                    "the smart wallet has code and does not accept the wrapped signature (ERC-1271; the factory "
+                    "call is never made on a wallet with code)",
+                )
+            return "erc6492", block
         from dmtp_key_registry_client.rpc import RpcError, RpcUnavailable
 
         try:
@@ -499,22 +686,27 @@ def _check_signature(rpc: Any, wallet: str, digest: bytes, signature: str) -> tu
         raise VerificationFailed(
             "bad-signature", f"{ecdsa_problem}, and without an RPC an ERC-1271 smart-contract wallet cannot be asked"
         )
-    from dmtp_key_registry_client.rpc import RpcError, RpcUnavailable
-    from dmtp_protocol.smart_wallets import erc1271_calldata
-
     block = _rpc(lambda: rpc.block_number(), "eth_blockNumber")
     code = _rpc(lambda: rpc.code(wallet, hex(block)), "eth_getCode")
     if not code:
         raise VerificationFailed("bad-signature", f"{ecdsa_problem}, and the wallet has no contract code for ERC-1271")
+    if not _erc1271_accepts(rpc, wallet, digest, raw, block):
+        raise VerificationFailed("bad-signature", "the smart-contract wallet does not accept the signature (ERC-1271)")
+    return "erc1271", block
+
+
+def _erc1271_accepts(rpc: Any, wallet: str, digest: bytes, signature: bytes, block: int) -> bool:
+    """`isValidSignature(digest, signature)` of `wallet` at `block` answers the ABI-encoded magic value (a revert: no)."""
+    from dmtp_key_registry_client.rpc import RpcError, RpcUnavailable
+    from dmtp_protocol.smart_wallets import erc1271_calldata
+
     try:
-        returned = rpc.eth_call(wallet, erc1271_calldata(digest, bytes.fromhex(signature[2:])), hex(block))
+        returned = rpc.eth_call(wallet, erc1271_calldata(digest, signature), hex(block))
     except RpcUnavailable as exc:
         raise VerificationFailed("rpc-unavailable", str(exc)) from exc
     except RpcError:  # the wallet reverted: a refusal
         returned = b""
-    if returned[:32] != ERC1271_MAGIC.ljust(32, b"\0"):
-        raise VerificationFailed("bad-signature", "the smart-contract wallet does not accept the signature (ERC-1271)")
-    return "erc1271", block
+    return bool(returned[:32] == ERC1271_MAGIC.ljust(32, b"\0"))
 
 
 def _check_contract(
@@ -561,9 +753,10 @@ class _Contract:
 
     _abi: list[dict[str, Any]] | None = None
 
-    def __init__(self, rpc: Any, address: str) -> None:
+    def __init__(self, rpc: Any, address: str, block: int | None = None) -> None:
         self._rpc = rpc
         self._address = address
+        self._block = "latest" if block is None else hex(block)
         if _Contract._abi is None:
             _Contract._abi = contracts.abi(contracts.DMTP_KEYS)
 
@@ -574,7 +767,7 @@ class _Contract:
         inputs = [i["type"] for i in entry["inputs"]]
         outputs = [o["type"] for o in entry["outputs"]]
         data = abi.encode_call(name, inputs, args)
-        raw = _rpc(lambda: self._rpc.eth_call(self._address, data), f"{name} on {self._address}")
+        raw = _rpc(lambda: self._rpc.eth_call(self._address, data, self._block), f"{name} on {self._address}")
         try:
             values = abi.decode(outputs, raw)
         except abi.AbiDecodeError as exc:  # empty return data means no contract there
@@ -587,6 +780,57 @@ class _Contract:
         """`logHead()`: (uint64 size, bytes32 root); a contract without it cannot vouch for a log: fail closed."""
         size, root = self.call("logHead")
         return LogHead(size, root)
+
+
+def _topic(wallet: str) -> str:
+    """An indexed address as an event topic."""
+    return "0x" + "00" * 12 + wallet[2:].lower()
+
+
+def _events(rpc: Any, registry: str, topics: list[Any], start: int, end: int) -> list[ChainEvent]:
+    """The registry's events matching `topics` in blocks [start, end], in chain order (removed ones left out). The
+    range is asked in one eth_getLogs; a node that refuses it (a result or range limit) is asked in chunks of at most
+    LOGS_CHUNK blocks, shrinking to one block; an unreachable node, or one refusing a single block, fails closed."""
+    from dmtp_key_registry_client.rpc import RpcError, RpcUnavailable
+
+    found: list[dict[str, Any]] = []
+    chunk = end - start + 1
+    while start <= end:
+        last = min(end, start + chunk - 1)
+        try:
+            part = rpc.call(
+                "eth_getLogs", [{"address": registry, "fromBlock": hex(start), "toBlock": hex(last), "topics": topics}]
+            )
+        except RpcUnavailable as exc:
+            raise VerificationFailed("rpc-unavailable", f"eth_getLogs: {exc}") from exc
+        except RpcError as exc:
+            if chunk == 1:
+                raise VerificationFailed("rpc-error", f"eth_getLogs of block {start}: {exc}") from exc
+            chunk = max(1, min(chunk // 4, LOGS_CHUNK))
+            continue
+        if not isinstance(part, list):
+            raise VerificationFailed("rpc-error", "eth_getLogs did not answer a list")
+        found.extend(part)
+        start = last + 1
+    return sorted((_event(entry) for entry in found if not entry.get("removed")), key=lambda e: e.position)
+
+
+def _event(entry: Any) -> ChainEvent:
+    try:
+        kind = TOPICS[entry["topics"][0].lower()]
+        data = bytes.fromhex(entry["data"][2:])
+        position = (int(entry["blockNumber"], 16), int(entry["logIndex"], 16))
+        tx_hash = str(entry.get("transactionHash") or "")
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise VerificationFailed(
+            "rpc-error", f"eth_getLogs answered an entry that is not a DMTPKeys event: {exc}"
+        ) from exc
+    if len(data) != 64:
+        raise VerificationFailed("rpc-error", f"a {kind} event carries {len(data)} bytes of data, not 64")
+    number = int.from_bytes(data[32:], "big")
+    if kind == LOG_ANCHORED:
+        return ChainEvent(kind, *position, tx_hash, size=int.from_bytes(data[:32], "big"), root=data[32:])
+    return ChainEvent(kind, *position, tx_hash, digest=data[:32], version=number)
 
 
 def _rpc(call: Any, what: str) -> Any:

@@ -55,6 +55,28 @@ def erc6492_factory(signature: bytes) -> str | None:
     return to_checksum_address("0x" + signature[12:32].hex())
 
 
+def erc6492_inner_signature(signature: bytes) -> bytes | None:
+    """The signature a wrapped one carries for the wallet's own ERC-1271 (the third member of abi.decode(address,
+    bytes, bytes) of what precedes the suffix), or None when the wrapping does not decode: both `bytes` members must
+    lie inside the wrapping (an offset word, then a length word, then that many bytes). A wallet that already has code
+    is asked with this signature alone, and its factory call is never made (docs/PROTOCOL.md section 5)."""
+    if erc6492_factory(signature) is None:
+        return None
+    body = signature[:-32]
+    members = []
+    for head in (32, 64):
+        if len(body) < head + 32:
+            return None
+        offset = int.from_bytes(body[head : head + 32], "big")
+        if offset + 32 > len(body):
+            return None
+        length = int.from_bytes(body[offset : offset + 32], "big")
+        if offset + 32 + length > len(body):
+            return None
+        members.append(body[offset + 32 : offset + 32 + length])
+    return members[1]
+
+
 @lru_cache(maxsize=1)
 def validator_bytecode() -> bytes:
     """The creation code of infra/contracts/ValidateSigOffchain.sol (compiled artifact, checked by a test)."""
