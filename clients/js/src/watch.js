@@ -177,8 +177,9 @@ function changesOf(foreign, fresh, reported) {
 
 /**
  * One check of `wallet` (see watchWallet for the options). Returns the report
- * `{wallet, chainId, registry, clean, changes, problems, checked, cursor}` and calls `onChange(report)` when it is not
- * clean. Throws a WatchError when the check could not run (nothing is saved then).
+ * `{wallet, chainId, registry, clean, changes, allChanges, problems, checked, cursor}` (`changes`: found by this
+ * check, each reported once; `allChanges`: every change found for the wallet so far, as a page lists them) and calls
+ * `onChange(report)` when it is not clean. Throws a WatchError when the check could not run (nothing is saved then).
  */
 export async function checkWallet(wallet, options = {}) {
   let pinned;
@@ -252,6 +253,8 @@ export async function checkWallet(wallet, options = {}) {
 
   const reported = new Set(watch.reported);
   const changes = changesOf(watch.foreign, fresh, reported);
+  const everything = new Set([...watch.foreign.events, ...watch.foreign.leaves].map((half) => half.id));
+  const allChanges = changesOf(watch.foreign, everything, new Set());
   for (const id of fresh) reported.add(id);
   watch.reported = [...reported];
   watch.cursor = cursor;
@@ -265,6 +268,7 @@ export async function checkWallet(wallet, options = {}) {
     registry: pinned.registry,
     clean: changes.length === 0 && problems.length === 0,
     changes,
+    allChanges,
     problems,
     checked: { fromBlock, toBlock, fromLeaf, toLeaf: fromLeaf + leaves.length, anchoredSize: head.size },
     cursor: { block: cursor.block, leaf: cursor.leaf },

@@ -186,6 +186,7 @@ test('a key registered behind her back is reported once, with its transaction an
   const again = await checkWallet(WALLET, options(world, store, { onChange: (r) => changed.push(r) }));
   assert.equal(again.clean, true);
   assert.equal(changed.length, 1);
+  assert.deepEqual(again.allChanges, report.changes, 'what was found stays listed');
 });
 
 test('each check reads only blocks and leaves after its cursor', async () => {

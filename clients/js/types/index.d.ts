@@ -450,7 +450,10 @@ export interface WatchReport {
   registry: string;
   /** No change and no problem. */
   clean: boolean;
+  /** Found by this check (each change is reported once). */
   changes: WatchChange[];
+  /** Every change found for the wallet so far, by this check and earlier ones. */
+  allChanges: WatchChange[];
   problems: WatchProblem[];
   checked: { fromBlock: number; toBlock: number; fromLeaf: number; toLeaf: number; anchoredSize: number };
   cursor: { block: number | null; leaf: number };

@@ -245,7 +245,7 @@ class MonitorReport:
     wallet: str
     chain_id: int
     registry: str
-    changes: list[Change] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # found by this run: each change is reported once
     problems: list[Problem] = field(default_factory=list)
     from_block: int = 0
     to_block: int = 0
@@ -254,6 +254,7 @@ class MonitorReport:
     anchored_size: int = 0
     cursor_block: int | None = None
     cursor_leaf: int = 0
+    all_changes: list[Change] = field(default_factory=list)  # every change found for the wallet so far
 
     @property
     def clean(self) -> bool:
@@ -267,6 +268,7 @@ class MonitorReport:
             "registry": self.registry,
             "clean": self.clean,
             "changes": [change.to_json() for change in self.changes],
+            "allChanges": [change.to_json() for change in self.all_changes],
             "problems": [
                 {"code": p.code, "detail": p.detail, **({} if p.leaf_index is None else {"leafIndex": p.leaf_index})}
                 for p in self.problems
@@ -617,6 +619,8 @@ def monitor_wallet(
 
     reported = set(watch["reported"])
     changes = _changes(foreign_events, foreign_leaves, fresh, reported)
+    everything = {half.id for half in foreign_events + foreign_leaves}
+    all_changes = _changes(foreign_events, foreign_leaves, everything, set())
     watch.update(
         cursor=new_cursor,
         foreign={"events": [h.to_state() for h in foreign_events], "leaves": [h.to_state() for h in foreign_leaves]},
@@ -638,6 +642,7 @@ def monitor_wallet(
         anchored_size,
         new_cursor["block"],
         new_cursor["leaf"],
+        all_changes,
     )
 
 
