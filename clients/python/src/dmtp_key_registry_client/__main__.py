@@ -273,7 +273,8 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         expires_at=args.expires_at,
         passphrase=passphrase,
     )
-    answer = client.register(body, own_writes=_own_writes(args, domain))
+    own = _own_writes(args, domain)
+    answer = client.register(body) if own is None else client.register(body, own_writes=own)
     _print(answer)
     if not args.wait:
         return 0
@@ -301,7 +302,8 @@ def _revoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         current["DMTPpubKey"],
         signature_type=args.signature_type,
     )
-    _print(client.revoke(wallet, body, own_writes=_own_writes(args, domain), revoked_key=current))
+    own = _own_writes(args, domain)
+    _print(client.revoke(wallet, body) if own is None else client.revoke(wallet, body, own, revoked_key=current))
     return 0
 
 
