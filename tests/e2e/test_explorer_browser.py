@@ -1,7 +1,11 @@
 """The key explorer in a real browser: headless Chromium (Debian's package, driven by playwright) against the
 API under `chalice local`, the worker loop, Anvil and the local pinning service. The wallet is an EIP-1193
 provider injected into the page and backed by a key this test holds, so the page runs the code a MetaMask user
-runs. Each test saves a screenshot of its final state and prints the path."""
+runs. Each test saves a screenshot of its final state and prints the path.
+
+What verification trusts (chain RPC, chain id, registry) is confirmed by the user: values the page's address names
+are accepted with "Use these values" (open_explorer), as a user who checked them would; a poisoned link's values
+are not (test_a_poisoned_link_...)."""
 
 from __future__ import annotations
 
@@ -24,11 +28,13 @@ import requests
 from devstack.anvil import free_port
 from devstack.stack import REPO_ROOT
 from devstack.worker_loop import WorkerLoop
+from dmtp_protocol.ethsig import keccak256
 from tests.support.browser import (
     CHROMIUM,
     MISSING_CHROMIUM,
     Chromium,
     InjectedWallet,
+    RpcProxy,
     screenshot,
     serving,
     static_page_server,
@@ -145,6 +151,20 @@ def fits_the_width(page: Any, width: int) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
+def open_explorer(page: Any, url: str) -> None:
+    """Open the explorer at `url`; the trust values its address names are accepted as a user who checked them would
+    (values she saved before need no confirmation)."""
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]")
+    if page.is_visible("#trust-pending"):
+        page.click("#trust-confirm")
+    page.wait_for_selector("#trust-pending", state="hidden")
+
+
+def saved_items(page: Any) -> dict[str, str]:
+    return page.evaluate("Object.fromEntries(Object.entries(localStorage))")
+
+
 # ---------------------------------------------------------------- register through the page
 
 
@@ -157,8 +177,7 @@ def test_a_wallet_registers_through_the_page_and_sees_its_key_confirmed_and_veri
     from dmtp_key_registry_client.registry_client import RegistryClient, open_private_key
 
     page = chromium.new_page(wallet)
-    page.goto(explorer_api.page_url())
-    page.wait_for_selector("body[data-ready=true]")
+    open_explorer(page, explorer_api.page_url())
     page.select_option("#envelope", "x25519-xsalsa20-poly1305")
 
     page.click("#register-button")
@@ -176,6 +195,9 @@ def test_a_wallet_registers_through_the_page_and_sees_its_key_confirmed_and_veri
     opened = open_private_key(record, wallet.private_key)
     assert DmtpKeyPair.from_private_key_hex(opened).public_key_hex == record["DMTPpubKey"]
     assert shot.exists()
+    assert page.inner_text("#signer-check").startswith("ecdsa") and page.inner_text("#signer-method").startswith(
+        "ecdsa"
+    )
 
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
     screenshot(page, "explorer-registered-verified-phone")
@@ -199,8 +221,7 @@ def test_an_answer_whose_key_was_changed_in_transit_shows_red_with_the_reason(ch
 
     with serving(tampering_proxy(explorer_api.url, swap_the_key)) as proxy:
         page = chromium.new_page()
-        page.goto(explorer_api.page_url(base=proxy.url))
-        page.wait_for_selector("body[data-ready=true]")
+        open_explorer(page, explorer_api.page_url(base=proxy.url))
         page.focus("#lookup-address")  # by keyboard: type the address, Enter submits the form
         page.keyboard.type(wallet.address)
         page.keyboard.press("Enter")
@@ -221,7 +242,7 @@ def test_the_same_key_answered_untouched_is_green_and_found_by_the_batch_lookup(
     record = registered_by_the_reference_client(explorer_api, wallet)
     unknown = InjectedWallet("0x" + secrets.token_hex(32), CHAIN_ID).address
     page = chromium.new_page(width=PHONE_WIDTH, height=800)
-    page.goto(explorer_api.page_url(address=wallet.address))
+    open_explorer(page, explorer_api.page_url(address=wallet.address))
     page.wait_for_selector("#verdict.good, #verdict.bad", timeout=VERIFIED_WITHIN_MS)
     assert page.get_attribute("#verdict", "data-usable") == "true", page.inner_text("#verdict")
 
@@ -250,6 +271,188 @@ def _replace_value(node: Any, old: str, new: str) -> Any:
     if isinstance(node, list):
         return [_replace_value(value, old, new) for value in node]
     return new if isinstance(node, str) and node.lower() == old.lower() else node
+
+
+# ---------------------------------------------------------------- a poisoned link
+
+LOG_HEAD_CALL = "0x" + keccak256(b"logHead()")[:4].hex()
+
+
+def lying_about_the_log_head(registry: str, size: int) -> Any:
+    """An RPC that passes everything to the real chain except the registry's logHead(): there it answers a head of
+    `size` leaves with a made-up root, small enough that a record at leaf `size` looks newer than the head (so a
+    verifier that trusts this RPC says usable) and remembers the made-up head."""
+    made_up_root = "11" * 32
+
+    def rewrite(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any] | None:
+        if request.get("method") != "eth_call":
+            return None
+        call = request["params"][0]
+        if str(call.get("to", "")).lower() != registry.lower() or not str(call.get("data", "")).startswith(
+            LOG_HEAD_CALL
+        ):
+            return None
+        return {**answer, "result": "0x" + size.to_bytes(32, "big").hex() + made_up_root}
+
+    return rewrite
+
+
+def a_key_past_the_first_leaf(api: ExplorerApi) -> tuple[InjectedWallet, dict[str, Any]]:
+    """A confirmed key whose leaf index is at least 1 (a made-up head of that size is then not empty)."""
+    while True:
+        wallet = InjectedWallet("0x" + secrets.token_hex(32), CHAIN_ID)
+        record = registered_by_the_reference_client(api, wallet)
+        if record["log"]["leafIndex"] >= 1:
+            return wallet, record
+
+
+def test_a_poisoned_link_is_shown_unconfirmed_verifies_nothing_saves_no_head_and_breaks_no_later_lookup(
+    chromium, explorer_api
+):
+    """Given a genuine key, and a link to the genuine page that names another API (?api=) and an RPC that lies about
+    the log head: when a user opens it in a fresh browser, then the page talks to no other API, shows the link's
+    values unconfirmed, verifies nothing with them (the lying RPC is never asked) and saves no head; and when she
+    then looks the key up with her own values in the same browser, it is green (no log-inconsistent).
+
+    On the page before the confirm step (main at 4fdaa73) the same link showed the key green through the lying RPC,
+    saved its made-up head under (chain id, registry), and the later honest lookup turned red with log-inconsistent."""
+    wallet, record = a_key_past_the_first_leaf(explorer_api)
+    leaf_index = record["log"]["leafIndex"]
+    asked_of_the_other_api: list[str] = []
+
+    def record_the_request(method: str, path: str, body: dict[str, Any]) -> None:
+        asked_of_the_other_api.append(f"{method} {path}")
+
+    browser = chromium.fresh_profile()  # the link is the first thing this browser sees
+    try:
+        with (
+            serving(tampering_proxy(explorer_api.url, record_the_request)) as other_api,
+            serving(RpcProxy(explorer_api.rpc_url, lying_about_the_log_head(explorer_api.registry, leaf_index))) as rpc,
+        ):
+            assert isinstance(rpc, RpcProxy)
+            poisoned = f"{explorer_api.url}/?" + urlencode(
+                {
+                    "api": other_api.url,
+                    "rpc": rpc.url,
+                    "chainId": str(CHAIN_ID),
+                    "registry": explorer_api.registry,
+                    "address": wallet.address,
+                }
+            )
+            page = browser.new_page()
+            page.goto(poisoned)
+            page.wait_for_selector("#verdict.good, #verdict.bad, #verdict.unconfirmed", timeout=VERIFIED_WITHIN_MS)
+            screenshot(page, "explorer-poisoned-link-unconfirmed")
+
+            assert page.get_attribute("#verdict", "data-usable") != "true", "a link's values verified the key green"
+            assert asked_of_the_other_api == [], f"the page called the API the link named: {asked_of_the_other_api}"
+            assert rpc.requests == [], f"the page verified with the link's RPC before it was confirmed: {rpc.requests}"
+            assert page.get_attribute("#verdict", "data-reason") == "unconfirmed"
+            assert page.input_value("#rpc-url") == rpc.url
+            assert page.get_attribute("#rpc-url", "data-confirmed") == "false"
+            assert page.is_visible("#trust-pending") and rpc.url in page.inner_text("#trust-pending")
+            saved = saved_items(page)
+            assert not [key for key in saved if key.startswith("dmtp.logHead.")], saved
+            assert rpc.url not in saved.values(), saved
+
+            # Later, in the same browser, she looks the key up with the values she trusts, typed by hand.
+            honest = browser.new_page()
+            honest.goto(explorer_api.url + "/")
+            honest.wait_for_selector("body[data-ready=true]")
+            honest.fill("#rpc-url", explorer_api.rpc_url)
+            honest.fill("#chain-id", str(CHAIN_ID))
+            honest.fill("#registry", explorer_api.registry)
+            honest.fill("#lookup-address", wallet.address)
+            honest.click("#lookup-form button[type=submit]")
+            honest.wait_for_selector("#verdict.good, #verdict.bad", timeout=VERIFIED_WITHIN_MS)
+            screenshot(honest, "explorer-after-poisoned-link-honest-green")
+
+            assert honest.get_attribute("#verdict", "data-reason") != "log-inconsistent"
+            assert honest.get_attribute("#verdict", "data-usable") == "true", honest.inner_text("#verdict")
+            heads = [key for key in saved_items(honest) if key.startswith("dmtp.logHead.")]
+            assert heads == [f"dmtp.logHead.{CHAIN_ID}.{explorer_api.registry.lower()}.{explorer_api.rpc_url}"]
+    finally:
+        browser.close()
+
+
+def test_a_head_seen_through_an_rpc_the_user_accepted_is_kept_apart_from_her_own_rpcs(chromium, explorer_api):
+    """Given a user who accepts a link's lying RPC (the head it shows is saved, if at all, under that RPC), when she
+    later looks the key up through her own RPC, then that lookup is not broken by it: heads are kept per RPC."""
+    wallet, record = a_key_past_the_first_leaf(explorer_api)
+    browser = chromium.fresh_profile()
+    try:
+        with serving(
+            RpcProxy(explorer_api.rpc_url, lying_about_the_log_head(explorer_api.registry, record["log"]["leafIndex"]))
+        ) as rpc:
+            page = browser.new_page()
+            page.goto(explorer_api.page_url(rpc=rpc.url, address=wallet.address))
+            page.wait_for_selector("#verdict.unconfirmed", timeout=VERIFIED_WITHIN_MS)
+            page.click("#trust-confirm")
+            page.wait_for_selector("#verdict.good, #verdict.bad", timeout=VERIFIED_WITHIN_MS)
+            assert page.get_attribute("#rpc-url", "data-confirmed") == "true"
+            assert page.evaluate("localStorage.getItem('dmtp.rpcUrl')") == rpc.url  # she accepted it: it is hers now
+
+            honest = browser.new_page()
+            honest.goto(explorer_api.url + "/")
+            honest.wait_for_selector("body[data-ready=true]")
+            assert honest.input_value("#rpc-url") == rpc.url and not honest.is_visible("#trust-pending")
+            honest.fill("#rpc-url", explorer_api.rpc_url)
+            honest.fill("#lookup-address", wallet.address)
+            honest.click("#lookup-form button[type=submit]")
+            honest.wait_for_selector("#verdict.good, #verdict.bad", timeout=VERIFIED_WITHIN_MS)
+
+            assert honest.get_attribute("#verdict", "data-usable") == "true", honest.inner_text("#verdict")
+            for key in saved_items(honest):
+                if key.startswith("dmtp.logHead."):
+                    assert key.endswith("." + explorer_api.rpc_url) or key.endswith("." + rpc.url), key
+    finally:
+        browser.close()
+
+
+# ---------------------------------------------------------------- watch my key
+
+
+def test_the_watch_view_reports_a_key_registered_behind_the_connected_wallets_back(chromium, explorer_api, wallet):
+    """Given a wallet that registered its key through the page (recorded in this browser), when its user watches her
+    key, then nothing is reported; when the registry then registers a key for her wallet without her and the worker
+    puts it on chain and in the log, then the watch view lists it with its transaction, block and log leaf."""
+    from dmtp_key_registry_client.registry_client import RegistryClient
+    from tests.support.behind_the_back import on_this_stage
+
+    page = chromium.new_page(wallet)
+    open_explorer(page, explorer_api.page_url())
+    page.click("#register-button")
+    page.wait_for_selector("#verdict.good, #verdict.bad, #register-status.error", timeout=CONFIRMED_WITHIN_MS)
+    assert page.get_attribute("#verdict", "data-usable") == "true", page.inner_text("main")
+
+    page.click("#watch-button")
+    page.wait_for_selector("#watch-status[data-state]", timeout=VERIFIED_WITHIN_MS)
+    assert page.get_attribute("#watch-status", "data-state") == "clean", page.inner_text("#watch-status")
+
+    on_this_stage(wallet.address, 2)
+    registry = RegistryClient(explorer_api.url)
+    deadline = time.monotonic() + CONFIRMED_WITHIN_MS / 1000
+    while (rogue := registry.lookup(wallet.address))["version"] != 2 or rogue["status"] != "confirmed":
+        assert time.monotonic() < deadline, rogue
+        time.sleep(0.5)
+    assert rogue["log"]["leafIndex"] is not None
+
+    page.click("#watch-button")
+    page.wait_for_selector("#watch-status[data-state=changed]", timeout=VERIFIED_WITHIN_MS)
+    screenshot(page, "explorer-watch-changed")
+
+    rows = page.locator("#watch-changes tbody tr")
+    assert rows.count() == 1
+    cells = [cell.get_attribute("title") or cell.inner_text() for cell in rows.nth(0).locator("td").all()]
+    assert cells == [
+        "2",
+        "key",
+        "not made from this browser",
+        rogue["txHash"],
+        str(rogue["blockNumber"]),
+        str(rogue["log"]["leafIndex"]),
+    ]
+    assert "1 change you did not make" in page.inner_text("#watch-status")
 
 
 # ---------------------------------------------------------------- CORS from another origin

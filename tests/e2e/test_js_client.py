@@ -1,6 +1,6 @@
 """The JavaScript client (clients/js, @dmtp/key-registry-client) as part of `make test`:
 
-* its node tests (`node --test`): every protocol vector, envelopes, client and verify decisions;
+* its node tests (`node --test`): every protocol vector, envelopes, client, verify and watchWallet decisions;
 * its declarations type-check (`tsc --noEmit`), and the committed browser bundle is a fresh build within budget;
 * Python ↔ JS: envelopes and signed bodies made by one client are opened/accepted by the other;
 * register → confirmed → verify against the running local stack (chalice local + worker + Anvil + moto);
@@ -50,7 +50,7 @@ ENVELOPES = ("x25519-xsalsa20-poly1305", "dmtp-eip191-aes256gcm-hkdf-v1", "dmtp-
 PASSPHRASE = "tulip ladder ochre gravity 42 zeppelin"
 DOMAIN_OPTIONS = {"chain_id": CHAIN_ID, "registry": REGISTRY, "passphrase": PASSPHRASE}  # what each envelope needs
 JS_DOMAIN_OPTIONS = {"chainId": CHAIN_ID, "registry": REGISTRY, "passphrase": PASSPHRASE}
-UNIT_TEST_FILES = ("vectors", "envelopes", "client", "verify")
+UNIT_TEST_FILES = ("vectors", "envelopes", "client", "verify", "watch")
 
 pytestmark = pytest.mark.skipif(
     NODE is None
@@ -307,7 +307,7 @@ def test_register_confirm_verify_revoke_against_the_running_local_stack() -> Non
         "clients/js/test/stack.test.js", runner=[sys.executable, "-m", "tests.support.js_stack_runner"], timeout=400
     )
 
-    assert counts["pass"] == counts["tests"] >= 8 and counts["skipped"] == 0, counts
+    assert counts["pass"] == counts["tests"] >= 9 and counts["skipped"] == 0, counts
 
 
 # ---------------------------------------------------------------- the committed bundle in a real browser

@@ -1,6 +1,7 @@
 """Real headless Chromium for page tests: Debian's /usr/bin/chromium driven by Python playwright (no browser
 download), an EIP-1193 wallet injected into the page and backed by a key this process holds, small loopback
-HTTP servers (a page on another origin, a tampering proxy), and screenshots under .devstack/screenshots/."""
+HTTP servers (a page on another origin, a tampering proxy, a chain node that lies), and screenshots under
+.devstack/screenshots/."""
 
 from __future__ import annotations
 
@@ -35,13 +36,15 @@ MISSING_CHROMIUM = f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run 
 
 
 class Chromium:
-    """One headless Chromium with a fresh profile directory, removed on close."""
+    """One headless Chromium with a fresh profile directory, removed on close. `fresh_profile()` opens another one
+    (nothing saved in this one's storage) on the same playwright, which allows one instance per thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, playwright: Any = None) -> None:
         from playwright.sync_api import sync_playwright
 
         self._profile = tempfile.mkdtemp(prefix="dmtp-chromium-")
-        self._playwright = sync_playwright().start()
+        self._owns_playwright = playwright is None
+        self._playwright = playwright or sync_playwright().start()
         try:
             self.context = self._playwright.chromium.launch_persistent_context(
                 self._profile,
@@ -51,9 +54,14 @@ class Chromium:
                 viewport={"width": 1100, "height": 900},
             )
         except BaseException:
-            self._playwright.stop()
+            if self._owns_playwright:
+                self._playwright.stop()
             shutil.rmtree(self._profile, ignore_errors=True)
             raise
+
+    def fresh_profile(self) -> Chromium:
+        """Another Chromium with an empty profile of its own (close it when done)."""
+        return Chromium(self._playwright)
 
     def new_page(self, wallet: InjectedWallet | None = None, width: int = 1100, height: int = 900) -> Any:
         page = self.context.new_page()
@@ -67,7 +75,8 @@ class Chromium:
         try:
             self.context.close()
         finally:
-            self._playwright.stop()
+            if self._owns_playwright:
+                self._playwright.stop()
             shutil.rmtree(self._profile, ignore_errors=True)
 
 
@@ -254,6 +263,52 @@ def tampering_proxy(upstream: str, rewrite: Rewrite) -> LoopbackServer:
             pass
 
     return LoopbackServer(Handler)
+
+
+RpcRewrite = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
+
+
+class RpcProxy(LoopbackServer):
+    """A JSON-RPC endpoint on its own origin in front of `upstream` (a chain node): every request is passed on, and
+    `rewrite(request, answer)` may replace the answer (None leaves it). It answers CORS preflights as public nodes do.
+    `requests` lists the methods asked, in order."""
+
+    def __init__(self, upstream: str, rewrite: RpcRewrite) -> None:
+        proxy = self
+        self.requests: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _cors(self) -> None:
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
+                self.send_header("Access-Control-Allow-Headers", "content-type")
+
+            def do_OPTIONS(self) -> None:
+                self.send_response(204)
+                self._cors()
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                import requests
+
+                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                proxy.requests.append(str(request.get("method")))
+                answer = requests.post(upstream, json=request, timeout=30).json()
+                payload = json.dumps(rewrite(request, answer) or answer).encode("utf-8")
+                self.send_response(200)
+                self._cors()
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        super().__init__(Handler)
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 """`python -m tests.support.js_stack_runner CMD...`: start the local stack (chalice local API + worker loop + Anvil + moto +
-pinning service), run CMD with DMTP_API_URL, DMTP_RPC_URL, DMTP_CHAIN_ID and DMTP_REGISTRY in its environment, stop
+pinning service), run CMD with DMTP_API_URL, DMTP_RPC_URL, DMTP_CHAIN_ID, DMTP_REGISTRY and DMTP_PYTHON (this
+Python, for the test helpers CMD runs on the same stage) in its environment, stop
 the stack, exit with CMD's status. A process of its own, so the stack's environment never leaks into pytest's."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def main(argv: list[str]) -> int:
             "DMTP_RPC_URL": stack.anvil.url,
             "DMTP_CHAIN_ID": stage_environment(stack.stage)["CHAIN_ID"],
             "DMTP_REGISTRY": stack.registry_address,
+            "DMTP_PYTHON": sys.executable,  # for helpers the tests run on the stack (tests/support/behind_the_back.py)
         }
         return subprocess.run(argv, env=env, timeout=300).returncode
 

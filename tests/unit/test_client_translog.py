@@ -217,3 +217,29 @@ def test_the_client_reproduces_the_documented_log_vectors():
         bytes.fromhex(consistency["toRoot"][2:]),
         proof,
     )
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 7, 8, 9, 255, 1000])
+def test_a_builder_resumed_from_its_peaks_goes_on_to_the_same_roots(size):
+    """The monitor keeps a builder's frontier (peaks) between runs: resumed from it, appending the next leaves gives
+    the roots of the whole tree, as pymerkle computes them."""
+    leaves = [i.to_bytes(4, "big") for i in range(size + 20)]
+    hashes = [translog.leaf_hash(leaf) for leaf in leaves]
+    reference = InmemoryTree(algorithm="sha256")
+    for leaf in leaves:
+        reference.append_entry(leaf)
+    first = translog.TreeBuilder()
+    for item in hashes[:size]:
+        first.append(item)
+
+    resumed = translog.TreeBuilder.resume(size, first.peaks)
+    for item in hashes[size:]:
+        resumed.append(item)
+
+    assert len(first.peaks) == bin(size).count("1")
+    assert resumed.root() == reference_root(reference, len(leaves))
+
+
+def test_a_frontier_with_the_wrong_number_of_peaks_is_refused():
+    with pytest.raises(ValueError):
+        translog.TreeBuilder.resume(3, [bytes(32)])

@@ -1,13 +1,15 @@
-// The key explorer: look keys up, verify them in this browser, register a key with the injected wallet.
-// Everything it calls is the JS client (./dmtp-client.js, the browser build of clients/js); nothing is
-// loaded from anywhere else. What verification trusts (RPC URL, chain id, registry) is the user's: from the page's
-// own address (?rpc=&chainId=&registry=), else what the user entered before (localStorage), never from the
-// registry's answers. The registry's /config is shown beside it for comparison only.
-import { RegistryClient, RegistryError, generateDmtpKey, verify } from './dmtp-client.js';
+// The key explorer: look keys up, verify them in this browser, register a key with the injected wallet, and watch
+// the connected wallet's own key. Everything it calls is the JS client (./dmtp-client.js, the browser build of
+// clients/js); nothing is loaded from anywhere else, and the registry API it talks to is this page's own origin,
+// never one named in its address.
+// What verification trusts (RPC URL, chain id, registry) is the user's: what she saved or typed herself is
+// confirmed; values from the page's own address (?rpc=&chainId=&registry=) are shown unconfirmed until she accepts
+// them, and nothing is verified with them (nor saved) before. The registry's /config is shown for comparison only.
+// Log heads are saved only under confirmed values, per (chain id, registry, RPC URL).
+import { RegistryClient, RegistryError, generateDmtpKey, verify, watchWallet } from './dmtp-client.js';
 
 const params = new URLSearchParams(location.search);
-const apiUrl = params.get('api') || new URL('.', location.href).href.replace(/\/$/, '');
-const client = new RegistryClient({ apiUrl });
+const client = new RegistryClient({ apiUrl: new URL('.', location.href).href.replace(/\/$/, '') });
 const $ = (id) => document.getElementById(id);
 const HISTORY_PAGE = 10;
 const CONFIRM_TIMEOUT_MS = 180_000;
@@ -59,7 +61,41 @@ function shortCell(text) {
 
 // ------------------------------------------------------------------ what verification trusts
 
+// Each value: its input, where the page's address may name it, and where the user's own choice is saved.
+const TRUST_FIELDS = [
+  { id: 'rpc-url', param: 'rpc', saved: 'dmtp.rpcUrl', name: 'chain RPC URL', same: (a, b) => a === b },
+  { id: 'chain-id', param: 'chainId', saved: 'dmtp.chainId', name: 'chain id', same: (a, b) => a === b },
+  { id: 'registry', param: 'registry', saved: 'dmtp.registry', name: 'registry contract', same: (a, b) => a.toLowerCase() === b.toLowerCase() },
+];
+const HEAD_PREFIX = 'dmtp.logHead.';
+
+class UnconfirmedTrust extends Error {}
+
+function confirmed(field) {
+  return $(field.id).dataset.confirmed !== 'false';
+}
+
+function setConfirmed(field, on) {
+  $(field.id).dataset.confirmed = String(on);
+  $(field.id).setAttribute('aria-invalid', String(!on));
+}
+
+/** Shows which values still wait for the user's confirmation, and the box to accept or discard them. */
+function showPending() {
+  const pending = TRUST_FIELDS.filter((field) => !confirmed(field));
+  $('trust-pending').hidden = pending.length === 0;
+  $('trust-pending-values').replaceChildren(...pending.map((field) => el('li', {}, `${field.name}: `, mono($(field.id).value))));
+}
+
+function saveTrust(field) {
+  localStorage.setItem(field.saved, $(field.id).value.trim());
+}
+
 function trust() {
+  const pending = TRUST_FIELDS.filter((field) => !confirmed(field));
+  if (pending.length) {
+    throw new UnconfirmedTrust(`The ${pending.map((field) => field.name).join(', ')} came from this page's address and you have not confirmed them: check them, then choose "Use these values".`);
+  }
   const rpcUrl = $('rpc-url').value.trim();
   const chainId = Number($('chain-id').value.trim());
   const registry = $('registry').value.trim();
@@ -69,15 +105,38 @@ function trust() {
   return { rpcUrl, chainId, registry };
 }
 
-const PINNED = { 'rpc-url': ['rpc', 'dmtp.rpcUrl'], 'chain-id': ['chainId', 'dmtp.chainId'], registry: ['registry', 'dmtp.registry'] };
+/** Where the last on-chain log head seen through these confirmed values is kept. */
+function headKey({ rpcUrl, chainId, registry }) {
+  return `${HEAD_PREFIX}${chainId}.${registry.toLowerCase()}.${rpcUrl}`;
+}
+
+function forgetUnkeyedHeads() {
+  // Earlier versions of this page saved heads per (chain id, registry) alone, whoever named the RPC: not trusted.
+  for (const key of Object.keys(localStorage)) {
+    if (/^dmtp\.logHead\.\d+\.0x[0-9a-f]{40}$/.test(key)) localStorage.removeItem(key);
+  }
+}
 
 async function prefillTrust() {
-  for (const [id, [param, stored]] of Object.entries(PINNED)) {
-    $(id).value = params.get(param) || localStorage.getItem(stored) || '';
-    $(id).addEventListener('change', () => localStorage.setItem(stored, $(id).value.trim()));
+  forgetUnkeyedHeads();
+  for (const field of TRUST_FIELDS) {
+    const saved = localStorage.getItem(field.saved) || '';
+    const linked = (params.get(field.param) || '').trim();
+    const fromLink = linked !== '' && !field.same(linked, saved);
+    $(field.id).value = fromLink ? linked : saved;
+    setConfirmed(field, !fromLink);
+    // Typed by hand: the user's own value, confirmed and saved.
+    $(field.id).addEventListener('input', () => {
+      setConfirmed(field, true);
+      showPending();
+    });
+    $(field.id).addEventListener('change', () => {
+      if (confirmed(field)) saveTrust(field);
+    });
   }
-  const fromPage = params.get('chainId') && params.get('registry');
-  const source = fromPage ? 'this page\'s address' : $('registry').value ? 'what you entered before' : null;
+  showPending();
+  const fromPage = TRUST_FIELDS.some((field) => !confirmed(field));
+  const source = fromPage ? 'this page\'s address (not confirmed yet)' : $('registry').value ? 'what you entered before' : null;
   let served = '';
   try {
     const config = await client.config();
@@ -89,6 +148,27 @@ async function prefillTrust() {
     ? `Chain id and registry come from ${source}.${served}`
     : `Enter the chain id and registry contract you trust, from a source other than this registry.${served}`);
 }
+
+$('trust-confirm').addEventListener('click', async () => {
+  for (const field of TRUST_FIELDS) {
+    setConfirmed(field, true);
+    saveTrust(field);
+  }
+  showPending();
+  say('trust-source', 'You confirmed these values; they are saved in this browser.');
+  if (lastShown) await verifyAnswer(lastShown.answer, lastShown.address);
+});
+
+$('trust-discard').addEventListener('click', async () => {
+  for (const field of TRUST_FIELDS) {
+    if (confirmed(field)) continue;
+    $(field.id).value = localStorage.getItem(field.saved) || '';
+    setConfirmed(field, true);
+  }
+  showPending();
+  say('trust-source', 'The values from the page\'s address were discarded.');
+  if (lastShown) await verifyAnswer(lastShown.answer, lastShown.address);
+});
 
 // ------------------------------------------------------------------ lookup, verification, history
 
@@ -112,7 +192,7 @@ const CHECK_NAMES = {
 function showVerdict(result) {
   const verdict = $('verdict');
   verdict.replaceChildren();
-  verdict.className = 'verdict ' + (result === null ? 'pending' : result.usable ? 'good' : 'bad');
+  verdict.className = 'verdict ' + (result === null ? 'pending' : result.usable ? 'good' : result.reason === 'unconfirmed' ? 'unconfirmed' : 'bad');
   verdict.dataset.usable = result === null ? '' : String(result.usable);
   verdict.dataset.reason = (result && result.reason) || '';
   if (result === null) {
@@ -120,6 +200,9 @@ function showVerdict(result) {
   } else if (result.usable) {
     verdict.append('✔ Verified in this browser: the key is usable',
       el('span', { class: 'reason', text: 'Every check passed against your RPC, chain id and registry.' }));
+  } else if (result.reason === 'unconfirmed') {
+    verdict.append('Not verified: confirm what verification trusts first',
+      el('span', { class: 'reason', id: 'verdict-reason', text: result.detail || '' }));
   } else {
     verdict.append(`✘ Not usable: ${result.reason || 'verification failed'}`,
       el('span', { class: 'reason', id: 'verdict-reason', text: result.detail || '' }));
@@ -131,7 +214,10 @@ function showVerdict(result) {
     const outcome = state === true ? 'passed' : state === false ? 'failed' : 'not reached';
     list.append(el('li', { class: state === true ? 'pass' : state === false ? 'fail' : 'skip', text: `${label}: ${outcome}` }));
   }
-  $('checks-details').open = Boolean(result && !result.usable);  // a red verdict shows which check failed
+  $('checks-details').open = Boolean(result && !result.usable && result.checks);  // a red verdict shows which check failed
+  if ($('signer-method')) $('signer-method').textContent = result && result.key && result.key.signerMethod
+    ? `${result.key.signerMethod} (checked in this browser)`
+    : result === null ? 'checking…' : 'not checked in this browser';
 }
 
 function showFacts(answer) {
@@ -150,9 +236,18 @@ function showFacts(answer) {
     ['CID', mono(answer.cid)],
     ['Revoked', revoked],
     ['Registered', when(answer.createdAt)],
+    ['Signature checked by', el('span', { id: 'signer-check', text: signerCheckText(answer.signerCheck) })],
+    ['Signature checked here', el('span', { id: 'signer-method', text: 'checking…' })],
   ];
   if (answer.error) rows.push(['Error', answer.error]);
   for (const [name, value] of rows) facts.append(el('dt', { text: name }), el('dd', {}, value));
+}
+
+/** The registry's signerCheck: how it checked the signature when it accepted the key (ecdsa, erc1271, erc6492). */
+function signerCheckText(check) {
+  if (!check || typeof check !== 'object' || !check.method) return '—';
+  const at = check.blockNumber ? ` at block ${check.blockNumber}` : '';
+  return `${check.method} (the registry's check${at})`;
 }
 
 let historyCursor = null;
@@ -176,8 +271,11 @@ async function showHistory(address, cursor) {
   $('history-more').hidden = historyCursor === null;
 }
 
+let lastShown = null; // the answer on screen, verified again when what verification trusts changes
+
 async function lookUp(address) {
   $('lookup-result').hidden = true;
+  lastShown = null;
   say('lookup-status', `Looking up ${address}…`);
   let answer;
   try {
@@ -188,6 +286,7 @@ async function lookUp(address) {
     return null;
   }
   say('lookup-status', '');
+  lastShown = { answer, address };
   showFacts(answer);
   $('lookup-result').hidden = false;
   showVerdict(null);
@@ -200,14 +299,17 @@ async function lookUp(address) {
 
 async function verifyAnswer(answer, address) {
   let result;
+  showVerdict(null);
   try {
-    const pinned = trust();
-    const headKey = `dmtp.logHead.${pinned.chainId}.${pinned.registry.toLowerCase()}`;
-    const previousHead = JSON.parse(localStorage.getItem(headKey) || 'null') || undefined;
+    const pinned = trust(); // only confirmed values: never what a link alone named
+    const key = headKey(pinned);
+    const previousHead = JSON.parse(localStorage.getItem(key) || 'null') || undefined;
     result = await verify(answer, { ...pinned, wallet: address, log: client, previousHead });
-    if (result.usable && result.log && result.log.head.size > 0) localStorage.setItem(headKey, JSON.stringify(result.log.head));
+    if (result.usable && result.log && result.log.head.size > 0) localStorage.setItem(key, JSON.stringify(result.log.head));
   } catch (error) {
-    result = { usable: false, reason: 'not-verified', detail: describeError(error), checks: null };
+    result = error instanceof UnconfirmedTrust
+      ? { usable: false, reason: 'unconfirmed', detail: error.message, checks: null }
+      : { usable: false, reason: 'not-verified', detail: describeError(error), checks: null };
   }
   showVerdict(result);
   return result;
@@ -272,8 +374,9 @@ async function registerKey(keyType, envelope) {
   current.done(key.publicKey);
 
   current = step(`Seal the private key (${envelope}), sign the registration (EIP-712) and submit it`);
+  // store: the signed registration is recorded in this browser as the wallet's own, so "Watch my key" knows it
   const { answer } = await client.register({
-    provider: ethereum, wallet, chainId, registry, key, envelope, signatureType: 'eip712',
+    provider: ethereum, wallet, chainId, registry, key, envelope, signatureType: 'eip712', store: localStorage,
   });
   current.done(`version ${answer.version}: ${answer.status}`);
 
@@ -286,6 +389,60 @@ async function registerKey(keyType, envelope) {
   });
   current.done(`transaction ${confirmed.txHash}`);
   return wallet;
+}
+
+// ------------------------------------------------------------------ watch my key
+
+const WATCH_INTERVAL_MS = 60_000;
+let watcher = null;
+let watched = null;
+
+function showWatch(report) {
+  const state = report.allChanges.length || report.problems.length ? 'changed' : 'clean';
+  const status = $('watch-status');
+  status.dataset.state = state;
+  status.classList.toggle('error', state === 'changed');
+  const checked = `blocks ${report.checked.fromBlock}–${report.checked.toBlock}, log leaves ${report.checked.fromLeaf}–${report.checked.toLeaf} (the chain anchors ${report.checked.anchoredSize}), at ${new Date().toISOString().slice(11, 19)} UTC`;
+  const problems = report.problems.map((problem) => ` The log does not match the chain: ${problem.code}: ${problem.detail}.`).join('');
+  status.textContent = state === 'clean'
+    ? `${report.wallet}: no change you did not make (${checked}). Checked again every minute while this page is open.`
+    : `${report.wallet}: ${report.allChanges.length} change${report.allChanges.length === 1 ? '' : 's'} you did not make from this browser.${problems} Last check: ${checked}.`;
+  const body = $('watch-changes').tBodies[0];
+  body.replaceChildren();
+  for (const change of report.allChanges) {
+    body.append(el('tr', {},
+      el('td', { text: String(change.version) }),
+      el('td', { text: change.kind }),
+      el('td', { text: change.reason === 'version-regression' ? 'an older version again' : 'not made from this browser' }),
+      shortCell(change.txHash),
+      el('td', { text: change.blockNumber === null ? '—' : String(change.blockNumber) }),
+      el('td', { text: change.leafIndex === null ? '—' : String(change.leafIndex) })));
+  }
+  $('watch-wrap').hidden = report.allChanges.length === 0;
+}
+
+async function watchMyKey() {
+  const ethereum = window.ethereum;
+  if (!ethereum || typeof ethereum.request !== 'function') {
+    throw new Error('No wallet found in this browser (an EIP-1193 provider such as MetaMask).');
+  }
+  const pinned = trust();
+  const [wallet] = await ethereum.request({ method: 'eth_requestAccounts' });
+  const same = watched && watched.wallet.toLowerCase() === wallet.toLowerCase() && watched.rpcUrl === pinned.rpcUrl
+    && watched.chainId === pinned.chainId && watched.registry.toLowerCase() === pinned.registry.toLowerCase();
+  if (watcher && same) return watcher.check(); // the same wallet and pins: check again now
+  if (watcher) watcher.stop();
+  say('watch-status', `Reading ${wallet}'s events and the registry's log…`);
+  watched = { wallet, ...pinned };
+  watcher = watchWallet(wallet, {
+    ...pinned,
+    log: client,
+    store: localStorage,
+    intervalMs: WATCH_INTERVAL_MS,
+    onCheck: showWatch,
+    onError: (error) => say('watch-status', `Could not check: ${describeError(error)}`, { error: true }),
+  });
+  return watcher.ready;
 }
 
 // ------------------------------------------------------------------ wiring
@@ -344,6 +501,19 @@ $('register-form').addEventListener('submit', async (event) => {
     say('register-status', describeError(error), { error: true });
   } finally {
     busy(form, false);
+  }
+});
+
+$('watch-button').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    await watchMyKey();
+  } catch (error) {
+    $('watch-status').dataset.state = 'error';
+    say('watch-status', error instanceof UnconfirmedTrust ? error.message : `Could not check: ${describeError(error)}`, { error: true });
+  } finally {
+    button.disabled = false;
   }
 });
 

@@ -52,6 +52,28 @@ export function cidOfDigest(digest) {
   return 'b' + base32(concat(Uint8Array.of(0x01, 0x55, 0x12, 0x20), digest));
 }
 
+/** The sha2-256 digest inside a CIDv1 (raw codec, base32) as cidOfDigest writes it; TypeError for any other form. */
+export function digestOfCid(cid) {
+  if (typeof cid !== 'string' || !/^b[a-z2-7]+$/.test(cid)) throw new TypeError('a CID is "b" + base32 (CIDv1, raw, sha2-256)');
+  const bytes = [];
+  let bits = 0;
+  let value = 0;
+  for (const char of cid.slice(1)) {
+    value = (value << 5) | BASE32.indexOf(char);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((value >>> bits) & 255);
+    }
+    value &= (1 << bits) - 1;
+  }
+  const raw = Uint8Array.from(bytes);
+  if (raw.length !== 36 || raw[0] !== 0x01 || raw[1] !== 0x55 || raw[2] !== 0x12 || raw[3] !== 0x20 || cidOfDigest(raw.subarray(4)) !== cid) {
+    throw new TypeError(`${cid} is not a CIDv1 of a raw sha2-256 digest`);
+  }
+  return raw.slice(4);
+}
+
 /** The CID of some bytes (or a string's UTF-8). */
 export async function cidForBytes(bytes) {
   return cidOfDigest(await sha256(typeof bytes === 'string' ? utf8(bytes) : bytes));

@@ -5,6 +5,7 @@ import { DomainMismatchError, ProtocolError, RegistryError, StatusError, Transpo
 import { sealPrivateKey } from './envelopes/index.js';
 import { parseAddress } from './ethsig.js';
 import { dmtpPublicKeyOf, generateDmtpKey } from './keys.js';
+import { recordRegistration, recordRevocation } from './ownwrites.js';
 import {
   REGISTRATION_TYPE,
   REVOCATION_TYPE,
@@ -221,18 +222,23 @@ export class RegistryClient {
    * Register a DMTP key for `wallet`: checks /config against the pinned {chainId, registry}, makes (or takes)
    * the key, seals it for the wallet (`envelope`), signs through the provider (`signatureType`) and POSTs it.
    * Returns `{answer, key, body}`; `key.privateKey` is the DMTP private key: keep it, or open it again later
-   * from the registry with openPrivateKey.
+   * from the registry with openPrivateKey. With `store` (localStorage, or the store watchWallet is given), the signed
+   * registration is recorded there as the owner's own before it is sent, so watchWallet does not report it.
    */
   async register(options) {
     const domain = await this.checkDomain(options);
     const wallet = parseAddress(options.wallet, 'wallet');
     const version = options.version ?? (await this.nextVersion(wallet));
     const { body, key } = await buildRegistration({ ...options, ...domain, wallet, version });
+    if (options.store) await recordRegistration(options.store, domain, body);
     const answer = await this.submitRegistration(body);
     return { answer, key, body };
   }
 
-  /** Revoke the wallet's current key (`revokedVersion`: default the current one, which must not be revoked). */
+  /**
+   * Revoke the wallet's current key (`revokedVersion`: default the current one, which must not be revoked). With
+   * `store`, the signed revocation is recorded there as the owner's own before it is sent (as for register).
+   */
   async revoke(options) {
     const domain = await this.checkDomain(options);
     const wallet = parseAddress(options.wallet, 'wallet');
@@ -240,6 +246,10 @@ export class RegistryClient {
     if (current.revoked) throw new ProtocolError('version-conflict', `${wallet}'s key version ${current.version} is already revoked`, { currentVersion: current.version }, 409);
     const revokedVersion = options.revokedVersion ?? current.version;
     const body = await buildRevocation({ ...options, ...domain, wallet, revokedVersion, revokedPublicKey: current.DMTPpubKey });
+    if (options.store) {
+      const revokedCid = revokedVersion === current.version && typeof current.cid === 'string' ? current.cid : undefined;
+      await recordRevocation(options.store, domain, body, { revokedPublicKey: current.DMTPpubKey, revokedCid });
+    }
     const answer = await this.submitRevocation(body);
     return { answer, body };
   }

@@ -3,6 +3,8 @@ export { generateDmtpKey, dmtpPublicKeyOf, KEY_TYPES } from './keys.js';
 export { sealPrivateKey, openPrivateKey, checkEnvelope, encryptedPrivateKeyHash, ENVELOPE_VERSIONS } from './envelopes/index.js';
 export { RegistryClient, buildRegistration, buildRevocation, register, revoke, lookup, batchLookup, history, waitForStatus, FINAL_STATUSES } from './client.js';
 export { verify, readLogHead, checkLogConsistency } from './verify.js';
+export { watchWallet, checkWallet, WatchError } from './watch.js';
+export { recordRegistration, recordRevocation, registrationDocumentHash, revocationDocumentHash, loadWatch, watchKey, WATCH_FORMAT } from './ownwrites.js';
 export { leafBytes, parseLeaf, leafHash, nodeHash, merkleRoot, TreeBuilder, rootFromInclusion, verifyInclusion, verifyConsistency, EMPTY_ROOT, LEAF_KIND_KEY, LEAF_KIND_REVOCATION } from './log.js';
 export { RegistryError, ProtocolError, DomainMismatchError, WalletError, EnvelopeError, StatusError, TransportError } from './errors.js';
 export {
@@ -20,7 +22,7 @@ export {
   pinnedDocument,
   registrationFromDocument,
 } from './protocol.js';
-export { canonicalJson, cidForBytes, cidOfDigest } from './canonical.js';
+export { canonicalJson, cidForBytes, cidOfDigest, digestOfCid } from './canonical.js';
 export { parseAddress, checksumAddress, recoverAddress, personalSignDigest, keccak256 } from './ethsig.js';
 export { typedDataDigest } from './eip712.js';
 export { isErc6492, wrapErc6492, validatorCallData, ERC6492_SUFFIX, ERC6492_GAS_LIMIT } from './erc6492.js';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { EthersProvider } from './ethers-provider.js';
 import { ethers } from './helpers.js';
-import { DomainMismatchError, RegistryClient, RegistryError, openPrivateKey, verify } from '../src/index.js';
+import { DomainMismatchError, RegistryClient, RegistryError, checkWallet, openPrivateKey, verify } from '../src/index.js';
 
 const env = process.env;
 const configured = Boolean(env.DMTP_API_URL && env.DMTP_RPC_URL && env.DMTP_CHAIN_ID && env.DMTP_REGISTRY);
@@ -138,4 +138,53 @@ test('a smart-contract wallet registers through its owner key; verify asks ERC-1
   const impostor = await deploySmartWallet(ethers.Wallet.createRandom().address); // a contract wallet of another owner
   const moved = { ...confirmed, bundle: { ...confirmed.bundle, wallet: impostor }, cid: undefined, wallet: impostor, proof: undefined };
   assert.equal((await verify(moved, { ...PINS, wallet: impostor, rpcUrl: env.DMTP_RPC_URL })).reason, 'bad-signature');
+});
+
+// ---------------------------------------------------------------- a wallet watches its own key
+
+/** A Web Storage stand-in: the owner's record of her own writes, and the watch cursor. */
+class MemoryStore {
+  constructor() {
+    this.items = new Map();
+  }
+  getItem(key) {
+    return this.items.has(key) ? this.items.get(key) : null;
+  }
+  setItem(key, value) {
+    this.items.set(key, String(value));
+  }
+}
+
+/** tests/support/behind_the_back.py: the registry stores and queues key `version` for `wallet` without the wallet. */
+function registerBehindTheBack(wallet, version) {
+  const done = spawnSync(env.DMTP_PYTHON, ['-m', 'tests.support.behind_the_back', wallet, String(version)], { cwd: REPO_ROOT, encoding: 'utf8', env });
+  assert.equal(done.status, 0, done.stdout + done.stderr);
+  return JSON.parse(done.stdout.trim().split('\n').at(-1));
+}
+
+test('checkWallet reports a key the registry registered behind the owner\'s back with its transaction and leaf; her own writes never', { skip }, async () => {
+  const owner = new EthersProvider(ethers.Wallet.createRandom().privateKey, { chainId: PINS.chainId });
+  const store = new MemoryStore();
+  const watching = { ...PINS, rpcUrl: env.DMTP_RPC_URL, log: client, store };
+  await client.register({ provider: owner, wallet: owner.address, ...PINS, store });
+  await client.waitForStatus(owner.address, { version: 1, ...WAIT });
+  const ownOnly = await checkWallet(owner.address, watching);
+  assert.equal(ownOnly.clean, true, JSON.stringify(ownOnly));
+
+  registerBehindTheBack(owner.address, 2);
+  const rogue = await client.waitForStatus(owner.address, { version: 2, ...WAIT });
+  assert.ok(rogue.txHash && Number.isSafeInteger(rogue.log.leafIndex), JSON.stringify(rogue));
+  const changed = [];
+  const report = await checkWallet(owner.address, { ...watching, onChange: (r) => changed.push(r) });
+
+  assert.deepEqual(report.changes.map((c) => [c.kind, c.version, c.reason, c.txHash, c.blockNumber, c.leafIndex]),
+    [['key', 2, 'not-recorded', rogue.txHash, rogue.blockNumber, rogue.log.leafIndex]]);
+  assert.deepEqual(changed, [report]);
+
+  // she revokes the key she did not make, with her store: her own write, not reported; the rogue key not again
+  await client.revoke({ provider: owner, wallet: owner.address, ...PINS, store });
+  const revoked = await client.waitForStatus(owner.address, { version: 3, ...WAIT });
+  assert.equal(revoked.revocation.status, 'confirmed');
+  const after = await checkWallet(owner.address, watching);
+  assert.equal(after.clean, true, JSON.stringify(after));
 });

@@ -222,6 +222,8 @@ export interface RegisterOptions extends Domain {
   encryptionPublicKey?: string;
   /** For the passphrase envelope. */
   passphrase?: string;
+  /** Record the signed registration here as the owner's own before sending it (the store watchWallet reads). */
+  store?: WatchStore;
 }
 
 export interface RevokeOptions extends Domain {
@@ -230,6 +232,8 @@ export interface RevokeOptions extends Domain {
   revokedVersion?: number;
   signatureType?: SignatureType;
   issuedAt?: number;
+  /** Record the signed revocation here as the owner's own before sending it (the store watchWallet reads). */
+  store?: WatchStore;
 }
 
 export interface WaitOptions {
@@ -398,6 +402,120 @@ export function readLogHead(options: { rpcUrl: string; chainId: number; registry
 /** Throws (with `reason` 'log-inconsistent' or 'log-unavailable') unless the registry proves `current` extends `previous`. */
 export function checkLogConsistency(log: LogSource, previous: LogHead, current: LogHead): Promise<void>;
 
+// ---------------------------------------------------------------- a wallet watches its own key
+
+/** Where the owner's record and the watch cursor are kept: localStorage, or anything with the same two calls. */
+export interface WatchStore {
+  getItem(key: string): string | null | Promise<string | null>;
+  setItem(key: string, value: string): void | Promise<void>;
+}
+
+/** A write the owner made from this device. */
+export type OwnWrite =
+  | { kind: 'key'; version: number; documentHash: Hex; recordedAt: number }
+  | { kind: 'revocation'; version: number; documentHash: Hex | null; revokedDigest: Hex | null; recordedAt: number };
+
+export const WATCH_FORMAT: 'dmtp-watch/1';
+
+/** What the store holds per (chainId, registry, wallet) (docs/PROTOCOL.md §16). */
+export interface WatchState {
+  format: 'dmtp-watch/1';
+  wallet: string;
+  chainId: number;
+  registry: string;
+  own: OwnWrite[];
+  /** block: the last block whose events were read (null before the first check); leaf: the leaves below it hash to an anchored root; peaks: their frontier. */
+  cursor: { block: number | null; leaf: number; peaks: Hex[] };
+  foreign: { events: unknown[]; leaves: unknown[] };
+  reported: string[];
+}
+
+/** A write of her wallet she did not make (or a version that went back), with where it was seen. */
+export interface WatchChange {
+  kind: 'key' | 'revocation';
+  version: number;
+  /** not-recorded: not in her record of writes from this device; version-regression: not above the wallet's previous version. */
+  reason: 'not-recorded' | 'version-regression';
+  /** The event's digest (a key's document hash; for a revocation, the revoked key's). */
+  digest: Hex | null;
+  /** The leaf's documentHash. */
+  documentHash: Hex | null;
+  txHash: Hex | null;
+  blockNumber: number | null;
+  leafIndex: number | null;
+  onChain: boolean;
+  inLog: boolean;
+}
+
+/** The log the registry serves does not match the chain (log-root-mismatch, log-behind-anchor, leaf-malformed). */
+export interface WatchProblem {
+  code: 'log-root-mismatch' | 'log-behind-anchor' | 'leaf-malformed';
+  detail: string;
+  leafIndex?: number;
+}
+
+export interface WatchReport {
+  wallet: string;
+  chainId: number;
+  registry: string;
+  /** No change and no problem. */
+  clean: boolean;
+  /** Found by this check (each change is reported once). */
+  changes: WatchChange[];
+  /** Every change found for the wallet so far, by this check and earlier ones. */
+  allChanges: WatchChange[];
+  problems: WatchProblem[];
+  checked: { fromBlock: number; toBlock: number; fromLeaf: number; toLeaf: number; anchoredSize: number };
+  cursor: { block: number | null; leaf: number };
+}
+
+export interface WatchOptions extends Domain {
+  /** Your own JSON-RPC endpoint of the chain. */
+  rpcUrl: string;
+  /** The registry API (or `log`). */
+  apiUrl?: string;
+  log?: { logHead(): Promise<{ size: number }>; logLeaves(start: number, end: number): Promise<LogLeavesAnswer> };
+  /** Called with the report when a check finds a change she did not make, or a log that does not match the chain. */
+  onChange?: (report: WatchReport) => void | Promise<void>;
+  /** Called with every check's report. */
+  onCheck?: (report: WatchReport) => void | Promise<void>;
+  /** watchWallet: a scheduled check that could not run. */
+  onError?: (error: unknown) => void;
+  /** Default: globalThis.localStorage. */
+  store?: WatchStore;
+  /** First block of the first check (the registry's deployment block; default 0). */
+  fromBlock?: number;
+  /** Blocks to stay behind the chain's head (default 0). */
+  confirmations?: number;
+  /** watchWallet: milliseconds between checks (default 60,000). */
+  intervalMs?: number;
+  blockChunk?: number;
+  fetch?: Fetch;
+  timeoutMs?: number;
+}
+
+/** A check that could not run: `missing-pin`, `chain-mismatch`, `rpc-unavailable`, `rpc-error`, `log-unavailable`. */
+export class WatchError extends RegistryError {}
+
+/** One check now; throws a WatchError when it could not run. */
+export function checkWallet(wallet: string, options: WatchOptions): Promise<WatchReport>;
+/** A check now, then one every `intervalMs` until stop(). */
+export function watchWallet(wallet: string, options: WatchOptions): { ready: Promise<WatchReport>; check(): Promise<WatchReport>; stop(): void };
+
+export function watchKey(domain: Domain, wallet: string): string;
+export function loadWatch(store: WatchStore | undefined, domain: Domain, wallet: string): Promise<WatchState>;
+export function recordRegistration(store: WatchStore | undefined, domain: Domain, body: RegistrationBody): Promise<OwnWrite>;
+export function recordRevocation(
+  store: WatchStore | undefined,
+  domain: Domain,
+  body: RevocationBody,
+  revoked?: { revokedPublicKey?: string; revokedCid?: string },
+): Promise<OwnWrite>;
+/** SHA-256 of the document the registry pins for a registration body: the digest KeyUpdated emits. */
+export function registrationDocumentHash(domain: Domain, body: RegistrationBody): Promise<Hex>;
+/** SHA-256 of a revocation's document (docs/PROTOCOL.md §9): its leaf's documentHash. */
+export function revocationDocumentHash(domain: Domain, body: RevocationBody, revokedPublicKey: string): Promise<Hex>;
+
 // ---------------------------------------------------------------- transparency log (RFC 9162)
 
 export const LEAF_KIND_KEY: 1;
@@ -455,6 +573,8 @@ export function registrationFromDocument(document: unknown): { registration: Reg
 export function canonicalJson(value: unknown): string;
 export function cidForBytes(bytes: Uint8Array | string): Promise<string>;
 export function cidOfDigest(digest: Uint8Array): string;
+/** The digest inside a CIDv1 (raw codec, sha2-256, base32); TypeError for any other form. */
+export function digestOfCid(cid: string): Uint8Array;
 export function parseAddress(value: unknown, what?: string): string;
 export function checksumAddress(hex: string): string;
 export function recoverAddress(digest: Uint8Array, signature: string | Uint8Array): string;

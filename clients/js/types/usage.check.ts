@@ -6,7 +6,9 @@ import {
   openPrivateKey,
   sealPrivateKey,
   verify,
+  watchWallet,
   type Eip1193Provider,
+  type WatchReport,
   type VerifyResult,
 } from '@dmtp/key-registry-client';
 import { PrivateKeyProvider } from '@dmtp/key-registry-client/testing';
@@ -47,3 +49,21 @@ async function passphraseAndUncompressed(): Promise<void> {
   void opened;
 }
 void passphraseAndUncompressed;
+
+async function watchMyKey(): Promise<void> {
+  const pins = { chainId: 8453, registry: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
+  const wallet = '0x2c7536E3605D9C16a7a3D7b1898e529396a65c23';
+  const client = new RegistryClient({ apiUrl: 'https://registry.example' });
+  await client.register({ provider: ethereum, wallet, ...pins, store: localStorage });
+  const watcher = watchWallet(wallet, {
+    rpcUrl: 'https://mainnet.base.org',
+    ...pins,
+    log: client,
+    onChange: (report: WatchReport) => {
+      for (const change of report.changes) console.warn(change.kind, change.version, change.txHash, change.leafIndex);
+    },
+  });
+  const first: WatchReport = await watcher.ready;
+  if (first.clean) watcher.stop();
+}
+void watchMyKey;

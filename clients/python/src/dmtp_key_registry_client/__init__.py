@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from dmtp_key_registry_client.audit import Auditor, AuditResult, Discrepancy, run_audit
     from dmtp_key_registry_client.envelope import open_envelope, seal
     from dmtp_key_registry_client.keys import KEY_TYPE_SECP256K1, KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
+    from dmtp_key_registry_client.monitor import MonitorReport, MonitorUnavailable, OwnWrites, monitor_wallet
     from dmtp_key_registry_client.pins import Pins, load_pins
     from dmtp_key_registry_client.registry_client import (
         FINAL_STATUSES,
@@ -91,6 +92,11 @@ _LAZY = {
     "AuditResult": "dmtp_key_registry_client.audit",
     "Discrepancy": "dmtp_key_registry_client.audit",
     "run_audit": "dmtp_key_registry_client.audit",
+    # a wallet watches its own key
+    "monitor_wallet": "dmtp_key_registry_client.monitor",
+    "MonitorReport": "dmtp_key_registry_client.monitor",
+    "MonitorUnavailable": "dmtp_key_registry_client.monitor",
+    "OwnWrites": "dmtp_key_registry_client.monitor",
 }
 
 __all__ = [
@@ -109,6 +115,9 @@ __all__ = [
     "DmtpKeyPair",
     "LogHead",
     "LogSource",
+    "MonitorReport",
+    "MonitorUnavailable",
+    "OwnWrites",
     "PinMismatch",
     "Pins",
     "RegistryClient",
@@ -119,6 +128,7 @@ __all__ = [
     "build_revocation",
     "check_log_consistency",
     "load_pins",
+    "monitor_wallet",
     "open_envelope",
     "open_private_key",
     "read_log_head",

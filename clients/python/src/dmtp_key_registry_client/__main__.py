@@ -1,4 +1,4 @@
-"""python -m dmtp_key_registry_client {keygen,register,revoke,lookup,history,verify,audit}: the reference client from a shell.
+"""python -m dmtp_key_registry_client {keygen,register,revoke,lookup,history,verify,audit,monitor}: the reference client from a shell.
 
 What you trust is pinned on your side, by flags or in the client's configuration file (client/pins.py:
 `--config PATH`, `$DMTP_CLIENT_CONFIG`, or ~/.config/dmtp/client.json with chainId, registry, deployBlock, rpc, api),
@@ -19,11 +19,16 @@ from the pinned deployment block (`--from-block`, `deployBlock`; 0 when not pinn
       [--from-block N] [--log-state FILE] 0xWALLET
   python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N]
       [--revocation-window S] [--json]
+  python -m dmtp_key_registry_client monitor --state FILE --api URL --rpc URL --chain-id 31337 --registry 0x...
+      [--from-block N] [--confirmations N] 0xWALLET
+  (`register`/`revoke` with --state FILE record the owner's own writes there, so `monitor` does not report them)
 
 Answers go to stdout as JSON; API errors go to stderr as the problem+json body, with exit status 1.
 `verify` prints the verified key and exits 0 only when it is usable; otherwise it prints
 `{"verified": false, "code", "reason"}` (or, with --allow-pending, a verified key that is not usable) and exits 1
 (0 for --allow-pending's verified-but-pending). `audit` exits 0 only when the log and the chain agree.
+`monitor` prints its report and exits 0 when it found nothing the owner did not make, 1 with a change she did not
+make (its transaction and log leaf) or a log that does not match the chain, 2 when it could not check.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dmtp_key_registry_client.keys import KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
 from dmtp_key_registry_client.pins import Pins, load_pins
@@ -50,6 +55,10 @@ from dmtp_key_registry_client.signing import SIGNATURE_TYPES
 from dmtp_key_registry_client.verify import LogHead, VerificationFailed, verify
 from dmtp_protocol.envelopes import ENVELOPE_VERSIONS, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305
 from dmtp_protocol.errors import RegistryError
+from dmtp_protocol.messages import Domain
+
+if TYPE_CHECKING:
+    from dmtp_key_registry_client.monitor import OwnWrites
 
 WALLET_KEY_ENV = "DMTP_WALLET_KEY"
 PASSPHRASE_ENV = "DMTP_PASSPHRASE"
@@ -75,6 +84,13 @@ def _pin_options(parser: argparse.ArgumentParser, rpc: bool = False) -> None:
     )
     if rpc:
         parser.add_argument("--rpc", help="JSON-RPC URL of the chain, yours (or `rpc` in the configuration file)")
+
+
+def _state_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state",
+        help="the monitor's state file: record this write there as the owner's own (see `monitor`)",
+    )
 
 
 def _wallet_option(parser: argparse.ArgumentParser) -> None:
@@ -119,11 +135,13 @@ def _parser() -> argparse.ArgumentParser:
     register.add_argument("--dmtp-key", help="register this DMTP private key hex instead of a new one (see keygen)")
     register.add_argument("--wait", action="store_true", help="poll until the record is confirmed or failed")
     register.add_argument("--wait-timeout", type=float, default=120, help="seconds to wait with --wait (default 120)")
+    _state_option(register)
 
     revoke = commands.add_parser("revoke", help="revoke the wallet's current DMTP key")
     _api_options(revoke)
     _pin_options(revoke)
     _wallet_option(revoke)
+    _state_option(revoke)
 
     lookup = commands.add_parser("lookup", help="show the registered DMTP key of a wallet")
     _api_options(lookup)
@@ -178,6 +196,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--json", action="store_true", help="print the result as JSON")
     audit.add_argument("--timeout", type=float, default=30, help="HTTP/RPC timeout in seconds (default 30)")
+
+    monitor = commands.add_parser(
+        "monitor", help="report every change of a wallet's key the owner did not make (events and log leaves)"
+    )
+    _api_options(monitor)
+    _pin_options(monitor, rpc=True)
+    monitor.add_argument(
+        "--state",
+        required=True,
+        help="the owner's record of her own writes and the monitor's cursor (register/revoke --state add to it)",
+    )
+    monitor.add_argument(
+        "--from-block",
+        type=int,
+        default=0,
+        help="first block the first run reads events from (the registry's deployment block; later runs go on)",
+    )
+    monitor.add_argument(
+        "--confirmations", type=int, default=0, help="blocks to stay behind the chain's head (default 0)"
+    )
+    monitor.add_argument("wallet")
 
     keygen = commands.add_parser("keygen", help="print a fresh DMTP key pair as JSON")
     keygen.add_argument("--key-type", choices=KEY_TYPES, default=KEY_TYPE_X25519)
@@ -257,7 +296,8 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         expires_at=args.expires_at,
         passphrase=passphrase,
     )
-    answer = client.register(body)
+    own = _own_writes(args, domain)
+    answer = client.register(body) if own is None else client.register(body, own_writes=own)
     _print(answer)
     if not args.wait:
         return 0
@@ -285,8 +325,35 @@ def _revoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         current["DMTPpubKey"],
         signature_type=args.signature_type,
     )
-    _print(client.revoke(wallet, body))
+    own = _own_writes(args, domain)
+    _print(client.revoke(wallet, body) if own is None else client.revoke(wallet, body, own, revoked_key=current))
     return 0
+
+
+def _own_writes(args: argparse.Namespace, domain: Domain) -> OwnWrites | None:
+    """The owner's record in the monitor's state file (--state), for the pinned domain; None without --state."""
+    if not args.state:
+        return None
+    from dmtp_key_registry_client.monitor import OwnWrites
+
+    return OwnWrites(args.state, domain.chain_id, domain.registry)
+
+
+def _monitor(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from dmtp_key_registry_client.monitor import run_monitor
+
+    pins = _pins(args, parser, "api_url", "rpc_url", "chain_id", "registry")
+    return run_monitor(
+        args.wallet,
+        rpc_url=_pinned(pins.rpc_url),
+        chain_id=_pinned(pins.chain_id),
+        registry=_pinned(pins.registry),
+        api_url=_pinned(pins.api_url),
+        state=args.state,
+        from_block=args.from_block,
+        confirmations=args.confirmations,
+        timeout=args.timeout,
+    )
 
 
 def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -364,6 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args, parser)
         if args.command == "audit":
             return _audit(args, parser)
+        if args.command == "monitor":
+            return _monitor(args, parser)
         if args.command == "revoke":
             return _revoke(args, parser)
         return _register(args, parser)

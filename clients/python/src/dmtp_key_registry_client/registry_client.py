@@ -16,8 +16,8 @@ Registering a key takes three steps, all in `build_registration`:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -38,6 +38,9 @@ from dmtp_protocol.messages import (
     registration_message,
     revocation_message,
 )
+
+if TYPE_CHECKING:
+    from dmtp_key_registry_client.monitor import OwnWrites
 
 FINAL_STATUSES = ("confirmed", "failed", "superseded")
 _PLACEHOLDER_SIGNATURE = "0x00"
@@ -268,8 +271,12 @@ class RegistryClient:
     def log_leaves(self, start: int, end: int) -> dict[str, Any]:
         return self._request("GET", "/log/leaves", params={"start": str(start), "end": str(end)})
 
-    def register(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /keys; the public view of the stored record (202 when new, 200 when already registered)."""
+    def register(self, body: dict[str, Any], own_writes: OwnWrites | None = None) -> dict[str, Any]:
+        """POST /keys; the public view of the stored record (202 when new, 200 when already registered).
+        `own_writes` (the monitor's state file, monitor.OwnWrites): the signed body is recorded there as the owner's own
+        before it is sent, so `monitor` does not report it."""
+        if own_writes is not None:
+            own_writes.record_registration(body)
         return self._request("POST", "/keys", json=body)
 
     def lookup(self, address: str, as_of: int | str | None = None) -> dict[str, Any]:
@@ -277,8 +284,24 @@ class RegistryClient:
         params = None if as_of is None else {"asOf": str(as_of)}
         return self._request("GET", "/keys/" + quote(address, safe=""), params=params)
 
-    def revoke(self, address: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /keys/{address}/revocation with a `build_revocation` body; the revoked key's record."""
+    def revoke(
+        self,
+        address: str,
+        body: dict[str, Any],
+        own_writes: OwnWrites | None = None,
+        revoked_key: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """POST /keys/{address}/revocation with a `build_revocation` body; the revoked key's record.
+        `own_writes`: as for `register`; `revoked_key` is the lookup answer of the key revoked (its DMTPpubKey and
+        cid go into the record; looked up when not given)."""
+        if own_writes is not None:
+            revoked = revoked_key if revoked_key is not None else self.lookup(address)
+            same = revoked.get("version") == body.get("revokedVersion")
+            own_writes.record_revocation(
+                body,
+                revoked_public_key=revoked.get("DMTPpubKey") if same else None,
+                revoked_cid=revoked.get("cid") if same else None,
+            )
         return self._request("POST", f"/keys/{quote(address, safe='')}/revocation", json=body)
 
     def history(self, address: str, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:

@@ -89,6 +89,24 @@ class TreeBuilder:
         self.size = 0
         self._peaks: list[bytes] = []  # roots of perfect subtrees, left to right, strictly decreasing sizes
 
+    @classmethod
+    def resume(cls, size: int, peaks: Sequence[bytes]) -> TreeBuilder:
+        """A builder holding `size` leaves whose frontier is `peaks` (as `peaks` gave it); ValueError unless there
+        is one 32-byte peak per set bit of `size`."""
+        if not isinstance(size, int) or size < 0 or len(peaks) != bin(size).count("1"):
+            raise ValueError(f"a frontier of {size} leaves has {bin(max(size, 0)).count('1')} peaks, not {len(peaks)}")
+        if any(not isinstance(peak, (bytes, bytearray)) or len(peak) != 32 for peak in peaks):
+            raise ValueError("a peak is 32 bytes")
+        builder = cls()
+        builder.size = size
+        builder._peaks = [bytes(peak) for peak in peaks]
+        return builder
+
+    @property
+    def peaks(self) -> list[bytes]:
+        """The frontier: the roots of the perfect subtrees the leaves so far decompose into, largest first."""
+        return list(self._peaks)
+
     def append(self, leaf_hash_: bytes) -> None:
         node = leaf_hash_
         size = self.size
