@@ -3,7 +3,6 @@
 import { isHex0x } from './bytes.js';
 import { DomainMismatchError, ProtocolError, RegistryError, StatusError, TransportError } from './errors.js';
 import { sealPrivateKey } from './envelopes/index.js';
-import { parseAddress } from './ethsig.js';
 import { dmtpPublicKeyOf, generateDmtpKey } from './keys.js';
 import { recordRegistration, recordRevocation } from './ownwrites.js';
 import {
@@ -17,15 +16,15 @@ import {
   signedText,
   typedData,
 } from './protocol.js';
-import { personalSign, signTypedData } from './wallet.js';
+import { resolveSigner } from './signers.js';
 
 const PLACEHOLDER_SIGNATURE = '0x00';
 export const FINAL_STATUSES = ['confirmed', 'failed', 'superseded'];
 
-/** Sign a message of `primaryType` through the provider, as `signatureType` asks. */
-async function signMessage(provider, wallet, primaryType, message, domain, signatureType) {
-  if (signatureType === 'eip712') return signTypedData(provider, wallet, typedData(primaryType, message, domain));
-  return personalSign(provider, wallet, signedText(primaryType, message, domain));
+/** Sign a message of `primaryType` with the resolved signer (signers.js), as `signatureType` asks. */
+async function signMessage(signer, primaryType, message, domain, signatureType) {
+  if (signatureType === 'eip712') return signer.signTypedData(typedData(primaryType, message, domain));
+  return signer.signText(signedText(primaryType, message, domain));
 }
 
 function nowSeconds() {
@@ -33,19 +32,21 @@ function nowSeconds() {
 }
 
 /**
- * The POST /keys body registering a DMTP key, sealed and signed through the wallet; no HTTP.
- * `key`: `{keyType, privateKey}` to register (default: a fresh one of `keyType`). Returns `{body, key}`.
+ * The POST /keys body registering a DMTP key, sealed and signed through the wallet (`signer`, or `provider` with
+ * `wallet`); no HTTP. `key`: `{keyType, privateKey}` to register (default: a fresh one of `keyType`). `envelope`:
+ * default the wallet's (sealPrivateKey). Returns `{body, key}`.
  */
 export async function buildRegistration({
-  provider, wallet, chainId, registry, version, key, keyType = 'x25519', envelope = 'x25519-xsalsa20-poly1305',
+  signer, provider, wallet, chainId, registry, version, key, keyType = 'x25519', envelope,
   signatureType = 'eip712', issuedAt, expiresAt, encryptionPublicKey, passphrase, compressed = true,
 }) {
   const domain = parseDomain({ chainId, registry });
-  const address = parseAddress(wallet, 'wallet');
+  const resolved = await resolveSigner({ signer, provider, wallet });
+  const address = resolved.address;
   const dmtp = key ? { keyType: key.keyType ?? keyType, privateKey: key.privateKey.toLowerCase() } : generateDmtpKey({ keyType });
   dmtp.publicKey = dmtpPublicKeyOf(dmtp.privateKey, dmtp.keyType, { compressed: key?.compressed ?? compressed });
   const sealed = await sealPrivateKey({
-    privateKey: dmtp.privateKey, envelope, provider, wallet: address, encryptionPublicKey, passphrase, chainId: domain.chainId, registry: domain.registry,
+    privateKey: dmtp.privateKey, envelope, signer: resolved, encryptionPublicKey, passphrase, chainId: domain.chainId, registry: domain.registry,
   });
   const body = {
     address,
@@ -59,15 +60,16 @@ export async function buildRegistration({
   };
   if (expiresAt !== undefined && expiresAt !== null) body.expiresAt = expiresAt;
   const message = registrationMessage(parseRegistration(body)); // the message the registry will rebuild
-  body.Signature = await signMessage(provider, address, REGISTRATION_TYPE, message, domain, signatureType);
+  body.Signature = await signMessage(resolved, REGISTRATION_TYPE, message, domain, signatureType);
   parseRegistration(body);
   return { body, key: dmtp };
 }
 
 /** The POST /keys/{address}/revocation body revoking key `revokedVersion` (public key `revokedPublicKey`). */
-export async function buildRevocation({ provider, wallet, chainId, registry, revokedVersion, revokedPublicKey, signatureType = 'eip712', issuedAt }) {
+export async function buildRevocation({ signer, provider, wallet, chainId, registry, revokedVersion, revokedPublicKey, signatureType = 'eip712', issuedAt }) {
   const domain = parseDomain({ chainId, registry });
-  const address = parseAddress(wallet, 'wallet');
+  const resolved = await resolveSigner({ signer, provider, wallet });
+  const address = resolved.address;
   if (!isHex0x(revokedPublicKey)) throw new ProtocolError('invalid-field', 'revokedPublicKey must be 0x + hex', { field: 'publicKey' });
   const body = {
     address,
@@ -78,7 +80,7 @@ export async function buildRevocation({ provider, wallet, chainId, registry, rev
     Signature: PLACEHOLDER_SIGNATURE,
   };
   const message = revocationMessage(parseRevocation(body), revokedPublicKey);
-  body.Signature = await signMessage(provider, address, REVOCATION_TYPE, message, domain, signatureType);
+  body.Signature = await signMessage(resolved, REVOCATION_TYPE, message, domain, signatureType);
   return body;
 }
 
@@ -151,10 +153,19 @@ export class RegistryClient {
     return pinned;
   }
 
-  /** GET /keys/{address} (`asOf`: the key current at that unix time). */
-  lookup(address, { asOf } = {}) {
+  /**
+   * GET /keys/{address} (`asOf`: the key current at that unix time). A wallet with no key (then) is an answer, not an
+   * error: `{found: false, address}`, the shape of a batch-lookup miss, which verify() reports as `not-found`. Every
+   * other failure throws as before.
+   */
+  async lookup(address, { asOf } = {}) {
     const query = asOf === undefined || asOf === null ? '' : `?asOf=${encodeURIComponent(String(asOf))}`;
-    return this.request('GET', `/keys/${encodeURIComponent(address)}${query}`);
+    try {
+      return await this.request('GET', `/keys/${encodeURIComponent(address)}${query}`);
+    } catch (error) {
+      if (error instanceof RegistryError && error.status === 404 && error.code === 'not-found') return { found: false, address: String(address) };
+      throw error;
+    }
   }
 
   /** POST /batch-lookup of 1 to 100 addresses. */
@@ -197,13 +208,8 @@ export class RegistryClient {
 
   /** The version the wallet's next write must carry: newest record's (key or revocation) + 1, or 1. */
   async nextVersion(address) {
-    let current;
-    try {
-      current = await this.lookup(address);
-    } catch (error) {
-      if (error instanceof RegistryError && error.status === 404) return 1;
-      throw error;
-    }
+    const current = await this.lookup(address);
+    if (current.found === false) return 1;
     const revocation = current.revocation && typeof current.revocation === 'object' ? current.revocation.version : 0;
     return Math.max(current.version, revocation || 0) + 1;
   }
@@ -227,9 +233,10 @@ export class RegistryClient {
    */
   async register(options) {
     const domain = await this.checkDomain(options);
-    const wallet = parseAddress(options.wallet, 'wallet');
+    const signer = await resolveSigner(options);
+    const wallet = signer.address;
     const version = options.version ?? (await this.nextVersion(wallet));
-    const { body, key } = await buildRegistration({ ...options, ...domain, wallet, version });
+    const { body, key } = await buildRegistration({ ...options, ...domain, signer, wallet, version });
     if (options.store) await recordRegistration(options.store, domain, body);
     const answer = await this.submitRegistration(body);
     return { answer, key, body };
@@ -241,11 +248,13 @@ export class RegistryClient {
    */
   async revoke(options) {
     const domain = await this.checkDomain(options);
-    const wallet = parseAddress(options.wallet, 'wallet');
+    const signer = await resolveSigner(options);
+    const wallet = signer.address;
     const current = await this.lookup(wallet);
+    if (current.found === false) throw new ProtocolError('not-found', `${wallet} has no key to revoke`, {}, 404);
     if (current.revoked) throw new ProtocolError('version-conflict', `${wallet}'s key version ${current.version} is already revoked`, { currentVersion: current.version }, 409);
     const revokedVersion = options.revokedVersion ?? current.version;
-    const body = await buildRevocation({ ...options, ...domain, wallet, revokedVersion, revokedPublicKey: current.DMTPpubKey });
+    const body = await buildRevocation({ ...options, ...domain, signer, wallet, revokedVersion, revokedPublicKey: current.DMTPpubKey });
     if (options.store) {
       const revokedCid = revokedVersion === current.version && typeof current.cid === 'string' ? current.cid : undefined;
       await recordRevocation(options.store, domain, body, { revokedPublicKey: current.DMTPpubKey, revokedCid });
@@ -264,11 +273,8 @@ export class RegistryClient {
     const deadline = Date.now() + timeoutMs;
     let last = null;
     for (;;) {
-      try {
-        last = await this.lookup(address);
-      } catch (error) {
-        if (!(error instanceof RegistryError) || error.status !== 404) throw error;
-      }
+      const answer = await this.lookup(address);
+      if (answer.found !== false) last = answer;
       const write = last && writeOf(last, version);
       if (write) {
         if (until.includes(write.status)) return last;

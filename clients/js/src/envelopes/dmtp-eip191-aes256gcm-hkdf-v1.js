@@ -7,7 +7,7 @@ import { fromHex, randomBytes, toHex, utf8 } from '../bytes.js';
 import { aesGcmDecrypt, aesGcmEncrypt, hkdfSha256 } from '../crypto.js';
 import { EnvelopeError } from '../errors.js';
 import { parseAddress } from '../ethsig.js';
-import * as wallet from '../wallet.js';
+import { recoversTo } from '../signers.js';
 import { hexMember } from './hex-member.js';
 import { openedText } from './text.js';
 
@@ -91,16 +91,28 @@ export async function openWithSigner(signMessage, envelope, domain) {
   return openedText(opened);
 }
 
-const signerOf = ({ provider, wallet: account }) => (text) => wallet.personalSign(provider, account, text);
+/**
+ * The resolved signer's personal_sign (signers.js). `requireRecovery` (the default envelope's choice, not a named one):
+ * a signature that does not recover to the wallet is an error with `notEoa` (a smart or passkey wallet: nothing says it
+ * signs the same text the same way again), before anything is sealed with it.
+ */
+const signerOf = ({ signer, requireRecovery }) => async (text) => {
+  if (!signer) throw new EnvelopeError(`${VERSION} needs a wallet: \`signer\`, or \`provider\` with \`wallet\``);
+  const signature = await signer.signText(text);
+  if (requireRecovery && !recoversTo(text, signature, signer.address)) {
+    throw Object.assign(new EnvelopeError(`${signer.address}'s unlock signature does not recover to it`), { notEoa: true });
+  }
+  return signature;
+};
 
-const domainOf = ({ chainId, registry, wallet: account, unlockWallet }) => ({ chainId, registry, wallet: unlockWallet ?? account });
+const domainOf = ({ chainId, registry, signer, unlockWallet }) => ({ chainId, registry, wallet: unlockWallet ?? (signer && signer.address) });
 
-/** Seal through the provider's personal_sign. */
+/** Seal through the wallet's personal_sign (or its Signer's signMessage). */
 export async function sealFor(options, plaintext) {
   return sealWithSigner(signerOf(options), plaintext, domainOf(options));
 }
 
-/** Open through the provider's personal_sign. */
+/** Open through the wallet's personal_sign (or its Signer's signMessage). */
 export async function openWith(options, envelope) {
   return openWithSigner(signerOf(options), envelope, domainOf(options));
 }
