@@ -50,7 +50,7 @@ ENVELOPES = ("x25519-xsalsa20-poly1305", "dmtp-eip191-aes256gcm-hkdf-v1", "dmtp-
 PASSPHRASE = "tulip ladder ochre gravity 42 zeppelin"
 DOMAIN_OPTIONS = {"chain_id": CHAIN_ID, "registry": REGISTRY, "passphrase": PASSPHRASE}  # what each envelope needs
 JS_DOMAIN_OPTIONS = {"chainId": CHAIN_ID, "registry": REGISTRY, "passphrase": PASSPHRASE}
-UNIT_TEST_FILES = ("vectors", "envelopes", "client", "verify", "watch")
+UNIT_TEST_FILES = ("vectors", "envelopes", "client", "verify", "watch", "signers", "no-webcrypto")
 
 pytestmark = pytest.mark.skipif(
     NODE is None
