@@ -230,3 +230,19 @@ test('ethers v6 hashMessage equals the personal_sign digest of the registration 
   const R = VECTORS.registrations.eip191;
   assert.equal(ethers.hashMessage(R.text), to0x(personalSignDigest(R.text)));
 });
+
+test('verify gives exactly the reason codes of the shared vectors (verificationRules.reasons), and its declarations name them all', async () => {
+  const { readFileSync } = await import('node:fs');
+  const read = (path) => readFileSync(new URL(path, import.meta.url), 'utf8');
+  const source = read('../src/verify.js');
+  const given = new Set([
+    ...[...source.matchAll(/fail\(checks, [^,]+, '([a-z-]+)'/g)].map((m) => m[1]),
+    ...[...source.matchAll(/new Failure\('([a-z-]+)'/g)].map((m) => m[1]),
+    ...[...source.matchAll(/\? '([a-z-]+)' : '([a-z-]+)'/g)].flatMap((m) => [m[1], m[2]]),
+    ...[...source.matchAll(/: '(verification-error)'/g)].map((m) => m[1]),
+  ]);
+  const shared = VECTORS.verificationRules.reasons.map((r) => r.code);
+  assert.deepEqual([...given].sort(), [...shared].sort());
+  const declared = read('../types/index.d.ts').match(/export type VerifyReason =([^;]+);/)[1].match(/'([a-z-]+)'/g).map((q) => q.slice(1, -1));
+  assert.deepEqual(declared.sort(), [...shared].sort());
+});
