@@ -39,7 +39,11 @@ def fresh_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new npm project with the packed client, viem and ethers installed (once per session)."""
     root = tmp_path_factory.mktemp("fresh-dapp")
     packed = subprocess.run(
-        [NPM, "pack", "--json", "--pack-destination", str(root)], cwd=JS_DIR, capture_output=True, text=True, timeout=120
+        [NPM, "pack", "--json", "--pack-destination", str(root)],
+        cwd=JS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert packed.returncode == 0, packed.stdout + packed.stderr
     tarball = root / json.loads(packed.stdout)[0]["filename"]
@@ -79,8 +83,12 @@ def lifecycle(fresh_project: Path) -> dict[str, Any]:
     return report
 
 
-def test_the_packed_package_installs_beside_viem_and_ethers_without_either_as_its_dependency(fresh_project: Path) -> None:
-    manifest = json.loads((fresh_project / "node_modules" / "@dmtp" / "key-registry-client" / "package.json").read_text())
+def test_the_packed_package_installs_beside_viem_and_ethers_without_either_as_its_dependency(
+    fresh_project: Path,
+) -> None:
+    manifest = json.loads(
+        (fresh_project / "node_modules" / "@dmtp" / "key-registry-client" / "package.json").read_text()
+    )
 
     assert not {"viem", "ethers"} & set(manifest.get("dependencies", {}))
     assert {"./viem", "./ethers"} <= set(manifest["exports"])
@@ -98,7 +106,9 @@ def test_each_wallet_registers_with_the_signature_derived_envelope_and_verifies_
 
 
 @pytest.mark.parametrize("name", WALLETS)
-def test_each_wallet_verifies_alike_through_every_viem_transport_and_a_url(lifecycle: dict[str, Any], name: str) -> None:
+def test_each_wallet_verifies_alike_through_every_viem_transport_and_a_url(
+    lifecycle: dict[str, Any], name: str
+) -> None:
     result = next(r for r in lifecycle["results"] if r["name"] == name)
 
     assert result["transports"] == dict.fromkeys(TRANSPORTS), result
