@@ -67,7 +67,10 @@ async function callSigner(method, call) {
   try {
     answer = await call();
   } catch (error) {
-    throw new WalletError(method, error);
+    // a JSON-RPC account the node or wallet behind the client does not hold, or a method it does not answer
+    const hint = wallet.hintFor(method, error) && 'the wallet behind this signer does not answer it: a JSON-RPC account must be one '
+      + 'that wallet or node holds (eth_accounts); an account that signs in the app goes through fromViem(account) or fromEthers(signer)';
+    throw new WalletError(method, error, hint || null);
   }
   if (typeof answer !== 'string') throw new WalletError(method, new TypeError('the signer answered something that is not a hex signature'));
   return wallet.normaliseSignature(answer, method);

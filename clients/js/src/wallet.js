@@ -8,7 +8,7 @@ const ADAPTERS = "if the account signs in the app (a viem local or smart account
   + "fromViem(walletClient) from '@dmtp/key-registry-client/viem' or fromEthers(signer) from '@dmtp/key-registry-client/ethers'";
 
 /** What to do when `method` is one the wallet does not answer (JSON-RPC -32601, EIP-1193 4200, or such a message). */
-function hintFor(method, error) {
+export function hintFor(method, error) {
   const code = error && typeof error.code === 'number' ? error.code : null;
   const message = String((error && (error.details || error.shortMessage || error.message)) || error);
   if (code !== -32601 && code !== 4200 && !UNSUPPORTED.test(message)) return null;

@@ -169,3 +169,13 @@ test('fromViem refuses a client without an account and a JSON-RPC account on its
   assert.throws(() => fromViem({ address: ADDRESS, type: 'json-rpc' }), /fromViem\(walletClient\)/);
   assert.throws(() => fromEthers({ request() {} }), /ethers v6 Signer/);
 });
+
+test('a viem JSON-RPC account its node does not hold fails with an error saying what the account must be', async () => {
+  const node = { async request({ method }) {
+    if (method === 'eth_getCode') return '0x';
+    throw Object.assign(new Error('Method not found'), { code: -32601 });
+  } };
+  const signer = fromViem(createWalletClient({ account: ADDRESS, chain: foundry, transport: custom(node) }));
+  await assert.rejects(buildRegistration({ ...FIXED, signer }), (error) => error instanceof WalletError
+    && error.problem.method === 'signMessage' && /must be one that wallet or node holds/.test(error.message));
+});

@@ -525,8 +525,10 @@ export interface WatchReport {
 }
 
 export interface WatchOptions extends Domain {
-  /** Your own JSON-RPC endpoint of the chain. */
-  rpcUrl: string;
+  /** Your own chain, one of: a viem PublicClient, an EIP-1193 provider, or a JSON-RPC URL. */
+  client?: ChainRequest;
+  provider?: ChainRequest;
+  rpcUrl?: string;
   /** The registry API (or `log`). */
   apiUrl?: string;
   log?: { logHead(): Promise<{ size: number }>; logLeaves(start: number, end: number): Promise<LogLeavesAnswer> };
