@@ -227,6 +227,19 @@ test('a revocation the contract does not hold yet waits', async () => {
   assert.deepEqual(problems, []);
 });
 
+test('a KeyRevoked of another key than the one the registry serves waits, without asking verify() about the wrong key', async () => {
+  const world = new World();
+  world.register(ALICE, 1);
+  const { watcher, changes, problems } = await watching(world, [ALICE]);
+  world.emit(KEY_REVOKED, ALICE, hex32('a key the registry never served'), 2);
+
+  await watcher.poll();
+
+  assert.deepEqual(changes, []);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(world.verified, []);
+});
+
 test('with an EIP-1193 provider and no rpcUrl, the events and verify()\'s reads go through the provider', async () => {
   const world = new World();
   const { watcher, changes } = await watching(world, [ALICE], { rpcUrl: undefined, fetch: undefined, provider: world.provider });
