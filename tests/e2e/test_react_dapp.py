@@ -155,14 +155,31 @@ def wait_for_key(page: Any, version: int) -> None:
     assert errors.count() == 0, errors.first.inner_text()
 
 
-def test_connect_register_see_it_confirmed_and_verified_green_then_a_rotation_in_another_tab_shows_in_the_first(
+def wait_for_revocation(page: Any, version: int) -> None:
+    """Until the tab shows its key revoked by revocation `version`, confirmed on chain, and not verified (red)."""
+    page.wait_for_function(
+        """(version) => {
+             const verdict = document.querySelector('#verdict');
+             return document.querySelector('#error') !== null || (verdict && verdict.dataset.reason === 'revoked'
+               && document.querySelector('#revocation').textContent === `version ${version} confirmed`);
+           }""",
+        arg=version,
+        timeout=CONFIRMED_WITHIN_MS,
+    )
+    errors = page.locator("#error")
+    assert errors.count() == 0, errors.first.inner_text()
+    assert page.get_attribute("#verdict", "data-usable") == "false"
+
+
+def test_register_confirmed_and_verified_green_a_rotation_in_a_second_tab_shows_in_the_first_and_a_revocation_back(
     chromium: Chromium,  # noqa: F811
     explorer_api: ExplorerApi,  # noqa: F811
     dapp_url: str,
 ) -> None:
     """Given the built dapp and a wallet in the browser: when its user connects and registers, then the tab shows the
     key confirmed and verified (green); and when she rotates it from a second tab, then the first tab, which neither
-    reloads nor polls a settled key, shows the new version verified: its watcher (useWatchDmtpKey) saw the change."""
+    reloads nor polls a settled key, shows the new version verified: its watcher (useWatchDmtpKey) saw the change;
+    and a revocation made in the first tab shows in the second, red."""
     wallet = ForwardingWallet("0x" + secrets.token_hex(32), CHAIN_ID, explorer_api.rpc_url)
     query = {"api": explorer_api.url, "rpc": explorer_api.rpc_url, "chainId": CHAIN_ID}
     url = f"{dapp_url}/?" + urlencode({**query, "registry": explorer_api.registry, "watchMs": 1000})
@@ -209,5 +226,14 @@ def test_connect_register_see_it_confirmed_and_verified_green_then_a_rotation_in
     assert int(first.get_attribute("#changes", "data-count") or "0") > seen_before
     assert "key v2" in first.inner_text("#changes")
     assert 1 <= len(lookups) <= 3, lookups  # the refetch the watcher's invalidation asked for
+
+    # And back: a revocation in the first tab shows in the second, red, through its own watcher.
+    with timed("revoke: click in the first tab to the revocation confirmed on chain in the second"):
+        first.click("#revoke")
+        wait_for_revocation(second, 3)
+    wait_for_revocation(first, 3)
+    assert second.eval_on_selector("#verdict", "e => getComputedStyle(e).color") != GREEN
+    assert "revocation v3" in second.inner_text("#changes")
+    screenshot(second, "react-dapp-revoked-seen-by-the-second-tab")
     print(f"\n[react-dapp] timings: {json.dumps(TIMINGS)}")
     assert os.path.exists(TIMINGS_FILE)

@@ -1,7 +1,7 @@
 // Connect, register a DMTP key, see it confirmed and verified against the chain, rotate it, and watch it: a key
 // rotated elsewhere (another tab, another device) shows here as soon as watchKeys verified the change.
 import { useAccount, useConnect, usePublicClient, useWalletClient } from 'wagmi';
-import { DmtpConfigProvider, useDmtpKey, useRegisterDmtpKey, useWatchDmtpKey } from '@dmtp/key-registry-react';
+import { DmtpConfigProvider, useDmtpKey, useRegisterDmtpKey, useRevokeDmtpKey, useWatchDmtpKey } from '@dmtp/key-registry-react';
 
 const ENVELOPE = 'dmtp-eip191-aes256gcm-hkdf-v1'; // sealed with a key derived from a personal_sign signature
 
@@ -40,11 +40,13 @@ function KeyPanel({ address, watchMs }) {
   const { data: walletClient } = useWalletClient();
   const key = useDmtpKey(address, { pollMs: 1000 });
   const registering = useRegisterDmtpKey();
+  const revoking = useRevokeDmtpKey();
   const watch = useWatchDmtpKey(address, { intervalMs: watchMs });
   const data = key.data;
   const hasKey = Boolean(data && data.found);
-  const busy = registering.isPending || !walletClient;
+  const busy = registering.isPending || revoking.isPending || !walletClient;
   const register = () => registering.mutate({ walletClient, envelope: ENVELOPE });
+  const revocation = hasKey ? data.answer.revocation : null;
 
   return (
     <section>
@@ -54,6 +56,8 @@ function KeyPanel({ address, watchMs }) {
       <dl>
         <dt>Status</dt>
         <dd id="status">{key.isPending ? 'loading' : hasKey ? data.status : 'no key'}</dd>
+        <dt>Revocation</dt>
+        <dd id="revocation">{revocation ? `version ${revocation.version} ${revocation.status}` : 'none'}</dd>
         <dt>Version</dt>
         <dd id="version">{hasKey ? data.answer.version : '-'}</dd>
         <dt>Public key</dt>
@@ -84,8 +88,14 @@ function KeyPanel({ address, watchMs }) {
           Register a DMTP key
         </button>
       )}
+      {hasKey && !revocation ? (
+        <button id="revoke" disabled={busy} onClick={() => revoking.mutate({ walletClient })}>
+          Revoke key
+        </button>
+      ) : null}
       {registering.isSuccess ? <p id="registered">Registered version {registering.data.answer.version}: keep its private key.</p> : null}
       {registering.error ? <p id="error">{registering.error.message}</p> : null}
+      {revoking.error ? <p id="error">{revoking.error.message}</p> : null}
       {key.error ? <p id="error">{key.error.message}</p> : null}
       {watch.error ? <p id="watch-error">{watch.error.message}</p> : null}
     </section>
