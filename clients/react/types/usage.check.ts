@@ -21,3 +21,12 @@ export function Panel({ address }: { address: string }) {
 
 export const tree = createElement(DmtpConfigProvider, { config: { apiUrl: 'https://api', chainId: 1, registry: '0x', rpcUrl: 'https://rpc' } }, createElement(Panel, { address: '0x' }));
 export const key = dmtpKeyQueryKey('0x', { chainId: 1, registry: '0x' });
+
+// The client's watchKeys, which useWatchDmtpKey runs: its declarations too.
+import { watchKeys, type KeyChange } from '@dmtp/key-registry-client';
+const watcher = watchKeys(['0x'], (change: KeyChange) => void change.verification.usable, { chainId: 1, registry: '0x', apiUrl: 'https://api', provider: walletClient, source: 'log' });
+watcher.stop();
+// @ts-expect-error: verification needs chain access (rpcUrl or provider)
+watchKeys(['0x'], () => {}, { chainId: 1, registry: '0x', apiUrl: 'https://api' });
+// @ts-expect-error: the source is the chain or the log
+watchKeys(['0x'], () => {}, { chainId: 1, registry: '0x', apiUrl: 'https://api', rpcUrl: 'https://rpc', source: 'mempool' });
