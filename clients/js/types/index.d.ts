@@ -591,3 +591,5 @@ export function isErc6492(signature: Uint8Array): boolean;
 export function wrapErc6492(factory: string, factoryCalldata: Uint8Array, signature: Uint8Array): Uint8Array;
 /** The deployless validator's eth_call data: its creation code ++ abi.encode(signer, digest, signature). */
 export function validatorCallData(signer: string, digest: Uint8Array, signature: Uint8Array): Uint8Array;
+
+export * from './watch-keys.js';
