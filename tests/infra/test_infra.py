@@ -113,6 +113,23 @@ def test_the_lambda_package_carries_the_protocol_package_beside_the_app_and_no_c
     assert not any(name.startswith(("dmtp_key_registry_client/", "tests/", "clients/", "packages/")) for name in names)
 
 
+def test_the_lambda_package_carries_exactly_the_locked_distributions(packaged):
+    """chalice package installs requirements.txt, the hashed lock (tests/infra/test_lock.py): every distribution in
+    the zip is a locked one at its locked version, and every locked one is there."""
+    from tests.infra.test_lock import lock, normalise
+
+    with zipfile.ZipFile(packaged["zip"]) as bundle:
+        shipped = {
+            normalise(folder.removesuffix(".dist-info").rsplit("-", 1)[0]): folder.removesuffix(".dist-info").rsplit(
+                "-", 1
+            )[1]
+            for folder in {name.split("/", 1)[0] for name in bundle.namelist()}
+            if folder.endswith(".dist-info")
+        }
+
+    assert shipped == {name: entry.version for name, entry in lock().items()}
+
+
 def test_packaged_worker_reports_batch_item_failures(packaged):
     worker = _functions(packaged["template"])["process_jobs"]
     (event,) = worker["Properties"]["Events"].values()
