@@ -356,16 +356,42 @@ def test_packaged_monitor_runs_one_at_a_time_and_every_function_is_traced(packag
         }
 
 
-def test_packaged_api_is_named_per_stage_throttled_and_optionally_behind_a_per_source_read_rule(packaged):
-    resources = packaged["template"]["Resources"]
+def test_packaged_api_is_named_per_stage_throttled_and_behind_a_per_source_rate_rule_by_default(packaged):
+    template = packaged["template"]
+    resources, parameters = template["Resources"], template["Parameters"]
     api = resources["RestAPI"]["Properties"]
+    acl = resources["RequestRateWebAcl"]
+    (rule,) = acl["Properties"]["Rules"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    with_cache, without_cache = rate["ScopeDownStatement"]["Fn::If"][1:]
+    methods = with_cache["AndStatement"]["Statements"][0]
 
     assert api["Name"] == {"Fn::Sub": "dmtp-key-registry-${Stage}"}
     assert api["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
-    rule = resources["ReadRateWebAcl"]["Properties"]["Rules"][0]
-    assert resources["ReadRateWebAcl"]["Condition"] == "HasReadRateRule"
-    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert api["MethodSettings"][0]["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    assert parameters["RequestsPerSourcePer5Min"]["Default"] >= 10  # on unless a deploy says 0
+    assert acl["Condition"] == "HasRequestRateRule"
+    assert resources["RequestRateWebAclAssociation"]["Condition"] == "HasRequestRateRule"
+    assert rate["AggregateKeyType"] == "IP" and rate["Limit"] == {"Ref": "RequestsPerSourcePer5Min"}
+    assert methods == without_cache
+    assert {s["ByteMatchStatement"]["SearchString"] for s in methods["OrStatement"]["Statements"]} == {"GET", "POST"}
     assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+
+
+def test_the_read_caches_own_requests_are_left_out_of_the_per_source_rule(packaged):
+    """Cache misses reach the API from CloudFront's addresses: the distribution names itself with a header whose
+    value only the stack knows, and the rule does not count those requests as one source."""
+    resources = packaged["template"]["Resources"]
+    rate = resources["RequestRateWebAcl"]["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"]
+    condition, with_cache, _ = rate["ScopeDownStatement"]["Fn::If"]
+    header_match = with_cache["AndStatement"]["Statements"][1]["NotStatement"]["Statement"]["ByteMatchStatement"]
+    (origin,) = resources["ReadCacheDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    (header,) = origin["OriginCustomHeaders"]
+
+    assert condition == "HasReadCache"
+    assert header_match["FieldToMatch"] == {"SingleHeader": {"Name": header["HeaderName"]}}
+    assert header_match["SearchString"] == header["HeaderValue"]
+    assert header["HeaderValue"] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
 
 
 def test_each_stage_publishes_metrics_under_its_own_name():
