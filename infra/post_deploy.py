@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML (cfn-lint's, dev venv) ships no types
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MERGE_TEMPLATE_PATH = REPO_ROOT / "infra" / "chalice-merge.yaml"
@@ -34,7 +34,7 @@ WEB_ACL_ID = "RequestRateWebAcl"  # the merge template's web ACL, the one both r
 SIGNER_FUNCTIONS = {"ProcessJobsRoleId": "process_jobs", "MonitorTransactionsRoleId": "monitor_transactions"}
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # yaml is untyped here
     pass
 
 
@@ -55,7 +55,8 @@ _Loader.add_multi_constructor("!", _tag)
 
 
 def merge_template(path: Path = MERGE_TEMPLATE_PATH) -> dict[str, Any]:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    template: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    return template
 
 
 def resolve(value: Any, parameters: dict[str, Any], conditions: dict[str, bool]) -> Any:
@@ -92,11 +93,12 @@ def web_acl_definition(template: dict[str, Any], stage: str, requests_per_5min: 
     """The merge template's web ACL for `stage` as wafv2.create_web_acl's arguments. Route a creates no read cache,
     so the rule counts every GET and POST (no cache header to leave out)."""
     properties = template["Resources"][WEB_ACL_ID]["Properties"]
-    return resolve(
+    definition: dict[str, Any] = resolve(
         properties,
         {"Stage": stage, "RequestsPerSourcePer5Min": requests_per_5min},
         {"HasReadCache": False, "HasRequestRateRule": requests_per_5min > 0},
     )
+    return definition
 
 
 def rest_api_id(stage: str, chalice_dir: Path = CHALICE_DIR) -> str:
