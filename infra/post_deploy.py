@@ -59,14 +59,20 @@ def merge_template(path: Path = MERGE_TEMPLATE_PATH) -> dict[str, Any]:
     return template
 
 
-def resolve(value: Any, parameters: dict[str, Any], conditions: dict[str, bool]) -> Any:
-    """The merge template's Ref, Sub (one level, ${Name} only), If and conditions, for what route a deploys itself."""
+def resolve(
+    value: Any, parameters: dict[str, Any], conditions: dict[str, bool], mappings: dict[str, Any] | None = None
+) -> Any:
+    """The merge template's Ref, Sub (one level, ${Name} only), If, FindInMap and conditions, for what route a
+    deploys itself; any other function is a ValueError."""
     if isinstance(value, list):
-        return [resolve(v, parameters, conditions) for v in value]
+        return [resolve(v, parameters, conditions, mappings) for v in value]
     if not isinstance(value, dict):
         return value
     if "Ref" in value and len(value) == 1:
         return parameters[value["Ref"]]
+    if "Fn::FindInMap" in value and mappings is not None:
+        name, top, second = (resolve(v, parameters, conditions, mappings) for v in value["Fn::FindInMap"])
+        return mappings[name][top][second]
     if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
         text = value["Fn::Sub"]
         for name, parameter in parameters.items():
@@ -76,10 +82,10 @@ def resolve(value: Any, parameters: dict[str, Any], conditions: dict[str, bool])
         return text
     if "Fn::If" in value:
         condition, when_true, when_false = value["Fn::If"]
-        return resolve(when_true if conditions[condition] else when_false, parameters, conditions)
+        return resolve(when_true if conditions[condition] else when_false, parameters, conditions, mappings)
     if any(key.startswith("Fn::") for key in value):
         raise ValueError(f"cannot resolve {value}")
-    return {key: resolve(v, parameters, conditions) for key, v in value.items()}
+    return {key: resolve(v, parameters, conditions, mappings) for key, v in value.items()}
 
 
 def defaults(template: dict[str, Any]) -> dict[str, int]:
@@ -97,6 +103,7 @@ def web_acl_definition(template: dict[str, Any], stage: str, requests_per_5min: 
         properties,
         {"Stage": stage, "RequestsPerSourcePer5Min": requests_per_5min},
         {"HasReadCache": False, "HasRequestRateRule": requests_per_5min > 0},
+        template.get("Mappings", {}),
     )
     return definition
 
@@ -173,13 +180,13 @@ def apply(
     stage_arn = f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage_name}"
     definition = web_acl_definition(template, stage, per_source)
     web_acl_arn = None
+    attached = wafv2.get_web_acl_for_resource(ResourceArn=stage_arn).get("WebACL")
     if per_source:
         web_acl_arn = _web_acl(wafv2, definition)
-        wafv2.associate_web_acl(WebACLArn=web_acl_arn, ResourceArn=stage_arn)
-    else:
-        attached = wafv2.get_web_acl_for_resource(ResourceArn=stage_arn).get("WebACL")
-        if attached and attached["Name"] == definition["Name"]:
-            wafv2.disassociate_web_acl(ResourceArn=stage_arn)
+        if attached is None or attached["ARN"] != web_acl_arn:  # a stage has one web ACL: this one replaces another
+            wafv2.associate_web_acl(WebACLArn=web_acl_arn, ResourceArn=stage_arn)
+    elif attached and attached["Name"] == definition["Name"]:
+        wafv2.disassociate_web_acl(ResourceArn=stage_arn)
 
     lambda_client = client("lambda")
     mappings = lambda_client.list_event_source_mappings(FunctionName=f"dmtp-key-registry-{stage}-process_jobs")

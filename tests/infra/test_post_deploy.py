@@ -111,7 +111,16 @@ def test_a_plain_chalice_deploy_gets_the_waf_rate_rule_over_get_and_post_by_defa
     assert rate["Limit"] == _merge_defaults()["RequestsPerSourcePer5Min"] >= 10
     assert rate["AggregateKeyType"] == "IP"
     assert methods == {b"GET", b"POST"}
-    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    assert {h["Name"]: h["Value"] for h in response["ResponseHeaders"]} == {
+        "Retry-After": "300",
+        "Access-Control-Allow-Origin": json.loads((CHALICE_DIR / "config.json").read_text())["stages"][STAGE][
+            "environment_variables"
+        ]["CORS_ALLOW_ORIGIN"],
+        "Access-Control-Expose-Headers": "Retry-After",
+        "Cache-Control": "no-store",
+    }
 
 
 def test_raising_the_limits_for_a_launch_updates_the_same_web_acl(deployed, run):
