@@ -9,6 +9,7 @@ The transparency log's items (chalicelib/adapters/translog.py): the worker appen
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,24 +18,39 @@ import pytest
 from chalicelib.adapters.quotas import Quotas
 from chalicelib.adapters.records import RecordStore
 from chalicelib.adapters.translog import TransparencyLog
-from chalicelib.model import KIND_KEY, KIND_REVOCATION, STATUS_QUEUED, LogHead, Record
+from chalicelib.model import (
+    BUDGET_GLOBAL,
+    KIND_KEY,
+    KIND_REVOCATION,
+    STATUS_QUEUED,
+    BudgetSpent,
+    Charge,
+    LogHead,
+    Record,
+)
+from dmtp_protocol.errors import QuotaExceeded
 from dmtp_protocol.leaves import LEAF_LENGTH
 from tests.support.cfn import CLOUD_STAGES, identity_policy_allows, policy_file
 
 ACCOUNT = "123456789012"
 ACTIONS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem"}
+READS = {"GetItem": "dynamodb:GetItem", "Query": "dynamodb:Query", "BatchGetItem": "dynamodb:BatchGetItem"}
 PARTITION_KEYS = {"records": "wallet", "log": "part", "quotas": "key"}  # infra/template.yaml's key schemas
 WALLET = "0x" + "Ab" * 20
 NOW = 1_800_000_000
 
 
 class RecordingTable:
-    """Stands for a boto3 Table and its client: keeps every item write, answers reads with nothing."""
+    """Stands for a boto3 Table and its client: keeps every item write, and every read (operation, table) in
+    `reads`; answers reads with nothing."""
 
-    def __init__(self, name: str, writes: list[tuple[str, str, dict[str, Any]]]) -> None:
+    def __init__(
+        self, name: str, writes: list[tuple[str, str, dict[str, Any]]], reads: list[tuple[str, str]] | None = None
+    ) -> None:
         self.name = name
         self.meta = SimpleNamespace(client=self)
         self._writes = writes
+        self._reads = reads if reads is not None else []
 
     def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> None:
         for entry in TransactItems:
@@ -48,7 +64,16 @@ class RecordingTable:
         self._writes.append(("Update", self.name, Key))
 
     def get_item(self, **_: Any) -> dict[str, Any]:
+        self._reads.append(("GetItem", self.name))
         return {}
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        self._reads.append(("Query", self.name))
+        return {"Items": []}
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self._reads += [("BatchGetItem", table) for table in RequestItems]
+        return {"Responses": {}}
 
 
 def _tables(stage: str) -> tuple[dict[str, RecordingTable], list[tuple[str, str, dict[str, Any]]]]:
@@ -84,6 +109,25 @@ def worker_writes(stage: str) -> list[tuple[str, str, dict[str, Any]]]:
     return writes
 
 
+def api_reads(stage: str) -> list[tuple[str, str]]:
+    """What the request path reads: a wallet's versions and a batch of heads, the log's head and latest anchor (the
+    lookups' anchoredHead, /log/head), and the global budget's shards, read once two shards in a row were full."""
+    reads: list[tuple[str, str]] = []
+    tables = {kind: RecordingTable(f"dmtp-registry-{stage}-{kind}", [], reads) for kind in PARTITION_KEYS}
+    records, log = RecordStore(tables["records"]), TransparencyLog(tables["log"])
+    records.newest(WALLET, 2)
+    records.heads([WALLET])
+    log.head()
+    log.latest_anchor()
+
+    def global_shard_full(charge: Charge) -> None:
+        raise BudgetSpent(next(c for c in charge.counters if c.budget == BUDGET_GLOBAL))
+
+    with contextlib.suppress(QuotaExceeded):
+        Quotas(tables["quotas"], 20, 60, 2000, 20).within_budget(WALLET, "203.0.113.7", NOW, global_shard_full)
+    return reads
+
+
 def monitor_writes(stage: str) -> list[tuple[str, str, dict[str, Any]]]:
     tables, writes = _tables(stage)
     TransparencyLog(tables["log"]).record_anchor(8, b"\x04" * 32, "0x" + "cd" * 32, 123)
@@ -114,6 +158,22 @@ def test_the_recording_covers_every_kind_of_item_the_functions_write(stage):
 def test_every_write_of_the_request_path_passes_the_api_policy(stage):
     for write in api_writes(stage):
         assert allowed(stage, "api_handler", write), write
+
+
+@pytest.mark.parametrize("stage", CLOUD_STAGES)
+def test_every_read_of_the_request_path_passes_the_api_policy(stage):
+    reads = api_reads(stage)
+
+    assert {(operation, table.rsplit("-", 1)[1]) for operation, table in reads} == {
+        ("Query", "records"),
+        ("BatchGetItem", "records"),
+        ("GetItem", "log"),
+        ("Query", "log"),
+        ("BatchGetItem", "quotas"),
+    }
+    for operation, table in reads:
+        arn = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{table}"
+        assert identity_policy_allows(policy_file(stage, "api_handler"), READS[operation], arn, ""), (operation, table)
 
 
 @pytest.mark.parametrize("stage", CLOUD_STAGES)
