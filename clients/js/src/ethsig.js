@@ -36,7 +36,7 @@ export function parseAddress(value, what = 'address') {
 
 /** The address of an uncompressed (65-byte) or compressed (33-byte) secp256k1 public key. */
 export function addressOfPublicKey(publicKey) {
-  const point = secp256k1.Point.fromBytes(publicKey).toBytes(false);
+  const point = secp256k1.ProjectivePoint.fromHex(publicKey).toRawBytes(false);
   return checksumAddress(to0x(keccak_256(point.subarray(1)).subarray(12)));
 }
 
@@ -51,7 +51,8 @@ export function personalSignDigest(message) {
   return keccak_256(concat(utf8(`\x19Ethereum Signed Message:\n${bytes.length}`), bytes));
 }
 
-const N = secp256k1.Point.CURVE().n;
+/** The order of secp256k1's group (a literal: computing it at load time would keep the curve in every bundle). */
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 /** The signer of a 65-byte r‖s‖v signature over a 32-byte digest, EIP-55; Error on anything the registry
  * would refuse (length, v, r or s out of range, high s, no point). */
@@ -66,11 +67,11 @@ export function recoverAddress(digest, signature) {
   if (s > N / 2n) throw new Error('signature s is high (EIP-2): the malleable twin is refused');
   const signatureObject = new secp256k1.Signature(r, s, v >= 27 ? v - 27 : v);
   const point = signatureObject.recoverPublicKey(digest);
-  return addressOfPublicKey(point.toBytes(false));
+  return addressOfPublicKey(point.toRawBytes(false));
 }
 
 /** Sign a 32-byte digest with a private key: 65 bytes r‖s‖v, v ∈ {27, 28}, low s, RFC 6979 (what wallets return). */
 export function signDigest(digest, privateKey) {
-  const recovered = secp256k1.sign(digest, privateKey, { prehash: false, format: 'recovered', lowS: true });
-  return concat(recovered.subarray(1), Uint8Array.of(recovered[0] + 27));
+  const signature = secp256k1.sign(digest, privateKey, { prehash: false, lowS: true });
+  return concat(signature.toCompactRawBytes(), Uint8Array.of(signature.recovery + 27));
 }

@@ -23,7 +23,7 @@ export function dmtpPublicKeyOf(privateKey, keyType = 'x25519', { compressed = t
   }
   const secret = fromHex(privateKey);
   if (keyType === 'secp256k1') {
-    if (!secp256k1.utils.isValidSecretKey(secret)) throw new ProtocolError('invalid-field', 'not a valid secp256k1 private key', { field: 'DMTPpriKey' });
+    if (!secp256k1.utils.isValidPrivateKey(secret)) throw new ProtocolError('invalid-field', 'not a valid secp256k1 private key', { field: 'DMTPpriKey' });
     return to0x(secp256k1.getPublicKey(secret, compressed));
   }
   return to0x(x25519.getPublicKey(secret));
@@ -34,7 +34,7 @@ export function generateDmtpKey({ keyType = 'x25519', compressed = true } = {}) 
   checkKeyType(keyType);
   let secret;
   do secret = randomBytes(32);
-  while (keyType === 'secp256k1' && !secp256k1.utils.isValidSecretKey(secret));
+  while (keyType === 'secp256k1' && !secp256k1.utils.isValidPrivateKey(secret));
   const privateKey = to0x(secret);
   return { keyType, publicKey: dmtpPublicKeyOf(privateKey, keyType, { compressed }), privateKey };
 }

@@ -69,7 +69,7 @@ export function parsePublicKey(keyType, value) {
   const raw = fromHex(value);
   if (keyType === 'x25519') {
     try {
-      x25519.getSharedSecret(x25519.utils.randomSecretKey(), raw); // refuses small-order points (all-zero secret)
+      x25519.getSharedSecret(x25519.utils.randomPrivateKey(), raw); // refuses small-order points (all-zero secret)
     } catch (error) {
       throw new ProtocolError('invalid-field', 'DMTPpubKey is a small-order X25519 point', { field: 'DMTPpubKey' });
     }
@@ -78,7 +78,7 @@ export function parsePublicKey(keyType, value) {
     if (raw.length === 33 && raw[0] !== 2 && raw[0] !== 3) throw new ProtocolError('invalid-field', 'a 33-byte secp256k1 DMTPpubKey must be compressed (prefix 02 or 03)', { field: 'DMTPpubKey' });
     if (raw.length === 65 && raw[0] !== 4) throw new ProtocolError('invalid-field', 'a 65-byte secp256k1 DMTPpubKey must be uncompressed (prefix 04)', { field: 'DMTPpubKey' });
     try {
-      secp256k1.Point.fromBytes(raw);
+      secp256k1.ProjectivePoint.fromHex(raw);
     } catch (error) {
       throw new ProtocolError('invalid-field', 'DMTPpubKey is not a point on secp256k1', { field: 'DMTPpubKey' });
     }
