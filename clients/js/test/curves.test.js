@@ -1,11 +1,11 @@
-// The two places where verify() does not call @noble/curves' full curve objects (to stay small), checked against them:
-// secp256k1 public-key recovery and point decoding (src/secp256k1-public.js) and the X25519 small-order rule
+// The two places where verify() does not call @noble/curves (to stay small), checked against it: secp256k1 public-key
+// recovery, point decoding and the group law (src/secp256k1-public.js), and the X25519 small-order rule
 // (src/protocol.js isSmallOrderX25519).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { pointBytes, pointFromBytes, recoverPublicKey, P } from '../src/secp256k1-public.js';
+import { N, P, combine, pointBytes, pointFromBytes, recoverPublicKey } from '../src/secp256k1-public.js';
 import { isSmallOrderX25519 } from '../src/protocol.js';
 import { randomBytes } from '../src/bytes.js';
 
@@ -32,6 +32,30 @@ test('the recovered public key of 256 random signatures is the one noble recover
     assert.deepEqual(recovered, secp256k1.getPublicKey(secret, false));
   }
 });
+
+const affineOf = (point) => ({ x: point.x, y: point.y });
+const scalar = () => BigInt('0x' + Buffer.from(randomBytes(32)).toString('hex')) % N;
+
+test('a·p + b·q is noble’s, including the group law’s special cases (q = p, q = −p, a zero scalar)', () => {
+  const G = secp256k1.ProjectivePoint.BASE;
+  for (let i = 0; i < 64; i++) {
+    const q = G.multiply(scalar() || 1n);
+    const [a, b] = [scalar() || 1n, scalar() || 1n];
+    assert.deepEqual(combine(affineOf(G.toAffine()), a, affineOf(q.toAffine()), b), affineOf(G.multiply(a).add(q.multiply(b)).toAffine()));
+  }
+  const k = scalar() || 1n;
+  const g = affineOf(G.toAffine());
+  assert.deepEqual(combine(g, k, g, k), affineOf(G.multiply(mod(2n * k)).toAffine())); // p + q with q = p: a doubling
+  assert.deepEqual(combine(g, 0n, g, k), affineOf(G.multiply(k).toAffine()));
+  assert.deepEqual(combine(g, 1n, g, 1n), affineOf(G.double().toAffine()));
+  assert.throws(() => combine(g, k, g, N - k), /infinity/); // kG + (−k)G
+  const minusG = affineOf(G.negate().toAffine());
+  assert.throws(() => combine(g, 1n, minusG, 1n), /infinity/);
+});
+
+function mod(value) {
+  return ((value % N) + N) % N;
+}
 
 test('a signature whose r is no point’s x, or a recovery id beyond 0 and 1, recovers nothing', () => {
   const hasPoint = (x) => {
