@@ -1,12 +1,13 @@
-// The two places where verify() does not call @noble/curves (to stay small), checked against it: secp256k1 public-key
-// recovery, point decoding and the group law (src/secp256k1-public.js), and the X25519 small-order rule
-// (src/protocol.js isSmallOrderX25519).
+// Where the client does not call @noble/curves' full curve objects (to stay small), checked against them: secp256k1
+// public-key recovery, point decoding and the group law (src/secp256k1-public.js), secp256k1 keys of secrets on
+// noble's weierstrassPoints (src/secp256k1-keys.js), and the X25519 small-order rule (src/protocol.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { N, P, combine, pointBytes, pointFromBytes, recoverPublicKey } from '../src/secp256k1-public.js';
 import { isSmallOrderX25519 } from '../src/protocol.js';
+import { isValidSecretKey, publicKeyOf } from '../src/secp256k1-keys.js';
 import { randomBytes } from '../src/bytes.js';
 
 const nobleRefuses = (raw) => {
@@ -120,4 +121,21 @@ test('the X25519 small-order rule refuses exactly the keys noble finds no shared
     const raw = i % 2 ? x25519.getPublicKey(x25519.utils.randomPrivateKey()) : randomBytes(32);
     assert.equal(isSmallOrderX25519(raw), nobleRefuses(raw));
   }
+});
+
+test('the secp256k1 key of a secret is noble’s getPublicKey, compressed and uncompressed', () => {
+  for (let i = 0; i < 64; i++) {
+    const secret = secp256k1.utils.randomPrivateKey();
+    assert.deepEqual(publicKeyOf(secret, true), secp256k1.getPublicKey(secret, true));
+    assert.deepEqual(publicKeyOf(secret, false), secp256k1.getPublicKey(secret, false));
+  }
+});
+
+test('a secret is valid exactly when noble says so: 1 ≤ k < n', () => {
+  for (const k of [0n, 1n, 2n, N - 1n, N, N + 1n, 2n ** 256n - 1n]) {
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => Number((k >> BigInt(8 * (31 - i))) & 0xffn));
+    assert.equal(isValidSecretKey(secret), secp256k1.utils.isValidPrivateKey(secret), String(k));
+  }
+  assert.equal(isValidSecretKey(new Uint8Array(31).fill(1)), false);
+  assert.throws(() => publicKeyOf(new Uint8Array(32)), /not a valid secp256k1 secret key/);
 });
