@@ -6,6 +6,7 @@ export { sealPrivateKey, openPrivateKey, checkEnvelope, encryptedPrivateKeyHash,
 export { RegistryClient, buildRegistration, buildRevocation, register, revoke, lookup, batchLookup, history, waitForStatus, FINAL_STATUSES } from './client.js';
 export { verify, readLogHead, checkLogConsistency } from './verify.js';
 export { watchWallet, checkWallet, WatchError } from './watch.js';
+export { watchKeys, eip1193Fetch } from './watch-keys.js';
 export { recordRegistration, recordRevocation, registrationDocumentHash, revocationDocumentHash, loadWatch, watchKey, WATCH_FORMAT } from './ownwrites.js';
 export { leafBytes, parseLeaf, leafHash, nodeHash, merkleRoot, TreeBuilder, rootFromInclusion, verifyInclusion, verifyConsistency, EMPTY_ROOT, LEAF_KIND_KEY, LEAF_KIND_REVOCATION } from './log.js';
 export { RegistryError, ProtocolError, DomainMismatchError, WalletError, EnvelopeError, StatusError, TransportError } from './errors.js';

@@ -594,6 +594,8 @@ export function wrapErc6492(factory: string, factoryCalldata: Uint8Array, signat
 /** The deployless validator's eth_call data: its creation code ++ abi.encode(signer, digest, signature). */
 export function validatorCallData(signer: string, digest: Uint8Array, signature: Uint8Array): Uint8Array;
 
+export * from './watch-keys.js';
+
 // ---------------------------------------------------------------- added with the subpath entries (every name above stays)
 
 export { logReader } from './lookup.js';
