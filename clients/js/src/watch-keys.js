@@ -14,19 +14,20 @@
 // contract says the key with that digest is revoked. Until then the change waits and is tried again at every poll; a
 // newer change of the same wallet replaces it. A change that fails a check no later poll can pass (a bad signature, a
 // document that is not the one on chain, a rollback) is never delivered: it goes to onProblem, once.
-import { fromHex, to0x, utf8 } from './bytes.js';
+import { EVENT_TOPICS } from './abi.js';
+import { fromHex, to0x } from './bytes.js';
 import { digestOfCid } from './canonical.js';
-import { RegistryClient } from './client.js';
 import { RegistryError } from './errors.js';
-import { keccak256, parseAddress } from './ethsig.js';
+import { parseAddress } from './ethsig.js';
 import { LEAF_KIND_KEY, parseLeaf } from './log.js';
+import { history, logReader, lookup } from './lookup.js';
 import { parseDomain } from './protocol.js';
 import { JsonRpc, RpcFailure } from './rpc.js';
 import { verify } from './verify.js';
 import { WatchError } from './watch.js';
 
-const KEY_UPDATED = to0x(keccak256(utf8('KeyUpdated(address,bytes32,uint64)')));
-const KEY_REVOKED = to0x(keccak256(utf8('KeyRevoked(address,bytes32,uint64)')));
+const KEY_UPDATED = EVENT_TOPICS.KeyUpdated;
+const KEY_REVOKED = EVENT_TOPICS.KeyRevoked;
 const LEAVES_PAGE = 1000;
 const BLOCK_CHUNK = 10000;
 
@@ -34,7 +35,7 @@ const BLOCK_CHUNK = 10000;
  * The reasons (verify's, and this watcher's own `registry-behind`) a later poll may clear: the write is not on chain,
  * current, anchored or served yet, or a read failed. Any other reason is final for that change.
  */
-export const RETRIED_REASONS = Object.freeze([
+export const RETRIED_REASONS = /* @__PURE__ */ Object.freeze([
   'not-found',
   'registry-behind',
   'revoked', // a new key revoked since: its KeyRevoked (the newer change) replaces it
@@ -244,7 +245,7 @@ export function watchKeys(wallets, onChange, options = {}) {
   if (addresses.length === 0) throw new WatchError('missing-pin', 'name at least one wallet to watch');
   const access = chainAccessOf(options);
   if (!access) throw new WatchError('missing-pin', 'name your own chain access (rpcUrl, or an EIP-1193 provider): every change is verified through it');
-  const log = options.log ?? (options.apiUrl ? new RegistryClient({ apiUrl: options.apiUrl, fetch: options.fetch }) : null);
+  const log = options.log ?? (options.apiUrl ? registryReads({ apiUrl: options.apiUrl, fetch: options.fetch }) : null);
   if (!log || typeof log.lookup !== 'function' || typeof log.logLeaves !== 'function') throw new WatchError('missing-pin', 'name the registry API (apiUrl, or log: a RegistryClient)');
 
   const rpc = new JsonRpc(access.rpcUrl, { fetch: access.fetch, timeoutMs: options.timeoutMs });
@@ -355,4 +356,9 @@ export function watchKeys(wallets, onChange, options = {}) {
       timer = null;
     },
   };
+}
+
+/** The reads of the API at `apiUrl` watchKeys makes (a RegistryClient has them all), without the class. */
+function registryReads(api) {
+  return { ...logReader(api), lookup: (wallet) => lookup(wallet, api), history: (wallet, page) => history(wallet, { ...api, ...page }) };
 }
