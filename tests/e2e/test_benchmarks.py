@@ -40,3 +40,12 @@ def test_bench_worker_confirms_every_registration_and_prints_gas_and_rate():
     tally = figures["aws_per_registration"]
     assert tally["requests"]["kms.Sign"] < 1  # one signature per transaction of many keys
     assert tally["dynamodb_items_written"]["records"] >= 1  # at least the record's own status changes
+
+
+def test_bench_burst_gets_every_registration_accepted_over_http_at_each_concurrency():
+    figures = bench("burst", "--n", "8", "--clients", "1,4")
+
+    assert set(figures["levels"]) == {"1", "4"}
+    for level in figures["levels"].values():
+        assert level["first_try_statuses"] == {"202": 8}, level  # fresh wallets, budgets lifted: all accepted at once
+        assert level["accepted_per_s"] > 0 and level["p50_ms"] <= level["p99_ms"]

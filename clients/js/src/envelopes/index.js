@@ -1,39 +1,23 @@
-// The three DMTPpriKey envelopes by version (docs/PROTOCOL.md §3 says which suits which wallet).
-import { canonicalJson } from '../canonical.js';
-import { to0x, utf8 } from '../bytes.js';
-import { keccak256 } from '../ethsig.js';
+// `@dmtp/key-registry-client/envelopes`: seal and open DMTPpriKey envelopes (docs/PROTOCOL.md §3 says which suits
+// which wallet). Each envelope's cipher code is imported on first use of its version, so a bundler that splits
+// chunks loads only the envelope a dapp seals or opens with; the format checks (check.js) carry no cipher.
 import { EnvelopeError } from '../errors.js';
 import { isPublicKeyOf } from '../keys.js';
-import * as x25519Envelope from './x25519-xsalsa20-poly1305.js';
-import * as eip191Envelope from './dmtp-eip191-aes256gcm-hkdf-v1.js';
-import * as passphraseEnvelope from './dmtp-scrypt-aes256gcm-v1.js';
 import { resolveSignerIfAny } from '../signers.js';
+import { EIP191_VERSION, PASSPHRASE_VERSION, X25519_VERSION, checkEnvelope, versionOf } from './check.js';
 
-export const ENVELOPES = {
-  [x25519Envelope.VERSION]: x25519Envelope,
-  [eip191Envelope.VERSION]: eip191Envelope,
-  [passphraseEnvelope.VERSION]: passphraseEnvelope,
+export { ENVELOPE_VERSIONS, PLAINTEXT_BYTES, checkEnvelope, encryptedPrivateKeyHash } from './check.js';
+
+/** Each envelope version's module, imported when first asked for. */
+const LOADERS = {
+  [X25519_VERSION]: () => import('./x25519-xsalsa20-poly1305.js'),
+  [EIP191_VERSION]: () => import('./dmtp-eip191-aes256gcm-hkdf-v1.js'),
+  [PASSPHRASE_VERSION]: () => import('./dmtp-scrypt-aes256gcm-v1.js'),
 };
-export const ENVELOPE_VERSIONS = Object.keys(ENVELOPES);
-/** The plaintext is "0x" + 64 hex digits: 66 bytes, so each ciphertext is 82. */
-export const PLAINTEXT_BYTES = 66;
 
+/** The module sealing and opening `envelope` (an envelope or its version); EnvelopeError for an unknown version. */
 function moduleOf(envelope) {
-  const version = envelope && typeof envelope === 'object' ? envelope.version : envelope;
-  const found = Object.hasOwn(ENVELOPES, version) ? ENVELOPES[version] : null;
-  if (!found) throw new EnvelopeError(`unknown envelope version ${JSON.stringify(version)}; expected one of ${ENVELOPE_VERSIONS.join(', ')}`);
-  return found;
-}
-
-/** The registry's check of a DMTPpriKey: known version, exact members, exact decoded lengths. */
-export function checkEnvelope(envelope) {
-  moduleOf(envelope).parse(envelope, PLAINTEXT_BYTES);
-  return envelope;
-}
-
-/** keccak256 of the envelope's canonical JSON, 0x + 64 hex: the `encryptedPrivateKeyHash` the wallet signs. */
-export function encryptedPrivateKeyHash(envelope) {
-  return to0x(keccak256(utf8(canonicalJson(envelope))));
+  return LOADERS[versionOf(envelope)]();
 }
 
 /**
@@ -45,19 +29,19 @@ export function encryptedPrivateKeyHash(envelope) {
 export async function defaultEnvelopeFor(signer, passphrase) {
   if (!signer) {
     if (passphrase === undefined || passphrase === null) throw new EnvelopeError('sealing needs a wallet (`signer`, or `provider` with `wallet`) or a `passphrase`');
-    return passphraseEnvelope.VERSION;
+    return PASSPHRASE_VERSION;
   }
   if ((await signer.kind()) === 'smart') {
     if (passphrase === undefined || passphrase === null) throw smartWalletNeedsPassphrase(signer.address, 'has contract code (a smart or passkey wallet)');
-    return passphraseEnvelope.VERSION;
+    return PASSPHRASE_VERSION;
   }
-  return eip191Envelope.VERSION;
+  return EIP191_VERSION;
 }
 
 function smartWalletNeedsPassphrase(address, why) {
   return Object.assign(new EnvelopeError(`${address} ${why}: its signatures cannot derive a key that opens again, so its `
-    + `DMTP key is sealed under a passphrase: pass \`passphrase\` (at least ${passphraseEnvelope.MIN_PASSPHRASE_CHARS} characters; `
-    + `envelope ${passphraseEnvelope.VERSION}), or name another \`envelope\``), { notEoa: true });
+    + `DMTP key is sealed under a passphrase: pass \`passphrase\` (at least 8 characters; `
+    + `envelope ${PASSPHRASE_VERSION}), or name another \`envelope\``), { notEoa: true });
 }
 
 /**
@@ -65,31 +49,31 @@ function smartWalletNeedsPassphrase(address, why) {
  * fromViem, fromEthers) or `provider` (EIP-1193) with `wallet`.
  * `envelope` (default: defaultEnvelopeFor the wallet): 'dmtp-eip191-aes256gcm-hkdf-v1' (one personal_sign of a text
  * naming `wallet`, `chainId` and `registry`; EOAs), 'dmtp-scrypt-aes256gcm-v1' (`passphrase`; any wallet) or
- * 'x25519-xsalsa20-poly1305' (eth_getEncryptionPublicKey, or `encryptionPublicKey` given, which names it). With the default, an unlock
- * signature that does not recover to the wallet (a smart wallet's) seals under `passphrase` instead, or is an
- * EnvelopeError naming it. Returns the DMTPpriKey object.
+ * 'x25519-xsalsa20-poly1305' (eth_getEncryptionPublicKey, or `encryptionPublicKey` given, which names it). With the
+ * default, an unlock signature that does not recover to the wallet (a smart wallet's) seals under `passphrase`
+ * instead, or is an EnvelopeError naming it. Returns the DMTPpriKey object.
  */
 export async function sealPrivateKey({ privateKey, envelope, signer, provider, wallet, encryptionPublicKey, passphrase, chainId, registry }) {
   const plaintext = String(privateKey).toLowerCase();
   if (!/^0x[0-9a-f]{64}$/.test(plaintext)) throw new EnvelopeError('privateKey must be 0x + 64 hex digits');
   // a given encryptionPublicKey names the x25519 envelope: nothing else could use it
-  if ((envelope === undefined || envelope === null) && encryptionPublicKey) envelope = x25519Envelope.VERSION;
+  if ((envelope === undefined || envelope === null) && encryptionPublicKey) envelope = X25519_VERSION;
   const named = envelope !== undefined && envelope !== null;
-  if (named) moduleOf(envelope);
-  const resolved = named && envelope === passphraseEnvelope.VERSION ? null : await resolveSignerIfAny({ signer, provider, wallet });
-  if (named && envelope === x25519Envelope.VERSION && !resolved && !encryptionPublicKey) {
-    throw new EnvelopeError(`${x25519Envelope.VERSION} needs \`encryptionPublicKey\` or a wallet that answers eth_getEncryptionPublicKey`);
+  if (named) versionOf(envelope);
+  const resolved = named && envelope === PASSPHRASE_VERSION ? null : await resolveSignerIfAny({ signer, provider, wallet });
+  if (named && envelope === X25519_VERSION && !resolved && !encryptionPublicKey) {
+    throw new EnvelopeError(`${X25519_VERSION} needs \`encryptionPublicKey\` or a wallet that answers eth_getEncryptionPublicKey`);
   }
-  if (named && envelope === eip191Envelope.VERSION && !resolved) throw new EnvelopeError(`${eip191Envelope.VERSION} needs a wallet: \`signer\`, or \`provider\` with \`wallet\``);
+  if (named && envelope === EIP191_VERSION && !resolved) throw new EnvelopeError(`${EIP191_VERSION} needs a wallet: \`signer\`, or \`provider\` with \`wallet\``);
   const version = named ? envelope : await defaultEnvelopeFor(resolved, passphrase);
   const options = { signer: resolved, encryptionPublicKey, passphrase, chainId, registry, requireRecovery: !named };
   let sealed;
   try {
-    sealed = await moduleOf(version).sealFor(options, plaintext);
+    sealed = await (await moduleOf(version)).sealFor(options, plaintext);
   } catch (error) {
     if (!(error && error.notEoa) || named) throw error;
     if (passphrase === undefined || passphrase === null) throw smartWalletNeedsPassphrase(resolved.address, 'signed its unlock text with a signature that does not recover to it (a smart or passkey wallet)');
-    sealed = await passphraseEnvelope.sealFor(options, plaintext);
+    sealed = await (await moduleOf(PASSPHRASE_VERSION)).sealFor(options, plaintext);
   }
   return checkEnvelope(sealed);
 }
@@ -107,9 +91,9 @@ export async function openPrivateKey(source, { signer, provider, wallet, passphr
   const envelope = document && typeof document === 'object' && 'DMTPpriKey' in document ? document.DMTPpriKey : document;
   const named = document !== envelope ? document : {};
   const version = envelope && typeof envelope === 'object' ? envelope.version : envelope;
-  const resolved = version === passphraseEnvelope.VERSION ? null : await resolveSignerIfAny({ signer, provider, wallet });
-  if (!resolved && version !== passphraseEnvelope.VERSION) moduleOf(envelope); // an unknown version says so first
-  if (!resolved && version !== passphraseEnvelope.VERSION) throw new EnvelopeError(`${version} opens through the wallet: pass \`signer\`, or \`provider\` with \`wallet\``);
+  const resolved = version === PASSPHRASE_VERSION ? null : await resolveSignerIfAny({ signer, provider, wallet });
+  if (!resolved && version !== PASSPHRASE_VERSION) versionOf(envelope); // an unknown version says so first
+  if (!resolved && version !== PASSPHRASE_VERSION) throw new EnvelopeError(`${version} opens through the wallet: pass \`signer\`, or \`provider\` with \`wallet\``);
   const options = {
     signer: resolved,
     passphrase,
@@ -117,7 +101,7 @@ export async function openPrivateKey(source, { signer, provider, wallet, passphr
     registry: named.registry ?? registry,
     unlockWallet: named.wallet ?? named.address ?? resolved?.address,
   };
-  const plaintext = await moduleOf(envelope).openWith(options, envelope);
+  const plaintext = await (await moduleOf(envelope)).openWith(options, envelope);
   if (!/^0x[0-9a-f]{64}$/.test(plaintext)) throw new EnvelopeError('the envelope does not hold a DMTP private key');
   if (document !== envelope && typeof document.DMTPpubKey === 'string') {
     let matches;
