@@ -10,6 +10,7 @@
 import { createContext, createElement, useContext, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RegistryClient, RegistryError, eip1193Fetch, register, revoke, verify, watchKeys } from '@dmtp/key-registry-client';
+import { fromViem } from '@dmtp/key-registry-client/viem';
 
 const DmtpConfigContext = createContext(null);
 
@@ -121,14 +122,16 @@ export function useDmtpKey(address, options = {}) {
 }
 
 /**
- * What register/revoke sign with: `{walletClient}` (wagmi's useWalletClient().data: a viem WalletClient is used as the
- * EIP-1193 provider of its account), `{signer}` (the client's Signer, passed on as it is), or `{provider, wallet}`.
+ * What register/revoke sign with: `{walletClient}` (wagmi's useWalletClient().data: a viem WalletClient signs through
+ * fromViem, so local, embedded and smart accounts work as JSON-RPC ones do; a bare EIP-1193 object with an account is
+ * used as the provider of it), `{signer}` (the client's Signer, passed on as it is), or `{provider, wallet}`.
  */
 export function signingOf({ walletClient, signer, provider, wallet }) {
   if (signer) return { signer, wallet: wallet ?? signer.address };
   if (walletClient) {
     const address = wallet ?? walletClient.account?.address;
     if (!address) throw new TypeError('the wallet client has no account: connect first');
+    if (typeof walletClient.signMessage === 'function') return { signer: fromViem(walletClient), wallet: address };
     return { provider: walletClient, wallet: address };
   }
   if (provider && wallet) return { provider, wallet };
