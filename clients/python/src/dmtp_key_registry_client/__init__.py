@@ -27,19 +27,25 @@ from typing import TYPE_CHECKING, Any
 # Bound here, not lazily: `verify` is both a function and the submodule defining it. Importing the submodule binds
 # the package attribute `verify` to the module; the name is then bound to the function, once and for all.
 from dmtp_key_registry_client.verify import (
+    REASONS,
+    AnswerKey,
     LogHead,
+    LogPosition,
     LogSource,
     VerificationFailed,
     VerifiedKey,
+    VerifyResult,
     check_log_consistency,
     read_log_head,
     verify,
+    verify_answer,
     verify_batch_entry,
 )
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from dmtp_key_registry_client.audit import Auditor, AuditResult, Discrepancy, run_audit
     from dmtp_key_registry_client.envelope import open_envelope, seal
+    from dmtp_key_registry_client.extras import SignExtraMissing
     from dmtp_key_registry_client.keys import KEY_TYPE_SECP256K1, KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
     from dmtp_key_registry_client.monitor import MonitorReport, MonitorUnavailable, OwnWrites, monitor_wallet
     from dmtp_key_registry_client.pins import Pins, load_pins
@@ -54,6 +60,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         wallet_address,
     )
     from dmtp_key_registry_client.signing import SIGNATURE_TYPES
+    from dmtp_key_registry_client.watch import KeyChange, WatchUnavailable, watch_keys
     from dmtp_protocol.envelopes import (
         EIP191_AES256GCM_HKDF,
         ENVELOPE_VERSIONS,
@@ -97,6 +104,12 @@ _LAZY = {
     "MonitorReport": "dmtp_key_registry_client.monitor",
     "MonitorUnavailable": "dmtp_key_registry_client.monitor",
     "OwnWrites": "dmtp_key_registry_client.monitor",
+    # other wallets' keys, watched: each change verified
+    "watch_keys": "dmtp_key_registry_client.watch",
+    "KeyChange": "dmtp_key_registry_client.watch",
+    "WatchUnavailable": "dmtp_key_registry_client.watch",
+    # what needs the [sign] extra says so
+    "SignExtraMissing": "dmtp_key_registry_client.extras",
 }
 
 __all__ = [
@@ -106,14 +119,18 @@ __all__ = [
     "KEY_TYPES",
     "KEY_TYPE_SECP256K1",
     "KEY_TYPE_X25519",
+    "REASONS",
     "SCRYPT_AES256GCM",
     "SIGNATURE_TYPES",
     "X25519_XSALSA20_POLY1305",
+    "AnswerKey",
     "AuditResult",
     "Auditor",
     "Discrepancy",
     "DmtpKeyPair",
+    "KeyChange",
     "LogHead",
+    "LogPosition",
     "LogSource",
     "MonitorReport",
     "MonitorUnavailable",
@@ -122,8 +139,11 @@ __all__ = [
     "Pins",
     "RegistryClient",
     "RegistryClientError",
+    "SignExtraMissing",
     "VerificationFailed",
     "VerifiedKey",
+    "VerifyResult",
+    "WatchUnavailable",
     "build_registration",
     "build_revocation",
     "check_log_consistency",
@@ -135,8 +155,10 @@ __all__ = [
     "run_audit",
     "seal",
     "verify",
+    "verify_answer",
     "verify_batch_entry",
     "wallet_address",
+    "watch_keys",
 ]
 
 
