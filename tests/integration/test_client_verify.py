@@ -378,7 +378,10 @@ def test_verify_answer_calls_a_confirmed_key_usable_with_every_check_passed(api,
     # Then: usable, every check True, and the key and log position the JS client reports
     assert (result.usable, result.reason, result.detail) == (True, None, None)
     assert result.checks == dict.fromkeys(CHECKS, True)
-    assert result.key is not None and (result.key.public_key, result.key.signer_method) == (dmtp.public_key_hex, "ecdsa")
+    assert result.key is not None and (result.key.public_key, result.key.signer_method) == (
+        dmtp.public_key_hex,
+        "ecdsa",
+    )
     assert result.log is not None and result.log.included is True
     assert set(result.to_json()) == {"usable", "reason", "detail", "checks", "key", "log"}
 

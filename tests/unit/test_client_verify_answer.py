@@ -26,7 +26,12 @@ OTHER_REGISTRY = "0x" + "11" * 20
 def answer(signature_type: str = "eip712") -> dict[str, Any]:
     """A lookup answer for the vectors' registration (no proof: like a batch entry, it is rebuilt from the document)."""
     vector = VECTORS["registrations"][signature_type]
-    return {"wallet": INPUTS["wallet"], "bundle": json.loads(vector["document"]), "cid": vector["cid"], "revoked": False}
+    return {
+        "wallet": INPUTS["wallet"],
+        "bundle": json.loads(vector["document"]),
+        "cid": vector["cid"],
+        "revoked": False,
+    }
 
 
 def closed_port_url() -> str:
