@@ -6,6 +6,7 @@ cryptography, which signing also uses, come with dmtp-protocol: verification nee
 from __future__ import annotations
 
 SIGN_EXTRA = "dmtp-key-registry-client[sign]"
+_DISTRIBUTIONS = {"nacl": "PyNaCl", "coincurve": "coincurve", "cryptography": "cryptography"}  # module -> on PyPI
 
 
 class SignExtraMissing(ModuleNotFoundError):
@@ -15,8 +16,9 @@ class SignExtraMissing(ModuleNotFoundError):
 def missing(what: str, exc: ModuleNotFoundError) -> SignExtraMissing:
     """The error for `what` (e.g. "sealing an x25519-xsalsa20-poly1305 envelope") needing a module that is not
     installed: it names the module and the extra that brings it."""
+    module = (exc.name or "").split(".")[0] or "a module"  # the package, not the submodule that failed first
     return SignExtraMissing(
-        f"{what} needs {exc.name or 'a module'} (not installed): pip install '{SIGN_EXTRA}'. Looking keys up and "
-        "verifying them need nothing more.",
-        name=exc.name,
+        f"{what} needs {_DISTRIBUTIONS.get(module, module)} (the {module} module, not installed): pip install "
+        f"'{SIGN_EXTRA}'. Looking keys up and verifying them need nothing more.",
+        name=module,
     )
