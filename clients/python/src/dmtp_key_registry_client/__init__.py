@@ -1,17 +1,18 @@
 """The Python client of the DMTP Key Registry: register, look up, verify, revoke and audit DMTP keys from a dapp's
 backend, trusting only what you pin (chain id, DMTPKeys contract, your RPC), never the registry's word.
 
-    from dmtp_key_registry_client import RegistryClient, build_registration, verify, wallet_address
+    from dmtp_key_registry_client import RegistryClient, build_registration, verify_answer, wallet_address
 
     CHAIN_ID, REGISTRY, RPC = 8453, "0x…DMTPKeys", "https://your.node"  # your pins, never the registry's word
     client = RegistryClient("https://registry.example")
     domain = client.checked_config(CHAIN_ID, REGISTRY)  # PinMismatch unless the registry serves your pins
-    wallet = wallet_address(wallet_key_hex)
+    wallet = wallet_address(wallet_key_hex)  # registering needs the [sign] extra
     body, dmtp_key = build_registration(wallet_key_hex, CHAIN_ID, REGISTRY, version=client.next_version(wallet))
     client.register(body)
     answer = client.wait_for_status(wallet)  # confirmed, failed or superseded
-    key = verify(answer, RPC, wallet=wallet, chain_id=CHAIN_ID, registry=REGISTRY, log=client)  # VerificationFailed
-    key.usable()  # True: on chain (read through your RPC), unrevoked, unexpired: encrypt to key.public_key
+    result = verify_answer(answer, RPC, wallet=wallet, chain_id=CHAIN_ID, registry=REGISTRY, log=client)
+    result.usable  # True: on chain (read through your RPC), unrevoked, unexpired: encrypt to result.key.public_key
+    # else result.reason, one of REASONS (the JS client's), and result.detail say why; it never raises for an answer
 
 Everything a backend uses is importable from here (`__all__`); the submodules hold the rest. Importing the package
 loads only the verification module (no HTTP library, no curve library); the other names load their module on
