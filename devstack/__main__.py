@@ -13,6 +13,7 @@ import shlex
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 import requests
@@ -44,13 +45,25 @@ def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, 
     final = api.wait_for_status(body["address"], timeout=timeout_s)
     onchain_cid = RegistryChain(stack.anvil.url, stack.registry_address, pinned.chain_id).get_key(body["address"])
     content = requests.get(f"{stack.pinning.url}/ipfs/{accepted['cid']}", timeout=5).content
-    try:
-        verify(
-            final, stack.anvil.url, wallet=body["address"], chain_id=pinned.chain_id, registry=pinned.registry, log=api
-        )
-        verified, verify_error = True, None
-    except VerificationFailed as failure:
-        verified, verify_error = False, str(failure)
+    verified: bool = False
+    verify_error: str | None = "not verified"
+    deadline = time.monotonic() + timeout_s
+    while not verified:  # its log leaf is anchored a moment after it is confirmed: log-not-anchored-yet until then
+        try:
+            verify(
+                final,
+                stack.anvil.url,
+                wallet=body["address"],
+                chain_id=pinned.chain_id,
+                registry=pinned.registry,
+                log=api,
+            )
+            verified, verify_error = True, None
+        except VerificationFailed as failure:
+            verify_error = str(failure)
+            if failure.code != "log-not-anchored-yet" or time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
     return {
         "address": body["address"],
         "version": version,

@@ -96,7 +96,13 @@ accepted = client.register(body)
 answer = client.wait_for_status(wallet, timeout=180)
 assert answer["status"] == "confirmed", answer
 
-# (c) verified by the library, through the RPC, against the pinned chain id and registry: both forms
+# (c) verified by the library, through the RPC, against the pinned chain id and registry: both forms (once its log
+# leaf is anchored: a moment after `confirmed`, docs/PROTOCOL.md section 11's log-not-anchored-yet)
+for _ in range(240):
+    result = package.verify_answer(answer, rpc_url, wallet=wallet, chain_id=chain_id, registry=registry, log=client)
+    if result.reason != "log-not-anchored-yet":
+        break
+    time.sleep(0.25)
 key = verify(answer, rpc_url, wallet=wallet, chain_id=chain_id, registry=registry, log=client)
 assert key.usable() and key.public_key == dmtp_key.public_key_hex, key
 result = package.verify_answer(answer, rpc_url, wallet=wallet, chain_id=chain_id, registry=registry, log=client)

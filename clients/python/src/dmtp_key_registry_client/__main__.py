@@ -16,7 +16,7 @@ from the pinned deployment block (`--from-block`, `deployBlock`; 0 when not pinn
   python -m dmtp_key_registry_client lookup --api http://127.0.0.1:8000 [--as-of UNIX] 0xWALLET
   python -m dmtp_key_registry_client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
   python -m dmtp_key_registry_client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x...
-      [--from-block N] [--log-state FILE] 0xWALLET
+      [--from-block N] [--log-state FILE] [--wait S] 0xWALLET
   python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N]
       [--revocation-window S] [--json]
   python -m dmtp_key_registry_client monitor --state FILE --api URL --rpc URL --chain-id 31337 --registry 0x...
@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
 
 WALLET_KEY_ENV = "DMTP_WALLET_KEY"
 PENDING_REASONS = ("not-onchain", "not-current")  # signed by the wallet, not (yet) the contract's key
+SETTLING_REASONS = ("log-not-anchored-yet", "not-onchain")  # what `verify --wait` asks again about
+VERIFY_RETRY_S = 0.5
 PASSPHRASE_ENV = "DMTP_PASSPHRASE"
 
 
@@ -170,6 +173,14 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="read the wallet's events from this block: the registry's deployment block or earlier "
         "(or `deployBlock` in the configuration file; default 0)",
+    )
+    check.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="S",
+        help="ask again for up to S seconds while the key is not anchored in the log or not on chain yet "
+        "(log-not-anchored-yet, not-onchain: normal just after a registration; default 0: answer at once)",
     )
     check.add_argument(
         "--log-state",
@@ -363,16 +374,21 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     pins = _pins(args, parser, "api_url", "rpc_url", "chain_id", "registry")
     client = RegistryClient(_pinned(pins.api_url), timeout=args.timeout)
     previous = _load_head(args.log_state) if args.log_state else None
-    result = verify_answer(
-        client.lookup(args.address),  # None: not found, a `not-found` result
-        _pinned(pins.rpc_url),
-        wallet=args.address,
-        chain_id=_pinned(pins.chain_id),
-        registry=_pinned(pins.registry),
-        log=client,
-        previous_head=previous,
-        from_block=pins.deploy_block or 0,
-    )
+    deadline = time.monotonic() + max(0.0, args.wait)
+    while True:
+        result = verify_answer(
+            client.lookup(args.address),  # None: not found, a `not-found` result
+            _pinned(pins.rpc_url),
+            wallet=args.address,
+            chain_id=_pinned(pins.chain_id),
+            registry=_pinned(pins.registry),
+            log=client,
+            previous_head=previous,
+            from_block=pins.deploy_block or 0,
+        )
+        if result.reason not in SETTLING_REASONS or time.monotonic() >= deadline:
+            break
+        time.sleep(VERIFY_RETRY_S)
     if args.log_state and result.usable and result.log is not None:
         _save_head(args.log_state, result.log.head)
     _print(result.to_json())
