@@ -206,3 +206,9 @@ def test_the_raising_verifys_key_says_why_it_is_not_usable_in_the_same_reasons(o
     )
 
     assert (key.unusable_reason(), key.usable(), key.to_json()["reason"]) == (reason, reason is None, reason)
+
+
+def test_the_answers_wallet_in_another_letter_case_is_the_same_wallet_as_in_the_js_client():
+    lowercase = answer() | {"wallet": INPUTS["wallet"].lower(), "address": INPUTS["wallet"].upper().replace("0X", "0x")}
+
+    assert verify_answer(lowercase, None, **PINS).reason == "no-rpc"  # past the answer check

@@ -981,7 +981,13 @@ def _check_answer_fields(answer: Mapping[str, Any], registration: Any) -> None:
         "DMTPpubKey": registration.public_key,
     }
     for name, value in expected.items():
-        if name in answer and answer[name] != value:
+        if name not in answer:
+            continue
+        given = answer[name]
+        if name in ("wallet", "address") and isinstance(given, str):  # an address in any case, as the JS client
+            given = given.lower()
+            value = value.lower()
+        if given != value:
             raise VerificationFailed(
                 "answer-mismatch", f"the answer's {name} ({answer[name]!r}) is not the document's ({value!r})"
             )
