@@ -2,8 +2,8 @@
 the KMS-signed worker putting keys on chain and in the transparency log, Anvil with a DMTPKeys contract of the test's
 own (the `world` of tests/integration/test_client_monitor.py). A backend watches two wallets; one rotates its key,
 the other revokes its own, a third wallet it does not watch changes too. The iterator yields exactly the watched
-changes, each verified: the rotated key usable, the revoked one `revoked`; a key the registry wrote behind a wallet's
-back is yielded too, and verification calls it what it is (`bad-signature`)."""
+changes, each verified: the rotated key usable, the revocation as the contract's; a key the registry wrote behind a
+wallet's back is never yielded: `on_problem` gets it (`bad-signature`), once."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from dmtp_key_registry_client import KeyChange, watch_keys
+from dmtp_key_registry_client import KeyChange, KeyProblem, watch_keys
 from dmtp_key_registry_client.registry_client import build_registration, build_revocation, wallet_address
 from tests.conftest import CHAIN_ID
 from tests.integration.test_client_monitor import world  # noqa: F401 (the fixture `scene` stands on)
@@ -72,11 +72,14 @@ def test_watch_keys_follows_the_chains_events_and_yields_each_watched_change_ver
     by_wallet = {change.wallet: change for change in changes}
     assert set(by_wallet) == {wallet_address(alice), wallet_address(bob)}
     rotated, revoked = by_wallet[wallet_address(alice)], by_wallet[wallet_address(bob)]
-    assert (rotated.kind, rotated.version, rotated.result.usable) == ("KeyUpdated", 2, True), rotated.result.detail
-    assert rotated.result.key is not None and rotated.result.key.version == 2
+    assert (rotated.kind, rotated.version, rotated.usable) == ("key", 2, True)
+    assert rotated.result is not None and rotated.result.key is not None and rotated.result.key.version == 2
     assert rotated.tx_hash == scene.client.found(wallet_address(alice))["txHash"]
-    assert (revoked.kind, revoked.result.usable, revoked.result.reason) == ("KeyRevoked", False, "revoked")
+    assert revoked.result is not None
+    assert (revoked.kind, revoked.usable, revoked.result.reason) == ("revocation", False, "revoked")
+    assert revoked.result.checks["onchain"] is True  # the contract's word, not the registry's
     assert all(change.block is not None and change.block >= cursor for change in changes)
+    assert rotated.to_json()["event"]["txHash"] == rotated.tx_hash
 
 
 def test_watch_keys_from_the_registrys_log_leaves_yields_the_same_changes_with_their_leaf_index(scene):
@@ -91,10 +94,10 @@ def test_watch_keys_from_the_registrys_log_leaves_yields_the_same_changes_with_t
     scene.settle()
     changes = watched(scene, [wallet_address(alice), wallet_address(bob)], 2, source="log", from_leaf=cursor)
 
-    assert sorted((c.wallet, c.kind, c.version, c.result.usable, c.result.reason) for c in changes) == sorted(
+    assert sorted((c.wallet, c.kind, c.version, c.usable, c.result and c.result.reason) for c in changes) == sorted(
         [
-            (wallet_address(alice), "KeyUpdated", 2, True, None),
-            (wallet_address(bob), "KeyRevoked", 2, False, "revoked"),
+            (wallet_address(alice), "key", 2, True, None),
+            (wallet_address(bob), "revocation", 2, False, "revoked"),
         ]
     )
     assert sorted(change.leaf_index for change in changes) == [cursor, cursor + 1]
@@ -103,7 +106,7 @@ def test_watch_keys_from_the_registrys_log_leaves_yields_the_same_changes_with_t
     assert alices.leaf_index == alice_now["log"]["leafIndex"]
 
 
-def test_a_key_written_behind_the_wallets_back_is_yielded_as_not_usable(scene):
+def test_a_key_written_behind_the_wallets_back_is_never_yielded_and_goes_to_on_problem_once(scene):
     # Given: a watched wallet with its own key
     alice = new_wallet_key()
     register(scene, alice, 1)
@@ -113,15 +116,25 @@ def test_a_key_written_behind_the_wallets_back_is_yielded_as_not_usable(scene):
     # When: the registry writes version 2 for it with a signature that is not the wallet's, and the chain takes it
     scene.behind_her_back(wallet_address(alice), 2)
     scene.settle()
-    [change] = watched(scene, [wallet_address(alice)], 1, from_block=cursor)
-
-    # Then: the change is there (the chain says so), and verification refuses the key
-    assert (change.kind, change.version) == ("KeyUpdated", 2)
-    assert (change.result.usable, change.result.reason, change.result.checks["signature"]) == (
-        False,
-        "bad-signature",
-        False,
+    problems: list[KeyProblem] = []
+    changes = watch_keys(
+        [wallet_address(alice)],
+        scene.stack.anvil.url,
+        chain_id=CHAIN_ID,
+        registry=scene.registry,
+        api=scene.client,
+        from_block=cursor,
+        deploy_block=scene.from_block,
+        poll_interval_s=0.2,
+        timeout_s=2,
+        on_problem=problems.append,
     )
+
+    # Then: nothing is yielded; the problem is reported once, with the check that refused it
+    assert list(changes) == []
+    [problem] = problems
+    assert (problem.change.kind, problem.change.version, problem.reason) == ("key", 2, "bad-signature")
+    assert problem.change.result is not None and problem.change.result.checks["signature"] is False
 
 
 def test_watch_keys_ends_at_its_timeout_when_nothing_changes(scene):

@@ -40,3 +40,13 @@ def test_every_code_the_python_verification_raises_is_a_shared_reason_or_renamed
     # missing-proof and not-confirmed belong to the raising verify only (verify_answer takes no proof as a batch
     # entry's, and the answer's status plays no part in it)
     assert unmapped == {"missing-proof", "not-confirmed"}
+
+
+def test_the_watchers_retried_reasons_are_the_js_watchers():
+    from dmtp_key_registry_client.watch import RETRIED_REASONS
+
+    source = (ROOT / "clients" / "js" / "src" / "watch-keys.js").read_text()
+    block = re.search(r"RETRIED_REASONS = Object\.freeze\(\[(.*?)\]\)", source, re.S)
+    assert block is not None, "clients/js/src/watch-keys.js exports no RETRIED_REASONS"
+
+    assert set(re.findall(r"'([a-z0-9-]+)'", block.group(1))) == set(RETRIED_REASONS)

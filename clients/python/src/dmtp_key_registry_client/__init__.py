@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         wallet_address,
     )
     from dmtp_key_registry_client.signing import SIGNATURE_TYPES
-    from dmtp_key_registry_client.watch import KeyChange, WatchUnavailable, watch_keys
+    from dmtp_key_registry_client.watch import KeyChange, KeyProblem, WatchUnavailable, watch_keys
     from dmtp_protocol.envelopes import (
         EIP191_AES256GCM_HKDF,
         ENVELOPE_VERSIONS,
@@ -108,6 +108,7 @@ _LAZY = {
     # other wallets' keys, watched: each change verified
     "watch_keys": "dmtp_key_registry_client.watch",
     "KeyChange": "dmtp_key_registry_client.watch",
+    "KeyProblem": "dmtp_key_registry_client.watch",
     "WatchUnavailable": "dmtp_key_registry_client.watch",
     # what needs the [sign] extra says so
     "SignExtraMissing": "dmtp_key_registry_client.extras",
@@ -130,6 +131,7 @@ __all__ = [
     "Discrepancy",
     "DmtpKeyPair",
     "KeyChange",
+    "KeyProblem",
     "LogHead",
     "LogPosition",
     "LogSource",
