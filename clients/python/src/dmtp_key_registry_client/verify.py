@@ -1,5 +1,9 @@
 """Checking a lookup answer without trusting the API:
+`verify_answer(answer, rpc_url, wallet=, chain_id=, registry=, log=)` -> VerifyResult (usable, reason, detail, checks,
+key, log: the JS client's verify result, with its reasons; never raising for a bad answer), and the older
 `verify(answer, rpc_url, wallet=, chain_id=, registry=, log=)` -> VerifiedKey, or VerificationFailed with a reason.
+The steps below are verify's; verify_answer runs the same checks in the JS client's order (its docstring says where
+it differs).
 
 Fail-closed: anything not proven is a failure, and what the caller trusts is the caller's. The wallet, the chain id
 and the registry contract are named by the caller (or come from the client's own configuration, client/pins.py);
