@@ -145,16 +145,29 @@ def _caches(handler: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+def _limits_reads(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """A GET costs one unit of its source's read limits (chalicelib/api/read_limits.py) before its handler runs:
+    past them, 429 with Retry-After. POST /batch-lookup charges its own, one unit per address (api/registry.py)."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        bootstrap.read_limits().charge(_source())
+        return handler(*args, **kwargs)
+
+    return wrapper
+
+
 def route(
     path: str, method: str, cache: CachePolicy = changing
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Registers `handler` for `method` on `path`, its errors mapped to problem+json (_maps_errors) and every answer
     given its caching headers (_caches). Every route of the API is registered through here, so no route can answer
     an error or cache another way. A GET handler returns its answer's JSON data (a 200 with `cache`'s
-    Cache-Control) or a Response; any other returns a Response."""
+    Cache-Control) or a Response, and is charged against its source's read limits first (_limits_reads); any
+    other returns a Response."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Response]:
-        answering = _serves_json(handler, cache) if method == "GET" else handler
+        answering = _limits_reads(_serves_json(handler, cache)) if method == "GET" else handler
         mapped = _caches(_maps_errors(answering))
         app.route(path, methods=[method], content_types=ACCEPTED_CONTENT_TYPES)(mapped)
         return mapped
@@ -220,7 +233,7 @@ def revoke_key(address: str) -> Response:
 
 @route("/batch-lookup", "POST")
 def batch_lookup() -> Response:
-    return _json_response(200, bootstrap.registry().batch_lookup(_json_body()))
+    return _json_response(200, bootstrap.registry().batch_lookup(_json_body(), _source()))
 
 
 # ---------------------------------------------------------------- the transparency log (issue 13)
