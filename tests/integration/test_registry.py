@@ -246,11 +246,12 @@ def test_an_eoas_writes_are_not_limited_per_minute_only_checks_on_chain_are(api,
     assert statuses == [400, 400, 400, 202, 202, 202]
 
 
-def test_reads_write_nothing_and_are_never_limited_by_the_registry(api, domain, wallet, monkeypatch):
+def test_reads_write_nothing_and_spend_no_write_budget(api, domain, wallet, monkeypatch):
     """Given a registered wallet and a daily write budget of 1 per source, when one source reads every read route
-    of that wallet and of the log many times, then every read is answered 200, no DynamoDB client makes a write,
-    and the source still has its one write: its first passes, its second is refused (reads are limited at the edge:
-    infra/chalice-merge.yaml)."""
+    of that wallet and of the log many times (under the suite's lifted read limits: each process reports a
+    source's reads to the shared count once per tenth of the limit, tests/integration/test_read_limits.py), then
+    every read is answered 200, no DynamoDB client makes a write, and the source still has its one write: its
+    first passes, its second is refused."""
     import app
 
     for version in (1, 2):  # registered under the suite's lifted limit; two leaves at least, for a consistency proof
