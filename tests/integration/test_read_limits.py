@@ -106,3 +106,20 @@ def test_add_reads_adds_to_one_count_per_key_and_minute_and_returns_the_total(qu
     assert (totals, other_minute) == ([10, 70], 5)
     item = quotas_table.get_item(Key={"key": "reads#ip4:198.51.100.7#1800000000"})["Item"]
     assert int(item["expiresAt"]) == 1_800_000_120  # gone by TTL after the next minute
+
+
+def test_a_history_page_costs_one_read_per_version_asked_for(api, own_source, monkeypatch):
+    limited(monkeypatch, source=100)
+    wallet = Account.create().address
+
+    statuses = [api.http.get(f"/keys/{wallet}/history?limit=50").status_code for _ in range(3)]
+
+    assert statuses == [404, 404, 429]  # 50 + 50 units, then none left (a 404 costs its units too)
+
+
+def test_log_leaves_cost_one_read_per_hundred_leaves_asked_for():
+    import app
+
+    assert [app.leaves_reads(q) for q in ({"start": "0", "end": "1"}, {"start": "0", "end": "1000"})] == [1, 10]
+    assert app.leaves_reads({"start": "0", "end": "99999"}) == 10  # at most 1,000 are answered
+    assert [app.leaves_reads(q) for q in ({}, {"start": "x", "end": "9"}, {"start": "5", "end": "1"})] == [1, 1, 1]
