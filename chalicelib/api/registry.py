@@ -104,7 +104,7 @@ class Registry:
         record's transaction is signed.
 
         Cheap checks first: a signature that needs the chain (a contract wallet's, or a forgery) reaches it only
-        after every check that needs none (`_before_chain`): the source's cap on such checks, the version against
+        after every check that needs none (its `before_chain`): the source's cap on such checks, the version against
         the stored newest record and whether the budgets still have room. An EOA's signature needs no chain, so
         its request still reads nothing before its transaction, which decides version and budgets itself."""
         registration = parse_registration(body)
@@ -139,7 +139,7 @@ class Registry:
             )
         except _AlreadyStored:
             resent = self._resent_key(registration.wallet, cid)
-            if resent is None:  # the newest record changed in between: the transaction below decides
+            if resent is None:  # a concurrent write replaced it meanwhile: this version is no longer the next one
                 raise VersionConflict(
                     "the wallet's newest record changed during this request; read it and retry",
                     currentVersion=self._current_version(registration.wallet),
