@@ -111,6 +111,9 @@ class Quotas:
         self._room_cache_s = room_cache_s
         self._monotonic = monotonic
         self._pool_totals: dict[tuple[str, int], tuple[float, int]] = {}  # (pool, day) -> (read at, total)
+        # Pools this process found spent, by day: a pool's counts only grow within its day (a raised limit is a new
+        # deployment, so a new process), so later writes of that day skip it without a transaction or a read.
+        self._spent_pools: set[tuple[str, int]] = set()
 
     # ------------------------------------------------------------ the per-source rate of checks on chain
 
@@ -169,13 +172,17 @@ class Quotas:
             except BudgetSpent as spent:
                 raise self._refused(spent.counter.budget, now, existing_wallet) from spent
         for pool in self._pool_order(existing_wallet):
+            if (pool, window_start) in self._spent_pools:
+                continue
             limits = shard_limits(self._pools[pool])
             order = self._rng.sample(range(len(limits)), len(limits))
             full: set[int] = set()
             while True:
                 shard = self._next_shard(pool, order, full, limits, window_start)
-                if shard is None:
-                    break  # this pool is spent: the next one, if any
+                if shard is None:  # this pool is spent for the day (counts only grow): the next one, if any
+                    self._spent_pools = {key for key in self._spent_pools if key[1] == window_start}
+                    self._spent_pools.add((pool, window_start))
+                    break
                 counter = CounterAdd(
                     self._table.name, _pool_key(pool, window_start, shard), limits[shard], expires, BUDGET_GLOBAL
                 )
@@ -205,7 +212,9 @@ class Quotas:
         if not self._pools:
             return
         for pool in self._pool_order(existing_wallet):
-            if self._pool_total(pool, window_start) < self._pools[pool]:
+            if (pool, window_start) not in self._spent_pools and self._pool_total(pool, window_start) < self._pools[
+                pool
+            ]:
                 return
         raise self._refused(BUDGET_GLOBAL, now, existing_wallet)
 

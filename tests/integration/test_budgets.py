@@ -239,3 +239,19 @@ def test_forged_contract_wallet_writes_after_the_global_budget_is_spent_make_no_
 
     assert statuses == [(429, "global")] * 10
     assert rpc.calls == []
+
+
+def test_a_pool_found_spent_is_skipped_for_the_rest_of_the_day_without_a_read(stack, domain, fresh_table):
+    from tests.support.aws_calls import recorded_aws_calls
+
+    registry = registry_with(stack, domain, quotas=reserve(fresh_table))
+    wallet = Account.create()
+    for version in range(1, 5):  # version 1 (open pool), 2-3 (the reserve's 2), 4 finds the reserve spent
+        registry.register(registration_body(wallet, domain, version=version), source="a")
+
+    with recorded_aws_calls() as calls:
+        registry.register(registration_body(wallet, domain, version=5), source="a")
+
+    quota_calls = [call.operation for call in calls if call.tables == (fresh_table.name,)]
+    assert quota_calls == []  # no BatchGetItem of the spent reserve's shards
+    assert [call.operation for call in calls if call.operation == "TransactWriteItems"] == ["TransactWriteItems"]
