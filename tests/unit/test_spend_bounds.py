@@ -215,3 +215,11 @@ def test_as_of_a_revoked_key_reads_the_revocation_and_its_key_only():
     view = world.registry.lookup(wallet.address, str(NOW + 10))
 
     assert (view["version"], view["revoked"], world.records.versions_read) == (5, True, 2)
+
+
+def test_the_reserve_is_the_floor_of_the_share_and_the_pools_add_up_to_the_budget():
+    from chalicelib.adapters.quotas import pool_limits
+
+    assert pool_limits(2000, 0.2) == {"reserved": 400, "global": 1600}
+    assert pool_limits(1, 0.9) == {"global": 1}  # new wallets always keep at least one write while share < 1
+    assert pool_limits(2000, 0.0) == {"global": 2000} and pool_limits(0, 0.2) == {}
