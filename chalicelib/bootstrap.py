@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.records import RecordStore
     from chalicelib.adapters.translog import TransparencyLog
     from chalicelib.api.logqueries import LogQueries
+    from chalicelib.api.read_limits import ReadLimiter
     from chalicelib.api.registry import Registry
 
 
@@ -107,6 +108,23 @@ def quotas() -> Quotas:
         source_writes_per_day=config.source_writes_per_day,
         on_budget_exhausted=write_budget_exhausted,
         pinning_requests_per_minute=config.pinning_requests_per_minute,
+        network_writes_per_day=config.network_writes_per_day,
+        network_requests_per_minute=config.network_requests_per_minute,
+        reserved_writes_share=config.reserved_writes_share,
+    )
+
+
+@lru_cache(maxsize=1)
+def read_limits() -> ReadLimiter:
+    """The per-source limits of reads: this process's token buckets (kept while the process lives: lru_cache) and
+    the shared counts in the quotas table, built only once a limit needs reporting."""
+    from chalicelib.api.read_limits import ReadLimiter
+
+    config = settings()
+    return ReadLimiter(
+        _BuiltOnFirstUse(quotas),
+        config.source_reads_per_minute,
+        config.network_reads_per_minute,
     )
 
 
@@ -136,6 +154,7 @@ def registry() -> Registry:
         quotas=_BuiltOnFirstUse(quotas),
         clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),
         log=_cached_anchors(records.log, config) if records.log is not None else None,
+        reads=read_limits(),
     )
 
 
@@ -223,5 +242,5 @@ def _chain_parts() -> dict[str, Any]:
 
 def reset() -> None:
     """Forget built services, so the next call reads the environment again (tests, local stack)."""
-    for cached in (settings, quotas, registry, log_queries, chain_worker, tx_monitor, _chain_parts):
+    for cached in (settings, quotas, read_limits, registry, log_queries, chain_worker, tx_monitor, _chain_parts):
         cached.cache_clear()
