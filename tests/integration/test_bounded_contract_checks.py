@@ -15,15 +15,12 @@ import json
 import secrets
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from chalice.test import Client
 from eth_abi import encode
 
@@ -36,6 +33,7 @@ from dmtp_key_registry_client.registry_client import build_registration, wallet_
 from dmtp_protocol.ethsig import to_checksum_address
 from dmtp_protocol.smart_wallets import erc1271_calldata
 from tests.conftest import CHAIN_ID
+from tests.support.node_proxy import NodeProxy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JSON = {"Content-Type": "application/json"}
@@ -87,67 +85,6 @@ def registration(stack: Any, signer_key: str, wallet: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- a node in front of Anvil
-
-
-class NodeProxy:
-    """Forwards JSON-RPC to `upstream`, except: `stall_s[method]` holds that method's answer that long (or until
-    stop), `http_status[method]` answers that HTTP status (with a JSON-RPC error body) instead. Keeps every request
-    it received."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.stall_s: dict[str, float] = {}
-        self.http_status: dict[str, int] = {}
-        self.requests: list[dict[str, Any]] = []
-        self._released = threading.Event()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                request = json.loads(raw)
-                proxy.requests.append(request)
-                method = request["method"]
-                if method in proxy.stall_s:
-                    proxy._released.wait(proxy.stall_s[method])
-                if method in proxy.http_status:  # a gateway's error, with a JSON-RPC error body as some send
-                    error = {"code": -32603, "message": "upstream unavailable"}
-                    status = proxy.http_status[method]
-                    body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error}).encode()
-                else:
-                    answer = requests.post(proxy.upstream, data=raw, headers=JSON, timeout=30)
-                    status, body = answer.status_code, answer.content
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting, as it should
-                    pass
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def methods(self) -> list[str]:
-        return [request["method"] for request in self.requests]
-
-    def start(self) -> NodeProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @pytest.fixture()
