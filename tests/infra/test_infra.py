@@ -592,7 +592,16 @@ def test_deploy_script_refuses_when_the_stage_config_names_a_live_registry(stack
     config = _stage_config_file(tmp_path, "local", REGISTRY_ADDRESS=stack.registry_address)
     code, out, err = _run(
         deploy_contract,
-        ["--stage", "local", "--rpc-url-file", _rpc_url_file(tmp_path, stack), "--deployer-key", key, "--config", str(config)],
+        [
+            "--stage",
+            "local",
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
+            "--deployer-key",
+            key,
+            "--config",
+            str(config),
+        ],
         capsys,
     )
 
@@ -660,7 +669,16 @@ def test_rotation_moves_ownership_from_the_blue_to_the_green_key(
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
     code, out, err = _run(
         rotate_owner,
-        ["--stage", rotation_stage, "--rpc-url-file", _rpc_url_file(tmp_path, stack), "--to-kms-key-id", green, "--config", str(config)],
+        [
+            "--stage",
+            rotation_stage,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
+            "--to-kms-key-id",
+            green,
+            "--config",
+            str(config),
+        ],
         capsys,
     )
 
@@ -681,7 +699,16 @@ def test_rotation_refuses_an_incoming_key_without_eth_for_gas(
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
     code, _, err = _run(
         rotate_owner,
-        ["--stage", rotation_stage, "--rpc-url-file", _rpc_url_file(tmp_path, stack), "--to-kms-key-id", green, "--config", str(config)],
+        [
+            "--stage",
+            rotation_stage,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
+            "--to-kms-key-id",
+            green,
+            "--config",
+            str(config),
+        ],
         capsys,
     )
 
@@ -779,7 +806,16 @@ def test_teardown_hands_the_registry_to_a_plain_address_with_no_eth(
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
     code, _out, err = _run(
         rotate_owner,
-        ["--stage", rotation_stage, "--rpc-url-file", _rpc_url_file(tmp_path, stack), "--to-address", cold_wallet, "--config", str(config)],
+        [
+            "--stage",
+            rotation_stage,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
+            "--to-address",
+            cold_wallet,
+            "--config",
+            str(config),
+        ],
         capsys,
     )
 
