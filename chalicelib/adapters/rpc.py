@@ -35,10 +35,11 @@ class JsonRpc:
 
         if self._session is None:
             self._session = requests.Session()
+        endpoint = url or self._endpoint(method)
         failure: RpcError | None = None
         try:
             response = self._session.post(
-                url or self._url(),
+                endpoint,
                 json={"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params},
                 timeout=self._timeout_s if timeout_s is None else timeout_s,
             )
@@ -58,10 +59,19 @@ class JsonRpc:
             raise RpcError(f"{method}: {redact_urls(str(answer['error']))}")
         return answer["result"]
 
+    def _endpoint(self, method: str) -> str:
+        """The endpoint's current URL. Its secret unreadable (Secrets Manager down) or still the placeholder is the
+        deployment's fault, not the caller's: RpcUnavailable, naming neither the secret's value nor its id."""
+        try:
+            return self._url()
+        except Exception as exc:  # whatever the secret source raises (SecretNotSet, botocore's errors)
+            failure = RpcUnavailable(f"{method}: the RPC endpoint's setting could not be read ({type(exc).__name__})")
+        raise failure
+
     def chain_id(self) -> int:
         """The chain id the endpoint serves, asked once per endpoint (a rotated secret naming another endpoint is
         asked again) and kept for the life of the process."""
-        url = self._url()
+        url = self._endpoint("eth_chainId")
         if url not in self._chain_ids:
             self._chain_ids[url] = int(self.call("eth_chainId", [], url=url), 16)
         return self._chain_ids[url]

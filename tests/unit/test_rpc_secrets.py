@@ -179,3 +179,15 @@ def test_the_worker_traces_aws_calls_only():
 
     assert TRACED_MODULES == ("botocore",)
     assert not {"requests", "httplib", "httpx", "aiohttp"} & set(TRACED_MODULES)
+
+
+def test_an_endpoint_secret_that_cannot_be_read_is_unavailable_naming_no_secret():
+    from chalicelib.adapters.secrets import SecretNotSet
+
+    def placeholder() -> str:
+        raise SecretNotSet("secret dmtp-registry/prod/api-rpc-url (API_RPC_URL) still holds the placeholder")
+
+    with pytest.raises(RpcUnavailable, match="SecretNotSet") as failed:
+        JsonRpc(placeholder, session=FakeSession()).chain_id()
+
+    assert "dmtp-registry" not in failure_text(failed.value)
