@@ -9,9 +9,15 @@ PYTEST := $(PY) -m pytest
 
 setup: $(STAMP) node_modules/.package-lock.json clients/js/node_modules/.package-lock.json
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-client.txt packages/dmtp-protocol/pyproject.toml clients/python/pyproject.toml
+# requirements.txt is the hashed lock of what ships to Lambda (compiled from requirements.in): installed first with
+# its hashes checked, then the development tools, then the lock again (a tool that moved a locked package moves it
+# back) and `pip check` (which then names a tool that cannot live with the lock): the tests run what Lambda runs.
+$(STAMP): requirements.in requirements.txt requirements-dev.txt requirements-client.txt packages/dmtp-protocol/pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.txt
+	$(PY) -m pip check
 	touch $(STAMP)
 
 node_modules/.package-lock.json: package.json package-lock.json

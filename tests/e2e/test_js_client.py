@@ -51,6 +51,9 @@ PASSPHRASE = "tulip ladder ochre gravity 42 zeppelin"
 DOMAIN_OPTIONS = {"chain_id": CHAIN_ID, "registry": REGISTRY, "passphrase": PASSPHRASE}  # what each envelope needs
 JS_DOMAIN_OPTIONS = {"chainId": CHAIN_ID, "registry": REGISTRY, "passphrase": PASSPHRASE}
 UNIT_TEST_FILES = ("vectors", "envelopes", "client", "verify", "watch")
+# The entry points: the /abi entry is the compiled contract's, verify's secp256k1 and X25519 rules agree with noble's,
+# and `npm run size` meets its targets (lookup ≤ 3 KB, verify ≤ 20 KB, everything ≤ 45 KB gzipped; one noble with viem).
+ENTRY_POINT_TEST_FILES = ("abi", "curves", "size")
 
 pytestmark = pytest.mark.skipif(
     NODE is None
@@ -93,6 +96,12 @@ def js(request: dict[str, Any]) -> dict[str, Any]:
 def test_node_unit_tests_pass(name: str) -> None:
     counts = node_test(f"clients/js/test/{name}.test.js")
     assert counts["pass"] >= 10 and counts["skipped"] == 0, counts
+
+
+@pytest.mark.parametrize("name", ENTRY_POINT_TEST_FILES)
+def test_node_tests_of_the_entry_points_pass(name: str) -> None:
+    counts = node_test(f"clients/js/test/{name}.test.js")
+    assert counts["pass"] >= 3 and counts["skipped"] == 0, counts
 
 
 def test_type_declarations_check_with_tsc_no_emit() -> None:

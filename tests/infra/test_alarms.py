@@ -229,12 +229,31 @@ def test_the_alarms_the_issue_asks_for_exist_and_missing_data_breaches_where_sil
     assert watched["OwnerBalanceEth"]["TreatMissingData"] == "breaching"
 
 
-def test_owner_key_disable_or_deletion_reaches_the_alarm_topic():
+def test_owner_key_policy_changes_disabling_or_deletion_reach_the_alarm_topic():
     rule = TEMPLATE["Resources"]["OwnerKeyStateRule"]["Properties"]
 
-    assert rule["EventPattern"]["detail"]["eventName"] == ["DisableKey", "ScheduleKeyDeletion"]
+    assert rule["EventPattern"]["source"] == ["aws.kms"]
+    assert rule["EventPattern"]["detail"]["eventName"] == ["PutKeyPolicy", "DisableKey", "ScheduleKeyDeletion"]
     assert rule["Targets"][0]["Arn"] == {"Ref": "AlarmTopic"}
+    assert _events_may_publish("OwnerKeyStateRule")
+
+
+def test_every_session_of_the_key_admin_role_reaches_the_alarm_topic():
+    rule = TEMPLATE["Resources"]["KeyAdminAssumedRule"]["Properties"]
+
+    assert rule["EventPattern"]["source"] == ["aws.sts"]
+    assert rule["EventPattern"]["detail"]["eventName"] == ["AssumeRole"]
+    assert rule["EventPattern"]["detail"]["requestParameters"]["roleArn"] == [{"Fn::GetAtt": ["KeyAdminRole", "Arn"]}]
+    assert rule["Targets"][0]["Arn"] == {"Ref": "AlarmTopic"}
+    assert _events_may_publish("KeyAdminAssumedRule")
+
+
+def _events_may_publish(rule_id: str) -> bool:
+    """The topic's policy lets EventBridge publish for that rule (aws:SourceArn)."""
     statements = TEMPLATE["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert any(
-        s["Principal"] == {"Service": "events.amazonaws.com"} and s["Action"] == "sns:Publish" for s in statements
+    return any(
+        s["Principal"] == {"Service": "events.amazonaws.com"}
+        and s["Action"] == "sns:Publish"
+        and {"Fn::GetAtt": [rule_id, "Arn"]} in s["Condition"]["ArnEquals"]["aws:SourceArn"]
+        for s in statements
     )

@@ -23,6 +23,7 @@ from tests.support.cfn import (
     REPO_ROOT,
     TEMPLATE_PATH,
     allowed_actions,
+    as_list,
     chalice_config,
     function_setting,
     key_policy_allows,
@@ -111,6 +112,23 @@ def test_the_lambda_package_carries_the_protocol_package_beside_the_app_and_no_c
         )
     assert {"app.py", "chalicelib/api/registry.py", "chalicelib/api/static/dmtp-client.js"} <= names
     assert not any(name.startswith(("dmtp_key_registry_client/", "tests/", "clients/", "packages/")) for name in names)
+
+
+def test_the_lambda_package_carries_exactly_the_locked_distributions(packaged):
+    """chalice package installs requirements.txt, the hashed lock (tests/infra/test_lock.py): every distribution in
+    the zip is a locked one at its locked version, and every locked one is there."""
+    from tests.infra.test_lock import lock, normalise
+
+    with zipfile.ZipFile(packaged["zip"]) as bundle:
+        shipped = {
+            normalise(folder.removesuffix(".dist-info").rsplit("-", 1)[0]): folder.removesuffix(".dist-info").rsplit(
+                "-", 1
+            )[1]
+            for folder in {name.split("/", 1)[0] for name in bundle.namelist()}
+            if folder.endswith(".dist-info")
+        }
+
+    assert shipped == {name: entry.version for name, entry in lock().items()}
 
 
 def test_packaged_worker_reports_batch_item_failures(packaged):
@@ -279,14 +297,15 @@ def test_the_records_open_index_is_sharded_sorted_by_update_and_projects_what_th
     assert "document" not in index["Projection"]["NonKeyAttributes"]
 
 
-def test_only_the_api_reads_the_pinning_jwt():
+def test_only_the_worker_reads_the_pinning_jwt():
+    """Pinning is the worker's since issue 22 (chalicelib/bootstrap.py builds a pinner only for chain_worker)."""
     for stage in CLOUD_STAGES:
         for function in FUNCTIONS:
             reads = [
                 r for a, r, _ in allowed_actions(policy_file(stage, function)) if a == "secretsmanager:GetSecretValue"
             ]
 
-            assert any("pinning-jwt" in r for r in reads) == (function == "api_handler")
+            assert any("pinning-jwt" in r for r in reads) == (function == "process_jobs")
 
 
 def test_each_rpc_secret_is_read_by_its_own_roles_only():
@@ -353,16 +372,42 @@ def test_packaged_monitor_runs_one_at_a_time_and_every_function_is_traced(packag
         }
 
 
-def test_packaged_api_is_named_per_stage_throttled_and_optionally_behind_a_per_source_read_rule(packaged):
-    resources = packaged["template"]["Resources"]
+def test_packaged_api_is_named_per_stage_throttled_and_behind_a_per_source_rate_rule_by_default(packaged):
+    template = packaged["template"]
+    resources, parameters = template["Resources"], template["Parameters"]
     api = resources["RestAPI"]["Properties"]
+    acl = resources["RequestRateWebAcl"]
+    (rule,) = acl["Properties"]["Rules"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    with_cache, without_cache = rate["ScopeDownStatement"]["Fn::If"][1:]
+    methods = with_cache["AndStatement"]["Statements"][0]
 
     assert api["Name"] == {"Fn::Sub": "dmtp-key-registry-${Stage}"}
     assert api["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
-    rule = resources["ReadRateWebAcl"]["Properties"]["Rules"][0]
-    assert resources["ReadRateWebAcl"]["Condition"] == "HasReadRateRule"
-    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert api["MethodSettings"][0]["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    assert parameters["RequestsPerSourcePer5Min"]["Default"] >= 10  # on unless a deploy says 0
+    assert acl["Condition"] == "HasRequestRateRule"
+    assert resources["RequestRateWebAclAssociation"]["Condition"] == "HasRequestRateRule"
+    assert rate["AggregateKeyType"] == "IP" and rate["Limit"] == {"Ref": "RequestsPerSourcePer5Min"}
+    assert methods == without_cache
+    assert {s["ByteMatchStatement"]["SearchString"] for s in methods["OrStatement"]["Statements"]} == {"GET", "POST"}
     assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+
+
+def test_the_read_caches_own_requests_are_left_out_of_the_per_source_rule(packaged):
+    """Cache misses reach the API from CloudFront's addresses: the distribution names itself with a header whose
+    value only the stack knows, and the rule does not count those requests as one source."""
+    resources = packaged["template"]["Resources"]
+    rate = resources["RequestRateWebAcl"]["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"]
+    condition, with_cache, _ = rate["ScopeDownStatement"]["Fn::If"]
+    header_match = with_cache["AndStatement"]["Statements"][1]["NotStatement"]["Statement"]["ByteMatchStatement"]
+    (origin,) = resources["ReadCacheDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    (header,) = origin["OriginCustomHeaders"]
+
+    assert condition == "HasReadCache"
+    assert header_match["FieldToMatch"] == {"SingleHeader": {"Name": header["HeaderName"]}}
+    assert header_match["SearchString"] == header["HeaderValue"]
+    assert header["HeaderValue"] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
 
 
 def test_each_stage_publishes_metrics_under_its_own_name():
@@ -464,6 +509,16 @@ def test_alarms_watch_dead_letters_worker_errors_job_age_owner_balance_and_fee_c
 
 # ---------------------------------------------------------------- the owner key policy
 
+WORKER_ROLE_ID = "AROAWORKERROLE000001"  # the unique IDs the app deploy's roles got (ProcessJobsRoleId, ...)
+MONITOR_ROLE_ID = "AROAMONITORROLE00001"
+ROTATION_SIGNER_ID = "AROAOPERATOR00000001"
+ROLE_IDS = {"process_jobs": WORKER_ROLE_ID, "monitor_transactions": MONITOR_ROLE_ID}
+
+
+def session(role_id: str) -> str:
+    """A role session's aws:userid: the role's unique ID and the session name."""
+    return f"{role_id}:session-1"
+
 
 def _key_policy(aws: Any, alias: str) -> dict[str, Any]:
     kms = aws("kms")
@@ -472,53 +527,153 @@ def _key_policy(aws: Any, alias: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def signing_stage(stack: LocalStack) -> str:
+    """A copy of the template once the app is deployed: the signer roles' unique IDs given."""
+    deploy_template(
+        stack.aws_endpoint,
+        "signing",
+        {"ProcessJobsRoleId": WORKER_ROLE_ID, "MonitorTransactionsRoleId": MONITOR_ROLE_ID},
+    )
+    return "signing"
+
+
+@pytest.fixture(scope="module")
 def rotation_stage(stack: LocalStack) -> str:
     """A second copy of the template, mid-rotation: both owner keys, and a rotation signer named."""
-    deploy_template(stack.aws_endpoint, "rotation", {"OwnerKeys": "blue+green", "RotationSignerArn": ROTATION_SIGNER})
+    deploy_template(
+        stack.aws_endpoint,
+        "rotation",
+        {
+            "OwnerKeys": "blue+green",
+            "RotationSignerArn": ROTATION_SIGNER,
+            "RotationSignerId": ROTATION_SIGNER_ID,
+            "ProcessJobsRoleId": WORKER_ROLE_ID,
+            "MonitorTransactionsRoleId": MONITOR_ROLE_ID,
+        },
+    )
     return "rotation"
 
 
-def test_only_the_worker_and_monitor_roles_may_sign_with_the_owner_key(aws, stack):
-    policy = _key_policy(aws, stack.env["KMS_KEY_ID"])
+@pytest.fixture(scope="module")
+def key_admin(aws: Any, signing_stage: str) -> tuple[str, str]:
+    """The signing stage's break-glass role: its ARN and unique ID, as IAM (moto) gave them."""
+    role = aws("iam").get_role(RoleName=f"dmtp-registry-{signing_stage}-key-admin")["Role"]
+    return role["Arn"], role["RoleId"]
+
+
+def test_only_the_worker_and_monitor_roles_may_sign_with_the_owner_key(aws, signing_stage):
+    policy = _key_policy(aws, f"alias/dmtp-registry-{signing_stage}-owner-blue")
 
     for function in SIGNING_FUNCTIONS:
-        assert key_policy_allows(policy, role_arn("local", function), "kms:Sign")
-    for outsider in (
-        role_arn("local", "api_handler"),
-        f"arn:aws:iam::{ACCOUNT}:role/Admin",
-        f"arn:aws:iam::{ACCOUNT}:root",
-        ROTATION_SIGNER,
-        role_arn("prod", "process_jobs"),
+        assert key_policy_allows(policy, role_arn(signing_stage, function), "kms:Sign", session(ROLE_IDS[function]))
+    for outsider, user_id in (
+        (role_arn(signing_stage, "api_handler"), session("AROAAPIROLE000000001")),
+        (f"arn:aws:iam::{ACCOUNT}:role/Admin", session("AROAADMIN00000000001")),
+        (f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT),
+        (ROTATION_SIGNER, session(ROTATION_SIGNER_ID)),
+        (role_arn("prod", "process_jobs"), session("AROAPRODWORKER000001")),
     ):
-        assert not key_policy_allows(policy, outsider, "kms:Sign"), outsider
+        assert not key_policy_allows(policy, outsider, "kms:Sign", user_id), outsider
 
 
-def test_nobody_may_create_grants_on_the_owner_key(aws, stack):
+def test_a_role_created_again_under_a_signers_name_cannot_sign(aws, signing_stage):
+    """Same name, so the same ARN, but a new unique ID: the policy names the old one."""
+    policy = _key_policy(aws, f"alias/dmtp-registry-{signing_stage}-owner-blue")
+
+    assert not key_policy_allows(
+        policy, role_arn(signing_stage, "process_jobs"), "kms:Sign", session("AROARECREATEDROLE001")
+    )
+    # nor does another role whose session carries a signer's ID pattern under another ARN
+    assert not key_policy_allows(policy, f"arn:aws:iam::{ACCOUNT}:role/Admin", "kms:Sign", session(WORKER_ROLE_ID))
+
+
+def test_until_the_signer_roles_ids_are_given_nobody_signs(aws, stack):
     policy = _key_policy(aws, stack.env["KMS_KEY_ID"])
 
-    assert not key_policy_allows(policy, f"arn:aws:iam::{ACCOUNT}:role/Admin", "kms:CreateGrant")
-    assert not key_policy_allows(policy, role_arn("local", "process_jobs"), "kms:CreateGrant")
+    assert "OnlyTheWorkerRolesSign" not in [s.get("Sid") for s in policy["Statement"]]
+
+    for function in SIGNING_FUNCTIONS:
+        assert not key_policy_allows(policy, role_arn("local", function), "kms:Sign", session(ROLE_IDS[function]))
 
 
-def test_account_administrators_manage_the_key_and_read_its_address(aws, stack):
-    policy = _key_policy(aws, stack.env["KMS_KEY_ID"])
+def test_nobody_may_create_grants_on_the_owner_key(aws, signing_stage, key_admin):
+    policy = _key_policy(aws, f"alias/dmtp-registry-{signing_stage}-owner-blue")
 
-    for action in (
-        "kms:PutKeyPolicy",
-        "kms:DescribeKey",
-        "kms:ScheduleKeyDeletion",
-        "kms:DisableKey",
-        "kms:GetPublicKey",
-    ):
-        assert key_policy_allows(policy, f"arn:aws:iam::{ACCOUNT}:role/Admin", action), action
+    assert not key_policy_allows(
+        policy, f"arn:aws:iam::{ACCOUNT}:role/Admin", "kms:CreateGrant", session("AROAADMIN00000000001")
+    )
+    assert not key_policy_allows(
+        policy, role_arn(signing_stage, "process_jobs"), "kms:CreateGrant", session(WORKER_ROLE_ID)
+    )
+    assert not key_policy_allows(policy, key_admin[0], "kms:CreateGrant", session(key_admin[1]))
 
 
-def test_the_rotation_signer_may_sign_only_while_the_stack_names_it(aws, stack, rotation_stage):
+def test_account_administrators_manage_the_key_but_cannot_rewrite_its_policy_or_delete_it(aws, signing_stage):
+    policy = _key_policy(aws, f"alias/dmtp-registry-{signing_stage}-owner-blue")
+    admin, admin_session = f"arn:aws:iam::{ACCOUNT}:role/Admin", session("AROAADMIN00000000001")
+
+    for action in ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:DisableKey", "kms:EnableKey", "kms:GetPublicKey"):
+        assert key_policy_allows(policy, admin, action, admin_session), action
+    for action in ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"):
+        assert not key_policy_allows(policy, admin, action, admin_session), action
+        assert not key_policy_allows(policy, f"arn:aws:iam::{ACCOUNT}:root", action, ACCOUNT), action
+
+
+def test_only_the_key_admin_role_rewrites_the_policy_or_schedules_the_keys_deletion(aws, signing_stage, key_admin):
+    policy = _key_policy(aws, f"alias/dmtp-registry-{signing_stage}-owner-blue")
+    arn, role_id = key_admin
+
+    assert arn == f"arn:aws:iam::{ACCOUNT}:role/dmtp-registry-{signing_stage}-key-admin"
+    for action in ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"):
+        assert key_policy_allows(policy, arn, action, session(role_id)), action
+        assert not key_policy_allows(policy, arn, action, session("AROARECREATEDADMIN01")), action
+    assert not key_policy_allows(policy, arn, "kms:Sign", session(role_id))
+
+
+def test_the_key_admin_role_needs_mfa_and_administers_only_this_stages_owner_keys():
+    role = load_yaml(TEMPLATE_PATH)["Resources"]["KeyAdminRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    (policy,) = role["Policies"]
+    kms = [s for s in policy["PolicyDocument"]["Statement"] if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+
+    assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"} <= {a for s in kms for a in s["Action"]}
+    assert not {"kms:Sign", "kms:CreateGrant"} & {a for s in kms for a in s["Action"]}
+    for statement in kms:
+        assert statement["Condition"] == {
+            "ForAnyValue:StringEquals": {
+                "kms:ResourceAliases": [
+                    {"Fn::Sub": "alias/dmtp-registry-${Stage}-owner-blue"},
+                    {"Fn::Sub": "alias/dmtp-registry-${Stage}-owner-green"},
+                ]
+            }
+        }
+
+
+def test_the_rotation_signer_may_sign_only_while_the_stack_names_it(aws, signing_stage, rotation_stage):
     rotating = _key_policy(aws, f"alias/dmtp-registry-{rotation_stage}-owner-blue")
 
-    assert key_policy_allows(rotating, ROTATION_SIGNER, "kms:Sign")
-    assert not key_policy_allows(rotating, role_arn(rotation_stage, "api_handler"), "kms:Sign")
-    assert not key_policy_allows(_key_policy(aws, stack.env["KMS_KEY_ID"]), ROTATION_SIGNER, "kms:Sign")
+    assert key_policy_allows(rotating, ROTATION_SIGNER, "kms:Sign", session(ROTATION_SIGNER_ID))
+    assert not key_policy_allows(rotating, ROTATION_SIGNER, "kms:Sign", session("AROARECREATEDOPER001"))
+    assert not key_policy_allows(
+        rotating, role_arn(rotation_stage, "api_handler"), "kms:Sign", session("AROAAPIROLE000000001")
+    )
+    for function in SIGNING_FUNCTIONS:
+        assert key_policy_allows(rotating, role_arn(rotation_stage, function), "kms:Sign", session(ROLE_IDS[function]))
+    assert not key_policy_allows(
+        _key_policy(aws, f"alias/dmtp-registry-{signing_stage}-owner-blue"),
+        ROTATION_SIGNER,
+        "kms:Sign",
+        session(ROTATION_SIGNER_ID),
+    )
+
+
+def test_an_iam_user_as_rotation_signer_is_named_by_its_unique_id_alone(aws, rotation_stage):
+    """A user's aws:userid is its unique ID (AIDA...) with no session part."""
+    policy = _key_policy(aws, f"alias/dmtp-registry-{rotation_stage}-owner-blue")
+    statement = next(s for s in policy["Statement"] if s.get("Sid") == "RotationSignerSignsTheOwnershipTransfer")
+
+    assert statement["Condition"]["StringLike"]["aws:userid"] == [ROTATION_SIGNER_ID, f"{ROTATION_SIGNER_ID}:*"]
 
 
 def test_blue_and_green_owner_keys_carry_the_same_policy(aws, rotation_stage):

@@ -353,8 +353,9 @@ def test_an_accepted_revocation_not_on_chain_after_the_window_fails_the_audit(wo
     wallet_key = new_wallet_key()
     key = world.register(wallet_key)
     world.settle()
-    revocation = world.revoke(wallet_key, 1, key["DMTPpubKey"])
-    index = revocation["revocation"]["log"]["leafIndex"]
+    world.revoke(wallet_key, 1, key["DMTPpubKey"])
+    sequence(key["wallet"])  # the worker takes its job and sequences it (a leaf), then never sends it
+    index = world.reader.lookup(key["wallet"])["revocation"]["log"]["leafIndex"]
     sqs = boto3.client("sqs", endpoint_url=world.stack.aws_endpoint)
     empty_queue(sqs, sqs.get_queue_url(QueueName=world.stack.env["JOBS_QUEUE_NAME"])["QueueUrl"])
     world.register(new_wallet_key())

@@ -64,8 +64,8 @@ export function fromBase64(text, what = 'value') {
   return out;
 }
 
-const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = /* @__PURE__ */ new TextEncoder();
+const strictDecoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true });
 
 export function utf8(text) {
   return encoder.encode(text);

@@ -1,129 +1,21 @@
-// RegistryClient: the HTTP API (docs/PROTOCOL.md §2, §9, §10) and the wallet flows of register and revoke.
+// RegistryClient: the HTTP API (docs/PROTOCOL.md §2, §9, §10) and the wallet flows of register and revoke, as one
+// object for the API at `apiUrl`. Using the class brings all of it into a bundle (its methods cannot be shaken out):
+// a dapp that needs less imports the standalone functions of /lookup or /register instead, which this class calls.
 // Every signature is made for the domain the CALLER pins ({chainId, registry}); GET /config must agree with it.
-import { isHex0x } from './bytes.js';
-import { DomainMismatchError, ProtocolError, RegistryError, StatusError, TransportError } from './errors.js';
-import { sealPrivateKey } from './envelopes/index.js';
-import { parseAddress } from './ethsig.js';
-import { dmtpPublicKeyOf, generateDmtpKey } from './keys.js';
-import { recordRegistration, recordRevocation } from './ownwrites.js';
-import {
-  REGISTRATION_TYPE,
-  REVOCATION_TYPE,
-  parseDomain,
-  parseRegistration,
-  parseRevocation,
-  registrationMessage,
-  revocationMessage,
-  signedText,
-  typedData,
-} from './protocol.js';
-import { personalSign, signTypedData } from './wallet.js';
+import { apiOf, pollStatus, request } from './lookup.js';
+import { checkDomainOf, nextVersionOf, registerThrough, revokeThrough } from './register.js';
 
-const PLACEHOLDER_SIGNATURE = '0x00';
-export const FINAL_STATUSES = ['confirmed', 'failed', 'superseded'];
-
-/** Sign a message of `primaryType` through the provider, as `signatureType` asks. */
-async function signMessage(provider, wallet, primaryType, message, domain, signatureType) {
-  if (signatureType === 'eip712') return signTypedData(provider, wallet, typedData(primaryType, message, domain));
-  return personalSign(provider, wallet, signedText(primaryType, message, domain));
-}
-
-function nowSeconds() {
-  return Math.floor(Date.now() / 1000);
-}
-
-/**
- * The POST /keys body registering a DMTP key, sealed and signed through the wallet; no HTTP.
- * `key`: `{keyType, privateKey}` to register (default: a fresh one of `keyType`). Returns `{body, key}`.
- */
-export async function buildRegistration({
-  provider, wallet, chainId, registry, version, key, keyType = 'x25519', envelope = 'x25519-xsalsa20-poly1305',
-  signatureType = 'eip712', issuedAt, expiresAt, encryptionPublicKey, passphrase, compressed = true,
-}) {
-  const domain = parseDomain({ chainId, registry });
-  const address = parseAddress(wallet, 'wallet');
-  const dmtp = key ? { keyType: key.keyType ?? keyType, privateKey: key.privateKey.toLowerCase() } : generateDmtpKey({ keyType });
-  dmtp.publicKey = dmtpPublicKeyOf(dmtp.privateKey, dmtp.keyType, { compressed: key?.compressed ?? compressed });
-  const sealed = await sealPrivateKey({
-    privateKey: dmtp.privateKey, envelope, provider, wallet: address, encryptionPublicKey, passphrase, chainId: domain.chainId, registry: domain.registry,
-  });
-  const body = {
-    address,
-    keyType: dmtp.keyType,
-    DMTPpubKey: dmtp.publicKey,
-    DMTPpriKey: sealed,
-    version,
-    issuedAt: issuedAt ?? nowSeconds(),
-    signatureType,
-    Signature: PLACEHOLDER_SIGNATURE,
-  };
-  if (expiresAt !== undefined && expiresAt !== null) body.expiresAt = expiresAt;
-  const message = registrationMessage(parseRegistration(body)); // the message the registry will rebuild
-  body.Signature = await signMessage(provider, address, REGISTRATION_TYPE, message, domain, signatureType);
-  parseRegistration(body);
-  return { body, key: dmtp };
-}
-
-/** The POST /keys/{address}/revocation body revoking key `revokedVersion` (public key `revokedPublicKey`). */
-export async function buildRevocation({ provider, wallet, chainId, registry, revokedVersion, revokedPublicKey, signatureType = 'eip712', issuedAt }) {
-  const domain = parseDomain({ chainId, registry });
-  const address = parseAddress(wallet, 'wallet');
-  if (!isHex0x(revokedPublicKey)) throw new ProtocolError('invalid-field', 'revokedPublicKey must be 0x + hex', { field: 'publicKey' });
-  const body = {
-    address,
-    revokedVersion,
-    version: revokedVersion + 1,
-    issuedAt: issuedAt ?? nowSeconds(),
-    signatureType,
-    Signature: PLACEHOLDER_SIGNATURE,
-  };
-  const message = revocationMessage(parseRevocation(body), revokedPublicKey);
-  body.Signature = await signMessage(provider, address, REVOCATION_TYPE, message, domain, signatureType);
-  return body;
-}
+export { FINAL_STATUSES, batchLookup, history, lookup, waitForStatus } from './lookup.js';
+export { buildRegistration, buildRevocation, register, revoke } from './register.js';
 
 export class RegistryClient {
   /** `apiUrl`: the registry API's base URL; `fetch`: a fetch implementation (default globalThis.fetch). */
   constructor({ apiUrl, fetch: fetchImpl, timeoutMs = 15000 } = {}) {
-    if (typeof apiUrl !== 'string' || !apiUrl) throw new TypeError('apiUrl is required');
-    this.apiUrl = apiUrl.replace(/\/+$/, '');
-    this.fetch = fetchImpl ?? globalThis.fetch.bind(globalThis);
-    this.timeoutMs = timeoutMs;
+    Object.assign(this, apiOf({ apiUrl, fetch: fetchImpl, timeoutMs }));
   }
 
-  async request(method, path, body) {
-    let response;
-    try {
-      const fetchImpl = this.fetch; // called unbound: a browser's window.fetch refuses another `this`
-      response = await fetchImpl(this.apiUrl + path, {
-        method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw new TransportError('network-error', `${method} ${path}: ${error && error.message ? error.message : error}`);
-    }
-    const text = await response.text();
-    let payload = null;
-    try {
-      payload = text ? JSON.parse(text) : null;
-    } catch (error) {
-      payload = null;
-    }
-    if (!response.ok) {
-      const problem = payload && typeof payload === 'object' && !Array.isArray(payload)
-        ? payload
-        : { status: response.status, code: 'http-error', detail: text.slice(0, 2000) };
-      const error = new RegistryError(problem, response.status);
-      const retryAfter = response.headers.get('retry-after');
-      if (retryAfter !== null) error.retryAfter = Number(retryAfter);
-      throw error;
-    }
-    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
-      throw new TransportError('bad-response', `${method} ${path}: expected a JSON object`, response.status);
-    }
-    return payload;
+  request(method, path, body) {
+    return request(this, method, path, body);
   }
 
   /** GET /config: `{chainId, registry}` the registry signs for. */
@@ -132,23 +24,8 @@ export class RegistryClient {
   }
 
   /** GET /config, checked against the domain the caller pinned; DomainMismatchError otherwise. */
-  async checkDomain({ chainId, registry }) {
-    const pinned = parseDomain({ chainId, registry });
-    const served = await this.config();
-    let normalised;
-    try {
-      normalised = parseDomain(served);
-    } catch (error) {
-      throw new DomainMismatchError('the registry’s /config is not a valid domain', pinned, served);
-    }
-    if (normalised.chainId !== pinned.chainId || normalised.registry !== pinned.registry) {
-      throw new DomainMismatchError(
-        `the registry signs for chain ${normalised.chainId} registry ${normalised.registry}; you pinned chain ${pinned.chainId} registry ${pinned.registry}`,
-        pinned,
-        normalised,
-      );
-    }
-    return pinned;
+  checkDomain({ chainId, registry }) {
+    return checkDomainOf(this, { chainId, registry });
   }
 
   /** GET /keys/{address} (`asOf`: the key current at that unix time). */
@@ -196,16 +73,8 @@ export class RegistryClient {
   }
 
   /** The version the wallet's next write must carry: newest record's (key or revocation) + 1, or 1. */
-  async nextVersion(address) {
-    let current;
-    try {
-      current = await this.lookup(address);
-    } catch (error) {
-      if (error instanceof RegistryError && error.status === 404) return 1;
-      throw error;
-    }
-    const revocation = current.revocation && typeof current.revocation === 'object' ? current.revocation.version : 0;
-    return Math.max(current.version, revocation || 0) + 1;
+  nextVersion(address) {
+    return nextVersionOf(this, address);
   }
 
   /** POST /keys with a body made elsewhere (buildRegistration). */
@@ -225,80 +94,23 @@ export class RegistryClient {
    * from the registry with openPrivateKey. With `store` (localStorage, or the store watchWallet is given), the signed
    * registration is recorded there as the owner's own before it is sent, so watchWallet does not report it.
    */
-  async register(options) {
-    const domain = await this.checkDomain(options);
-    const wallet = parseAddress(options.wallet, 'wallet');
-    const version = options.version ?? (await this.nextVersion(wallet));
-    const { body, key } = await buildRegistration({ ...options, ...domain, wallet, version });
-    if (options.store) await recordRegistration(options.store, domain, body);
-    const answer = await this.submitRegistration(body);
-    return { answer, key, body };
+  register(options) {
+    return registerThrough(this, options);
   }
 
   /**
    * Revoke the wallet's current key (`revokedVersion`: default the current one, which must not be revoked). With
    * `store`, the signed revocation is recorded there as the owner's own before it is sent (as for register).
    */
-  async revoke(options) {
-    const domain = await this.checkDomain(options);
-    const wallet = parseAddress(options.wallet, 'wallet');
-    const current = await this.lookup(wallet);
-    if (current.revoked) throw new ProtocolError('version-conflict', `${wallet}'s key version ${current.version} is already revoked`, { currentVersion: current.version }, 409);
-    const revokedVersion = options.revokedVersion ?? current.version;
-    const body = await buildRevocation({ ...options, ...domain, wallet, revokedVersion, revokedPublicKey: current.DMTPpubKey });
-    if (options.store) {
-      const revokedCid = revokedVersion === current.version && typeof current.cid === 'string' ? current.cid : undefined;
-      await recordRevocation(options.store, domain, body, { revokedPublicKey: current.DMTPpubKey, revokedCid });
-    }
-    const answer = await this.submitRevocation(body);
-    return { answer, body };
+  revoke(options) {
+    return revokeThrough(this, options);
   }
 
   /**
-   * Poll GET /keys/{address} until the wallet's write of `version` (a registration, or a revocation: its
-   * `revocation.version`) reaches one of `until`; without `version`, the current key's record. A 404 or an older
-   * version is "not visible yet". Ending in another final status (failed, superseded) → StatusError
-   * `unexpected-status`; nothing within `timeoutMs` → StatusError `timeout`. Returns the last lookup answer.
+   * Poll GET /keys/{address} until the wallet's write of `version` reaches one of `until` (see waitForStatus in
+   * /lookup). Returns the last lookup answer.
    */
-  async waitForStatus(address, { version, until = ['confirmed'], timeoutMs = 60000, intervalMs = 1000 } = {}) {
-    const deadline = Date.now() + timeoutMs;
-    let last = null;
-    for (;;) {
-      try {
-        last = await this.lookup(address);
-      } catch (error) {
-        if (!(error instanceof RegistryError) || error.status !== 404) throw error;
-      }
-      const write = last && writeOf(last, version);
-      if (write) {
-        if (until.includes(write.status)) return last;
-        if (FINAL_STATUSES.includes(write.status)) {
-          throw new StatusError('unexpected-status', `${address} version ${write.version} ended ${write.status}${last.error ? `: ${last.error}` : ''}`, last);
-        }
-      } else if (last && version !== undefined && Math.max(last.version, last.revocation ? last.revocation.version : 0) > version) {
-        throw new StatusError('unexpected-status', `${address} has moved on past version ${version}`, last);
-      }
-      if (Date.now() >= deadline) {
-        throw new StatusError('timeout', `${address} did not reach ${until.join('/')} within ${timeoutMs} ms (last: ${write ? write.status : last ? `version ${last.version}` : 'not found'})`, last);
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
-    }
+  waitForStatus(address, options) {
+    return pollStatus(() => this.lookup(address), address, options);
   }
 }
-
-/** The `{version, status}` of the write `version` in a lookup answer (its key, or its key's revocation), or null. */
-function writeOf(answer, version) {
-  if (version === undefined || answer.version === version) return { version: answer.version, status: answer.status };
-  const revocation = answer.revocation;
-  if (revocation && typeof revocation === 'object' && revocation.version === version) return { version, status: revocation.status };
-  return null;
-}
-
-// Standalone forms: the same calls with `apiUrl` (and optional `fetch`) in the options.
-const clientOf = ({ apiUrl, fetch: fetchImpl }) => new RegistryClient({ apiUrl, fetch: fetchImpl });
-export const register = (options) => clientOf(options).register(options);
-export const revoke = (options) => clientOf(options).revoke(options);
-export const lookup = (address, options) => clientOf(options).lookup(address, options);
-export const batchLookup = (addresses, options) => clientOf(options).batchLookup(addresses);
-export const history = (address, options) => clientOf(options).history(address, options);
-export const waitForStatus = (address, options) => clientOf(options).waitForStatus(address, options);

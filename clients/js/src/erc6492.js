@@ -4,10 +4,10 @@
 import { concat, equalBytes, fromHex, toHex } from './bytes.js';
 import { word } from './rpc.js';
 
-export const ERC6492_SUFFIX = fromHex('0x' + '6492'.repeat(16));
+export const ERC6492_SUFFIX = /* @__PURE__ */ fromHex('0x' + '6492'.repeat(16));
 /** Gas the validator may burn: the signer chooses the factory, so this bounds what a hostile one costs. */
 export const ERC6492_GAS_LIMIT = 3_000_000;
-export const VALIDATOR_BYTECODE = fromHex('0x'
+export const VALIDATOR_BYTECODE = /* @__PURE__ */ fromHex('0x'
   + '608060405234801561000f575f5ffd5b5060405161057438038061057483398101604081905261002e91610429565b5f6100'
   + '3a848484610045565b9050805f526001601ff35b5f61004f826100fe565b156100c7578151601f19810183525f9081908190'
   + '6100729086016020870161047e565b919450925090506001600160a01b0387163b1561009e5761009487878361013a565b93'

@@ -4,6 +4,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { concat, fromHex, to0x, toHex, utf8 } from './bytes.js';
 import { ProtocolError } from './errors.js';
+import { N, pointBytes, pointFromBytes, recoverPublicKey } from './secp256k1-public.js';
 
 export function keccak256(bytes) {
   return keccak_256(bytes);
@@ -36,7 +37,7 @@ export function parseAddress(value, what = 'address') {
 
 /** The address of an uncompressed (65-byte) or compressed (33-byte) secp256k1 public key. */
 export function addressOfPublicKey(publicKey) {
-  const point = secp256k1.Point.fromBytes(publicKey).toBytes(false);
+  const point = pointBytes(pointFromBytes(publicKey), false);
   return checksumAddress(to0x(keccak_256(point.subarray(1)).subarray(12)));
 }
 
@@ -51,8 +52,6 @@ export function personalSignDigest(message) {
   return keccak_256(concat(utf8(`\x19Ethereum Signed Message:\n${bytes.length}`), bytes));
 }
 
-const N = secp256k1.Point.CURVE().n;
-
 /** The signer of a 65-byte r‖s‖v signature over a 32-byte digest, EIP-55; Error on anything the registry
  * would refuse (length, v, r or s out of range, high s, no point). */
 export function recoverAddress(digest, signature) {
@@ -64,13 +63,11 @@ export function recoverAddress(digest, signature) {
   const s = BigInt(to0x(raw.subarray(32, 64)));
   if (r === 0n || r >= N || s === 0n || s >= N) throw new Error('signature r or s is out of range');
   if (s > N / 2n) throw new Error('signature s is high (EIP-2): the malleable twin is refused');
-  const signatureObject = new secp256k1.Signature(r, s, v >= 27 ? v - 27 : v);
-  const point = signatureObject.recoverPublicKey(digest);
-  return addressOfPublicKey(point.toBytes(false));
+  return addressOfPublicKey(pointBytes(recoverPublicKey(digest, r, s, v >= 27 ? v - 27 : v), false));
 }
 
 /** Sign a 32-byte digest with a private key: 65 bytes r‖s‖v, v ∈ {27, 28}, low s, RFC 6979 (what wallets return). */
 export function signDigest(digest, privateKey) {
-  const recovered = secp256k1.sign(digest, privateKey, { prehash: false, format: 'recovered', lowS: true });
-  return concat(recovered.subarray(1), Uint8Array.of(recovered[0] + 27));
+  const signature = secp256k1.sign(digest, privateKey, { prehash: false, lowS: true });
+  return concat(signature.toCompactRawBytes(), Uint8Array.of(signature.recovery + 27));
 }

@@ -2,9 +2,9 @@
 // point DMTP's SDK makes, with `compressed: false`). The private key is 32 bytes written "0x" + 64 lowercase hex: that
 // exact string is the plaintext sealed into DMTPpriKey.
 import { x25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { fromHex, randomBytes, to0x } from './bytes.js';
 import { ProtocolError } from './errors.js';
+import { isValidSecretKey, publicKeyOf } from './secp256k1-keys.js';
 
 export const KEY_TYPES = ['x25519', 'secp256k1'];
 export const KEY_LENGTHS = { x25519: [32], secp256k1: [33, 65] };
@@ -23,8 +23,8 @@ export function dmtpPublicKeyOf(privateKey, keyType = 'x25519', { compressed = t
   }
   const secret = fromHex(privateKey);
   if (keyType === 'secp256k1') {
-    if (!secp256k1.utils.isValidSecretKey(secret)) throw new ProtocolError('invalid-field', 'not a valid secp256k1 private key', { field: 'DMTPpriKey' });
-    return to0x(secp256k1.getPublicKey(secret, compressed));
+    if (!isValidSecretKey(secret)) throw new ProtocolError('invalid-field', 'not a valid secp256k1 private key', { field: 'DMTPpriKey' });
+    return to0x(publicKeyOf(secret, compressed));
   }
   return to0x(x25519.getPublicKey(secret));
 }
@@ -34,7 +34,7 @@ export function generateDmtpKey({ keyType = 'x25519', compressed = true } = {}) 
   checkKeyType(keyType);
   let secret;
   do secret = randomBytes(32);
-  while (keyType === 'secp256k1' && !secp256k1.utils.isValidSecretKey(secret));
+  while (keyType === 'secp256k1' && !isValidSecretKey(secret));
   const privateKey = to0x(secret);
   return { keyType, publicKey: dmtpPublicKeyOf(privateKey, keyType, { compressed }), privateKey };
 }

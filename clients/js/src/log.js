@@ -8,7 +8,7 @@ import { concat, equalBytes, fromHex, to0x } from './bytes.js';
 export const LEAF_KIND_KEY = 1;
 export const LEAF_KIND_REVOCATION = 2;
 export const LEAF_LENGTH = 61;
-export const EMPTY_ROOT = sha256(new Uint8Array(0));
+export const EMPTY_ROOT = /* @__PURE__ */ sha256(new Uint8Array(0));
 const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** The 61 leaf bytes of a record; TypeError when a part is out of range. */

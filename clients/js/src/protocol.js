@@ -2,13 +2,12 @@
 // packages/dmtp-protocol/src/dmtp_protocol/messages.py: messages, EIP-712 typed data, the personal_sign texts, digests and the pinned document.
 import { fromHex, isHex0x } from './bytes.js';
 import { canonicalJson } from './canonical.js';
-import { checkEnvelope, encryptedPrivateKeyHash } from './envelopes/index.js';
+import { checkEnvelope, encryptedPrivateKeyHash } from './envelopes/check.js';
 import { ProtocolError } from './errors.js';
 import { parseAddress, personalSignDigest } from './ethsig.js';
 import { typedDataDigest } from './eip712.js';
 import { KEY_LENGTHS } from './keys.js';
-import { x25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { pointFromBytes } from './secp256k1-public.js';
 
 export const DOCUMENT_FORMAT = 'dmtp-key-bundle/2';
 export const DOMAIN_NAME = 'DMTP Key Registry';
@@ -68,22 +67,39 @@ export function parsePublicKey(keyType, value) {
   }
   const raw = fromHex(value);
   if (keyType === 'x25519') {
-    try {
-      x25519.getSharedSecret(x25519.utils.randomSecretKey(), raw); // refuses small-order points (all-zero secret)
-    } catch (error) {
-      throw new ProtocolError('invalid-field', 'DMTPpubKey is a small-order X25519 point', { field: 'DMTPpubKey' });
-    }
+    if (isSmallOrderX25519(raw)) throw new ProtocolError('invalid-field', 'DMTPpubKey is a small-order X25519 point', { field: 'DMTPpubKey' });
   } else {
     // kept exactly as submitted (the wallet signs these bytes): 02/03 compressed or 04 uncompressed, on the curve
     if (raw.length === 33 && raw[0] !== 2 && raw[0] !== 3) throw new ProtocolError('invalid-field', 'a 33-byte secp256k1 DMTPpubKey must be compressed (prefix 02 or 03)', { field: 'DMTPpubKey' });
     if (raw.length === 65 && raw[0] !== 4) throw new ProtocolError('invalid-field', 'a 65-byte secp256k1 DMTPpubKey must be uncompressed (prefix 04)', { field: 'DMTPpubKey' });
     try {
-      secp256k1.Point.fromBytes(raw);
+      pointFromBytes(raw);
     } catch (error) {
       throw new ProtocolError('invalid-field', 'DMTPpubKey is not a point on secp256k1', { field: 'DMTPpubKey' });
     }
   }
   return value.toLowerCase();
+}
+
+const P25519 = 2n ** 255n - 19n;
+/**
+ * The u-coordinates (mod p) of the small-order points of Curve25519 and its twist (orders 1, 2, 4, 8; libsodium's
+ * blocklist, RFC 7748 §6.1): exactly the keys whose X25519 shared secret is all zero for every clamped secret, which
+ * the registry (cryptography's exchange) refuses. test/protocol-x25519.test.js checks it against @noble/curves' x25519.
+ */
+const SMALL_ORDER_U = [
+  0n,
+  1n,
+  P25519 - 1n,
+  325606250916557431795983626356110631294008115727848805560023387167927233504n,
+  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+];
+
+/** Whether 32 bytes are an X25519 public key of small order: its u (little-endian, top bit ignored: RFC 7748 §5) mod p. */
+export function isSmallOrderX25519(raw) {
+  let u = 0n;
+  for (let i = 31; i >= 0; i--) u = (u << 8n) | BigInt(i === 31 ? raw[i] & 0x7f : raw[i]);
+  return SMALL_ORDER_U.includes(u % P25519);
 }
 
 function signatureType(value) {

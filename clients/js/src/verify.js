@@ -5,7 +5,7 @@
 // unusable, never usable. verify never throws for a bad answer: it returns {usable: false, reason, detail, checks}.
 import { equalBytes, fromHex, sha256, to0x, utf8 } from './bytes.js';
 import { canonicalJson, cidOfDigest } from './canonical.js';
-import { keccak256, parseAddress, recoverAddress } from './ethsig.js';
+import { parseAddress, recoverAddress } from './ethsig.js';
 import {
   REGISTRATION_TYPE,
   parseDomain,
@@ -18,18 +18,20 @@ import {
 import { JsonRpc, RpcFailure, callWithAddress, isValidSignatureCall, selector } from './rpc.js';
 import { LEAF_KIND_KEY, hash32, leafBytes, leafHash, verifyConsistency, verifyInclusion } from './log.js';
 import { ERC6492_GAS_LIMIT, erc6492InnerSignature, isErc6492, validatorCallData } from './erc6492.js';
+import { EVENT_TOPICS } from './abi.js';
+import { logReader } from './lookup.js';
 
-const ERC1271_MAGIC = fromHex('0x1626ba7e' + '00'.repeat(28));
-const topic = (signature) => to0x(keccak256(utf8(signature)));
+const ERC1271_MAGIC = /* @__PURE__ */ fromHex('0x1626ba7e' + '00'.repeat(28));
 const KEY_UPDATED = 'KeyUpdated';
 const KEY_REVOKED = 'KeyRevoked';
 const LOG_ANCHORED = 'LogAnchored';
+/** Each event's name by its topic0. */
 const TOPICS = {
-  [topic('KeyUpdated(address,bytes32,uint64)')]: KEY_UPDATED,
-  [topic('KeyRevoked(address,bytes32,uint64)')]: KEY_REVOKED,
-  [topic('LogAnchored(uint64,bytes32)')]: LOG_ANCHORED,
+  [EVENT_TOPICS.KeyUpdated]: KEY_UPDATED,
+  [EVENT_TOPICS.KeyRevoked]: KEY_REVOKED,
+  [EVENT_TOPICS.LogAnchored]: LOG_ANCHORED,
 };
-const TOPIC_OF = Object.fromEntries(Object.entries(TOPICS).map(([hash, name]) => [name, hash]));
+const TOPIC_OF = EVENT_TOPICS;
 /** Blocks per eth_getLogs when a node refuses the whole range at once (it shrinks further, to one block). */
 const LOGS_CHUNK = 100_000;
 
@@ -67,7 +69,7 @@ function emptyChecks() {
  *   timeoutMs?}`; `deployBlock`: the block the registry was deployed in, pinned with it (or any earlier block);
  *   `fromBlock`: the caller's own start block, which wins over `deployBlock`; the wallet's events are searched from
  *   there (0 when neither is given), never from a block the answer names. `log`: where log proofs come from (a
- *   RegistryClient). `previousHead`: an on-chain head seen before (`result.log.head` of an earlier verify): the
+ *   RegistryClient, or logReader of /lookup); without it, the registry API at `apiUrl`. `previousHead`: an on-chain head seen before (`result.log.head` of an earlier verify): the
  *   registry must prove the current one extends it.
  * @returns `{usable, reason, detail, checks, key, log}`; `key` (from the document) is null until the document parsed;
  *   `log` is `{leafIndex, head: {size, root}, included}` once the contract's log head was read
@@ -102,6 +104,7 @@ function fail(checks, name, reason, detail) {
 
 async function runChecks(answer, options, checks, state) {
   const { rpcUrl, wallet, chainId, registry } = options;
+  const log = options.log ?? (options.apiUrl ? logReader(options) : undefined);
   const now = options.now ?? Math.floor(Date.now() / 1000);
 
   // The caller's pins.
@@ -203,12 +206,12 @@ async function runChecks(answer, options, checks, state) {
   const head = await readLogHeadFrom(rpc, pinned.registry, checks, at);
   const leafIndex = logIndexOf(answer, checks);
   state.log = { leafIndex, head: { size: head.size, root: to0x(head.root) }, included: null };
-  if (options.previousHead) await checkConsistency(options.log, options.previousHead, head, checks);
+  if (options.previousHead) await checkConsistency(log, options.previousHead, head, checks);
   const anchors = await eventsOf(rpc, pinned.registry, [TOPIC_OF[LOG_ANCHORED]], keyEvent.block, block, checks, 'anchored');
   guarded(checks, 'anchored', () => coveringAnchor(keyEvent, anchors, leafIndex));
   checks.anchored = true;
   const leaf = leafBytes(LEAF_KIND_KEY, pinned.wallet, registration.version, digest);
-  state.log.included = await checkInclusion(options.log, head, leafIndex, pinned.wallet, registration.version, leaf, checks);
+  state.log.included = await checkInclusion(log, head, leafIndex, pinned.wallet, registration.version, leaf, checks);
   checks.log = true;
 }
 

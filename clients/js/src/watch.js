@@ -6,17 +6,18 @@
 // leaf index; so is a version that is not above the wallet's previous one (a rollback). The leaves are trusted only
 // as far as they hash, with the frontier kept in the cursor, to the root the contract anchors: a registry that
 // showed this wallet a log without a leaf the chain anchors is a problem, reported too.
-import { equalBytes, fromHex, to0x, utf8 } from './bytes.js';
-import { RegistryClient } from './client.js';
+import { EVENT_TOPICS } from './abi.js';
+import { equalBytes, fromHex, to0x } from './bytes.js';
 import { RegistryError } from './errors.js';
-import { keccak256, parseAddress } from './ethsig.js';
+import { parseAddress } from './ethsig.js';
 import { LEAF_KIND_KEY, TreeBuilder, hash32, leafHash, parseLeaf } from './log.js';
+import { logReader } from './lookup.js';
 import { loadWatch, saveWatch, storeOf } from './ownwrites.js';
 import { parseDomain } from './protocol.js';
 import { JsonRpc, RpcFailure, selector } from './rpc.js';
 
-const KEY_UPDATED = to0x(keccak256(utf8('KeyUpdated(address,bytes32,uint64)')));
-const KEY_REVOKED = to0x(keccak256(utf8('KeyRevoked(address,bytes32,uint64)')));
+const KEY_UPDATED = EVENT_TOPICS.KeyUpdated;
+const KEY_REVOKED = EVENT_TOPICS.KeyRevoked;
 const LEAVES_PAGE = 1000;
 const BLOCK_CHUNK = 10000;
 
@@ -192,7 +193,7 @@ export async function checkWallet(wallet, options = {}) {
   }
   if (!options.rpcUrl) throw new WatchError('missing-pin', 'name your own chain RPC (rpcUrl): the events are read through it');
   const store = storeOf(options.store);
-  const log = options.log ?? (options.apiUrl ? new RegistryClient({ apiUrl: options.apiUrl, fetch: options.fetch }) : null);
+  const log = options.log ?? (options.apiUrl ? logReader({ apiUrl: options.apiUrl, fetch: options.fetch }) : null);
   if (!log || typeof log.logLeaves !== 'function' || typeof log.logHead !== 'function') throw new WatchError('missing-pin', 'name the registry API (apiUrl, or log: a RegistryClient)');
   const rpc = new JsonRpc(options.rpcUrl, { fetch: options.fetch, timeoutMs: options.timeoutMs });
   const served = await rpcRead(() => rpc.chainId());

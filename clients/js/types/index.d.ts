@@ -317,7 +317,7 @@ export interface LogHead {
   root: Hex;
 }
 
-/** Where verify gets log proofs: a RegistryClient does. */
+/** Where verify gets log proofs: a RegistryClient does, and so does logReader({apiUrl}) of /lookup. */
 export interface LogSource {
   logInclusion(wallet: string, version: number, treeSize?: number): Promise<LogInclusionAnswer>;
   logConsistency(fromSize: number, toSize: number): Promise<LogConsistencyAnswer>;
@@ -390,6 +390,8 @@ export interface VerifyOptions {
   timeoutMs?: number;
   /** The registry, asked for log proofs once the record is under the on-chain log head (needed then). */
   log?: LogSource;
+  /** The registry API to ask for log proofs when `log` is not given. */
+  apiUrl?: string;
   /** An on-chain head seen before: the registry must prove the current one extends it. */
   previousHead?: LogHead;
 }
@@ -591,3 +593,11 @@ export function isErc6492(signature: Uint8Array): boolean;
 export function wrapErc6492(factory: string, factoryCalldata: Uint8Array, signature: Uint8Array): Uint8Array;
 /** The deployless validator's eth_call data: its creation code ++ abi.encode(signer, digest, signature). */
 export function validatorCallData(signer: string, digest: Uint8Array, signature: Uint8Array): Uint8Array;
+
+export * from './watch-keys.js';
+
+// ---------------------------------------------------------------- added with the subpath entries (every name above stays)
+
+export { logReader } from './lookup.js';
+export type { ApiOptions, LogReader, LogHeadAnswer } from './lookup.js';
+export * from './abi.js';

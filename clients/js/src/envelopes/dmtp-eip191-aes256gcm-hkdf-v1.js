@@ -6,15 +6,13 @@ import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
 import { parseAddress } from '../ethsig.js';
 import * as wallet from '../wallet.js';
-import { hexMember } from './hex-member.js';
+import { EIP191_VERSION as VERSION, parseEip191 as parse } from './check.js';
 import { openedText } from './text.js';
 
-export const VERSION = 'dmtp-eip191-aes256gcm-hkdf-v1';
-export const FIELDS = ['version', 'salt', 'nonce', 'preKey', 'ciphertext'];
+export { EIP191_VERSION as VERSION, EIP191_FIELDS as FIELDS, parseEip191 as parse } from './check.js';
 export const UNLOCK_TEXT_HEAD = 'DMTP Key Registry: unlock my DMTP private key.\n\n'
   + 'Sign this only in a DMTP app: this signature opens your DMTP private key.\n\n';
 const SIZES = { salt: 32, nonce: 12, preKey: 32 };
-const TAG_BYTES = 16;
 
 /**
  * The text the wallet personal_signs to seal or open an envelope with this preKey (hex without 0x, or bytes), for the
@@ -30,22 +28,6 @@ export function unlockText(preKey, { chainId, registry, wallet }) {
   }
   const key = typeof preKey === 'string' ? preKey.toLowerCase() : toHex(preKey);
   return `${UNLOCK_TEXT_HEAD}Wallet: ${names.wallet}\nChain ID: ${chainId}\nRegistry: ${names.registry}\nKey: 0x${key}`;
-}
-
-export function parse(envelope, plaintextBytes = null) {
-  if (!envelope || typeof envelope !== 'object' || Array.isArray(envelope)) throw new EnvelopeError('the envelope must be an object');
-  const keys = Object.keys(envelope).sort();
-  if (keys.join() !== [...FIELDS].sort().join()) throw new EnvelopeError(`a ${VERSION} envelope has exactly ${FIELDS.join(', ')}`);
-  if (envelope.version !== VERSION) throw new EnvelopeError(`envelope version must be ${VERSION}`);
-  const decode = (name, length) => hexMember(envelope, name, length);
-  const parsed = {
-    salt: decode('salt', SIZES.salt),
-    nonce: decode('nonce', SIZES.nonce),
-    preKey: decode('preKey', SIZES.preKey),
-    ciphertext: decode('ciphertext', plaintextBytes === null ? null : plaintextBytes + TAG_BYTES),
-  };
-  if (parsed.ciphertext.length < TAG_BYTES) throw new EnvelopeError('ciphertext is shorter than its 16-byte tag');
-  return parsed;
 }
 
 function signatureBytes(signature) {

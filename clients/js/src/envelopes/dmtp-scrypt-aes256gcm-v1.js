@@ -5,40 +5,13 @@
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
-import { hexMember } from './hex-member.js';
+import { PASSPHRASE_VERSION as VERSION, checkCost, parsePassphrase as parse } from './check.js';
 import { openedText } from './text.js';
 
-export const VERSION = 'dmtp-scrypt-aes256gcm-v1';
-export const FIELDS = ['version', 'n', 'r', 'p', 'salt', 'nonce', 'ciphertext'];
+export { PASSPHRASE_VERSION as VERSION, PASSPHRASE_FIELDS as FIELDS, parsePassphrase as parse } from './check.js';
 export const DEFAULT_COST = { n: 2 ** 17, r: 8, p: 1 };
 export const MIN_PASSPHRASE_CHARS = 8;
-const ALLOWED_N = [2 ** 17, 2 ** 18, 2 ** 19, 2 ** 20];
 const SIZES = { salt: 32, nonce: 12 };
-const TAG_BYTES = 16;
-
-function checkCost(n, r, p) {
-  if (!ALLOWED_N.includes(n)) throw new EnvelopeError('scrypt n must be a power of two from 2^17 to 2^20');
-  if (r !== 8) throw new EnvelopeError('scrypt r must be 8');
-  if (!Number.isInteger(p) || p < 1 || p > 4) throw new EnvelopeError('scrypt p must be from 1 to 4');
-  return { n, r, p };
-}
-
-export function parse(envelope, plaintextBytes = null) {
-  if (!envelope || typeof envelope !== 'object' || Array.isArray(envelope)) throw new EnvelopeError('the envelope must be an object');
-  const keys = Object.keys(envelope).sort();
-  if (keys.join() !== [...FIELDS].sort().join()) throw new EnvelopeError(`a ${VERSION} envelope has exactly ${FIELDS.join(', ')}`);
-  if (envelope.version !== VERSION) throw new EnvelopeError(`envelope version must be ${VERSION}`);
-  const cost = checkCost(envelope.n, envelope.r, envelope.p);
-  const decode = (name, length) => hexMember(envelope, name, length);
-  const parsed = {
-    ...cost,
-    salt: decode('salt', SIZES.salt),
-    nonce: decode('nonce', SIZES.nonce),
-    ciphertext: decode('ciphertext', plaintextBytes === null ? null : plaintextBytes + TAG_BYTES),
-  };
-  if (parsed.ciphertext.length < TAG_BYTES) throw new EnvelopeError('ciphertext is shorter than its 16-byte tag');
-  return parsed;
-}
 
 /** The scrypt password: UTF-8 of the passphrase in Unicode NFKC, so the same typed text gives the same key anywhere. */
 export function passphraseBytes(passphrase) {

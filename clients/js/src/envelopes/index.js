@@ -1,38 +1,22 @@
-// The three DMTPpriKey envelopes by version (docs/PROTOCOL.md §3 says which suits which wallet).
-import { canonicalJson } from '../canonical.js';
-import { to0x, utf8 } from '../bytes.js';
-import { keccak256 } from '../ethsig.js';
+// `@dmtp/key-registry-client/envelopes`: seal and open DMTPpriKey envelopes (docs/PROTOCOL.md §3 says which suits
+// which wallet). Each envelope's cipher code is imported on first use of its version, so a bundler that splits
+// chunks loads only the envelope a dapp seals or opens with; the format checks (check.js) carry no cipher.
 import { EnvelopeError } from '../errors.js';
 import { isPublicKeyOf } from '../keys.js';
-import * as x25519Envelope from './x25519-xsalsa20-poly1305.js';
-import * as eip191Envelope from './dmtp-eip191-aes256gcm-hkdf-v1.js';
-import * as passphraseEnvelope from './dmtp-scrypt-aes256gcm-v1.js';
+import { EIP191_VERSION, PASSPHRASE_VERSION, X25519_VERSION, checkEnvelope, versionOf } from './check.js';
 
-export const ENVELOPES = {
-  [x25519Envelope.VERSION]: x25519Envelope,
-  [eip191Envelope.VERSION]: eip191Envelope,
-  [passphraseEnvelope.VERSION]: passphraseEnvelope,
+export { ENVELOPE_VERSIONS, PLAINTEXT_BYTES, checkEnvelope, encryptedPrivateKeyHash } from './check.js';
+
+/** Each envelope version's module, imported when first asked for. */
+const LOADERS = {
+  [X25519_VERSION]: () => import('./x25519-xsalsa20-poly1305.js'),
+  [EIP191_VERSION]: () => import('./dmtp-eip191-aes256gcm-hkdf-v1.js'),
+  [PASSPHRASE_VERSION]: () => import('./dmtp-scrypt-aes256gcm-v1.js'),
 };
-export const ENVELOPE_VERSIONS = Object.keys(ENVELOPES);
-/** The plaintext is "0x" + 64 hex digits: 66 bytes, so each ciphertext is 82. */
-export const PLAINTEXT_BYTES = 66;
 
+/** The module sealing and opening `envelope` (an envelope or its version); EnvelopeError for an unknown version. */
 function moduleOf(envelope) {
-  const version = envelope && typeof envelope === 'object' ? envelope.version : envelope;
-  const found = Object.hasOwn(ENVELOPES, version) ? ENVELOPES[version] : null;
-  if (!found) throw new EnvelopeError(`unknown envelope version ${JSON.stringify(version)}; expected one of ${ENVELOPE_VERSIONS.join(', ')}`);
-  return found;
-}
-
-/** The registry's check of a DMTPpriKey: known version, exact members, exact decoded lengths. */
-export function checkEnvelope(envelope) {
-  moduleOf(envelope).parse(envelope, PLAINTEXT_BYTES);
-  return envelope;
-}
-
-/** keccak256 of the envelope's canonical JSON, 0x + 64 hex: the `encryptedPrivateKeyHash` the wallet signs. */
-export function encryptedPrivateKeyHash(envelope) {
-  return to0x(keccak256(utf8(canonicalJson(envelope))));
+  return LOADERS[versionOf(envelope)]();
 }
 
 /**
@@ -41,10 +25,10 @@ export function encryptedPrivateKeyHash(envelope) {
  * 'dmtp-eip191-aes256gcm-hkdf-v1' (one personal_sign of a text naming `wallet`, `chainId` and `registry`; EOAs) or
  * 'dmtp-scrypt-aes256gcm-v1' (`passphrase`; any wallet). Returns the DMTPpriKey object.
  */
-export async function sealPrivateKey({ privateKey, envelope = x25519Envelope.VERSION, provider, wallet, encryptionPublicKey, passphrase, chainId, registry }) {
+export async function sealPrivateKey({ privateKey, envelope = X25519_VERSION, provider, wallet, encryptionPublicKey, passphrase, chainId, registry }) {
   const plaintext = String(privateKey).toLowerCase();
   if (!/^0x[0-9a-f]{64}$/.test(plaintext)) throw new EnvelopeError('privateKey must be 0x + 64 hex digits');
-  const sealed = await moduleOf(envelope).sealFor({ provider, wallet, encryptionPublicKey, passphrase, chainId, registry }, plaintext);
+  const sealed = await (await moduleOf(envelope)).sealFor({ provider, wallet, encryptionPublicKey, passphrase, chainId, registry }, plaintext);
   return checkEnvelope(sealed);
 }
 
@@ -67,7 +51,7 @@ export async function openPrivateKey(source, { provider, wallet, passphrase, cha
     registry: named.registry ?? registry,
     unlockWallet: named.wallet ?? named.address ?? wallet,
   };
-  const plaintext = await moduleOf(envelope).openWith(options, envelope);
+  const plaintext = await (await moduleOf(envelope)).openWith(options, envelope);
   if (!/^0x[0-9a-f]{64}$/.test(plaintext)) throw new EnvelopeError('the envelope does not hold a DMTP private key');
   if (document !== envelope && typeof document.DMTPpubKey === 'string') {
     let matches;

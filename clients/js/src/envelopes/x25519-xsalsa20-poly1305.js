@@ -7,15 +7,14 @@ import { hsalsa, xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { u32, u8 } from '@noble/ciphers/utils.js';
 import { fromBase64, fromHex, randomBytes, toBase64, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
+import { X25519_VERSION as VERSION, parseX25519 as parse } from './check.js';
 import * as wallet from '../wallet.js';
 import { openedText } from './text.js';
 
-export const VERSION = 'x25519-xsalsa20-poly1305';
-export const FIELDS = ['version', 'nonce', 'ephemPublicKey', 'ciphertext'];
+export { X25519_VERSION as VERSION, X25519_FIELDS as FIELDS, parseX25519 as parse } from './check.js';
 const NONCE_BYTES = 24;
 const KEY_BYTES = 32;
-const TAG_BYTES = 16;
-const SIGMA = utf8('expand 32-byte k');
+const SIGMA = /* @__PURE__ */ utf8('expand 32-byte k');
 
 /** NaCl crypto_box_beforenm: HSalsa20 of the X25519 shared secret with a zero nonce. */
 function boxKey(secretKey, publicKey) {
@@ -28,29 +27,6 @@ function boxKey(secretKey, publicKey) {
 /** The wallet's encryption public key (what eth_getEncryptionPublicKey answers) from its 32-byte private key. */
 export function encryptionPublicKeyOf(walletPrivateKey) {
   return toBase64(x25519.getPublicKey(walletPrivateKey));
-}
-
-/** Checks the members and decoded lengths the registry checks; the decoded bytes. */
-export function parse(envelope, plaintextBytes = null) {
-  if (!envelope || typeof envelope !== 'object' || Array.isArray(envelope)) throw new EnvelopeError('the envelope must be an object');
-  const keys = Object.keys(envelope).sort();
-  if (keys.join() !== [...FIELDS].sort().join()) throw new EnvelopeError(`a ${VERSION} envelope has exactly ${FIELDS.join(', ')}`);
-  if (envelope.version !== VERSION) throw new EnvelopeError(`envelope version must be ${VERSION}`);
-  const decode = (name, length) => {
-    let raw;
-    try {
-      raw = fromBase64(envelope[name], name);
-    } catch (error) {
-      throw new EnvelopeError(`${name}: ${error.message}`);
-    }
-    if (length !== null && raw.length !== length) throw new EnvelopeError(`${name} must decode to ${length} bytes, not ${raw.length}`);
-    return raw;
-  };
-  const nonce = decode('nonce', NONCE_BYTES);
-  const ephemPublicKey = decode('ephemPublicKey', KEY_BYTES);
-  const ciphertext = decode('ciphertext', plaintextBytes === null ? null : plaintextBytes + TAG_BYTES);
-  if (ciphertext.length < TAG_BYTES) throw new EnvelopeError('ciphertext is shorter than its 16-byte tag');
-  return { nonce, ephemPublicKey, ciphertext };
 }
 
 /** Seal a UTF-8 plaintext to a wallet's encryption public key (base64). `ephemeralSecret`/`nonce`: for test
