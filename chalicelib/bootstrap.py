@@ -52,8 +52,10 @@ class _BuiltOnFirstUse:
         return getattr(self._built, name)
 
 
-def _rpc_configured() -> bool:
-    return bool(os.environ.get("RPC_URL") or os.environ.get("RPC_URL_SECRET_ID"))
+def _api_rpc_configured() -> bool:
+    """Whether the API has a chain RPC of its own (API_RPC_URL, or its secret). Never the worker's RPC_URL: the
+    API's checks run on strangers' requests, and must not spend the worker's provider quota (issue 24)."""
+    return bool(os.environ.get("API_RPC_URL") or os.environ.get("API_RPC_URL_SECRET_ID"))
 
 
 def record_store(config: Settings) -> RecordStore:
@@ -144,13 +146,13 @@ def registry() -> Registry:
     except InvalidAddress as exc:
         raise ConfigError(f"bad setting: REGISTRY_ADDRESS={config.registry_address!r}: {exc.detail}") from exc
     # The credentials are read on use, a cached read at most SECRET_MAX_AGE_S old (a rotated secret applies).
-    rpc_url = secret_source("RPC_URL", os.environ, config.secret_max_age_s)
+    rpc_url = secret_source("API_RPC_URL", os.environ, config.secret_max_age_s)
     records = record_store(config)
     return Registry(
         records=records,
         queue=JobQueue(_BuiltOnFirstUse(lambda: _aws_client("sqs", config)), config.jobs_queue_name),
         domain=Domain(config.chain_id, registry_address),
-        verifier=SignatureVerifier(JsonRpc(rpc_url) if _rpc_configured() else None, config.chain_id),
+        verifier=SignatureVerifier(JsonRpc(rpc_url) if _api_rpc_configured() else None, config.chain_id),
         quotas=_BuiltOnFirstUse(quotas),
         clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),
         log=_cached_anchors(records.log, config) if records.log is not None else None,

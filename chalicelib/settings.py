@@ -117,7 +117,12 @@ class Settings:
     kms_key_id: str = setting("KMS_KEY_ID", "alias/dmtp-registry-local-owner-blue", check=_resource_name)
     chain_id: int = setting("CHAIN_ID", "0", int, _not_negative)  # 0: not configured (the API refuses to start)
     registry_address: str = setting("REGISTRY_ADDRESS", "", check=_address_or_empty)  # "": not deployed yet
+    # The chain RPC endpoints, each with its own provider key and quota (issue 24): RPC_URL is the worker's and
+    # monitor's (they send transactions), API_RPC_URL the API's (signature checks of contract wallets, on strangers'
+    # requests): a stranger can spend the API's quota, never the worker's. In the cloud stages both are secrets
+    # (RPC_URL_SECRET_ID, API_RPC_URL_SECRET_ID) and each role may read only its own.
     rpc_url: str = setting("RPC_URL", "", secret=True)
+    api_rpc_url: str = setting("API_RPC_URL", "", secret=True)
     pinning_api_url: str = setting("PINNING_API_URL", "https://api.pinata.cloud", check=_url)
     pinning_jwt: str = setting("PINNING_JWT", "", secret=True)
     # Requests a minute the pinning plan allows (Pinata: Free 60, Picnic 250, Fiesta 500; Enterprise 6,000): the
@@ -201,7 +206,7 @@ class Settings:
     )  # the same per IPv4 /24 or IPv6 /48
     # Browsers on this origin may read the API's answers (CORS); `*` is safe: the API uses no cookies or credentials.
     cors_allow_origin: str = setting("CORS_ALLOW_ORIGIN", DEFAULT_CORS_ALLOW_ORIGIN)
-    # Secrets (RPC_URL_SECRET_ID, PINNING_JWT_SECRET_ID) are read again once a cached value is this old, so a
+    # Secrets (RPC_URL_SECRET_ID, API_RPC_URL_SECRET_ID, PINNING_JWT_SECRET_ID) are read again once a cached value is this old, so a
     # rotated RPC key or pinning token takes effect without a redeploy.
     secret_max_age_s: int = setting("SECRET_MAX_AGE_S", "300", int, _positive)
     # Reads at launch scale (issue 22). The latest log anchor is read at most once per ANCHOR_CACHE_S per API

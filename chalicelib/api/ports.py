@@ -125,12 +125,20 @@ class ReadLimits(Protocol):
 
 
 class EthRpc(Protocol):
-    """The few JSON-RPC calls a signature check makes (adapters/rpc.py, JsonRpc); they raise model.RpcError."""
+    """The few JSON-RPC calls a signature check makes (adapters/rpc.py, JsonRpc). They raise model.RpcError when the
+    node answers with an error (a revert, out of gas), RpcUnavailable when it cannot be reached or answers no
+    JSON-RPC, and RpcTimeout (a kind of RpcUnavailable) when it takes the request and gives no answer in time."""
+
+    def chain_id(self) -> int:
+        """The chain id the endpoint serves; asked of the node once per endpoint, then kept."""
+        ...
 
     def block_number(self) -> int: ...
 
     def code(self, address: str, block: str = "latest") -> bytes: ...
 
-    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes: ...
+    def eth_call(
+        self, to: str, data: bytes, block: str = "latest", gas: int | None = None, timeout_s: float | None = None
+    ) -> bytes: ...
 
     def eth_call_code(self, data: bytes, block: str, gas: int, timeout_s: float) -> bytes: ...

@@ -54,6 +54,7 @@ from chalicelib.model import (
     LogHead,
     Record,
     RpcError,
+    RpcTimeout,
     RpcUnavailable,
     SignerCheck,
     Source,
@@ -363,13 +364,24 @@ class FakeSignatureChecker:
 class FakeEthRpc:
     """The JSON-RPC node SignatureVerifier asks: `contract_wallets` maps a deployed smart wallet (EIP-55) to its
     owner EOA, and its ERC-1271 isValidSignature(hash, signature) returns the magic value only for a signature by
-    that owner; every other address has no code. State does not change between blocks. `unreachable`: every call
-    raises RpcUnavailable."""
+    that owner; every other address has no code. State does not change between blocks. It serves chain `chain`.
+    `unreachable`: every call raises RpcUnavailable. `slow_wallet_calls`: every eth_call raises RpcTimeout (the node
+    answers the cheap calls, a wallet's code is what stalls). `gas_limits` keeps each eth_call's gas limit."""
 
     block: int = 4242
     contract_wallets: dict[str, str] = field(default_factory=dict)
     unreachable: bool = False
+    chain: int = 31337
+    slow_wallet_calls: bool = False
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    gas_limits: list[int | None] = field(default_factory=list)
+    chain_known: bool = False  # asked once with success, then kept (JsonRpc.chain_id)
+
+    def chain_id(self) -> int:
+        if not self.chain_known:
+            self._call("eth_chainId")
+            self.chain_known = True
+        return self.chain
 
     def block_number(self) -> int:
         self._call("eth_blockNumber")
@@ -379,8 +391,13 @@ class FakeEthRpc:
         self._call("eth_getCode", address, block)
         return b"\x60\x80\x60\x40" if address in self.contract_wallets else b""
 
-    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
+    def eth_call(
+        self, to: str, data: bytes, block: str = "latest", gas: int | None = None, timeout_s: float | None = None
+    ) -> bytes:
         self._call("eth_call", to, block)
+        self.gas_limits.append(gas)
+        if self.slow_wallet_calls:
+            raise RpcTimeout("eth_call: no answer within the timeout (ReadTimeout)")
         owner = self.contract_wallets.get(to)
         if owner is None:
             return b""  # a call to an address without code succeeds with no data
