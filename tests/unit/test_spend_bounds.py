@@ -83,7 +83,12 @@ def test_a_contract_wallet_write_with_room_is_checked_on_chain_and_stored():
     created, view = world.register(owner.registration(DOMAIN, NOW, address=SMART))
 
     assert created and view["signerCheck"]["method"] == "erc1271"
-    assert [call[0] for call in rpc.calls] == ["eth_blockNumber", "eth_getCode", "eth_call"]
+    assert [call[0] for call in rpc.calls] == [
+        "eth_chainId",
+        "eth_blockNumber",
+        "eth_getCode",
+        "eth_call",
+    ]  # the chain id once per process
     assert world.budgets.room_checks == [(SMART, "ip4:203.0.113.7", NOW)]
 
 
