@@ -2,7 +2,9 @@
 
 import functools
 import json
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -145,16 +147,55 @@ def _caches(handler: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+# What a GET costs of its source's read limits, from its query (docs/PROTOCOL.md section 6, rule 1): units sized so
+# that no unit answers much more than a batch lookup's entry. A query the use case will refuse costs 1.
+ReadCost = Callable[[Mapping[str, str]], int]
+_QUERY_INTEGER = re.compile(r"[0-9]{1,16}")
+
+
+def one_read(query: Mapping[str, str]) -> int:
+    return 1
+
+
+def history_reads(query: Mapping[str, str]) -> int:
+    """/history: one per version asked for (`limit`, 20 by default): an item carries its document, as a batch
+    lookup's entry does."""
+    text = query.get("limit", "20")
+    return min(int(text), 100) if _QUERY_INTEGER.fullmatch(text) and int(text) > 0 else 1
+
+
+def leaves_reads(query: Mapping[str, str]) -> int:
+    """/log/leaves: one per 100 leaves asked for (at most 1,000 are answered; a leaf's entry is about 280 bytes)."""
+    start, end = query.get("start", ""), query.get("end", "")
+    if not (_QUERY_INTEGER.fullmatch(start) and _QUERY_INTEGER.fullmatch(end)) or int(end) <= int(start):
+        return 1
+    return math.ceil(min(int(end) - int(start), 1000) / 100)
+
+
+def _limits_reads(handler: Callable[..., Response], cost: ReadCost) -> Callable[..., Response]:
+    """A GET is charged `cost(query)` units of its source's read limits (chalicelib/api/read_limits.py) before its
+    handler runs: past them, 429 with Retry-After. POST /batch-lookup charges its own, one unit per address
+    (api/registry.py)."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        bootstrap.read_limits().charge(_source(), cost(_request().query_params or {}))
+        return handler(*args, **kwargs)
+
+    return wrapper
+
+
 def route(
-    path: str, method: str, cache: CachePolicy = changing
+    path: str, method: str, cache: CachePolicy = changing, reads: ReadCost = one_read
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Registers `handler` for `method` on `path`, its errors mapped to problem+json (_maps_errors) and every answer
     given its caching headers (_caches). Every route of the API is registered through here, so no route can answer
     an error or cache another way. A GET handler returns its answer's JSON data (a 200 with `cache`'s
-    Cache-Control) or a Response; any other returns a Response."""
+    Cache-Control) or a Response, and is charged `reads(query)` units of its source's read limits first
+    (_limits_reads); any other returns a Response."""
 
     def register(handler: Callable[..., Any]) -> Callable[..., Response]:
-        answering = _serves_json(handler, cache) if method == "GET" else handler
+        answering = _limits_reads(_serves_json(handler, cache), reads) if method == "GET" else handler
         mapped = _caches(_maps_errors(answering))
         app.route(path, methods=[method], content_types=ACCEPTED_CONTENT_TYPES)(mapped)
         return mapped
@@ -208,7 +249,7 @@ def lookup_key(address: str) -> Any:
     return bootstrap.registry().lookup(address, _query("asOf"))
 
 
-@route("/keys/{address}/history", "GET")
+@route("/keys/{address}/history", "GET", reads=history_reads)
 def key_history(address: str) -> Any:
     return bootstrap.registry().history(address, _query("limit"), _query("cursor"))
 
@@ -220,7 +261,7 @@ def revoke_key(address: str) -> Response:
 
 @route("/batch-lookup", "POST")
 def batch_lookup() -> Response:
-    return _json_response(200, bootstrap.registry().batch_lookup(_json_body()))
+    return _json_response(200, bootstrap.registry().batch_lookup(_json_body(), _source()))
 
 
 # ---------------------------------------------------------------- the transparency log (issue 13)
@@ -241,7 +282,7 @@ def log_consistency() -> Any:
     return bootstrap.log_queries().consistency(_query("from"), _query("to"))
 
 
-@route("/log/leaves", "GET", cache=fixed)
+@route("/log/leaves", "GET", cache=fixed, reads=leaves_reads)
 def log_leaves() -> Any:
     return bootstrap.log_queries().leaves(_query("start"), _query("end"))
 

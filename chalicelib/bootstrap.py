@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.records import RecordStore
     from chalicelib.adapters.translog import TransparencyLog
     from chalicelib.api.logqueries import LogQueries
+    from chalicelib.api.read_limits import ReadLimiter
     from chalicelib.api.registry import Registry
 
 
@@ -51,8 +52,10 @@ class _BuiltOnFirstUse:
         return getattr(self._built, name)
 
 
-def _rpc_configured() -> bool:
-    return bool(os.environ.get("RPC_URL") or os.environ.get("RPC_URL_SECRET_ID"))
+def _api_rpc_configured() -> bool:
+    """Whether the API has a chain RPC of its own (API_RPC_URL, or its secret). Never the worker's RPC_URL: the
+    API's checks run on strangers' requests, and must not spend the worker's provider quota (issue 24)."""
+    return bool(os.environ.get("API_RPC_URL") or os.environ.get("API_RPC_URL_SECRET_ID"))
 
 
 def record_store(config: Settings) -> RecordStore:
@@ -107,6 +110,23 @@ def quotas() -> Quotas:
         source_writes_per_day=config.source_writes_per_day,
         on_budget_exhausted=write_budget_exhausted,
         pinning_requests_per_minute=config.pinning_requests_per_minute,
+        network_writes_per_day=config.network_writes_per_day,
+        network_requests_per_minute=config.network_requests_per_minute,
+        reserved_writes_share=config.reserved_writes_share,
+    )
+
+
+@lru_cache(maxsize=1)
+def read_limits() -> ReadLimiter:
+    """The per-source limits of reads: this process's token buckets (kept while the process lives: lru_cache) and
+    the shared counts in the quotas table, built only once a limit needs reporting."""
+    from chalicelib.api.read_limits import ReadLimiter
+
+    config = settings()
+    return ReadLimiter(
+        _BuiltOnFirstUse(quotas),
+        config.source_reads_per_minute,
+        config.network_reads_per_minute,
     )
 
 
@@ -126,16 +146,17 @@ def registry() -> Registry:
     except InvalidAddress as exc:
         raise ConfigError(f"bad setting: REGISTRY_ADDRESS={config.registry_address!r}: {exc.detail}") from exc
     # The credentials are read on use, a cached read at most SECRET_MAX_AGE_S old (a rotated secret applies).
-    rpc_url = secret_source("RPC_URL", os.environ, config.secret_max_age_s)
+    rpc_url = secret_source("API_RPC_URL", os.environ, config.secret_max_age_s)
     records = record_store(config)
     return Registry(
         records=records,
         queue=JobQueue(_BuiltOnFirstUse(lambda: _aws_client("sqs", config)), config.jobs_queue_name),
         domain=Domain(config.chain_id, registry_address),
-        verifier=SignatureVerifier(JsonRpc(rpc_url) if _rpc_configured() else None, config.chain_id),
+        verifier=SignatureVerifier(JsonRpc(rpc_url) if _api_rpc_configured() else None, config.chain_id),
         quotas=_BuiltOnFirstUse(quotas),
         clock=ClockRules(config.signature_max_age_s, config.clock_skew_s),
         log=_cached_anchors(records.log, config) if records.log is not None else None,
+        reads=read_limits(),
     )
 
 
@@ -223,5 +244,5 @@ def _chain_parts() -> dict[str, Any]:
 
 def reset() -> None:
     """Forget built services, so the next call reads the environment again (tests, local stack)."""
-    for cached in (settings, quotas, registry, log_queries, chain_worker, tx_monitor, _chain_parts):
+    for cached in (settings, quotas, read_limits, registry, log_queries, chain_worker, tx_monitor, _chain_parts):
         cached.cache_clear()

@@ -109,7 +109,20 @@ class SignerCheck:
 
 BUDGET_WALLET = "wallet"
 BUDGET_SOURCE = "source"
+BUDGET_NETWORK = "network"  # the source's network: its IPv4 /24 or IPv6 /48 (Source.network)
 BUDGET_GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who sent a request, as the per-source limits count it (chalicelib/api/sources.py source_of makes it).
+
+    `own` is the key of the source's own limits: an IPv4 address, or an IPv6 /64 (one subscriber's prefix: a host
+    can take any address in it). `network` is the key of the aggregate at a higher limit: the IPv4 /24 or the IPv6
+    /48 around it. Anything that is not an IP address is a source of its own, its network the same key."""
+
+    own: str
+    network: str
 
 
 @dataclass(frozen=True)

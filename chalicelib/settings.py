@@ -78,6 +78,17 @@ def _concurrency(value: int) -> str | None:
     return None if 2 <= value <= 1000 else "must be 2..1000 (Lambda's SQS maximum concurrency)"
 
 
+def _share(value: float) -> str | None:
+    return None if 0 <= value < 1 else "must be from 0 to less than 1"
+
+
+MAX_BATCH_READS = 100  # api/registry.py MAX_BATCH_LOOKUP: one full batch must fit in a minute's reads
+
+
+def _read_limit(value: int) -> str | None:
+    return None if value == 0 or value >= MAX_BATCH_READS else f"must be 0 (no limit) or at least {MAX_BATCH_READS}"
+
+
 def _l1_fee_oracle(value: str) -> str | None:
     return None if value in ("none", "op-stack") else "must be none or op-stack"
 
@@ -106,7 +117,12 @@ class Settings:
     kms_key_id: str = setting("KMS_KEY_ID", "alias/dmtp-registry-local-owner-blue", check=_resource_name)
     chain_id: int = setting("CHAIN_ID", "0", int, _not_negative)  # 0: not configured (the API refuses to start)
     registry_address: str = setting("REGISTRY_ADDRESS", "", check=_address_or_empty)  # "": not deployed yet
+    # The chain RPC endpoints, each with its own provider key and quota (issue 24): RPC_URL is the worker's and
+    # monitor's (they send transactions), API_RPC_URL the API's (signature checks of contract wallets, on strangers'
+    # requests): a stranger can spend the API's quota, never the worker's. In the cloud stages both are secrets
+    # (RPC_URL_SECRET_ID, API_RPC_URL_SECRET_ID) and each role may read only its own.
     rpc_url: str = setting("RPC_URL", "", secret=True)
+    api_rpc_url: str = setting("API_RPC_URL", "", secret=True)
     pinning_api_url: str = setting("PINNING_API_URL", "https://api.pinata.cloud", check=_url)
     pinning_jwt: str = setting("PINNING_JWT", "", secret=True)
     # Requests a minute the pinning plan allows (Pinata: Free 60, Picnic 250, Fiesta 500; Enterprise 6,000): the
@@ -170,9 +186,27 @@ class Settings:
     max_tx_cost_wei: int = setting(
         "MAX_TX_COST_ETH", "0.05", _eth, _positive
     )  # gas * maxFeePerGas + L1 data fee of one transaction, at most
+    # Issue 24: sources grouped by network (chalicelib/api/sources.py: a source is an IPv4 address or an IPv6 /64;
+    # its network the IPv4 /24 or IPv6 /48 around it), each per-source limit with a network aggregate above it.
+    network_writes_per_day: int = setting(
+        "NETWORK_WRITES_PER_DAY", "100", int, _not_negative
+    )  # new on-chain writes per IPv4 /24 or IPv6 /48 per UTC day; 0: no limit
+    network_requests_per_minute: int = setting(
+        "NETWORK_REQUESTS_PER_MINUTE", "1500", int, _not_negative
+    )  # write requests checked on chain, per /24 or /48 per minute; 0: no limit
+    # The share of WRITES_PER_DAY kept for wallets that already have a key (rotations, revocations): a new wallet's
+    # first registration may use at most (1 - share) of the day's budget, a wallet's later writes all of it.
+    reserved_writes_share: float = setting("RESERVED_WRITES_SHARE", "0.2", float, _share)
+    # Reads per source per minute: every GET costs 1, POST /batch-lookup 1 per address asked for (chalicelib/api/
+    # read_limits.py: a token bucket in each API process plus a coarse shared counter in the quotas table). At
+    # least one whole batch (100), or 0: no limit.
+    source_reads_per_minute: int = setting("SOURCE_READS_PER_MINUTE", "600", int, _read_limit)
+    network_reads_per_minute: int = setting(
+        "NETWORK_READS_PER_MINUTE", "3000", int, _read_limit
+    )  # the same per IPv4 /24 or IPv6 /48
     # Browsers on this origin may read the API's answers (CORS); `*` is safe: the API uses no cookies or credentials.
     cors_allow_origin: str = setting("CORS_ALLOW_ORIGIN", DEFAULT_CORS_ALLOW_ORIGIN)
-    # Secrets (RPC_URL_SECRET_ID, PINNING_JWT_SECRET_ID) are read again once a cached value is this old, so a
+    # Secrets (RPC_URL_SECRET_ID, API_RPC_URL_SECRET_ID, PINNING_JWT_SECRET_ID) are read again once a cached value is this old, so a
     # rotated RPC key or pinning token takes effect without a redeploy.
     secret_max_age_s: int = setting("SECRET_MAX_AGE_S", "300", int, _positive)
     # Reads at launch scale (issue 22). The latest log anchor is read at most once per ANCHOR_CACHE_S per API

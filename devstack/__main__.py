@@ -9,15 +9,17 @@ import json
 import logging
 import os
 import secrets
+import shlex
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 import requests
 
 from chalicelib.adapters.ethereum import RegistryChain
-from devstack.stack import LocalStack
+from devstack.stack import REPO_ROOT, LocalStack
 from dmtp_key_registry_client.registry_client import (
     RegistryClient,
     build_registration,
@@ -43,13 +45,25 @@ def register_demo_wallet(stack: LocalStack, timeout_s: float = 60) -> dict[str, 
     final = api.wait_for_status(body["address"], timeout=timeout_s)
     onchain_cid = RegistryChain(stack.anvil.url, stack.registry_address, pinned.chain_id).get_key(body["address"])
     content = requests.get(f"{stack.pinning.url}/ipfs/{accepted['cid']}", timeout=5).content
-    try:
-        verify(
-            final, stack.anvil.url, wallet=body["address"], chain_id=pinned.chain_id, registry=pinned.registry, log=api
-        )
-        verified, verify_error = True, None
-    except VerificationFailed as failure:
-        verified, verify_error = False, str(failure)
+    verified: bool = False
+    verify_error: str | None = "not verified"
+    deadline = time.monotonic() + timeout_s
+    while not verified:  # its log leaf is anchored a moment after it is confirmed: log-not-anchored-yet until then
+        try:
+            verify(
+                final,
+                stack.anvil.url,
+                wallet=body["address"],
+                chain_id=pinned.chain_id,
+                registry=pinned.registry,
+                log=api,
+            )
+            verified, verify_error = True, None
+        except VerificationFailed as failure:
+            verify_error = str(failure)
+            if failure.code != "log-not-anchored-yet" or time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
     return {
         "address": body["address"],
         "version": version,
@@ -79,15 +93,41 @@ def demo(block_time: float | None) -> int:
     return 0 if ok else 1
 
 
+def quickstart_lines(stack: LocalStack, chain_id: int, wallet: str) -> list[str]:
+    """What `run` prints after "Try": one `export` line of the stack's pins and URLs (the variables README.md's
+    quickstarts use: DMTP_API, DMTP_RPC, DMTP_CHAIN_ID, DMTP_REGISTRY, DMTP_WALLET, DMTP_CHECKOUT), then complete
+    commands that run as printed in a shell where it was pasted (tests/e2e/test_quickstarts.py runs them). The client
+    is this interpreter's, so they work from any directory."""
+    client = f"{shlex.quote(sys.executable)} -m dmtp_key_registry_client"
+    pins = '--chain-id "$DMTP_CHAIN_ID" --registry "$DMTP_REGISTRY"'
+    exports = {
+        "DMTP_API": stack.api_url,
+        "DMTP_RPC": stack.anvil.url,
+        "DMTP_CHAIN_ID": str(chain_id),
+        "DMTP_REGISTRY": stack.registry_address,
+        "DMTP_WALLET": wallet,
+        "DMTP_CHECKOUT": str(REPO_ROOT),
+    }
+    new_key = "DMTP_WALLET_KEY=0x$(openssl rand -hex 32)"
+    return [
+        "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in exports.items()),
+        f'{client} lookup --api "$DMTP_API" "$DMTP_WALLET"',
+        f'{client} verify --api "$DMTP_API" --rpc "$DMTP_RPC" {pins} "$DMTP_WALLET"',
+        f'{new_key} {client} register --api "$DMTP_API" {pins} --wait',
+    ]
+
+
 def run(block_time: float | None) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with LocalStack(block_time=block_time) as stack:
+        chain_id = int(stack.anvil.rpc("eth_chainId", []), 16)
         print("DMTP Key Registry is running locally:")
         for name, value in (
             ("API (chalice local)", stack.api_url),
             ("AWS (moto server)", stack.aws_endpoint),
             ("chain (Anvil)", stack.anvil.url),
+            ("chain id", str(chain_id)),
             ("pinning service", stack.pinning.url),
             ("registry contract", stack.registry_address),
             ("owner (KMS key)", stack.owner_address),
@@ -105,11 +145,10 @@ def run(block_time: float | None) -> int:
         print(
             f"  verified     {result['verified']}" + (f" ({result['verify_error']})" if result["verify_error"] else "")
         )
-        print(f"\nTry: python -m dmtp_key_registry_client lookup --api {stack.api_url} {result['address']}")
-        print(
-            f"     python -m dmtp_key_registry_client verify --api {stack.api_url} --rpc {stack.anvil.url} {result['address']}"
-        )
-        print("Press Ctrl-C to stop everything.", flush=True)
+        print("\nTry (in another terminal; the export line is what README.md's quickstarts use):")
+        for line in quickstart_lines(stack, chain_id, result["address"]):
+            print(f"  {line}")
+        print("\nPress Ctrl-C to stop everything.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
         print("\nStopping...", flush=True)

@@ -93,7 +93,8 @@ class LocalStack:
             **FAKE_AWS_ENV,
             **names,
             "AWS_ENDPOINT_URL": self.aws_endpoint,
-            "RPC_URL": self.anvil.url,
+            "RPC_URL": self.anvil.url,  # the worker's and monitor's
+            "API_RPC_URL": self.anvil.url,  # the API's own (its own secret in the cloud stages)
             "REGISTRY_ADDRESS": self.registry_address,
             "PINNING_API_URL": self.pinning.url,
             "PINNING_JWT": LOCAL_PINNING_JWT,

@@ -6,9 +6,10 @@ Library::
 
 CLI (docs/DEPLOY.md)::
 
-    python -m infra.deploy_contract --stage prod --rpc-url URL [--deployer-key HEX] [--kms-key-id ALIAS]
-    python -m infra.deploy_contract --rpc-url URL --deployer-key HEX [--new-owner ADDR] [--existing ADDR]
+    python -m infra.deploy_contract --stage prod --rpc-url-file FILE [--deployer-key HEX] [--kms-key-id ALIAS]
+    python -m infra.deploy_contract --rpc-url-file FILE --deployer-key HEX [--new-owner ADDR] [--existing ADDR]
 
+The RPC URL comes from --rpc-url-file FILE or RPC_URL, never the command line (infra/rpc_url.py).
 With --stage, the stage's entry in .chalice/config.json decides: the chain (the RPC must serve its CHAIN_ID),
 the owner (its KMS_KEY_ID, unless --kms-key-id or --new-owner says otherwise) and idempotency (when its
 REGISTRY_ADDRESS names a live registry the script refuses to deploy). Any funded key can deploy; ownership
@@ -26,7 +27,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.observability.redaction import redact_url
 from infra.kms_owner import kms_address
+from infra.rpc_url import add_rpc_url_arguments, required_rpc_url
 from infra.stage_config import CHALICE_CONFIG_PATH, StageConfig
 
 if TYPE_CHECKING:  # web3 itself loads on first use
@@ -49,11 +52,14 @@ def load_artifact() -> dict[str, Any]:
 
 
 def _web3(rpc_url: str) -> Web3:
+    """web3 on `rpc_url`; nothing it raises names the URL's path, query or userinfo (where the provider's key is)."""
     from web3 import Web3
 
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    from chalicelib.adapters.ethereum import redacting_http_provider
+
+    w3 = Web3(redacting_http_provider(rpc_url, 30))
     if not w3.is_connected():
-        raise RuntimeError(f"cannot reach JSON-RPC endpoint {rpc_url}")
+        raise RuntimeError(f"cannot reach JSON-RPC endpoint {redact_url(rpc_url)}")
     return w3
 
 
@@ -136,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m infra.deploy_contract", description="Deploy the DMTPKeys registry."
     )
-    parser.add_argument("--rpc-url", required=True, help="JSON-RPC endpoint")
+    add_rpc_url_arguments(parser)
     parser.add_argument(
         "--deployer-key",
         default=os.environ.get("DEPLOYER_PRIVATE_KEY"),
@@ -173,10 +179,11 @@ def _refuse_over_live_registry(rpc_url: str, existing: str, owner: str | None) -
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    rpc_url = required_rpc_url(parser, args)
     stage = StageConfig.load(args.stage, args.config) if args.stage else None
     existing = args.existing or (stage.registry_address if stage else "")
     kms_key_id = args.kms_key_id or (stage.kms_key_id if stage and not args.new_owner else None)
-    w3 = _web3(args.rpc_url)
+    w3 = _web3(rpc_url)
     chain_id = w3.eth.chain_id
     if stage and stage.chain_id and chain_id != stage.chain_id:
         print(
@@ -187,22 +194,22 @@ def main(argv: list[str] | None = None) -> int:
     new_owner = kms_address(kms_key_id) if kms_key_id else args.new_owner
     if new_owner:
         new_owner = w3.to_checksum_address(new_owner)
-    if _refuse_over_live_registry(args.rpc_url, existing, new_owner):
+    if _refuse_over_live_registry(rpc_url, existing, new_owner):
         return REFUSED
     if not args.deployer_key:
         parser.error("a deployer key is required (--deployer-key or DEPLOYER_PRIVATE_KEY)")
 
-    address = deploy(args.rpc_url, args.deployer_key)
+    address = deploy(rpc_url, args.deployer_key)
     print(f"deployed DMTPKeys at {address}", file=sys.stderr)
     if new_owner:
-        transfer_ownership(args.rpc_url, address, args.deployer_key, new_owner)  # checks owner() afterwards
+        transfer_ownership(rpc_url, address, args.deployer_key, new_owner)  # checks owner() afterwards
         print(f"ownership moved to {new_owner}" + (f" ({kms_key_id})" if kms_key_id else ""), file=sys.stderr)
     if stage:
         print(
             f"next: set stages.{stage.stage}.environment_variables.REGISTRY_ADDRESS to {address} in {args.config}",
             file=sys.stderr,
         )
-    print(json.dumps({"address": address, "owner": _owner_of(args.rpc_url, address), "chainId": chain_id}))
+    print(json.dumps({"address": address, "owner": _owner_of(rpc_url, address), "chainId": chain_id}))
     return 0
 
 

@@ -4,13 +4,14 @@
     python -m infra.ops --stage prod pause --reason "RPC provider incident" [--by alice]
     python -m infra.ops --stage prod resume [--by alice]
 
-It reads the stage's resource names from .chalice/config.json and talks to AWS with the operator's own
-credentials (AWS_PROFILE / AWS_REGION; AWS_ENDPOINT_URL for the local stack), and to the chain through
---rpc-url, else RPC_URL, else the stage's RPC secret. `status` prints, for a person or with --json for a
-machine: queue and dead-letter depth and the oldest job's age; record counts by status and how many are
-stranded (open, untouched for --stranded-after seconds); the nonce counter against the chain's latest and
-pending nonces; each pending transaction with its age, fees and replacement count; the owner's balance and its
-runway in days at the last 24 hours' spend; whether the worker is paused, since when, by whom and why.
+It reads the stage's resource names from .chalice/config.json and talks to AWS with the operator's own credentials
+(AWS_PROFILE / AWS_REGION; AWS_ENDPOINT_URL for the local stack), and to the chain through the URL in
+--rpc-url-file FILE, else RPC_URL, else the stage's RPC secret (never a URL on the command line: infra/rpc_url.py).
+`status` prints, for a person or with --json for a machine: queue and dead-letter depth and the oldest job's age;
+record counts by status and how many are stranded (open, untouched for --stranded-after seconds); the nonce counter
+against the chain's latest and pending nonces; each pending transaction with its age, fees and replacement count;
+the owner's balance and its runway in days at the last 24 hours' spend; whether the worker is paused, since when,
+by whom and why.
 
 `status` reads: it scans the records table (projection of three attributes; about one read unit per 4 KB of
 that projection, so on a very large table run it sparingly) and queries the transactions table.
@@ -41,6 +42,7 @@ from chalicelib.model import FINAL_STATES, FINAL_STATUSES, STATE_RESERVED
 
 if TYPE_CHECKING:  # the stub packages of requirements-dev.txt: types only
     from mypy_boto3_sqs.literals import QueueAttributeNameType
+from infra.rpc_url import add_rpc_url_arguments, rpc_url_from
 from infra.stage_config import CHALICE_CONFIG_PATH
 
 DAY_S = 86400
@@ -235,7 +237,7 @@ class Ops:
             except Exception as exc:
                 problems.append(f"chain nonces: {exc}")
         else:
-            problems.append("no RPC URL: chain nonces and balance not read (--rpc-url)")
+            problems.append("no RPC URL: chain nonces and balance not read (--rpc-url-file or RPC_URL)")
         drift = counter.next - pending if counter is not None and pending is not None else None
         return NonceStatus(
             signer, counter.next if counter else None, counter.floor if counter else None, latest, pending, drift
@@ -372,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--config", type=Path, default=CHALICE_CONFIG_PATH, help="Chalice config naming the stage's resources"
     )
-    parser.add_argument("--rpc-url", help="JSON-RPC endpoint (default: RPC_URL, else the stage's RPC secret)")
+    add_rpc_url_arguments(parser, default_text="$RPC_URL, else the stage's RPC secret")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     commands = parser.add_subparsers(dest="command", required=True)
     status_parser = commands.add_parser(
@@ -390,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env = stage_environment(args.stage, args.config)
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
-    rpc_url = args.rpc_url or os.environ.get("RPC_URL") or None
+    rpc_url = rpc_url_from(parser, args)
     if args.command == "status" and rpc_url is None and env.get("RPC_URL_SECRET_ID"):
         rpc_url = secret_setting("RPC_URL", {**env, **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {})}) or None
     ops = Ops(args.stage, env, rpc_url, endpoint)

@@ -2,8 +2,10 @@
 
 CLI::
 
-    python -m infra.rotate_owner --stage prod --rpc-url URL --to-kms-key-id alias/dmtp-registry-prod-owner-green
-    python -m infra.rotate_owner --stage prod --rpc-url URL --to-address 0x...   # tearing a stage down
+    python -m infra.rotate_owner --stage prod --rpc-url-file FILE --to-kms-key-id alias/dmtp-registry-prod-owner-green
+    python -m infra.rotate_owner --stage prod --rpc-url-file FILE --to-address 0x...   # tearing a stage down
+
+The RPC URL comes from --rpc-url-file FILE or RPC_URL, never the command line (infra/rpc_url.py).
 
 The outgoing key is the stage's KMS_KEY_ID (or --from-kms-key-id) and signs transferOwnership itself, so the
 caller must be the stack's RotationSignerArn. Refuses (exit 2) unless the outgoing key owns the contract, an
@@ -25,6 +27,7 @@ from pathlib import Path
 from chalicelib.adapters.kms_signer import KmsSigner
 from infra.deploy_contract import _contract, _owner_of, _web3
 from infra.kms_owner import kms_signer, send_signed_by_kms
+from infra.rpc_url import add_rpc_url_arguments, required_rpc_url
 from infra.stage_config import CHALICE_CONFIG_PATH, StageConfig
 
 REFUSED = 2
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.rotate_owner", description="Hand the registry to another owner."
     )
-    parser.add_argument("--rpc-url", required=True)
+    add_rpc_url_arguments(parser)
     parser.add_argument("--stage", required=True, help="Chalice stage: its REGISTRY_ADDRESS and KMS_KEY_ID apply")
     parser.add_argument("--config", type=Path, default=CHALICE_CONFIG_PATH, help=argparse.SUPPRESS)
     parser.add_argument("--from-kms-key-id", help="outgoing owner key; default: the stage's KMS_KEY_ID")
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     incoming.add_argument("--to-kms-key-id", help="incoming owner key, e.g. alias/dmtp-registry-prod-owner-green")
     incoming.add_argument("--to-address", help="hand the registry to a plain address (tearing a stage down)")
     args = parser.parse_args(argv)
+    rpc_url = required_rpc_url(parser, args)
     stage = StageConfig.load(args.stage, args.config)
     if not stage.registry_address:
         parser.error(f"stage {stage.stage} names no REGISTRY_ADDRESS")
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     to_kms = bool(args.to_kms_key_id)
     try:
         result = rotate(
-            args.rpc_url,
+            rpc_url,
             stage.registry_address,
             outgoing,
             kms_signer(args.to_kms_key_id).address if to_kms else args.to_address,

@@ -20,9 +20,14 @@ def stack() -> Iterator[LocalStack]:
     # Every test request comes from the test client's one source IP: lift the per-source limit for the
     # suite (tests/integration/test_registry.py checks the limit with a source of its own).
     os.environ["SOURCE_REQUESTS_PER_MINUTE"] = "1000000"
+    os.environ["NETWORK_REQUESTS_PER_MINUTE"] = "1000000"
+    # ...and the read limits (tests/integration/test_read_limits.py checks them with sources of their own).
+    os.environ["SOURCE_READS_PER_MINUTE"] = "1000000"
+    os.environ["NETWORK_READS_PER_MINUTE"] = "1000000"
     # The same for the daily budgets of new writes (tests/integration/test_budgets.py checks them with tables of their own).
     os.environ["SOURCE_WRITES_PER_DAY"] = "0"
     os.environ["WRITES_PER_DAY"] = "0"
+    os.environ["NETWORK_WRITES_PER_DAY"] = "0"
     local = LocalStack(with_api=False, with_worker=False).start()
     try:
         yield local

@@ -11,7 +11,8 @@ nonces, and whether the node knows a hash.
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
 
-from chalicelib.model import JOB_REVOKE_KEY, Job, Market, Receipt, SendResult, SignedTx, WriteRefused
+from chalicelib.model import JOB_REVOKE_KEY, Job, Market, Receipt, RpcUnavailable, SendResult, SignedTx, WriteRefused
+from chalicelib.observability.redaction import redact_urls
 from dmtp_protocol import contracts
 from dmtp_protocol.cid import digest_from_cid
 from dmtp_protocol.ethsig import keccak256
@@ -62,6 +63,33 @@ def _is_error(item: "ABIElement") -> "TypeGuard[ABIError]":
     return item.get("type") == "error"
 
 
+def redacting_http_provider(rpc_url: str, timeout_s: float) -> Any:
+    """web3's HTTPProvider for `rpc_url`, except that nothing it raises or logs names the URL's path, query or
+    userinfo, where RPC providers keep the API key (observability/redaction.py): a failed request (requests'
+    ConnectionError, Timeout, HTTPError, whose texts carry the URL) becomes model.RpcUnavailable with the redacted
+    text and no chained cause, and its debug lines (which print the URL) are never emitted."""
+    import logging
+
+    import requests
+    from web3 import HTTPProvider
+
+    class RedactingHTTPProvider(HTTPProvider):
+        logger = logging.getLogger("dmtp.web3.provider")  # HTTPProvider's debug lines name endpoint_uri
+
+        def __str__(self) -> str:
+            return f"RPC connection {redact_urls(str(self.endpoint_uri))}"
+
+        def make_request(self, method: Any, params: Any) -> Any:
+            try:
+                return super().make_request(method, params)
+            except requests.RequestException as exc:
+                failure = RpcUnavailable(f"{method}: {type(exc).__name__}: {redact_urls(str(exc))}")
+            raise failure  # outside the except block: no "During handling..." context naming the URL
+
+    RedactingHTTPProvider.logger.setLevel(logging.INFO)
+    return RedactingHTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s})
+
+
 class RegistryChain:
     def __init__(
         self,
@@ -83,7 +111,7 @@ class RegistryChain:
             raise ValueError(f"L1_FEE_ORACLE must be one of {', '.join(L1_FEE_ORACLES)}, not {l1_fee_oracle!r}")
         self.l1_fee_oracle = l1_fee_oracle
 
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": rpc_timeout_s}))
+        self.w3 = Web3(redacting_http_provider(rpc_url, rpc_timeout_s))
         self.chain_id = chain_id
         self.address: str = Web3.to_checksum_address(registry_address)
         self.contract = self.w3.eth.contract(address=self.address, abi=load_artifact()["abi"])
@@ -200,7 +228,7 @@ class RegistryChain:
         # A cast, not a conversion: RPCEndpoint is a NewType of str.
         answer = self.w3.provider.make_request(cast("RPCEndpoint", method), params)
         if "error" in answer:
-            raise RuntimeError(f"{method}: {answer['error']}")
+            raise RuntimeError(f"{method}: {redact_urls(str(answer['error']))}")
         return answer.get("result")
 
     def known(self, tx_hash: str) -> bool:
@@ -329,7 +357,7 @@ class RegistryChain:
         try:
             self.w3.eth.send_raw_transaction(HexStr(raw_tx))
         except (Web3RPCError, ValueError) as exc:
-            return SendResult(accepted=False, error=str(exc)[:300])
+            return SendResult(accepted=False, error=redact_urls(str(exc))[:300])
         return SendResult(accepted=True)
 
     def revert_reason(self, tx_hash: str, block_number: int) -> str:

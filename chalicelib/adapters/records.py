@@ -28,6 +28,7 @@ from chalicelib.adapters.quotas import counter_update
 from chalicelib.adapters.translog import CallerConditionFailed, TransparencyLog
 from chalicelib.model import (
     BUDGET_GLOBAL,
+    BUDGET_NETWORK,
     BUDGET_SOURCE,
     BUDGET_WALLET,
     KIND_KEY,
@@ -49,12 +50,18 @@ HEAD_VERSION = 0
 
 
 MAX_BATCH_GET = 100
+AS_OF_PAGE = 10  # versions per Query of an as-of lookup (records are ~2-5 KB: one page is a few read units)
 CONFLICT_ATTEMPTS = 8  # a transaction that conflicts with another on one of its items is sent again this often
 # The most leaves tried per transaction: each takes its leaf, about one completed subtree, its record's logIndex and
 # (a key) its wallet head, plus the log head once; the log trims a chunk to what fits in DynamoDB's 100 items
 # (translog.append_batch), about 24.
 SEQUENCE_CHUNK = 32
-BUDGET_ORDER = (BUDGET_WALLET, BUDGET_SOURCE, BUDGET_GLOBAL)  # which spent budget is named first (the owner can act)
+BUDGET_ORDER = (
+    BUDGET_WALLET,
+    BUDGET_SOURCE,
+    BUDGET_NETWORK,
+    BUDGET_GLOBAL,
+)  # which spent budget is named first (the owner can act)
 
 
 _ATTRIBUTES = {
@@ -193,6 +200,29 @@ class RecordStore:
             if len(page) < 100 or page[-1].version == 1:
                 return
             before = page[-1].version
+
+    def versions_at_or_before(self, wallet: str, moment: int) -> Iterator[Record]:
+        """The wallet's versions created at or before `moment`, newest first: a Query from the newest version down,
+        AS_OF_PAGE items a page, the next page read only when the caller asks for more. Versions newer than the
+        moment are read (there is no index by time) and skipped; a caller that stops at the first it needs reads no
+        older page (GET /keys/{a}?asOf= stops at the first key)."""
+        start: dict[str, Any] | None = None
+        while True:
+            options: dict[str, Any] = {"ExclusiveStartKey": start} if start is not None else {}
+            answer = self._table.query(
+                KeyConditionExpression=Key("wallet").eq(wallet.lower()) & Key("version").gt(HEAD_VERSION),
+                ScanIndexForward=False,
+                Limit=AS_OF_PAGE,
+                ConsistentRead=True,
+                **options,
+            )
+            for item in answer.get("Items", []):
+                record = _from_item(item)
+                if record.created_at <= moment:
+                    yield record
+            start = answer.get("LastEvaluatedKey")
+            if start is None:
+                return
 
     def get(self, wallet: str, version: int) -> Record | None:
         item = self._table.get_item(Key={"wallet": wallet.lower(), "version": version}, ConsistentRead=True).get("Item")

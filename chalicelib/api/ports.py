@@ -4,10 +4,10 @@ chalicelib/adapters implements each (named beside it); tests/support/api_fakes.p
 the use cases are tested in milliseconds (tests/unit/test_registry_use_cases.py) as well as on the real parts.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
-from chalicelib.model import Anchor, Charge, Head, Job, LogHead, Record, SignerCheck
+from chalicelib.model import Anchor, Charge, Head, Job, LogHead, Record, SignerCheck, Source
 
 T = TypeVar("T")
 
@@ -26,7 +26,10 @@ class Records(Protocol):
 
     def history(self, wallet: str, limit: int, before_version: int | None = None) -> list[Record]: ...
 
-    def all_versions(self, wallet: str) -> Iterable[Record]: ...
+    def versions_at_or_before(self, wallet: str, moment: int) -> Iterator[Record]:
+        """The wallet's versions created at or before `moment` (unix seconds), newest first, read lazily page by
+        page from the newest version down: a caller that stops early reads no older page."""
+        ...
 
     def get(self, wallet: str, version: int) -> Record | None: ...
 
@@ -82,27 +85,60 @@ class SignatureChecker(Protocol):
 
 
 class WriteBudgets(Protocol):
-    """The daily budgets of new on-chain writes (adapters/quotas.py, Quotas): the wallet's, the source's and
-    everyone's, charged in the record's own transaction."""
+    """The daily budgets of new on-chain writes (adapters/quotas.py, Quotas): the wallet's, the source's, its
+    network's and everyone's, charged in the record's own transaction. Of everyone's budget, RESERVED_WRITES_SHARE
+    is kept for wallets that already have a key: a new wallet's first write may not use it."""
 
-    def within_budget(self, wallet: str, source: str, now: int, write: Callable[[Charge], T]) -> T:
+    def within_budget(
+        self, wallet: str, source: Source, now: int, write: Callable[[Charge], T], existing_wallet: bool = False
+    ) -> T:
         """Call `write(charge)` (which stores the record with the charge) and return what it returns; a spent
-        budget is QuotaExceeded, with nothing written."""
+        budget is QuotaExceeded, with nothing written. `existing_wallet`: the record is not the wallet's version 1,
+        so its transaction stores it only if the wallet already has records (the head must say version - 1)."""
         ...
 
-    def charge_chain_check(self, source: str, now: int) -> None:
-        """Count one signature check that needs the chain (an eth_call) for `source` in this minute; QuotaExceeded
-        past SOURCE_REQUESTS_PER_MINUTE."""
+    def check_room(self, wallet: str, source: Source, now: int, existing_wallet: bool = False) -> None:
+        """QuotaExceeded when a budget that `within_budget` would charge is already spent; charges nothing. Reads
+        only, for a write about to cost a call to the chain (the global budget's total may be a few seconds old)."""
+        ...
+
+    def charge_chain_check(self, source: Source, now: int) -> None:
+        """Count one signature check that needs the chain (an eth_call) for `source` and its network in this
+        minute; QuotaExceeded past SOURCE_REQUESTS_PER_MINUTE (NETWORK_REQUESTS_PER_MINUTE for the network)."""
+        ...
+
+
+class ReadCounts(Protocol):
+    """The shared per-minute counts of reads (adapters/quotas.py, Quotas), which api/read_limits.py reports to."""
+
+    def add_reads(self, key: str, window_start: int, units: int) -> int:
+        """Add `units` to `key`'s count for the minute starting at `window_start`; the count after."""
+        ...
+
+
+class ReadLimits(Protocol):
+    """The per-source limits of reads (api/read_limits.py, ReadLimiter)."""
+
+    def charge(self, raw_source: str, units: int = 1) -> None:
+        """Take `units` reads from the source's limits, or QuotaExceeded (nothing taken)."""
         ...
 
 
 class EthRpc(Protocol):
-    """The few JSON-RPC calls a signature check makes (adapters/rpc.py, JsonRpc); they raise model.RpcError."""
+    """The few JSON-RPC calls a signature check makes (adapters/rpc.py, JsonRpc). They raise model.RpcError when the
+    node answers with an error (a revert, out of gas), RpcUnavailable when it cannot be reached or answers no
+    JSON-RPC, and RpcTimeout (a kind of RpcUnavailable) when it takes the request and gives no answer in time."""
+
+    def chain_id(self) -> int:
+        """The chain id the endpoint serves; asked of the node once per endpoint, then kept."""
+        ...
 
     def block_number(self) -> int: ...
 
     def code(self, address: str, block: str = "latest") -> bytes: ...
 
-    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes: ...
+    def eth_call(
+        self, to: str, data: bytes, block: str = "latest", gas: int | None = None, timeout_s: float | None = None
+    ) -> bytes: ...
 
     def eth_call_code(self, data: bytes, block: str, gas: int, timeout_s: float) -> bytes: ...

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, overload
 
-from chalicelib.api.ports import Anchors, JobQueue, Records, SignatureChecker, WriteBudgets
+from chalicelib.api.ports import Anchors, JobQueue, ReadLimits, Records, SignatureChecker, WriteBudgets
+from chalicelib.api.sources import source_of
 from chalicelib.model import (
     JOB_REVOKE_KEY,
     JOB_SET_KEY,
@@ -75,8 +76,10 @@ class Registry:
         clock: ClockRules = ClockRules(),
         now: Callable[[], float] = time.time,
         log: Anchors | None = None,
+        reads: ReadLimits | None = None,
     ) -> None:
-        """`log`: the transparency log's anchors, shown with each record (None: a registry without a log)."""
+        """`log`: the transparency log's anchors, shown with each record (None: a registry without a log).
+        `reads`: the per-source limits of reads that POST /batch-lookup charges (None: no limit)."""
         self._records = records
         self._queue = queue
         self._domain = domain
@@ -85,6 +88,7 @@ class Registry:
         self._clock = clock
         self._now = now
         self._log = log
+        self._reads = reads
 
     # ------------------------------------------------------------ writes
 
@@ -97,9 +101,15 @@ class Registry:
         The transaction's conditions decide the version (the head must say version - 1); only when they refuse is
         the wallet's newest record read, to tell the same bundle sent again (200, queued again if left pinned)
         from a wrong version (409). Pinning and the transparency log are the worker's, in batches, before the
-        record's transaction is signed."""
+        record's transaction is signed.
+
+        Cheap checks first: a signature that needs the chain (a contract wallet's, or a forgery) reaches it only
+        after every check that needs none (its `before_chain`): the source's cap on such checks, the version against
+        the stored newest record and whether the budgets still have room. An EOA's signature needs no chain, so
+        its request still reads nothing before its transaction, which decides version and budgets itself."""
         registration = parse_registration(body)
         now = int(self._now())
+        sender = source_of(source)
         document = pinned_document(registration, self._domain)
         cid = cid_for_bytes(document)
         try:
@@ -113,12 +123,28 @@ class Registry:
             return False, resent
         message = registration_message(registration)
         digest = signing_digest(REGISTRATION_TYPE, message, self._domain, registration.signature_type)
-        signer = self._verifier.verify(
-            registration.wallet,
-            digest,
-            registration.signature,
-            before_chain=functools.partial(self._quotas.charge_chain_check, source, now),
-        )
+        existing_wallet = registration.version > 1
+
+        def before_chain() -> None:
+            self._quotas.charge_chain_check(sender, now)
+            newest = self._records.newest(registration.wallet, 1)
+            if newest and newest[0].kind == KIND_KEY and newest[0].cid == cid:
+                raise _AlreadyStored()  # byte for byte the stored bundle, whose signature was checked then
+            self._expect_next_version(registration.wallet, registration.version, newest)
+            self._quotas.check_room(registration.wallet, sender, now, existing_wallet)
+
+        try:
+            signer = self._verifier.verify(
+                registration.wallet, digest, registration.signature, before_chain=before_chain
+            )
+        except _AlreadyStored:
+            resent = self._resent_key(registration.wallet, cid)
+            if resent is None:  # a concurrent write replaced it meanwhile: this version is no longer the next one
+                raise VersionConflict(
+                    "the wallet's newest record changed during this request; read it and retry",
+                    currentVersion=self._current_version(registration.wallet),
+                ) from None
+            return False, resent
         check_point(registration)
         record = Record(
             registration.wallet,
@@ -132,18 +158,23 @@ class Registry:
             signer_check=json.dumps(signer.as_dict()),
         )
         try:
-            self._quotas.within_budget(record.wallet, source, now, functools.partial(self._records.create, record))
+            self._quotas.within_budget(
+                record.wallet, sender, now, functools.partial(self._records.create, record), existing_wallet
+            )
         except VersionTaken as taken:
             resent = self._resent_key(record.wallet, cid)
             if resent is not None:  # its signature was verified when it was first accepted, and just now
                 return False, resent
-            newest = self._records.newest(record.wallet, 1)
-            current = newest[0].version if newest else 0
+            current = self._current_version(record.wallet)
             raise VersionConflict(
                 f"version must be {current + 1} (the wallet's current version is {current})", currentVersion=current
             ) from taken
         record = self._enqueue(record, Job(record.wallet, record.version, cid, JOB_SET_KEY))
         return True, self._view(record, [record])
+
+    def _current_version(self, wallet: str) -> int:
+        newest = self._records.newest(wallet, 1)
+        return newest[0].version if newest else 0
 
     def _resent_key(self, wallet: str, cid: str) -> dict[str, Any] | None:
         """When the wallet's newest record is this very bundle (the same CID): queue it if it was left pinned; its
@@ -185,12 +216,14 @@ class Registry:
         if resent is not None:
             return resent
         digest = signing_digest(REVOCATION_TYPE, message, self._domain, revocation.signature_type)
-        signer = self._verifier.verify(
-            revocation.wallet,
-            digest,
-            revocation.signature,
-            before_chain=functools.partial(self._quotas.charge_chain_check, source, now),
-        )
+        sender = source_of(source)
+
+        def before_chain() -> None:  # the checks that need no chain, before one that does (see register)
+            self._quotas.charge_chain_check(sender, now)
+            self._expect_next_version(revocation.wallet, revocation.version, newest)
+            self._quotas.check_room(revocation.wallet, sender, now, existing_wallet=True)
+
+        signer = self._verifier.verify(revocation.wallet, digest, revocation.signature, before_chain=before_chain)
         self._expect_next_version(revocation.wallet, revocation.version, newest)
         record = Record(
             revocation.wallet,
@@ -204,7 +237,11 @@ class Registry:
             revokes_cid=key.cid,
             signer_check=json.dumps(signer.as_dict()),
         )
-        self._quotas.within_budget(record.wallet, source, now, functools.partial(self._create, record))
+        # A revocation's version is at least 2: the wallet has a key (its transaction requires it), so it may use
+        # the budget's reserve for existing wallets.
+        self._quotas.within_budget(
+            record.wallet, sender, now, functools.partial(self._create, record), existing_wallet=True
+        )
         record = self._enqueue(record, Job(record.wallet, record.version, key.cid, JOB_REVOKE_KEY))
         return self._view(key, [record, key])
 
@@ -292,11 +329,14 @@ class Registry:
                 raise NotFound(f"no DMTP key registered for {wallet}")
             return self._view(key, newest)
         moment = _unix_seconds(as_of)
-        versions = [r for r in self._records.all_versions(wallet) if r.created_at <= moment]
-        key = next((r for r in versions if r.kind == KIND_KEY), None)
-        if key is None:
-            raise NotFound(f"{wallet} had no DMTP key at {moment}")
-        return self._view(key, versions)
+        # Newest first, stopping at the first key at or before the moment: what came after it by then (at most its
+        # revocation) is all the view needs, and older versions are never read.
+        seen: list[Record] = []
+        for record in self._records.versions_at_or_before(wallet, moment):
+            seen.append(record)
+            if record.kind == KIND_KEY:
+                return self._view(record, seen)
+        raise NotFound(f"{wallet} had no DMTP key at {moment}")
 
     def history(self, address: str, limit: str | None, cursor: str | None) -> dict[str, Any]:
         wallet = parse_address(address)
@@ -312,7 +352,13 @@ class Registry:
             "nextCursor": str(page[-1].version) if more else None,
         }
 
-    def batch_lookup(self, body: Any) -> dict[str, Any]:
+    def batch_lookup(self, body: Any, source: str = "unknown") -> dict[str, Any]:
+        """The heads of 1 to 100 wallets. Charged first against `source`'s read limits, one unit per address asked
+        for (at most MAX_BATCH_LOOKUP; one for a body without a list of addresses), so a refused or malformed
+        batch costs its units as well."""
+        asked = body.get("addresses") if isinstance(body, dict) else None
+        if self._reads is not None:
+            self._reads.charge(source, min(len(asked), MAX_BATCH_LOOKUP) if isinstance(asked, list) and asked else 1)
         if not isinstance(body, dict) or set(body) != {"addresses"} or not isinstance(body["addresses"], list):
             raise MalformedRequest('body must be {"addresses": [...]}')
         raw = body["addresses"]
@@ -433,6 +479,10 @@ def _revocation_view(record: Record) -> dict[str, Any]:
         "createdAt": record.created_at,
         "document": document,
     }
+
+
+class _AlreadyStored(Exception):
+    """Raised before a call to the chain: the request is the wallet's newest record, byte for byte."""
 
 
 _DECIMAL = re.compile(r"[0-9]{1,16}")  # int() would also take " 7", "1_0" and non-ASCII digits

@@ -8,6 +8,12 @@ hits EMF's 100-values limit) and the Lambda handler flushes it once at the end.
 
 Logs are Powertools JSON lines on stderr (Lambda keeps both streams; the local stack keeps stdout for its own
 output), each carrying the correlation ids it is about: wallet, version, nonce, tx_hash.
+
+Secrets stay out of both (issue 24). The RPC URL carries the provider's key in its path, query or userinfo:
+- the Tracer patches botocore only (TRACED_MODULES). X-Ray's `requests`/`httplib` patches would record every RPC
+  call's URL, path included, in a subsegment that anyone with X-Ray read access sees; AWS calls carry no secret in
+  their URLs (Secrets Manager's answer is not recorded);
+- every log line goes through redaction.redact_urls as a whole (message, extra keys and exception text alike).
 """
 
 import logging
@@ -17,6 +23,9 @@ import threading
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from chalicelib.observability.redaction import redact_urls
 
 NAMESPACE = "DMTPKeyRegistry"
 SERVICE = "dmtp-key-registry"
@@ -44,11 +53,26 @@ RECORDS_SWEPT = "RecordsSwept"  # stranded records the sweeper drove on (sweeper
 DOCUMENTS_PINNED = "DocumentsPinned"  # documents the worker pinned, in one request per batch (worker.py)
 ANCHORS_SENT = "AnchorsSent"  # anchor-only transactions the monitor sent for leaves no transaction anchored
 
+# What X-Ray's SDK patches: AWS calls only (botocore, which boto3 uses). Never `requests` or `httplib`: the chain
+# RPC goes through them, and a subsegment keeps the URL's path, where the provider's key is.
+TRACED_MODULES = ("botocore",)
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON line with every URL's path, query and userinfo redacted (exception texts included)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_urls(super().format(record))
+
+
 logger = Logger(
-    service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"), logger_handler=logging.StreamHandler(sys.stderr)
+    service=SERVICE,
+    level=os.environ.get("LOG_LEVEL", "INFO"),
+    logger_handler=logging.StreamHandler(sys.stderr),
+    logger_formatter=RedactingFormatter(),
 )
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = Tracer(service=SERVICE, patch_modules=TRACED_MODULES)
 
 
 class Telemetry:

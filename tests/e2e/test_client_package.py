@@ -1,8 +1,10 @@
 """The Python client as a dapp backend installs it (clients/python/README.md): `pip install ./packages/dmtp-protocol
-./clients/python` into a fresh venv, not editable; then, in that venv, from a directory outside the repository and
-with a clean environment (no PYTHONPATH), the installed package alone registers a new key against the local stack's
-API (`chalice local` and the worker loop on the session's stack), waits until it is confirmed, and both command-line
-forms verify it through Anvil with the pinned chain id and registry (exit 0).
+'./clients/python[sign]'` into a fresh venv, not editable; then, in that venv, from a directory outside the repository
+and with a clean environment (no PYTHONPATH), the installed package alone registers a new key against the local
+stack's API (`chalice local` and the worker loop on the session's stack), waits until it is confirmed, and both
+command-line forms verify it through Anvil with the pinned chain id and registry (exit 0). A second fresh venv gets the
+package without the `[sign]` extra: PyNaCl is not there, it verifies that key all the same, and what needs the extra
+says so by name.
 
 The two package directories are copied out of the checkout first (sources only), so the build leaves no build/ or
 egg-info behind in it; the command is the README's, run in the copy's root. Versions are pinned with `-c`: a
@@ -94,11 +96,41 @@ accepted = client.register(body)
 answer = client.wait_for_status(wallet, timeout=180)
 assert answer["status"] == "confirmed", answer
 
-# (c) verified by the library, through the RPC, against the pinned chain id and registry
+# (c) verified by the library, through the RPC, against the pinned chain id and registry: both forms (once its log
+# leaf is anchored: a moment after `confirmed`, docs/PROTOCOL.md section 11's log-not-anchored-yet)
+for _ in range(240):
+    result = package.verify_answer(answer, rpc_url, wallet=wallet, chain_id=chain_id, registry=registry, log=client)
+    if result.reason != "log-not-anchored-yet":
+        break
+    time.sleep(0.25)
 key = verify(answer, rpc_url, wallet=wallet, chain_id=chain_id, registry=registry, log=client)
 assert key.usable() and key.public_key == dmtp_key.public_key_hex, key
+result = package.verify_answer(answer, rpc_url, wallet=wallet, chain_id=chain_id, registry=registry, log=client)
+assert result.usable and result.reason is None and result.key.public_key == dmtp_key.public_key_hex, result.to_json()
+assert client.lookup("0x" + "00" * 19 + "01") is None  # a wallet without a key: None, as the JS client's null
 outcome = {"wallet": wallet, "accepted": accepted.get("status"), "status": answer["status"]}
 print(json.dumps({**outcome, "signer": key.signer_method, "import_ms": round(import_ms, 1)}))
+"""
+
+# Run by the venv without the [sign] extra: argv = API URL, RPC URL, chain id, registry, wallet. Prints one JSON line.
+VERIFY_ONLY_SCRIPT = r"""
+import importlib.util
+import json
+import sys
+
+api_url, rpc_url, chain_id, registry, wallet = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+assert importlib.util.find_spec("nacl") is None, "PyNaCl is installed without the [sign] extra"
+
+from dmtp_key_registry_client import RegistryClient, SignExtraMissing, build_registration, verify_answer
+
+client = RegistryClient(api_url, timeout=30)
+result = verify_answer(client.lookup(wallet), rpc_url, wallet=wallet, chain_id=chain_id, registry=registry, log=client)
+try:
+    build_registration("0x" + "11" * 32, chain_id, registry)
+    refused = None
+except SignExtraMissing as missing:
+    refused = str(missing)
+print(json.dumps({"usable": result.usable, "reason": result.reason, "refused": refused}))
 """
 
 
@@ -144,8 +176,9 @@ def _copy_sources(destination: Path) -> Path:
     return destination
 
 
-@pytest.fixture(scope="module")
-def installed_client(tmp_path_factory: pytest.TempPathFactory) -> InstalledClient:
+def _install(tmp_path_factory: pytest.TempPathFactory, client_requirement: str) -> InstalledClient:
+    """A fresh venv with `./packages/dmtp-protocol` and `client_requirement` (the client, with or without extras)
+    installed from a copy of the sources, as the README says."""
     root = tmp_path_factory.mktemp("client-package")
     checkout = _copy_sources(root / "checkout")
     environment = root / "venv"
@@ -163,7 +196,7 @@ def installed_client(tmp_path_factory: pytest.TempPathFactory) -> InstalledClien
             "-c",
             str(_constraints(root / "constraints.txt")),
             "./packages/dmtp-protocol",
-            "./clients/python",
+            client_requirement,
         ],
         cwd=checkout,
         env=pip_env,
@@ -176,6 +209,18 @@ def installed_client(tmp_path_factory: pytest.TempPathFactory) -> InstalledClien
         pytest.skip(f"pip cannot reach a package index to install the client's dependencies: {output[-1500:]}")
     assert install.returncode == 0, output[-6000:]
     return InstalledClient(python, environment / "bin", time.monotonic() - started)
+
+
+@pytest.fixture(scope="module")
+def installed_client(tmp_path_factory: pytest.TempPathFactory) -> InstalledClient:
+    """The client with its [sign] extra: what a backend that registers keys installs."""
+    return _install(tmp_path_factory, "./clients/python[sign]")
+
+
+@pytest.fixture(scope="module")
+def verify_only_client(tmp_path_factory: pytest.TempPathFactory) -> InstalledClient:
+    """The client without extras: what a backend that only looks up and verifies keys installs."""
+    return _install(tmp_path_factory, "./clients/python")
 
 
 @pytest.fixture(scope="module")
@@ -249,9 +294,42 @@ def test_a_fresh_venv_with_the_installed_client_registers_and_verifies_a_key_out
         )
         assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
         verified = json.loads(checked.stdout)
-        assert verified["verified"] is True and verified["usable"] is True and verified["wallet"] == wallet
+        assert verified["usable"] is True and verified["reason"] is None and verified["key"]["wallet"] == wallet
 
     print(
         f"\nclient package: fresh venv + pip install {installed_client.install_s:.1f} s; register, confirm and "
         f"verify {time.monotonic() - started:.1f} s; package import {outcome['import_ms']} ms"
     )
+
+
+def test_a_fresh_venv_without_the_sign_extra_verifies_a_key_and_names_the_extra_for_signing(
+    installed_client, verify_only_client, registry_api, stack, tmp_path
+):
+    # Given: a key registered and confirmed by a backend with the [sign] extra
+    chain_id = stage_environment(stack.stage)["CHAIN_ID"]
+    (tmp_path / "backend.py").write_text(BACKEND_SCRIPT)
+    registered = installed_client.run(
+        ["python", "backend.py", str(REPO_ROOT), registry_api, stack.anvil.url, chain_id, stack.registry_address],
+        tmp_path,
+        {"DMTP_WALLET_KEY": "0x" + os.urandom(32).hex()},
+    )
+    assert registered.returncode == 0, registered.stdout[-3000:] + registered.stderr[-6000:]
+    wallet = json.loads(registered.stdout.strip().splitlines()[-1])["wallet"]
+
+    # When: a backend installed without the extra verifies it, by the library and by the command line
+    (tmp_path / "verify_only.py").write_text(VERIFY_ONLY_SCRIPT)
+    checked = verify_only_client.run(
+        ["python", "verify_only.py", registry_api, stack.anvil.url, chain_id, stack.registry_address, wallet], tmp_path
+    )
+    pins = ["--chain-id", chain_id, "--registry", stack.registry_address]
+    cli = verify_only_client.run(
+        ["dmtp-key-registry", "verify", "--api", registry_api, "--rpc", stack.anvil.url, *pins, wallet], tmp_path
+    )
+
+    # Then: usable both ways; registering says which extra it needs
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-6000:]
+    outcome = json.loads(checked.stdout.strip().splitlines()[-1])
+    assert (outcome["usable"], outcome["reason"]) == (True, None)
+    assert "pip install 'dmtp-key-registry-client[sign]'" in outcome["refused"] and "nacl" in outcome["refused"]
+    assert cli.returncode == 0 and json.loads(cli.stdout)["usable"] is True, cli.stdout[-3000:] + cli.stderr[-3000:]
+    print(f"\nclient package without [sign]: fresh venv + pip install {verify_only_client.install_s:.1f} s")

@@ -209,7 +209,8 @@ def test_every_cloud_stage_names_the_resources_the_template_creates_for_it():
         )
         assert env["PINNING_JWT_SECRET_ID"] == name("PinningJwtSecret", "Name", stage)
         assert env["RPC_URL_SECRET_ID"] == name("RpcUrlSecret", "Name", stage)
-        assert "PINNING_JWT" not in env and "RPC_URL" not in env
+        assert env["API_RPC_URL_SECRET_ID"] == name("ApiRpcUrlSecret", "Name", stage)
+        assert "PINNING_JWT" not in env and "RPC_URL" not in env and "API_RPC_URL" not in env
 
 
 def test_iam_policies_are_written_by_hand_for_every_function_of_every_cloud_stage():
@@ -305,6 +306,21 @@ def test_only_the_worker_reads_the_pinning_jwt():
             ]
 
             assert any("pinning-jwt" in r for r in reads) == (function == "process_jobs")
+
+
+def test_each_rpc_secret_is_read_by_its_own_roles_only():
+    # The API checks strangers' contract signatures through its own RPC key; the worker and monitor send through
+    # theirs: neither role can spend (or read) the other's provider key (issue 24).
+    for stage in CLOUD_STAGES:
+        for function in FUNCTIONS:
+            reads = [
+                r for a, r, _ in allowed_actions(policy_file(stage, function)) if a == "secretsmanager:GetSecretValue"
+            ]
+            api_rpc = f"secret:dmtp-registry/{stage}/api-rpc-url-"
+            worker_rpc = f"secret:dmtp-registry/{stage}/rpc-url-"
+
+            assert any(api_rpc in r for r in reads) == (function == "api_handler"), (function, reads)
+            assert any(worker_rpc in r for r in reads) == (function != "api_handler"), (function, reads)
 
 
 def test_jobs_stay_invisible_for_six_worker_timeouts_plus_the_batching_window():
@@ -678,6 +694,13 @@ def _stage_config_file(tmp_path: Path, stage: str, **env: str) -> Path:
     return path
 
 
+def _rpc_url_file(tmp_path: Path, stack: LocalStack) -> str:
+    """The RPC URL in a file, as the tools take it (never on the command line: infra/rpc_url.py)."""
+    path = tmp_path / "rpc-url.txt"
+    path.write_text(stack.anvil.url + "\n")
+    return str(path)
+
+
 def _run(module: Any, argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
     code = module.main(argv)
     out, err = capsys.readouterr()
@@ -694,8 +717,8 @@ def test_deploy_script_hands_a_new_registry_to_the_stage_kms_key(stack, tmp_path
         [
             "--stage",
             "local",
-            "--rpc-url",
-            stack.anvil.url,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
             "--deployer-key",
             DEV_ACCOUNTS[2][1],
             "--config",
@@ -724,7 +747,16 @@ def test_deploy_script_refuses_when_the_stage_config_names_a_live_registry(stack
     config = _stage_config_file(tmp_path, "local", REGISTRY_ADDRESS=stack.registry_address)
     code, out, err = _run(
         deploy_contract,
-        ["--stage", "local", "--rpc-url", stack.anvil.url, "--deployer-key", key, "--config", str(config)],
+        [
+            "--stage",
+            "local",
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
+            "--deployer-key",
+            key,
+            "--config",
+            str(config),
+        ],
         capsys,
     )
 
@@ -742,8 +774,8 @@ def test_deploy_script_refuses_a_chain_other_than_the_stages(stack, tmp_path, ca
         [
             "--stage",
             "local",
-            "--rpc-url",
-            stack.anvil.url,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
             "--deployer-key",
             DEV_ACCOUNTS[2][1],
             "--config",
@@ -792,7 +824,16 @@ def test_rotation_moves_ownership_from_the_blue_to_the_green_key(
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
     code, out, err = _run(
         rotate_owner,
-        ["--stage", rotation_stage, "--rpc-url", stack.anvil.url, "--to-kms-key-id", green, "--config", str(config)],
+        [
+            "--stage",
+            rotation_stage,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
+            "--to-kms-key-id",
+            green,
+            "--config",
+            str(config),
+        ],
         capsys,
     )
 
@@ -813,7 +854,16 @@ def test_rotation_refuses_an_incoming_key_without_eth_for_gas(
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
     code, _, err = _run(
         rotate_owner,
-        ["--stage", rotation_stage, "--rpc-url", stack.anvil.url, "--to-kms-key-id", green, "--config", str(config)],
+        [
+            "--stage",
+            rotation_stage,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
+            "--to-kms-key-id",
+            green,
+            "--config",
+            str(config),
+        ],
         capsys,
     )
 
@@ -833,8 +883,8 @@ def test_rotation_refuses_when_the_outgoing_key_does_not_own_the_registry(stack,
         [
             "--stage",
             rotation_stage,
-            "--rpc-url",
-            stack.anvil.url,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
             "--to-kms-key-id",
             f"alias/dmtp-registry-{rotation_stage}-owner-green",
             "--config",
@@ -883,8 +933,8 @@ def test_rotation_refuses_while_the_outgoing_key_has_a_stored_transaction_never_
             [
                 "--stage",
                 rotation_stage,
-                "--rpc-url",
-                stack.anvil.url,
+                "--rpc-url-file",
+                _rpc_url_file(tmp_path, stack),
                 "--to-kms-key-id",
                 f"alias/dmtp-registry-{rotation_stage}-owner-green",
                 "--config",
@@ -911,7 +961,16 @@ def test_teardown_hands_the_registry_to_a_plain_address_with_no_eth(
     config = _rotation_config(tmp_path, blue_owned_registry, rotation_stage)
     code, _out, err = _run(
         rotate_owner,
-        ["--stage", rotation_stage, "--rpc-url", stack.anvil.url, "--to-address", cold_wallet, "--config", str(config)],
+        [
+            "--stage",
+            rotation_stage,
+            "--rpc-url-file",
+            _rpc_url_file(tmp_path, stack),
+            "--to-address",
+            cold_wallet,
+            "--config",
+            str(config),
+        ],
         capsys,
     )
 

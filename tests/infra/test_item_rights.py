@@ -18,6 +18,7 @@ import pytest
 from chalicelib.adapters.quotas import Quotas
 from chalicelib.adapters.records import RecordStore
 from chalicelib.adapters.translog import TransparencyLog
+from chalicelib.api.sources import source_of
 from chalicelib.model import (
     BUDGET_GLOBAL,
     KIND_KEY,
@@ -38,6 +39,7 @@ READS = {"GetItem": "dynamodb:GetItem", "Query": "dynamodb:Query", "BatchGetItem
 PARTITION_KEYS = {"records": "wallet", "log": "part", "quotas": "key"}  # infra/template.yaml's key schemas
 WALLET = "0x" + "Ab" * 20
 NOW = 1_800_000_000
+SOURCE = source_of("203.0.113.7")
 
 
 class RecordingTable:
@@ -60,8 +62,9 @@ class RecordingTable:
     def put_item(self, Item: dict[str, Any], **_: Any) -> None:
         self._writes.append(("Put", self.name, Item))
 
-    def update_item(self, Key: dict[str, Any], **_: Any) -> None:
+    def update_item(self, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
         self._writes.append(("Update", self.name, Key))
+        return {"Attributes": {"count": 1}}
 
     def get_item(self, **_: Any) -> dict[str, Any]:
         self._reads.append(("GetItem", self.name))
@@ -88,12 +91,13 @@ def _record(version: int, kind: str = KIND_KEY) -> Record:
 
 def api_writes(stage: str) -> list[tuple[str, str, dict[str, Any]]]:
     """What the request path writes: a first key, a rotation and a revocation, each with its budget counters
-    (wallet, source, a global shard), and a per-source count of a chain signature check."""
+    (wallet, source, a global shard), a per-source count of a chain signature check, and a shared count of reads."""
     tables, writes = _tables(stage)
     records, quotas = RecordStore(tables["records"]), Quotas(tables["quotas"], 20, 60, 2000, 20)
     for record in (_record(1), _record(2), _record(3, KIND_REVOCATION)):
-        quotas.within_budget(WALLET, "203.0.113.7", NOW, lambda charge, r=record: records.create(r, charge))
-    quotas.charge_chain_check("203.0.113.7", NOW)
+        quotas.within_budget(WALLET, SOURCE, NOW, lambda charge, r=record: records.create(r, charge))
+    quotas.charge_chain_check(SOURCE, NOW)
+    quotas.add_reads(SOURCE.own, NOW - NOW % 60, 1)
     return writes
 
 
@@ -124,7 +128,7 @@ def api_reads(stage: str) -> list[tuple[str, str]]:
         raise BudgetSpent(next(c for c in charge.counters if c.budget == BUDGET_GLOBAL))
 
     with contextlib.suppress(QuotaExceeded):
-        Quotas(tables["quotas"], 20, 60, 2000, 20).within_budget(WALLET, "203.0.113.7", NOW, global_shard_full)
+        Quotas(tables["quotas"], 20, 60, 2000, 20).within_budget(WALLET, SOURCE, NOW, global_shard_full)
     return reads
 
 
@@ -149,7 +153,7 @@ def parts(writes: list[tuple[str, str, dict[str, Any]]], table_kind: str) -> set
 def test_the_recording_covers_every_kind_of_item_the_functions_write(stage):
     assert parts(worker_writes(stage), "log") == {"leaf", "node/1", "node/2", "node/3", "head"}
     assert parts(monitor_writes(stage), "log") == {"anchor"}
-    assert {key.split("#")[0] for key in parts(api_writes(stage), "quotas")} == {"wallet", "writes", "source"}
+    assert {key.split("#")[0] for key in parts(api_writes(stage), "quotas")} == {"wallet", "writes", "source", "reads"}
     assert parts(api_writes(stage), "records") == {WALLET.lower()}
     assert {key.split("#")[0] for key in parts(worker_writes(stage), "quotas")} == {"pins"}
 

@@ -2,7 +2,9 @@
 Retry-After, a metric the template's alarm watches. Each test counts in a quotas table of its own (moto)."""
 
 import json
+import time
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -11,10 +13,13 @@ from eth_account import Account
 
 from chalicelib import bootstrap
 from chalicelib.adapters.quotas import Quotas
+from chalicelib.api.signatures import SignatureVerifier
 from chalicelib.observability import emf
 from chalicelib.observability.emf import WRITE_BUDGET_EXHAUSTED
 from dmtp_protocol.errors import QuotaExceeded
+from tests.conftest import CHAIN_ID
 from tests.integration.test_registry import registry_with
+from tests.support.api_fakes import FakeEthRpc
 from tests.support.bundles import registration_body, revocation_body
 from tests.support.cfn import TEMPLATE_PATH, load_yaml
 
@@ -129,3 +134,124 @@ def test_the_api_answers_a_spent_budget_with_429_problem_json_and_retry_after(
     alarm = load_yaml(TEMPLATE_PATH)["Resources"]["WriteBudgetExhaustedAlarm"]["Properties"]
     assert (declared["Namespace"], declared["Metrics"][0]["Name"]) == (alarm["Namespace"], alarm["MetricName"])
     assert sorted(declared["Dimensions"][0]) == sorted(d["Name"] for d in alarm["Dimensions"])
+
+
+# ---------------------------------------------------------------- issue 24: sources by network, the reserve, room
+
+
+def test_ipv6_neighbours_in_one_slash_64_share_a_daily_write_budget(stack, domain, fresh_table):
+    registry = registry_with(stack, domain, quotas=budgets(fresh_table, per_source=1))
+    registry.register(registration_body(Account.create(), domain), source="2001:db8:1:2::1")
+
+    with pytest.raises(QuotaExceeded) as refused:
+        registry.register(registration_body(Account.create(), domain), source="2001:db8:1:2::2")
+
+    assert refused.value.extra["budget"] == "source"
+    assert registry.register(registration_body(Account.create(), domain), source="2001:db8:1:3::1")[0] is True
+
+
+def test_the_sources_of_one_slash_24_share_a_network_budget(stack, domain, fresh_table):
+    quotas = Quotas(fresh_table, 0, 0, source_writes_per_day=5, network_writes_per_day=2)
+    registry = registry_with(stack, domain, quotas=quotas)
+    for source in ("198.51.100.1", "198.51.100.2"):
+        registry.register(registration_body(Account.create(), domain), source=source)
+
+    with pytest.raises(QuotaExceeded) as refused:
+        registry.register(registration_body(Account.create(), domain), source="198.51.100.3")
+
+    assert refused.value.extra["budget"] == "network"
+    assert registry.register(registration_body(Account.create(), domain), source="198.51.101.3")[0] is True
+
+
+def reserve(table: Any) -> Quotas:
+    """WRITES_PER_DAY 10 with RESERVED_WRITES_SHARE 0.2: new wallets may use 8 (shards of the real adapter)."""
+    return Quotas(table, 0, 0, writes_per_day=10, reserved_writes_share=0.2)
+
+
+def test_an_existing_wallet_can_rotate_and_revoke_when_new_wallets_have_spent_their_share(stack, domain, fresh_table):
+    registry = registry_with(stack, domain, quotas=reserve(fresh_table))
+    existing = Account.create()
+    registry.register(registration_body(existing, domain, version=1), source="a")
+    for _ in range(7):
+        registry.register(registration_body(Account.create(), domain), source="a")
+    with pytest.raises(QuotaExceeded) as refused:  # new wallets have had their 8
+        registry.register(registration_body(Account.create(), domain), source="a")
+    assert refused.value.extra["budget"] == "global"
+
+    created, key = registry.register(registration_body(existing, domain, version=2), source="a")
+    revoked = registry.revoke(existing.address, revocation_body(existing, domain, 2, key["DMTPpubKey"]), source="a")
+
+    assert created and revoked["revoked"] is True
+
+
+def test_existing_wallets_can_use_the_whole_global_budget_and_no_more(stack, domain, fresh_table):
+    registry = registry_with(stack, domain, quotas=reserve(fresh_table))
+    wallet = Account.create()
+    for version in range(1, 11):  # one new wallet's write, then 9 rotations: the reserve's 2, then the open pool's
+        registry.register(registration_body(wallet, domain, version=version), source="a")
+
+    with pytest.raises(QuotaExceeded) as refused:
+        registry.register(registration_body(wallet, domain, version=11), source="a")
+
+    assert refused.value.extra["budget"] == "global"
+    counts = {item["key"]: int(item["count"]) for item in fresh_table.scan()["Items"] if "#" in item["key"]}
+    assert sum(n for key, n in counts.items() if key.startswith(("writes#global#", "writes#reserved#"))) == 10
+
+
+def test_check_room_refuses_a_spent_budget_and_charges_nothing(stack, domain, fresh_table):
+    from chalicelib.api.sources import source_of
+
+    quotas = Quotas(fresh_table, 0, 0, writes_per_day=2, room_cache_s=0)
+    registry = registry_with(stack, domain, quotas=quotas)
+    now = int(time.time())
+    quotas.check_room(Account.create().address, source_of("198.51.100.1"), now)  # room: nothing raised
+    for _ in range(2):
+        registry.register(registration_body(Account.create(), domain), source="a")
+    before = fresh_table.scan()["Items"]
+
+    with pytest.raises(QuotaExceeded) as refused:
+        quotas.check_room(Account.create().address, source_of("198.51.100.1"), now)
+
+    assert refused.value.extra["budget"] == "global"
+    assert fresh_table.scan()["Items"] == before
+
+
+def test_forged_contract_wallet_writes_after_the_global_budget_is_spent_make_no_rpc_call(stack, domain, fresh_table):
+    """The probe of issue 24: forged registrations for a contract wallet, sent once the day's budget is spent,
+    cost no RPC call (they did: eth_blockNumber + eth_getCode + eth_call each, then 401)."""
+    smart = Account.create().address
+    rpc = FakeEthRpc(contract_wallets={smart: Account.create().address})  # records every call; nobody here owns it
+    registry = registry_with(
+        stack,
+        domain,
+        quotas=Quotas(fresh_table, 0, 0, writes_per_day=2),
+        verifier=SignatureVerifier(rpc, CHAIN_ID),
+    )
+    for _ in range(2):
+        registry.register(registration_body(Account.create(), domain), source="a")
+
+    statuses = []
+    for _ in range(10):
+        with pytest.raises(QuotaExceeded) as refused:
+            forged = registration_body(SimpleNamespace(address=smart), domain, signer=Account.create())
+            registry.register(forged, source="b")
+        statuses.append((refused.value.status, refused.value.extra["budget"]))
+
+    assert statuses == [(429, "global")] * 10
+    assert rpc.calls == []
+
+
+def test_a_pool_found_spent_is_skipped_for_the_rest_of_the_day_without_a_read(stack, domain, fresh_table):
+    from tests.support.aws_calls import recorded_aws_calls
+
+    registry = registry_with(stack, domain, quotas=reserve(fresh_table))
+    wallet = Account.create()
+    for version in range(1, 5):  # version 1 (open pool), 2-3 (the reserve's 2), 4 finds the reserve spent
+        registry.register(registration_body(wallet, domain, version=version), source="a")
+
+    with recorded_aws_calls() as calls:
+        registry.register(registration_body(wallet, domain, version=5), source="a")
+
+    quota_calls = [call.operation for call in calls if call.tables == (fresh_table.name,)]
+    assert quota_calls == []  # no BatchGetItem of the spent reserve's shards
+    assert [call.operation for call in calls if call.operation == "TransactWriteItems"] == ["TransactWriteItems"]

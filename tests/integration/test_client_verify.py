@@ -29,7 +29,7 @@ from dmtp_key_registry_client.registry_client import (
     open_private_key,
     wallet_address,
 )
-from dmtp_key_registry_client.verify import VerificationFailed, verify, verify_batch_entry
+from dmtp_key_registry_client.verify import CHECKS, VerificationFailed, verify, verify_answer, verify_batch_entry
 from dmtp_protocol.canonical import canonical_json
 from dmtp_protocol.cid import cid_for_bytes, digest_from_cid
 from dmtp_protocol.ethsig import keccak256, to_checksum_address
@@ -361,6 +361,60 @@ def test_an_api_revocation_verifies_once_it_is_on_chain(api, stack):
     drain_queue(stack)
     key = verify(lookup(api, accepted["wallet"]), stack.anvil.url, **pins(stack, accepted["wallet"], api))
     assert (key.revoked, key.onchain, key.usable()) == (True, True, False)
+    assert key.unusable_reason() == "revoked" and key.to_json()["reason"] == "revoked"
+
+
+# ---------------------------------------------------------------- verify_answer: the JS client's result, never raising
+
+
+def test_verify_answer_calls_a_confirmed_key_usable_with_every_check_passed(api, stack):
+    # Given: a key registered and confirmed on chain
+    accepted, dmtp = register(api, stack, new_wallet_key())
+    answer = confirmed(api, stack, accepted["wallet"])
+
+    # When: a third party verifies the lookup answer through its own RPC
+    result = verify_answer(answer, stack.anvil.url, **pins(stack, accepted["wallet"], api))
+
+    # Then: usable, every check True, and the key and log position the JS client reports
+    assert (result.usable, result.reason, result.detail) == (True, None, None)
+    assert result.checks == dict.fromkeys(CHECKS, True)
+    assert result.key is not None and (result.key.public_key, result.key.signer_method) == (
+        dmtp.public_key_hex,
+        "ecdsa",
+    )
+    assert result.log is not None and result.log.included is True
+    assert set(result.to_json()) == {"usable", "reason", "detail", "checks", "key", "log"}
+
+
+def test_verify_answer_reports_a_revoked_key_as_revoked_before_and_after_the_revocation_reaches_the_chain(api, stack):
+    # Given: a confirmed key whose owner revokes it
+    wallet_key = new_wallet_key()
+    accepted, _ = register(api, stack, wallet_key)
+    confirmed(api, stack, accepted["wallet"])
+    body = build_revocation(wallet_key, CHAIN_ID, stack.registry_address, 1, accepted["DMTPpubKey"])
+    assert post(api, f"/keys/{accepted['wallet']}/revocation", body).status_code == 202
+
+    # When: it is verified while the revocation is only the registry's word, then once the chain holds it
+    before = verify_answer(lookup(api, accepted["wallet"]), stack.anvil.url, **pins(stack, accepted["wallet"], api))
+    drain_queue(stack)
+    after = verify_answer(lookup(api, accepted["wallet"]), stack.anvil.url, **pins(stack, accepted["wallet"], api))
+
+    # Then: both times usable=False, reason 'revoked', the notRevoked check the one that failed
+    for result in (before, after):
+        assert (result.usable, result.reason) == (False, "revoked"), result.detail
+        assert (result.checks["onchain"], result.checks["notRevoked"], result.checks["history"]) == (True, False, None)
+    assert "contract says" in after.detail and accepted["wallet"] in after.detail
+
+
+def test_verify_answer_reports_a_record_not_on_chain_yet_as_not_onchain_and_another_key_as_not_current(api, stack):
+    accepted, _ = register(api, stack, new_wallet_key())
+    pending = verify_answer(lookup(api, accepted["wallet"]), stack.anvil.url, **pins(stack, accepted["wallet"], api))
+    assert (pending.usable, pending.reason, pending.checks["signature"]) == (False, "not-onchain", True)
+
+    answer = confirmed(api, stack, accepted["wallet"])
+    forge_contract_state(stack, KEYS_SLOT, accepted["wallet"], digest_from_cid(OTHER_CID))
+    other = verify_answer(answer, stack.anvil.url, **pins(stack, accepted["wallet"], api))
+    assert (other.usable, other.reason) == (False, "not-current") and OTHER_CID in (other.detail or "")
 
 
 def test_verify_refuses_an_rpc_of_another_chain(api, stack):
@@ -393,19 +447,17 @@ def test_cli_verify_prints_the_key_or_the_reason(api, stack, monkeypatch, capsys
 
     assert cli.main([*flags, accepted["wallet"]]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert (printed["verified"], printed["cid"], printed["onchain"], printed["usable"]) == (
+    assert (printed["usable"], printed["reason"], printed["key"]["cid"], printed["checks"]["onchain"]) == (
         True,
+        None,
         accepted["cid"],
-        True,
         True,
     )
     served["answer"] = {**answer, "cid": OTHER_CID}
     assert cli.main([*flags, accepted["wallet"]]) == 1
-    assert json.loads(capsys.readouterr().out) == {
-        "verified": False,
-        "code": "cid-mismatch",
-        "reason": failure(served["answer"], None).reason,
-    }
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == verify_answer(served["answer"], None, **pins(stack, accepted["wallet"])).to_json()
+    assert (printed["usable"], printed["reason"], printed["checks"]["cid"]) == (False, "cid-mismatch", False)
 
 
 # ---------------------------------------------------------------- the caller's pins, never the server's word

@@ -201,7 +201,7 @@ def test_the_cli_reads_the_start_block_from_deploy_block_in_the_configuration_or
     for extra in (["--config", str(config)], ["--config", str(config), "--from-block", str(registry.deploy_block)]):
         capsys.readouterr()
         assert cli.main(["verify", *extra, v1.wallet]) == 1
-        assert json.loads(capsys.readouterr().out)["code"] == "version-rollback"
+        assert json.loads(capsys.readouterr().out)["reason"] == "version-rollback"
     config.write_text(json.dumps({"deployBlock": -1}))
     with pytest.raises(SystemExit):
         cli.main(["verify", "--config", str(config), v1.wallet])

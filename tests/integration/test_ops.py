@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -101,7 +102,9 @@ def ops_stage(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> di
 def run_ops(ops_stage: dict[str, Any], capsys: pytest.CaptureFixture, *args: str) -> str:
     from infra import ops
 
-    code = ops.main(["--stage", STAGE, "--config", str(ops_stage["config"]), "--rpc-url", ops_stage["anvil"], *args])
+    url_file = Path(ops_stage["config"]).with_name("rpc-url.txt")
+    url_file.write_text(ops_stage["anvil"])
+    code = ops.main(["--stage", STAGE, "--config", str(ops_stage["config"]), "--rpc-url-file", str(url_file), *args])
     out, err = capsys.readouterr()
     assert code == 0, err
     return out

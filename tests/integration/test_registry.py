@@ -178,6 +178,32 @@ def test_lookup_as_of_a_past_time_returns_the_key_valid_then(stack, domain, wall
     assert excinfo.value.status == 404
 
 
+def test_lookup_as_of_reads_only_the_pages_down_to_the_first_key_at_or_before_the_moment(
+    stack, domain, wallet, monkeypatch
+):
+    """A wallet with 25 versions, one per second: asOf the 24th reads one page of AS_OF_PAGE (10) versions, asOf the
+    first reads all three pages; never a Query per version, never a page below the key."""
+    from chalicelib.adapters.records import AS_OF_PAGE
+
+    monkeypatch.setenv("WALLET_WRITES_PER_DAY", "0")
+    bootstrap.reset()
+    clock = [1_800_000_000.0]
+    registry = registry_with(stack, domain, now=lambda: clock[0])
+    records_table = bootstrap.settings().records_table
+    for version in range(1, 26):
+        clock[0] += 1
+        registry.register(registration_body(wallet, domain, version=version, issued_at=int(clock[0])))
+
+    def record_queries(moment: int) -> tuple[int, int]:
+        with recorded_aws_calls() as calls:
+            version = registry.lookup(wallet.address, str(moment))["version"]
+        return version, sum(1 for call in calls if call.operation == "Query" and call.tables == (records_table,))
+
+    assert AS_OF_PAGE == 10
+    assert record_queries(1_800_000_024) == (24, 1)
+    assert record_queries(1_800_000_001) == (1, 3)
+
+
 def test_batch_lookup_of_100_addresses_is_one_batch_get_of_the_records_and_one_query_of_the_log(
     api, domain, wallet, monkeypatch
 ):
@@ -246,11 +272,12 @@ def test_an_eoas_writes_are_not_limited_per_minute_only_checks_on_chain_are(api,
     assert statuses == [400, 400, 400, 202, 202, 202]
 
 
-def test_reads_write_nothing_and_are_never_limited_by_the_registry(api, domain, wallet, monkeypatch):
+def test_reads_write_nothing_and_spend_no_write_budget(api, domain, wallet, monkeypatch):
     """Given a registered wallet and a daily write budget of 1 per source, when one source reads every read route
-    of that wallet and of the log many times, then every read is answered 200, no DynamoDB client makes a write,
-    and the source still has its one write: its first passes, its second is refused (reads are limited at the edge:
-    infra/chalice-merge.yaml)."""
+    of that wallet and of the log many times (under the suite's lifted read limits: each process reports a
+    source's reads to the shared count once per tenth of the limit, tests/integration/test_read_limits.py), then
+    every read is answered 200, no DynamoDB client makes a write, and the source still has its one write: its
+    first passes, its second is refused."""
     import app
 
     for version in (1, 2):  # registered under the suite's lifted limit; two leaves at least, for a consistency proof

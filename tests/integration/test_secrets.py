@@ -19,17 +19,18 @@ def secrets(stack: LocalStack) -> Any:
     secrets_module._providers.clear()  # each test starts with no cached read
     yield client
     secrets_module._providers.clear()
-    for name in ("pinning-jwt", "rpc-url"):
+    for name in ("pinning-jwt", "rpc-url", "api-rpc-url"):
         client.put_secret_value(SecretId=f"dmtp-registry/{stack.stage}/{name}", SecretString=UNSET)
 
 
 def cloud_like_env(stack: LocalStack) -> dict[str, str]:
     """The stage's environment as in AWS: secret ids instead of the plain values the local stack sets."""
-    env = {key: value for key, value in stack.env.items() if key not in ("PINNING_JWT", "RPC_URL")}
+    env = {key: value for key, value in stack.env.items() if key not in ("PINNING_JWT", "RPC_URL", "API_RPC_URL")}
     return {
         **env,
         "PINNING_JWT_SECRET_ID": f"dmtp-registry/{stack.stage}/pinning-jwt",
         "RPC_URL_SECRET_ID": f"dmtp-registry/{stack.stage}/rpc-url",
+        "API_RPC_URL_SECRET_ID": f"dmtp-registry/{stack.stage}/api-rpc-url",
     }
 
 
@@ -38,11 +39,15 @@ def test_settings_read_the_stage_secret_when_the_plain_variable_is_absent(stack,
         SecretId=f"dmtp-registry/{stack.stage}/pinning-jwt", SecretString="jwt-from-secrets-manager"
     )
     secrets.put_secret_value(SecretId=f"dmtp-registry/{stack.stage}/rpc-url", SecretString="https://rpc.example/v1/key")
+    secrets.put_secret_value(
+        SecretId=f"dmtp-registry/{stack.stage}/api-rpc-url", SecretString="https://rpc.example/v1/api-key"
+    )
 
     settings = Settings.from_env(cloud_like_env(stack))
 
     assert settings.pinning_jwt == "jwt-from-secrets-manager"
     assert settings.rpc_url == "https://rpc.example/v1/key"
+    assert settings.api_rpc_url == "https://rpc.example/v1/api-key"
 
 
 def test_a_secret_still_holding_the_placeholder_is_refused_with_the_command_that_sets_it(stack, secrets):

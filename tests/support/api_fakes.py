@@ -16,8 +16,12 @@ Each fake keeps what the real adapter keeps and the port's docstring states, and
   is the wallet itself (InvalidSignature otherwise); `unavailable` stands for a chain node that cannot be reached.
 - FakeEthRpc (adapters/rpc.py, JsonRpc), for the real SignatureVerifier: deployed ERC-1271 wallets whose
   `isValidSignature` says yes only to their owner EOA's signature; no code anywhere else.
-- FakeWriteBudgets (adapters/quotas.py, Quotas.within_budget): the wallet's, the source's and everyone's daily
-  counters; all three counted or none, QuotaExceeded (the wallet's budget named first) once one is spent.
+- FakeWriteBudgets (adapters/quotas.py, Quotas.within_budget, check_room, charge_chain_check): the wallet's, the
+  source's, its network's and everyone's daily counters (everyone's in two pools: the reserve for wallets that
+  already have a key, and the open rest); all counted or none, QuotaExceeded (the wallet's budget named first) once
+  one is spent; check_room tells the same without counting.
+- FakeReadCounts (adapters/quotas.py, Quotas.add_reads): the shared per-minute counts of reads; `down` makes it
+  raise as an unreachable table does.
 
 Wallet is not a port: it is the client side, an EOA that signs request bodies like eth_account does, on coincurve
 (eth_account takes 1-2 s to import; tests/unit/test_protocol_vectors.py ties signing_digest to eth_account).
@@ -29,12 +33,14 @@ import base64
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from chalicelib.api.sources import source_of
 from chalicelib.model import (
     BUDGET_GLOBAL,
+    BUDGET_NETWORK,
     BUDGET_SOURCE,
     BUDGET_WALLET,
     KIND_KEY,
@@ -48,8 +54,10 @@ from chalicelib.model import (
     LogHead,
     Record,
     RpcError,
+    RpcTimeout,
     RpcUnavailable,
     SignerCheck,
+    Source,
     VersionTaken,
 )
 from dmtp_protocol import merkle
@@ -78,6 +86,7 @@ __all__ = [
     "FakeEthRpc",
     "FakeJobQueue",
     "FakeLog",
+    "FakeReadCounts",
     "FakeRecords",
     "FakeSignatureChecker",
     "FakeWriteBudgets",
@@ -173,6 +182,7 @@ class FakeRecords:
         self._before_next_create: Any = None
         self.counters: dict[str, int] = {}  # the budget counters (FakeWriteBudgets shares them)
         self.statuses: dict[tuple[str, int], list[str]] = {}  # every status each record has had, in order
+        self.versions_read = 0  # versions an as-of read looked at (versions_at_or_before)
         self.calls: list[str] = []
 
     # ------------------------------------------------------------ reads
@@ -195,6 +205,15 @@ class FakeRecords:
     def all_versions(self, wallet: str) -> list[Record]:
         self.calls.append("all_versions")
         return self._versions(wallet)
+
+    def versions_at_or_before(self, wallet: str, moment: int) -> Iterator[Record]:
+        """Newest first, lazily: `versions_read` counts every version looked at, so a test can tell how far down a
+        caller read."""
+        self.calls.append("versions_at_or_before")
+        for record in self._versions(wallet):
+            self.versions_read += 1
+            if record.created_at <= moment:
+                yield record
 
     def get(self, wallet: str, version: int) -> Record | None:
         self.calls.append("get")
@@ -235,7 +254,7 @@ class FakeRecords:
             raise VersionTaken(f"{record.wallet} version {record.version} is not the next version")
         spent = [c for c in charge.counters if self.counters.get(c.key, 0) >= c.limit]
         if spent:
-            order = (BUDGET_WALLET, BUDGET_SOURCE, BUDGET_GLOBAL)
+            order = (BUDGET_WALLET, BUDGET_SOURCE, BUDGET_NETWORK, BUDGET_GLOBAL)
             raise BudgetSpent(min(spent, key=lambda c: order.index(c.budget)))
         for counter in charge.counters:
             self.counters[counter.key] = self.counters.get(counter.key, 0) + 1
@@ -345,13 +364,24 @@ class FakeSignatureChecker:
 class FakeEthRpc:
     """The JSON-RPC node SignatureVerifier asks: `contract_wallets` maps a deployed smart wallet (EIP-55) to its
     owner EOA, and its ERC-1271 isValidSignature(hash, signature) returns the magic value only for a signature by
-    that owner; every other address has no code. State does not change between blocks. `unreachable`: every call
-    raises RpcUnavailable."""
+    that owner; every other address has no code. State does not change between blocks. It serves chain `chain`.
+    `unreachable`: every call raises RpcUnavailable. `slow_wallet_calls`: every eth_call raises RpcTimeout (the node
+    answers the cheap calls, a wallet's code is what stalls). `gas_limits` keeps each eth_call's gas limit."""
 
     block: int = 4242
     contract_wallets: dict[str, str] = field(default_factory=dict)
     unreachable: bool = False
+    chain: int = 31337
+    slow_wallet_calls: bool = False
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    gas_limits: list[int | None] = field(default_factory=list)
+    chain_known: bool = False  # asked once with success, then kept (JsonRpc.chain_id)
+
+    def chain_id(self) -> int:
+        if not self.chain_known:
+            self._call("eth_chainId")
+            self.chain_known = True
+        return self.chain
 
     def block_number(self) -> int:
         self._call("eth_blockNumber")
@@ -361,8 +391,13 @@ class FakeEthRpc:
         self._call("eth_getCode", address, block)
         return b"\x60\x80\x60\x40" if address in self.contract_wallets else b""
 
-    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
+    def eth_call(
+        self, to: str, data: bytes, block: str = "latest", gas: int | None = None, timeout_s: float | None = None
+    ) -> bytes:
         self._call("eth_call", to, block)
+        self.gas_limits.append(gas)
+        if self.slow_wallet_calls:
+            raise RpcTimeout("eth_call: no answer within the timeout (ReadTimeout)")
         owner = self.contract_wallets.get(to)
         if owner is None:
             return b""  # a call to an address without code succeeds with no data
@@ -393,9 +428,11 @@ DAY_S = 86400
 
 
 class FakeWriteBudgets:
-    """Quotas.within_budget and charge_chain_check in memory: fixed UTC-day windows, one global counter (the real one
-    shards it), one-minute windows of checks on chain per source; a limit of 0 (or less) is no limit. The daily
-    counters live in the record store's `counters` (one transaction there)."""
+    """Quotas.within_budget, check_room and charge_chain_check in memory: fixed UTC-day windows, one counter per pool
+    of the global budget (the real one shards each), one-minute windows of checks on chain per source and per
+    network; a limit of 0 (or less) is no limit. The daily counters live in the record store's `counters` (one
+    transaction there). Everyone's budget is two pools as in adapters/quotas.py: floor(limit x reserved_share) for
+    wallets that already have a key (tried first by them), the rest for every write."""
 
     def __init__(
         self,
@@ -404,58 +441,128 @@ class FakeWriteBudgets:
         global_per_day: int = 0,
         counters: dict[str, int] | None = None,
         chain_checks_per_minute: int = 0,
+        network_per_day: int = 0,
+        network_checks_per_minute: int = 0,
+        reserved_share: float = 0.0,
     ) -> None:
-        self.limits = {BUDGET_WALLET: wallet_per_day, BUDGET_SOURCE: source_per_day, BUDGET_GLOBAL: global_per_day}
+        self.limits = {
+            BUDGET_WALLET: wallet_per_day,
+            BUDGET_SOURCE: source_per_day,
+            BUDGET_NETWORK: network_per_day,
+            BUDGET_GLOBAL: global_per_day,
+        }
+        reserved = int(global_per_day * reserved_share) if global_per_day > 0 else 0
+        self.pools = {name: n for name, n in (("reserved", reserved), ("global", global_per_day - reserved)) if n > 0}
         self.counters = counters if counters is not None else {}
         self.calls: list[tuple[str, str, int]] = []
+        self.room_checks: list[tuple[str, str, int]] = []
         self.chain_checks_per_minute = chain_checks_per_minute
-        self.chain_checks: Counter[tuple[str, int]] = Counter()  # (source, minute window start) -> checks counted
+        self.network_checks_per_minute = network_checks_per_minute
+        self.chain_checks: Counter[tuple[str, int]] = Counter()  # (source or network key, minute start) -> checks
 
-    def charge_chain_check(self, source: str, now: int) -> None:
-        window = (source, now - now % 60)
-        if 0 < self.chain_checks_per_minute <= self.chain_checks[window]:
-            retry_after = window[1] + 60 - now
-            raise QuotaExceeded(
-                f"limit of {self.chain_checks_per_minute} signature checks on chain per source per minute reached; "
-                f"retry in {retry_after} s",
-                retry_after,
-                limit=self.chain_checks_per_minute,
+    def charge_chain_check(self, source: Source, now: int) -> None:
+        self._check(source.own, self.chain_checks_per_minute, now, "signature checks on chain per source per minute")
+        if source.network != source.own:
+            self._check(
+                source.network, self.network_checks_per_minute, now, "signature checks on chain per network per minute"
             )
+
+    def _check(self, key: str, limit: int, now: int, what: str) -> None:
+        window = (key, now - now % 60)
+        if 0 < limit <= self.chain_checks[window]:
+            retry_after = window[1] + 60 - now
+            raise QuotaExceeded(f"limit of {limit} {what} reached; retry in {retry_after} s", retry_after, limit=limit)
         self.chain_checks[window] += 1
 
-    def within_budget(self, wallet: str, source: str, now: int, write: Callable[[Charge], T]) -> T:
-        self.calls.append((wallet, source, now))
+    def within_budget(
+        self, wallet: str, source: Source, now: int, write: Callable[[Charge], T], existing_wallet: bool = False
+    ) -> T:
+        self.calls.append((wallet, source.own, now))
         window_start = now - now % DAY_S
-        counters = tuple(
+        base = self._base(wallet, source, window_start)
+        if not self.pools:
+            try:
+                return write(Charge(base))
+            except BudgetSpent as spent:
+                raise self._refused(spent.counter.budget, now) from spent
+        for pool in self._pool_order(existing_wallet):
+            counter = CounterAdd(
+                "quotas", f"writes#{pool}#{window_start}", self.pools[pool], window_start + 2 * DAY_S, BUDGET_GLOBAL
+            )
+            try:
+                return write(Charge((*base, counter)))
+            except BudgetSpent as spent:
+                if spent.counter.budget != BUDGET_GLOBAL:
+                    raise self._refused(spent.counter.budget, now) from spent
+        raise self._refused(BUDGET_GLOBAL, now)
+
+    def check_room(self, wallet: str, source: Source, now: int, existing_wallet: bool = False) -> None:
+        self.room_checks.append((wallet, source.own, now))
+        window_start = now - now % DAY_S
+        for counter in self._base(wallet, source, window_start):
+            if self.counters.get(counter.key, 0) >= counter.limit:
+                raise self._refused(counter.budget, now)
+        if self.pools and not any(
+            self.counters.get(f"writes#{pool}#{window_start}", 0) < self.pools[pool]
+            for pool in self._pool_order(existing_wallet)
+        ):
+            raise self._refused(BUDGET_GLOBAL, now)
+
+    def _pool_order(self, existing_wallet: bool) -> list[str]:
+        return [pool for pool in (["reserved", "global"] if existing_wallet else ["global"]) if pool in self.pools]
+
+    def _base(self, wallet: str, source: Source, window_start: int) -> tuple[CounterAdd, ...]:
+        subjects = self._subjects(wallet, source, window_start)
+        return tuple(
             CounterAdd("quotas", subject, self.limits[budget], window_start + 2 * DAY_S, budget)
-            for budget, subject in self._subjects(wallet, source, window_start).items()
-            if self.limits[budget] > 0
+            for budget, subject in subjects.items()
+            if budget != BUDGET_GLOBAL and self.limits[budget] > 0
         )
-        try:
-            return write(Charge(counters))
-        except BudgetSpent as spent:
-            budget = spent.counter.budget
-            retry_after = window_start + DAY_S - now
-            raise QuotaExceeded(
-                f"limit of {self.limits[budget]} {budget} writes per day reached; retry in {retry_after} s",
-                retry_after,
-                limit=self.limits[budget],
-                budget=budget,
-            ) from spent
+
+    def _refused(self, budget: str, now: int) -> QuotaExceeded:
+        retry_after = DAY_S - now % DAY_S
+        return QuotaExceeded(
+            f"limit of {self.limits[budget]} {budget} writes per day reached; retry in {retry_after} s",
+            retry_after,
+            limit=self.limits[budget],
+            budget=budget,
+        )
 
     def used(self, budget: str, who: str, now: int) -> int:
-        """How much of `budget` (BUDGET_WALLET: `who` a wallet; BUDGET_SOURCE: a source; BUDGET_GLOBAL: ignored)
-        is used in the day of `now`."""
+        """How much of `budget` (BUDGET_WALLET: `who` a wallet; BUDGET_SOURCE, BUDGET_NETWORK: a source address;
+        BUDGET_GLOBAL: both pools, `who` ignored) is used in the day of `now`."""
         window_start = now - now % DAY_S
-        return self.counters.get(self._subjects(who, who, window_start)[budget], 0)
+        if budget == BUDGET_GLOBAL:
+            return sum(self.counters.get(f"writes#{pool}#{window_start}", 0) for pool in ("reserved", "global"))
+        return self.counters.get(self._subjects(who, source_of(who), window_start)[budget], 0)
 
     @staticmethod
-    def _subjects(wallet: str, source: str, window_start: int) -> dict[str, str]:
-        return {
+    def _subjects(wallet: str, source: Source, window_start: int) -> dict[str, str]:
+        subjects = {
             BUDGET_WALLET: f"wallet#{wallet.lower()}#{window_start}",
-            BUDGET_SOURCE: f"writes#source#{source}#{window_start}",
+            BUDGET_SOURCE: f"writes#source#{source.own}#{window_start}",
             BUDGET_GLOBAL: f"writes#global#{window_start}",
         }
+        if source.network != source.own:
+            subjects[BUDGET_NETWORK] = f"writes#network#{source.network}#{window_start}"
+        return subjects
+
+
+class FakeReadCounts:
+    """Quotas.add_reads in memory: a count per (key, minute start); `calls` holds every report; `down`: raises as an
+    unreachable table does."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, int]] = Counter()
+        self.calls: list[tuple[str, int, int]] = []
+        self.down = False
+
+    def add_reads(self, key: str, window_start: int, units: int) -> int:
+        self.calls.append((key, window_start, units))
+        if self.down:
+            raise ConnectionError("Could not connect to the endpoint URL (DynamoDB unreachable)")
+        self.counts[(key, window_start)] += units
+        return self.counts[(key, window_start)]
 
 
 # ---------------------------------------------------------------------------------------------- the client side

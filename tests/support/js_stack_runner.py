@@ -12,6 +12,9 @@ import sys
 
 def main(argv: list[str]) -> int:
     os.environ["SOURCE_REQUESTS_PER_MINUTE"] = "1000000"  # one test source makes every request
+    os.environ["NETWORK_REQUESTS_PER_MINUTE"] = "1000000"
+    os.environ["SOURCE_READS_PER_MINUTE"] = "1000000"
+    os.environ["NETWORK_READS_PER_MINUTE"] = "1000000"
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the worker's EMF metrics would print on stdout
     from devstack.stack import LocalStack, stage_environment

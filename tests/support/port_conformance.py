@@ -18,6 +18,7 @@ from chalicelib.adapters.rpc import JsonRpc
 from chalicelib.adapters.transactions import TxStore
 from chalicelib.adapters.translog import TransparencyLog
 from chalicelib.api import ports as api_ports
+from chalicelib.api.read_limits import ReadLimiter
 from chalicelib.api.signatures import SignatureVerifier
 from chalicelib.chain import ports as chain_ports
 from tests.support import api_fakes
@@ -166,3 +167,15 @@ def fake_eth_rpc(fake: api_fakes.FakeEthRpc) -> api_ports.EthRpc:
 
 def fake_write_budgets(fake: api_fakes.FakeWriteBudgets) -> api_ports.WriteBudgets:
     return fake
+
+
+def fake_read_counts(fake: api_fakes.FakeReadCounts) -> api_ports.ReadCounts:
+    return fake
+
+
+def quotas_read_counts(adapter: Quotas) -> api_ports.ReadCounts:
+    return adapter
+
+
+def read_limiter(adapter: ReadLimiter) -> api_ports.ReadLimits:
+    return adapter

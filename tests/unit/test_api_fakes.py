@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from chalicelib.api.sources import source_of
 from chalicelib.model import KIND_REVOCATION, Job, MalformedJob, Record, VersionTaken
 from dmtp_protocol import merkle
 from dmtp_protocol.cid import cid_for_bytes
@@ -112,10 +113,10 @@ def test_the_fake_logs_head_folds_to_the_root_of_all_its_leaves_and_it_proves_no
 
 def test_write_budgets_refusing_one_budget_count_none_and_name_the_wallets_first(records):
     budgets = FakeWriteBudgets(wallet_per_day=1, source_per_day=1, global_per_day=5, counters=records.counters)
-    budgets.within_budget(WALLET, "s1", NOW, lambda charge: records.create(key(1), charge))
+    budgets.within_budget(WALLET, source_of("s1"), NOW, lambda charge: records.create(key(1), charge))
 
     with pytest.raises(QuotaExceeded) as refused:
-        budgets.within_budget(WALLET, "s1", NOW, lambda charge: records.create(key(2), charge))
+        budgets.within_budget(WALLET, source_of("s1"), NOW, lambda charge: records.create(key(2), charge), True)
 
     assert refused.value.extra["budget"] == "wallet"
     assert records.get(WALLET, 2) is None  # the record and its charge are one write: neither happened
@@ -123,7 +124,9 @@ def test_write_budgets_refusing_one_budget_count_none_and_name_the_wallets_first
         budgets.used(b, who, NOW) for b, who in ((BUDGET_WALLET, WALLET), (BUDGET_SOURCE, "s1"), (BUDGET_GLOBAL, ""))
     ]
     assert counts == [1, 1, 1]
-    budgets.within_budget(WALLET, "s2", NOW + 86400, lambda charge: records.create(key(2), charge))  # the next day
+    budgets.within_budget(  # the next day
+        WALLET, source_of("s2"), NOW + 86400, lambda charge: records.create(key(2), charge), True
+    )
     assert budgets.used(BUDGET_WALLET, WALLET, NOW + 86400) == 1
 
 

@@ -39,6 +39,10 @@ def test_the_worker_and_monitor_policies_take_their_defaults_from_settings():
         ("JOB_BATCH_SIZE", "0"),
         ("MAX_FEE_CAP_GWEI", "lots"),
         ("PINNING_API_URL", "api.pinata.cloud"),
+        ("SOURCE_READS_PER_MINUTE", "50"),  # a whole batch (100 reads) must fit in a minute
+        ("NETWORK_READS_PER_MINUTE", "99"),
+        ("RESERVED_WRITES_SHARE", "1"),  # new wallets would get nothing
+        ("RESERVED_WRITES_SHARE", "-0.1"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(variable, value):

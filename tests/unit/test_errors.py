@@ -2,10 +2,12 @@
 
 from dmtp_protocol.errors import (
     InvalidField,
+    InvalidSignature,
     MethodNotAllowed,
     NotFound,
     QuotaExceeded,
     RegistryError,
+    SignatureCheckTimeout,
     problem_for_unexpected,
 )
 
@@ -56,3 +58,15 @@ def test_a_method_not_allowed_keeps_the_allowed_methods_for_the_allow_header_out
 def test_every_problem_type_is_the_urn_of_its_code() -> None:
     for error in (NotFound("no such wallet"), RegistryError("boom")):
         assert error.to_problem()["type"] == f"urn:dmtp:problem:{error.code}"
+
+
+def test_a_signature_check_timeout_is_a_401_invalid_signature_with_a_code_of_its_own() -> None:
+    error = SignatureCheckTimeout("the smart-contract wallet's ERC-1271 check did not finish within 5 s")
+    assert isinstance(error, InvalidSignature)
+    assert error.to_problem() == {
+        "type": "urn:dmtp:problem:signature-check-timeout",
+        "title": "Signature check took too long",
+        "status": 401,
+        "detail": "the smart-contract wallet's ERC-1271 check did not finish within 5 s",
+        "code": "signature-check-timeout",
+    }

@@ -59,7 +59,9 @@ class World:
         return self.registry.revoke(address, body, source)
 
 
-def make_world(verifier: Any = None, budgets: FakeWriteBudgets | None = None, with_log: bool = True) -> World:
+def make_world(
+    verifier: Any = None, budgets: FakeWriteBudgets | None = None, with_log: bool = True, reads: Any = None
+) -> World:
     clock = Clock(NOW)
     log = FakeLog(clock)
     records = FakeRecords(clock, log if with_log else None)
@@ -67,7 +69,9 @@ def make_world(verifier: Any = None, budgets: FakeWriteBudgets | None = None, wi
     verifier = verifier or FakeSignatureChecker()
     budgets = budgets or FakeWriteBudgets(wallet_per_day=10, source_per_day=100, global_per_day=1000)
     budgets.counters = records.counters  # one store: the record and its charge are one transaction
-    registry = Registry(records, queue, DOMAIN, verifier, budgets, now=clock, log=log if with_log else None)
+    registry = Registry(
+        records, queue, DOMAIN, verifier, budgets, now=clock, log=log if with_log else None, reads=reads
+    )
     return World(clock, log, records, queue, verifier, budgets, registry)
 
 

@@ -178,13 +178,12 @@ def test_unknown_wallet_reads_empty_string(registry):
 def test_deploy_script_refuses_to_redeploy_over_a_live_registry(anvil, w3, registry):
     nonce_before = w3.eth.get_transaction_count(OWNER)
     env = {k: v for k, v in os.environ.items() if k != "DEPLOYER_PRIVATE_KEY"}
+    env["RPC_URL"] = anvil.url  # the environment, never the command line
     result = subprocess.run(
         [
             sys.executable,
             "-m",
             "infra.deploy_contract",
-            "--rpc-url",
-            anvil.url,
             "--deployer-key",
             OWNER_KEY,
             "--existing",

@@ -46,3 +46,15 @@ contract GasBurnerFactory {
         return address(0);
     }
 }
+
+/// @notice Test-only hostile wallet (deployed): its isValidSignature loops until the call runs out of gas.
+contract GasBurnerAccount {
+    uint256 public counter;
+
+    function isValidSignature(bytes32, bytes calldata) external returns (bytes4) {
+        while (true) {
+            counter += 1;
+        }
+        return 0x1626ba7e;
+    }
+}

@@ -1,17 +1,18 @@
 """The Python client of the DMTP Key Registry: register, look up, verify, revoke and audit DMTP keys from a dapp's
 backend, trusting only what you pin (chain id, DMTPKeys contract, your RPC), never the registry's word.
 
-    from dmtp_key_registry_client import RegistryClient, build_registration, verify, wallet_address
+    from dmtp_key_registry_client import RegistryClient, build_registration, verify_answer, wallet_address
 
     CHAIN_ID, REGISTRY, RPC = 8453, "0x…DMTPKeys", "https://your.node"  # your pins, never the registry's word
     client = RegistryClient("https://registry.example")
     domain = client.checked_config(CHAIN_ID, REGISTRY)  # PinMismatch unless the registry serves your pins
-    wallet = wallet_address(wallet_key_hex)
+    wallet = wallet_address(wallet_key_hex)  # registering needs the [sign] extra
     body, dmtp_key = build_registration(wallet_key_hex, CHAIN_ID, REGISTRY, version=client.next_version(wallet))
     client.register(body)
     answer = client.wait_for_status(wallet)  # confirmed, failed or superseded
-    key = verify(answer, RPC, wallet=wallet, chain_id=CHAIN_ID, registry=REGISTRY, log=client)  # VerificationFailed
-    key.usable()  # True: on chain (read through your RPC), unrevoked, unexpired: encrypt to key.public_key
+    result = verify_answer(answer, RPC, wallet=wallet, chain_id=CHAIN_ID, registry=REGISTRY, log=client)
+    result.usable  # True: on chain (read through your RPC), unrevoked, unexpired: encrypt to result.key.public_key
+    # else result.reason, one of REASONS (the JS client's), and result.detail say why; it never raises for an answer
 
 Everything a backend uses is importable from here (`__all__`); the submodules hold the rest. Importing the package
 loads only the verification module (no HTTP library, no curve library); the other names load their module on
@@ -27,19 +28,25 @@ from typing import TYPE_CHECKING, Any
 # Bound here, not lazily: `verify` is both a function and the submodule defining it. Importing the submodule binds
 # the package attribute `verify` to the module; the name is then bound to the function, once and for all.
 from dmtp_key_registry_client.verify import (
+    REASONS,
+    AnswerKey,
     LogHead,
+    LogPosition,
     LogSource,
     VerificationFailed,
     VerifiedKey,
+    VerifyResult,
     check_log_consistency,
     read_log_head,
     verify,
+    verify_answer,
     verify_batch_entry,
 )
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from dmtp_key_registry_client.audit import Auditor, AuditResult, Discrepancy, run_audit
     from dmtp_key_registry_client.envelope import open_envelope, seal
+    from dmtp_key_registry_client.extras import SignExtraMissing
     from dmtp_key_registry_client.keys import KEY_TYPE_SECP256K1, KEY_TYPE_X25519, KEY_TYPES, DmtpKeyPair
     from dmtp_key_registry_client.monitor import MonitorReport, MonitorUnavailable, OwnWrites, monitor_wallet
     from dmtp_key_registry_client.pins import Pins, load_pins
@@ -54,6 +61,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         wallet_address,
     )
     from dmtp_key_registry_client.signing import SIGNATURE_TYPES
+    from dmtp_key_registry_client.watch import KeyChange, KeyProblem, WatchUnavailable, watch_keys
     from dmtp_protocol.envelopes import (
         EIP191_AES256GCM_HKDF,
         ENVELOPE_VERSIONS,
@@ -97,6 +105,13 @@ _LAZY = {
     "MonitorReport": "dmtp_key_registry_client.monitor",
     "MonitorUnavailable": "dmtp_key_registry_client.monitor",
     "OwnWrites": "dmtp_key_registry_client.monitor",
+    # other wallets' keys, watched: each change verified
+    "watch_keys": "dmtp_key_registry_client.watch",
+    "KeyChange": "dmtp_key_registry_client.watch",
+    "KeyProblem": "dmtp_key_registry_client.watch",
+    "WatchUnavailable": "dmtp_key_registry_client.watch",
+    # what needs the [sign] extra says so
+    "SignExtraMissing": "dmtp_key_registry_client.extras",
 }
 
 __all__ = [
@@ -106,14 +121,19 @@ __all__ = [
     "KEY_TYPES",
     "KEY_TYPE_SECP256K1",
     "KEY_TYPE_X25519",
+    "REASONS",
     "SCRYPT_AES256GCM",
     "SIGNATURE_TYPES",
     "X25519_XSALSA20_POLY1305",
+    "AnswerKey",
     "AuditResult",
     "Auditor",
     "Discrepancy",
     "DmtpKeyPair",
+    "KeyChange",
+    "KeyProblem",
     "LogHead",
+    "LogPosition",
     "LogSource",
     "MonitorReport",
     "MonitorUnavailable",
@@ -122,8 +142,11 @@ __all__ = [
     "Pins",
     "RegistryClient",
     "RegistryClientError",
+    "SignExtraMissing",
     "VerificationFailed",
     "VerifiedKey",
+    "VerifyResult",
+    "WatchUnavailable",
     "build_registration",
     "build_revocation",
     "check_log_consistency",
@@ -135,8 +158,10 @@ __all__ = [
     "run_audit",
     "seal",
     "verify",
+    "verify_answer",
     "verify_batch_entry",
     "wallet_address",
+    "watch_keys",
 ]
 
 

@@ -16,7 +16,7 @@ from the pinned deployment block (`--from-block`, `deployBlock`; 0 when not pinn
   python -m dmtp_key_registry_client lookup --api http://127.0.0.1:8000 [--as-of UNIX] 0xWALLET
   python -m dmtp_key_registry_client history --api http://127.0.0.1:8000 [--limit N] [--cursor C] 0xWALLET
   python -m dmtp_key_registry_client verify --api URL --rpc http://127.0.0.1:8545 --chain-id 31337 --registry 0x...
-      [--from-block N] [--log-state FILE] 0xWALLET
+      [--from-block N] [--log-state FILE] [--wait S] 0xWALLET
   python -m dmtp_key_registry_client audit --rpc URL --registry 0x... [--api URL] [--from-block N]
       [--revocation-window S] [--json]
   python -m dmtp_key_registry_client monitor --state FILE --api URL --rpc URL --chain-id 31337 --registry 0x...
@@ -24,9 +24,11 @@ from the pinned deployment block (`--from-block`, `deployBlock`; 0 when not pinn
   (`register`/`revoke` with --state FILE record the owner's own writes there, so `monitor` does not report them)
 
 Answers go to stdout as JSON; API errors go to stderr as the problem+json body, with exit status 1.
-`verify` prints the verified key and exits 0 only when it is usable; otherwise it prints
-`{"verified": false, "code", "reason"}` (or, with --allow-pending, a verified key that is not usable) and exits 1
-(0 for --allow-pending's verified-but-pending). `audit` exits 0 only when the log and the chain agree.
+`verify` prints `{"usable", "reason", "detail", "checks", "key", "log"}` (the JS client's verify result) and exits 0
+only when the key is usable, else 1 (0 with --allow-pending for a record the wallet signed that the contract does not
+hold yet: `not-onchain` or `not-current`, still never usable). `keygen` prints `{"keyType", "DMTPpubKey",
+"dmtpPrivateKeyHex"}`: the raw private key, to keep secret (`register --dmtp-key` seals it).
+`audit` exits 0 only when the log and the chain agree.
 `monitor` prints its report and exits 0 when it found nothing the owner did not make, 1 with a change she did not
 make (its transaction and log leaf) or a log that does not match the chain, 2 when it could not check.
 """
@@ -37,6 +39,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,7 +55,7 @@ from dmtp_key_registry_client.registry_client import (
     wallet_address,
 )
 from dmtp_key_registry_client.signing import SIGNATURE_TYPES
-from dmtp_key_registry_client.verify import LogHead, VerificationFailed, verify
+from dmtp_key_registry_client.verify import LogHead, verify_answer
 from dmtp_protocol.envelopes import ENVELOPE_VERSIONS, SCRYPT_AES256GCM, X25519_XSALSA20_POLY1305
 from dmtp_protocol.errors import RegistryError
 from dmtp_protocol.messages import Domain
@@ -61,6 +64,9 @@ if TYPE_CHECKING:
     from dmtp_key_registry_client.monitor import OwnWrites
 
 WALLET_KEY_ENV = "DMTP_WALLET_KEY"
+PENDING_REASONS = ("not-onchain", "not-current")  # signed by the wallet, not (yet) the contract's key
+SETTLING_REASONS = ("log-not-anchored-yet", "not-onchain")  # what `verify --wait` asks again about
+VERIFY_RETRY_S = 0.5
 PASSPHRASE_ENV = "DMTP_PASSPHRASE"
 
 
@@ -167,6 +173,14 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="read the wallet's events from this block: the registry's deployment block or earlier "
         "(or `deployBlock` in the configuration file; default 0)",
+    )
+    check.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="S",
+        help="ask again for up to S seconds while the key is not anchored in the log or not on chain yet "
+        "(log-not-anchored-yet, not-onchain: normal just after a registration; default 0: answer at once)",
     )
     check.add_argument(
         "--log-state",
@@ -313,7 +327,7 @@ def _revoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # refuses unless /config is what the user pinned
     domain = client.checked_config(_pinned(pins.chain_id), _pinned(pins.registry))
     wallet = wallet_address(args.wallet_key)
-    current = client.lookup(wallet)
+    current = client.found(wallet)
     if current.get("revoked"):
         print(f"error: {wallet}'s key version {current['version']} is already revoked", file=sys.stderr)
         return 1
@@ -360,26 +374,27 @@ def _verify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     pins = _pins(args, parser, "api_url", "rpc_url", "chain_id", "registry")
     client = RegistryClient(_pinned(pins.api_url), timeout=args.timeout)
     previous = _load_head(args.log_state) if args.log_state else None
-    answer = client.lookup(args.address)
-    try:
-        verified = verify(
-            answer,
+    deadline = time.monotonic() + max(0.0, args.wait)
+    while True:
+        result = verify_answer(
+            client.lookup(args.address),  # None: not found, a `not-found` result
             _pinned(pins.rpc_url),
             wallet=args.address,
             chain_id=_pinned(pins.chain_id),
             registry=_pinned(pins.registry),
             log=client,
             previous_head=previous,
-            require_onchain=not args.allow_pending,
             from_block=pins.deploy_block or 0,
         )
-    except VerificationFailed as failure:
-        _print({"verified": False, "code": failure.code, "reason": failure.reason})
-        return 1
-    if args.log_state and verified.log_head is not None:
-        _save_head(args.log_state, verified.log_head)
-    _print({"verified": True, **verified.to_json()})
-    return 0 if verified.usable() or (args.allow_pending and verified.onchain is False and not verified.revoked) else 1
+        if result.reason not in SETTLING_REASONS or time.monotonic() >= deadline:
+            break
+        time.sleep(VERIFY_RETRY_S)
+    if args.log_state and result.usable and result.log is not None:
+        _save_head(args.log_state, result.log.head)
+    _print(result.to_json())
+    # --allow-pending: a record the wallet signed that the contract does not hold (yet) is reported, never usable
+    pending = result.reason in PENDING_REASONS and result.checks["signature"] is True
+    return 0 if result.usable or (args.allow_pending and pending) else 1
 
 
 def _load_head(path: str) -> LogHead | None:
@@ -421,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "lookup":
             api = _pinned(_pins(args, parser, "api_url").api_url)
-            _print(RegistryClient(api, timeout=args.timeout).lookup(args.address, as_of=args.as_of))
+            _print(RegistryClient(api, timeout=args.timeout).found(args.address, as_of=args.as_of))
             return 0
         if args.command == "history":
             api = _pinned(_pins(args, parser, "api_url").api_url)

@@ -21,9 +21,14 @@ import base64
 import binascii
 from typing import Any
 
-from nacl.exceptions import CryptoError
-from nacl.public import Box, PrivateKey, PublicKey
-from nacl.utils import random
+from dmtp_key_registry_client.extras import missing
+
+try:  # PyNaCl is the [sign] extra's: verifying never loads this module
+    from nacl.exceptions import CryptoError
+    from nacl.public import Box, PrivateKey, PublicKey
+    from nacl.utils import random
+except ModuleNotFoundError as exc:
+    raise missing("sealing or opening a DMTP private key (the x25519-xsalsa20-poly1305 envelope)", exc) from exc
 
 VERSION = "x25519-xsalsa20-poly1305"
 ENVELOPE_FIELDS = ("version", "nonce", "ephemPublicKey", "ciphertext")

@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 KEY_TYPE_X25519 = "x25519"
 KEY_TYPE_SECP256K1 = "secp256k1"
 KEY_TYPES = (KEY_TYPE_X25519, KEY_TYPE_SECP256K1)
 _HEX_32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+def _x25519_private_key() -> Any:
+    """PyNaCl's X25519 private key class (the [sign] extra's), or an error naming the extra."""
+    try:
+        from nacl.public import PrivateKey
+    except ModuleNotFoundError as exc:
+        from dmtp_key_registry_client.extras import missing
+
+        raise missing("an X25519 DMTP key", exc) from exc
+    return PrivateKey
 
 
 def _check_key_type(key_type: str) -> str:
@@ -55,9 +67,7 @@ class DmtpKeyPair:
             from coincurve import PrivateKey as Secp256k1PrivateKey
 
             return cls(Secp256k1PrivateKey().secret, key_type, compressed)
-        from nacl.public import PrivateKey as X25519PrivateKey
-
-        return cls(bytes(X25519PrivateKey.generate()), key_type)
+        return cls(bytes(_x25519_private_key().generate()), key_type)
 
     @classmethod
     def from_private_key_hex(
@@ -74,9 +84,7 @@ class DmtpKeyPair:
             from coincurve import PrivateKey as Secp256k1PrivateKey
 
             return Secp256k1PrivateKey(self.secret).public_key.format(compressed=self.compressed)
-        from nacl.public import PrivateKey as X25519PrivateKey
-
-        return bytes(X25519PrivateKey(self.secret).public_key)
+        return bytes(_x25519_private_key()(self.secret).public_key)
 
     @property
     def public_key_hex(self) -> str:
@@ -96,4 +104,6 @@ class DmtpKeyPair:
         return "0x" + self.secret.hex()
 
     def to_json(self) -> dict[str, str]:
-        return {"keyType": self.key_type, "DMTPpubKey": self.public_key_hex, "DMTPpriKey": self.private_key_hex}
+        """What `keygen` prints. The raw private key is `dmtpPrivateKeyHex`, never `DMTPpriKey`: in a registration
+        that name is the sealed envelope, and this hex must never be sent as it is (`register --dmtp-key` seals it)."""
+        return {"keyType": self.key_type, "DMTPpubKey": self.public_key_hex, "dmtpPrivateKeyHex": self.private_key_hex}

@@ -22,10 +22,9 @@ from urllib.parse import quote
 
 import requests
 
-from dmtp_key_registry_client.envelope import VERSION as X25519_ENVELOPE
-from dmtp_key_registry_client.envelope import open_envelope, seal
 from dmtp_key_registry_client.keys import KEY_TYPE_X25519, DmtpKeyPair
 from dmtp_key_registry_client.signing import wallet_signature
+from dmtp_protocol.envelopes import X25519_XSALSA20_POLY1305 as X25519_ENVELOPE
 from dmtp_protocol.errors import RegistryError
 from dmtp_protocol.messages import (
     REGISTRATION_TYPE,
@@ -92,6 +91,8 @@ def build_registration(
     `wallet`: a smart-contract (ERC-1271) wallet the key signs for, e.g. its owner EOA; the registry asks the
     contract's `isValidSignature`. Default: the key's own address. The envelope is sealed for the key, or under
     `passphrase` for `dmtp-scrypt-aes256gcm-v1`."""
+    from dmtp_key_registry_client.envelope import seal  # the [sign] extra's
+
     wallet_key = _wallet_key_bytes(wallet_private_key_hex)
     if dmtp is None:
         dmtp = DmtpKeyPair.generate(key_type)
@@ -167,6 +168,8 @@ def open_private_key(
     The signature-derived form is opened for the document's chainId, registry and wallet; a POST body carries no
     chainId/registry, so pass them. When the document names its `DMTPpubKey`, the opened key must match it (for its
     `keyType`)."""
+    from dmtp_key_registry_client.envelope import open_envelope  # the [sign] extra's
+
     if not isinstance(record_or_bundle, dict):
         raise ValueError("expected a lookup answer, a pinned document or a registration body")
     document = record_or_bundle.get("bundle", record_or_bundle)
@@ -279,10 +282,26 @@ class RegistryClient:
             own_writes.record_registration(body)
         return self._request("POST", "/keys", json=body)
 
-    def lookup(self, address: str, as_of: int | str | None = None) -> dict[str, Any]:
-        """GET /keys/{address}: the current key record, or the one current at unix time `as_of`."""
+    def lookup(self, address: str, as_of: int | str | None = None) -> dict[str, Any] | None:
+        """GET /keys/{address}: the current key record, or the one current at unix time `as_of`; None when the
+        registry has no key for the wallet (its 404 `not-found`), as the JS client's `lookup` answers null. Any other
+        error answer raises RegistryClientError. `verify_answer(None, ...)` is `not-found`."""
         params = None if as_of is None else {"asOf": str(as_of)}
-        return self._request("GET", "/keys/" + quote(address, safe=""), params=params)
+        try:
+            return self._request("GET", "/keys/" + quote(address, safe=""), params=params)
+        except RegistryClientError as exc:
+            if exc.status == 404 and exc.code == "not-found":
+                return None
+            raise
+
+    def found(self, address: str, as_of: int | str | None = None) -> dict[str, Any]:
+        """`lookup` for a wallet that must have a key: RegistryClientError 404 `not-found` when it has none."""
+        answer = self.lookup(address, as_of)
+        if answer is None:
+            raise RegistryClientError(
+                404, {"status": 404, "code": "not-found", "detail": f"the registry has no key for {address}"}
+            )
+        return answer
 
     def revoke(
         self,
@@ -295,7 +314,7 @@ class RegistryClient:
         `own_writes`: as for `register`; `revoked_key` is the lookup answer of the key revoked (its DMTPpubKey and
         cid go into the record; looked up when not given)."""
         if own_writes is not None:
-            revoked = revoked_key if revoked_key is not None else self.lookup(address)
+            revoked = revoked_key if revoked_key is not None else self.found(address)
             same = revoked.get("version") == body.get("revokedVersion")
             own_writes.record_revocation(
                 body,
@@ -316,12 +335,9 @@ class RegistryClient:
     def next_version(self, address: str) -> int:
         """The version a new registration of this wallet must carry: the newest record's version + 1 (a
         revocation takes a version too), or 1 for a wallet the registry does not know."""
-        try:
-            current = self.lookup(address)
-        except RegistryClientError as exc:
-            if exc.status == 404:
-                return 1
-            raise
+        current = self.lookup(address)
+        if current is None:
+            return 1
         newest: int = current["version"]
         if current.get("revocation"):
             newest = max(newest, current["revocation"]["version"])
@@ -336,13 +352,9 @@ class RegistryClient:
         deadline = time.monotonic() + timeout
         last: dict[str, Any] | None = None
         while True:
-            try:
-                last = self.lookup(address)
-                if last.get("status") in wanted:
-                    return last
-            except RegistryClientError as exc:
-                if exc.status != 404:
-                    raise
+            last = self.lookup(address) or last  # None: not visible yet
+            if last is not None and last.get("status") in wanted:
+                return last
             if time.monotonic() >= deadline:
                 seen = last.get("status") if last else "not found"
                 raise TimeoutError(f"{address} did not reach {'/'.join(wanted)} within {timeout}s (last: {seen})")

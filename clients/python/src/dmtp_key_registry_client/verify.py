@@ -1,5 +1,9 @@
 """Checking a lookup answer without trusting the API:
+`verify_answer(answer, rpc_url, wallet=, chain_id=, registry=, log=)` -> VerifyResult (usable, reason, detail, checks,
+key, log: the JS client's verify result, with its reasons; never raising for a bad answer), and the older
 `verify(answer, rpc_url, wallet=, chain_id=, registry=, log=)` -> VerifiedKey, or VerificationFailed with a reason.
+The steps below are verify's; verify_answer runs the same checks in the JS client's order (its docstring says where
+it differs).
 
 Fail-closed: anything not proven is a failure, and what the caller trusts is the caller's. The wallet, the chain id
 and the registry contract are named by the caller (or come from the client's own configuration, client/pins.py);
@@ -44,7 +48,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from dmtp_key_registry_client import abi, translog
@@ -112,6 +116,7 @@ class ChainEvent:
     version: int = 0
     size: int = 0
     root: bytes = b""
+    wallet: str = ""  # KeyUpdated/KeyRevoked: the wallet (0x + 40 lowercase hex, the indexed topic)
 
     @property
     def position(self) -> tuple[int, int]:
@@ -248,13 +253,28 @@ class VerifiedKey:
     def usable(self, now: float | None = None) -> bool:
         """Whether to encrypt to this key: the contract, read through the caller's RPC, holds it (`onchain` is True,
         never None or False), and it is neither revoked nor expired (docs/PROTOCOL.md §11)."""
-        return self.onchain is True and not self.revoked and not self.expired(now)
+        return self.unusable_reason(now) is None
+
+    def unusable_reason(self, now: float | None = None) -> str | None:
+        """Why not to encrypt to this authentic key, in verify_answer's (and the JS client's) reason codes: `no-rpc`
+        (not checked against the chain), `not-onchain` (the contract does not hold it yet), `revoked`, `expired`;
+        None when it is usable."""
+        if self.onchain is None:
+            return "no-rpc"
+        if self.onchain is False:
+            return "not-onchain"
+        if self.revoked:
+            return "revoked"
+        if self.expired(now):
+            return "expired"
+        return None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("document")
         out["log_head"] = None if self.log_head is None else self.log_head.to_json()
         out["usable"] = self.usable()
+        out["reason"] = self.unusable_reason()
         return out
 
 
@@ -332,6 +352,363 @@ def verify_batch_entry(
             None,
             _start_block(from_block),
         )
+
+
+# ---------------------------------------------------------------- one result shape, as the JS client's verify
+
+# The reason codes verify_answer gives, exactly the JS client's (clients/js/src/verify.js; tests/unit/
+# test_client_reason_codes.py compares the two sets): `reason` of a VerifyResult is one of these, or None when usable.
+REASONS = frozenset(
+    {
+        "missing-pin",
+        "malformed-answer",
+        "malformed-request",
+        "not-found",
+        "malformed-document",
+        "cid-mismatch",
+        "wallet-mismatch",
+        "domain-mismatch",
+        "answer-mismatch",
+        "proof-mismatch",
+        "no-rpc",
+        "chain-mismatch",
+        "rpc-unavailable",
+        "rpc-error",
+        "bad-signature",
+        "contract-unreadable",
+        "not-onchain",
+        "not-current",
+        "revoked",
+        "expired",
+        "version-rollback",
+        "no-event",
+        "version-mismatch",
+        "log-not-anchored-yet",
+        "log-missing",
+        "log-index-beyond-anchor",
+        "log-unavailable",
+        "log-inclusion-failed",
+        "log-leaf-mismatch",
+        "log-inconsistent",
+        "verification-error",
+    }
+)
+# The raising verify's own names for what verify_answer names as the JS client does.
+_AS_REASON = {
+    "registry-mismatch": "domain-mismatch",
+    "non-canonical-document": "malformed-document",
+    "contract-mismatch": "not-current",
+    "revocation-mismatch": "revoked",
+    "abi-mismatch": "verification-error",
+}
+# The checks, in the order they run; each True (passed), False (failed) or None (not reached): the JS client's names.
+CHECKS = (
+    "pinned",  # the caller named a wallet, chain id and registry
+    "document",  # the bundle is a canonical, valid dmtp-key-bundle/2 document
+    "cid",  # the answer's cid (when given) is the CID of the document's bytes
+    "wallet",  # the document is the caller's wallet's
+    "domain",  # the document is signed for the caller's chain id and registry
+    "answer",  # the answer's own fields and proof say what the document says
+    "rpc",  # an RPC was given and serves the caller's chain
+    "signature",  # the wallet signed it (ecdsa, ERC-1271 or ERC-6492 through the RPC)
+    "onchain",  # the contract holds this document's CID for the wallet
+    "notRevoked",  # neither the contract nor the answer says revoked
+    "notExpired",  # expiresAt is 0 or in the future
+    "history",  # the wallet's KeyUpdated/KeyRevoked events, from the start block, never go back in version
+    "latestVersion",  # the wallet's latest KeyUpdated event carries this digest and version
+    "anchored",  # a LogAnchored event at or after that KeyUpdated covers the record's leaf index
+    "log",  # the record's leaf is proven under the contract's log head, against the on-chain root
+)
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """The key an answer's document describes (parsed, not yet trusted: VerifyResult.usable says whether to use it)."""
+
+    wallet: str
+    key_type: str
+    public_key: str
+    version: int
+    issued_at: int
+    expires_at: int  # 0: never
+    signature_type: str
+    cid: str
+    chain_id: int
+    registry: str
+    signer_method: str | None = None  # "ecdsa", "erc1271" or "erc6492", once the signature was checked
+
+    def to_json(self) -> dict[str, Any]:
+        """The JS client's `result.key`."""
+        return {
+            "wallet": self.wallet,
+            "keyType": self.key_type,
+            "publicKey": self.public_key,
+            "version": self.version,
+            "issuedAt": self.issued_at,
+            "expiresAt": self.expires_at,
+            "signatureType": self.signature_type,
+            "signerMethod": self.signer_method,
+            "cid": self.cid,
+            "chainId": self.chain_id,
+            "registry": self.registry,
+        }
+
+
+@dataclass(frozen=True)
+class LogPosition:
+    """Where the record is in the transparency log: the answer's leaf index, the contract's head read, and whether
+    the leaf was proven under it (None: not reached)."""
+
+    leaf_index: int | None
+    head: LogHead
+    included: bool | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"leafIndex": self.leaf_index, "head": self.head.to_json(), "included": self.included}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """verify_answer's answer, the JS client's `{usable, reason, detail, checks, key, log}`. `usable` is True only when
+    every check passed (then `reason` and `detail` are None); otherwise `reason` is one of REASONS and `detail` says
+    what did not hold, naming the wallet, version and log leaf. `checks` maps each of CHECKS to True, False (the one
+    that failed) or None (not reached). `key` is None until the document parsed; `log` until the head was read."""
+
+    usable: bool
+    reason: str | None
+    detail: str | None
+    checks: dict[str, bool | None]
+    key: AnswerKey | None = None
+    log: LogPosition | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the JS client's result, as JSON."""
+        return {
+            "usable": self.usable,
+            "reason": self.reason,
+            "detail": self.detail,
+            "checks": dict(self.checks),
+            "key": None if self.key is None else self.key.to_json(),
+            "log": None if self.log is None else self.log.to_json(),
+        }
+
+
+class _Run:
+    """One verify_answer run: the checks so far, the step running, and what was learnt (key, log)."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, bool | None] = dict.fromkeys(CHECKS)
+        self.step = CHECKS[0]
+        self.key: AnswerKey | None = None
+        self.log: LogPosition | None = None
+
+    def at(self, step: str) -> None:
+        """The steps before `step` passed; `step` runs now."""
+        for name in CHECKS[: CHECKS.index(step)]:
+            if self.checks[name] is None:
+                self.checks[name] = True
+        self.step = step
+
+    def result(self, reason: str | None, detail: str | None) -> VerifyResult:
+        if reason is None:
+            self.at(CHECKS[-1])
+            self.checks[CHECKS[-1]] = True
+        else:
+            self.checks[self.step] = False
+        return VerifyResult(reason is None, reason, detail, dict(self.checks), self.key, self.log)
+
+
+def verify_answer(
+    answer: Mapping[str, Any] | None,
+    rpc_url: str | None,
+    *,
+    wallet: str,
+    chain_id: int,
+    registry: str,
+    log: LogSource | None = None,
+    previous_head: LogHead | None = None,
+    from_block: int = 0,
+    now: float | None = None,
+    rpc_timeout_s: float = 10.0,
+) -> VerifyResult:
+    """May the caller encrypt to the key in a registry answer (a GET /keys answer, a batch-lookup entry, or None: a
+    lookup that found nothing)? The same checks, order, reasons and result as the JS client's `verify`, and like it
+    this never raises for a bad answer: a VerifyResult with `usable=False` and a `reason` from REASONS.
+
+    Fail-closed, with the caller's own pins (`wallet`, `chain_id`, `registry`, `from_block`: as for `verify`): usable
+    only when every check holds, including the contract at `registry`, read through the caller's RPC, holding this
+    document's CID for the wallet, unrevoked (`revoked` when the contract or the answer says so), unexpired
+    (`expired`), and its events and log (§11 steps 6 to 8). Without an RPC: `no-rpc`. A record the contract does not
+    hold yet: `not-onchain` (`not-current` when it holds another). The answer's `status` plays no part (only the
+    contract decides); its `proof`, when there is one, must be the one rebuilt from the document."""
+    run = _Run()
+    try:
+        _verify_answer(
+            run, answer, rpc_url, wallet, chain_id, registry, log, previous_head, from_block, now, rpc_timeout_s
+        )
+    except VerificationFailed as failure:
+        reason = _AS_REASON.get(failure.code, failure.code)
+        if reason not in REASONS:
+            reason = "verification-error"
+        return run.result(reason, failure.reason + _where(run, answer))
+    except Exception as exc:  # a bug here, never the answer's fault: still not usable, never raised
+        return run.result("verification-error", f"unexpected: {type(exc).__name__}: {exc}" + _where(run, answer))
+    return run.result(None, None)
+
+
+def _where(run: _Run, answer: Any) -> str:
+    """` [wallet W, version V, log leaf I]`, as the JS client ends a detail, once the document parsed."""
+    if run.key is None:
+        return ""
+    entry = answer.get("log") if isinstance(answer, Mapping) else None
+    index = entry.get("leafIndex") if isinstance(entry, Mapping) else None
+    leaf = f", log leaf {index}" if isinstance(index, int) and not isinstance(index, bool) else ""
+    return f" [wallet {run.key.wallet}, version {run.key.version}{leaf}]"
+
+
+def _verify_answer(
+    run: _Run,
+    answer: Mapping[str, Any] | None,
+    rpc_url: str | None,
+    wallet: str,
+    chain_id: int,
+    registry: str,
+    log: LogSource | None,
+    previous_head: LogHead | None,
+    from_block: int,
+    now: float | None,
+    rpc_timeout_s: float,
+) -> None:
+    import time
+
+    # the caller's pins
+    pins = _pins(wallet, chain_id, registry)
+    start = _start_block(from_block)
+    pinned_wallet = pins[0]
+
+    # 1-3: the document, offline
+    run.at("document")
+    if answer is None or (isinstance(answer, Mapping) and answer.get("found") is False):
+        raise VerificationFailed("not-found", f"the registry has no key for {pinned_wallet}")
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("bundle"), dict):
+        raise VerificationFailed("malformed-answer", "the answer has no bundle object")
+    document = answer["bundle"]
+    try:
+        registration, domain = registration_from_document(document)
+    except (RegistryError, KeyError, TypeError, ValueError) as exc:
+        raise VerificationFailed(
+            "malformed-document", f"the bundle is not a valid key document: {_detail(exc)}"
+        ) from exc
+    document_bytes = canonical_json(document)
+    if pinned_document(registration, domain) != document_bytes:
+        raise VerificationFailed(
+            "malformed-document", "the bundle has fields beyond, or in another form than, the protocol's"
+        )
+    cid = cid_for_bytes(document_bytes)
+    run.key = AnswerKey(
+        wallet=registration.wallet,
+        key_type=registration.key_type,
+        public_key=registration.public_key,
+        version=registration.version,
+        issued_at=registration.issued_at,
+        expires_at=registration.expires_at,
+        signature_type=registration.signature_type,
+        cid=cid,
+        chain_id=domain.chain_id,
+        registry=domain.registry,
+    )
+    run.at("cid")
+    if "cid" in answer and answer["cid"] != cid:
+        raise VerificationFailed("cid-mismatch", f"the bundle's bytes hash to {cid}, not {answer['cid']}")
+    run.at("wallet")
+    if registration.wallet != pinned_wallet:
+        raise VerificationFailed("wallet-mismatch", f"the document is for {registration.wallet}, not {pinned_wallet}")
+    run.at("domain")
+    if (domain.chain_id, domain.registry) != (pins[1], pins[2]):
+        raise VerificationFailed(
+            "domain-mismatch",
+            f"the document is signed for chain {domain.chain_id} registry {domain.registry}, not {pins[1]} {pins[2]}",
+        )
+    run.at("answer")
+    _check_answer_fields(answer, registration)
+    message = registration_message(registration)
+    digest = signing_digest(REGISTRATION_TYPE, message, domain, registration.signature_type)
+    proof = answer.get("proof")
+    if proof is not None:
+        if not isinstance(proof, Mapping):
+            raise VerificationFailed("proof-mismatch", "the answer's proof is not a JSON object")
+        _check_proof(proof, registration, domain, message, digest)
+
+    # without the caller's own RPC nothing proves the key is the wallet's current one: never usable
+    run.at("rpc")
+    if not rpc_url:
+        raise VerificationFailed("no-rpc", "without an RPC URL the contract cannot be read: the answer is never usable")
+    from dmtp_key_registry_client.rpc import JsonRpc
+
+    rpc = JsonRpc(rpc_url, timeout_s=rpc_timeout_s)
+    served = _rpc(lambda: rpc.chain_id(), "eth_chainId")
+    if served != pins[1]:
+        raise VerificationFailed("chain-mismatch", f"the RPC serves chain {served}, not {pins[1]}")
+    block = _rpc(lambda: rpc.block_number(), "eth_blockNumber")  # every later read is made at this block
+
+    # 4: the signature
+    run.at("signature")
+    signer_method, _ = _check_signature(rpc, registration.wallet, digest, registration.signature)
+    run.key = replace(run.key, signer_method=signer_method)
+
+    # 5: the contract holds it, unrevoked, unexpired
+    run.at("onchain")
+    contract = _Contract(rpc, pins[2], block)
+    onchain_cid = contract.call("getKey", pinned_wallet)
+    if onchain_cid == "":
+        raise VerificationFailed(
+            "not-onchain", f"the contract {pins[2]} holds no key for {pinned_wallet} (not confirmed yet?)"
+        )
+    if onchain_cid != cid:
+        raise VerificationFailed("not-current", f"the contract holds {onchain_cid} for {pinned_wallet}, not {cid}")
+    run.at("notRevoked")
+    if contract.call("isRevoked", pinned_wallet):
+        raise VerificationFailed("revoked", "the contract says this key is revoked")
+    if answer.get("revoked") is True:
+        raise VerificationFailed(
+            "revoked", "the registry says this key is revoked (the revocation may not be on chain yet)"
+        )
+    run.at("notExpired")
+    if registration.expires_at and registration.expires_at <= (time.time() if now is None else now):
+        raise VerificationFailed("expired", f"the key expired at {registration.expires_at}")
+
+    # 6: the wallet's events, from the caller's start block, never go back; the latest KeyUpdated is this key
+    run.at("history")
+    events = _events(
+        rpc, pins[2], [[TOPIC_OF[KEY_UPDATED], TOPIC_OF[KEY_REVOKED]], _topic(pinned_wallet)], start, block
+    )
+    rollback = first_rollback(events)
+    if rollback is not None:
+        check_key_history(events, digest_from_cid(cid), registration.version)  # raises version-rollback
+    run.at("latestVersion")
+    key_event = check_key_history(events, digest_from_cid(cid), registration.version)
+
+    # 7-8: the log head the contract holds; an anchor after the key covering its leaf; the leaf proven under the head
+    run.at("anchored")
+    run.step = "log"
+    head = contract.log_head()
+    leaf_index = _log_index(answer)
+    run.log = LogPosition(leaf_index, head, None)
+    if previous_head is not None:
+        if log is None:
+            raise VerificationFailed(
+                "log-unavailable", "checking consistency with a previous head needs the registry API (log=)"
+            )
+        check_log_consistency(log, previous_head, head)
+    run.step = "anchored"
+    anchors = _events(rpc, pins[2], [TOPIC_OF[LOG_ANCHORED]], key_event.block, block)
+    covering_anchor(key_event, anchors, leaf_index)
+    run.at("log")
+    leaf = translog.leaf_bytes(translog.KIND_KEY, pinned_wallet, registration.version, digest_from_cid(cid))
+    included = _check_inclusion(log, head, answer, leaf_index, pinned_wallet, registration.version, leaf, True)
+    run.log = LogPosition(leaf_index, head, included)
+    if included is not True:  # covering_anchor held: the head covers the leaf, so this cannot be; fail closed
+        raise VerificationFailed("log-inclusion-failed", f"leaf {leaf_index} is not under the on-chain log head")
 
 
 def read_log_head(rpc_url: str, registry: str, chain_id: int, rpc_timeout_s: float = 10.0) -> LogHead:
@@ -608,7 +985,13 @@ def _check_answer_fields(answer: Mapping[str, Any], registration: Any) -> None:
         "DMTPpubKey": registration.public_key,
     }
     for name, value in expected.items():
-        if name in answer and answer[name] != value:
+        if name not in answer:
+            continue
+        given = answer[name]
+        if name in ("wallet", "address") and isinstance(given, str):  # an address in any case, as the JS client
+            given = given.lower()
+            value = value.lower()
+        if given != value:
             raise VerificationFailed(
                 "answer-mismatch", f"the answer's {name} ({answer[name]!r}) is not the document's ({value!r})"
             )
@@ -830,7 +1213,8 @@ def _event(entry: Any) -> ChainEvent:
     number = int.from_bytes(data[32:], "big")
     if kind == LOG_ANCHORED:
         return ChainEvent(kind, *position, tx_hash, size=int.from_bytes(data[:32], "big"), root=data[32:])
-    return ChainEvent(kind, *position, tx_hash, digest=data[:32], version=number)
+    wallet = "0x" + str(entry["topics"][1])[-40:].lower() if len(entry["topics"]) > 1 else ""
+    return ChainEvent(kind, *position, tx_hash, digest=data[:32], version=number, wallet=wallet)
 
 
 def _rpc(call: Any, what: str) -> Any:

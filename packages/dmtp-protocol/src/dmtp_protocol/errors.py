@@ -45,6 +45,14 @@ class InvalidSignature(RegistryError):
     status, code, title = 401, "invalid-signature", "Signature does not match the wallet"
 
 
+class SignatureCheckTimeout(InvalidSignature):
+    """A contract wallet's signature check (ERC-1271 or ERC-6492 through eth_call) did not finish within the
+    registry's timeout while the node itself answered: the wallet's code is too slow, so the signature is not
+    accepted. An InvalidSignature with a code of its own, so a client can tell it from a plain no."""
+
+    status, code, title = 401, "signature-check-timeout", "Signature check took too long"
+
+
 class SignatureExpired(RegistryError):
     status, code, title = 401, "signature-expired", "Signature is outside its validity window"
 
