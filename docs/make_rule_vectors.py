@@ -76,9 +76,47 @@ ANCHORS = [
 ]
 
 
+# Every reason code verify() gives (docs/PROTOCOL.md section 11), in the order its checks run, with what it means. Both
+# clients give exactly these (clients/js/test/vectors.test.js checks the JavaScript client's source and declarations).
+REASONS = [
+    ("missing-pin", "the caller did not name the wallet, chainId and registry it trusts (or a valid start block)"),
+    ("not-found", "the registry has no key for the wallet (a lookup miss: {found: false})"),
+    ("malformed-answer", "the answer is not a registry answer (no bundle object, or a bad log.leafIndex)"),
+    ("malformed-document", "the bundle is not a valid, canonical key document"),
+    ("cid-mismatch", "the bundle's bytes do not hash to the answer's cid"),
+    ("wallet-mismatch", "the document is another wallet's"),
+    ("domain-mismatch", "the document is signed for another chain or registry"),
+    ("answer-mismatch", "the answer's own fields differ from the document's"),
+    ("proof-mismatch", "the answer's proof differs from the one rebuilt from the document"),
+    ("no-rpc", "no chain of the caller's own to read (client, provider or rpcUrl): never usable"),
+    ("rpc-unavailable", "the caller's chain did not answer"),
+    ("rpc-error", "the caller's chain answered an error, or something that is not a DMTPKeys event"),
+    ("chain-mismatch", "the caller's chain is another chain than the pinned chainId"),
+    ("bad-signature", "the wallet did not sign the document (ecdsa, ERC-1271 or ERC-6492)"),
+    ("contract-unreadable", "the registry address does not answer as DMTPKeys"),
+    ("not-onchain", "the contract holds no key for the wallet (not confirmed yet)"),
+    ("not-current", "the contract holds another key for the wallet"),
+    ("revoked", "the contract (or the registry) says the key is revoked"),
+    ("expired", "the key's expiresAt has passed"),
+    ("version-rollback", "the wallet's events go back in version"),
+    ("no-event", "no KeyUpdated event for the wallet from the start block"),
+    ("version-mismatch", "the wallet's last KeyUpdated event is not this document's digest and version"),
+    ("log-not-anchored-yet", "no LogAnchored event at or after the key's KeyUpdated yet (retry)"),
+    ("log-index-beyond-anchor", "the answer's leaf index is beyond the first anchor after the key"),
+    ("log-missing", "an anchor covers the key but the answer names no leaf index"),
+    ("log-unavailable", "the registry's log proofs were needed and not available"),
+    ("log-leaf-mismatch", "the log's leaf is not the one built from the document"),
+    ("log-inclusion-failed", "the inclusion proof does not lead to the on-chain log root"),
+    ("log-inconsistent", "the on-chain log head does not extend the one seen before"),
+    ("malformed-request", "the caller's previousHead is not {size, root}"),
+    ("verification-error", "an unexpected error: verify fails closed"),
+]
+
+
 def build() -> dict[str, Any]:
     labels = sorted({event["document"] for _, events, _, _ in HISTORY for event in events} | {"A"})
     return {
+        "reasons": [{"code": code, "meaning": meaning} for code, meaning in REASONS],
         "documents": {label: _digest(label) for label in labels},
         "history": [
             {
@@ -114,6 +152,10 @@ def markdown(rules: dict[str, Any]) -> str:
 
     out = [
         "\n### Verification rules (§11)\n\n",
+        "The reason codes of a result that is not usable, in the order the checks run:\n\n",
+        "| reason | meaning |\n| --- | --- |\n",
+        *(f"| `{r['code']}` | {r['meaning']} |\n" for r in rules["reasons"]),
+        "\n",
         "Documents (their digests stand for the `digest` of the events): ",
         ", ".join(f"{label} `{digest}`" for label, digest in rules["documents"].items()),
         ".\n\nThe events rule: a wallet's events in chain order (the i-th at block "

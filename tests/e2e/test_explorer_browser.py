@@ -236,6 +236,20 @@ def test_an_answer_whose_key_was_changed_in_transit_shows_red_with_the_reason(ch
         assert forged_key in page.inner_text("#key-facts")  # the page shows what it was told, in red
 
 
+def test_a_wallet_without_a_key_is_said_to_have_none_not_shown_as_an_error(chromium, explorer_api):
+    """The client's lookup answers a wallet without a key as a value ({found: false}): the page says so plainly."""
+    nobody = "0x" + secrets.token_hex(20)
+    page = chromium.new_page()
+    open_explorer(page, explorer_api.page_url())
+    page.fill("#lookup-address", nobody)
+
+    page.click("#lookup-form button[type=submit]")
+
+    page.wait_for_selector("#lookup-status:has-text('No DMTP key is registered')")
+    assert "error" not in (page.get_attribute("#lookup-status", "class") or "").split()
+    assert not page.is_visible("#lookup-result")
+
+
 def test_the_same_key_answered_untouched_is_green_and_found_by_the_batch_lookup(chromium, explorer_api, wallet):
     """The control for the tampering test: the same kind of key, answered untouched, verifies. The batch box,
     driven by keyboard alone, finds it and reports an unknown wallet as not found."""

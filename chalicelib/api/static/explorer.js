@@ -281,8 +281,11 @@ async function lookUp(address) {
   try {
     answer = await client.lookup(address);
   } catch (error) {
-    const notFound = error && error.status === 404;
-    say('lookup-status', notFound ? `No DMTP key is registered for ${address}.` : describeError(error), { error: !notFound });
+    say('lookup-status', describeError(error), { error: true });
+    return null;
+  }
+  if (answer.found === false) { // lookup answers a wallet without a key as a value
+    say('lookup-status', `No DMTP key is registered for ${address}.`);
     return null;
   }
   say('lookup-status', '');

@@ -98,13 +98,5 @@ export function randomBytes(length) {
   return globalThis.crypto.getRandomValues(new Uint8Array(length));
 }
 
-/** WebCrypto's SubtleCrypto; a clear error where it is missing (insecure browser contexts: http:// pages). */
-export function subtle() {
-  const api = globalThis.crypto && globalThis.crypto.subtle;
-  if (!api) throw new Error('WebCrypto (crypto.subtle) is unavailable: serve the page over https or localhost');
-  return api;
-}
-
-export async function sha256(bytes) {
-  return new Uint8Array(await subtle().digest('SHA-256', bytes));
-}
+/** SHA-256: WebCrypto where the runtime has it, else @noble/hashes (crypto.js). */
+export { sha256 } from './crypto.js';

@@ -2,7 +2,7 @@
 // object for the API at `apiUrl`. Using the class brings all of it into a bundle (its methods cannot be shaken out):
 // a dapp that needs less imports the standalone functions of /lookup or /register instead, which this class calls.
 // Every signature is made for the domain the CALLER pins ({chainId, registry}); GET /config must agree with it.
-import { apiOf, pollStatus, request } from './lookup.js';
+import { apiOf, notFoundAsValue, pollStatus, request } from './lookup.js';
 import { checkDomainOf, nextVersionOf, registerThrough, revokeThrough } from './register.js';
 
 export { FINAL_STATUSES, batchLookup, history, lookup, waitForStatus } from './lookup.js';
@@ -28,10 +28,10 @@ export class RegistryClient {
     return checkDomainOf(this, { chainId, registry });
   }
 
-  /** GET /keys/{address} (`asOf`: the key current at that unix time). */
+  /** GET /keys/{address} (`asOf`: the key current at that unix time); a wallet with no key: `{found: false, address}`. */
   lookup(address, { asOf } = {}) {
     const query = asOf === undefined || asOf === null ? '' : `?asOf=${encodeURIComponent(String(asOf))}`;
-    return this.request('GET', `/keys/${encodeURIComponent(address)}${query}`);
+    return notFoundAsValue(address, this.request('GET', `/keys/${encodeURIComponent(address)}${query}`));
   }
 
   /** POST /batch-lookup of 1 to 100 addresses. */

@@ -34,13 +34,17 @@ export class DomainMismatchError extends RegistryError {
   }
 }
 
-/** The EIP-1193 provider refused or failed (`wallet-rejected` for EIP-1193 code 4001, else `wallet-error`). */
+/**
+ * The wallet refused or failed (`wallet-rejected` for EIP-1193 code 4001 or ethers' ACTION_REJECTED, else
+ * `wallet-error`); `hint`: what to do instead (the adapter to use when the wallet does not answer a method).
+ */
 export class WalletError extends RegistryError {
-  constructor(method, cause) {
+  constructor(method, cause, hint = null) {
     const providerCode = cause && typeof cause.code === 'number' ? cause.code : null;
-    const code = providerCode === 4001 ? 'wallet-rejected' : 'wallet-error';
+    const rejected = providerCode === 4001 || (cause && cause.code === 'ACTION_REJECTED');
+    const code = rejected ? 'wallet-rejected' : 'wallet-error';
     const message = (cause && cause.message) || String(cause);
-    super(problem(code, `${method}: ${message}`, 0, { method, providerCode }), 0);
+    super(problem(code, `${method}: ${message}${hint ? ` (${hint})` : ''}`, 0, { method, providerCode, hint }), 0);
     this.name = 'WalletError';
     this.cause = cause;
   }

@@ -59,11 +59,25 @@ export function config(options) {
   return request(apiOf(options), 'GET', '/config');
 }
 
-/** GET /keys/{address} (`asOf`: the key current at that unix time). RegistryError 404 when there is none. */
+/**
+ * GET /keys/{address} (`asOf`: the key current at that unix time). A wallet with no key (then) is an answer, not an
+ * error: `{found: false, address}`, the shape of a batch-lookup miss, which verify() reports as `not-found`. Every
+ * other failure throws a RegistryError as before.
+ */
 export function lookup(address, options = {}) {
   const { asOf } = options;
   const query = asOf === undefined || asOf === null ? '' : `?asOf=${encodeURIComponent(String(asOf))}`;
-  return request(apiOf(options), 'GET', `/keys/${encodeURIComponent(address)}${query}`);
+  return notFoundAsValue(address, request(apiOf(options), 'GET', `/keys/${encodeURIComponent(address)}${query}`));
+}
+
+/** `answering`'s answer, or `{found: false, address}` when it fails with the registry's 404 `not-found`. */
+export async function notFoundAsValue(address, answering) {
+  try {
+    return await answering;
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404 && error.code === 'not-found') return { found: false, address: String(address) };
+    throw error;
+  }
 }
 
 /** POST /batch-lookup of 1 to 100 addresses. */
@@ -128,7 +142,7 @@ export function logReader(options) {
 
 /**
  * Poll GET /keys/{address} until the wallet's write of `version` (a registration, or a revocation: its
- * `revocation.version`) reaches one of `until`; without `version`, the current key's record. A 404 or an older
+ * `revocation.version`) reaches one of `until`; without `version`, the current key's record. No key yet or an older
  * version is "not visible yet". Ending in another final status (failed, superseded) → StatusError
  * `unexpected-status`; nothing within `timeoutMs` (of waiting, default 60 s) → StatusError `timeout`. Returns the
  * last lookup answer.
@@ -143,11 +157,8 @@ export async function pollStatus(read, address, { version, until = ['confirmed']
   const deadline = Date.now() + timeoutMs;
   let last = null;
   for (;;) {
-    try {
-      last = await read();
-    } catch (error) {
-      if (!(error instanceof RegistryError) || error.status !== 404) throw error;
-    }
+    const answer = await read(); // a wallet with no key yet: {found: false}, not visible yet
+    if (answer && answer.found !== false) last = answer;
     const write = last && writeOf(last, version);
     if (write) {
       if (until.includes(write.status)) return last;

@@ -1,4 +1,4 @@
-// verify(answer, {rpcUrl, wallet, chainId, registry}): may the caller encrypt to the key in a registry answer?
+// verify(answer, {rpcUrl | client | provider, wallet, chainId, registry}): may the caller encrypt to the key in a registry answer?
 // docs/PROTOCOL.md §11, failing closed: the answer is usable only when every check passed, including the
 // contract at `registry`, read through the caller's own RPC, holding this document's digest, unrevoked. The wallet,
 // chain and registry are the caller's; the server's word (status, revoked flag, proof) can only make an answer
@@ -15,7 +15,8 @@ import {
   signingDigest,
   typedData,
 } from './protocol.js';
-import { JsonRpc, RpcFailure, callWithAddress, isValidSignatureCall, selector } from './rpc.js';
+import { RpcFailure, callWithAddress, isValidSignatureCall, selector } from './rpc.js';
+import { rpcFor } from './transport.js';
 import { LEAF_KIND_KEY, hash32, leafBytes, leafHash, verifyConsistency, verifyInclusion } from './log.js';
 import { ERC6492_GAS_LIMIT, erc6492InnerSignature, isErc6492, validatorCallData } from './erc6492.js';
 import { EVENT_TOPICS } from './abi.js';
@@ -65,8 +66,9 @@ function emptyChecks() {
 
 /**
  * @param answer a GET /keys/{address} answer (or a batch-lookup entry: `bundle` + `cid`)
- * @param options `{rpcUrl, wallet, chainId, registry, deployBlock?, fromBlock?, log?, previousHead?, fetch?, now?,
- *   timeoutMs?}`; `deployBlock`: the block the registry was deployed in, pinned with it (or any earlier block);
+ * @param options `{rpcUrl | client | provider, wallet, chainId, registry, deployBlock?, fromBlock?, log?, previousHead?,
+ *   fetch?, now?, timeoutMs?}`; the caller's own chain: `client` (a viem PublicClient, any transport), `provider` (an
+ *   EIP-1193 provider) or `rpcUrl` (JSON-RPC over fetch); `deployBlock`: the block the registry was deployed in, pinned with it (or any earlier block);
  *   `fromBlock`: the caller's own start block, which wins over `deployBlock`; the wallet's events are searched from
  *   there (0 when neither is given), never from a block the answer names. `log`: where log proofs come from (a
  *   RegistryClient, or logReader of /lookup); without it, the registry API at `apiUrl`. `previousHead`: an on-chain head seen before (`result.log.head` of an earlier verify): the
@@ -103,7 +105,7 @@ function fail(checks, name, reason, detail) {
 }
 
 async function runChecks(answer, options, checks, state) {
-  const { rpcUrl, wallet, chainId, registry } = options;
+  const { wallet, chainId, registry } = options;
   const log = options.log ?? (options.apiUrl ? logReader(options) : undefined);
   const now = options.now ?? Math.floor(Date.now() / 1000);
 
@@ -119,10 +121,10 @@ async function runChecks(answer, options, checks, state) {
   checks.pinned = true;
 
   // 1-3: the document, offline.
+  if (answer && typeof answer === 'object' && answer.found === false) fail(checks, 'document', 'not-found', 'the registry has no key for this wallet');
   if (!answer || typeof answer !== 'object' || !answer.bundle || typeof answer.bundle !== 'object') {
     fail(checks, 'document', 'malformed-answer', 'the answer has no bundle object');
   }
-  if (answer.found === false) fail(checks, 'document', 'not-found', 'the registry has no key for this wallet');
   let parsed;
   try {
     parsed = registrationFromDocument(answer.bundle);
@@ -161,8 +163,13 @@ async function runChecks(answer, options, checks, state) {
   checks.answer = true;
 
   // Without the caller's own RPC nothing proves the key is the wallet's current one: never usable.
-  if (!rpcUrl) fail(checks, 'rpc', 'no-rpc', 'without an RPC URL the contract cannot be read: the answer is never usable');
-  const rpc = new JsonRpc(rpcUrl, { fetch: options.fetch, timeoutMs: options.timeoutMs });
+  let rpc;
+  try {
+    rpc = rpcFor(options);
+  } catch (error) {
+    fail(checks, 'rpc', 'no-rpc', error.message);
+  }
+  if (!rpc) fail(checks, 'rpc', 'no-rpc', 'without your own chain (client, provider or rpcUrl) the contract cannot be read: the answer is never usable');
   const served = await read(checks, 'rpc', () => rpc.chainId());
   if (served !== pinned.chainId) fail(checks, 'rpc', 'chain-mismatch', `the RPC serves chain ${served}, not ${pinned.chainId}`);
   // Every later read is made at one block, the latest now: the contract, its events and its log head agree.
@@ -373,10 +380,12 @@ async function checkConsistency(log, previous, current, checks) {
 
 /**
  * The latest log head anchored in the DMTPKeys contract `registry` (pinned by the caller), read through the
- * caller's RPC, which must serve `chainId`: `{size, root}` (root as 0x hex). Throws an Error with `reason` otherwise.
+ * caller's chain (`client`, `provider` or `rpcUrl`, as for verify), which must serve `chainId`: `{size, root}` (root as 0x hex). Throws an Error with `reason` otherwise.
  */
-export async function readLogHead({ rpcUrl, chainId, registry, fetch: fetchImpl, timeoutMs }) {
-  const rpc = new JsonRpc(rpcUrl, { fetch: fetchImpl, timeoutMs });
+export async function readLogHead(options) {
+  const { chainId, registry } = options;
+  const rpc = rpcFor(options);
+  if (!rpc) throw new Failure('no-rpc', 'name your own chain: client, provider or rpcUrl');
   const pinned = parseDomain({ chainId, registry });
   const checks = emptyChecks();
   const served = await read(checks, 'rpc', () => rpc.chainId());

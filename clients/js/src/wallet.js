@@ -3,6 +3,21 @@
 import { fromHex, to0x, toHex, utf8 } from './bytes.js';
 import { WalletError } from './errors.js';
 
+const UNSUPPORTED = /method not found|not supported|unsupported|does not exist|not available|no signer|unknown account|not implemented/i;
+const ADAPTERS = "if the account signs in the app (a viem local or smart account, an ethers Wallet), pass it as `signer`: "
+  + "fromViem(walletClient) from '@dmtp/key-registry-client/viem' or fromEthers(signer) from '@dmtp/key-registry-client/ethers'";
+
+/** What to do when `method` is one the wallet does not answer (JSON-RPC -32601, EIP-1193 4200, or such a message). */
+export function hintFor(method, error) {
+  const code = error && typeof error.code === 'number' ? error.code : null;
+  const message = String((error && (error.details || error.shortMessage || error.message)) || error);
+  if (code !== -32601 && code !== 4200 && !UNSUPPORTED.test(message)) return null;
+  if (method === 'eth_getEncryptionPublicKey' || method === 'eth_decrypt') {
+    return `this wallet does not answer ${method}: leave \`envelope\` unset (the default needs only signatures), or ${ADAPTERS}`;
+  }
+  return ADAPTERS;
+}
+
 async function call(provider, method, params) {
   if (!provider || typeof provider.request !== 'function') {
     throw new WalletError(method, new TypeError('an EIP-1193 provider (an object with request()) is required'));
@@ -10,7 +25,7 @@ async function call(provider, method, params) {
   try {
     return await provider.request({ method, params });
   } catch (error) {
-    throw new WalletError(method, error);
+    throw new WalletError(method, error, hintFor(method, error));
   }
 }
 

@@ -182,9 +182,10 @@ async function check(change, context) {
   try {
     current = await log.lookup(change.wallet);
   } catch (error) {
-    if (error instanceof RegistryError && error.status === 404) return { verified: false, reason: 'not-found', detail: `the registry has no key for ${change.wallet}` };
-    return { verified: false, reason: 'log-unavailable', detail: `GET /keys/${change.wallet}: ${error && error.message ? error.message : error}` };
+    if (error instanceof RegistryError && error.status === 404) current = { found: false }; // a lookup of another kind that throws
+    else return { verified: false, reason: 'log-unavailable', detail: `GET /keys/${change.wallet}: ${error && error.message ? error.message : error}` };
   }
+  if (current.found === false) return { verified: false, reason: 'not-found', detail: `the registry has no key for ${change.wallet}` };
   let answer = null;
   if (change.kind === 'key') {
     try {

@@ -1,4 +1,4 @@
-// watchWallet(wallet, {rpcUrl, chainId, registry, onChange, store}): a wallet watches its own key
+// watchWallet(wallet, {rpcUrl | client | provider, chainId, registry, onChange, store}): a wallet watches its own key
 // (docs/PROTOCOL.md §16). Each check reads, through the caller's own RPC, the wallet's KeyUpdated/KeyRevoked events
 // since the last block read, and from the registry the log's leaves since the last leaf checked, and compares them
 // with the owner's own record of the writes she made from this device (ownwrites.js: `register`/`revoke` add to it
@@ -14,7 +14,8 @@ import { LEAF_KIND_KEY, TreeBuilder, hash32, leafHash, parseLeaf } from './log.j
 import { logReader } from './lookup.js';
 import { loadWatch, saveWatch, storeOf } from './ownwrites.js';
 import { parseDomain } from './protocol.js';
-import { JsonRpc, RpcFailure, selector } from './rpc.js';
+import { RpcFailure, selector } from './rpc.js';
+import { hasTransport, rpcFor } from './transport.js';
 
 const KEY_UPDATED = EVENT_TOPICS.KeyUpdated;
 const KEY_REVOKED = EVENT_TOPICS.KeyRevoked;
@@ -191,11 +192,16 @@ export async function checkWallet(wallet, options = {}) {
   } catch (error) {
     throw new WatchError('missing-pin', `name the wallet, chainId and registry you trust: ${error.problem ? error.problem.detail : error.message}`);
   }
-  if (!options.rpcUrl) throw new WatchError('missing-pin', 'name your own chain RPC (rpcUrl): the events are read through it');
+  if (!hasTransport(options)) throw new WatchError('missing-pin', 'name your own chain (client, provider or rpcUrl): the events are read through it');
   const store = storeOf(options.store);
   const log = options.log ?? (options.apiUrl ? logReader({ apiUrl: options.apiUrl, fetch: options.fetch }) : null);
   if (!log || typeof log.logLeaves !== 'function' || typeof log.logHead !== 'function') throw new WatchError('missing-pin', 'name the registry API (apiUrl, or log: a RegistryClient)');
-  const rpc = new JsonRpc(options.rpcUrl, { fetch: options.fetch, timeoutMs: options.timeoutMs });
+  let rpc;
+  try {
+    rpc = rpcFor(options);
+  } catch (error) {
+    throw new WatchError('missing-pin', error.message);
+  }
   const served = await rpcRead(() => rpc.chainId());
   if (served !== pinned.chainId) throw new WatchError('chain-mismatch', `the RPC serves chain ${served}, not ${pinned.chainId}`);
 
@@ -279,7 +285,8 @@ export async function checkWallet(wallet, options = {}) {
 }
 
 /**
- * Watch `wallet` until stop(): a check now, then one every `intervalMs` (default 60 s). Options: `rpcUrl`, `chainId`,
+ * Watch `wallet` until stop(): a check now, then one every `intervalMs` (default 60 s). Options: `rpcUrl` (or `client`,
+ * `provider`: the caller's chain as for verify), `chainId`,
  * `registry` (the caller's pins), `apiUrl` or `log` (a RegistryClient), `onChange(report)` (a change she did not make,
  * or a log that does not match the chain), `onCheck(report)` (every check), `onError(error)` (a check that could not
  * run), `store` (default localStorage), `fromBlock` (first block of the first check: the registry's deployment block),

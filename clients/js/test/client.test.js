@@ -138,3 +138,11 @@ test('waitForStatus gives up with timeout', async () => {
   const client = new RegistryClient({ apiUrl: 'http://registry.test', fetch: fetchImpl });
   await assert.rejects(client.waitForStatus(address, { timeoutMs: 30, intervalMs: 5 }), (error) => error instanceof StatusError && error.code === 'timeout' && error.last.status === 'submitted');
 });
+
+test('lookup answers a wallet with no key as {found: false, address}, not an error; other failures still throw', async () => {
+  const address = '0x' + '99'.repeat(20);
+  const { fetchImpl } = scriptedFetch({ ['GET /keys/0x' + 'ab'.repeat(20)]: [500, { code: 'internal-error', status: 500, detail: 'boom' }] });
+  const client = new RegistryClient({ apiUrl: 'http://registry.test', fetch: fetchImpl });
+  assert.deepEqual(await client.lookup(address), { found: false, address });
+  await assert.rejects(client.lookup('0x' + 'ab'.repeat(20)), (error) => error instanceof RegistryError && error.status === 500);
+});

@@ -54,7 +54,7 @@ for (const envelope of ENVELOPES) {
 test('x25519 envelope: sealing asks eth_getEncryptionPublicKey once, and an eth-sig-util envelope opens', async () => {
   const key = generateDmtpKey();
   const counting = new EthersProvider(WALLET_KEY);
-  await sealPrivateKey({ privateKey: key.privateKey, provider: counting, wallet });
+  await sealPrivateKey({ privateKey: key.privateKey, envelope: ENVELOPES[0], provider: counting, wallet });
   assert.deepEqual(counting.calls.map((c) => c.method), ['eth_getEncryptionPublicKey']);
   const theirs = sigUtil.encrypt({ publicKey: sigUtil.getEncryptionPublicKey(WALLET_KEY.slice(2)), data: key.privateKey, version: 'x25519-xsalsa20-poly1305' });
   assert.equal(await openPrivateKey(theirs, { provider, wallet }), key.privateKey);

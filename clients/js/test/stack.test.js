@@ -22,9 +22,10 @@ const client = configured ? new RegistryClient({ apiUrl: env.DMTP_API_URL }) : n
 const trust = { ...PINS, wallet, rpcUrl: env.DMTP_RPC_URL, log: client ?? undefined }; // log: where inclusion proofs come from
 let first;
 
-test('register (eip712, x25519 envelope) → confirmed on chain → verify says usable', { skip }, async () => {
+test('register (eip712, the default envelope: signature-derived for this EOA) → confirmed on chain → verify says usable', { skip }, async () => {
   first = await client.register({ provider, wallet, ...PINS });
   assert.equal(first.answer.version, 1);
+  assert.equal(first.body.DMTPpriKey.version, 'dmtp-eip191-aes256gcm-hkdf-v1');
   assert.ok(['pinned', 'queued', 'submitted', 'confirmed'].includes(first.answer.status), first.answer.status);
   const confirmed = await client.waitForStatus(wallet, { version: 1, ...WAIT });
   assert.equal(confirmed.status, 'confirmed');
@@ -45,7 +46,7 @@ test('the same answer is not usable without an RPC, nor for another registry', {
   assert.equal((await verify(answer, { ...trust, registry: '0x' + '11'.repeat(20) })).reason, 'domain-mismatch');
 });
 
-test('the wallet opens its DMTP private key from the lookup answer (eth_decrypt)', { skip }, async () => {
+test('the wallet opens its DMTP private key from the lookup answer (personal_sign of the unlock text)', { skip }, async () => {
   const answer = await client.lookup(wallet);
   assert.equal(await openPrivateKey(answer, { provider, wallet }), first.key.privateKey);
 });
@@ -70,8 +71,8 @@ test('revoke → confirmed on chain → verify says revoked', { skip }, async ()
   assert.equal(result.checks.onchain, true);
 });
 
-test('a new key (eip191, AES envelope, secp256k1) after the revocation is usable; history, asOf and batch lookup agree', { skip }, async () => {
-  const { key } = await client.register({ provider, wallet, ...PINS, signatureType: 'eip191', envelope: 'dmtp-eip191-aes256gcm-hkdf-v1', keyType: 'secp256k1' });
+test('a new key (eip191, the x25519 envelope by name, secp256k1) after the revocation is usable and opens through eth_decrypt; history, asOf and batch lookup agree', { skip }, async () => {
+  const { key } = await client.register({ provider, wallet, ...PINS, signatureType: 'eip191', envelope: 'x25519-xsalsa20-poly1305', keyType: 'secp256k1' });
   const confirmed = await client.waitForStatus(wallet, { version: 3, ...WAIT });
   const result = await verify(confirmed, trust);
   assert.equal(result.reason, null, result.detail);
@@ -123,11 +124,14 @@ async function deploySmartWallet(owner) {
   throw new Error('the SmartWallet deployment was not mined');
 }
 
-test('a smart-contract wallet registers through its owner key; verify asks ERC-1271 through the RPC and says usable', { skip }, async () => {
+test('a smart-contract wallet registers through its owner key, its key sealed under a passphrase by default; verify asks ERC-1271 through the RPC and says usable', { skip }, async () => {
   const owner = ethers.Wallet.createRandom();
   const contractWallet = await deploySmartWallet(owner.address);
   const signer = new EthersProvider(owner.privateKey, { chainId: PINS.chainId, actAs: contractWallet });
-  const { answer, key } = await client.register({ provider: signer, wallet: contractWallet, ...PINS });
+  await assert.rejects(client.register({ provider: signer, wallet: contractWallet, ...PINS }), /pass `passphrase`/);
+  const passphrase = 'tulip ladder ochre gravity 42 zeppelin';
+  const { answer, key, body } = await client.register({ provider: signer, wallet: contractWallet, ...PINS, passphrase });
+  assert.equal(body.DMTPpriKey.version, 'dmtp-scrypt-aes256gcm-v1');
   assert.equal(answer.signerCheck.method, 'erc1271');
   const confirmed = await client.waitForStatus(contractWallet, { version: 1, ...WAIT });
 
@@ -135,6 +139,7 @@ test('a smart-contract wallet registers through its owner key; verify asks ERC-1
   assert.equal(result.reason, null, result.detail);
   assert.equal(result.key.signerMethod, 'erc1271');
   assert.equal(result.key.publicKey, key.publicKey);
+  assert.equal(await openPrivateKey(confirmed, { passphrase }), key.privateKey);
   const impostor = await deploySmartWallet(ethers.Wallet.createRandom().address); // a contract wallet of another owner
   const moved = { ...confirmed, bundle: { ...confirmed.bundle, wallet: impostor }, cid: undefined, wallet: impostor, proof: undefined };
   assert.equal((await verify(moved, { ...PINS, wallet: impostor, rpcUrl: env.DMTP_RPC_URL })).reason, 'bad-signature');

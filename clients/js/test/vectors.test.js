@@ -24,7 +24,6 @@ import {
   signingDigest,
   typedData,
 } from '../src/protocol.js';
-import { subtle } from '../src/bytes.js';
 
 const { inputs } = VECTORS;
 const walletKey = fromHex(inputs.walletPrivateKey);
@@ -62,8 +61,7 @@ test('eip191 envelope: the unlock text, its signature and the HKDF output are th
   assert.equal(eip191Envelope.unlockText(A.envelope.preKey, unlockDomain), A.unlockText);
   assert.equal(await walletSigner(A.unlockText), A.unlockSignature);
   assert.equal(A.hkdfInfo, eip191Envelope.VERSION);
-  const key = await eip191Envelope.deriveKey(A.unlockSignature, fromHex(A.envelope.salt), true);
-  assert.equal(to0x(new Uint8Array(await subtle().exportKey('raw', key))), A.aesKey);
+  assert.equal(to0x(await eip191Envelope.deriveKeyBytes(A.unlockSignature, fromHex(A.envelope.salt))), A.aesKey);
 });
 
 test('eip191 envelope: sealing with the vector randomness reproduces it, and it opens to the plaintext', async () => {
@@ -77,8 +75,7 @@ test('eip191 envelope: the unlock signature made for another chain derives the v
   const otherDomain = { ...unlockDomain, chainId: O.chainId };
   assert.equal(eip191Envelope.unlockText(A.envelope.preKey, otherDomain), O.unlockText);
   assert.equal(await walletSigner(O.unlockText), O.unlockSignature);
-  const key = await eip191Envelope.deriveKey(O.unlockSignature, fromHex(A.envelope.salt), true);
-  assert.equal(to0x(new Uint8Array(await subtle().exportKey('raw', key))), O.aesKey);
+  assert.equal(to0x(await eip191Envelope.deriveKeyBytes(O.unlockSignature, fromHex(A.envelope.salt))), O.aesKey);
   await assert.rejects(eip191Envelope.openWithSigner(walletSigner, A.envelope, otherDomain), /decryption failed/);
   assert.equal(O.opens, false);
 });
@@ -232,4 +229,20 @@ test('ethers v6 TypedDataEncoder computes the same digests as this package for b
 test('ethers v6 hashMessage equals the personal_sign digest of the registration text', () => {
   const R = VECTORS.registrations.eip191;
   assert.equal(ethers.hashMessage(R.text), to0x(personalSignDigest(R.text)));
+});
+
+test('verify gives exactly the reason codes of the shared vectors (verificationRules.reasons), and its declarations name them all', async () => {
+  const { readFileSync } = await import('node:fs');
+  const read = (path) => readFileSync(new URL(path, import.meta.url), 'utf8');
+  const source = read('../src/verify.js');
+  const given = new Set([
+    ...[...source.matchAll(/fail\(checks, [^,]+, '([a-z-]+)'/g)].map((m) => m[1]),
+    ...[...source.matchAll(/new Failure\('([a-z-]+)'/g)].map((m) => m[1]),
+    ...[...source.matchAll(/\? '([a-z-]+)' : '([a-z-]+)'/g)].flatMap((m) => [m[1], m[2]]),
+    ...[...source.matchAll(/: '(verification-error)'/g)].map((m) => m[1]),
+  ]);
+  const shared = VECTORS.verificationRules.reasons.map((r) => r.code);
+  assert.deepEqual([...given].sort(), [...shared].sort());
+  const declared = read('../types/index.d.ts').match(/export type VerifyReason =([^;]+);/)[1].match(/'([a-z-]+)'/g).map((q) => q.slice(1, -1));
+  assert.deepEqual(declared.sort(), [...shared].sort());
 });

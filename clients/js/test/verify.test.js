@@ -401,3 +401,47 @@ test('a new on-chain head must be proven consistent with the one seen before', a
   const shrunk = await check(logged(), { fetch: chain({ head: headAt(7) }).fetchImpl, log: source, previousHead: { size: 8, root: '0x' + 'ab'.repeat(32) } });
   assert.equal(shrunk.reason, 'log-inconsistent');
 });
+
+// ---------------------------------------------------------------- the dapp's own transport: a viem client, an EIP-1193 provider
+
+/** An EIP-1193 provider in front of a scripted node's fetch: JSON-RPC errors thrown with their numeric code. */
+function eip1193Of(fetchImpl) {
+  return {
+    async request({ method, params }) {
+      const response = await fetchImpl('http://rpc.test', { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+      const body = await response.json();
+      if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+      return body.result;
+    },
+  };
+}
+
+test('verify reads the chain through an EIP-1193 provider, a viem PublicClient and a viem fallback transport alike', async () => {
+  const { createPublicClient, custom, fallback } = await import('viem');
+  const down = { async request() { throw new TypeError('fetch failed'); } };
+  const { fetchImpl } = chain();
+  const provider = eip1193Of(fetchImpl);
+  const viaUrl = await check(answer(), { fetch: fetchImpl });
+  for (const transport of [{ provider }, { client: createPublicClient({ transport: custom(provider) }) },
+    { client: createPublicClient({ transport: fallback([custom(down), custom(provider)]) }) }]) {
+    const result = await check(answer(), { rpcUrl: undefined, ...transport });
+    assert.equal(result.reason, null, result.detail);
+    assert.deepEqual(result.checks, viaUrl.checks);
+  }
+});
+
+test('through a provider, a node that is down is rpc-unavailable and a refused log range is asked again in chunks', async () => {
+  const down = await check(answer(), { rpcUrl: undefined, provider: { async request() { throw new TypeError('fetch failed'); } } });
+  assert.equal(down.reason, 'rpc-unavailable');
+  const narrow = chain({ maxRange: 50 });
+  const result = await check(answer(), { rpcUrl: undefined, provider: eip1193Of(narrow.fetchImpl) });
+  assert.equal(result.reason, null, result.detail);
+  assert.ok(narrow.getLogs.length > 2, 'the refused range was split');
+});
+
+test('a lookup miss ({found: false}) is not-found, not a malformed answer', async () => {
+  const result = await check({ found: false, address: inputs.wallet }, { fetch: chain().fetchImpl });
+  assert.equal(result.usable, false);
+  assert.equal(result.reason, 'not-found');
+  assert.equal(result.checks.document, false);
+});

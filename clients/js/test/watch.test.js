@@ -348,3 +348,25 @@ test('register with a store records the signed registration before it is sent', 
   assert.equal(sent.length, 1);
   assert.deepEqual(watch.own.map((o) => [o.kind, o.version, o.documentHash]), [['key', 1, await registrationDocumentHash(DOMAIN, sent[0])]]);
 });
+
+test('a check reads the chain through a viem PublicClient as through a URL', async () => {
+  const { createPublicClient, custom } = await import('viem');
+  const world = new World();
+  const store = new MemoryStore();
+  await ownRegistration(world, store, 1);
+  const rogue = hex32('a key the registry made');
+  world.append('key', WALLET, 2, rogue);
+  world.emit('key', WALLET, rogue, 2);
+  world.anchor();
+  const node = { async request({ method, params }) {
+    const response = await world.fetch('http://rpc.test', { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+    const body = await response.json();
+    if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+    return body.result;
+  } };
+
+  const report = await checkWallet(WALLET, options(world, store, { rpcUrl: undefined, client: createPublicClient({ transport: custom(node) }) }));
+
+  assert.deepEqual(report.changes.map((c) => [c.kind, c.version, c.reason]), [['key', 2, 'not-recorded']]);
+  await assert.rejects(checkWallet(WALLET, options(world, store, { rpcUrl: undefined })), (error) => error.code === 'missing-pin');
+});

@@ -5,6 +5,43 @@ export interface Eip1193Provider {
   request(args: { method: string; params?: unknown[] | object }): Promise<unknown>;
 }
 
+/**
+ * An EIP-1193 provider that is not a viem WalletClient or an ethers signer: those sign in the app (local, smart and
+ * embedded accounts), not through request(), so they go in `signer` through fromViem / fromEthers.
+ */
+export type Eip1193Only = Eip1193Provider & { signMessage?: never; signTypedData?: never; account?: never };
+
+/** Typed data as a Signer signs it (viem's and ethers' form): EIP712Domain is not in `types`. */
+export interface SignerTypedData {
+  domain: { name: string; version: string; chainId: number; verifyingContract: `0x${string}` };
+  types: Record<string, Array<{ name: string; type: string }>>;
+  primaryType: string;
+  message: Record<string, unknown>;
+}
+
+/**
+ * A wallet that signs in the app: fromViem(walletClientOrAccount) (`@dmtp/key-registry-client/viem`),
+ * fromEthers(signer) (`@dmtp/key-registry-client/ethers`), a viem local account as it is, or your own.
+ */
+export interface Signer {
+  address: string;
+  /** personal_sign (EIP-191) of the UTF-8 text; the 0x-hex signature. */
+  signMessage(args: { message: string }): Promise<string>;
+  /** EIP-712 signature of the typed data; the 0x-hex signature. */
+  signTypedData(typedData: SignerTypedData): Promise<string>;
+  /** 'eoa' or 'smart' (smart and passkey wallets): picks the default envelope. Unset: the code at the address decides. */
+  kind?: 'eoa' | 'smart';
+  /** eth_getCode of the address (0x-hex), when `kind` is unset. */
+  getCode?(address: string): Promise<string | undefined>;
+  /** The wallet's EIP-1193 request, for the x25519 envelope (eth_getEncryptionPublicKey, eth_decrypt) when named. */
+  request?(args: { method: string; params?: unknown[] }): Promise<unknown>;
+}
+
+/** The wallet a flow signs with: a Signer, or an EIP-1193 provider and its account (default: its first). */
+export type WalletOptions =
+  | { signer: Signer; provider?: undefined; /** Default: the signer's address. */ wallet?: string }
+  | { provider: Eip1193Only; signer?: undefined; /** Default: the provider's first account (eth_accounts). */ wallet?: string };
+
 export type KeyType = 'x25519' | 'secp256k1';
 export type SignatureType = 'eip712' | 'eip191';
 export type EnvelopeVersion = 'x25519-xsalsa20-poly1305' | 'dmtp-eip191-aes256gcm-hkdf-v1' | 'dmtp-scrypt-aes256gcm-v1';
@@ -96,8 +133,15 @@ export interface Revocation {
   document: Record<string, unknown>;
 }
 
+/** lookup's answer for a wallet with no key (then): the shape of a batch-lookup miss; verify says `not-found`. */
+export interface NotFound {
+  found: false;
+  address: string;
+}
+
 /** GET /keys/{address} (docs/PROTOCOL.md §10). */
 export interface KeyAnswer {
+  found?: true;
   wallet: string;
   version: number;
   keyType: KeyType;
@@ -181,9 +225,11 @@ export function dmtpPublicKeyOf(privateKey: string, keyType?: KeyType, options?:
 
 export interface SealOptions {
   privateKey: string;
+  /** Default: the signature-derived envelope for an EOA, the passphrase one for a smart wallet (or no wallet). */
   envelope?: EnvelopeVersion;
-  /** x25519 and signature-derived envelopes: the wallet that seals (and later opens). */
-  provider?: Eip1193Provider;
+  /** The wallet that seals (and later opens): a Signer, or an EIP-1193 provider with `wallet`. */
+  signer?: Signer;
+  provider?: Eip1193Only;
   wallet?: string;
   /** x25519 envelope: the wallet's eth_getEncryptionPublicKey answer, to avoid asking again. */
   encryptionPublicKey?: string;
@@ -198,16 +244,15 @@ type SealedIn = { DMTPpriKey: Envelope; DMTPpubKey?: string; keyType?: KeyType; 
 /** `source`: an envelope, a document/body with DMTPpriKey, or a lookup answer with bundle. */
 export function openPrivateKey(
   source: Envelope | SealedIn | { bundle: SealedIn },
-  options: { provider?: Eip1193Provider; wallet?: string; passphrase?: string; chainId?: number; registry?: string },
+  options: { signer?: Signer; provider?: Eip1193Only; wallet?: string; passphrase?: string; chainId?: number; registry?: string },
 ): Promise<Hex>;
 export function checkEnvelope<T extends Envelope>(envelope: T): T;
 export function encryptedPrivateKeyHash(envelope: Envelope): Hex;
 
 // ---------------------------------------------------------------- registry client
 
-export interface RegisterOptions extends Domain {
-  provider: Eip1193Provider;
-  wallet: string;
+export type RegisterOptions = Domain & WalletOptions & RegisterChoices;
+export interface RegisterChoices {
   /** Default: the wallet's current version + 1, from the registry. */
   version?: number;
   /** The key to register; default a fresh one of `keyType`. */
@@ -215,20 +260,21 @@ export interface RegisterOptions extends Domain {
   keyType?: KeyType;
   /** secp256k1: register the 65-byte uncompressed point (default: compressed). */
   compressed?: boolean;
+  /** Default: by the wallet's kind (sealPrivateKey): signature-derived for an EOA, passphrase for a smart wallet. */
   envelope?: EnvelopeVersion;
   signatureType?: SignatureType;
   issuedAt?: number;
   expiresAt?: number;
+  /** Names the x25519 envelope, sealed to this key without asking the wallet. */
   encryptionPublicKey?: string;
-  /** For the passphrase envelope. */
+  /** For the passphrase envelope: needed by smart and passkey wallets. */
   passphrase?: string;
   /** Record the signed registration here as the owner's own before sending it (the store watchWallet reads). */
   store?: WatchStore;
 }
 
-export interface RevokeOptions extends Domain {
-  provider: Eip1193Provider;
-  wallet: string;
+export type RevokeOptions = Domain & WalletOptions & RevokeChoices;
+export interface RevokeChoices {
   revokedVersion?: number;
   signatureType?: SignatureType;
   issuedAt?: number;
@@ -251,7 +297,8 @@ export class RegistryClient {
   apiUrl: string;
   config(): Promise<Domain>;
   checkDomain(pinned: Domain): Promise<Domain>;
-  lookup(address: string, options?: { asOf?: number }): Promise<KeyAnswer>;
+  /** A wallet with no key (then) is `{found: false, address}`, not an error. */
+  lookup(address: string, options?: { asOf?: number }): Promise<KeyAnswer | NotFound>;
   batchLookup(addresses: Iterable<string>): Promise<BatchAnswer>;
   history(address: string, options?: { limit?: number; cursor?: string }): Promise<HistoryAnswer>;
   nextVersion(address: string): Promise<number>;
@@ -268,12 +315,12 @@ export class RegistryClient {
 
 export const FINAL_STATUSES: RecordStatus[];
 export function buildRegistration(options: RegisterOptions & { version: number }): Promise<{ body: RegistrationBody; key: DmtpKey }>;
-export function buildRevocation(options: Omit<RevokeOptions, 'revokedVersion'> & { revokedVersion: number; revokedPublicKey: string }): Promise<RevocationBody>;
+export function buildRevocation(options: RevokeOptions & { revokedVersion: number; revokedPublicKey: string }): Promise<RevocationBody>;
 
 type WithApi = { apiUrl: string; fetch?: Fetch };
 export function register(options: RegisterOptions & WithApi): Promise<{ answer: KeyAnswer; key: DmtpKey; body: RegistrationBody }>;
 export function revoke(options: RevokeOptions & WithApi): Promise<{ answer: KeyAnswer; body: RevocationBody }>;
-export function lookup(address: string, options: WithApi & { asOf?: number }): Promise<KeyAnswer>;
+export function lookup(address: string, options: WithApi & { asOf?: number }): Promise<KeyAnswer | NotFound>;
 export function batchLookup(addresses: Iterable<string>, options: WithApi): Promise<BatchAnswer>;
 export function history(address: string, options: WithApi & { limit?: number; cursor?: string }): Promise<HistoryAnswer>;
 export function waitForStatus(address: string, options: WithApi & WaitOptions): Promise<KeyAnswer>;
@@ -372,8 +419,16 @@ export interface VerifyResult {
   log: { leafIndex: number | null; head: LogHead; included: boolean | null } | null;
 }
 
+/** Anything with an EIP-1193 request(): a viem PublicClient (any transport: http, fallback, webSocket), a provider. */
+export interface ChainRequest {
+  request(args: { method: any; params?: any }): Promise<any>;
+}
+
 export interface VerifyOptions {
-  /** Your own JSON-RPC endpoint of the chain; without it nothing is usable. */
+  /** Your own chain, one of: a viem PublicClient (wagmi's usePublicClient()), an EIP-1193 provider, or a JSON-RPC URL.
+   * Without one nothing is usable. */
+  client?: ChainRequest;
+  provider?: ChainRequest;
   rpcUrl?: string;
   wallet: string;
   chainId: number;
@@ -400,7 +455,7 @@ export interface VerifyOptions {
 export function verify(answer: unknown, options: VerifyOptions): Promise<VerifyResult>;
 
 /** The contract's latest anchored log head, read through your RPC (which must serve `chainId`). */
-export function readLogHead(options: { rpcUrl: string; chainId: number; registry: string; fetch?: Fetch; timeoutMs?: number }): Promise<LogHead>;
+export function readLogHead(options: { client?: ChainRequest; provider?: ChainRequest; rpcUrl?: string; chainId: number; registry: string; fetch?: Fetch; timeoutMs?: number }): Promise<LogHead>;
 /** Throws (with `reason` 'log-inconsistent' or 'log-unavailable') unless the registry proves `current` extends `previous`. */
 export function checkLogConsistency(log: LogSource, previous: LogHead, current: LogHead): Promise<void>;
 
@@ -472,8 +527,10 @@ export interface WatchReport {
 }
 
 export interface WatchOptions extends Domain {
-  /** Your own JSON-RPC endpoint of the chain. */
-  rpcUrl: string;
+  /** Your own chain, one of: a viem PublicClient, an EIP-1193 provider, or a JSON-RPC URL. */
+  client?: ChainRequest;
+  provider?: ChainRequest;
+  rpcUrl?: string;
   /** The registry API (or `log`). */
   apiUrl?: string;
   log?: { logHead(): Promise<{ size: number }>; logLeaves(start: number, end: number): Promise<LogLeavesAnswer> };

@@ -1,11 +1,11 @@
 // Types of @dmtp/key-registry-client/lookup (src/lookup.js): the registry's HTTP API over fetch, no crypto.
 import type {
   BatchAnswer, Domain, Fetch, HistoryAnswer, Hex, KeyAnswer, LogConsistencyAnswer, LogInclusionAnswer, LogLeavesAnswer,
-  LogSource, RegistrationBody, RevocationBody, WaitOptions,
+  LogSource, NotFound, RegistrationBody, RevocationBody, WaitOptions,
 } from './index.js';
 
 export { FINAL_STATUSES, RegistryError, StatusError, TransportError } from './index.js';
-export type { BatchAnswer, HistoryAnswer, KeyAnswer, RecordStatus, WaitOptions } from './index.js';
+export type { BatchAnswer, HistoryAnswer, KeyAnswer, NotFound, RecordStatus, WaitOptions } from './index.js';
 
 /** Where the API is: its base URL, a fetch (default globalThis.fetch) and a per-request timeout (default 15 s). */
 export interface ApiOptions {
@@ -27,7 +27,8 @@ export interface LogReader extends LogSource {
 }
 
 /** GET /keys/{address}; RegistryError 404 when the wallet has no key. */
-export function lookup(address: string, options: ApiOptions & { asOf?: number }): Promise<KeyAnswer>;
+/** A wallet with no key (then) is `{found: false, address}`, not an error. */
+export function lookup(address: string, options: ApiOptions & { asOf?: number }): Promise<KeyAnswer | NotFound>;
 export function batchLookup(addresses: Iterable<string>, options: ApiOptions): Promise<BatchAnswer>;
 export function history(address: string, options: ApiOptions & { limit?: number; cursor?: string }): Promise<HistoryAnswer>;
 /** Polls lookup until the write reaches `until`; `timeoutMs` here is the whole wait (default 60 s). */

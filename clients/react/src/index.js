@@ -10,6 +10,7 @@
 import { createContext, createElement, useContext, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RegistryClient, RegistryError, eip1193Fetch, register, revoke, verify, watchKeys } from '@dmtp/key-registry-client';
+import { fromViem } from '@dmtp/key-registry-client/viem';
 
 const DmtpConfigContext = createContext(null);
 
@@ -66,12 +67,13 @@ export async function fetchDmtpKey(address, config) {
   const registry = registryOf(config);
   let answer;
   try {
-    answer = await registry.lookup(address);
+    answer = await registry.lookup(address); // a wallet with no key: {found: false}
   } catch (error) {
-    if (error instanceof RegistryError && error.status === 404) {
-      return { address, found: false, answer: null, status: null, verification: null, usable: false, reason: 'not-found' };
-    }
-    throw error;
+    if (!(error instanceof RegistryError) || error.status !== 404) throw error;
+    answer = { found: false };
+  }
+  if (answer.found === false) {
+    return { address, found: false, answer: null, status: null, verification: null, usable: false, reason: 'not-found' };
   }
   const verification = await verify(answer, {
     ...chainAccessOf(config),
@@ -120,14 +122,16 @@ export function useDmtpKey(address, options = {}) {
 }
 
 /**
- * What register/revoke sign with: `{walletClient}` (wagmi's useWalletClient().data: a viem WalletClient is used as the
- * EIP-1193 provider of its account), `{signer}` (the client's Signer, passed on as it is), or `{provider, wallet}`.
+ * What register/revoke sign with: `{walletClient}` (wagmi's useWalletClient().data: a viem WalletClient signs through
+ * fromViem, so local, embedded and smart accounts work as JSON-RPC ones do; a bare EIP-1193 object with an account is
+ * used as the provider of it), `{signer}` (the client's Signer, passed on as it is), or `{provider, wallet}`.
  */
 export function signingOf({ walletClient, signer, provider, wallet }) {
   if (signer) return { signer, wallet: wallet ?? signer.address };
   if (walletClient) {
     const address = wallet ?? walletClient.account?.address;
     if (!address) throw new TypeError('the wallet client has no account: connect first');
+    if (typeof walletClient.signMessage === 'function') return { signer: fromViem(walletClient), wallet: address };
     return { provider: walletClient, wallet: address };
   }
   if (provider && wallet) return { provider, wallet };

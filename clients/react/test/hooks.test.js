@@ -156,3 +156,20 @@ test('a viem WalletClient signs as the EIP-1193 provider of its account; a signe
   assert.throws(() => signingOf({ walletClient: { request: async () => null } }), /connect first/);
   assert.throws(() => signingOf({}), /walletClient/);
 });
+
+test('a viem WalletClient (with signMessage) signs through fromViem: a local account\'s signatures come from the account, not the node', async () => {
+  const asked = [];
+  const account = { address: WALLET, type: 'local' };
+  const walletClient = {
+    account,
+    request: async ({ method }) => { throw new Error(`the node was asked ${method}`); },
+    signMessage: async (args) => { asked.push(args); return '0x' + '11'.repeat(65); },
+    signTypedData: async () => '0x' + '22'.repeat(65),
+  };
+  const { signer, wallet } = signingOf({ walletClient });
+  assert.equal(wallet, WALLET);
+  assert.equal(signer.address, WALLET);
+  assert.equal(signer.kind, 'eoa');
+  assert.equal(await signer.signMessage({ message: 'hello' }), '0x' + '11'.repeat(65));
+  assert.deepEqual(asked, [{ account, message: 'hello' }]);
+});

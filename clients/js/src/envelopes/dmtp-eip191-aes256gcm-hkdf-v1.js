@@ -1,11 +1,13 @@
 // `dmtp-eip191-aes256gcm-hkdf-v1` (docs/PROTOCOL.md §3): the AES-256-GCM key is HKDF-SHA256 (salt, info = the
 // version string, 32 bytes) of the wallet's personal_sign signature of the unlock text naming the wallet, the chain id,
 // the registry and a random preKey, so a signature made for another deployment or wallet does not open it. EOAs only:
-// it relies on RFC 6979 deterministic signatures (the same text gives the same signature again). WebCrypto only.
-import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
+// it relies on RFC 6979 deterministic signatures (the same text gives the same signature again). WebCrypto, or @noble
+// where crypto.subtle is missing (crypto.js).
+import { fromHex, randomBytes, toHex, utf8 } from '../bytes.js';
+import { aesGcmDecrypt, aesGcmEncrypt, hkdfSha256 } from '../crypto.js';
 import { EnvelopeError } from '../errors.js';
 import { parseAddress } from '../ethsig.js';
-import * as wallet from '../wallet.js';
+import { recoversTo } from '../signers.js';
 import { EIP191_VERSION as VERSION, parseEip191 as parse } from './check.js';
 import { openedText } from './text.js';
 
@@ -43,16 +45,9 @@ function signatureBytes(signature) {
   return raw;
 }
 
-/** HKDF-SHA256(ikm = signature, salt, info = the version string, 32 bytes) as an AES-256-GCM key. `extractable` only for vectors. */
-export async function deriveKey(signature, salt, extractable = false) {
-  const ikm = await subtle().importKey('raw', signatureBytes(signature), 'HKDF', false, ['deriveKey']);
-  return subtle().deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt, info: utf8(VERSION) },
-    ikm,
-    { name: 'AES-GCM', length: 256 },
-    extractable,
-    ['encrypt', 'decrypt'],
-  );
+/** HKDF-SHA256(ikm = signature, salt, info = the version string, 32 bytes): the raw AES-256-GCM key. */
+export async function deriveKeyBytes(signature, salt) {
+  return hkdfSha256(signatureBytes(signature), salt, utf8(VERSION), 32);
 }
 
 /** Seal `plaintext` with `signMessage(text) → signature hex` (the wallet's personal_sign); `domain`: {chainId, registry, wallet}. */
@@ -60,34 +55,47 @@ export async function sealWithSigner(signMessage, plaintext, domain, { preKey, s
   const pre = preKey ? fromHex(preKey) : randomBytes(SIZES.preKey);
   const saltBytes = salt ? fromHex(salt) : randomBytes(SIZES.salt);
   const nonceBytes = nonce ? fromHex(nonce) : randomBytes(SIZES.nonce);
-  const key = await deriveKey(await signMessage(unlockText(pre, domain)), saltBytes);
-  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonceBytes }, key, utf8(plaintext)));
+  const key = await deriveKeyBytes(await signMessage(unlockText(pre, domain)), saltBytes);
+  const sealed = await aesGcmEncrypt(key, nonceBytes, utf8(plaintext));
   return { version: VERSION, salt: toHex(saltBytes), nonce: toHex(nonceBytes), preKey: toHex(pre), ciphertext: toHex(sealed) };
 }
 
 /** Open by having the wallet sign the unlock text again, for the registration's {chainId, registry, wallet}. */
 export async function openWithSigner(signMessage, envelope, domain) {
   const { salt, nonce, preKey, ciphertext } = parse(envelope);
-  const key = await deriveKey(await signMessage(unlockText(preKey, domain)), salt);
+  const key = await deriveKeyBytes(await signMessage(unlockText(preKey, domain)), salt);
   let opened;
   try {
-    opened = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: nonce }, key, ciphertext));
+    opened = await aesGcmDecrypt(key, nonce, ciphertext);
   } catch (error) {
+    if (error && error.noAesGcm) throw error; // the runtime lacks AES-GCM: not a wrong key
     throw new EnvelopeError('decryption failed: wrong wallet, another registry or chain, or a tampered envelope');
   }
   return openedText(opened);
 }
 
-const signerOf = ({ provider, wallet: account }) => (text) => wallet.personalSign(provider, account, text);
+/**
+ * The resolved signer's personal_sign (signers.js). `requireRecovery` (the default envelope's choice, not a named one):
+ * a signature that does not recover to the wallet is an error with `notEoa` (a smart or passkey wallet: nothing says it
+ * signs the same text the same way again), before anything is sealed with it.
+ */
+const signerOf = ({ signer, requireRecovery }) => async (text) => {
+  if (!signer) throw new EnvelopeError(`${VERSION} needs a wallet: \`signer\`, or \`provider\` with \`wallet\``);
+  const signature = await signer.signText(text);
+  if (requireRecovery && !recoversTo(text, signature, signer.address)) {
+    throw Object.assign(new EnvelopeError(`${signer.address}'s unlock signature does not recover to it`), { notEoa: true });
+  }
+  return signature;
+};
 
-const domainOf = ({ chainId, registry, wallet: account, unlockWallet }) => ({ chainId, registry, wallet: unlockWallet ?? account });
+const domainOf = ({ chainId, registry, signer, unlockWallet }) => ({ chainId, registry, wallet: unlockWallet ?? (signer && signer.address) });
 
-/** Seal through the provider's personal_sign. */
+/** Seal through the wallet's personal_sign (or its Signer's signMessage). */
 export async function sealFor(options, plaintext) {
   return sealWithSigner(signerOf(options), plaintext, domainOf(options));
 }
 
-/** Open through the provider's personal_sign. */
+/** Open through the wallet's personal_sign (or its Signer's signMessage). */
 export async function openWith(options, envelope) {
   return openWithSigner(signerOf(options), envelope, domainOf(options));
 }

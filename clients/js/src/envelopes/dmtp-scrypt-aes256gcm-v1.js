@@ -3,7 +3,8 @@
 // a key eth_decrypt could use. n = 2^17, r = 8, p = 1 by default (Web3 Secret Storage's); an envelope may carry n up to
 // 2^20 and p up to 4, checked before any work so a hostile envelope cannot make us spend more. scrypt: @noble/hashes.
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { fromHex, randomBytes, subtle, toHex, utf8 } from '../bytes.js';
+import { fromHex, randomBytes, toHex, utf8 } from '../bytes.js';
+import { aesGcmDecrypt, aesGcmEncrypt } from '../crypto.js';
 import { EnvelopeError } from '../errors.js';
 import { PASSPHRASE_VERSION as VERSION, checkCost, parsePassphrase as parse } from './check.js';
 import { openedText } from './text.js';
@@ -25,10 +26,6 @@ export async function deriveKeyBytes(passphrase, salt, { n, r, p }) {
   return scryptAsync(passphraseBytes(passphrase), salt, { N: n, r, p, dkLen: 32, maxmem: 256 * n * r });
 }
 
-async function aesKey(passphrase, salt, cost) {
-  return subtle().importKey('raw', await deriveKeyBytes(passphrase, salt, cost), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
-}
-
 /** Seal `plaintext` under `passphrase` (at least 8 characters). */
 export async function sealWithPassphrase(passphrase, plaintext, { n = DEFAULT_COST.n, p = DEFAULT_COST.p, salt, nonce } = {}) {
   if (typeof passphrase !== 'string' || passphrase.length < MIN_PASSPHRASE_CHARS) {
@@ -37,19 +34,20 @@ export async function sealWithPassphrase(passphrase, plaintext, { n = DEFAULT_CO
   const cost = checkCost(n, DEFAULT_COST.r, p);
   const saltBytes = salt ? fromHex(salt) : randomBytes(SIZES.salt);
   const nonceBytes = nonce ? fromHex(nonce) : randomBytes(SIZES.nonce);
-  const key = await aesKey(passphrase, saltBytes, cost);
-  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonceBytes }, key, utf8(plaintext)));
+  const key = await deriveKeyBytes(passphrase, saltBytes, cost);
+  const sealed = await aesGcmEncrypt(key, nonceBytes, utf8(plaintext));
   return { version: VERSION, n: cost.n, r: cost.r, p: cost.p, salt: toHex(saltBytes), nonce: toHex(nonceBytes), ciphertext: toHex(sealed) };
 }
 
 /** Open with the passphrase; EnvelopeError on the wrong one. */
 export async function openWithPassphrase(passphrase, envelope) {
   const { n, r, p, salt, nonce, ciphertext } = parse(envelope);
-  const key = await aesKey(passphrase, salt, { n, r, p });
+  const key = await deriveKeyBytes(passphrase, salt, { n, r, p });
   let opened;
   try {
-    opened = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: nonce }, key, ciphertext));
+    opened = await aesGcmDecrypt(key, nonce, ciphertext);
   } catch (error) {
+    if (error && error.noAesGcm) throw error; // the runtime lacks AES-GCM: not a wrong key
     throw new EnvelopeError('decryption failed: wrong passphrase or tampered envelope');
   }
   return openedText(opened);

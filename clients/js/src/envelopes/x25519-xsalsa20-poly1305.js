@@ -8,7 +8,6 @@ import { u32, u8 } from '@noble/ciphers/utils.js';
 import { fromBase64, fromHex, randomBytes, toBase64, utf8 } from '../bytes.js';
 import { EnvelopeError } from '../errors.js';
 import { X25519_VERSION as VERSION, parseX25519 as parse } from './check.js';
-import * as wallet from '../wallet.js';
 import { openedText } from './text.js';
 
 export { X25519_VERSION as VERSION, X25519_FIELDS as FIELDS, parseX25519 as parse } from './check.js';
@@ -67,14 +66,14 @@ export function openWithPrivateKey(envelope, walletPrivateKey) {
   return openedText(opened);
 }
 
-/** Seal through the provider: asks eth_getEncryptionPublicKey unless `encryptionPublicKey` is given. */
-export async function sealFor({ provider, wallet: account, encryptionPublicKey }, plaintext) {
-  const key = encryptionPublicKey ?? (await wallet.getEncryptionPublicKey(provider, account));
+/** Seal through the wallet: asks eth_getEncryptionPublicKey (the resolved signer's) unless `encryptionPublicKey` is given. */
+export async function sealFor({ signer, encryptionPublicKey }, plaintext) {
+  const key = encryptionPublicKey ?? (await signer.encryptionPublicKey());
   return seal(key, plaintext);
 }
 
-/** Open through the provider's eth_decrypt. */
-export async function openWith({ provider, wallet: account }, envelope) {
+/** Open through the wallet's eth_decrypt. */
+export async function openWith({ signer }, envelope) {
   parse(envelope);
-  return wallet.decrypt(provider, account, envelope);
+  return signer.decrypt(envelope);
 }
