@@ -1,7 +1,7 @@
 """The JavaScript client as a new dapp team gets it (issue 25): `npm pack` of clients/js installed into a fresh npm
 project outside the repository together with viem and ethers from the registry, then a dapp script
 (tests/support/js/fresh_project_app.mjs, copied into the project) that uses only the package's entry points and its
-`/viem` and `/ethers` adapters registers, verifies, opens and rotates a key on the local stack (chalice local, the
+`/viem` and `/ethers` adapters registers, verifies, opens, rotates and watches a key on the local stack (chalice local, the
 worker loop, Anvil, moto) with a viem local account, a viem JSON-RPC account (Anvil's unlocked account over http) and
 an ethers signer, and verifies through viem's http, WebSocket and fallback transports and a plain URL.
 
@@ -121,6 +121,13 @@ def test_each_wallet_rotates_and_its_old_key_is_no_longer_current(lifecycle: dic
     assert result["versions"] == [1, 2], result
     assert result["rotatedKeyMatches"] is True, result
     assert result["staleReason"] == "not-current", result
+
+
+@pytest.mark.parametrize("name", WALLETS)
+def test_each_wallets_watcher_delivers_its_rotation_once(lifecycle: dict[str, Any], name: str) -> None:
+    result = next(r for r in lifecycle["results"] if r["name"] == name)
+
+    assert result["watched"] == [["key", 2]], result
 
 
 def test_a_wallet_without_a_key_is_a_lookup_value_and_verify_says_not_found(lifecycle: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 // the package's public entry points and adapters: no adapter code of its own. For each wallet: register with the
 // default envelope, wait until confirmed, verify through viem (http, WebSocket and fallback transports) and a URL,
 // open the sealed key again, rotate to a new key, see the old answer is not current. Prints one JSON line.
-import { RegistryClient, openPrivateKey, verify } from '@dmtp/key-registry-client';
+import { RegistryClient, openPrivateKey, verify, watchKeys } from '@dmtp/key-registry-client';
 import { fromViem } from '@dmtp/key-registry-client/viem';
 import { fromEthers } from '@dmtp/key-registry-client/ethers';
 import { createPublicClient, createWalletClient, fallback, http, webSocket } from 'viem';
@@ -49,6 +49,14 @@ async function untilAnchored(answer, wallet, nudges) {
   }
 }
 
+/** Until the watcher delivered a change at `version` (or 60 s passed). */
+async function untilWatched(watched, version) {
+  const deadline = Date.now() + 60000;
+  while (!watched.some((change) => change.version === version) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Every way of reading the chain says the same: `{http, webSocket, fallback, rpcUrl}` → reason (null: usable). */
 async function verifyEverywhere(answer, wallet) {
   const trust = { ...pins, wallet, log: client };
@@ -68,9 +76,16 @@ async function lifecycle(name, signer) {
   const verified = await timed(timings, 'verify', () => verify(confirmed, { ...pins, wallet, log: client, client: chains.http }));
   const transports = await verifyEverywhere(confirmed, wallet);
   const opened = await timed(timings, 'open', () => openPrivateKey(confirmed, { signer }));
+  // A watcher of the wallet's key from here on, through the dapp's viem client as its EIP-1193 provider: the rotation
+  // below must reach it once, verified.
+  const watched = [];
+  const watcher = watchKeys([wallet], (change) => watched.push(change), { ...pins, apiUrl, provider: chains.http, intervalMs: 250 });
+  await watcher.ready;
   const rotated = await timed(timings, 'rotate', () => client.register({ signer, ...pins }));
   const current = await timed(timings, 'rotationConfirmed', () => client.waitForStatus(wallet, { version: rotated.answer.version, ...WAIT }));
   await timed(timings, 'rotationAnchored', () => untilAnchored(current, wallet, nudges));
+  await timed(timings, 'watched', () => untilWatched(watched, current.version));
+  watcher.stop();
   const after = await verifyEverywhere(current, wallet);
   const stale = await verify(confirmed, { ...pins, wallet, log: client, client: chains.http });
   return {
@@ -87,6 +102,7 @@ async function lifecycle(name, signer) {
     afterRotation: after,
     rotatedKeyMatches: current.DMTPpubKey === rotated.key.publicKey,
     staleReason: stale.reason,
+    watched: watched.map((change) => [change.kind, change.version]),
     timings,
     anchorNudges: nudges.count,
   };
