@@ -2,7 +2,7 @@
 "done when"): `python -m bench.burst --json [--n 600] [--clients 4,12,32]`.
 
 The whole local stack runs as `make run` starts it (moto in a process of its own, Anvil, the local pinning
-service, the API under `chalice local`, the worker and monitor), with the daily budgets and the per-source limits
+service, the API under `chalice local`, the worker and monitor), with the daily budgets and the per-source and per-network limits
 lifted so that every registration is admitted. For each concurrency in --clients, that many client threads send
 --n registrations of fresh wallets (signed before the clock starts, dmtp_key_registry_client.build_registration,
 EIP-712) over HTTP, one `requests.Session` per thread, and send a body again after a 5xx or a 429 (exponential
@@ -32,6 +32,10 @@ LIFTED = {
     "WALLET_WRITES_PER_DAY": "0",
     "SOURCE_WRITES_PER_DAY": "0",
     "WRITES_PER_DAY": "0",
+    "NETWORK_WRITES_PER_DAY": "0",
+    "NETWORK_REQUESTS_PER_MINUTE": "0",
+    "SOURCE_READS_PER_MINUTE": "0",
+    "NETWORK_READS_PER_MINUTE": "0",
 }
 RETRIED = frozenset({429, 500, 502, 503, 504})
 

@@ -116,7 +116,11 @@ def test_percentile_is_the_nearest_rank():
 
 def test_each_registration_has_a_source_address_of_its_own_unless_sources_are_few():
     assert len({source_ip(i, 0) for i in range(70_000)}) == 70_000
-    assert {source_ip(i, 3) for i in range(30)} == {"10.0.0.0", "10.0.0.1", "10.0.0.2"}
+    assert {source_ip(i, 3) for i in range(30)} == {"10.0.0.1", "10.0.1.1", "10.0.2.1"}
+
+
+def test_the_first_65536_sources_are_each_in_a_24_of_their_own():
+    assert len({source_ip(i, 0).rsplit(".", 1)[0] for i in range(65_536)}) == 65_536
 
 
 def test_the_tally_counts_requests_and_items_written_per_table_per_registration():
