@@ -1,6 +1,7 @@
 """The verification rules' test vectors (docs/PROTOCOL.md section 11): the events rule (a wallet's KeyUpdated and
 KeyRevoked events never go back in version, and the last KeyUpdated is the answer's document) and the anchor rule
-(a LogAnchored event at or after the key's KeyUpdated covers its leaf), each case with the reason code a client must
+(the first LogAnchored event at or after the key's KeyUpdated covers its leaf; with none after it, the contract's
+logHead(), the last anchor, may already cover it), each case with the reason code a client must
 give (null: the rule holds). docs/make_protocol_vectors.py stores them under "verificationRules" in
 docs/protocol-vectors.json and shows them in PROTOCOL.md; tests/unit/test_rule_vectors.py runs the Python client's
 rules on them, clients/js/test/vectors.test.js the JavaScript client's, so both give the same codes.
@@ -63,8 +64,10 @@ HISTORY = [
 ANCHORS = [
     ("anchored in the key's own transaction", [(KEY_BLOCK, 3, 5)], 4, None),
     ("anchored by a later transaction (the next batch, or an anchor-only one)", [(12, 0, 6)], 5, None),
-    ("only anchors before the KeyUpdated", [(8, 1, 4)], 3, "log-not-anchored-yet"),
-    ("an anchor earlier in the same block is not after it", [(KEY_BLOCK, 1, 6)], 5, "log-not-anchored-yet"),
+    ("only anchors before the KeyUpdated, none covering the leaf", [(8, 1, 4)], 4, "log-not-anchored-yet"),
+    ("an anchor earlier in the same block is not after it", [(KEY_BLOCK, 1, 6)], 6, "log-not-anchored-yet"),
+    ("an anchor before the KeyUpdated already covers the leaf, none after", [(8, 1, 6)], 5, None),
+    ("an anchor earlier in the same block already covers the leaf, none after", [(KEY_BLOCK, 1, 6)], 5, None),
     ("the leaf at the anchor's size", [(KEY_BLOCK, 3, 5)], 5, "log-index-beyond-anchor"),
     (
         "a leaf past the first anchor after the KeyUpdated",
@@ -133,6 +136,7 @@ def build() -> dict[str, Any]:
                 "case": case,
                 "keyEvent": {"block": KEY_BLOCK, "logIndex": KEY_LOG_INDEX},
                 "anchors": [{"block": block, "logIndex": index, "size": size} for block, index, size in anchors],
+                "logHead": {"size": anchors[-1][2] if anchors else 0},  # logHead(): the last anchor (larger only)
                 "leafIndex": leaf_index,
                 "reason": reason,
             }
@@ -168,7 +172,8 @@ def markdown(rules: dict[str, Any]) -> str:
         out.append(f"| {case['case']} | {history(case['events'])} | {document} | {reason} |\n")
     out += [
         f"\nThe anchor rule: the key's KeyUpdated at block {KEY_BLOCK}, log index {KEY_LOG_INDEX}; the LogAnchored "
-        "events (block, log index #, size); the answer's leaf index; the reason code.\n\n",
+        "events (block, log index #, size; the last is the contract's `logHead()`); the answer's leaf index; the "
+        "reason code.\n\n",
         "| case | anchors | leaf index | reason |\n| --- | --- | --- | --- |\n",
     ]
     for case in rules["anchors"]:

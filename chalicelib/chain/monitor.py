@@ -517,14 +517,21 @@ class TxMonitor:
         due = self._log.head_to_anchor(0)
         if due is None:
             return
-        data = self._chain.set_keys_data([], head=due)
         try:
-            gas = packing.gas_limit(self._chain.estimate(self._signer.address, data), self.policy.gas_cap_per_tx)
+            gas = packing.gas_limit(
+                self._chain.estimate(self._signer.address, self._chain.set_keys_data([], head=due)),
+                self.policy.gas_cap_per_tx,
+            )
         except WriteRefused as refused:  # NotOwner: the worker's owner check pauses it; nothing to anchor with
             logger.error("anchor-only transaction refused", extra=log_extra(error=str(refused)))
             return
         offer = first_offer(self.market(), self.policy.max_fee_cap_wei)
         (item,) = self._nonces.reserve([()], self.monitor_id, lambda: self._chain.pending_nonce(self._signer.address))
+        # The head is read again after the nonce is reserved: a leaf is sequenced before its own transaction's
+        # nonce is reserved, so the anchor in this higher nonce covers every leaf of a lower one (the log only grows).
+        # head_to_anchor(2) is the head itself, due or not: the nonce is reserved and goes out anchoring it.
+        due = self._log.head_to_anchor(2) or due
+        data = self._chain.set_keys_data([], head=due)
         signed = self._chain.sign(
             self._signer,
             nonce=item.nonce,

@@ -296,9 +296,10 @@ class ChainWorker:
 
     def _sequence(self, batch: Batch) -> bool:
         """Give every record of the batch (and its unsequenced earlier versions) its transparency-log leaf, before
-        any calldata is built: a transaction of several keys anchors the head read then, which covers its own
-        leaves. Every accepted record is sequenced, whatever becomes of its job (superseded, refused), a wallet's
-        versions in increasing order. When the log stays busy, the open jobs go back to the queue (False)."""
+        any calldata is built and before any nonce is reserved: a transaction of several keys anchors the head read
+        after its nonce is reserved (prepare), which covers its own leaves and those of every lower nonce. Every
+        accepted record is sequenced, whatever becomes of its job (superseded, refused), a wallet's versions in
+        increasing order. When the log stays busy, the open jobs go back to the queue (False)."""
         keys = list(batch.jobs)
         batch.documents = self._records.get_many(keys, documents=True)
         for key in keys:  # a job no record backs can never go out: it is answered now, not packed
@@ -447,11 +448,27 @@ class ChainWorker:
         )
         for tx, item in zip(batch.txs, reserved, strict=True):  # Nonces.reserve: one item per batch, in order
             tx.item = item
+            self._anchor_after_reserving(tx)
             tx.signed = self._sign(tx, offer.fees)
         self._claim(batch)
         self._check_order(batch)
         for tx in batch.txs:
             self._store(batch, tx, offer.fees)
+
+    def _anchor_after_reserving(self, tx: PlannedTx) -> None:
+        """The head an anchoring transaction carries is read again now that its nonce is reserved (the anchor rule,
+        PROTOCOL.md §11 rule 7). Invariant: a leaf is sequenced before its own transaction's nonce is reserved, so
+        any anchor in a transaction with a higher nonce covers it. The head read at packing time may predate a leaf
+        another worker sequenced since and sent at a lower nonce; the log only grows, so the head read now covers
+        it. Same keys, so the calldata keeps its length and the gas its estimate; a lone key whose anchor is no
+        longer due (another anchor came meanwhile) goes out without one (cheaper). A transaction that anchored
+        nothing at packing time still anchors nothing (its gas was estimated without it)."""
+        if tx.kind != KIND_SET:
+            return
+        plain = self._chain.set_keys_data(tx.jobs, anchor=False)
+        if tx.data == plain:
+            return
+        tx.data = self._chain.set_keys_data(tx.jobs)
 
     def broadcast(self, batch: Batch) -> None:
         """Send the stored bytes, in nonce order (and those of duplicates that may never have reached a node)."""

@@ -8,7 +8,8 @@ between the lie and a sender encrypting to it:
 * the events rule: the chain held v1, v2, then the owner key set v1 again. Its leaf is genuine, the contract holds it,
   an anchor covers it: only the wallet's history going back from version 2 to 1 gives it away (`version-rollback`);
 * the anchor rule: a confirmed key claiming a leaf at or beyond the size of the anchor after its KeyUpdated (the
-  proof skipped: `log-index-beyond-anchor`), and a key no anchor covers yet (`log-not-anchored-yet`, until one does).
+  proof skipped: `log-index-beyond-anchor`), a key no anchor covers yet (`log-not-anchored-yet`, until one does), and
+  a key whose leaf the on-chain head, anchored before its KeyUpdated, already covers (usable, no anchor after it).
 
 The JavaScript client is run through clients/js/test/interop-cli.js against the same Anvil.
 """
@@ -246,6 +247,25 @@ def test_a_confirmed_key_no_anchor_covers_yet_is_not_anchored_yet_until_an_ancho
     key = python_verify(registry, registry.answer(v1))
     assert (key.usable(), key.log_included) == (True, True)
     assert js_verify(registry, registry.answer(v1))["usable"] is True
+
+
+def test_a_key_whose_leaf_an_anchor_before_its_key_updated_already_covers_is_usable_with_no_anchor_after(registry):
+    # Given a key sequenced (leaf 0), an anchor-only transaction covering its leaf mined first, then the key's own
+    # transaction, which anchors nothing: no LogAnchored at or after its KeyUpdated, on a quiet registry
+    v1 = registry.accept(new_wallet_key(), 1)
+    registry.anchor()
+    registry.set_keys([v1], anchor=False)
+
+    # Then the on-chain head, anchored before the key, covers its leaf: both clients take it, proven under that head
+    key = python_verify(registry, registry.answer(v1))
+    assert (key.usable(), key.log_included) == (True, True)
+    assert js_verify(registry, registry.answer(v1))["usable"] is True
+    # and the auditor finds nothing to say
+    assert audit(registry).discrepancies == []
+    # while a leaf that head does not cover is still not anchored yet
+    lying = registry.answer(v1, leaf_index=1)
+    assert python_refusal(registry, lying).code == "log-not-anchored-yet"
+    assert js_verify(registry, lying)["reason"] == "log-not-anchored-yet"
 
 
 def test_a_key_set_on_chain_before_its_leaf_entered_the_log_fails_verify_and_the_audit(registry):

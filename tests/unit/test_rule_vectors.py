@@ -11,6 +11,7 @@ import pytest
 
 from dmtp_key_registry_client.verify import (
     ChainEvent,
+    LogHead,
     VerificationFailed,
     check_key_history,
     covering_anchor,
@@ -57,7 +58,9 @@ def test_the_anchor_rule_gives_the_vectors_reason(case: dict[str, Any]) -> None:
     key = ChainEvent("KeyUpdated", case["keyEvent"]["block"], case["keyEvent"]["logIndex"])
     anchors = [ChainEvent("LogAnchored", a["block"], a["logIndex"], size=a["size"]) for a in case["anchors"]]
 
-    assert reason_of(lambda: covering_anchor(key, anchors, case["leafIndex"])) == case["reason"]
+    head = LogHead(case["logHead"]["size"], b"\0" * 32)
+
+    assert reason_of(lambda: covering_anchor(key, anchors, case["leafIndex"], head)) == case["reason"]
 
 
 def test_a_rollback_names_both_versions_and_where_each_event_is() -> None:

@@ -558,6 +558,31 @@ class Registry(RuleBasedStateMachine):
         assert onchain[0] == 0 or self.anchor_log.root(onchain[0]) == onchain[1], "the contract anchors a wrong root"
 
     @invariant()
+    def the_first_anchor_after_each_key_covers_its_leaf(self) -> None:
+        """The anchor rule (PROTOCOL.md §11 rule 7): the first LogAnchored at or after a key's KeyUpdated covers the
+        key's leaf. A leaf is sequenced before its own transaction's nonce is reserved, and a transaction reads the
+        head it anchors after its nonce is reserved, so an anchor mined after a key covers it."""
+        if not hasattr(self, "chain"):
+            return
+        waiting: list[tuple[str, int]] = []
+        for block in self.chain.blocks[1:]:
+            for included in block.txs:
+                if included.status != 1 or included.tx.to.lower() != REGISTRY:
+                    continue
+                kind, args = included.tx.data.split(":", 1)
+                if kind in ("set", "anchored"):
+                    entries = json.loads(args)
+                    waiting += [(w.lower(), v) for w, _, v in (entries["keys"] if kind == "anchored" else entries)]
+                if included.log_anchor is not None:
+                    for key in waiting:
+                        leaf = self.records.items[key].log_index
+                        assert leaf is not None and leaf < included.log_anchor[0], (
+                            f"{key[0][:6]} v{key[1]}: the first anchor after its key, of size "
+                            f"{included.log_anchor[0]}, does not cover its leaf {leaf}"
+                        )
+                    waiting = []
+
+    @invariant()
     def the_log_has_one_leaf_per_record_in_each_wallets_version_order(self) -> None:
         if not hasattr(self, "chain"):
             return

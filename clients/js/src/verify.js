@@ -215,7 +215,7 @@ async function runChecks(answer, options, checks, state) {
   state.log = { leafIndex, head: { size: head.size, root: to0x(head.root) }, included: null };
   if (options.previousHead) await checkConsistency(log, options.previousHead, head, checks);
   const anchors = await eventsOf(rpc, pinned.registry, [TOPIC_OF[LOG_ANCHORED]], keyEvent.block, block, checks, 'anchored');
-  guarded(checks, 'anchored', () => coveringAnchor(keyEvent, anchors, leafIndex));
+  guarded(checks, 'anchored', () => coveringAnchor(keyEvent, anchors, leafIndex, head));
   checks.anchored = true;
   const leaf = leafBytes(LEAF_KIND_KEY, pinned.wallet, registration.version, digest);
   state.log.included = await checkInclusion(log, head, leafIndex, pinned.wallet, registration.version, leaf, checks);
@@ -277,9 +277,11 @@ export function checkKeyHistory(events, digest, version, startBlock = 0) {
  * The anchor rule (docs/PROTOCOL.md §11, §15): the first LogAnchored event (`{block, logIndex, txHash, size}`) at or
  * after the key's KeyUpdated event must exist (else `log-not-anchored-yet`: normal for a few minutes, retry after the
  * registry's LOG_ANCHOR_SINGLE_AFTER_S) and cover `leafIndex` (else `log-index-beyond-anchor`; none: `log-missing`).
+ * With none, the rule holds (null) when `head`, the contract's logHead() (so anchored before the key), covers it.
  */
-export function coveringAnchor(keyEvent, anchors, leafIndex) {
+export function coveringAnchor(keyEvent, anchors, leafIndex, head) {
   const anchor = anchors.find((a) => a.block > keyEvent.block || (a.block === keyEvent.block && a.logIndex >= keyEvent.logIndex));
+  if (!anchor && head && leafIndex !== null && leafIndex < head.size) return null;
   if (!anchor) throw new Failure('log-not-anchored-yet', `no LogAnchored event at or after the key's KeyUpdated at ${where(keyEvent)}: its log leaf is not anchored yet (retry after the registry's LOG_ANCHOR_SINGLE_AFTER_S)`);
   if (leafIndex === null) throw new Failure('log-missing', `the head of size ${anchor.size} anchored at ${where(anchor)} covers the key, but the answer names no leaf index`);
   if (leafIndex >= anchor.size) {

@@ -153,7 +153,7 @@ for (const c of RULES.anchors) {
   test(`the anchor rule: ${c.case} → ${c.reason ?? 'holds'}`, () => {
     const key = { kind: 'KeyUpdated', ...c.keyEvent, txHash: '' };
     const anchors = c.anchors.map((a) => ({ kind: 'LogAnchored', ...a, txHash: '' }));
-    assert.equal(reasonOf(() => coveringAnchor(key, anchors, c.leafIndex)), c.reason);
+    assert.equal(reasonOf(() => coveringAnchor(key, anchors, c.leafIndex, c.logHead)), c.reason);
   });
 }
 

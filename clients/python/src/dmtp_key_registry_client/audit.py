@@ -522,6 +522,9 @@ class Auditor:
                     gaps[0] if gaps else None,
                 )
                 continue
+            # The anchor rule (PROTOCOL.md §11 rule 7): the first anchor at or after the event must cover its leaf.
+            # With none after it, the head anchored before it covers the leaf (the log showed it first: its root
+            # is rebuilt above like every anchored one) or no anchor reaches it yet: neither is a discrepancy.
             if first_after is not None and leaf_index >= first_after.size:
                 self._fail(
                     "log-index-beyond-anchor",

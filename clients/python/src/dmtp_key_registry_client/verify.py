@@ -32,8 +32,9 @@ What is checked, in order:
    all: `no-event`). check_key_history is the rule;
 7. with an RPC: the transparency log (docs/PROTOCOL.md, the log). For a key the contract holds, a `LogAnchored`
    event at or after its `KeyUpdated` must exist (`log-not-anchored-yet`: retry after the registry's
-   LOG_ANCHOR_SINGLE_AFTER_S) and cover the answer's `log.leafIndex` (`log-index-beyond-anchor`): covering_anchor is
-   the rule. Then `log` (the registry API, e.g. a RegistryClient) is asked for the inclusion proof at the size of the
+   LOG_ANCHOR_SINGLE_AFTER_S) and cover the answer's `log.leafIndex` (`log-index-beyond-anchor`), unless there is
+   none and the contract's `logHead()` (anchored before the key) already covers it: covering_anchor is the rule.
+   Then `log` (the registry API, e.g. a RegistryClient) is asked for the inclusion proof at the size of the
    contract's `logHead()`; its leaf must be the one built here from the document (kind, wallet, version, SHA-256 of
    the document bytes) and its audit path must lead to the ON-CHAIN root. With `previous_head` (an on-chain head the
    caller saw before), the registry must also prove the new head extends it (consistency).
@@ -183,14 +184,20 @@ def check_key_history(events: Sequence[ChainEvent], digest: bytes, version: int)
     return current
 
 
-def covering_anchor(key_event: ChainEvent, anchors: Sequence[ChainEvent], leaf_index: int | None) -> ChainEvent:
+def covering_anchor(
+    key_event: ChainEvent, anchors: Sequence[ChainEvent], leaf_index: int | None, head: LogHead | None = None
+) -> ChainEvent | None:
     """The anchor rule (docs/PROTOCOL.md sections 11 and 15): the first LogAnchored event at or after the current key's
     KeyUpdated event (in the same transaction or a later one) must exist, else `log-not-anchored-yet` (a normal state
     for a few minutes: the registry anchors a lone key's leaf within LOG_ANCHOR_SINGLE_AFTER_S; retry then), and must
     cover the record's leaf (`leaf_index` below its size), else `log-index-beyond-anchor`: the registry sequences a key
     into its log before the key's transaction, so a leaf claimed at or past that anchor's size was skipped. No leaf
-    index at all is `log-missing`. Returns that anchor."""
+    index at all is `log-missing`. Returns that anchor. When there is none but `head` (the contract's `logHead()`,
+    read at the block the anchors were searched to, so anchored before the KeyUpdated) already covers the leaf, the
+    rule holds (the log showed the leaf first; its inclusion under that head is still checked): returns None."""
     anchor = next((a for a in anchors if a.position >= key_event.position), None)
+    if anchor is None and head is not None and leaf_index is not None and leaf_index < head.size:
+        return None
     if anchor is None:
         raise VerificationFailed(
             "log-not-anchored-yet",
@@ -702,7 +709,7 @@ def _verify_answer(
         check_log_consistency(log, previous_head, head)
     run.step = "anchored"
     anchors = _events(rpc, pins[2], [TOPIC_OF[LOG_ANCHORED]], key_event.block, block)
-    covering_anchor(key_event, anchors, leaf_index)
+    covering_anchor(key_event, anchors, leaf_index, head)
     run.at("log")
     leaf = translog.leaf_bytes(translog.KIND_KEY, pinned_wallet, registration.version, digest_from_cid(cid))
     included = _check_inclusion(log, head, answer, leaf_index, pinned_wallet, registration.version, leaf, True)
@@ -875,7 +882,7 @@ def _verify(
             check_log_consistency(log, previous_head, log_head)
         if key_event is not None:  # on chain: an anchor after its KeyUpdated must cover its leaf
             anchors = _events(rpc, registry, [TOPIC_OF[LOG_ANCHORED]], key_event.block, block)
-            covering_anchor(key_event, anchors, log_index)
+            covering_anchor(key_event, anchors, log_index, log_head)
         leaf = translog.leaf_bytes(translog.KIND_KEY, wallet, registration.version, digest_from_cid(cid))
         log_included = _check_inclusion(log, log_head, answer, log_index, wallet, registration.version, leaf, onchain)
 
