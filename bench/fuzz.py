@@ -141,6 +141,7 @@ def fuzz(
         "examples": [],
     }
     check_failures = 0
+    failed_outputs: list[str] = []  # every failing run's whole output: its failures come before its summary
     outputs: list[str] = []
     started = time.monotonic()
     max_examples = max(1, math.ceil(cases / CASES_PER_EXAMPLE / parallel))
@@ -165,6 +166,7 @@ def fuzz(
                 counted = tally(har_path)
                 if code != 0:
                     check_failures += max(1, failed_checks(output))
+                    failed_outputs.append(output)
                 for key in ("cases", "server_errors", "non_problem_errors"):
                     total[key] += counted[key]
                 total["by_status"].update(counted["by_status"])
@@ -191,7 +193,7 @@ def fuzz(
         "examples": total["examples"],
         "schemathesis_runs": runs,
         "elapsed_s": round(time.monotonic() - started, 1),
-        "schemathesis_output": outputs[-1][-6000:] if check_failures else None,
+        "schemathesis_output": "\n".join(failed_outputs) if check_failures else None,
     }
 
 
