@@ -252,6 +252,10 @@ def test_a_pool_found_spent_is_skipped_for_the_rest_of_the_day_without_a_read(st
     with recorded_aws_calls() as calls:
         registry.register(registration_body(wallet, domain, version=5), source="a")
 
-    quota_calls = [call.operation for call in calls if call.tables == (fresh_table.name,)]
-    assert quota_calls == []  # no BatchGetItem of the spent reserve's shards
-    assert [call.operation for call in calls if call.operation == "TransactWriteItems"] == ["TransactWriteItems"]
+    # The spent reserve is neither read nor charged again. (The open pool's shard is drawn at random: a draw of one
+    # of its two full shards, which versions 1 and 4 took, costs one more transaction, and two in a row a read of
+    # the open pool's shards, before the write lands.)
+    reads = [call for call in calls if call.operation == "BatchGetItem" and call.tables == (fresh_table.name,)]
+    transactions = [call for call in calls if call.operation == "TransactWriteItems"]
+    assert not any("writes#reserved#" in call.body for call in reads + transactions)
+    assert 1 <= len(transactions) <= 3

@@ -2,9 +2,10 @@
 use case makes, or that it writes nothing, however many clients it holds (each DynamoDB table of chalicelib is
 built on a boto3 resource, and so a client, of its own: chalicelib/adapters/dynamo.py)."""
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.client import BaseClient
@@ -18,6 +19,7 @@ class AwsCall:
     operation: str  # "BatchGetItem", "Query", ...
     tables: tuple[str, ...]  # the DynamoDB tables the call names (sorted), () for other services
     index: str | None = None  # the index a DynamoDB Query or Scan reads (IndexName), None for the table itself
+    body: str = field(default="", compare=False)  # the request's parameters as JSON (for searching, not comparing)
 
 
 def tables_named(params: Mapping[str, Any]) -> tuple[str, ...]:
@@ -41,7 +43,13 @@ def recorded_aws_calls() -> Iterator[list[AwsCall]]:
 
     def recording(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         calls.append(
-            AwsCall(client.meta.service_model.service_name, operation, tables_named(params), params.get("IndexName"))
+            AwsCall(
+                client.meta.service_model.service_name,
+                operation,
+                tables_named(params),
+                params.get("IndexName"),
+                json.dumps(params, default=str, sort_keys=True),
+            )
         )
         return original(client, operation, params)
 
