@@ -34,7 +34,9 @@ WEB_ACL_ID = "RequestRateWebAcl"  # the merge template's web ACL, the one both r
 SIGNER_FUNCTIONS = {"ProcessJobsRoleId": "process_jobs", "MonitorTransactionsRoleId": "monitor_transactions"}
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # yaml is untyped here
+class CloudFormationLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml is untyped here
+    """YAML with CloudFormation's short-form tags (!Ref, !GetAtt, !Sub, ...) read as their long forms."""
+
     pass
 
 
@@ -51,11 +53,11 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
     return {name: value}
 
 
-_Loader.add_multi_constructor("!", _tag)
+CloudFormationLoader.add_multi_constructor("!", _tag)
 
 
 def merge_template(path: Path = MERGE_TEMPLATE_PATH) -> dict[str, Any]:
-    template: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    template: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=CloudFormationLoader)
     return template
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from infra.post_deploy import CloudFormationLoader
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "infra" / "template.yaml"
 MERGE_TEMPLATE_PATH = REPO_ROOT / "infra" / "chalice-merge.yaml"
@@ -16,28 +18,8 @@ CHALICE_DIR = REPO_ROOT / ".chalice"
 CLOUD_STAGES = ("dev", "prod")
 
 
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_Loader.add_multi_constructor("!", _intrinsic)
-
-
 def load_yaml(path: Path) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_Loader)
+    return yaml.load(path.read_text(), Loader=CloudFormationLoader)
 
 
 def chalice_config() -> dict[str, Any]:
